@@ -1,0 +1,3 @@
+from epimanager.cli.main import main
+
+raise SystemExit(main())

@@ -1,0 +1,57 @@
+"""``epimanager dose add``: record one dose."""
+
+from __future__ import annotations
+
+import argparse
+
+from epimanager.cli.common import date_arg, open_database, print_json
+from epimanager.domain.codes import DoseAttribute
+from epimanager.domain.validation import DoseInput
+from epimanager.errors import ValidationError
+from epimanager.services.doses import add_dose
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("dose", help="登记接种记录", description="登记接种记录。")
+    dsub = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    add = dsub.add_parser("add", help="为一个儿童登记一剂接种")
+    add.add_argument("child_code", metavar="CHILD_CODE")
+    add.add_argument("--vaccine", required=True, help="疫苗编码或缩写，如 0201 / HepB / 乙肝")
+    add.add_argument("--dose", type=int, required=True, dest="dose_number", help="剂次")
+    add.add_argument("--date", required=True, type=date_arg, metavar="YYYY-MM-DD")
+    add.add_argument("--attribute", default="常规", help="常规/加强/强化/应急/防病需要/补种")
+    add.add_argument("--batch")
+    add.add_argument("--manufacturer")
+    add.add_argument("--site")
+    add.add_argument("--nurse")
+    add.add_argument("--unit-code", help="接种单位编码（默认本单位）")
+    add.add_argument("--json", action="store_true")
+    add.set_defaults(handler=run_add)
+
+
+def run_add(args: argparse.Namespace) -> int:
+    try:
+        attribute = DoseAttribute.parse(args.attribute)
+    except ValueError as exc:
+        raise ValidationError(str(exc)) from None
+    inp = DoseInput(
+        vaccine=args.vaccine,
+        dose_number=args.dose_number,
+        date=args.date,
+        attribute=attribute,
+        batch_no=args.batch,
+        manufacturer=args.manufacturer,
+        site=args.site,
+        nurse=args.nurse,
+        unit_code=args.unit_code,
+    )
+    db = open_database(args)
+    try:
+        dose = add_dose(db, args.child_code, inp, user=args.nurse)
+    finally:
+        db.close()
+    if args.json:
+        print_json(dose.to_json())
+    else:
+        print(f"已登记：{dose.vaccine_name} 第{dose.dose_number}剂 {dose.date}")
+    return 0

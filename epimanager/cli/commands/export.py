@@ -1,0 +1,40 @@
+"""``epimanager export children``: all children, import-compatible."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+
+from epimanager.cli.common import open_database
+from epimanager.services.children import CHILD_COLUMNS, CHILD_OPTIONAL_COLUMNS, export_children
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("export", help="导出数据", description="导出数据（与导入格式相同，可重新导入）。")
+    esub = p.add_subparsers(dest="what", required=True, metavar="WHAT")
+    c = esub.add_parser("children", help="导出全部儿童")
+    fmt = c.add_mutually_exclusive_group()
+    fmt.add_argument("--json", action="store_true", help="JSON（默认）")
+    fmt.add_argument("--csv", action="store_true", help="CSV（UTF-8）")
+    c.set_defaults(handler=run_children)
+
+
+def run_children(args: argparse.Namespace) -> int:
+    db = open_database(args)
+    try:
+        rows = export_children(db)
+        if args.csv:
+            w = csv.DictWriter(sys.stdout, fieldnames=list(CHILD_COLUMNS + CHILD_OPTIONAL_COLUMNS))
+            w.writeheader()
+            for r in rows:
+                w.writerow(r)
+        else:
+            sys.stdout.write("[")
+            for i, r in enumerate(rows):
+                sys.stdout.write(("," if i else "") + "\n  " + json.dumps(r, ensure_ascii=False))
+            sys.stdout.write("\n]\n")
+    finally:
+        db.close()
+    return 0

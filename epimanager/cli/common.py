@@ -1,0 +1,39 @@
+"""Helpers shared by the subcommands."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import date
+from typing import Any
+
+from epimanager.domain.dates import parse_date
+from epimanager.errors import ValidationError
+from epimanager.paths import resolve_db_path
+from epimanager.services.database import Database
+from epimanager.services.database import open_database as _open
+
+
+def open_database(args: argparse.Namespace, *, create: bool = False) -> Database:
+    """Open the database named by ``--db`` / ``EPIMANAGER_DB`` / the default location."""
+    return _open(resolve_db_path(getattr(args, "db", None)), create=create)
+
+
+def print_json(obj: Any) -> None:
+    json.dump(obj, sys.stdout, ensure_ascii=False, indent=2, default=str)
+    sys.stdout.write("\n")
+
+
+def date_arg(text: str) -> date:
+    """``type=`` for argparse options taking a date."""
+    try:
+        return parse_date(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def require(value: str | None, message: str) -> str:
+    if not value:
+        raise ValidationError(message)
+    return value

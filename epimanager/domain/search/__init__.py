@@ -1,0 +1,1 @@
+"""Quick-search keys and query parsing (pure)."""

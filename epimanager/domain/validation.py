@@ -1,0 +1,145 @@
+"""Validation rules for a child and a dose, with Chinese messages (pure)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from datetime import date
+
+from epimanager.domain import identifiers as ids
+from epimanager.domain.codes import DoseAttribute, Residence, Sex, Status
+
+
+@dataclass
+class ChildInput:
+    """What a user (form, CSV row, platform) supplies for a child."""
+
+    name: str
+    sex: str
+    birth_date: date
+    mother_name: str | None = None
+    father_name: str | None = None
+    phone: str | None = None
+    id_number: str | None = None
+    address: str | None = None
+    committee: str | None = None
+    residence: int = Residence.LOCAL
+    birth_cert_no: str | None = None
+    child_code: str | None = None
+    birth_time: str | None = None
+    birth_weight_kg: float | None = None
+    mother_id_number: str | None = None
+    father_id_number: str | None = None
+    hukou_county: str | None = None
+    school: str | None = None
+    status: int = Status.LOCAL
+    mother_hbsag: str = "0"
+    allergy: str | None = None
+    remark: str | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+def _blank(v: str | None) -> bool:
+    return v is None or not v.strip()
+
+
+def child_problems(c: ChildInput, today: date) -> list[str]:
+    """Every rule the child breaks, as Chinese messages (empty list = valid)."""
+    p: list[str] = []
+    name = c.name.strip() if c.name else ""
+    if not name:
+        p.append("姓名不能为空")
+    elif len(name) > 20:
+        p.append("姓名过长（最多20个字）")
+    if c.sex not in (Sex.MALE, Sex.FEMALE):
+        p.append("性别必须为 男 或 女")
+    if c.birth_date > today:
+        p.append(f"出生日期 {c.birth_date.isoformat()} 晚于今天")
+    elif c.birth_date.year < today.year - 30:
+        p.append(f"出生日期 {c.birth_date.isoformat()} 过早，请核对")
+    if _blank(c.mother_name) and _blank(c.father_name):
+        p.append("母亲姓名和父亲姓名至少填写一个")
+    if not _blank(c.id_number):
+        assert c.id_number is not None
+        idn = ids.normalize_id_number(c.id_number)
+        problem = ids.id_number_problem(idn)
+        if problem:
+            p.append(problem)
+        else:
+            born = ids.id_birth_date(idn)
+            if born is not None and born != c.birth_date:
+                p.append(
+                    f"身份证号中的出生日期 {born.isoformat()} 与出生日期 {c.birth_date.isoformat()} 不符"
+                )
+            sex = ids.id_sex(idn)
+            if sex is not None and c.sex in (Sex.MALE, Sex.FEMALE) and sex != c.sex:
+                p.append(f"身份证号显示性别为{Sex(sex).label}，与填写的性别不符")
+    for label, v in (("母亲身份证号", c.mother_id_number), ("父亲身份证号", c.father_id_number)):
+        if not _blank(v):
+            assert v is not None
+            problem = ids.id_number_problem(v)
+            if problem:
+                p.append(f"{label}：{problem}")
+    if not _blank(c.phone):
+        assert c.phone is not None
+        problem = ids.phone_problem(c.phone)
+        if problem:
+            p.append(problem)
+    if c.residence not in {r.value for r in Residence}:
+        p.append("居住属性必须为 本地/流动/临时")
+    if c.status not in {s.value for s in Status}:
+        p.append("在册情况代码无效")
+    if c.child_code is not None and c.child_code.strip() and not ids.is_child_code(c.child_code.strip()):
+        p.append("儿童编码应为18位数字")
+    if c.birth_weight_kg is not None and not (0.3 <= c.birth_weight_kg <= 8.0):
+        p.append("出生体重应在 0.3–8.0 公斤之间")
+    if c.hukou_county and not (len(c.hukou_county) == 6 and c.hukou_county.isdigit()):
+        p.append("户籍县国标码应为6位数字")
+    if c.birth_time and not _valid_time(c.birth_time):
+        p.append("出生时间格式应为 HH:MM")
+    return p
+
+
+def _valid_time(t: str) -> bool:
+    parts = t.split(":")
+    if len(parts) != 2 or not all(x.isdigit() for x in parts):
+        return False
+    return 0 <= int(parts[0]) < 24 and 0 <= int(parts[1]) < 60
+
+
+@dataclass
+class DoseInput:
+    vaccine: str
+    dose_number: int
+    date: dt.date
+    attribute: int = DoseAttribute.ROUTINE
+    batch_no: str | None = None
+    expiry: dt.date | None = None
+    manufacturer: str | None = None
+    site: str | None = None
+    route: str | None = None
+    nurse: str | None = None
+    unit_code: str | None = None
+    place_text: str | None = None
+    free: bool = True
+    trace_code: str | None = None
+    combination_code: str | None = None
+
+
+def dose_problems(d: DoseInput, birth_date: date, today: date) -> list[str]:
+    p: list[str] = []
+    if d.date < birth_date:
+        p.append(f"接种日期 {d.date.isoformat()} 早于出生日期 {birth_date.isoformat()}")
+    if d.date > today:
+        p.append(f"接种日期 {d.date.isoformat()} 晚于今天")
+    if not 1 <= d.dose_number <= 10:
+        p.append("剂次应在 1–10 之间")
+    if d.attribute not in {a.value for a in DoseAttribute}:
+        p.append("接种属性无效")
+    if d.unit_code and not ids.is_unit_code(d.unit_code):
+        p.append(f"接种单位编码应为10位数字：“{d.unit_code}”")
+    if d.trace_code and not ids.is_trace_code(d.trace_code):
+        p.append("追溯码应为以8开头的20位数字")
+    if d.expiry is not None and d.expiry < d.date:
+        p.append(f"疫苗已过期（失效期 {d.expiry.isoformat()} 早于接种日期）")
+    return p

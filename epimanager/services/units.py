@@ -1,0 +1,92 @@
+"""The own unit (接种单位) and its 区域划分."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from epimanager.domain.identifiers import county_of, unit_code_problem
+from epimanager.errors import EpiError, ValidationError
+from epimanager.services.database import OWN_UNIT_KEY, Database, get_config, open_database, set_config
+from epimanager.store.models import Committee, Unit
+
+
+@dataclass(frozen=True)
+class UnitInfo:
+    code: str
+    name: str
+    committees: tuple[str, ...]
+
+
+def init_database(
+    path: Path, unit_code: str, unit_name: str, committees: list[str] | None = None
+) -> UnitInfo:
+    """Create (or migrate) the database and set the own unit.
+
+    Re-running on an existing database keeps its data; changing the own unit
+    of a database that already has one is refused.
+    """
+    problem = unit_code_problem(unit_code)
+    if problem:
+        raise ValidationError(problem)
+    if not unit_name.strip():
+        raise ValidationError("单位名称不能为空")
+    db = open_database(path, create=True)
+    try:
+        with db.transaction() as s:
+            current = get_config(s, OWN_UNIT_KEY)
+            if current and current != unit_code:
+                raise EpiError(f"此数据库已属于接种单位 {current}，不能改为 {unit_code}")
+            unit = s.get(Unit, unit_code)
+            if unit is None:
+                s.add(Unit(code=unit_code, name=unit_name.strip(), level=4, county_code=county_of(unit_code)))
+            else:
+                unit.name = unit_name.strip()
+            set_config(s, OWN_UNIT_KEY, unit_code)
+            s.flush()
+            for name in committees or []:
+                _ensure_committee(s, unit_code, name)
+        return unit_info(db)
+    finally:
+        db.close()
+
+
+def _ensure_committee(s: Session, unit_code: str, name: str) -> Committee:
+    name = name.strip()
+    if not name:
+        raise ValidationError("区域划分名称不能为空")
+    existing = s.scalar(select(Committee).where(Committee.unit_code == unit_code, Committee.name == name))
+    if existing:
+        return existing
+    n = len(s.scalars(select(Committee.id).where(Committee.unit_code == unit_code)).all())
+    c = Committee(unit_code=unit_code, code=f"{n + 1:02d}", name=name, counted=True, active=True)
+    s.add(c)
+    s.flush()
+    return c
+
+
+def add_committee(db: Database, name: str) -> str:
+    unit = db.own_unit_code()
+    with db.transaction() as s:
+        return _ensure_committee(s, unit, name).name
+
+
+def unit_info(db: Database) -> UnitInfo:
+    code = db.own_unit_code()
+    with db.session() as s:
+        unit = s.get(Unit, code)
+        names = s.scalars(
+            select(Committee.name).where(Committee.unit_code == code).order_by(Committee.code)
+        ).all()
+        return UnitInfo(code, unit.name if unit else "", tuple(names))
+
+
+def committee_ids(db: Database) -> dict[str, int]:
+    """区域划分 name → id for the own unit."""
+    code = db.own_unit_code()
+    with db.session() as s:
+        rows = s.execute(select(Committee.name, Committee.id).where(Committee.unit_code == code)).all()
+        return {name: cid for name, cid in rows}

@@ -1,0 +1,1 @@
+"""Persistence: SQLAlchemy 2.x typed ORM over SQLite (WAL) + Alembic."""

@@ -1,0 +1,106 @@
+"""Schema migrations at start-up: back up, migrate to head, refuse newer DBs."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, inspect, text
+
+from epimanager.errors import DatabaseError
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+
+def alembic_config() -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return cfg
+
+
+def script_heads() -> set[str]:
+    return set(ScriptDirectory.from_config(alembic_config()).get_heads())
+
+
+def known_revisions() -> set[str]:
+    script = ScriptDirectory.from_config(alembic_config())
+    return {rev.revision for rev in script.walk_revisions()}
+
+
+@dataclass(frozen=True)
+class SchemaState:
+    revisions: frozenset[str]
+    heads: frozenset[str]
+    has_tables: bool
+
+    @property
+    def unknown(self) -> frozenset[str]:
+        return self.revisions - known_revisions()
+
+    @property
+    def current(self) -> bool:
+        return self.revisions == self.heads
+
+
+def schema_state(engine: Engine) -> SchemaState:
+    try:
+        with engine.connect() as conn:
+            tables = inspect(conn).get_table_names()
+            revs: set[str] = set()
+            if "alembic_version" in tables:
+                revs = {r[0] for r in conn.execute(text("SELECT version_num FROM alembic_version"))}
+    except Exception as exc:  # sqlalchemy wraps sqlite3.DatabaseError
+        if "not a database" in str(exc) or "malformed" in str(exc):
+            raise DatabaseError(f"文件不是有效的数据库或已损坏：{engine.url.database}") from exc
+        raise
+    return SchemaState(frozenset(revs), frozenset(script_heads()), bool(tables))
+
+
+def backup_copy(db_path: Path, backup_dir: Path, reason: str) -> Path:
+    """Copy a live database with SQLite's online backup API."""
+    backup_dir.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+    target = backup_dir / f"{db_path.stem}-{reason}-{stamp}.sqlite"
+    src = sqlite3.connect(db_path)
+    try:
+        dst = sqlite3.connect(target)
+        try:
+            src.backup(dst)
+        finally:
+            dst.close()
+    finally:
+        src.close()
+    return target
+
+
+def ensure_schema(engine: Engine, db_path: Path, backup_dir: Path) -> Path | None:
+    """Bring the database to the current schema.
+
+    Returns the path of the backup made before migrating (None when nothing
+    was migrated or the database was new).  Raises :class:`DatabaseError` for
+    a database written by a newer EpiManager.
+    """
+    state = schema_state(engine)
+    if state.unknown:
+        raise DatabaseError(
+            "此数据库由更新版本的 EpiManager 创建（数据库版本 "
+            + ", ".join(sorted(state.unknown))
+            + "），本程序无法打开。请先升级程序。"
+        )
+    if state.current:
+        return None
+    if state.has_tables and not state.revisions:
+        raise DatabaseError(f"文件不是 EpiManager 数据库：{db_path}")
+    backup: Path | None = None
+    if state.has_tables:
+        backup = backup_copy(db_path, backup_dir, "before-migrate")
+    cfg = alembic_config()
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "heads")
+    return backup

@@ -1,0 +1,32 @@
+"""Alembic environment: run by :mod:`epimanager.store.migrate` (never at import)."""
+
+from __future__ import annotations
+
+from alembic import context
+
+from epimanager.store.models import Base
+
+config = context.config
+target_metadata = Base.metadata
+
+
+def include_name(name: str | None, type_: str, _parent: object) -> bool:
+    # FTS virtual tables and their shadow tables are created with op.execute().
+    return not (type_ == "table" and name is not None and "_fts" in name)
+
+
+def run_migrations_online() -> None:
+    connection = config.attributes.get("connection")
+    if connection is None:
+        raise RuntimeError("migrations are run through epimanager.store.migrate")
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=True,
+        include_name=include_name,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+run_migrations_online()

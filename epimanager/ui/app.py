@@ -1,0 +1,54 @@
+"""Start the GUI: QApplication, font, database (first-run dialog), main window."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
+
+from epimanager.errors import EpiError
+from epimanager.paths import resolve_db_path
+from epimanager.services.database import open_database
+from epimanager.ui.first_run import FirstRunDialog
+from epimanager.ui.fonts import apply_cjk_font
+from epimanager.ui.main_window import MainWindow
+
+
+def _display_available() -> bool:
+    if sys.platform != "linux":
+        return True
+    if os.environ.get("QT_QPA_PLATFORM", "").startswith(("offscreen", "minimal", "vnc")):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def run(args: argparse.Namespace) -> int:
+    if not _display_available():
+        print(
+            "没有图形显示（DISPLAY 未设置）。请在桌面环境中运行，或在虚拟显示中运行：\n"
+            "  xvfb-run -a epimanager\n"
+            "No display found (DISPLAY is not set). "
+            "Run it on a desktop, or under Xvfb: xvfb-run -a epimanager",
+            file=sys.stderr,
+        )
+        return 3
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(app, QApplication)
+    app.setApplicationName("EpiManager")
+    apply_cjk_font(app)
+    path = resolve_db_path(getattr(args, "db", None))
+    if not path.exists() and FirstRunDialog(path).exec() != QDialog.DialogCode.Accepted:
+        return 1
+    try:
+        db = open_database(path)
+    except EpiError as exc:
+        QMessageBox.critical(None, "EpiManager", exc.message)
+        return exc.exit_code
+    window = MainWindow(db)
+    window.show()
+    try:
+        return app.exec()
+    finally:
+        db.close()

@@ -1,0 +1,157 @@
+"""The real ``epimanager`` command in a subprocess."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.helpers.cli import run_cli
+
+SUBCOMMANDS = [
+    [],
+    ["init"],
+    ["committee"],
+    ["committee", "add"],
+    ["child"],
+    ["child", "show"],
+    ["child", "add"],
+    ["dose", "add"],
+    ["import"],
+    ["export", "children"],
+    ["demo"],
+]
+
+
+@pytest.mark.parametrize("sub", SUBCOMMANDS, ids=lambda s: " ".join(s) or "top")
+def test_help_everywhere(sub: list[str]) -> None:
+    r = run_cli(*sub, "--help")
+    assert r.returncode == 0, r.stderr
+    assert "usage: epimanager" in r.stdout
+
+
+def test_version() -> None:
+    r = run_cli("--version")
+    assert r.returncode == 0 and r.stdout.startswith("EpiManager ")
+
+
+def test_full_workflow_init_add_child_record_dose_show(tmp_path: Path) -> None:
+    db = tmp_path / "a.sqlite"
+    r = run_cli("init", "--unit", "3201020101", "--unit-name", "测试门诊", "--committee", "东风村", db=db)
+    assert r.returncode == 0, r.stderr
+    assert "接种单位：3201020101 测试门诊" in r.stdout
+    r = run_cli(
+        "child",
+        "add",
+        "--name",
+        "单丽",
+        "--sex",
+        "女",
+        "--birth-date",
+        "2024-03-05",
+        "--mother",
+        "王芳",
+        "--committee",
+        "东风村",
+        "--json",
+        db=db,
+    )
+    assert r.returncode == 0, r.stderr
+    code = json.loads(r.stdout)["code"]
+    assert code == "320102010120240001"
+    r = run_cli(
+        "dose",
+        "add",
+        code,
+        "--vaccine",
+        "乙肝",
+        "--dose",
+        "1",
+        "--date",
+        "2024-03-05",
+        "--batch",
+        "B2024",
+        "--nurse",
+        "王护士",
+        db=db,
+    )
+    assert r.returncode == 0, r.stderr
+    assert "已登记：乙肝疫苗 第1剂 2024-03-05" in r.stdout
+    r = run_cli("child", "show", code, "--json", db=db)
+    data = json.loads(r.stdout)
+    assert data["name"] == "单丽" and data["sex_label"] == "女" and data["committee"] == "东风村"
+    assert [(d["vaccine_abbr"], d["dose_number"], d["batch_no"], d["nurse"]) for d in data["doses"]] == [
+        ("HepB", 1, "B2024", "王护士")
+    ]
+    # --db may also come after the subcommand
+    r = run_cli("child", "show", code, "--db", str(db))
+    assert r.returncode == 0 and "单丽" in r.stdout and "乙肝疫苗  第1剂" in r.stdout
+
+
+def test_import_lists_bad_rows_and_exits_nonzero(tmp_path: Path) -> None:
+    db = tmp_path / "a.sqlite"
+    run_cli("init", "--unit", "3201020101", "--unit-name", "测试门诊", "--committee", "东风村", db=db)
+    csv = tmp_path / "c.csv"
+    csv.write_text(
+        "name,sex,birth_date,mother_name,father_name,phone,id_number,address,committee,residence\n"
+        "张浩,男,2025-03-01,李梅,,,,,东风村,本地\n"
+        "李萍萍,女,2025-03-01,,,,,,东风村,本地\n"
+        "王五,X,2025-03-01,李梅,,,,,东风村,本地\n",
+        encoding="utf-8",
+    )
+    r = run_cli("import", "children", csv, db=db)
+    assert r.returncode == 1
+    assert "第 3 行：母亲姓名和父亲姓名至少填写一个" in r.stderr
+    assert "第 4 行：性别不正确：“X”（应为 男/女）" in r.stderr
+    assert "共 3 行：已导入儿童 1 条，错误 2 行" in r.stdout
+    r = run_cli("export", "children", "--json", db=db)
+    assert [c["name"] for c in json.loads(r.stdout)] == ["张浩"]
+
+
+def test_missing_database_is_one_line_and_nonzero(tmp_path: Path) -> None:
+    r = run_cli("child", "show", "320102010120240001", db=tmp_path / "none.sqlite")
+    assert r.returncode == 4
+    assert r.stderr.strip().startswith("错误：数据库文件不存在")
+    assert len(r.stderr.strip().splitlines()) == 1
+
+
+def test_bad_unit_code_is_refused(tmp_path: Path) -> None:
+    r = run_cli("init", "--unit", "12345", "--unit-name", "x", db=tmp_path / "a.sqlite")
+    assert r.returncode == 2
+    assert "单位编码应为10位数字" in r.stderr
+
+
+def test_unknown_child_exit_code(tmp_path: Path) -> None:
+    db = tmp_path / "a.sqlite"
+    run_cli("init", "--unit", "3201020101", "--unit-name", "测试门诊", db=db)
+    r = run_cli("child", "show", "320102010120249999", db=db)
+    assert r.returncode == 3
+    assert "找不到儿童编码为 320102010120249999 的个案" in r.stderr
+
+
+def test_env_variable_names_the_database(tmp_path: Path) -> None:
+    db = tmp_path / "env.sqlite"
+    r = run_cli("init", "--unit", "3201020101", "--unit-name", "测试门诊", env={"EPIMANAGER_DB": str(db)})
+    assert r.returncode == 0, r.stderr
+    assert db.exists()
+
+
+def test_demo_is_reproducible_with_a_seed(tmp_path: Path) -> None:
+    names = []
+    for i in (1, 2):
+        db = tmp_path / f"d{i}.sqlite"
+        run_cli("init", "--unit", "3201020101", "--unit-name", "测试门诊", db=db)
+        r = run_cli("demo", "--children", "300", "--seed", "7", "--quiet", db=db)
+        assert r.returncode == 0, r.stderr
+        assert "已生成儿童 300 名" in r.stdout
+        exported = json.loads(run_cli("export", "children", db=db).stdout)
+        names.append([(c["name"], c["birth_date"], c["child_code"]) for c in exported])
+    assert names[0] == names[1]
+    assert len(names[0]) == 300
+
+
+def test_gui_without_a_display_explains_xvfb(tmp_path: Path) -> None:
+    r = run_cli(db=tmp_path / "a.sqlite", env={"DISPLAY": "", "WAYLAND_DISPLAY": "", "QT_QPA_PLATFORM": ""})
+    assert r.returncode == 3
+    assert "xvfb-run -a epimanager" in r.stderr

@@ -1,0 +1,62 @@
+from datetime import date
+
+from epimanager.domain.validation import ChildInput, DoseInput, child_problems, dose_problems
+
+TODAY = date(2026, 11, 26)
+
+
+def child(**kw: object) -> ChildInput:
+    base: dict[str, object] = {"name": "张浩", "sex": "1", "birth_date": date(2025, 3, 1), "mother_name": "李梅"}
+    base.update(kw)
+    return ChildInput(**base)  # type: ignore[arg-type]
+
+
+def test_a_complete_child_is_valid() -> None:
+    assert child_problems(child(phone="13912345678"), TODAY) == []
+
+
+def test_birth_date_in_the_future_is_refused() -> None:
+    assert child_problems(child(birth_date=date(2026, 11, 27)), TODAY) == ["出生日期 2026-11-27 晚于今天"]
+
+
+def test_name_and_a_parent_are_required() -> None:
+    problems = child_problems(child(name=" ", mother_name=None), TODAY)
+    assert "姓名不能为空" in problems
+    assert "母亲姓名和父亲姓名至少填写一个" in problems
+
+
+def test_id_number_must_match_birth_date_and_sex() -> None:
+    # valid ID of a girl born 2025-03-01 in county 320102
+    first17 = "32010220250301002"
+    from epimanager.domain.identifiers import id_check_char
+
+    girl_id = first17 + id_check_char(first17)
+    assert child_problems(child(sex="2", id_number=girl_id), TODAY) == []
+    problems = child_problems(child(sex="1", id_number=girl_id, birth_date=date(2025, 3, 2)), TODAY)
+    assert "身份证号中的出生日期 2025-03-01 与出生日期 2025-03-02 不符" in problems
+    assert "身份证号显示性别为女，与填写的性别不符" in problems
+
+
+def test_bad_check_digit_is_reported() -> None:
+    assert child_problems(child(id_number="320102202503010020"), TODAY) == ["身份证号校验位错误"]
+
+
+def test_bad_phone_is_reported() -> None:
+    assert child_problems(child(phone="12345"), TODAY) == ["电话号码格式不正确：“12345”（手机11位，或区号-号码）"]
+
+
+def test_dose_before_birth_or_after_today_is_refused() -> None:
+    born = date(2025, 3, 1)
+    assert dose_problems(DoseInput("HepB", 1, date(2025, 2, 28)), born, TODAY) == [
+        "接种日期 2025-02-28 早于出生日期 2025-03-01"
+    ]
+    assert dose_problems(DoseInput("HepB", 1, date(2026, 11, 27)), born, TODAY) == ["接种日期 2026-11-27 晚于今天"]
+    assert dose_problems(DoseInput("HepB", 1, date(2025, 3, 1)), born, TODAY) == []
+
+
+def test_expired_vaccine_and_bad_trace_code_are_refused() -> None:
+    born = date(2025, 3, 1)
+    d = DoseInput("HepB", 1, date(2025, 4, 1), expiry=date(2025, 3, 31), trace_code="123")
+    problems = dose_problems(d, born, TODAY)
+    assert "疫苗已过期（失效期 2025-03-31 早于接种日期）" in problems
+    assert "追溯码应为以8开头的20位数字" in problems

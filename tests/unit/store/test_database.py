@@ -1,0 +1,129 @@
+"""The database file: pragmas, migrations, refusing newer or foreign files."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from alembic import command
+from sqlalchemy import text
+
+from epimanager.errors import DatabaseError
+from epimanager.services.database import open_database
+from epimanager.store.engine import make_engine
+from epimanager.store.migrate import alembic_config, script_heads
+
+
+def test_connections_use_wal_full_sync_and_foreign_keys(db_path: Path) -> None:
+    db = open_database(db_path)
+    try:
+        with db.engine.connect() as conn:
+            assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+            assert conn.execute(text("PRAGMA synchronous")).scalar() == 2  # FULL
+            assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+    finally:
+        db.close()
+
+
+def test_a_new_database_is_at_the_latest_schema(db_path: Path) -> None:
+    con = sqlite3.connect(db_path)
+    revs = {r[0] for r in con.execute("SELECT version_num FROM alembic_version")}
+    con.close()
+    assert revs == script_heads()
+
+
+def test_missing_database_is_an_error_not_a_silent_new_file(tmp_path: Path) -> None:
+    missing = tmp_path / "nope.sqlite"
+    with pytest.raises(DatabaseError, match="数据库文件不存在"):
+        open_database(missing)
+    assert not missing.exists()
+
+
+def test_database_from_a_newer_version_is_refused_and_untouched(db_path: Path) -> None:
+    con = sqlite3.connect(db_path)
+    con.execute("UPDATE alembic_version SET version_num = '9999_future'")
+    con.commit()
+    con.close()
+    before = db_path.read_bytes()
+    with pytest.raises(DatabaseError, match="更新版本"):
+        open_database(db_path)
+    assert db_path.read_bytes() == before
+
+
+def test_a_file_that_is_not_a_database_is_refused(tmp_path: Path) -> None:
+    bogus = tmp_path / "x.sqlite"
+    bogus.write_bytes(b"this is a spreadsheet, not a database" * 100)
+    with pytest.raises(DatabaseError, match="不是有效的数据库"):
+        open_database(bogus)
+
+
+def test_a_foreign_sqlite_database_is_refused(tmp_path: Path) -> None:
+    other = tmp_path / "other.sqlite"
+    con = sqlite3.connect(other)
+    con.execute("CREATE TABLE t (x)")
+    con.commit()
+    con.close()
+    with pytest.raises(DatabaseError, match="不是 EpiManager 数据库"):
+        open_database(other)
+
+
+def _make_old_revision_db(path: Path) -> None:
+    """A database at the first revision, holding a unit, a child and a dose."""
+    engine = make_engine(path)
+    cfg = alembic_config()
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0001_initial")
+    with engine.begin() as conn:
+        conn.execute(
+            text("INSERT INTO unit (code, name, level, county_code) VALUES ('3201020101', '老门诊', 4, '320102');")
+        )
+        conn.execute(text("INSERT INTO app_config (key, value) VALUES ('own_unit_code', '3201020101')"))
+        conn.execute(
+            text(
+                "INSERT INTO child (id, uuid, code, name, sex, birth_date, residence, status, managing_unit,"
+                " created_unit, mother_hbsag, mother_name, created_at, updated_at, version, deleted) VALUES"
+                " (1, 'u-1', '320102010120200001', '单丽', '2', '2020-05-01', 1, 1, '3201020101', '3201020101',"
+                " '0', '王芳', '2020-05-01 10:00:00', '2020-05-01 10:00:00', 1, 0)"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO dose (uuid, child_id, vaccine_code, dose_number, date, attribute, free, created_at,"
+                " updated_at, version, deleted) VALUES ('d-1', 1, '0201', 1, '2020-05-01', 0, 1,"
+                " '2020-05-01 10:00:00', '2020-05-01 10:00:00', 1, 0)"
+            )
+        )
+        # the old release indexed the default reading only
+        conn.execute(text("INSERT INTO child_search_key (key, child_id, kind) VALUES ('danli', 1, 1)"))
+    engine.dispose()
+
+
+def test_old_revision_database_is_backed_up_then_migrated_keeping_its_data(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite"
+    _make_old_revision_db(path)
+    old_bytes_backup_dir = tmp_path / "backups"
+    db = open_database(path)
+    try:
+        assert db.migrated_from_backup is not None
+        assert db.migrated_from_backup.parent == old_bytes_backup_dir
+        with db.engine.connect() as conn:
+            revs = {r[0] for r in conn.execute(text("SELECT version_num FROM alembic_version"))}
+            assert revs == script_heads()
+            assert conn.execute(text("SELECT name, mother_name FROM child")).one() == ("单丽", "王芳")
+            assert conn.execute(text("SELECT vaccine_code, date FROM dose")).one() == ("0201", "2020-05-01")
+            keys = {r[0] for r in conn.execute(text("SELECT key FROM child_search_key WHERE child_id = 1"))}
+        # the migration recomputed keys with the surname reading
+        assert "shanli" in keys
+    finally:
+        db.close()
+    # the backup is the untouched old database
+    con = sqlite3.connect(db.migrated_from_backup)
+    assert {r[0] for r in con.execute("SELECT version_num FROM alembic_version")} == {"0001_initial"}
+    assert con.execute("SELECT count(*) FROM child").fetchone() == (1,)
+    con.close()
+    # a second start does not migrate or back up again
+    db2 = open_database(path)
+    assert db2.migrated_from_backup is None
+    db2.close()
