@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import replace
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from epimanager.domain.validation import DoseInput, dose_problems
 from epimanager.errors import NotFoundError, ValidationError
@@ -76,3 +80,109 @@ def add_dose(
             new=f"{vac.abbr} 第{inp.dose_number}剂 {inp.date.isoformat()}",
         )
         return DoseRecord.from_orm(dose)
+
+
+#: Fields of a dose a user may change after saving it.
+EDITABLE_DOSE_FIELDS = (
+    "vaccine",
+    "dose_number",
+    "date",
+    "attribute",
+    "batch_no",
+    "expiry",
+    "manufacturer",
+    "site",
+    "route",
+    "nurse",
+    "unit_code",
+    "place_text",
+    "free",
+    "trace_code",
+)
+
+
+def _load_dose(s: Session, uuid: str) -> Dose:
+    dose = s.scalar(select(Dose).where(Dose.uuid == uuid, Dose.deleted.is_(False)))
+    if dose is None:
+        raise NotFoundError(f"找不到该接种记录（{uuid}）")
+    return dose
+
+
+def update_dose(
+    db: Database, uuid: str, changes: Mapping[str, Any], *, user: str | None = None, today: date | None = None
+) -> DoseRecord:
+    """Change a saved dose; every changed field is audited in the same transaction."""
+    unknown = set(changes) - set(EDITABLE_DOSE_FIELDS)
+    if unknown:
+        raise ValidationError(f"不能修改字段：{', '.join(sorted(unknown))}")
+    today = today or date.today()
+    with db.transaction() as s:
+        dose = _load_dose(s, uuid)
+        child = s.get(Child, dose.child_id)
+        assert child is not None
+        current = DoseInput(
+            vaccine=dose.vaccine_code,
+            dose_number=dose.dose_number,
+            date=dose.date,
+            attribute=dose.attribute,
+            batch_no=dose.batch_no,
+            expiry=dose.expiry,
+            manufacturer=dose.manufacturer,
+            site=dose.site,
+            route=dose.route,
+            nurse=dose.nurse,
+            unit_code=dose.unit_code,
+            place_text=dose.place_text,
+            free=dose.free,
+            trace_code=dose.trace_code,
+            combination_code=dose.combination_code,
+        )
+        after = replace(current, **dict(changes))
+        after = replace(after, vaccine=resolve_vaccine_code(after.vaccine))
+        problems = dose_problems(after, child.birth_date, today)
+        if problems:
+            raise ValidationError(problems)
+        changed = False
+        for f in EDITABLE_DOSE_FIELDS:
+            attr = "vaccine_code" if f == "vaccine" else f
+            old, new = getattr(current, f), getattr(after, f)
+            if old == new:
+                continue
+            changed = True
+            setattr(dose, attr, new)
+            audit.record(
+                s,
+                kind="dose_update",
+                entity="dose",
+                entity_uuid=dose.uuid,
+                child_id=child.id,
+                user=user,
+                field=f,
+                old=old,
+                new=new,
+            )
+        if changed:
+            dose.version += 1
+            dose.updated_at = datetime.now()
+        s.flush()
+        return DoseRecord.from_orm(dose)
+
+
+def delete_dose(db: Database, uuid: str, *, user: str | None = None, reason: str | None = None) -> None:
+    """Soft-delete a dose (it can be viewed and restored); audited."""
+    with db.transaction() as s:
+        dose = _load_dose(s, uuid)
+        dose.deleted = True
+        dose.version += 1
+        dose.updated_at = datetime.now()
+        vac = catalog().get(dose.vaccine_code)
+        audit.record(
+            s,
+            kind="dose_delete",
+            entity="dose",
+            entity_uuid=dose.uuid,
+            child_id=dose.child_id,
+            user=user,
+            old=f"{vac.abbr if vac else dose.vaccine_code} 第{dose.dose_number}剂 {dose.date.isoformat()}",
+            new=reason,
+        )

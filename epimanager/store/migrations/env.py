@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
+
 from alembic import context
 
+import epimanager.store
 from epimanager.store.models import Base
+
+# Tables of each area live in epimanager/store/models*.py; import them all so
+# that Base.metadata knows every table.
+for _info in pkgutil.iter_modules(epimanager.store.__path__):
+    if _info.name.startswith("models"):
+        importlib.import_module(f"epimanager.store.{_info.name}")
 
 config = context.config
 target_metadata = Base.metadata
