@@ -21,6 +21,8 @@ SUBCOMMANDS = [
     ["import"],
     ["export", "children"],
     ["demo"],
+    ["forecast"],
+    ["gap"],
 ]
 
 

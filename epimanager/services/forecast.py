@@ -1,0 +1,278 @@
+"""Forecasts for the GUI, the CLI and the reports; the 免疫空白 (gap) query.
+
+Schedule files are read from ``resources/schedules/`` once per process and
+compiled into one :class:`~epimanager.domain.schedule.ScheduleEngine`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from epimanager.domain.catalog import Catalog
+from epimanager.domain.codes import MANAGED_STATUSES, Sex
+from epimanager.domain.dates import add_years, parse_date
+from epimanager.domain.schedule import (
+    Forecast,
+    Given,
+    ScheduleDataError,
+    ScheduleEngine,
+    SeriesForecast,
+    SeriesStatus,
+    compile_versions,
+)
+from epimanager.errors import EpiError, ValidationError
+from epimanager.resources import catalog, load_json, resource_path
+from epimanager.services.children import get_child
+from epimanager.services.database import Database
+from epimanager.store.models import Child, Committee, Dose
+
+SCHEDULE_DIR = "schedules"
+
+
+def load_schedule_data() -> list[dict[str, Any]]:
+    """The raw schedule versions: every ``resources/schedules/*.json``."""
+    folder = resource_path(SCHEDULE_DIR)
+    files = sorted(p.name for p in folder.glob("*.json"))
+    if not files:
+        raise EpiError(f"找不到免疫程序数据：{folder}")
+    return [load_json(SCHEDULE_DIR, name) for name in files]
+
+
+def build_engine(raw: Sequence[Mapping[str, Any]], cat: Catalog) -> ScheduleEngine:
+    """Compile raw schedule versions into an engine (Chinese error on bad data)."""
+    try:
+        return ScheduleEngine(compile_versions(raw, cat), cat)
+    except ScheduleDataError as e:
+        raise EpiError(f"免疫程序数据有误：{e}") from None
+
+
+@cache
+def engine() -> ScheduleEngine:
+    """The engine over the bundled schedules (built once per process)."""
+    return build_engine(load_schedule_data(), catalog())
+
+
+# -- one child ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Case:
+    """A child's facts as given in a ``--case`` file."""
+
+    birth_date: date
+    sex: str | None
+    as_of: date
+    doses: tuple[Given, ...]
+
+
+def parse_case(data: Any, on: date | None = None) -> Case:
+    """Validate a ``--case`` object; ``on`` overrides its ``as_of`` (default today).
+
+    Raises :class:`ValidationError` listing every problem found.
+    """
+    if not isinstance(data, Mapping):
+        raise ValidationError("病例文件应为 JSON 对象")
+    problems: list[str] = []
+    birth = _date_field(data, "birth_date", "出生日期", problems, required=True)
+    as_of = on or _date_field(data, "as_of", "预测日期 as_of", problems, required=False) or date.today()
+    sex_text = data.get("sex")
+    sex: str | None = None
+    if sex_text not in (None, ""):
+        try:
+            sex = Sex.parse(str(sex_text)).value
+        except ValueError as e:
+            problems.append(str(e))
+    doses: list[Given] = []
+    raw_doses = data.get("doses", [])
+    if not isinstance(raw_doses, list):
+        problems.append("doses 应为列表")
+        raw_doses = []
+    cat = catalog()
+    for n, d in enumerate(raw_doses, start=1):
+        if not isinstance(d, Mapping):
+            problems.append(f"第{n}条接种记录应为对象")
+            continue
+        vac = cat.get(str(d.get("vaccine", "")))
+        if vac is None:
+            problems.append(f"第{n}条接种记录：未知疫苗“{d.get('vaccine', '')}”")
+        day = _date_field(d, "date", f"第{n}条接种记录的日期", problems, required=True)
+        if vac is not None and day is not None:
+            if birth is not None and day < birth:
+                problems.append(f"第{n}条接种记录：接种日期早于出生日期")
+            doses.append(Given(vac.code, day))
+    if birth is not None and as_of < birth:
+        problems.append("预测日期早于出生日期")
+    if problems or birth is None:
+        raise ValidationError(problems)
+    return Case(birth, sex, as_of, tuple(doses))
+
+
+def _date_field(obj: Mapping[str, Any], key: str, label: str, problems: list[str], *, required: bool) -> date | None:
+    value = obj.get(key)
+    if value in (None, ""):
+        if required:
+            problems.append(f"缺少{label}（{key}）")
+        return None
+    try:
+        return parse_date(str(value))
+    except ValueError as e:
+        problems.append(f"{label}：{e}")
+        return None
+
+
+def forecast_case(data: Any, on: date | None = None, preferences: Mapping[str, str] | None = None) -> Forecast:
+    """Forecast a child described by a ``--case`` object."""
+    case = parse_case(data, on)
+    return engine().forecast(case.birth_date, case.as_of, case.doses, case.sex, preferences)
+
+
+def forecast_child(
+    db: Database, code: str, on: date | None = None, preferences: Mapping[str, str] | None = None
+) -> Forecast:
+    """Forecast a stored child (its non-deleted doses) on ``on`` (default today)."""
+    child = get_child(db, code)
+    as_of = on or date.today()
+    if as_of < child.birth_date:
+        raise ValidationError("预测日期早于出生日期")
+    return engine().forecast(child.birth_date, as_of, child.doses, child.sex, preferences)
+
+
+def forecast_json(fc: Forecast) -> dict[str, Any]:
+    """The ``--json`` shape, with vaccine abbreviations (HepB, IPV, bOPV …)."""
+    return fc.to_dict(_abbreviations())
+
+
+@cache
+def _abbreviations() -> dict[str, str]:
+    return {v.code: v.abbr for v in catalog().vaccines}
+
+
+# -- 免疫空白 (immunization gap) ----------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class GapChild:
+    """A managed child with at least one due or overdue dose on the query date."""
+
+    code: str
+    name: str
+    sex: str
+    birth_date: date
+    committee: str | None
+    due: tuple[SeriesForecast, ...]
+
+
+_OPEN = (SeriesStatus.DUE, SeriesStatus.OVERDUE)
+
+
+def resolve_series(text: str) -> frozenset[str]:
+    """A series id (``MMR``) or any vaccine name/code (``麻腮风``, ``1201``) → series ids."""
+    t = text.strip()
+    known = {s.id.upper(): s.id for v in engine().versions for s in v.series}
+    if t.upper() in known:
+        return frozenset({known[t.upper()]})
+    vac = catalog().get(t)
+    if vac is None or not vac.counts_for:
+        raise ValidationError(f"未知疫苗或系列：“{text}”（例：HepB、MMR、麻腮风、0201）")
+    return frozenset(vac.counts_for)
+
+
+def gap_query(
+    db: Database,
+    on: date,
+    series: str | None = None,
+    committee: str | None = None,
+    preferences: Mapping[str, str] | None = None,
+    page_size: int = 2000,
+) -> Iterator[GapChild]:
+    """Children in register with a due or overdue dose on ``on`` (免疫空白).
+
+    Only children whose 在册 status is managed here and who are not deleted
+    are considered; children 18 or older are skipped (nothing is given any
+    more).  ``series`` filters by series or vaccine, ``committee`` by 区域划分
+    name or code.  Children are read ``page_size`` at a time by id (keyset
+    paging), each page with one dose query, so memory stays flat.
+    """
+    wanted = resolve_series(series) if series else None
+    eng = engine()
+    oldest = add_years(on, -18)
+    managed = [int(s) for s in MANAGED_STATUSES]
+    with db.session() as s:
+        committee_ids = _committee_ids(s, db, committee) if committee else None
+        names = dict(s.execute(select(Committee.id, Committee.name)).all())
+        last_id = 0
+        while True:
+            q = (
+                select(Child.id, Child.code, Child.name, Child.sex, Child.birth_date, Child.committee_id)
+                .where(
+                    Child.id > last_id,
+                    Child.deleted.is_(False),
+                    Child.status.in_(managed),
+                    Child.birth_date <= on,
+                    Child.birth_date > oldest,
+                )
+                .order_by(Child.id)
+                .limit(page_size)
+            )
+            if committee_ids is not None:
+                q = q.where(Child.committee_id.in_(committee_ids))
+            rows = s.execute(q).all()
+            if not rows:
+                return
+            last_id = rows[-1][0]
+            doses: dict[int, list[Given]] = {row[0]: [] for row in rows}
+            dq = select(Dose.child_id, Dose.vaccine_code, Dose.date).where(
+                Dose.child_id.in_(list(doses)), Dose.deleted.is_(False), Dose.date <= on
+            )
+            for child_id, code, day in s.execute(dq):
+                doses[child_id].append(Given(code, day))
+            for cid, code, name, sex, birth, comm in rows:
+                fc = eng.forecast(birth, on, doses[cid], sex, preferences)
+                due = tuple(f for f in fc.series if f.status in _OPEN and (wanted is None or f.series in wanted))
+                if due:
+                    yield GapChild(code, name, sex, birth, names.get(comm) if comm else None, due)
+
+
+def _committee_ids(s: Session, db: Database, text: str) -> list[int]:
+    unit = db.own_unit_code()
+    t = text.strip()
+    ids = list(
+        s.scalars(
+            select(Committee.id).where(Committee.unit_code == unit, or_(Committee.name == t, Committee.code == t))
+        )
+    )
+    if not ids:
+        known = s.scalars(select(Committee.name).where(Committee.unit_code == unit)).all()
+        raise ValidationError(f"区域划分“{text}”不存在；可选：{'、'.join(known) or '（无）'}")
+    return ids
+
+
+def gap_json(child: GapChild) -> dict[str, Any]:
+    """One gap-list row as JSON."""
+    abbr = _abbreviations()
+    return {
+        "code": child.code,
+        "name": child.name,
+        "sex": child.sex,
+        "birth_date": child.birth_date.isoformat(),
+        "committee": child.committee,
+        "due": [
+            {
+                "series": f.series,
+                "next_dose": f.next_dose,
+                "vaccine": abbr.get(f.vaccine, f.vaccine) if f.vaccine else None,
+                "code": f.vaccine,
+                "earliest": f.earliest.isoformat() if f.earliest else None,
+                "complete_before": f.complete_before.isoformat() if f.complete_before else None,
+                "status": f.status.value,
+            }
+            for f in child.due
+        ],
+    }
