@@ -42,7 +42,7 @@ def test_missing_database_is_an_error_not_a_silent_new_file(tmp_path: Path) -> N
 
 def test_database_from_a_newer_version_is_refused_and_untouched(db_path: Path) -> None:
     con = sqlite3.connect(db_path)
-    con.execute("UPDATE alembic_version SET version_num = '9999_future'")
+    con.execute("INSERT INTO alembic_version (version_num) VALUES ('9999_future')")
     con.commit()
     con.close()
     before = db_path.read_bytes()

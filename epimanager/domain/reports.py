@@ -1,0 +1,181 @@
+"""Monthly report rules (pure): 表6-1 columns and how one child counts.
+
+表6-1 (shared/domain/README.md §2.1): a dose of a child counts as 应种 (due)
+in month M when its earliest date falls in M, or it became due in the 12
+months before M and is still not given (backlog), or it was actually given in
+M at this unit.  实种 (given) counts doses given in M at this unit.  HepB 1
+"within 24 h" counts a first HepB dose on the birth day or the day after
+(records carry dates, not times).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from epimanager.domain.dates import add_months
+from epimanager.domain.schedule import Given, ScheduleEngine, SeriesStatus
+
+#: Column keys of 表6-1, in the printed order (DTaP5 and HPV after the classic
+#: columns; MR/MM/MV are the legacy measles-containing columns).
+COLUMNS_6_1: tuple[str, ...] = (
+    "HepB1", "HepB2", "HepB3", "HepB1_24h", "BCG",
+    "PV1", "PV2", "PV3", "PV4",
+    "DTaP1", "DTaP2", "DTaP3", "DTaP4", "DTaP5", "DT",
+    "MMR1", "MMR2", "MR1", "MR2", "MM1", "MM2", "MV1", "MV2",
+    "MenA1", "MenA2", "MenAC1", "MenAC2",
+    "JEL1", "JEL2", "JEI1", "JEI2", "JEI3", "JEI4",
+    "HepAL", "HepAI1", "HepAI2",
+    "HPV1", "HPV2",
+)  # fmt: skip
+
+COLUMN_LABELS: dict[str, str] = {
+    "HepB1": "乙肝1", "HepB2": "乙肝2", "HepB3": "乙肝3", "HepB1_24h": "乙肝1(24h内)", "BCG": "卡介苗",
+    "PV1": "脊灰1", "PV2": "脊灰2", "PV3": "脊灰3", "PV4": "脊灰4",
+    "DTaP1": "百白破1", "DTaP2": "百白破2", "DTaP3": "百白破3", "DTaP4": "百白破4", "DTaP5": "百白破5",
+    "DT": "白破", "MMR1": "麻腮风1", "MMR2": "麻腮风2", "MR1": "麻风1", "MR2": "麻风2",
+    "MM1": "麻腮1", "MM2": "麻腮2", "MV1": "麻疹1", "MV2": "麻疹2",
+    "MenA1": "A群流脑1", "MenA2": "A群流脑2", "MenAC1": "A+C流脑1", "MenAC2": "A+C流脑2",
+    "JEL1": "乙脑减毒1", "JEL2": "乙脑减毒2", "JEI1": "乙脑灭活1", "JEI2": "乙脑灭活2",
+    "JEI3": "乙脑灭活3", "JEI4": "乙脑灭活4", "HepAL": "甲肝减毒", "HepAI1": "甲肝灭活1",
+    "HepAI2": "甲肝灭活2", "HPV1": "HPV1", "HPV2": "HPV2",
+}  # fmt: skip
+
+_MEASLES = {"1201": "MMR", "1401": "MR", "1301": "MM", "0901": "MV"}
+_JE_LIVE = {"1801"}
+_HEPA_LIVE = {"1901", "1902"}
+_DT = {"0601"}
+BACKLOG_MONTHS = 12
+
+
+def month_bounds(period: str) -> tuple[date, date]:
+    """``"2026-03"`` → (2026-03-01, 2026-03-31); ValueError (Chinese) otherwise."""
+    try:
+        year_s, month_s = period.strip().split("-")
+        start = date(int(year_s), int(month_s), 1)
+    except ValueError:
+        raise ValueError(f"月份格式不正确：“{period}”（应为 YYYY-MM）") from None
+    return start, add_months(start, 1) - timedelta(days=1)
+
+
+def column_for(series: str, dose_number: int | None, product: str | None) -> str | None:
+    """The 表6-1 column a dose (or a due dose) belongs to, or None (not on the form)."""
+    if dose_number is None or dose_number < 1:
+        return None
+    n = dose_number
+    col: str | None = None
+    if series == "HepB" and n <= 3:
+        col = f"HepB{n}"
+    elif series == "BCG" and n == 1:
+        col = "BCG"
+    elif series == "Polio" and n <= 4:
+        col = f"PV{n}"
+    elif series == "DTaP":
+        col = "DT" if product in _DT else (f"DTaP{n}" if n <= 5 else None)
+    elif series == "MMR" and n <= 2:
+        col = f"{_MEASLES.get(product or '', 'MMR')}{n}"
+    elif series in ("MenA", "MenAC") and n <= 2:
+        col = f"{series}{n}"
+    elif series == "JE":
+        if product in _JE_LIVE:
+            col = f"JEL{n}" if n <= 2 else None
+        else:
+            col = f"JEI{n}" if n <= 4 else None
+    elif series == "HepA":
+        if product in _HEPA_LIVE:
+            col = "HepAL" if n == 1 else None
+        else:
+            col = f"HepAI{n}" if n <= 2 else None
+    elif series == "HPV" and n <= 2:
+        col = f"HPV{n}"
+    return col
+
+
+@dataclass(frozen=True, slots=True)
+class DoseFact:
+    """A recorded dose as the report sees it."""
+
+    vaccine_code: str
+    date: date
+    recorded_number: int
+    here: bool  # given at this unit
+
+
+@dataclass(frozen=True, slots=True)
+class ChildCells:
+    due: frozenset[str]
+    given: tuple[str, ...]
+
+
+def child_cells(
+    engine: ScheduleEngine,
+    birth: date,
+    sex: str | None,
+    doses: Sequence[DoseFact],
+    start: date,
+    end: date,
+    preferences: dict[str, str] | None = None,
+) -> ChildCells:
+    """Which 6-1 cells one child contributes to in the month [start, end]."""
+    before = [Given(d.vaccine_code, d.date) for d in doses if d.date < start]
+    in_month = [d for d in doses if start <= d.date <= end]
+    backlog_from = add_months(start, -BACKLOG_MONTHS)
+    due: set[str] = set()
+    if end >= birth:
+        fc = engine.forecast(birth, end, before, sex, preferences)
+        for sf in fc.series:
+            if sf.status not in (SeriesStatus.DUE, SeriesStatus.OVERDUE) or sf.earliest is None:
+                continue
+            if sf.earliest >= backlog_from:
+                col = column_for(sf.series, sf.next_dose, sf.vaccine)
+                if col:
+                    due.add(col)
+                    if col == "HepB1":
+                        due.add("HepB1_24h")
+    given: list[str] = []
+    here = [d for d in in_month if d.here]
+    if here:
+        fc_all = engine.forecast(birth, end, [Given(d.vaccine_code, d.date) for d in doses if d.date <= end], sex)
+        evaluations: dict[tuple[str, date], list[tuple[str | None, int | None]]] = {}
+        for ev in fc_all.doses:
+            evaluations.setdefault((ev.vaccine, ev.date), []).append((ev.series, ev.dose_number))
+        for d in here:
+            for series, number in evaluations.get((d.vaccine_code, d.date), []):
+                if series is None:
+                    continue
+                col = column_for(series, number if number is not None else d.recorded_number, d.vaccine_code)
+                if col is None:
+                    continue
+                given.append(col)
+                due.add(col)
+                if col == "HepB1" and (d.date - birth).days <= 1:
+                    given.append("HepB1_24h")
+                    due.add("HepB1_24h")
+    return ChildCells(frozenset(due), tuple(given))
+
+
+def age_group(birth: date, on: date) -> str:
+    """Age groups of the case statistics report."""
+    months = (on.year - birth.year) * 12 + on.month - birth.month - (1 if on.day < birth.day else 0)
+    if months < 12:
+        return "<1岁"
+    years = months // 12
+    if years <= 2:
+        return f"{years}岁"
+    if years <= 6:
+        return "3-6岁"
+    if years <= 14:
+        return "7-14岁"
+    return "15-17岁" if years < 18 else "≥18岁"
+
+
+AGE_GROUPS = ("<1岁", "1岁", "2岁", "3-6岁", "7-14岁", "15-17岁", "≥18岁")
+
+
+def sum_columns(rows: Iterable[dict[str, int]]) -> dict[str, int]:
+    total = dict.fromkeys(COLUMNS_6_1, 0)
+    for r in rows:
+        for k, v in r.items():
+            total[k] = total.get(k, 0) + v
+    return total

@@ -1,0 +1,401 @@
+"""Monthly statutory reports: 表6-1, 表6-2, 疫苗消耗日志, 个案统计分析月报.
+
+Each ``generate`` call computes the report, stores it (who, when, parameters,
+content) so F7 knows last month's duty is done, and returns its JSON shape.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from epimanager.domain.codes import MANAGED_STATUSES, Residence, Status
+from epimanager.domain.dates import add_months, add_years
+from epimanager.domain.reports import (
+    AGE_GROUPS,
+    COLUMNS_6_1,
+    DoseFact,
+    age_group,
+    child_cells,
+    month_bounds,
+    sum_columns,
+)
+from epimanager.domain.schedule import ScheduleEngine
+from epimanager.errors import ValidationError
+from epimanager.resources import catalog
+from epimanager.services.database import Database
+from epimanager.services.forecast import engine
+from epimanager.services.units import unit_info
+from epimanager.store.models import Committee
+from epimanager.store.models_reports import ReportRun
+
+Progress = Callable[[int, int], None]
+
+KINDS: dict[str, str] = {
+    "6-1": "表6-1 国家免疫规划疫苗常规接种情况报表",
+    "6-2": "表6-2 第二类疫苗接种情况报表",
+    "consumption": "疫苗消耗日志",
+    "cases": "个案统计分析月报",
+}
+UNASSIGNED = "（未划分）"
+_CHUNK = 900
+
+
+def parse_period(period: str) -> tuple[date, date]:
+    try:
+        return month_bounds(period)
+    except ValueError as exc:
+        raise ValidationError(str(exc)) from None
+
+
+def parse_residence(text: str | None) -> int | None:
+    """本地/流动/临时 (or 1/2/3) → code; 合计/None → None (all)."""
+    if text is None or text.strip() in ("", "合计", "all"):
+        return None
+    try:
+        return int(Residence.parse(text))
+    except ValueError as exc:
+        raise ValidationError(str(exc)) from None
+
+
+@dataclass(frozen=True)
+class _Window:
+    """Which children can possibly have a 6-1 cell in the month (a pre-filter)."""
+
+    young_born_after: date
+    girls_born_after: date
+    recent_dose_after: date
+
+
+def _window(eng: ScheduleEngine, start: date, end: date) -> _Window:
+    """Derived from the schedule in force: the latest minimum age of any dose
+    (per sex-restricted series too) and the longest minimum interval.  A child
+    older than that, with no dose in the last longest-interval + backlog, has
+    nothing newly due or in backlog and is skipped without a forecast."""
+    version = eng.version_on(end)
+    oldest_any = oldest_girls = 0
+    longest_interval = 0
+    for series in version.series:
+        for track in series.tracks.values():
+            for rule in track.doses:
+                months = rule.min_age.months + (rule.min_age.days + 30) // 31
+                if series.sex == "F":
+                    oldest_girls = max(oldest_girls, months)
+                else:
+                    oldest_any = max(oldest_any, months)
+                for iv in rule.intervals:
+                    longest_interval = max(longest_interval, iv.minimum.months + (iv.minimum.days + 30) // 31)
+    margin = 13  # backlog window + one month
+    return _Window(
+        young_born_after=add_months(start, -(oldest_any + margin)),
+        girls_born_after=add_months(start, -(max(oldest_girls, oldest_any) + margin)),
+        recent_dose_after=add_months(start, -(longest_interval + margin)),
+    )
+
+
+def _candidates(
+    s: Session, start: date, end: date, unit: str, residence: int | None, w: _Window
+) -> list[tuple[int, date, str, int | None, bool]]:
+    """(id, birth, sex, committee_id, managed) of children that may count this month."""
+    managed = ",".join(str(int(x)) for x in MANAGED_STATUSES)
+    res = "AND c.residence = :res" if residence is not None else ""
+    sql = f"""
+        SELECT c.id, c.birth_date, c.sex, c.committee_id, 1 FROM child c
+        WHERE c.deleted = 0 AND c.status IN ({managed}) {res}
+          AND c.birth_date <= :end AND c.birth_date > :oldest
+          AND (c.birth_date > :young
+               OR (c.sex = '2' AND c.birth_date > :girls)
+               OR EXISTS (SELECT 1 FROM dose d WHERE d.child_id = c.id AND d.deleted = 0
+                          AND d.date > :recent AND d.date <= :end))
+        UNION
+        SELECT c.id, c.birth_date, c.sex, c.committee_id, c.status IN ({managed}) FROM child c
+        JOIN dose d ON d.child_id = c.id
+        WHERE c.deleted = 0 AND d.deleted = 0 AND d.unit_code = :unit {res}
+          AND d.date >= :start AND d.date <= :end
+    """
+    params: dict[str, Any] = {
+        "start": start.isoformat(),
+        "end": end.isoformat(),
+        "oldest": add_years(start, -18).isoformat(),
+        "young": w.young_born_after.isoformat(),
+        "girls": w.girls_born_after.isoformat(),
+        "recent": w.recent_dose_after.isoformat(),
+        "unit": unit,
+    }
+    if residence is not None:
+        params["res"] = residence
+    out: dict[int, tuple[int, date, str, int | None, bool]] = {}
+    for cid, birth, sex, comm, is_managed in s.execute(text(sql), params):
+        prev = out.get(cid)
+        if prev is None or (is_managed and not prev[4]):
+            out[cid] = (cid, date.fromisoformat(birth), sex, comm, bool(is_managed))
+    return sorted(out.values())
+
+
+def _doses(s: Session, ids: Sequence[int], end: date, unit: str) -> dict[int, list[DoseFact]]:
+    facts: dict[int, list[DoseFact]] = defaultdict(list)
+    raw = s.connection().exec_driver_sql
+    for i in range(0, len(ids), _CHUNK):
+        chunk = ids[i : i + _CHUNK]
+        marks = ",".join("?" * len(chunk))
+        rows = raw(
+            "SELECT child_id, vaccine_code, date, dose_number, unit_code FROM dose "
+            f"WHERE deleted = 0 AND date <= ? AND child_id IN ({marks})",
+            (end.isoformat(), *chunk),
+        )
+        for cid, code, day, number, where in rows:
+            facts[cid].append(DoseFact(code, date.fromisoformat(day), number, where == unit))
+    return facts
+
+
+def _committee_names(s: Session, unit: str) -> dict[int, str]:
+    rows = s.execute(select(Committee.id, Committee.name).where(Committee.unit_code == unit).order_by(Committee.code))
+    return {int(cid): str(name) for cid, name in rows}
+
+
+def report_6_1(
+    db: Database, period: str, residence: int | None = None, *, progress: Progress | None = None
+) -> dict[str, Any]:
+    """表6-1 for ``period`` (YYYY-MM): one row per 区域划分 plus the total."""
+    start, end = parse_period(period)
+    eng = engine()
+    info = unit_info(db)
+    due: dict[str, Counter[str]] = defaultdict(Counter)
+    given: dict[str, Counter[str]] = defaultdict(Counter)
+    with db.session() as s:
+        names = _committee_names(s, info.code)
+        kids = _candidates(s, start, end, info.code, residence, _window(eng, start, end))
+        for i in range(0, len(kids), 5000):
+            page = kids[i : i + 5000]
+            facts = _doses(s, [k[0] for k in page], end, info.code)
+            for cid, birth, sex, comm, managed in page:
+                doses = facts.get(cid, [])
+                if not managed:  # e.g. 临时接种: only what was given here counts
+                    doses = [d for d in doses if d.here or d.date < start]
+                cells = child_cells(eng, birth, sex, doses, start, end)
+                if not managed:
+                    cells_due = {c for c in cells.due if c in cells.given}
+                else:
+                    cells_due = set(cells.due)
+                row = names.get(comm, UNASSIGNED) if comm is not None else UNASSIGNED
+                due[row].update(cells_due)
+                given[row].update(cells.given)
+            if progress:
+                progress(min(i + 5000, len(kids)), len(kids))
+    order = list(names.values()) + ([UNASSIGNED] if UNASSIGNED in due or UNASSIGNED in given else [])
+    due_rows = [{c: due[name].get(c, 0) for c in COLUMNS_6_1} for name in order]
+    given_rows = [{c: given[name].get(c, 0) for c in COLUMNS_6_1} for name in order]
+    rows = [{"committee": name, "due": d, "given": g} for name, d, g in zip(order, due_rows, given_rows, strict=True)]
+    return {
+        "report": "6-1",
+        "title": KINDS["6-1"],
+        "month": period,
+        "unit": info.code,
+        "unit_name": info.name,
+        "residence": Residence(residence).label if residence else "合计",
+        "columns": list(COLUMNS_6_1),
+        "rows": rows,
+        "total": {"due": sum_columns(due_rows), "given": sum_columns(given_rows)},
+    }
+
+
+def rate(given: int, due: int) -> str:
+    """接种率 as printed: 实种/应种 × 100 %, one decimal; '—' when nothing was due."""
+    return f"{100.0 * given / due:.1f}%" if due else "—"
+
+
+def report_6_2(db: Database, period: str) -> dict[str, Any]:
+    """表6-2: non-NIP (or paid) doses given at this unit in the month, by vaccine."""
+    start, end = parse_period(period)
+    info = unit_info(db)
+    cat = catalog()
+    counts: Counter[str] = Counter()
+    with db.session() as s:
+        rows = s.connection().exec_driver_sql(
+            "SELECT vaccine_code, free, combination_code, count(*) FROM dose WHERE deleted = 0 AND unit_code = ? "
+            "AND date >= ? AND date <= ? GROUP BY vaccine_code, free, combination_code",
+            (info.code, start.isoformat(), end.isoformat()),
+        )
+        for code, free, combo, n in rows:
+            vac = cat.get(code)
+            if combo:  # part of a combination vaccine: the combination itself is counted
+                continue
+            if vac is None or not vac.nip or not free:
+                counts[code] += n
+    items = [{"code": v.code, "vaccine": v.name, "doses": counts[v.code]} for v in cat.sorted() if counts.get(v.code)]
+    items += [{"code": c, "vaccine": c, "doses": n} for c, n in sorted(counts.items()) if cat.get(c) is None]
+    return {
+        "report": "6-2",
+        "title": KINDS["6-2"],
+        "month": period,
+        "unit": info.code,
+        "unit_name": info.name,
+        "rows": items,
+        "total": sum(counts.values()),
+    }
+
+
+def consumption_log(db: Database, period: str) -> dict[str, Any]:
+    """疫苗消耗日志: doses given here per day, vaccine and batch."""
+    start, end = parse_period(period)
+    info = unit_info(db)
+    cat = catalog()
+    with db.session() as s:
+        rows = (
+            s.connection()
+            .exec_driver_sql(
+                "SELECT date, vaccine_code, COALESCE(batch_no, ''), COALESCE(manufacturer, ''), count(*) FROM dose "
+                "WHERE deleted = 0 AND unit_code = ? AND date >= ? AND date <= ? "
+                "GROUP BY date, vaccine_code, batch_no, manufacturer ORDER BY date, vaccine_code, batch_no",
+                (info.code, start.isoformat(), end.isoformat()),
+            )
+            .all()
+        )
+    items = []
+    for day, code, batch, maker, n in rows:
+        vac = cat.get(code)
+        items.append(
+            {
+                "date": day,
+                "code": code,
+                "vaccine": vac.name if vac else code,
+                "batch": batch,
+                "manufacturer": maker,
+                "doses": n,
+            }
+        )
+    return {
+        "report": "consumption",
+        "title": KINDS["consumption"],
+        "month": period,
+        "unit": info.code,
+        "unit_name": info.name,
+        "rows": items,
+        "total": sum(i["doses"] for i in items),
+    }
+
+
+def case_statistics(db: Database, period: str) -> dict[str, Any]:
+    """个案统计分析月报: children by status, age group and 区域划分 at month end,
+    and the month's new registrations, moves in/out and deaths."""
+    start, end = parse_period(period)
+    info = unit_info(db)
+    with db.session() as s:
+        names = _committee_names(s, info.code)
+        rows = (
+            s.connection()
+            .exec_driver_sql(
+                "SELECT birth_date, status, committee_id, created_at FROM child WHERE deleted = 0 AND birth_date <= ?",
+                (end.isoformat(),),
+            )
+            .all()
+        )
+    by_status: Counter[str] = Counter()
+    by_age: Counter[str] = Counter()
+    by_committee: Counter[str] = Counter()
+    new = moved_in = moved_out = dead = 0
+    month_end_next = (end + timedelta(days=1)).isoformat()
+    for birth, status, comm, created in rows:
+        st = Status(status)
+        by_status[st.label] += 1
+        created_in_month = start.isoformat() <= str(created)[:10] < month_end_next
+        if created_in_month:
+            new += 1
+            moved_in += st == Status.MOVED_IN
+        if st.managed:
+            by_age[age_group(date.fromisoformat(birth), end)] += 1
+            by_committee[names.get(comm, UNASSIGNED) if comm is not None else UNASSIGNED] += 1
+    moved_out, dead = _status_changes(db, start, end)
+    return {
+        "report": "cases",
+        "title": KINDS["cases"],
+        "month": period,
+        "unit": info.code,
+        "unit_name": info.name,
+        "by_status": {s.label: by_status.get(s.label, 0) for s in Status},
+        "managed_by_age": {g: by_age.get(g, 0) for g in AGE_GROUPS},
+        "managed_by_committee": {n: by_committee.get(n, 0) for n in [*names.values(), UNASSIGNED]},
+        "new_registrations": new,
+        "moved_in": moved_in,
+        "moved_out": moved_out,
+        "deaths": dead,
+    }
+
+
+def _status_changes(db: Database, start: date, end: date) -> tuple[int, int]:
+    """Moves out and deaths recorded in the month (from the 在册变更 history when present)."""
+    with db.session() as s:
+        conn = s.connection()
+        has_history = conn.exec_driver_sql(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'status_change'"
+        ).first()
+        if has_history is None:
+            return 0, 0
+        rows = conn.exec_driver_sql(
+            "SELECT new_status, count(*) FROM status_change WHERE change_date >= ? AND change_date <= ? "
+            "GROUP BY new_status",
+            (start.isoformat(), end.isoformat()),
+        ).all()
+    counts: dict[int, int] = {int(k): int(v) for k, v in rows}
+    return int(counts.get(int(Status.MOVED_OUT), 0)), int(counts.get(int(Status.DEAD), 0))
+
+
+_BUILDERS: dict[str, Callable[..., dict[str, Any]]] = {
+    "6-1": report_6_1,
+    "6-2": report_6_2,
+    "consumption": consumption_log,
+    "cases": case_statistics,
+}
+
+
+def generate(
+    db: Database,
+    kind: str,
+    period: str,
+    *,
+    residence: int | None = None,
+    user: str | None = None,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    """Compute a report and store it as generated (kind, month, who, when)."""
+    if kind not in _BUILDERS:
+        raise ValidationError(f"未知报表：“{kind}”（可选：{'、'.join(KINDS)}）")
+    if kind == "6-1":
+        report = report_6_1(db, period, residence, progress=progress)
+    else:
+        report = _BUILDERS[kind](db, period)
+    params = {"residence": residence} if kind == "6-1" else {}
+    with db.transaction() as s:
+        s.add(
+            ReportRun(
+                kind=kind,
+                period=period,
+                params=json.dumps(params),
+                generated_at=datetime.now(),
+                generated_by=user,
+                payload=json.dumps(report, ensure_ascii=False),
+            )
+        )
+    return report
+
+
+@dataclass(frozen=True)
+class ReportRunInfo:
+    kind: str
+    period: str
+    generated_at: datetime
+    generated_by: str | None
+
+
+def runs_for(db: Database, period: str) -> dict[str, ReportRunInfo]:
+    """The latest generation of each report kind for ``period``."""
+    with db.session() as s:
+        rows = s.scalars(select(ReportRun).where(ReportRun.period == period).order_by(ReportRun.id)).all()
+        return {r.kind: ReportRunInfo(r.kind, r.period, r.generated_at, r.generated_by) for r in rows}

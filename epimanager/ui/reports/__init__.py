@@ -1,0 +1,1 @@
+"""Monthly reports (preview, print, export) and the F7 work-reminder panel."""

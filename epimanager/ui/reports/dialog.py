@@ -1,0 +1,208 @@
+"""报表: generate a monthly report off the UI thread, preview, export, print."""
+
+from __future__ import annotations
+
+import html
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QDate, Qt
+from PySide6.QtGui import QPageLayout, QTextDocument
+from PySide6.QtPrintSupport import QPrintDialog, QPrinter
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDateEdit,
+    QDialog,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from epimanager.domain.dates import add_months
+from epimanager.services.database import Database
+from epimanager.services.report_export import table, title_line, to_csv, to_xlsx
+from epimanager.services.reports import KINDS, generate
+from epimanager.ui.reports.table_model import ReportTableModel
+from epimanager.ui.reports.task import Task
+
+RESIDENCES = (("合计", None), ("本地", 1), ("流动", 2), ("临时", 3))
+
+
+class ReportDialog(QDialog):
+    """Month, kind and (for 6-1) residence → 生成; then 导出 / 打印."""
+
+    def __init__(
+        self, db: Database, user: str, parent: QWidget | None = None, kind: str = "6-1", month: str | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.db, self.user = db, user
+        self.report: dict[str, Any] | None = None
+        self._task: Task | None = None
+        self.setWindowTitle(self.tr("月报"))
+        self.resize(1100, 640)
+        self.kind = QComboBox()
+        for key, title in KINDS.items():
+            self.kind.addItem(title, key)
+        self.kind.setCurrentIndex(list(KINDS).index(kind))
+        self.month = QDateEdit()
+        self.month.setDisplayFormat("yyyy-MM")
+        first = add_months(date.today().replace(day=1), -1)
+        if month:
+            y, m = (int(x) for x in month.split("-"))
+            first = date(y, m, 1)
+        self.month.setDate(QDate(first.year, first.month, 1))
+        self.residence = QComboBox()
+        for label, code in RESIDENCES:
+            self.residence.addItem(self.tr(label), code)
+        self.generate_button = QPushButton(self.tr("生成(&G)"))
+        self.generate_button.setDefault(True)
+        self.xlsx_button = QPushButton(self.tr("导出 Excel(&E)"))
+        self.csv_button = QPushButton(self.tr("导出 CSV(&C)"))
+        self.print_button = QPushButton(self.tr("打印(&P)…"))
+        self.progress = QProgressBar()
+        self.progress.setVisible(False)
+        self.status = QLabel()
+        self.title = QLabel()
+        self.title.setStyleSheet("font-weight: bold")
+        self.model = ReportTableModel()
+        self.view = QTableView()
+        self.view.setModel(self.model)
+        self.view.setAlternatingRowColors(True)
+        top = QHBoxLayout()
+        for label, widget in (
+            (self.tr("报表(&K)："), self.kind),
+            (self.tr("月份(&M)："), self.month),
+            (self.tr("居住属性(&R)："), self.residence),
+        ):
+            lab = QLabel(label)
+            lab.setBuddy(widget)
+            top.addWidget(lab)
+            top.addWidget(widget)
+        top.addWidget(self.generate_button)
+        top.addStretch(1)
+        for b in (self.xlsx_button, self.csv_button, self.print_button):
+            top.addWidget(b)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.title)
+        layout.addWidget(self.view, 1)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.status, 1)
+        bottom.addWidget(self.progress)
+        layout.addLayout(bottom)
+        self.kind.currentIndexChanged.connect(self._kind_changed)
+        self.generate_button.clicked.connect(self.start)
+        self.xlsx_button.clicked.connect(lambda: self._export("xlsx"))
+        self.csv_button.clicked.connect(lambda: self._export("csv"))
+        self.print_button.clicked.connect(self._print)
+        self._kind_changed()
+        self._set_ready(False)
+
+    def selected_kind(self) -> str:
+        return str(self.kind.currentData())
+
+    def selected_month(self) -> str:
+        d = self.month.date()
+        return f"{d.year():04d}-{d.month():02d}"
+
+    def _kind_changed(self) -> None:
+        self.residence.setEnabled(self.selected_kind() == "6-1")
+
+    def _set_ready(self, ready: bool) -> None:
+        for b in (self.xlsx_button, self.csv_button, self.print_button):
+            b.setEnabled(ready)
+
+    def start(self) -> None:
+        """Generate the selected report on a worker thread."""
+        kind, month = self.selected_kind(), self.selected_month()
+        residence = self.residence.currentData() if kind == "6-1" else None
+        self.generate_button.setEnabled(False)
+        self.progress.setVisible(True)
+        self.progress.setRange(0, 0)
+        self.status.setText(self.tr("正在生成…"))
+        db, user = self.db, self.user
+        task = Task(lambda progress: generate(db, kind, month, residence=residence, user=user, progress=progress))
+        task.signals.done.connect(self._done)
+        task.signals.failed.connect(self._failed)
+        task.signals.progress.connect(self._progress)
+        self._task = task
+        task.start()
+
+    def _progress(self, done: int, total: int) -> None:
+        self.progress.setRange(0, max(total, 1))
+        self.progress.setValue(done)
+
+    def _done(self, report: dict[str, Any]) -> None:
+        self.report = report
+        header, rows = table(report)
+        self.model.set_table(header, rows)
+        self.view.resizeColumnsToContents()
+        self.title.setText(title_line(report))
+        self.status.setText(self.tr("已生成，并记录为本月已完成"))
+        self.progress.setVisible(False)
+        self.generate_button.setEnabled(True)
+        self._set_ready(True)
+
+    def _failed(self, message: str) -> None:
+        self.status.setText(message)
+        self.status.setStyleSheet("color: #b00020")
+        self.progress.setVisible(False)
+        self.generate_button.setEnabled(True)
+
+    def _export(self, fmt: str) -> None:
+        assert self.report is not None
+        name = f"{self.report['report']}-{self.report['month']}.{fmt}"
+        path, _ = QFileDialog.getSaveFileName(self, self.tr("导出"), name, f"*.{fmt}")
+        if path:
+            self.export(Path(path), fmt)
+
+    def export(self, path: Path, fmt: str) -> None:
+        assert self.report is not None
+        if fmt == "xlsx":
+            to_xlsx(self.report, path)
+        else:
+            path.write_text(to_csv(self.report), encoding="utf-8-sig")
+        self.status.setText(self.tr("已导出：%1").replace("%1", str(path)))
+
+    def document(self) -> QTextDocument:
+        """The report as a printable document (title + table)."""
+        assert self.report is not None
+        header, rows = table(self.report)
+        cells = "".join(f"<th>{html.escape(h)}</th>" for h in header)
+        body = "".join("<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in r) + "</tr>" for r in rows)
+        doc = QTextDocument()
+        doc.setDefaultFont(self.font())
+        doc.setHtml(
+            f"<h3>{html.escape(title_line(self.report))}</h3>"
+            f"<table border='1' cellspacing='0' cellpadding='2'><tr>{cells}</tr>{body}</table>"
+        )
+        return doc
+
+    def _printer(self) -> QPrinter:
+        printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+        if self.report and self.report["report"] == "6-1":
+            printer.setPageOrientation(QPageLayout.Orientation.Landscape)
+        return printer
+
+    def _print(self) -> None:
+        printer = self._printer()
+        if QPrintDialog(printer, self).exec() == QDialog.DialogCode.Accepted:
+            self.document().print_(printer)
+
+    def print_to_pdf(self, path: Path) -> None:
+        printer = self._printer()
+        printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
+        printer.setOutputFileName(str(path))
+        self.document().print_(printer)
+
+    def keyPressEvent(self, event: Any) -> None:
+        if event.key() == Qt.Key.Key_F5:
+            self.start()
+            return
+        super().keyPressEvent(event)
