@@ -73,7 +73,7 @@ def test_xlsx_and_csv_exports(clinic: Path, tmp_path: Path) -> None:
     assert "表6-1" in ws["A1"].value
     header = [c.value for c in ws[2]]
     assert header[:3] == ["区域划分", "项目", "乙肝1"]
-    total_rate = [row for row in ws.iter_rows(values_only=True) if row[0] == "合计" and row[1] == "接种率"][0]
+    total_rate = next(row for row in ws.iter_rows(values_only=True) if row[0] == "合计" and row[1] == "接种率")
     assert total_rate[2] == "100.0%"  # HepB1: 1 given of 1 due
     csv = run_cli("report", "consumption", "--month", "2026-03", "--format", "csv", db=clinic).stdout
     assert "2026-03-10,0201,乙肝疫苗" in csv
