@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from epimanager.domain.validation import DoseInput, dose_problems
 from epimanager.errors import NotFoundError, ValidationError
 from epimanager.resources import catalog
-from epimanager.services import audit
+from epimanager.services import audit, stock
 from epimanager.services.database import Database
 from epimanager.services.records import DoseRecord
 from epimanager.store.models import Child, Dose
@@ -70,6 +70,8 @@ def add_dose(
         )
         s.add(dose)
         s.flush()
+        # 疫苗出入库: one 人份 from the batch when it is in stock (refuses a shortage)
+        stock.consume_for_dose(s, dose, user=user, now=now)
         audit.record(
             s,
             kind="dose_add",
@@ -99,6 +101,10 @@ EDITABLE_DOSE_FIELDS = (
     "free",
     "trace_code",
 )
+
+
+#: Fields whose change moves a dose's 人份 between stock batches.
+STOCK_DOSE_FIELDS = frozenset({"vaccine", "batch_no", "date", "unit_code", "place_text", "manufacturer"})
 
 
 def _load_dose(s: Session, uuid: str) -> Dose:
@@ -143,12 +149,14 @@ def update_dose(
         if problems:
             raise ValidationError(problems)
         changed = False
+        stock_fields_changed = False
         for f in EDITABLE_DOSE_FIELDS:
             attr = "vaccine_code" if f == "vaccine" else f
             old, new = getattr(current, f), getattr(after, f)
             if old == new:
                 continue
             changed = True
+            stock_fields_changed |= f in STOCK_DOSE_FIELDS
             setattr(dose, attr, new)
             audit.record(
                 s,
@@ -165,6 +173,9 @@ def update_dose(
             dose.version += 1
             dose.updated_at = datetime.now()
         s.flush()
+        if stock_fields_changed:
+            # 疫苗出入库: give the 人份 back to the old batch, take it from the new one
+            stock.rebind_dose(s, dose, user=user)
         return DoseRecord.from_orm(dose)
 
 
@@ -173,6 +184,8 @@ def delete_dose(db: Database, uuid: str, *, user: str | None = None, reason: str
     with db.transaction() as s:
         dose = _load_dose(s, uuid)
         dose.deleted = True
+        # 疫苗出入库: the 人份 goes back to its batch
+        stock.release_for_dose(s, dose, user=user)
         dose.version += 1
         dose.updated_at = datetime.now()
         vac = catalog().get(dose.vaccine_code)
