@@ -15,6 +15,7 @@ from epimanager.paths import backup_dir_for
 from epimanager.store import migrate
 from epimanager.store.engine import make_engine
 from epimanager.store.models import AppConfig
+from epimanager.sync.outbox import install_outbox
 
 OWN_UNIT_KEY = "own_unit_code"
 
@@ -48,9 +49,7 @@ class Database:
     def own_unit_code(self) -> str:
         code = self.config(OWN_UNIT_KEY)
         if not code:
-            raise DatabaseError(
-                "数据库尚未初始化接种单位，请先运行 epimanager init --unit 编码 --unit-name 名称"
-            )
+            raise DatabaseError("数据库尚未初始化接种单位，请先运行 epimanager init --unit 编码 --unit-name 名称")
         return code
 
     def close(self) -> None:
@@ -75,7 +74,7 @@ def open_database(path: Path, *, create: bool = False, backup_dir: Path | None =
     except BaseException:
         engine.dispose()
         raise
-    return Database(path, engine, sessionmaker(engine, expire_on_commit=False), backup)
+    return Database(path, engine, install_outbox(sessionmaker(engine, expire_on_commit=False)), backup)
 
 
 def set_config(session: Session, key: str, value: str) -> None:

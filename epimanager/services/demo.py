@@ -25,6 +25,7 @@ from epimanager.services.database import Database
 from epimanager.services.search_index import bulk_index
 from epimanager.services.units import add_committee, committee_ids
 from epimanager.store.models import Child
+from epimanager.sync.outbox import UPSERT_SQL, outbox_rows
 
 Progress = Callable[[int, int], None]
 
@@ -275,6 +276,8 @@ def generate(
             raw.executemany(child_sql, child_rows)
             raw.executemany(dose_sql, dose_rows)
             bulk_index(conn, index_rows)
+            raw.executemany(UPSERT_SQL, outbox_rows("child", [(r[1], 1) for r in child_rows]))
+            raw.executemany(UPSERT_SQL, outbox_rows("dose", [(r[0], 1) for r in dose_rows]))
             total_doses += len(dose_rows)
             done += n
             if progress:

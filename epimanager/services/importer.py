@@ -31,6 +31,7 @@ from epimanager.services.database import Database
 from epimanager.services.doses import OTHER_PLACE
 from epimanager.services.search_index import bulk_index
 from epimanager.store.models import Child, Committee, Dose, new_uuid
+from epimanager.sync.outbox import enqueue_rows
 
 DOSE_COLUMNS = ("child_code", "vaccine", "dose_number", "date", "batch", "manufacturer", "site", "unit_code")
 
@@ -171,9 +172,7 @@ def import_children(
     rows = read_rows(path, CHILD_COLUMNS)
     unit = db.own_unit_code()
     with db.session() as s:
-        committees = dict(
-            s.execute(select(Committee.name, Committee.id).where(Committee.unit_code == unit)).all()
-        )
+        committees = dict(s.execute(select(Committee.name, Committee.id).where(Committee.unit_code == unit)).all())
     errors: list[RowError] = []
     good: list[tuple[int, ChildInput]] = []
     seen_codes: dict[str, int] = {}
@@ -268,6 +267,7 @@ def import_children(
             if progress:
                 progress(start + len(records[start : start + 5000]), len(records))
         bulk_index(s.connection(), index_rows)
+        enqueue_rows(s.connection(), "child", [(r["uuid"], 1) for r in records], now)
         audit.record(
             s,
             kind="import",
@@ -345,9 +345,7 @@ def import_doses(
         for start in range(0, len(codes), 500):
             chunk = codes[start : start + 500]
             for cid, code, birth in s.execute(
-                select(Child.id, Child.code, Child.birth_date).where(
-                    Child.code.in_(chunk), Child.deleted.is_(False)
-                )
+                select(Child.id, Child.code, Child.birth_date).where(Child.code.in_(chunk), Child.deleted.is_(False))
             ):
                 children[code] = (cid, birth)
     errors: list[RowError] = []
@@ -405,6 +403,7 @@ def import_doses(
             s.execute(insert(Dose), records[start : start + 5000])
             if progress:
                 progress(min(start + 5000, len(records)), len(records))
+        enqueue_rows(s.connection(), "dose", [(str(r["uuid"]), 1) for r in records], now)
         audit.record(
             s,
             kind="import",

@@ -1,0 +1,199 @@
+"""HTTP client of the platform: ``requests.Session``, TLS verified, retries with backoff and jitter.
+
+Transient failures (timeouts, dropped connections, 408/425/429/5xx, a reply
+that is not JSON) are retried up to :class:`RetryPolicy` bounds, honouring
+``Retry-After``.  401/403 raise :class:`PlatformAuthError` at once; other 4xx
+raise :class:`PlatformRefused` (not retried: the same request would fail again).
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+
+from epimanager import __version__
+from epimanager.errors import EpiError, PermissionDenied, ValidationError
+from epimanager.sync.protocol import BATCHES, IDEMPOTENCY_HEADER, PING
+
+TRANSIENT_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
+_LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+class PlatformAuthError(PermissionDenied):
+    """The platform refused the unit's token (401/403)."""
+
+
+class PlatformUnavailable(EpiError):
+    """The platform could not be reached (after retrying)."""
+
+    exit_code = 6
+
+
+class PlatformRefused(EpiError):
+    """The platform refused a request for good (4xx other than auth)."""
+
+    exit_code = 7
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Exponential backoff with jitter, bounded by attempts and by elapsed time."""
+
+    max_attempts: int = 8
+    base: float = 0.5
+    cap: float = 30.0
+    max_elapsed: float = 300.0
+    rng: random.Random = field(default_factory=random.Random, compare=False)
+
+    def delay(self, attempt: int, retry_after: float | None = None) -> float:
+        """Seconds to wait after failed ``attempt`` (1-based): base·2^(n-1), capped, jittered to 50–100 %."""
+        d = min(self.cap, self.base * 2 ** (attempt - 1)) * self.rng.uniform(0.5, 1.0)
+        if retry_after is not None:
+            d = max(d, min(retry_after, self.cap))
+        return d
+
+
+def check_url(url: str) -> str:
+    """A platform URL: https, or http only to this machine (training / tests)."""
+    u = url.strip().rstrip("/")
+    parts = urlsplit(u)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValidationError(f"平台地址无效：{url}（应为 https://主机[:端口]）")
+    if parts.scheme == "http" and parts.hostname not in _LOOPBACK:
+        raise ValidationError("平台地址必须使用 https（只有本机 127.0.0.1 的练习平台可用 http）")
+    return u
+
+
+def _retry_after(resp: requests.Response) -> float | None:
+    v = resp.headers.get("Retry-After")
+    try:
+        return float(v) if v else None
+    except ValueError:
+        return None
+
+
+class PlatformClient:
+    """One unit's connection to the platform."""
+
+    def __init__(
+        self,
+        url: str,
+        token: str | None,
+        *,
+        timeout: tuple[float, float] = (5.0, 60.0),
+        policy: RetryPolicy | None = None,
+        session: requests.Session | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.url = check_url(url)
+        self.token = token
+        self.timeout = timeout
+        self.policy = policy or RetryPolicy()
+        self.sleep = sleep
+        self.session = session or requests.Session()
+        self.session.headers["User-Agent"] = f"EpiManager/{__version__}"
+        if urlsplit(self.url).hostname in _LOOPBACK:
+            self.session.trust_env = False  # never send loopback traffic through a proxy
+        #: requests made, for progress displays and benchmarks
+        self.requests_made = 0
+        self.retries = 0
+
+    def close(self) -> None:
+        self.session.close()
+
+    def _headers(self, extra: dict[str, str] | None = None) -> dict[str, str]:
+        h = {"Accept": "application/json"}
+        if self.token:
+            h["Authorization"] = f"Bearer {self.token}"
+        return h | (extra or {})
+
+    def request_json(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, str] | None = None,
+        body: bytes | None = None,
+        headers: dict[str, str] | None = None,
+        retry: bool = True,
+    ) -> Any:
+        """Send a request and return the decoded JSON reply, retrying transient failures."""
+        h = self._headers(headers)
+        if body is not None:
+            h["Content-Type"] = "application/json; charset=utf-8"
+        started = time.monotonic()
+        attempt = 0
+        while True:
+            attempt += 1
+            retry_after: float | None = None
+            self.requests_made += 1
+            try:
+                resp = self.session.request(
+                    method, self.url + path, params=params, data=body, headers=h, timeout=self.timeout, verify=True
+                )
+            except requests.exceptions.SSLError as exc:
+                raise PlatformUnavailable(f"平台证书校验失败，已停止连接（{self.url}）：{exc}") from None
+            except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as exc:
+                problem = f"连接失败（{type(exc).__name__}）"
+            else:
+                if resp.status_code in (401, 403):
+                    raise PlatformAuthError(
+                        f"平台拒绝了本单位的令牌（HTTP {resp.status_code}）：请用 "
+                        "epimanager sync config --token 令牌 设置正确的令牌；本次没有任何记录被标记为已上传"
+                    )
+                if resp.status_code in TRANSIENT_STATUS:
+                    problem = f"平台暂时不可用（HTTP {resp.status_code}）"
+                    retry_after = _retry_after(resp)
+                elif resp.status_code >= 400:
+                    raise PlatformRefused(
+                        f"平台拒绝了请求（HTTP {resp.status_code}）：{_message(resp)}", resp.status_code
+                    )
+                else:
+                    try:
+                        return resp.json()
+                    except ValueError:
+                        problem = "平台的回复不完整"
+            if not retry:
+                raise PlatformUnavailable(f"无法连接平台 {self.url}：{problem}")
+            wait = self.policy.delay(attempt, retry_after)
+            elapsed = time.monotonic() - started
+            if attempt >= self.policy.max_attempts or elapsed + wait > self.policy.max_elapsed:
+                raise PlatformUnavailable(
+                    f"无法连接平台 {self.url}：{problem}，已重试 {attempt} 次；未完成的记录下次上传时继续"
+                )
+            self.retries += 1
+            self.sleep(wait)
+
+    def post_batch(self, key: str, body: bytes) -> dict[str, Any]:
+        reply = self.request_json("POST", BATCHES, body=body, headers={IDEMPOTENCY_HEADER: key})
+        if not isinstance(reply, dict) or not isinstance(reply.get("results"), list):
+            raise PlatformRefused("平台的回复格式不正确（缺少 results）", 200)
+        return reply
+
+    def ping(self, timeout: float = 3.0) -> bool:
+        """Is the platform reachable right now?  (One quick try, no retries.)"""
+        try:
+            resp = self.session.get(self.url + PING, timeout=timeout, verify=True)
+        except requests.RequestException:
+            return False
+        return resp.status_code == 200
+
+
+def _message(resp: requests.Response) -> str:
+    try:
+        data = resp.json()
+    except ValueError:
+        return resp.text[:200]
+    if isinstance(data, dict):
+        return str(data.get("message") or data.get("error") or data)
+    return str(data)[:200]
