@@ -2,6 +2,10 @@
 
 Order: ``EPIMANAGER_RESOURCES`` (a folder), a PyInstaller bundle's
 ``resources/``, then the source tree's top-level ``resources/``.
+
+Reference-data updates installed by an upgrade package take precedence file by
+file: ``<overrides root>/current`` names the active folder under the overrides
+root (``EPIMANAGER_RESOURCE_OVERRIDES``, else ``<data dir>/resources-overrides``).
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from epimanager.domain.catalog import Catalog
+from epimanager.paths import data_dir
 
 
 def resources_dir() -> Path:
@@ -26,7 +31,33 @@ def resources_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "resources"
 
 
+def overrides_root() -> Path:
+    env = os.environ.get("EPIMANAGER_RESOURCE_OVERRIDES")
+    return Path(env) if env else data_dir() / "resources-overrides"
+
+
+def overrides_dir() -> Path | None:
+    """The active reference-data update folder, if an upgrade installed one."""
+    root = overrides_root()
+    try:
+        name = (root / "current").read_text(encoding="utf-8").strip()
+    except OSError:
+        return None
+    folder = root / name
+    return folder if name and "/" not in name and "\\" not in name and folder.is_dir() else None
+
+
+def resource_dirs() -> list[Path]:
+    """Folders to look in, first match wins: the update folder, then the bundled one."""
+    override = overrides_dir()
+    return [override, resources_dir()] if override else [resources_dir()]
+
+
 def resource_path(*parts: str) -> Path:
+    for folder in resource_dirs():
+        candidate = folder.joinpath(*parts)
+        if candidate.exists():
+            return candidate
     return resources_dir().joinpath(*parts)
 
 

@@ -1,0 +1,167 @@
+"""升级对话框: verify a package, show its release notes, apply it on a QThread with progress.
+
+The caller must close its own :class:`~epimanager.services.database.Database` before
+``开始升级`` (an upgrade refuses a database another connection holds open) and restart the
+program afterwards (signal :attr:`UpgradeDialog.upgraded`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QThread, Signal
+from PySide6.QtWidgets import (
+    QDialog,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from epimanager.errors import EpiError
+from epimanager.upgrade.install import Target, apply_package, check_package, current_version
+
+
+class _Worker(QThread):
+    progress = Signal(int, str)
+    succeeded = Signal(object)
+    failed = Signal(str)
+
+    def __init__(self, job: str, package: Path, target: Target, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.job, self.package, self.target = job, package, target
+
+    def run(self) -> None:
+        try:
+            result: Any
+            if self.job == "check":
+                result = check_package(self.package, self.target)
+            else:
+                result = apply_package(self.package, self.target, progress=self.progress.emit)
+        except EpiError as exc:
+            self.failed.emit(exc.message)
+            return
+        except Exception as exc:  # noqa: BLE001 — a bug must not hang the dialog; apply has rolled back
+            self.failed.emit(f"升级失败，已恢复原状（程序错误：{type(exc).__name__}: {exc}）")
+            return
+        self.succeeded.emit(result)
+
+
+class UpgradeDialog(QDialog):
+    """``UpgradeDialog(package, db_path, install_root=None, parent=None)``."""
+
+    upgraded = Signal(str)  # the new version
+
+    def __init__(
+        self, package: Path, db_path: Path, install_root: Path | None = None, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("安装升级包")
+        self.resize(560, 420)
+        self.package = Path(package)
+        self.target = Target.for_database(Path(db_path), install_root)
+        self._worker: _Worker | None = None
+        self.new_version: str | None = None
+
+        layout = QVBoxLayout(self)
+        self.info = QLabel(f"当前版本：{current_version(self.target.install_root)}\n升级包：{self.package.name}")
+        self.info.setWordWrap(True)
+        layout.addWidget(self.info)
+        layout.addWidget(QLabel("更新说明："))
+        self.notes = QPlainTextEdit()
+        self.notes.setReadOnly(True)
+        layout.addWidget(self.notes, 1)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 100)
+        layout.addWidget(self.progress)
+        self.status = QLabel("正在校验升级包……")
+        self.status.setWordWrap(True)
+        layout.addWidget(self.status)
+        self.error = QLabel()
+        self.error.setStyleSheet("color: #b00020")
+        self.error.setWordWrap(True)
+        layout.addWidget(self.error)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        self.start_button = QPushButton("开始升级(&S)")
+        self.start_button.setEnabled(False)
+        self.start_button.clicked.connect(self.start)
+        self.close_button = QPushButton("关闭")
+        self.close_button.clicked.connect(self.reject)
+        buttons.addWidget(self.start_button)
+        buttons.addWidget(self.close_button)
+        layout.addLayout(buttons)
+        self._run("check")
+
+    @property
+    def busy(self) -> bool:
+        return self._worker is not None and self._worker.isRunning()
+
+    def _run(self, job: str) -> None:
+        worker = _Worker(job, self.package, self.target, self)
+        worker.progress.connect(self._on_progress)
+        worker.succeeded.connect(self._checked if job == "check" else self._applied)
+        worker.failed.connect(self._failed)
+        self._worker = worker
+        worker.start()
+
+    def start(self) -> None:
+        if self.busy:
+            return
+        self.start_button.setEnabled(False)
+        self.close_button.setEnabled(False)
+        self.error.clear()
+        self.status.setText("正在升级，请不要关闭电脑……")
+        self._run("apply")
+
+    def _join(self) -> None:
+        """The worker emitted its last signal: wait for its thread to end (never outlive the dialog)."""
+        if self._worker is not None:
+            self._worker.wait()
+
+    def _checked(self, pkg: Any) -> None:
+        self._join()
+        m = pkg.manifest
+        self.notes.setPlainText(m.notes)
+        self.info.setText(
+            f"当前版本：{current_version(self.target.install_root)}　→　新版本：{m.version}"
+            f"（发布日期 {m.released}）\n升级包：{self.package.name}，{len(m.files)} 个文件，签名已验证"
+        )
+        self.status.setText("升级包校验通过。升级前会自动备份数据库，失败时自动恢复原状。")
+        self.start_button.setEnabled(True)
+
+    def _on_progress(self, percent: int, message: str) -> None:
+        self.progress.setValue(percent)
+        self.status.setText(message)
+
+    def _applied(self, result: Any) -> None:
+        self._join()
+        self.new_version = result.to_version
+        self.progress.setValue(100)
+        self.status.setText(f"已从 {result.from_version} 升级到 {result.to_version}。请重新启动 EpiManager。")
+        self.close_button.setEnabled(True)
+        self.close_button.setText("完成")
+        self.close_button.clicked.disconnect()
+        self.close_button.clicked.connect(self.accept)
+        self.upgraded.emit(result.to_version)
+
+    def _failed(self, message: str) -> None:
+        self._join()
+        self.error.setText(message)
+        self.status.setText("升级未完成，原有程序和数据没有任何改动。")
+        self.close_button.setEnabled(True)
+
+    def reject(self) -> None:
+        if self.busy:
+            return  # never abandon a running upgrade
+        super().reject()
+
+    def closeEvent(self, event: Any) -> None:
+        if self.busy:
+            event.ignore()
+            return
+        super().closeEvent(event)
