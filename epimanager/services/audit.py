@@ -1,34 +1,84 @@
-"""Append audit records, each chained to the previous one by SHA-256."""
+"""Append audit records, each chained to the previous one by SHA-256; verify the chain.
+
+Every entry stores ``prev_hash`` (the hash of the entry before it) and
+``hash`` = SHA-256 over ``prev_hash`` and the entry's own fields.  Editing,
+inserting or deleting a row in the middle of the log breaks the chain at
+that row or the one after it, which :func:`verify` reports.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from epimanager.services.database import Database
 from epimanager.store.models import AuditLog
 
+#: Audit kinds and their labels (个案变更查询).  Services add to the log with these kinds.
+KIND_LABELS: dict[str, str] = {
+    "create": "新建个案",
+    "import": "导入个案",
+    "update": "修改基本资料",
+    "status": "在册变更",
+    "child_delete": "删除个案",
+    "child_restore": "恢复个案",
+    "merge": "合并个案",
+    "merge_undo": "撤销合并",
+    "dose_add": "新增接种",
+    "dose_update": "修改接种",
+    "dose_delete": "删除接种",
+    "dose_restore": "恢复接种",
+}
 
-def _digest(prev: str | None, entry: AuditLog) -> str:
+
+def _digest_values(
+    prev: str | None,
+    at: datetime,
+    user: str | None,
+    kind: str,
+    entity: str,
+    entity_uuid: str,
+    child_id: int | None,
+    field: str | None,
+    old_value: str | None,
+    new_value: str | None,
+) -> str:
     payload = json.dumps(
         [
             prev,
-            entry.at.isoformat(timespec="microseconds"),
-            entry.user,
-            entry.kind,
-            entry.entity,
-            entry.entity_uuid,
-            entry.child_id,
-            entry.field,
-            entry.old_value,
-            entry.new_value,
+            at.isoformat(timespec="microseconds"),
+            user,
+            kind,
+            entity,
+            entity_uuid,
+            child_id,
+            field,
+            old_value,
+            new_value,
         ],
         ensure_ascii=False,
     )
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def _digest(prev: str | None, entry: AuditLog) -> str:
+    return _digest_values(
+        prev,
+        entry.at,
+        entry.user,
+        entry.kind,
+        entry.entity,
+        entry.entity_uuid,
+        entry.child_id,
+        entry.field,
+        entry.old_value,
+        entry.new_value,
+    )
 
 
 def record(
@@ -62,3 +112,74 @@ def record(
     session.add(entry)
     session.flush()
     return entry
+
+
+@dataclass(frozen=True)
+class AuditReport:
+    """The result of :func:`verify`.  ``broken_id`` is the first entry that does not check out."""
+
+    checked: int
+    broken_id: int | None = None
+    problem: str | None = None
+    last_hash: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.broken_id is None
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "ok": self.ok,
+            "checked": self.checked,
+            "broken_id": self.broken_id,
+            "problem": self.problem,
+            "last_hash": self.last_hash,
+        }
+
+
+def verify(db: Database, page_size: int = 5000) -> AuditReport:
+    """Recompute the whole chain in id order; report the first broken entry.
+
+    An entry is broken when its ``prev_hash`` is not the previous entry's
+    ``hash`` (a row was inserted or deleted before it) or its ``hash`` does
+    not match its contents (the row was edited).  Read in keyset pages, so
+    memory stays flat.  Deleting the newest entries cannot be detected from
+    the log alone; compare ``last_hash`` with one noted elsewhere for that.
+    """
+    cols = (
+        AuditLog.id,
+        AuditLog.at,
+        AuditLog.user,
+        AuditLog.kind,
+        AuditLog.entity,
+        AuditLog.entity_uuid,
+        AuditLog.child_id,
+        AuditLog.field,
+        AuditLog.old_value,
+        AuditLog.new_value,
+        AuditLog.prev_hash,
+        AuditLog.hash,
+    )
+    checked = 0
+    prev: str | None = None
+    last_id = 0
+    with db.session() as s:
+        while True:
+            rows = s.execute(select(*cols).where(AuditLog.id > last_id).order_by(AuditLog.id).limit(page_size)).all()
+            if not rows:
+                return AuditReport(checked, last_hash=prev)
+            for r in rows:
+                entry_id, prev_hash, stored = r[0], r[10], r[11]
+                if prev_hash != prev:
+                    return AuditReport(
+                        checked, entry_id, "与前一条记录的哈希不衔接（之前的记录被删除、插入或修改）", prev
+                    )
+                try:
+                    expected = _digest_values(prev_hash, *r[1:10])
+                except (TypeError, ValueError, AttributeError):
+                    expected = None
+                if stored != expected:
+                    return AuditReport(checked, entry_id, "记录内容与其哈希不符（记录被修改）", prev)
+                prev = stored
+                checked += 1
+            last_id = rows[-1][0]

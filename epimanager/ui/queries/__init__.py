@@ -1,0 +1,21 @@
+"""Query screens (接种明细 / 管理门诊 / 免疫空白 / 个案变更 / 在册变更), one module each.
+
+Every screen is a ``QWidget`` built with ``(db, user, parent=None)`` and
+emits ``open_child(str)`` with a child code when a row is double-clicked.
+"""
+
+from epimanager.ui.queries.changes import ChangeQueryScreen
+from epimanager.ui.queries.doses import DoseQueryScreen
+from epimanager.ui.queries.gap import GapQueryScreen
+from epimanager.ui.queries.managed import ManagedQueryScreen
+from epimanager.ui.queries.paged_model import PagedTableModel
+from epimanager.ui.queries.status_changes import StatusChangeQueryScreen
+
+__all__ = [
+    "ChangeQueryScreen",
+    "DoseQueryScreen",
+    "GapQueryScreen",
+    "ManagedQueryScreen",
+    "PagedTableModel",
+    "StatusChangeQueryScreen",
+]

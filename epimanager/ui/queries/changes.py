@@ -1,0 +1,43 @@
+"""个案变更查询 screen (the audit log)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QDate
+from PySide6.QtWidgets import QComboBox, QLineEdit, QWidget
+
+from epimanager.services.database import Database
+from epimanager.services.queries import CHANGE_KINDS, ChangeQuery, Query
+from epimanager.ui.queries.screen import ALL, QueryScreen, date_edit
+
+
+class ChangeQueryScreen(QueryScreen):
+    """Changes to children's basic data and doses, and deleted children; newest first."""
+
+    title = "个案变更查询"
+
+    def __init__(self, db: Database, user: str, parent: QWidget | None = None) -> None:
+        super().__init__(db, user, parent)
+        today = QDate.currentDate()
+        self.start = date_edit(today.addMonths(-1))
+        self.end = date_edit(today)
+        self.kind = QComboBox()
+        self.kind.addItem(ALL, None)
+        for k in CHANGE_KINDS:
+            self.kind.addItem(k, k)
+        self.user_edit = QLineEdit()
+        self.child = QLineEdit()
+        self.child.setPlaceholderText("儿童编码")
+        self.filters.addRow("日期从", self.start)
+        self.filters.addRow("到", self.end)
+        self.filters.addRow("类别", self.kind)
+        self.filters.addRow("操作员", self.user_edit)
+        self.filters.addRow("儿童", self.child)
+
+    def build_query(self) -> Query:
+        return ChangeQuery(
+            self.start.date().toPython(),  # type: ignore[arg-type]
+            self.end.date().toPython(),  # type: ignore[arg-type]
+            kind=self.kind.currentData(),
+            user=self.user_edit.text().strip() or None,
+            child_code=self.child.text().strip() or None,
+        )

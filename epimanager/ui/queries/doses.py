@@ -1,0 +1,56 @@
+"""接种明细查询 screen."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QDate
+from PySide6.QtWidgets import QComboBox, QLineEdit, QWidget
+
+from epimanager.domain.codes import DoseAttribute
+from epimanager.services.database import Database
+from epimanager.services.queries import PLACE_OTHER, PLACE_OWN, DoseQuery, Query
+from epimanager.ui.queries.screen import ALL, QueryScreen, committee_combo, date_edit
+
+
+class DoseQueryScreen(QueryScreen):
+    """Doses in a date range with the child's basic data."""
+
+    title = "接种明细查询"
+
+    def __init__(self, db: Database, user: str, parent: QWidget | None = None) -> None:
+        super().__init__(db, user, parent)
+        today = QDate.currentDate()
+        self.start = date_edit(QDate(today.year(), today.month(), 1))
+        self.end = date_edit(today)
+        self.vaccine = QLineEdit()
+        self.vaccine.setPlaceholderText("HepB、乙肝、0201 …")
+        self.batch = QLineEdit()
+        self.nurse = QLineEdit()
+        self.attribute = QComboBox()
+        self.attribute.addItem(ALL, None)
+        for a in DoseAttribute:
+            self.attribute.addItem(a.label, a.label)
+        self.place = QComboBox()
+        self.place.addItem(ALL, None)
+        self.place.addItem("本单位", PLACE_OWN)
+        self.place.addItem("外单位/外地", PLACE_OTHER)
+        self.committee = committee_combo(db)
+        self.filters.addRow("接种日期从", self.start)
+        self.filters.addRow("到", self.end)
+        self.filters.addRow("疫苗", self.vaccine)
+        self.filters.addRow("批号", self.batch)
+        self.filters.addRow("接种护士", self.nurse)
+        self.filters.addRow("接种属性", self.attribute)
+        self.filters.addRow("接种地点", self.place)
+        self.filters.addRow("区域划分", self.committee)
+
+    def build_query(self) -> Query:
+        return DoseQuery(
+            self.start.date().toPython(),  # type: ignore[arg-type]
+            self.end.date().toPython(),  # type: ignore[arg-type]
+            vaccine=self.vaccine.text().strip() or None,
+            batch=self.batch.text().strip() or None,
+            nurse=self.nurse.text().strip() or None,
+            attribute=self.attribute.currentData(),
+            place=self.place.currentData(),
+            committee=self.committee.currentData(),
+        )

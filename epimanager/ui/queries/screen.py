@@ -1,0 +1,138 @@
+"""The frame every query screen shares: filters on top, a paged table, export buttons."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QDate, QModelIndex, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDateEdit,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from epimanager.errors import EpiError
+from epimanager.services.database import Database
+from epimanager.services.queries import Query, export_query
+from epimanager.services.units import committee_ids
+from epimanager.ui.queries.paged_model import PagedTableModel
+
+ALL = "（全部）"
+
+
+def date_edit(value: QDate | None = None) -> QDateEdit:
+    w = QDateEdit(value or QDate.currentDate())
+    w.setCalendarPopup(True)
+    w.setDisplayFormat("yyyy-MM-dd")
+    return w
+
+
+def committee_combo(db: Database) -> QComboBox:
+    combo = QComboBox()
+    combo.addItem(ALL, None)
+    for name in committee_ids(db):
+        combo.addItem(name, name)
+    return combo
+
+
+class QueryScreen(QWidget):
+    """Base class: subclasses add filter fields to ``self.filters`` and implement :meth:`build_query`."""
+
+    #: a row was double-clicked: the child's code
+    open_child = Signal(str)
+    title = "查询"
+
+    def __init__(self, db: Database, user: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.db = db
+        self.user = user
+        self.setWindowTitle(self.title)
+        self.filters = QFormLayout()
+        self.search_button = QPushButton("查询(&Q)")
+        self.export_xlsx_button = QPushButton("导出 Excel…")
+        self.export_csv_button = QPushButton("导出 CSV…")
+        self.status = QLabel("")
+        self.error = QLabel("")
+        self.error.setStyleSheet("color: #b00020")
+        self.model = PagedTableModel(db)
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
+        self.table.setAlternatingRowColors(True)
+        self.table.setEditTriggers(QTableView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().setDefaultSectionSize(22)
+
+        self.buttons = QHBoxLayout()
+        self.buttons.addWidget(self.search_button)
+        self.buttons.addStretch(1)
+        self.buttons.addWidget(self.export_xlsx_button)
+        self.buttons.addWidget(self.export_csv_button)
+        layout = QVBoxLayout(self)
+        layout.addLayout(self.filters)
+        layout.addLayout(self.buttons)
+        layout.addWidget(self.error)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.status)
+
+        self.search_button.clicked.connect(self.run_query)
+        self.export_xlsx_button.clicked.connect(lambda: self._ask_export("xlsx"))
+        self.export_csv_button.clicked.connect(lambda: self._ask_export("csv"))
+        self.table.doubleClicked.connect(self._double_clicked)
+        self.model.failed.connect(self._show_error)
+        self.model.loaded.connect(self._show_count)
+
+    # -- for subclasses --------------------------------------------------------------------
+
+    def build_query(self) -> Query:
+        raise NotImplementedError
+
+    # -- actions ---------------------------------------------------------------------------
+
+    def run_query(self) -> None:
+        """Build the query from the filters and show its first page."""
+        self.error.clear()
+        try:
+            query = self.build_query()
+        except EpiError as exc:
+            self._show_error(exc.message)
+            return
+        self.model.set_query(query)
+        if self.model.canFetchMore():
+            self.model.fetchMore()
+
+    def export_to(self, path: Path) -> int:
+        """Export the whole result of the current filters (all pages) to ``path`` (.xlsx or .csv)."""
+        self.error.clear()
+        try:
+            n = export_query(self.db, self.build_query(), path)
+        except EpiError as exc:
+            self._show_error(exc.message)
+            return 0
+        self.status.setText(f"已导出 {n} 行到 {path}")
+        return n
+
+    def _ask_export(self, fmt: str) -> None:
+        caption = "导出 Excel" if fmt == "xlsx" else "导出 CSV"
+        pattern = "Excel 文件 (*.xlsx)" if fmt == "xlsx" else "CSV 文件 (*.csv)"
+        name, _ = QFileDialog.getSaveFileName(self, caption, f"{self.title}.{fmt}", pattern)
+        if name:
+            path = Path(name)
+            self.export_to(path if path.suffix.lower() == f".{fmt}" else path.with_suffix(f".{fmt}"))
+
+    def _double_clicked(self, index: QModelIndex) -> None:
+        code = self.model.child_code(index.row())
+        if code:
+            self.open_child.emit(code)
+
+    def _show_error(self, message: str) -> None:
+        self.error.setText(message)
+
+    def _show_count(self, n: int, more: bool) -> None:
+        self.status.setText(f"已显示 {n} 行" + ("，向下滚动加载更多" if more else "（全部）"))
