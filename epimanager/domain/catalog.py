@@ -51,9 +51,7 @@ class Catalog:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Catalog:
-        classes = tuple(
-            VaccineClass(str(c["code"]), str(c["name"]), int(c["order"])) for c in data["classes"]
-        )
+        classes = tuple(VaccineClass(str(c["code"]), str(c["name"]), int(c["order"])) for c in data["classes"])
         known = {c.code for c in classes}
         vaccines: list[Vaccine] = []
         for v in data["vaccines"]:

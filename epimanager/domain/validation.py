@@ -68,9 +68,7 @@ def child_problems(c: ChildInput, today: date) -> list[str]:
         else:
             born = ids.id_birth_date(idn)
             if born is not None and born != c.birth_date:
-                p.append(
-                    f"身份证号中的出生日期 {born.isoformat()} 与出生日期 {c.birth_date.isoformat()} 不符"
-                )
+                p.append(f"身份证号中的出生日期 {born.isoformat()} 与出生日期 {c.birth_date.isoformat()} 不符")
             sex = ids.id_sex(idn)
             if sex is not None and c.sex in (Sex.MALE, Sex.FEMALE) and sex != c.sex:
                 p.append(f"身份证号显示性别为{Sex(sex).label}，与填写的性别不符")

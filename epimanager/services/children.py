@@ -70,9 +70,7 @@ def reserve_code(session: Session, code: str) -> None:
 def committee_id(session: Session, unit_code: str, name: str | None) -> int | None:
     if not name:
         return None
-    cid = session.scalar(
-        select(Committee.id).where(Committee.unit_code == unit_code, Committee.name == name.strip())
-    )
+    cid = session.scalar(select(Committee.id).where(Committee.unit_code == unit_code, Committee.name == name.strip()))
     if cid is None:
         known = session.scalars(select(Committee.name).where(Committee.unit_code == unit_code)).all()
         hint = "、".join(known) if known else "（尚未设置，请用 epimanager committee add 添加）"
@@ -105,9 +103,7 @@ def _orm_values(inp: ChildInput) -> dict[str, Any]:
     }
 
 
-def create_child(
-    db: Database, inp: ChildInput, *, user: str | None = None, today: date | None = None
-) -> ChildRecord:
+def create_child(db: Database, inp: ChildInput, *, user: str | None = None, today: date | None = None) -> ChildRecord:
     """Validate and store a new child; generates the child code if none is given."""
     today = today or date.today()
     problems = child_problems(inp, today)
@@ -138,9 +134,7 @@ def create_child(
         s.add(child)
         s.flush()
         index_child(s, child.id, child.name, child.mother_name, child.father_name)
-        audit.record(
-            s, kind="create", entity="child", entity_uuid=child.uuid, child_id=child.id, user=user, new=code
-        )
+        audit.record(s, kind="create", entity="child", entity_uuid=child.uuid, child_id=child.id, user=user, new=code)
         return ChildRecord.from_orm(child, with_doses=False)
 
 

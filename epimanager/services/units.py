@@ -21,9 +21,7 @@ class UnitInfo:
     committees: tuple[str, ...]
 
 
-def init_database(
-    path: Path, unit_code: str, unit_name: str, committees: list[str] | None = None
-) -> UnitInfo:
+def init_database(path: Path, unit_code: str, unit_name: str, committees: list[str] | None = None) -> UnitInfo:
     """Create (or migrate) the database and set the own unit.
 
     Re-running on an existing database keeps its data; changing the own unit
@@ -78,9 +76,7 @@ def unit_info(db: Database) -> UnitInfo:
     code = db.own_unit_code()
     with db.session() as s:
         unit = s.get(Unit, code)
-        names = s.scalars(
-            select(Committee.name).where(Committee.unit_code == code).order_by(Committee.code)
-        ).all()
+        names = s.scalars(select(Committee.name).where(Committee.unit_code == code).order_by(Committee.code)).all()
         return UnitInfo(code, unit.name if unit else "", tuple(names))
 
 

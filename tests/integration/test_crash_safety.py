@@ -44,7 +44,9 @@ def big_csv(path: Path, n: int) -> Path:
     lines = [HEADER]
     for i in range(n):
         name = rng.choice(surnames) + rng.choice(given) + rng.choice(given)
-        lines.append(f"{name},{'男' if i % 2 else '女'},20{10 + i % 15:02d}-0{1 + i % 9}-1{i % 9},母{i},,,,,东风村,本地\n")
+        lines.append(
+            f"{name},{'男' if i % 2 else '女'},20{10 + i % 15:02d}-0{1 + i % 9}-1{i % 9},母{i},,,,,东风村,本地\n"
+        )
     path.write_text("".join(lines), encoding="utf-8")
     return path
 
@@ -58,7 +60,9 @@ def spawn(args: list[str]) -> subprocess.Popen[str]:
 
 def test_killed_import_is_entirely_in_or_entirely_out(tmp_path: Path) -> None:
     db = tmp_path / "a.sqlite"
-    assert run_cli("init", "--unit", "3201020101", "--unit-name", "测试", "--committee", "东风村", db=db).returncode == 0
+    assert (
+        run_cli("init", "--unit", "3201020101", "--unit-name", "测试", "--committee", "东风村", db=db).returncode == 0
+    )
     n = 30000
     csv = big_csv(tmp_path / "big.csv", n)
     # how long a whole import takes here, so the kills land inside it
@@ -85,8 +89,13 @@ def test_killed_import_is_entirely_in_or_entirely_out(tmp_path: Path) -> None:
 def test_killed_stream_of_dose_saves_keeps_every_committed_dose(tmp_path: Path) -> None:
     db = tmp_path / "a.sqlite"
     run_cli("init", "--unit", "3201020101", "--unit-name", "测试", db=db)
-    code = run_cli("child", "add", "--name", "张浩", "--sex", "男", "--birth-date", "2019-06-01", "--mother", "李梅",
-                   db=db).stdout.split()[0].split("：")[1]
+    code = (
+        run_cli(
+            "child", "add", "--name", "张浩", "--sex", "男", "--birth-date", "2019-06-01", "--mother", "李梅", db=db
+        )
+        .stdout.split()[0]
+        .split("：")[1]
+    )
     rng = random.Random(3)
     confirmed: list[str] = []
     for _ in range(10):
@@ -95,7 +104,7 @@ def test_killed_stream_of_dose_saves_keeps_every_committed_dose(tmp_path: Path) 
         assert p.stdout is not None
         out = p.stdout
 
-        def reader(stream=out, sink=got) -> None:  # noqa: ANN001
+        def reader(stream=out, sink=got) -> None:
             for line in stream:
                 sink.append(line.strip())
 

@@ -41,9 +41,7 @@ def run_show(args: argparse.Namespace) -> int:
     if args.json:
         print_json(child.to_json())
         return 0
-    print(
-        f"{child.code}  {child.name}  {child.sex_label}  {child.birth_date}  在册情况：{child.status_label}"
-    )
+    print(f"{child.code}  {child.name}  {child.sex_label}  {child.birth_date}  在册情况：{child.status_label}")
     print(f"母亲：{child.mother_name or ''}  父亲：{child.father_name or ''}  电话：{child.phone or ''}")
     print(f"区域划分：{child.committee or ''}  居住属性：{child.residence_label}")
     for d in child.doses:

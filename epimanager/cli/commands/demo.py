@@ -39,7 +39,6 @@ def run(args: argparse.Namespace) -> int:
         print(file=sys.stderr)
     rate = report.children / report.seconds if report.seconds else 0.0
     print(
-        f"已生成儿童 {report.children} 名、接种记录 {report.doses} 条，"
-        f"用时 {report.seconds:.1f} 秒（{rate:.0f} 名/秒）"
+        f"已生成儿童 {report.children} 名、接种记录 {report.doses} 条，用时 {report.seconds:.1f} 秒（{rate:.0f} 名/秒）"
     )
     return 0

@@ -9,9 +9,7 @@ from epimanager.services.units import init_database
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "init", help="创建/升级数据库并设置本接种单位", description="创建或升级数据库，设置本接种单位。"
-    )
+    p = sub.add_parser("init", help="创建/升级数据库并设置本接种单位", description="创建或升级数据库，设置本接种单位。")
     p.add_argument("--unit", required=True, metavar="CODE", help="10位接种单位编码（6位县级国标码+4位序号）")
     p.add_argument("--unit-name", required=True, metavar="NAME", help="单位名称")
     p.add_argument("--committee", action="append", default=[], metavar="NAME", help="区域划分名称（可重复）")
