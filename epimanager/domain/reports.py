@@ -13,9 +13,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
+from typing import NamedTuple
 
-from epimanager.domain.dates import add_months
+from epimanager.domain.catalog import Catalog
+from epimanager.domain.dates import add_months, age_in_months
 from epimanager.domain.schedule import Given, ScheduleEngine, SeriesStatus
+from epimanager.domain.schedule.ages import Offset
 
 #: Column keys of 表6-1, in the printed order (DTaP5 and HPV after the classic
 #: columns; MR/MM/MV are the legacy measles-containing columns).
@@ -92,20 +96,121 @@ def column_for(series: str, dose_number: int | None, product: str | None) -> str
     return col
 
 
-@dataclass(frozen=True, slots=True)
-class DoseFact:
-    """A recorded dose as the report sees it."""
+class DoseFact(NamedTuple):
+    """A recorded dose as the report sees it (the row as SQLite returns it)."""
 
     vaccine_code: str
-    date: date
+    day: str  # ISO date: compared as text, parsed only when forecast
     recorded_number: int
     here: bool  # given at this unit
+
+
+@lru_cache(maxsize=65536)
+def _parse_day(day: str) -> date:
+    return date.fromisoformat(day)
 
 
 @dataclass(frozen=True, slots=True)
 class ChildCells:
     due: frozenset[str]
     given: tuple[str, ...]
+
+
+def _months_range(o: Offset) -> tuple[int, int]:
+    """An offset as the whole months it can fall in (days rounded both ways)."""
+    return o.months + o.days // 31, o.months + (o.days + 27) // 28
+
+
+@dataclass(frozen=True, slots=True)
+class _SeriesReach:
+    id: str
+    ages: tuple[tuple[int, int], ...]
+    reach_days: int
+    codes: frozenset[str]
+    live: bool
+
+
+class ReportWindow:
+    """Which series can possibly have a 6-1 cell for a child in the month.
+
+    A dose's earliest date is the latest of: birth + its minimum age, the
+    previous dose + an interval (or a hand-over interval), and an injectable
+    live dose + the live spacing.  For that date to fall in the backlog window
+    [month − 12 months, month end], the child's age must cover one of the
+    series' minimum ages, or one of its doses (or its hand-over source's) must
+    be recent enough, or a live dose must be recent.  Series failing all three
+    cannot count and are not forecast; a test checks the result equals the
+    exhaustive computation.
+    """
+
+    def __init__(self, engine: ScheduleEngine, catalog: Catalog, start: date, end: date) -> None:
+        self.start, self.end = start, end
+        self.window_start = add_months(start, -BACKLOG_MONTHS)
+        version = engine.version_on(end)
+        self.spacing = version.live_spacing_days
+        reaches: list[_SeriesReach] = []
+        by_id = {s.id: s for s in version.series}
+        for s in version.series:
+            ages: list[tuple[int, int]] = []
+            reach = 0
+            for track in s.tracks.values():
+                for rule in track.doses:
+                    ages.append(_months_range(rule.min_age))
+                    for iv in rule.intervals:
+                        reach = max(reach, iv.minimum.months * 31 + iv.minimum.days)
+            codes = {v.code for v in catalog.for_series(s.id)}
+            if s.handover is not None:
+                reach = max(reach, s.handover.min_interval.months * 31 + s.handover.min_interval.days)
+                if s.handover.if_none_min_age is not None:
+                    ages.append(_months_range(s.handover.if_none_min_age))
+                src = by_id.get(s.handover.from_series)
+                if src is not None:
+                    codes |= {v.code for v in catalog.for_series(src.id)}
+            live = any(v.live_injectable for v in catalog.for_series(s.id))
+            reaches.append(_SeriesReach(s.id, tuple(ages), reach + 31, frozenset(codes), live))
+        self._reaches = tuple(reaches)
+        ws_ord = self.window_start.toordinal()
+        self.start_iso = start.isoformat()
+        self.live_from = date.fromordinal(ws_ord - self.spacing - 1).isoformat()
+        self._reach_from = {r.id: date.fromordinal(ws_ord - r.reach_days).isoformat() for r in reaches}
+        self.earliest_reach = min([*self._reach_from.values(), self.live_from])
+        self._live_codes = frozenset(v.code for v in catalog.vaccines if v.live_injectable)
+        #: every vaccine whose doses can change a series result (live ones through spacing)
+        self.codes = frozenset(c for r in reaches for c in r.codes) | self._live_codes
+        self._codes_of = {r.id: r.codes for r in reaches}
+        self._relevant: dict[frozenset[str], frozenset[str]] = {}
+        self._code_series = {v.code: frozenset(v.counts_for) for v in catalog.vaccines}
+
+    def relevant_codes(self, series: frozenset[str]) -> frozenset[str]:
+        """Vaccines whose doses can change these series' results (own, hand-over, live)."""
+        got = self._relevant.get(series)
+        if got is None:
+            codes: set[str] = set(self._live_codes)
+            for sid in series:
+                codes |= self._codes_of.get(sid, frozenset())
+            got = self._relevant[series] = frozenset(codes)
+        return got
+
+    def series_for(self, birth: date, doses: Sequence[DoseFact]) -> frozenset[str]:
+        ws = self.window_start
+        age_lo = age_in_months(birth, ws) - 1 if birth <= ws else -1
+        age_hi = age_in_months(birth, self.end) + 1
+        out = {r.id for r in self._reaches if any(lo <= age_hi and hi >= age_lo for lo, hi in r.ages)}
+        start = self.start_iso
+        live_from = self.live_from
+        live_recent = False
+        for code, day, _n, _here in doses:
+            if day >= start:
+                out |= self._code_series.get(code, frozenset())
+            if day >= live_from and code in self._live_codes:
+                live_recent = True
+            if day >= self.earliest_reach:
+                for r in self._reaches:
+                    if r.id not in out and code in r.codes and day >= self._reach_from[r.id]:
+                        out.add(r.id)
+        if live_recent:
+            out |= {r.id for r in self._reaches if r.live}
+        return frozenset(out)
 
 
 def child_cells(
@@ -116,14 +221,27 @@ def child_cells(
     start: date,
     end: date,
     preferences: dict[str, str] | None = None,
+    window: ReportWindow | None = None,
 ) -> ChildCells:
-    """Which 6-1 cells one child contributes to in the month [start, end]."""
-    before = [Given(d.vaccine_code, d.date) for d in doses if d.date < start]
-    in_month = [d for d in doses if start <= d.date <= end]
+    """Which 6-1 cells one child contributes to in the month [start, end].
+
+    ``doses`` are (vaccine, ISO date, recorded dose number, given here) rows.
+    With a ``window`` only the series that can possibly count are forecast.
+    """
+    only: frozenset[str] | None = None
+    if window is not None:
+        only = window.series_for(birth, doses)
+        if not only:
+            return ChildCells(frozenset(), ())
+        relevant = window.relevant_codes(only)
+        doses = [d for d in doses if d[0] in relevant]
+    start_iso, end_iso = start.isoformat(), end.isoformat()
+    before = [Given(d[0], _parse_day(d[1])) for d in doses if d[1] < start_iso]
+    in_month = [d for d in doses if start_iso <= d[1] <= end_iso]
     backlog_from = add_months(start, -BACKLOG_MONTHS)
     due: set[str] = set()
     if end >= birth:
-        fc = engine.forecast(birth, end, before, sex, preferences)
+        fc = engine.forecast(birth, end, before, sex, preferences, only)
         for sf in fc.series:
             if sf.status not in (SeriesStatus.DUE, SeriesStatus.OVERDUE) or sf.earliest is None:
                 continue
@@ -134,22 +252,23 @@ def child_cells(
                     if col == "HepB1":
                         due.add("HepB1_24h")
     given: list[str] = []
-    here = [d for d in in_month if d.here]
+    here = [d for d in in_month if d[3]]
     if here:
-        fc_all = engine.forecast(birth, end, [Given(d.vaccine_code, d.date) for d in doses if d.date <= end], sex)
+        everything = [Given(d[0], _parse_day(d[1])) for d in doses if d[1] <= end_iso]
+        fc_all = engine.forecast(birth, end, everything, sex, preferences, only)
         evaluations: dict[tuple[str, date], list[tuple[str | None, int | None]]] = {}
         for ev in fc_all.doses:
             evaluations.setdefault((ev.vaccine, ev.date), []).append((ev.series, ev.dose_number))
-        for d in here:
-            for series, number in evaluations.get((d.vaccine_code, d.date), []):
+        for code, day, recorded, _here in here:
+            for series, number in evaluations.get((code, _parse_day(day)), []):
                 if series is None:
                     continue
-                col = column_for(series, number if number is not None else d.recorded_number, d.vaccine_code)
+                col = column_for(series, number if number is not None else recorded, code)
                 if col is None:
                     continue
                 given.append(col)
                 due.add(col)
-                if col == "HepB1" and (d.date - birth).days <= 1:
+                if col == "HepB1" and (_parse_day(day) - birth).days <= 1:
                     given.append("HepB1_24h")
                     due.add("HepB1_24h")
     return ChildCells(frozenset(due), tuple(given))

@@ -17,6 +17,7 @@ arithmetic over the compiled data.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from datetime import date
 from typing import NamedTuple, Protocol
 
@@ -149,6 +150,7 @@ class ScheduleEngine:
         doses: Iterable[GivenDose],
         sex: str | None = None,
         preferences: Mapping[str, str] | None = None,
+        only: AbstractSet[str] | None = None,
     ) -> Forecast:
         """Evaluate ``doses`` and forecast every series on ``as_of``.
 
@@ -158,6 +160,12 @@ class ScheduleEngine:
         who has none of its doses yet (e.g. ``{"JE": "JE-I"}``); otherwise the
         series' ``default_track`` (JE-L, HepA-L).  Doses after ``as_of`` are
         ignored.
+
+        ``only`` limits the forecast to those series (plus the series they take
+        over from, e.g. MenA for MenAC, so their results are exactly those of a
+        full forecast); the others are left out of ``series`` and their doses
+        are marked not applicable.  Reports use it to skip series that cannot
+        matter in their window.
         """
         b = birth_date.toordinal()
         a = as_of.toordinal()
@@ -206,7 +214,10 @@ class ScheduleEngine:
         same_from = self._same_from[now.id]
         series_out: list[SeriesForecast] = []
         processed: set[str] = set()
+        wanted = None if only is None else self._with_sources(now, only)
         for s in now.series:
+            if wanted is not None and s.id not in wanted:
+                continue
             idxs = by_series.get(s.id, [])
             if s.sex is not None and s.sex != sex:
                 for i in idxs:
@@ -235,6 +246,18 @@ class ScheduleEngine:
                     ev = Evaluation.LIVE_SPACING if i in run.live_bad else None
                     doses_out.append(DoseEvaluation(it[2], it[3], None, None, ev))
         return Forecast(as_of, now.id, tuple(series_out), tuple(doses_out))
+
+    @staticmethod
+    def _with_sources(now: ScheduleVersion, only: AbstractSet[str]) -> frozenset[str]:
+        wanted = set(only)
+        grew = True
+        while grew:  # hand-overs may chain
+            grew = False
+            for s in now.series:
+                if s.id in wanted and s.handover is not None and s.handover.from_series not in wanted:
+                    wanted.add(s.handover.from_series)
+                    grew = True
+        return frozenset(wanted)
 
     # -- one series ---------------------------------------------------------------
 
