@@ -1,13 +1,13 @@
 """F7 工作提醒: what needs attention today, each with the action that fixes it.
 
 Sources: last month's reports not generated, backup too old or failed,
-user-defined reminders, and — when those modules are present — upload status
-and vaccine stock (expiring batches, products below their minimum).
+records waiting for upload or rejected by the platform, vaccine batches
+expiring within 30 days or products below their minimum, and user-defined
+reminders.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -16,10 +16,11 @@ from sqlalchemy.orm import Session
 
 from epimanager.domain.dates import add_months
 from epimanager.errors import NotFoundError, ValidationError
-from epimanager.services import backup
+from epimanager.services import backup, stock
 from epimanager.services.database import Database, set_config
 from epimanager.services.reports import KINDS, runs_for
 from epimanager.store.models_reports import Reminder
+from epimanager.sync import queue as sync_queue
 
 BACKUP_DAYS_KEY = "backup_max_age_days"
 DEFAULT_BACKUP_DAYS = 7
@@ -37,8 +38,41 @@ class Notice:
     reminder_id: int | None = None
 
 
-#: Extra sources (upload status, stock) register here: ``fn(db, today) -> list[Notice]``.
-EXTRA_SOURCES: list[Callable[[Database, date], list[Notice]]] = []
+STOCK_WARNING_DAYS = 30
+
+
+def _upload_notices(db: Database) -> list[Notice]:
+    st = sync_queue.status(db)
+    out: list[Notice] = []
+    if st.rejected:
+        out.append(Notice("upload", "warning", f"有 {st.rejected} 条记录被平台拒收，请查看并处理", "upload:rejected"))
+    if st.waiting:
+        last = st.last_success.replace("T", " ")[:16] if st.last_success else "从未上传"
+        out.append(Notice("upload", "info", f"待上传个案记录 {st.waiting} 条（上次成功：{last}）", "upload"))
+    if st.last_error:
+        out.append(Notice("upload", "warning", f"上次上传出错：{st.last_error}", "upload"))
+    return out
+
+
+def _stock_notices(db: Database, today: date) -> list[Notice]:
+    out: list[Notice] = []
+    for e in stock.expiring_batches(db, within_days=STOCK_WARNING_DAYS, on=today):
+        b = e.batch
+        when = f"已过期 {-e.days_left} 天" if e.days_left < 0 else f"{e.days_left} 天后过期"
+        out.append(
+            Notice(
+                "stock",
+                "warning",
+                f"{b.vaccine_abbr} 批号 {b.batch_no} {when}（{b.expiry.isoformat()}，库存 {b.quantity} 人份）",
+                f"stock:batch:{b.id}",
+            )
+        )
+    for low in stock.below_minimum(db, on=today):
+        p = low.product
+        maker = p.manufacturer or "未注明厂家"
+        text = f"{p.vaccine_name}（{maker}）库存 {low.on_hand} 人份，低于最低库存 {low.minimum}"
+        out.append(Notice("stock", "warning", text, f"stock:product:{p.id}"))
+    return out
 
 
 def previous_month(today: date) -> str:
@@ -81,8 +115,8 @@ def notices(db: Database, today: date | None = None, now: datetime | None = None
     elif now - st.last_ok > timedelta(days=days):
         age = (now - st.last_ok).days
         out.append(Notice("backup", "warning", f"已有 {age} 天未备份（上次 {st.last_ok:%Y-%m-%d}）", "backup"))
-    for source in EXTRA_SOURCES:
-        out.extend(source(db, today))
+    out.extend(_upload_notices(db))
+    out.extend(_stock_notices(db, today))
     with db.session() as s:
         rows = s.scalars(select(Reminder).where(Reminder.done.is_(False), Reminder.due <= today).order_by(Reminder.due))
         for r in rows:
