@@ -56,6 +56,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     raw = list(sys.argv[1:] if argv is None else argv)
+    if argv is None:
+        # after an upgrade, hand over to the installed version named by `current` (frozen builds only)
+        from epimanager.upgrade.launcher import maybe_redirect
+
+        maybe_redirect(raw)
     try:
         rest, db = _split_global(raw)
         parser = build_parser()

@@ -22,6 +22,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from epimanager.errors import DatabaseError, EpiError
+from epimanager.services import config
 from epimanager.services.database import OWN_UNIT_KEY, Database
 from epimanager.store.migrate import backup_copy, known_revisions
 from epimanager.store.models_reports import BackupLog
@@ -39,7 +40,8 @@ class BackupInfo:
 
 
 def default_backup_dir(db: Database) -> Path:
-    return db.path.parent / "backups"
+    """The backup folder set in the configuration tool, else ``backups/`` next to the database."""
+    return config.backup_dir(db)
 
 
 def _integrity(path: Path) -> str:

@@ -26,13 +26,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from platformdirs import user_config_path, user_data_path
+from platformdirs import user_data_path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from epimanager.domain.identifiers import county_of, is_unit_code, unit_code_problem
 from epimanager.errors import DatabaseError, EpiError, NotFoundError, ValidationError
-from epimanager.paths import APP_NAME, backup_dir_for
+from epimanager.paths import (
+    APP_NAME,
+    backup_dir_for,
+    location_file,
+    read_location,
+)
 from epimanager.resources import resource_dirs
 from epimanager.services.database import OWN_UNIT_KEY, Database, get_config, open_database, set_config
 from epimanager.services.units import UnitInfo, add_committee, unit_info
@@ -345,32 +350,9 @@ def set_platform(
     return platform_settings(db)
 
 
-def config_dir() -> Path:
-    env = os.environ.get("EPIMANAGER_CONFIG_DIR")
-    return Path(env) if env else user_config_path(APP_NAME, appauthor=False)
-
-
-def location_file() -> Path:
-    return config_dir() / "location.json"
-
-
-def _read_location() -> dict[str, object]:
-    try:
-        raw = json.loads(location_file().read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
-        return {}
-    return raw if isinstance(raw, dict) else {}
-
-
 def _previous_dirs() -> list[str]:
-    value = _read_location().get("previous", [])
+    value = read_location().get("previous", [])
     return [p for p in value if isinstance(p, str)] if isinstance(value, list) else []
-
-
-def configured_data_dir() -> Path | None:
-    """The data folder chosen in the configuration tool (None = the default)."""
-    value = _read_location().get("data_dir")
-    return Path(value) if isinstance(value, str) and value else None
 
 
 def move_data_dir(db_path: Path, new_dir: Path) -> Path:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from epimanager import paths
 from epimanager.errors import EpiError, NotFoundError, ValidationError
 from epimanager.services import config as cfg
 from epimanager.services.database import Database, open_database
@@ -102,7 +103,11 @@ def test_move_data_dir_copies_and_leaves_the_old_folder(
     monkeypatch.setenv("EPIMANAGER_CONFIG_DIR", str(tmp_path / "conf"))
     before = hashlib.sha256(db_path.read_bytes()).hexdigest()
     new = cfg.move_data_dir(db_path, tmp_path / "D盘数据")
-    assert cfg.configured_data_dir() == tmp_path / "D盘数据"
+    assert paths.configured_data_dir() == tmp_path / "D盘数据"
+    # the app's default database location now follows the choice
+    monkeypatch.delenv("EPIMANAGER_DATA_DIR", raising=False)
+    monkeypatch.delenv("EPIMANAGER_DB", raising=False)
+    assert paths.default_db_path() == new
     assert hashlib.sha256(db_path.read_bytes()).hexdigest() == before
     moved = open_database(new)
     assert moved.own_unit_code() == "3201020101"
