@@ -4,7 +4,7 @@ Existing children and doses are queued as ``pending`` so that a database
 created before this revision uploads everything it holds.
 
 Revision ID: 0004_sync
-Revises: 0002_search
+Revises: 0003_stock
 Create Date: 2026-12-03 09:00:00
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0004_sync"
-down_revision = "0002_search"
+down_revision = "0003_stock"
 branch_labels = None
 depends_on = None
 

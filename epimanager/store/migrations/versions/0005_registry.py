@@ -1,7 +1,7 @@
 """在册变更 history (status_change) and child merges (child_merge)
 
 Revision ID: 0005_registry
-Revises: 0002_search
+Revises: 0004_sync
 Create Date: 2026-12-05 09:00:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005_registry"
-down_revision = "0002_search"
+down_revision = "0004_sync"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """Generated reports, backup log and user reminders (monthly reports / F7 / backup issue)
 
 Revision ID: 0006_reports
-Revises: 0002_search
+Revises: 0005_registry
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006_reports"
-down_revision = "0002_search"
+down_revision = "0005_registry"
 branch_labels = None
 depends_on = None
 
