@@ -48,7 +48,9 @@ fi
 stamp=".venv/.stamp-$(cat setup.cfg pyproject.toml | sha256sum | cut -c1-16)${extras}"
 if [ ! -f "$stamp" ]; then
   echo "安装 Python 依赖 / installing Python packages${extras}" >&2
-  .venv/bin/python -m pip install -q --disable-pip-version-check -e ".${extras}"
+  # (pip's notes about unusable local index locations on some machines are filtered out)
+  .venv/bin/python -m pip install -q --disable-pip-version-check -e ".${extras}" \
+    2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
   rm -f .venv/.stamp-*
   touch "$stamp"
 fi

@@ -8,9 +8,11 @@ import sys
 
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 
+from epimanager import settings
 from epimanager.errors import EpiError
 from epimanager.paths import resolve_db_path
 from epimanager.services.database import open_database
+from epimanager.ui import crash, i18n
 from epimanager.ui.first_run import FirstRunDialog
 from epimanager.ui.fonts import apply_cjk_font
 from epimanager.ui.main_window import MainWindow
@@ -38,6 +40,9 @@ def run(args: argparse.Namespace) -> int:
     assert isinstance(app, QApplication)
     app.setApplicationName("EpiManager")
     apply_cjk_font(app)
+    crash.install()
+    preferences = settings.load()
+    i18n.install(app, preferences.language)
     path = resolve_db_path(getattr(args, "db", None))
     if not path.exists() and FirstRunDialog(path).exec() != QDialog.DialogCode.Accepted:
         return 1
@@ -46,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
     except EpiError as exc:
         QMessageBox.critical(None, "EpiManager", exc.message)
         return exc.exit_code
-    window = MainWindow(db)
+    window = MainWindow(db, preferences)
     window.show()
     try:
         return app.exec()

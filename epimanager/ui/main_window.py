@@ -1,46 +1,402 @@
-"""The main window (the desktop-client issue grows it into 日常接种)."""
+"""The main window (日常接种): composes the shortcut bar, menus, the 基本资料 dock,
+the 接种登记 grid and the status bar.  It owns no business logic: the current
+child lives in :class:`~epimanager.ui.child.controller.CurrentChild`, actions
+in :class:`~epimanager.ui.actions.ActionRegistry`, preferences in
+:mod:`epimanager.settings`.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QLabel, QMainWindow, QVBoxLayout, QWidget
+import contextlib
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
 
-from epimanager import __version__
+from PySide6.QtCore import QByteArray, QSettings, QSize, Qt
+from PySide6.QtGui import QAction, QCloseEvent
+from PySide6.QtWidgets import QApplication, QDialog, QDockWidget, QMainWindow, QToolBar, QWidget
+
+from epimanager import settings as prefs
+from epimanager.errors import NotFoundError
+from epimanager.paths import data_dir
+from epimanager.services.children import get_child
 from epimanager.services.database import Database
+from epimanager.services.forecast import engine
+from epimanager.services.search import search
 from epimanager.services.summary import summary
+from epimanager.services.ui_support import pending_uploads, unit_names
 from epimanager.services.units import unit_info
+from epimanager.settings import Settings
+from epimanager.ui import i18n
+from epimanager.ui.actions import ActionId, ActionRegistry
+from epimanager.ui.child.controller import CurrentChild
+from epimanager.ui.child.grid import VaccinationView
+from epimanager.ui.child.new_child import NewChildDialog
+from epimanager.ui.child.panel import ChildPanel
+from epimanager.ui.events import Events
+from epimanager.ui.print import documents
+from epimanager.ui.search.dialog import SearchDialog
+from epimanager.ui.settings_dialog import SettingsDialog
+from epimanager.ui.status_bar import StatusBar
+from epimanager.ui.worker import Latest
+
+
+def _window_state() -> QSettings:
+    """Window geometry and dock layout: not preferences, kept apart from settings.json."""
+    return QSettings(str(data_dir() / "window.ini"), QSettings.Format.IniFormat)
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, db: Database) -> None:
+    def __init__(
+        self,
+        db: Database,
+        settings: Settings | None = None,
+        settings_path: Path | None = None,
+        today: Callable[[], date] = date.today,
+    ) -> None:
         super().__init__()
         self.db = db
-        info = unit_info(db)
-        self.setWindowTitle(self.tr("EpiManager 儿童预防接种信息管理系统 · %1").replace("%1", info.name))
-        self.resize(1100, 720)
-        central = QWidget()
-        layout = QVBoxLayout(central)
-        self.summary = QLabel()
-        self.summary.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        layout.addWidget(self.summary)
-        self.setCentralWidget(central)
-        quit_action = QAction(self.tr("退出(&X)"), self)
-        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
-        quit_action.triggered.connect(self.close)
-        self.menuBar().addMenu(self.tr("系统(&S)")).addAction(quit_action)
-        self.unit_label = QLabel(self.tr("单位：%1 %2").replace("%1", info.code).replace("%2", info.name))
-        self.db_label = QLabel(self.tr("数据库：%1").replace("%1", str(db.path)))
-        self.statusBar().addWidget(self.unit_label)
-        self.statusBar().addPermanentWidget(self.db_label)
-        self.refresh()
+        self._settings_path = settings_path
+        self.settings = settings if settings is not None else prefs.load(settings_path)
+        self.today = today
+        self.info = unit_info(db)
+        self._unit_names = unit_names(db)
+        self.events = Events(self)
+        self.registry = ActionRegistry(self.settings, self)
+        for _spec, action in self.registry:
+            self.addAction(action)  # keys work wherever the focus is in the window
+        self.setWindowTitle(self.tr("EpiManager 儿童预防接种信息管理系统 · %1").replace("%1", self.info.name))
+        self.resize(1280, 760)
+
+        self.current = CurrentChild(
+            db,
+            lambda: self.settings,
+            lambda: self.registry.key(ActionId.SAVE),
+            self.events,
+            self.info.code,
+            self,
+            today,
+        )
+        self.panel = ChildPanel(self.current.save_fields, lambda: self.info.committees)
+        a = self.registry
+        self.grid = VaccinationView(
+            [
+                a[ActionId.QUICK_SEARCH],
+                None,
+                a[ActionId.RECORD_DOSE],
+                a[ActionId.EDIT_DOSE],
+                a[ActionId.DELETE_DOSE],
+                None,
+                a[ActionId.PRINT_RECORD],
+                a[ActionId.PRINT_RECEIPT],
+            ]
+        )
+        self.current.attach(self.panel, self.grid)
+        self.setCentralWidget(self.grid)
+        self.panel_dock = QDockWidget(self.tr("基本资料"), self)
+        self.panel_dock.setObjectName("panelDock")
+        self.panel_dock.setWidget(self.panel)
+        self.panel_dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.panel_dock)
+        self.resizeDocks([self.panel_dock], [330], Qt.Orientation.Horizontal)
+        self.reminders_dock: QDockWidget | None = None
+        self._queries: dict[str, QWidget] = {}
+
+        self.toolbar = self._build_toolbar()
+        self.hints_action = self._build_menus()
+        self.status = StatusBar(f"{self.info.code} {self.info.name}", str(db.path), lambda: pending_uploads(db))
+        self.setStatusBar(self.status)
+        self.events.message.connect(lambda text: self.status.showMessage(text, 8000))
+        self.events.child_changed.connect(lambda _code: self.status.refresh_pending())
+
+        self.search_dialog = SearchDialog(lambda text: search(db, text), self)
+        self.search_dialog.child_chosen.connect(self.current.open)
+        self.search_dialog.finished.connect(self._focus_grid)
+        self.new_child_dialog: NewChildDialog | None = None
+        self.settings_dialog: SettingsDialog | None = None
+        self._connect_actions()
+        self._apply_settings()
+        self._summary = Latest(self)
+        self._summary.done.connect(self._show_summary)
+        self.summary = self.grid.empty
+        self._restore_state()
+
+    # -- building -------------------------------------------------------------------------
+
+    def _build_toolbar(self) -> QToolBar:
+        bar = QToolBar(self.tr("快捷栏"), self)
+        bar.setObjectName("shortcutBar")
+        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextUnderIcon)
+        bar.setIconSize(QSize(24, 24))
+        bar.setMovable(False)
+        for spec, action in self.registry:
+            if spec.toolbar:
+                bar.addAction(action)
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
+        return bar
+
+    def _build_menus(self) -> QAction:
+        a = self.registry
+        menus = (
+            (self.tr("系统(&S)"), (ActionId.SETTINGS, None, ActionId.QUIT)),
+            (
+                self.tr("儿童(&C)"),
+                (ActionId.NEW_CHILD, ActionId.QUICK_SEARCH, ActionId.REFRESH, ActionId.STATUS_CHANGE),
+            ),
+            (
+                self.tr("接种(&V)"),
+                (
+                    ActionId.RECORD_DOSE,
+                    ActionId.EDIT_DOSE,
+                    ActionId.DELETE_DOSE,
+                    None,
+                    ActionId.PRINT_RECORD,
+                    ActionId.PRINT_RECEIPT,
+                ),
+            ),
+            (
+                self.tr("查询(&Q)"),
+                (
+                    ActionId.QUERY_DOSES,
+                    ActionId.QUERY_MANAGED,
+                    ActionId.QUERY_GAP,
+                    ActionId.QUERY_CHANGES,
+                    ActionId.QUERY_STATUS_CHANGES,
+                    None,
+                    ActionId.REPORTS,
+                    ActionId.REMINDERS,
+                ),
+            ),
+        )
+        for title, ids in menus:
+            menu = self.menuBar().addMenu(title)
+            for aid in ids:
+                if aid is None:
+                    menu.addSeparator()
+                else:
+                    menu.addAction(a[aid])
+        hints = QAction(self.tr("显示快捷键提示(&H)"), self)
+        hints.setObjectName("action_toggle_hints")
+        hints.setCheckable(True)
+        hints.toggled.connect(self.set_shortcut_hints)
+        view = self.menuBar().addMenu(self.tr("视图(&W)"))
+        view.addAction(hints)
+        view.addAction(self.panel_dock.toggleViewAction())
+        self.toolbar.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.toolbar.customContextMenuRequested.connect(lambda pos: view.popup(self.toolbar.mapToGlobal(pos)))
+        return hints
+
+    def _connect_actions(self) -> None:
+        a = self.registry
+        a.on(ActionId.NEW_CHILD, self.new_child)
+        a.on(ActionId.QUICK_SEARCH, self.quick_search)
+        a.on(ActionId.RECORD_DOSE, self.current.record_dose)
+        a.on(ActionId.EDIT_DOSE, self.current.edit_dose)
+        a.on(ActionId.DELETE_DOSE, self.current.delete_current_dose)
+        a.on(ActionId.REFRESH, self.current.reload)
+        a.on(ActionId.REMINDERS, self.toggle_reminders)
+        a.on(ActionId.REPORTS, self.open_reports)
+        a.on(ActionId.PRINT_RECORD, lambda: self.print_page("record"))
+        a.on(ActionId.PRINT_RECEIPT, lambda: self.print_page("receipt"))
+        a.on(ActionId.SETTINGS, self.open_settings)
+        a.on(ActionId.QUIT, self.close)
+        a.on(ActionId.SAVE, lambda: self.events.message.emit(self.tr("没有正在编辑的内容")))
+        a.on(ActionId.STATUS_CHANGE, self.change_status)
+        for aid, name in (
+            (ActionId.QUERY_DOSES, "DoseQueryScreen"),
+            (ActionId.QUERY_MANAGED, "ManagedQueryScreen"),
+            (ActionId.QUERY_GAP, "GapQueryScreen"),
+            (ActionId.QUERY_CHANGES, "ChangeQueryScreen"),
+            (ActionId.QUERY_STATUS_CHANGES, "StatusChangeQueryScreen"),
+        ):
+            a.on(aid, lambda name=name: self.open_query(name))
+
+    # -- settings -----------------------------------------------------------------------
+
+    def _apply_settings(self) -> None:
+        s = self.settings
+        self.registry.apply_settings(s)
+        self.hints_action.blockSignals(True)
+        self.hints_action.setChecked(s.show_shortcut_hints)
+        self.hints_action.blockSignals(False)
+        self.panel.set_fields(s.panel_fields)
+        self.grid.model.configure(s.grid_fields, s.place_display, self.info.code, self._unit_names)
+        self.status.set_user(s.nurse)
+        self.current.reload()
+
+    def update_settings(self, new: Settings) -> None:
+        """Save the preferences and apply them at once."""
+        language_changed = new.language != self.settings.language
+        self.settings = new
+        prefs.save(new, self._settings_path)
+        app = QApplication.instance()
+        if language_changed and app is not None:
+            i18n.install(app, new.language)
+        self._apply_settings()
+        self.events.settings_changed.emit()
+
+    def set_shortcut_hints(self, shown: bool) -> None:
+        if shown != self.settings.show_shortcut_hints:
+            self.update_settings(replace(self.settings, show_shortcut_hints=shown))
+
+    def open_settings(self) -> SettingsDialog:
+        dlg = SettingsDialog(self.settings, self)
+        self.settings_dialog = dlg
+        dlg.accepted.connect(lambda: self.update_settings(dlg.result_settings()))
+        dlg.finished.connect(dlg.deleteLater)
+        dlg.open()
+        return dlg
+
+    # -- actions ----------------------------------------------------------------------------
+
+    def _focus_grid(self) -> None:
+        """Back from a dialog: the keyboard goes to the grid (F4 records, Enter edits)."""
+        self.activateWindow()
+        self.grid.table.setFocus()
+
+    def quick_search(self) -> SearchDialog:
+        self.search_dialog.start()
+        return self.search_dialog
+
+    def new_child(self) -> NewChildDialog:
+        dlg = NewChildDialog(
+            self.db,
+            self.info.committees,
+            self.settings.nurse,
+            self.info.code,
+            today=self.today(),
+            save_key=self.registry.key(ActionId.SAVE),
+            parent=self,
+        )
+        self.new_child_dialog = dlg
+
+        def created() -> None:
+            if dlg.created is not None:
+                self.current.open(dlg.created.code)
+                self.events.message.emit(
+                    self.tr("已新建儿童 %1，编码 %2").replace("%1", dlg.created.name).replace("%2", dlg.created.code)
+                )
+                self.events.child_changed.emit(dlg.created.code)
+
+        dlg.accepted.connect(created)
+        dlg.finished.connect(dlg.deleteLater)
+        dlg.open()
+        return dlg
+
+    def toggle_reminders(self) -> None:
+        if self.reminders_dock is None:
+            from epimanager.ui.reports.reminders_panel import RemindersPanel
+
+            dock = QDockWidget(self.tr("工作提醒"), self)
+            dock.setObjectName("remindersDock")
+            dock.setWidget(RemindersPanel(self.db, self.settings.nurse, dock))
+            self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+            self.reminders_dock = dock
+            dock.show()
+            return
+        self.reminders_dock.setVisible(not self.reminders_dock.isVisible())
+
+    def change_status(self) -> QDialog | None:
+        """在册变更 of the current child (the registry screen's own dialog)."""
+        child = self.current.child
+        if child is None:
+            self.events.message.emit(self.tr("请先按 F3 查找并打开一个儿童"))
+            return None
+        from epimanager.ui.registry_dialog import RegistryDialog
+
+        dlg = RegistryDialog(self.db, self.settings.nurse, child.code, self)
+        dlg.accepted.connect(self.current.reload)
+        dlg.accepted.connect(lambda: self.events.child_changed.emit(child.code))
+        dlg.finished.connect(dlg.deleteLater)
+        dlg.open()
+        return dlg
+
+    def open_query(self, name: str) -> QWidget:
+        """A query screen in its own window; double-clicking a row opens the child here."""
+        from epimanager.ui import queries
+
+        screen = self._queries.get(name)
+        if screen is None:
+            screen = getattr(queries, name)(self.db, self.settings.nurse, self)
+            screen.setWindowFlag(Qt.WindowType.Window)
+            screen.resize(1100, 640)
+            screen.open_child.connect(self.current.open)
+            screen.open_child.connect(lambda _code: self._focus_grid())
+            self._queries[name] = screen
+        screen.show()
+        screen.raise_()
+        screen.activateWindow()
+        return screen
+
+    def open_reports(self) -> QDialog:
+        from epimanager.ui.reports.dialog import ReportDialog
+
+        dlg = ReportDialog(self.db, self.settings.nurse, self)
+        dlg.finished.connect(dlg.deleteLater)
+        dlg.open()
+        return dlg
+
+    def page_html(self, kind: str) -> str | None:
+        child = self.current.child
+        if child is None:
+            self.events.message.emit(self.tr("请先按 F3 查找并打开一个儿童"))
+            return None
+        build = documents.record_html if kind == "record" else documents.receipt_html
+        return build(child, self.current.forecast, self.info.name, self._unit_names, self.today())
+
+    def print_page(self, kind: str, pdf: Path | None = None) -> bool:
+        html = self.page_html(kind)
+        if html is None:
+            return False
+        doc = documents.document(html)
+        if pdf is not None:
+            documents.print_to_pdf(doc, pdf)
+            return True
+        return documents.print_with_dialog(doc, self)
+
+    # -- start-up and shut-down ------------------------------------------------------------
 
     def refresh(self) -> None:
-        counts = summary(self.db)
-        self.summary.setText(
-            self.tr("EpiManager %1\n\n儿童个案 %2 人（本单位管理 %3 人），接种记录 %4 条")
-            .replace("%1", __version__)
-            .replace("%2", f"{counts.children:,}")
-            .replace("%3", f"{counts.managed:,}")
-            .replace("%4", f"{counts.doses:,}")
+        """Counts for the empty screen, off the UI thread (a million children take a while)."""
+        db = self.db
+
+        def counts() -> object:
+            # warm what the first child opened would otherwise pay for on the UI thread:
+            # the schedule engine and SQLAlchemy's compiled query for a child
+            engine()
+            with contextlib.suppress(NotFoundError):
+                get_child(db, "0" * 18)
+            return summary(db)
+
+        self._summary.start(counts)
+        self.status.refresh_pending()
+
+    def _show_summary(self, counts: object) -> None:
+        self.grid.empty.setText(
+            self.tr("儿童个案 %1 人（本单位管理 %2 人），接种记录 %3 条\n\n按 F3 查找儿童，或按 F2 新建儿童。")
+            .replace("%1", f"{counts.children:,}")  # type: ignore[attr-defined]
+            .replace("%2", f"{counts.managed:,}")  # type: ignore[attr-defined]
+            .replace("%3", f"{counts.doses:,}")  # type: ignore[attr-defined]
         )
+
+    def showEvent(self, event: object) -> None:
+        super().showEvent(event)  # type: ignore[arg-type]
+        if not getattr(self, "_started", False):
+            self._started = True
+            self.refresh()
+
+    def _restore_state(self) -> None:
+        state = _window_state()
+        geometry = state.value("geometry")
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        dock_state = state.value("state")
+        if isinstance(dock_state, QByteArray):
+            self.restoreState(dock_state)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        state = _window_state()
+        state.setValue("geometry", self.saveGeometry())
+        state.setValue("state", self.saveState())
+        super().closeEvent(event)

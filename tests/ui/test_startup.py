@@ -25,9 +25,12 @@ def test_main_window_shows_unit_database_and_counts(qtbot: QtBot, db: Database) 
     w.show()
     qtbot.waitExposed(w)
     assert "玄武区测试社区卫生服务中心预防接种门诊" in w.windowTitle()
-    assert "3201020101" in w.unit_label.text()
-    assert str(db.path) in w.db_label.text()
-    assert "儿童个案 1 人" in w.summary.text()
+    assert "3201020101" in w.status.unit_label.text()
+    assert str(db.path) in w.status.db_label.text()
+    assert "护士" in w.status.user_label.text()
+    # counts are read off the UI thread once the window is up
+    qtbot.waitUntil(lambda: "儿童个案 1 人" in w.summary.text())
+    qtbot.waitUntil(lambda: "待上传" in w.status.pending_label.text() and "—" not in w.status.pending_label.text())
 
 
 def test_first_run_refuses_a_bad_unit_code_then_creates_the_database(qtbot: QtBot, tmp_path: Path) -> None:

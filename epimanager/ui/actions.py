@@ -1,0 +1,313 @@
+"""The action registry: every command of the main window, declared once.
+
+Each action has a stable id (:class:`ActionId`), a text, an icon and a
+default key.  The user may remap keys in the settings dialog; only the
+differences from the defaults are stored (:attr:`Settings.shortcuts`), and a
+key already used by another action is refused (:meth:`ActionRegistry.conflict`).
+The shortcut bar, the menus and the settings page are all built from here
+(Frescobaldi ``actioncollection``, Picard ``ui/enums``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from enum import StrEnum
+
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QObject, Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QApplication, QStyle
+
+from epimanager.settings import Settings
+
+log = logging.getLogger("epimanager.ui")
+
+_CTX = "Actions"
+
+
+class ActionId(StrEnum):
+    NEW_CHILD = "new_child"
+    QUICK_SEARCH = "quick_search"
+    RECORD_DOSE = "record_dose"
+    REFRESH = "refresh"
+    EDIT_DOSE = "edit_dose"
+    REMINDERS = "reminders"
+    REPORTS = "reports"
+    STATUS_CHANGE = "status_change"
+    QUERY_DOSES = "query_doses"
+    QUERY_MANAGED = "query_managed"
+    QUERY_GAP = "query_gap"
+    QUERY_CHANGES = "query_changes"
+    QUERY_STATUS_CHANGES = "query_status_changes"
+    DELETE_DOSE = "delete_dose"
+    SAVE = "save"
+    PRINT_RECORD = "print_record"
+    PRINT_RECEIPT = "print_receipt"
+    SETTINGS = "settings"
+    QUIT = "quit"
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    id: ActionId
+    text: str  # Chinese source text, with a mnemonic (&X)
+    icon: QStyle.StandardPixmap | None
+    default_key: str  # portable QKeySequence text, "" = none
+    tip: str = ""
+    toolbar: bool = True
+
+
+_SP = QStyle.StandardPixmap
+
+#: Order = order on the shortcut bar and in the settings page.
+SPECS: tuple[ActionSpec, ...] = (
+    ActionSpec(
+        ActionId.NEW_CHILD,
+        QT_TRANSLATE_NOOP("Actions", "新建儿童(&N)"),
+        _SP.SP_FileIcon,
+        "F2",
+        QT_TRANSLATE_NOOP("Actions", "建立新的儿童个案"),
+    ),
+    ActionSpec(
+        ActionId.QUICK_SEARCH,
+        QT_TRANSLATE_NOOP("Actions", "快速查询(&F)"),
+        _SP.SP_FileDialogContentsView,
+        "F3",
+        QT_TRANSLATE_NOOP("Actions", "按姓名、拼音、出生日期或编码查找儿童"),
+    ),
+    ActionSpec(
+        ActionId.RECORD_DOSE,
+        QT_TRANSLATE_NOOP("Actions", "接种登记(&R)"),
+        _SP.SP_DialogApplyButton,
+        "F4",
+        QT_TRANSLATE_NOOP("Actions", "为当前儿童登记一剂接种"),
+    ),
+    ActionSpec(
+        ActionId.REFRESH,
+        QT_TRANSLATE_NOOP("Actions", "刷新"),
+        _SP.SP_BrowserReload,
+        "F5",
+        QT_TRANSLATE_NOOP("Actions", "重新读取当前儿童"),
+        toolbar=False,
+    ),
+    ActionSpec(
+        ActionId.EDIT_DOSE,
+        QT_TRANSLATE_NOOP("Actions", "修改剂次(&E)"),
+        _SP.SP_FileDialogDetailedView,
+        "F6",
+        QT_TRANSLATE_NOOP("Actions", "修改选中的接种记录"),
+    ),
+    ActionSpec(
+        ActionId.REMINDERS,
+        QT_TRANSLATE_NOOP("Actions", "工作提醒(&W)"),
+        _SP.SP_MessageBoxInformation,
+        "F7",
+        QT_TRANSLATE_NOOP("Actions", "今天需要处理的事项"),
+    ),
+    ActionSpec(
+        ActionId.REPORTS,
+        QT_TRANSLATE_NOOP("Actions", "报表查询(&Q)"),
+        _SP.SP_FileDialogListView,
+        "F8",
+        QT_TRANSLATE_NOOP("Actions", "月报（6-1、6-2 等）"),
+    ),
+    ActionSpec(
+        ActionId.STATUS_CHANGE,
+        QT_TRANSLATE_NOOP("Actions", "在册变更(&M)"),
+        _SP.SP_ArrowRight,
+        "F9",
+        QT_TRANSLATE_NOOP("Actions", "变更当前儿童的在册情况（迁出需选择原因）"),
+    ),
+    ActionSpec(
+        ActionId.QUERY_DOSES,
+        QT_TRANSLATE_NOOP("Actions", "接种明细查询(&J)"),
+        _SP.SP_FileDialogDetailedView,
+        "Ctrl+1",
+        QT_TRANSLATE_NOOP("Actions", "按日期、疫苗、区域查询接种记录"),
+        toolbar=False,
+    ),
+    ActionSpec(
+        ActionId.QUERY_MANAGED,
+        QT_TRANSLATE_NOOP("Actions", "管理门诊查询(&G)"),
+        _SP.SP_DirHomeIcon,
+        "Ctrl+2",
+        QT_TRANSLATE_NOOP("Actions", "本单位管理的儿童"),
+        toolbar=False,
+    ),
+    ActionSpec(
+        ActionId.QUERY_GAP,
+        QT_TRANSLATE_NOOP("Actions", "免疫空白查询(&K)"),
+        _SP.SP_MessageBoxWarning,
+        "Ctrl+3",
+        QT_TRANSLATE_NOOP("Actions", "有应种或超期未种疫苗的儿童（可打印通知）"),
+        toolbar=False,
+    ),
+    ActionSpec(
+        ActionId.QUERY_CHANGES,
+        QT_TRANSLATE_NOOP("Actions", "个案变更查询(&L)"),
+        _SP.SP_FileDialogBack,
+        "Ctrl+4",
+        QT_TRANSLATE_NOOP("Actions", "基本资料、接种剂次的修改和删除记录"),
+        toolbar=False,
+    ),
+    ActionSpec(
+        ActionId.QUERY_STATUS_CHANGES,
+        QT_TRANSLATE_NOOP("Actions", "在册变更查询(&Z)"),
+        _SP.SP_ArrowForward,
+        "Ctrl+5",
+        QT_TRANSLATE_NOOP("Actions", "在册情况的变更记录"),
+        toolbar=False,
+    ),
+    ActionSpec(
+        ActionId.DELETE_DOSE,
+        QT_TRANSLATE_NOOP("Actions", "删除剂次(&D)"),
+        _SP.SP_TrashIcon,
+        "Ctrl+D",
+        QT_TRANSLATE_NOOP("Actions", "删除选中的接种记录（可追溯）"),
+        toolbar=False,
+    ),
+    ActionSpec(
+        ActionId.SAVE,
+        QT_TRANSLATE_NOOP("Actions", "保存(&S)"),
+        _SP.SP_DialogSaveButton,
+        "Ctrl+S",
+        QT_TRANSLATE_NOOP("Actions", "保存正在编辑的内容"),
+        toolbar=False,
+    ),
+    ActionSpec(
+        ActionId.PRINT_RECORD,
+        QT_TRANSLATE_NOOP("Actions", "打印接种记录(&P)"),
+        _SP.SP_DialogOpenButton,
+        "Ctrl+P",
+        QT_TRANSLATE_NOOP("Actions", "打印或保存为 PDF：接种记录（接种证页）"),
+    ),
+    ActionSpec(
+        ActionId.PRINT_RECEIPT,
+        QT_TRANSLATE_NOOP("Actions", "打印回执(&T)"),
+        _SP.SP_FileLinkIcon,
+        "Ctrl+Shift+P",
+        QT_TRANSLATE_NOOP("Actions", "今天的接种回执及下次接种日期"),
+        toolbar=False,
+    ),
+    ActionSpec(
+        ActionId.SETTINGS,
+        QT_TRANSLATE_NOOP("Actions", "设置(&O)"),
+        _SP.SP_FileDialogInfoView,
+        "Ctrl+,",
+        QT_TRANSLATE_NOOP("Actions", "显示字段、快捷键、语言"),
+    ),
+    ActionSpec(ActionId.QUIT, QT_TRANSLATE_NOOP("Actions", "退出(&X)"), None, "Ctrl+Q", toolbar=False),
+)
+
+SPEC_BY_ID: dict[ActionId, ActionSpec] = {s.id: s for s in SPECS}
+
+
+def translated(text: str) -> str:
+    return QCoreApplication.translate(_CTX, text)
+
+
+def plain(text: str) -> str:
+    """A label without its mnemonic: 新建儿童(&N) → 新建儿童."""
+    for i in range(len(text) - 3):
+        if text[i] == "(" and text[i + 1] == "&" and text[i + 3] == ")":
+            return (text[:i] + text[i + 4 :]).strip()
+    return text.replace("&", "").strip()
+
+
+def normalized(key: str) -> str:
+    """The portable text of a key sequence ("ctrl+d" → "Ctrl+D")."""
+    return QKeySequence(key).toString(QKeySequence.SequenceFormat.PortableText)
+
+
+class ActionRegistry(QObject):
+    """Creates one QAction per spec and keeps keys and texts current."""
+
+    def __init__(self, settings: Settings, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._actions: dict[ActionId, QAction] = {}
+        self._hints = settings.show_shortcut_hints
+        self._keys: dict[ActionId, str] = {}
+        style = QApplication.style()
+        for spec in SPECS:
+            action = QAction(self)
+            action.setObjectName(f"action_{spec.id.value}")
+            if spec.icon is not None:
+                action.setIcon(style.standardIcon(spec.icon))
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            self._actions[spec.id] = action
+        self.apply_settings(settings)
+
+    # -- access ---------------------------------------------------------------
+
+    def __getitem__(self, action_id: ActionId) -> QAction:
+        return self._actions[action_id]
+
+    def __iter__(self) -> Iterator[tuple[ActionSpec, QAction]]:
+        for spec in SPECS:
+            yield spec, self._actions[spec.id]
+
+    def on(self, action_id: ActionId, slot: Callable[[], object]) -> None:
+        def call() -> None:  # no parameters: Qt passes nothing (not ``checked``)
+            slot()
+
+        self._actions[action_id].triggered.connect(call)
+
+    def key(self, action_id: ActionId) -> str:
+        return self._keys[action_id]
+
+    # -- keys -------------------------------------------------------------------
+
+    @staticmethod
+    def effective_keys(settings: Settings) -> dict[ActionId, str]:
+        """Default keys with the user's overrides; an override that clashes is ignored."""
+        keys = {s.id: normalized(s.default_key) for s in SPECS}
+        for raw_id, raw_key in settings.shortcuts.items():
+            try:
+                aid = ActionId(raw_id)
+            except ValueError:
+                log.warning("unknown action in shortcut settings: %s", raw_id)
+                continue
+            key = normalized(raw_key) if raw_key else ""
+            other = ActionRegistry.conflict(keys, aid, key)
+            if other is not None:
+                log.warning("shortcut %s for %s clashes with %s; keeping the default", key, aid, other)
+                continue
+            keys[aid] = key
+        return keys
+
+    @staticmethod
+    def conflict(keys: dict[ActionId, str], action_id: ActionId, key: str) -> ActionId | None:
+        """The other action already using ``key``, or None."""
+        if not key:
+            return None
+        for other, k in keys.items():
+            if other != action_id and k == key:
+                return other
+        return None
+
+    def apply_settings(self, settings: Settings) -> None:
+        self._keys = self.effective_keys(settings)
+        self._hints = settings.show_shortcut_hints
+        for spec in SPECS:
+            key = self._keys[spec.id]
+            self._actions[spec.id].setShortcut(QKeySequence(key) if key else QKeySequence())
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        """(Re)apply texts in the current language, with or without the key hints."""
+        for spec in SPECS:
+            action = self._actions[spec.id]
+            text = translated(spec.text)
+            action.setText(text)
+            key = self._keys.get(spec.id, "")
+            native = QKeySequence(key).toString(QKeySequence.SequenceFormat.NativeText) if key else ""
+            label = plain(text)
+            action.setIconText(f"{label}\n{native}" if self._hints and native else label)
+            tip = translated(spec.tip) if spec.tip else label
+            action.setToolTip(f"{tip}（{native}）" if native else tip)
+            action.setStatusTip(tip)
+
+    @property
+    def hints_shown(self) -> bool:
+        return self._hints

@@ -1,0 +1,166 @@
+"""The current child: loads it, keeps the panel and the grid in step, runs the dose actions.
+
+Dialogs are opened window-modal but non-blocking (``open()``), and the
+controller reacts to their ``accepted`` signal, so tests can drive them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+from PySide6.QtCore import QObject
+from PySide6.QtWidgets import QWidget
+
+from epimanager.domain.schedule import Forecast
+from epimanager.errors import EpiError
+from epimanager.services.children import get_child, update_child
+from epimanager.services.database import Database
+from epimanager.services.doses import delete_dose
+from epimanager.services.forecast import engine
+from epimanager.services.records import ChildRecord, DoseRecord
+from epimanager.services.ui_support import batch_proposals
+from epimanager.settings import Settings
+from epimanager.ui import notify
+from epimanager.ui.child.dose_dialog import DoseContext, DoseDialog
+from epimanager.ui.child.grid import VaccinationView
+from epimanager.ui.child.panel import ChildPanel
+from epimanager.ui.events import Events
+
+
+class CurrentChild(QObject):
+    def __init__(
+        self,
+        db: Database,
+        settings: Callable[[], Settings],
+        save_key: Callable[[], str],
+        events: Events,
+        own_unit: str,
+        window: QWidget,
+        today: Callable[[], date] = date.today,
+    ) -> None:
+        super().__init__(window)
+        self.db, self._settings, self._save_key, self.events = db, settings, save_key, events
+        self.own_unit, self.window, self.today = own_unit, window, today
+        self.child: ChildRecord | None = None
+        self.forecast: Forecast | None = None
+        self.dialog: DoseDialog | None = None
+        self.panel: ChildPanel | None = None
+        self.view: VaccinationView | None = None
+
+    def attach(self, panel: ChildPanel, view: VaccinationView) -> None:
+        self.panel, self.view = panel, view
+        view.record_requested.connect(self.record_dose)
+        view.edit_requested.connect(self.edit_dose)
+
+    # -- loading ------------------------------------------------------------------------
+
+    def open(self, code: str) -> None:
+        try:
+            self.child = get_child(self.db, code)
+        except EpiError as exc:
+            notify.warning(self.window, self.tr("打开个案"), exc.message)
+            return
+        self._show()
+        self.events.child_opened.emit(code)
+
+    def reload(self) -> None:
+        if self.child is not None:
+            self.child = get_child(self.db, self.child.code)
+            self._show()
+
+    def _show(self) -> None:
+        child = self.child
+        self.forecast = None
+        if child is not None:
+            as_of = max(self.today(), child.birth_date)
+            self.forecast = engine().forecast(child.birth_date, as_of, child.doses, child.sex)
+        if self.panel is not None:
+            self.panel.set_child(child)
+        if self.view is not None:
+            self.view.set_child(child, self.forecast)
+
+    def save_fields(self, code: str, changes: dict[str, Any]) -> ChildRecord:
+        """The panel's in-place edit: validated and audited by the service."""
+        updated = update_child(self.db, code, changes, user=self._settings().nurse, today=self.today())
+        self.child = updated
+        self._show()
+        self.events.child_changed.emit(code)
+        return updated
+
+    # -- doses ------------------------------------------------------------------------------
+
+    def _context(self) -> DoseContext | None:
+        if self.child is None:
+            self.events.message.emit(self.tr("请先按 F3 查找并打开一个儿童"))
+            return None
+        db = self.db
+        return DoseContext(
+            child=self.child,
+            forecast=self.forecast,
+            nurse=self._settings().nurse,
+            own_unit=self.own_unit,
+            today=self.today(),
+            batches=lambda code, on: batch_proposals(db, code, on),
+        )
+
+    def record_dose(self, vaccine: str | None = None) -> DoseDialog | None:
+        ctx = self._context()
+        if ctx is None:
+            return None
+        return self._open_dialog(
+            DoseDialog(self.db, ctx, vaccine=vaccine, save_key=self._save_key(), parent=self.window)
+        )
+
+    def edit_dose(self, dose: DoseRecord | None = None) -> DoseDialog | None:
+        ctx = self._context()
+        if ctx is None:
+            return None
+        dose = dose or (self.view.current_dose() if self.view else None)
+        if dose is None:
+            self.events.message.emit(self.tr("请先在接种登记表中选中一剂"))
+            return None
+        return self._open_dialog(DoseDialog(self.db, ctx, dose=dose, save_key=self._save_key(), parent=self.window))
+
+    def _open_dialog(self, dialog: DoseDialog) -> DoseDialog:
+        self.dialog = dialog
+        dialog.accepted.connect(lambda: self._dose_saved(dialog))
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.open()
+        return dialog
+
+    def _dose_saved(self, dialog: DoseDialog) -> None:
+        saved = dialog.saved
+        self.reload()
+        if saved is not None and self.view is not None:
+            self.view.select_dose(saved.uuid)
+            self.events.message.emit(
+                self.tr("已保存：%1 第%2剂 %3")
+                .replace("%1", saved.vaccine_name)
+                .replace("%2", str(saved.dose_number))
+                .replace("%3", saved.date.isoformat())
+            )
+        if self.child is not None:
+            self.events.child_changed.emit(self.child.code)
+
+    def delete_current_dose(self) -> bool:
+        dose = self.view.current_dose() if self.view else None
+        if self.child is None or dose is None:
+            self.events.message.emit(self.tr("请先在接种登记表中选中一剂"))
+            return False
+        what = f"{dose.vaccine_name} " + self.tr("第%1剂").replace("%1", str(dose.dose_number)) + f" {dose.date}"
+        reason = notify.ask_text(
+            self.window, self.tr("删除接种记录"), self.tr("删除 %1？\n请填写删除原因：").replace("%1", what)
+        )
+        if reason is None:
+            return False
+        try:
+            delete_dose(self.db, dose.uuid, user=self._settings().nurse, reason=reason.strip() or None)
+        except EpiError as exc:
+            notify.warning(self.window, self.tr("不能删除"), exc.message)
+            return False
+        self.reload()
+        self.events.child_changed.emit(self.child.code)
+        self.events.message.emit(self.tr("已删除：%1").replace("%1", what))
+        return True

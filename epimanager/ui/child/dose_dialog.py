@@ -1,0 +1,408 @@
+"""Record or edit one dose, from the keyboard.
+
+Proposals: due vaccines first; dose number from the forecast; date today;
+nurse = the logged-in nurse; batch / manufacturer / expiry from the batches
+in use; site and route from the vaccine's default.  The evaluation (及时 /
+合格 / 超期 / 首针提前 / 间短 …) is shown live; saving an invalid dose asks
+for confirmation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from PySide6.QtCore import QDate, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDateEdit,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from epimanager.domain.catalog import Vaccine
+from epimanager.domain.codes import DoseAttribute
+from epimanager.domain.dates import parse_date
+from epimanager.domain.schedule import DoseEvaluation, Forecast, Given, SeriesStatus
+from epimanager.domain.validation import DoseInput
+from epimanager.errors import EpiError
+from epimanager.resources import catalog
+from epimanager.services.doses import OTHER_PLACE, add_dose, update_dose
+from epimanager.services.forecast import engine
+from epimanager.services.records import ChildRecord, DoseRecord
+from epimanager.services.ui_support import BatchProposal
+from epimanager.ui import notify
+from epimanager.ui.child.model import status_label
+from epimanager.ui.child.model import tr as grid_tr
+from epimanager.ui.code_labels import tr_code
+from epimanager.ui.worker import Latest
+
+SITES = ("左上臂", "右上臂", "左大腿", "右大腿", "口服", "臀部")
+ROUTES = (("IM", "肌内注射"), ("SC", "皮下注射"), ("ID", "皮内注射"), ("PO", "口服"))
+
+
+@dataclass(frozen=True)
+class DoseContext:
+    """What the dialog needs to know besides the form."""
+
+    child: ChildRecord
+    forecast: Forecast | None
+    nurse: str
+    own_unit: str
+    today: date
+    batches: Callable[[str, date], list[BatchProposal]]
+
+
+def evaluate_new(child: ChildRecord, code: str, day: date, exclude: str | None = None) -> list[DoseEvaluation]:
+    """How a dose of ``code`` on ``day`` would be evaluated with the child's other doses."""
+    doses: list[Any] = [d for d in child.doses if d.uuid != exclude]
+    doses.append(Given(code, day))
+    fc = engine().forecast(child.birth_date, max(day, child.birth_date), doses, child.sex)
+    found = [ev for ev in fc.doses if ev.vaccine == code and ev.date == day]
+    per_series = max(1, len({ev.series for ev in found}))
+    return found[-per_series:]
+
+
+class DoseDialog(QDialog):
+    #: the batch proposals for the chosen vaccine have been read and shown
+    batches_loaded = Signal()
+
+    def __init__(
+        self,
+        db: Any,
+        ctx: DoseContext,
+        dose: DoseRecord | None = None,
+        vaccine: str | None = None,
+        save_key: str = "Ctrl+S",
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.db, self.ctx, self.dose = db, ctx, dose
+        self.saved: DoseRecord | None = None
+        self.evaluations: list[DoseEvaluation] = []
+        child = ctx.child
+        self.setWindowTitle(
+            (self.tr("修改接种记录") if dose else self.tr("接种登记")) + f" · {child.name}（{child.code}）"
+        )
+        self.setMinimumWidth(480)
+        self.vaccine = QComboBox()
+        self.vaccine.setObjectName("vaccine")
+        self._fill_vaccines()
+        self.dose_number = QSpinBox()
+        self.dose_number.setRange(1, 10)
+        self.attribute = QComboBox()
+        for a in DoseAttribute:
+            self.attribute.addItem(tr_code(a.label), int(a))
+        self.date = QDateEdit()
+        self.date.setDisplayFormat("yyyy-MM-dd")
+        self.date.setCalendarPopup(True)
+        self.date.setMaximumDate(QDate(ctx.today.year, ctx.today.month, ctx.today.day))
+        self.batch = QComboBox()
+        self.batch.setEditable(True)
+        self.batch.setObjectName("batch")
+        self.manufacturer = QLineEdit()
+        self.expiry = QLineEdit()
+        self.expiry.setPlaceholderText("YYYY-MM-DD")
+        self.site = QComboBox()
+        self.site.setEditable(True)
+        self.site.addItems([tr_code(s) for s in SITES])
+        self.route = QComboBox()
+        for code, label in ROUTES:
+            self.route.addItem(f"{code} {tr_code(label)}", code)
+        self.nurse = QLineEdit(ctx.nurse)
+        self.place = QComboBox()
+        self.place.setEditable(True)
+        self.place.addItem(self.tr("本单位"), ctx.own_unit)
+        self.place.addItem(self.tr("外地"), OTHER_PLACE)
+        self.place.setToolTip(self.tr("本单位、外地，或输入接种单位的10位编码"))
+        self.evaluation = QLabel()
+        self.evaluation.setObjectName("evaluation")
+        self.evaluation.setWordWrap(True)
+        self.error = QLabel()
+        self.error.setObjectName("error")
+        self.error.setStyleSheet("color: #b00020")
+        self.error.setWordWrap(True)
+
+        form = QFormLayout()
+        for label, w in (
+            (self.tr("疫苗(&V)："), self.vaccine),
+            (self.tr("剂次(&N)："), self.dose_number),
+            (self.tr("接种属性(&A)："), self.attribute),
+            (self.tr("接种日期(&D)："), self.date),
+            (self.tr("批号(&B)："), self.batch),
+            (self.tr("生产企业(&M)："), self.manufacturer),
+            (self.tr("失效期(&E)："), self.expiry),
+            (self.tr("接种部位(&S)："), self.site),
+            (self.tr("接种途径(&R)："), self.route),
+            (self.tr("接种护士(&U)："), self.nurse),
+            (self.tr("接种地点(&P)："), self.place),
+        ):
+            form.addRow(label, w)
+        std = QDialogButtonBox.StandardButton
+        buttons = QDialogButtonBox(std.Save | std.Cancel)
+        self.save_button = buttons.button(std.Save)
+        self.save_button.setText(self.tr("保存(&S)"))
+        self.save_button.setDefault(True)
+        buttons.button(std.Cancel).setText(self.tr("取消"))
+        buttons.accepted.connect(self.try_save)
+        buttons.rejected.connect(self.reject)
+        QShortcut(QKeySequence(save_key), self, activated=self.try_save)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.evaluation)
+        layout.addWidget(self.error)
+        layout.addWidget(buttons)
+
+        self.vaccine.currentIndexChanged.connect(self._vaccine_changed)
+        self.date.dateChanged.connect(self._update_evaluation)
+        self.batch.currentIndexChanged.connect(self._batch_chosen)
+        self._proposals: list[BatchProposal] = []
+        self._batch_worker = Latest(self)
+        self._batch_worker.done.connect(self._show_batches)
+        if dose is not None:
+            self._load(dose)
+        else:
+            self.date.setDate(QDate(ctx.today.year, ctx.today.month, ctx.today.day))
+            i = self.vaccine.findData(vaccine) if vaccine else 0
+            self.vaccine.setCurrentIndex(max(i, 0))
+            self._vaccine_changed()
+        self.vaccine.setFocus()
+
+    # -- vaccines -------------------------------------------------------------------
+
+    def _fill_vaccines(self) -> None:
+        """Due/overdue vaccines first (with their state), then the rest in catalog order."""
+        cat = catalog()
+        fc = self.ctx.forecast
+        first: list[tuple[Vaccine, str]] = []
+        if fc is not None:
+            ranked = sorted(
+                (f for f in fc.series if f.vaccine and f.status in (SeriesStatus.OVERDUE, SeriesStatus.DUE)),
+                key=lambda f: (f.status is not SeriesStatus.OVERDUE, f.earliest or date.max),
+            )
+            for f in ranked:
+                vac = cat.get(f.vaccine or "")
+                if vac is not None and all(v.code != vac.code for v, _ in first):
+                    first.append((vac, status_label(f.status)))
+        for vac, state in first:
+            self.vaccine.addItem(f"{vac.name}  {vac.abbr}  【{state}】", vac.code)
+        if first:
+            self.vaccine.insertSeparator(self.vaccine.count())
+        shown = {v.code for v, _ in first}
+        for vac in cat.sorted():
+            if vac.code not in shown:
+                self.vaccine.addItem(f"{vac.name}  {vac.abbr}", vac.code)
+
+    def current_vaccine(self) -> Vaccine:
+        vac = catalog().get(str(self.vaccine.currentData()))
+        assert vac is not None
+        return vac
+
+    def _proposed_number(self, vac: Vaccine) -> int:
+        fc = self.ctx.forecast
+        if fc is not None:
+            for s in vac.counts_for:
+                f = fc.for_series(s)
+                if f is not None and f.next_dose and f.status is not SeriesStatus.COMPLETE:
+                    return min(f.next_dose, 10)
+        given = [d.dose_number for d in self.ctx.child.doses if d.vaccine_code == vac.code]
+        return min(max(given, default=0) + 1, 10)
+
+    def _vaccine_changed(self) -> None:
+        if self.vaccine.currentData() is None:
+            return
+        vac = self.current_vaccine()
+        if self.dose is None:
+            self.dose_number.setValue(self._proposed_number(vac))
+            self._set_site_route(vac.site, vac.route)
+            self._load_batches(vac.code)
+        self._update_evaluation()
+
+    def _set_site_route(self, site: str | None, route: str | None) -> None:
+        if site:
+            i = self.site.findText(tr_code(site))
+            if i >= 0:
+                self.site.setCurrentIndex(i)
+            else:
+                self.site.setEditText(site)
+        i = self.route.findData(route)
+        if i >= 0:
+            self.route.setCurrentIndex(i)
+
+    # -- batches ------------------------------------------------------------------
+
+    def _load_batches(self, code: str) -> None:
+        """Batches are read on a worker thread (on a big database the 30-day look-up can take
+        longer than a keystroke should); the form stays usable meanwhile."""
+        self._proposals = []
+        self.batch.blockSignals(True)
+        self.batch.clear()
+        self.batch.blockSignals(False)
+        self.batch.setEditText("")
+        self.batch.lineEdit().setPlaceholderText(self.tr("正在读取可用批号…"))
+        self.manufacturer.clear()
+        self.expiry.clear()
+        batches, today = self.ctx.batches, self.ctx.today
+        self._batch_worker.start(lambda: (code, batches(code, today)))
+
+    def _show_batches(self, result: object) -> None:
+        code, proposals = result  # type: ignore[misc]
+        if self.vaccine.currentData() != code or self.dose is not None:
+            return
+        self._proposals = list(proposals)
+        typed = self.batch.currentText().strip()
+        self.batch.blockSignals(True)
+        self.batch.clear()
+        for p in self._proposals:
+            expiry = p.expiry.isoformat() if p.expiry else "—"
+            source = self.tr("库存 %1 人份").replace("%1", str(p.count)) if p.source == "库存" else self.tr("近期使用")
+            self.batch.addItem(f"{p.batch_no}  {p.manufacturer or ''}  {expiry}  ({source})", p.batch_no)
+        self.batch.blockSignals(False)
+        self.batch.lineEdit().setPlaceholderText("" if self._proposals else self.tr("无可用批号，请输入"))
+        if typed:  # the nurse typed a batch already: keep it
+            self.batch.setEditText(typed)
+        elif self._proposals:
+            self.batch.setCurrentIndex(0)
+            self._batch_chosen(0)
+        else:
+            self.batch.setEditText("")
+        self.batches_loaded.emit()
+
+    def _batch_chosen(self, i: int) -> None:
+        if 0 <= i < len(self._proposals):
+            p = self._proposals[i]
+            self.batch.setEditText(p.batch_no)
+            self.manufacturer.setText(p.manufacturer or "")
+            self.expiry.setText(p.expiry.isoformat() if p.expiry else "")
+
+    # -- editing an existing dose -------------------------------------------------------
+
+    def _load(self, d: DoseRecord) -> None:
+        i = self.vaccine.findData(d.vaccine_code)
+        self.vaccine.setCurrentIndex(max(i, 0))
+        self.dose_number.setValue(d.dose_number)
+        self.attribute.setCurrentIndex(max(self.attribute.findData(d.attribute), 0))
+        self.date.setDate(QDate(d.date.year, d.date.month, d.date.day))
+        self.batch.setEditText(d.batch_no or "")
+        self.manufacturer.setText(d.manufacturer or "")
+        self.expiry.setText(d.expiry.isoformat() if d.expiry else "")
+        self._set_site_route(d.site, d.route)
+        self.nurse.setText(d.nurse or "")
+        if d.unit_code == self.ctx.own_unit:
+            self.place.setCurrentIndex(0)
+        elif d.place_text == OTHER_PLACE or not d.unit_code:
+            self.place.setCurrentIndex(1)
+        else:
+            self.place.setEditText(d.unit_code)
+
+    # -- evaluation and saving ------------------------------------------------------------
+
+    def day(self) -> date:
+        q = self.date.date()
+        return date(q.year(), q.month(), q.day())
+
+    def _update_evaluation(self) -> None:
+        if self.vaccine.currentData() is None:
+            return
+        self.evaluations = evaluate_new(
+            self.ctx.child, self.current_vaccine().code, self.day(), self.dose.uuid if self.dose else None
+        )
+        labels = [ev for ev in self.evaluations if ev.evaluation is not None]
+        if not labels:
+            self.evaluation.setText(self.tr("评价：—（不属于免疫程序的系列）"))
+            self.evaluation.setStyleSheet("")
+            return
+        bad = [ev for ev in labels if not ev.valid]
+        shown = bad or labels
+        text = "、".join(dict.fromkeys(grid_tr(ev.evaluation.value) for ev in shown if ev.evaluation))
+        if bad:
+            self.evaluation.setText(self.tr("评价：✗ %1 —— 无效剂次，不计入免疫程序").replace("%1", text))
+            self.evaluation.setStyleSheet("color: #b00020; font-weight: bold")
+        else:
+            self.evaluation.setText(self.tr("评价：✓ %1").replace("%1", text))
+            self.evaluation.setStyleSheet("color: #1b5e20; font-weight: bold")
+
+    def invalid(self) -> bool:
+        return any(not ev.valid for ev in self.evaluations)
+
+    def dose_input(self) -> DoseInput:
+        expiry_text = self.expiry.text().strip()
+        try:
+            expiry = parse_date(expiry_text) if expiry_text else None
+        except ValueError as exc:
+            raise EpiError(self.tr("失效期格式不正确：%1").replace("%1", str(exc))) from None
+        place = self.place.currentText().strip()
+        unit_code: str | None
+        place_text: str | None = None
+        if place in (self.tr("本单位"), "本单位", ""):
+            unit_code = self.ctx.own_unit
+        elif place in (self.tr("外地"), OTHER_PLACE):
+            unit_code, place_text = None, OTHER_PLACE
+        else:
+            unit_code = place
+        site = self.site.currentText().strip()
+        return DoseInput(
+            vaccine=self.current_vaccine().code,
+            dose_number=self.dose_number.value(),
+            date=self.day(),
+            attribute=int(self.attribute.currentData()),
+            batch_no=self.batch.currentText().strip() or None,
+            expiry=expiry,
+            manufacturer=self.manufacturer.text().strip() or None,
+            site=site or None,
+            route=self.route.currentData(),
+            nurse=self.nurse.text().strip() or None,
+            unit_code=unit_code,
+            place_text=place_text,
+        )
+
+    def try_save(self) -> None:
+        try:
+            inp = self.dose_input()
+        except EpiError as exc:
+            self.error.setText(exc.message)
+            return
+        if self.invalid():
+            reasons = "、".join(ev.reason or "" for ev in self.evaluations if not ev.valid)
+            question = self.tr("这一剂评价为“%1”，是无效剂次，不计入免疫程序。\n仍要保存吗？").replace("%1", reasons)
+            if not notify.confirm(self, self.tr("无效剂次"), question):
+                return
+        try:
+            if self.dose is None:
+                self.saved = add_dose(self.db, self.ctx.child.code, inp, user=self.ctx.nurse, today=self.ctx.today)
+            else:
+                self.saved = update_dose(
+                    self.db, self.dose.uuid, self._changes(inp), user=self.ctx.nurse, today=self.ctx.today
+                )
+        except EpiError as exc:
+            self.error.setText(exc.message)
+            return
+        self.accept()
+
+    def _changes(self, inp: DoseInput) -> dict[str, Any]:
+        d = self.dose
+        assert d is not None
+        current = {
+            "vaccine": d.vaccine_code,
+            "dose_number": d.dose_number,
+            "date": d.date,
+            "attribute": d.attribute,
+            "batch_no": d.batch_no,
+            "expiry": d.expiry,
+            "manufacturer": d.manufacturer,
+            "site": d.site,
+            "route": d.route,
+            "nurse": d.nurse,
+            "unit_code": d.unit_code,
+            "place_text": d.place_text,
+        }
+        return {k: getattr(inp, k) for k, v in current.items() if getattr(inp, k) != v}

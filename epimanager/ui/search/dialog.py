@@ -1,0 +1,156 @@
+"""F3 个案快速查询: type, the list follows; ↑/↓ choose, Enter opens the child.
+
+The query runs on a worker thread (debounced) so typing never waits on the
+database; only the newest query's rows are shown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from epimanager.services.search import SearchResult
+from epimanager.ui.search.model import SearchModel
+from epimanager.ui.worker import Latest
+
+DEBOUNCE_MS = 120
+
+
+class SearchDialog(QDialog):
+    """``child_chosen(code)`` when the nurse presses Enter or double-clicks a row."""
+
+    child_chosen = Signal(str)
+    results_shown = Signal(int)
+
+    def __init__(self, search: Callable[[str], SearchResult], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._search = search
+        self.setWindowTitle(self.tr("个案快速查询"))
+        self.resize(900, 460)
+        self.query = QLineEdit()
+        self.query.setObjectName("query")
+        self.query.setPlaceholderText(
+            self.tr("姓名、拼音（zhanghao）、首字母（lpp）、出生日期（2013 / 2013-01）、编码、身份证号或电话")
+        )
+        self.query.setClearButtonEnabled(True)
+        label = QLabel(self.tr("查询(&Q)："))
+        label.setBuddy(self.query)
+        self.model = SearchModel()
+        self.table = QTableView()
+        self.table.setObjectName("results")
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().hide()
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # focus stays in the box; ↑/↓ move the row
+        self.table.doubleClicked.connect(lambda _i: self.open_current())
+        self.notice = QLabel(self.tr("输入后自动查询；↑/↓ 选择，回车打开，Esc 关闭。"))
+        self.notice.setObjectName("notice")
+        self.notice.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        layout.addWidget(label)
+        layout.addWidget(self.query)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.notice)
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(DEBOUNCE_MS)
+        self._timer.timeout.connect(self._run)
+        self.query.textChanged.connect(lambda _t: self._timer.start())
+        self.query.installEventFilter(self)
+        self._worker = Latest(self)
+        self._worker.done.connect(self._show)
+        self._worker.failed.connect(self.notice.setText)
+        self.last_result: SearchResult | None = None
+
+    def start(self, text: str = "") -> None:
+        """Show the dialog with the box focused (previous text selected)."""
+        if text:
+            self.query.setText(text)
+        self.query.selectAll()
+        self.query.setFocus()
+        self.show()
+        self.raise_()
+        self.activateWindow()
+
+    # -- searching ------------------------------------------------------------------------
+
+    def _run(self) -> None:
+        text = self.query.text()
+        search = self._search
+        self._worker.start(lambda: search(text))
+
+    def _show(self, result: object) -> None:
+        assert isinstance(result, SearchResult)
+        self.last_result = result
+        self.model.set_rows(result.rows)
+        if result.rows:
+            self.table.selectRow(0)
+            self.table.resizeColumnsToContents()
+        n = len(result.rows)
+        if result.more:
+            self.notice.setText(
+                self.tr("结果多于 %1 条，只显示前 %1 条；请输入更多内容缩小范围。").replace("%1", str(n))
+            )
+        elif n == 0 and self.query.text().strip():
+            self.notice.setText(self.tr("没有找到符合的儿童。"))
+        else:
+            self.notice.setText(self.tr("共 %1 条；↑/↓ 选择，回车打开。").replace("%1", str(n)))
+        self.results_shown.emit(n)
+
+    # -- keyboard ---------------------------------------------------------------------------
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+        if obj is self.query and event.type() == QEvent.Type.KeyPress:
+            assert isinstance(event, QKeyEvent)
+            key = event.key()
+            if key in (Qt.Key.Key_Up, Qt.Key.Key_Down, Qt.Key.Key_PageUp, Qt.Key.Key_PageDown):
+                self._move(key)
+                return True
+            if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+                if self._timer.isActive() or self._worker.busy:
+                    # Enter right after typing: search now, open the first row when it arrives
+                    self._timer.stop()
+                    self._open_when_ready()
+                else:
+                    self.open_current()
+                return True
+        return super().eventFilter(obj, event)
+
+    def _open_when_ready(self) -> None:
+        def once(_n: int) -> None:
+            self.results_shown.disconnect(once)
+            self.open_current()
+
+        self.results_shown.connect(once)
+        self._run()
+
+    def _move(self, key: Qt.Key) -> None:
+        n = self.model.rowCount()
+        if n == 0:
+            return
+        current = self.table.currentIndex().row()
+        step = {Qt.Key.Key_Up: -1, Qt.Key.Key_Down: 1, Qt.Key.Key_PageUp: -10, Qt.Key.Key_PageDown: 10}[key]
+        row = min(max((current if current >= 0 else 0) + step, 0), n - 1)
+        self.table.selectRow(row)
+
+    def open_current(self) -> None:
+        row = self.table.currentIndex().row()
+        if 0 <= row < len(self.model.rows):
+            self.child_chosen.emit(self.model.rows[row].child_code)
+            self.accept()

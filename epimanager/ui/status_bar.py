@@ -1,0 +1,44 @@
+"""Status bar: unit, nurse, database, records waiting for upload."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
+
+from epimanager.ui.worker import Latest
+
+REFRESH_MS = 60_000
+
+
+class StatusBar(QStatusBar):
+    def __init__(
+        self, unit: str, db_path: str, pending: Callable[[], int | None], parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self._pending_fn = pending
+        self.unit_label = QLabel(self.tr("单位：%1").replace("%1", unit))
+        self.user_label = QLabel()
+        self.db_label = QLabel(self.tr("数据库：%1").replace("%1", db_path))
+        self.db_label.setToolTip(db_path)
+        self.pending_label = QLabel(self.tr("待上传：—"))
+        self.pending_label.setObjectName("pendingUploads")
+        for w in (self.unit_label, self.user_label, self.db_label, self.pending_label):
+            self.addPermanentWidget(w)
+        self._worker = Latest(self)
+        self._worker.done.connect(self._show_pending)
+        self._timer = QTimer(self)
+        self._timer.setInterval(REFRESH_MS)
+        self._timer.timeout.connect(self.refresh_pending)
+        self._timer.start()
+
+    def set_user(self, nurse: str) -> None:
+        self.user_label.setText(self.tr("操作员：%1").replace("%1", nurse))
+
+    def refresh_pending(self) -> None:
+        self._worker.start(self._pending_fn)
+
+    def _show_pending(self, count: object) -> None:
+        text = "—" if count is None else f"{count:,}"
+        self.pending_label.setText(self.tr("待上传：%1").replace("%1", text))

@@ -1,0 +1,1959 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="en" sourcelanguage="zh_CN">
+<context>
+    <name>Actions</name>
+    <message>
+        <location filename="../../epimanager/ui/actions.py" line="67"/>
+        <source>新建儿童(&amp;N)</source>
+        <extracomment>Order = order on the shortcut bar and in the settings page.</extracomment>
+        <translation>&amp;New child</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/actions.py" line="70"/>
+        <source>建立新的儿童个案</source>
+        <translation>Register a new child</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/actions.py" line="74"/>
+        <source>快速查询(&amp;F)</source>
+        <translation>Quick search (&amp;F)</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/actions.py" line="77"/>
+        <source>按姓名、拼音、出生日期或编码查找儿童</source>
+        <translation>Find a child by name, pinyin, birth date or code</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/actions.py" line="81"/>
+        <source>接种登记(&amp;R)</source>
+        <translation>&amp;Record dose</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/actions.py" line="84"/>
+        <source>为当前儿童登记一剂接种</source>
+        <translation>Record a dose for the current child</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/actions.py" line="88"/>
+        <source>刷新</source>
+        <translation>Refresh</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/actions.py" line="91"/>
+        <source>重新读取当前儿童</source>
+        <translation>Reload the current child</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/actions.py" line="96"/>
+        <source>修改剂次(&amp;E)</source>
+        <translation>&amp;Edit dose</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/actions.py" line="99"/>
+        <source>修改选中的接种记录</source>
+        <translation>Edit the selected dose</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/actions.py" line="103"/>
+        <source>工作提醒(&amp;W)</source>
+        <translation>&amp;Work reminders</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/actions.py" line="106"/>
+        <source>今天需要处理的事项</source>
+        <translation>What needs doing today</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/actions.py" line="110"/>
+        <source>报表查询(&amp;Q)</source>
+        <translation>Reports (&amp;Q)</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/actions.py" line="113"/>
+        <source>月报（6-1、6-2 等）</source>
+        <translation>Monthly reports (6-1, 6-2 …)</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/actions.py" line="117"/>
+        <source>在册变更(&amp;M)</source>
+        <translation>Register &amp;move</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/actions.py" line="120"/>
+        <source>变更当前儿童的在册情况（迁出需选择原因）</source>
+        <translation>Change the current child&apos;s register status (moving out needs a reason)</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/actions.py" line="124"/>
+        <source>接种明细查询(&amp;J)</source>
+        <translation>Dose details query (&amp;J)</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/actions.py" line="127"/>
+        <source>按日期、疫苗、区域查询接种记录</source>
+        <translation>Doses by date, vaccine and area</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/actions.py" line="132"/>
+        <source>管理门诊查询(&amp;G)</source>
+        <translation>Managed children query (&amp;G)</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/actions.py" line="135"/>
+        <source>本单位管理的儿童</source>
+        <translation>Children managed by this unit</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/actions.py" line="140"/>
+        <source>免疫空白查询(&amp;K)</source>
+        <translation>Immunization gap query (&amp;K)</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/actions.py" line="143"/>
+        <source>有应种或超期未种疫苗的儿童（可打印通知）</source>
+        <translation>Children with due or overdue vaccines (call-up list can be printed)</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/actions.py" line="148"/>
+        <source>个案变更查询(&amp;L)</source>
+        <translation>Record changes query (&amp;L)</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/actions.py" line="151"/>
+        <source>基本资料、接种剂次的修改和删除记录</source>
+        <translation>Changes and deletions of basic data and doses</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/actions.py" line="156"/>
+        <source>在册变更查询(&amp;Z)</source>
+        <translation>Register changes query (&amp;Z)</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/actions.py" line="159"/>
+        <source>在册情况的变更记录</source>
+        <translation>History of register status changes</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/actions.py" line="164"/>
+        <source>删除剂次(&amp;D)</source>
+        <translation>&amp;Delete dose</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/actions.py" line="167"/>
+        <source>删除选中的接种记录（可追溯）</source>
+        <translation>Delete the selected dose (kept in the audit trail)</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/actions.py" line="172"/>
+        <source>保存(&amp;S)</source>
+        <translation>&amp;Save</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/actions.py" line="175"/>
+        <source>保存正在编辑的内容</source>
+        <translation>Save what is being edited</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/actions.py" line="180"/>
+        <source>打印接种记录(&amp;P)</source>
+        <translation>&amp;Print record</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/actions.py" line="183"/>
+        <source>打印或保存为 PDF：接种记录（接种证页）</source>
+        <translation>Print or save as PDF: the vaccination record (certificate page)</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/actions.py" line="187"/>
+        <source>打印回执(&amp;T)</source>
+        <translation>Prin&amp;t receipt</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/actions.py" line="190"/>
+        <source>今天的接种回执及下次接种日期</source>
+        <translation>Today&apos;s receipt with the next due date</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/actions.py" line="195"/>
+        <source>设置(&amp;O)</source>
+        <translation>Settings (&amp;O)</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/actions.py" line="198"/>
+        <source>显示字段、快捷键、语言</source>
+        <translation>Fields, shortcut keys, language</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/actions.py" line="200"/>
+        <source>退出(&amp;X)</source>
+        <translation>E&amp;xit</translation>
+    </message>
+</context>
+<context>
+    <name>ChildInfoModel</name>
+    <message>
+        <location filename="../../epimanager/ui/child/panel.py" line="94"/>
+        <source>双击修改</source>
+        <extracomment>(field key, new value) → error message or None when saved</extracomment>
+        <translation>Double-click to edit</translation>
+    </message>
+</context>
+<context>
+    <name>ChildPanel</name>
+    <message>
+        <location filename="../../epimanager/ui/child/panel.py" line="215"/>
+        <source>双击或按回车修改字段</source>
+        <translation>Double-click or press Enter to edit a field</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/panel.py" line="237"/>
+        <source>不能保存</source>
+        <translation>Cannot save</translation>
+    </message>
+</context>
+<context>
+    <name>Codes</name>
+    <message>
+        <location filename="../../epimanager/ui/code_labels.py" line="12"/>
+        <source>男</source>
+        <translation>Male</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/code_labels.py" line="13"/>
+        <source>女</source>
+        <translation>Female</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/code_labels.py" line="14"/>
+        <source>本地</source>
+        <translation>Local</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/code_labels.py" line="15"/>
+        <source>流动</source>
+        <translation>Floating</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/code_labels.py" line="16"/>
+        <source>临时</source>
+        <translation>Temporary</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/code_labels.py" line="17"/>
+        <source>迁出</source>
+        <translation>Moved out</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/code_labels.py" line="18"/>
+        <source>临时外转</source>
+        <translation>Temporarily out</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/code_labels.py" line="19"/>
+        <source>死亡</source>
+        <translation>Deceased</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/code_labels.py" line="20"/>
+        <source>删除</source>
+        <translation>Deleted</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/code_labels.py" line="21"/>
+        <source>入学</source>
+        <translation>At school</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/code_labels.py" line="22"/>
+        <source>入托</source>
+        <translation>At nursery</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/code_labels.py" line="23"/>
+        <source>异地接种</source>
+        <translation>Vaccinated elsewhere</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/code_labels.py" line="24"/>
+        <source>临时接种</source>
+        <translation>Temporary vaccination</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/code_labels.py" line="25"/>
+        <source>外地转来</source>
+        <translation>Moved in</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/code_labels.py" line="26"/>
+        <source>不详</source>
+        <translation>Unknown</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/code_labels.py" line="27"/>
+        <source>阴性</source>
+        <translation>Negative</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/code_labels.py" line="28"/>
+        <source>阳性</source>
+        <translation>Positive</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/code_labels.py" line="29"/>
+        <source>常规</source>
+        <translation>Routine</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/code_labels.py" line="30"/>
+        <source>加强</source>
+        <translation>Booster</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/code_labels.py" line="31"/>
+        <source>强化</source>
+        <translation>Campaign</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/code_labels.py" line="32"/>
+        <source>应急</source>
+        <translation>Emergency</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/code_labels.py" line="33"/>
+        <source>防病需要</source>
+        <translation>Outbreak control</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/code_labels.py" line="34"/>
+        <source>补种</source>
+        <translation>Catch-up</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/code_labels.py" line="50"/>
+        <source>左上臂</source>
+        <translation>Left upper arm</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/code_labels.py" line="51"/>
+        <source>右上臂</source>
+        <translation>Right upper arm</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/code_labels.py" line="52"/>
+        <source>左大腿</source>
+        <translation>Left thigh</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/code_labels.py" line="53"/>
+        <source>右大腿</source>
+        <translation>Right thigh</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/code_labels.py" line="54"/>
+        <source>口服</source>
+        <translation>Oral</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/code_labels.py" line="55"/>
+        <source>臀部</source>
+        <translation>Buttock</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/code_labels.py" line="56"/>
+        <source>肌内注射</source>
+        <translation>Intramuscular</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/code_labels.py" line="57"/>
+        <source>皮下注射</source>
+        <translation>Subcutaneous</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/code_labels.py" line="58"/>
+        <source>皮内注射</source>
+        <translation>Intradermal</translation>
+    </message>
+</context>
+<context>
+    <name>Crash</name>
+    <message>
+        <location filename="../../epimanager/ui/crash.py" line="53"/>
+        <source>程序出现意外错误（程序缺陷）。已保存的数据不受影响。
+请点“显示详细信息”，复制内容发给技术支持。</source>
+        <translation>An unexpected error occurred (a bug). Saved data is not affected.
+Click “Show Details…”, copy the text and send it to support.</translation>
+    </message>
+</context>
+<context>
+    <name>CurrentChild</name>
+    <message>
+        <location filename="../../epimanager/ui/child/controller.py" line="63"/>
+        <source>打开个案</source>
+        <translation>Open child</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/controller.py" line="96"/>
+        <source>请先按 F3 查找并打开一个儿童</source>
+        <translation>Press F3 to find and open a child first</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/controller.py" line="122"/>
+        <location filename="../../epimanager/ui/child/controller.py" line="150"/>
+        <source>请先在接种登记表中选中一剂</source>
+        <translation>Select a dose in the vaccination grid first</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/controller.py" line="139"/>
+        <source>已保存：%1 第%2剂 %3</source>
+        <translation>Saved: %1 dose %2 %3</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/controller.py" line="152"/>
+        <source>第%1剂</source>
+        <translation>Dose %1</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/controller.py" line="154"/>
+        <source>删除接种记录</source>
+        <translation>Delete dose</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/controller.py" line="154"/>
+        <source>删除 %1？
+请填写删除原因：</source>
+        <translation>Delete %1?
+Reason for deleting:</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/controller.py" line="161"/>
+        <source>不能删除</source>
+        <translation>Cannot delete</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/controller.py" line="165"/>
+        <source>已删除：%1</source>
+        <translation>Deleted: %1</translation>
+    </message>
+</context>
+<context>
+    <name>DoseDialog</name>
+    <message>
+        <location filename="../../epimanager/ui/child/dose_dialog.py" line="94"/>
+        <source>修改接种记录</source>
+        <extracomment>the batch proposals for the chosen vaccine have been read and shown</extracomment>
+        <translation>Edit dose</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/dose_dialog.py" line="94"/>
+        <source>接种登记</source>
+        <translation>Vaccination</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/dose_dialog.py" line="124"/>
+        <location filename="../../epimanager/ui/child/dose_dialog.py" line="346"/>
+        <source>本单位</source>
+        <translation>This unit</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/dose_dialog.py" line="125"/>
+        <location filename="../../epimanager/ui/child/dose_dialog.py" line="348"/>
+        <source>外地</source>
+        <translation>Elsewhere</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/dose_dialog.py" line="126"/>
+        <source>本单位、外地，或输入接种单位的10位编码</source>
+        <translation>This unit, elsewhere, or type the 10-digit unit code</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/dose_dialog.py" line="137"/>
+        <source>疫苗(&amp;V)：</source>
+        <translation>&amp;Vaccine:</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/dose_dialog.py" line="138"/>
+        <source>剂次(&amp;N)：</source>
+        <translation>Dose &amp;number:</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/dose_dialog.py" line="139"/>
+        <source>接种属性(&amp;A)：</source>
+        <translation>Dose &amp;type:</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/dose_dialog.py" line="140"/>
+        <source>接种日期(&amp;D)：</source>
+        <translation>&amp;Date:</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/dose_dialog.py" line="141"/>
+        <source>批号(&amp;B)：</source>
+        <translation>&amp;Batch:</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/dose_dialog.py" line="142"/>
+        <source>生产企业(&amp;M)：</source>
+        <translation>&amp;Manufacturer:</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/dose_dialog.py" line="143"/>
+        <source>失效期(&amp;E)：</source>
+        <translation>&amp;Expiry:</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/dose_dialog.py" line="144"/>
+        <source>接种部位(&amp;S)：</source>
+        <translation>&amp;Site:</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/dose_dialog.py" line="145"/>
+        <source>接种途径(&amp;R)：</source>
+        <translation>&amp;Route:</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/dose_dialog.py" line="146"/>
+        <source>接种护士(&amp;U)：</source>
+        <translation>N&amp;urse:</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/dose_dialog.py" line="147"/>
+        <source>接种地点(&amp;P)：</source>
+        <translation>&amp;Place:</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/dose_dialog.py" line="153"/>
+        <source>保存(&amp;S)</source>
+        <translation>&amp;Save</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/dose_dialog.py" line="155"/>
+        <source>取消</source>
+        <translation>Cancel</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/dose_dialog.py" line="251"/>
+        <source>正在读取可用批号…</source>
+        <translation>Reading the batches in use…</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/dose_dialog.py" line="267"/>
+        <source>库存 %1 人份</source>
+        <translation>in stock: %1 doses</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/dose_dialog.py" line="267"/>
+        <source>近期使用</source>
+        <translation>used lately</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/dose_dialog.py" line="270"/>
+        <source>无可用批号，请输入</source>
+        <translation>No batch in use; type one</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/dose_dialog.py" line="321"/>
+        <source>评价：—（不属于免疫程序的系列）</source>
+        <translation>Evaluation: — (not part of a schedule series)</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/dose_dialog.py" line="328"/>
+        <source>评价：✗ %1 —— 无效剂次，不计入免疫程序</source>
+        <translation>Evaluation: ✗ %1 — invalid dose, does not count</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/dose_dialog.py" line="331"/>
+        <source>评价：✓ %1</source>
+        <translation>Evaluation: ✓ %1</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/dose_dialog.py" line="342"/>
+        <source>失效期格式不正确：%1</source>
+        <translation>Expiry date is not valid: %1</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/dose_dialog.py" line="376"/>
+        <source>这一剂评价为“%1”，是无效剂次，不计入免疫程序。
+仍要保存吗？</source>
+        <translation>This dose is evaluated as “%1”: an invalid dose that does not count.
+Save it anyway?</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/dose_dialog.py" line="377"/>
+        <source>无效剂次</source>
+        <translation>Invalid dose</translation>
+    </message>
+</context>
+<context>
+    <name>Fields</name>
+    <message numerus="yes">
+        <location filename="../../epimanager/ui/child/fields.py" line="49"/>
+        <source>%n天</source>
+        <translation>
+            <numerusform>%n day</numerusform>
+            <numerusform>%n days</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../../epimanager/ui/child/fields.py" line="53"/>
+        <source>%n个月</source>
+        <translation>
+            <numerusform>%n month</numerusform>
+            <numerusform>%n months</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/fields.py" line="54"/>
+        <source>%1岁%2个月</source>
+        <translation>%1 y %2 m</translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../../epimanager/ui/child/fields.py" line="55"/>
+        <source>%n岁</source>
+        <translation>
+            <numerusform>%n year</numerusform>
+            <numerusform>%n years</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/fields.py" line="74"/>
+        <source>儿童编码</source>
+        <translation>Child code</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/fields.py" line="75"/>
+        <source>姓名</source>
+        <translation>Name</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/fields.py" line="76"/>
+        <source>性别</source>
+        <translation>Sex</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/fields.py" line="77"/>
+        <source>出生日期</source>
+        <translation>Birth date</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/fields.py" line="78"/>
+        <source>年龄</source>
+        <translation>Age</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/fields.py" line="79"/>
+        <source>母亲姓名</source>
+        <translation>Mother</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/fields.py" line="80"/>
+        <source>父亲姓名</source>
+        <translation>Father</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/fields.py" line="81"/>
+        <source>联系电话</source>
+        <translation>Phone</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/fields.py" line="82"/>
+        <source>身份证号</source>
+        <translation>ID number</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/fields.py" line="83"/>
+        <source>区域划分</source>
+        <translation>Area</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/fields.py" line="84"/>
+        <source>家庭住址</source>
+        <translation>Address</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/fields.py" line="86"/>
+        <source>居住属性</source>
+        <translation>Residence</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/fields.py" line="88"/>
+        <source>在册情况</source>
+        <translation>Register status</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/fields.py" line="89"/>
+        <source>出生证号</source>
+        <translation>Birth certificate no.</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/fields.py" line="90"/>
+        <source>出生时间</source>
+        <translation>Birth time</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/fields.py" line="93"/>
+        <source>出生体重(kg)</source>
+        <translation>Birth weight (kg)</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/fields.py" line="97"/>
+        <source>母亲身份证号</source>
+        <translation>Mother ID number</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/fields.py" line="98"/>
+        <source>父亲身份证号</source>
+        <translation>Father ID number</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/fields.py" line="99"/>
+        <source>户籍县国标</source>
+        <translation>Hukou county code</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/fields.py" line="100"/>
+        <source>幼儿园/学校</source>
+        <translation>Nursery/school</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/fields.py" line="103"/>
+        <source>母亲HBsAg</source>
+        <translation>Mother HBsAg</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/fields.py" line="107"/>
+        <source>过敏史</source>
+        <translation>Allergies</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/fields.py" line="108"/>
+        <source>备注</source>
+        <translation>Remark</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/fields.py" line="109"/>
+        <source>管理单位</source>
+        <translation>Managing unit</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/fields.py" line="110"/>
+        <source>建档日期</source>
+        <translation>Registered on</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/fields.py" line="136"/>
+        <source>出生体重应为数字，如 3.2</source>
+        <extracomment>Choices for the combo-box editors: (stored value, label source text)</extracomment>
+        <translation>Birth weight must be a number, e.g. 3.2</translation>
+    </message>
+</context>
+<context>
+    <name>FirstAdminDialog</name>
+    <message>
+        <location filename="../../epimanager/ui/login_dialog.py" line="86"/>
+        <source>首次使用：创建系统管理员</source>
+        <translation>First use: create the system administrator</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/login_dialog.py" line="90"/>
+        <source>本机多人共用并保存儿童个人信息，请先创建系统管理员账户。系统管理员可以在用户管理中添加业务管理员和普通用户。</source>
+        <translation>Several people share this computer and it holds children&apos;s personal data: first create the system administrator account. The administrator can add business administrators and users in user management.</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/login_dialog.py" line="101"/>
+        <source>至少 %1 个字符</source>
+        <translation>at least %1 characters</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/login_dialog.py" line="105"/>
+        <source>用户名(&amp;U)：</source>
+        <translation>&amp;User name:</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/login_dialog.py" line="106"/>
+        <source>密码(&amp;P)：</source>
+        <translation>&amp;Password:</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/login_dialog.py" line="107"/>
+        <source>再输入一次(&amp;R)：</source>
+        <translation>&amp;Repeat:</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/login_dialog.py" line="113"/>
+        <source>创建并登录</source>
+        <translation>Create and log in</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/login_dialog.py" line="114"/>
+        <source>取消</source>
+        <translation>Cancel</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/login_dialog.py" line="121"/>
+        <source>两次输入的密码不一致</source>
+        <translation>The two passwords differ</translation>
+    </message>
+</context>
+<context>
+    <name>FirstRunDialog</name>
+    <message>
+        <location filename="../../epimanager/ui/first_run.py" line="19"/>
+        <source>首次使用：设置接种单位</source>
+        <translation>First use: set up the vaccination unit</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/first_run.py" line="21"/>
+        <source>数据库位置：%1</source>
+        <translation>Database location: %1</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/first_run.py" line="23"/>
+        <source>10位单位编码，如 3201020101</source>
+        <translation>10-digit unit code, e.g. 3201020101</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/first_run.py" line="26"/>
+        <source>单位名称，如 某某社区卫生服务中心预防接种门诊</source>
+        <translation>Unit name, e.g. Community Health Centre Vaccination Clinic</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/first_run.py" line="27"/>
+        <source>单位编码(&amp;C)：</source>
+        <translation>Unit &amp;code:</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/first_run.py" line="28"/>
+        <source>单位名称(&amp;N)：</source>
+        <translation>Unit &amp;name:</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/first_run.py" line="36"/>
+        <source>创建数据库</source>
+        <translation>Create database</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/first_run.py" line="37"/>
+        <source>取消</source>
+        <translation>Cancel</translation>
+    </message>
+</context>
+<context>
+    <name>Grid</name>
+    <message>
+        <location filename="../../epimanager/ui/child/model.py" line="43"/>
+        <source>常规</source>
+        <extracomment>Column groups of dose attributes (SEED: 常规 / 应急 / 强化 / 防病需要). 加强 and 补种 are doses of the routine schedule, so they sit with 常规.</extracomment>
+        <translation>Routine</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/model.py" line="47"/>
+        <source>应急</source>
+        <translation>Emergency</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/model.py" line="48"/>
+        <source>强化</source>
+        <translation>Campaign</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/model.py" line="49"/>
+        <source>防病需要</source>
+        <translation>Outbreak control</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/model.py" line="55"/>
+        <source>超期未种</source>
+        <extracomment>Forecast state → (label source text, background colour). Never colour alone.</extracomment>
+        <translation>Overdue</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/model.py" line="56"/>
+        <source>应种</source>
+        <translation>Due</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/model.py" line="57"/>
+        <source>未到期</source>
+        <translation>Not yet</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/model.py" line="58"/>
+        <source>已完成</source>
+        <translation>Complete</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/model.py" line="59"/>
+        <source>超龄不再接种</source>
+        <translation>Aged out</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/model.py" line="64"/>
+        <source>疫苗</source>
+        <translation>Vaccine</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/model.py" line="65"/>
+        <source>状态</source>
+        <translation>State</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/model.py" line="66"/>
+        <source>下一剂</source>
+        <translation>Next dose</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/model.py" line="67"/>
+        <source>最早日期</source>
+        <translation>Earliest</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/model.py" line="250"/>
+        <source>不预测</source>
+        <extracomment>group index → dose-column number (1-based) → dose</extracomment>
+        <translation>No forecast</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/model.py" line="255"/>
+        <location filename="../../epimanager/ui/child/model.py" line="334"/>
+        <source>第%1剂</source>
+        <translation>Dose %1</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/model.py" line="277"/>
+        <source>该疫苗不在免疫程序中，不做接种预测</source>
+        <translation>This vaccine is not in the immunization schedule: no forecast</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/model.py" line="300"/>
+        <source>外地</source>
+        <translation>Elsewhere</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/model.py" line="307"/>
+        <source>本单位</source>
+        <translation>This unit</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/model.py" line="335"/>
+        <source>日期：</source>
+        <translation>Date: </translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/model.py" line="336"/>
+        <source>属性：</source>
+        <translation>Type: </translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/model.py" line="337"/>
+        <source>地点：</source>
+        <translation>Place: </translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/model.py" line="341"/>
+        <source>评价：</source>
+        <translation>Evaluation: </translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/model.py" line="344"/>
+        <source>批号：</source>
+        <translation>Batch: </translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/model.py" line="349"/>
+        <source>接种护士：</source>
+        <translation>Nurse: </translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/code_labels.py" line="37"/>
+        <source>及时</source>
+        <translation>On time</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/code_labels.py" line="38"/>
+        <source>合格</source>
+        <translation>Valid</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/code_labels.py" line="39"/>
+        <source>超期</source>
+        <translation>Late</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/code_labels.py" line="40"/>
+        <source>首针提前</source>
+        <translation>Dose 1 too early</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/code_labels.py" line="41"/>
+        <source>未到月龄</source>
+        <translation>Too young</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/code_labels.py" line="42"/>
+        <source>间短</source>
+        <translation>Interval too short</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/code_labels.py" line="43"/>
+        <source>活苗间隔不足</source>
+        <translation>Live vaccines too close</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/code_labels.py" line="44"/>
+        <source>超龄</source>
+        <translation>Too old</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/code_labels.py" line="45"/>
+        <source>多余剂次</source>
+        <translation>Extra dose</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/code_labels.py" line="46"/>
+        <source>品种不符</source>
+        <translation>Wrong product</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/code_labels.py" line="47"/>
+        <source>不适用</source>
+        <translation>Not applicable</translation>
+    </message>
+</context>
+<context>
+    <name>IdleLock</name>
+    <message>
+        <location filename="../../epimanager/ui/lock_screen.py" line="68"/>
+        <source>已锁定</source>
+        <translation>Locked</translation>
+    </message>
+</context>
+<context>
+    <name>LockDialog</name>
+    <message>
+        <location filename="../../epimanager/ui/lock_screen.py" line="39"/>
+        <source>已锁定 · 请重新登录</source>
+        <extracomment>Events that count as the nurse being at the PC.</extracomment>
+        <translation>Locked · please log in again</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/lock_screen.py" line="41"/>
+        <source>屏幕已因长时间无操作而锁定。</source>
+        <translation>The screen was locked after a long time without activity.</translation>
+    </message>
+</context>
+<context>
+    <name>LoginDialog</name>
+    <message>
+        <location filename="../../epimanager/ui/login_dialog.py" line="43"/>
+        <source>登录 EpiManager</source>
+        <translation>Log in to EpiManager</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/login_dialog.py" line="51"/>
+        <source>用户名(&amp;U)：</source>
+        <translation>&amp;User name:</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/login_dialog.py" line="52"/>
+        <source>密码(&amp;P)：</source>
+        <translation>&amp;Password:</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/login_dialog.py" line="58"/>
+        <source>登录</source>
+        <translation>Log in</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/login_dialog.py" line="60"/>
+        <source>退出</source>
+        <translation>Exit</translation>
+    </message>
+</context>
+<context>
+    <name>MainWindow</name>
+    <message>
+        <location filename="../../epimanager/ui/main_window.py" line="69"/>
+        <source>EpiManager 儿童预防接种信息管理系统 · %1</source>
+        <translation>EpiManager Child Immunization Information System · %1</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/main_window.py" line="97"/>
+        <source>基本资料</source>
+        <translation>Basic information</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/main_window.py" line="128"/>
+        <source>快捷栏</source>
+        <translation>Shortcut bar</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/main_window.py" line="142"/>
+        <source>系统(&amp;S)</source>
+        <translation>&amp;System</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/main_window.py" line="144"/>
+        <source>儿童(&amp;C)</source>
+        <translation>&amp;Child</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/main_window.py" line="148"/>
+        <source>接种(&amp;V)</source>
+        <translation>&amp;Vaccination</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/main_window.py" line="159"/>
+        <source>查询(&amp;Q)</source>
+        <translation>&amp;Queries</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/main_window.py" line="179"/>
+        <source>显示快捷键提示(&amp;H)</source>
+        <translation>Show shortcut &amp;hints</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/main_window.py" line="183"/>
+        <source>视图(&amp;W)</source>
+        <translation>Vie&amp;w</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/main_window.py" line="204"/>
+        <source>没有正在编辑的内容</source>
+        <translation>Nothing is being edited</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/main_window.py" line="278"/>
+        <source>已新建儿童 %1，编码 %2</source>
+        <translation>New child %1 created, code %2</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/main_window.py" line="291"/>
+        <source>工作提醒</source>
+        <translation>Work reminders</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/main_window.py" line="304"/>
+        <location filename="../../epimanager/ui/main_window.py" line="343"/>
+        <source>请先按 F3 查找并打开一个儿童</source>
+        <translation>Press F3 to find and open a child first</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/main_window.py" line="377"/>
+        <source>儿童个案 %1 人（本单位管理 %2 人），接种记录 %3 条
+
+按 F3 查找儿童，或按 F2 新建儿童。</source>
+        <translation>%1 children (%2 managed here), %3 doses
+
+Press F3 to find a child, or F2 for a new child.</translation>
+    </message>
+</context>
+<context>
+    <name>NewChildDialog</name>
+    <message>
+        <location filename="../../epimanager/ui/child/new_child.py" line="46"/>
+        <source>乙肝疫苗第1剂（HepB）</source>
+        <translation>Hepatitis B dose 1 (HepB)</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/new_child.py" line="47"/>
+        <source>卡介苗（BCG）</source>
+        <translation>BCG</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/new_child.py" line="49"/>
+        <source>身份证号</source>
+        <translation>ID number</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/new_child.py" line="50"/>
+        <source>姓名+出生日期+母亲</source>
+        <translation>name + birth date + mother</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/new_child.py" line="71"/>
+        <source>新建儿童</source>
+        <translation>New child</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/new_child.py" line="85"/>
+        <source>公斤，如 3.2</source>
+        <translation>kg, e.g. 3.2</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/new_child.py" line="105"/>
+        <source>6位县级国标码</source>
+        <translation>6-digit county code</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/new_child.py" line="117"/>
+        <source>儿童编码：保存时自动生成（单位编码＋出生年份＋序号）</source>
+        <translation>Child code: generated on saving (unit + birth year + serial)</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/new_child.py" line="121"/>
+        <source>姓名(&amp;A)*：</source>
+        <translation>N&amp;ame*:</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/new_child.py" line="121"/>
+        <source>性别(&amp;X)*：</source>
+        <translation>Se&amp;x*:</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/new_child.py" line="122"/>
+        <source>出生日期(&amp;B)*：</source>
+        <translation>&amp;Birth date*:</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/new_child.py" line="122"/>
+        <source>出生时间：</source>
+        <translation>Birth time:</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/new_child.py" line="123"/>
+        <source>身份证号(&amp;I)：</source>
+        <translation>&amp;ID number:</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/new_child.py" line="123"/>
+        <source>出生证号：</source>
+        <translation>Birth certificate no.:</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/new_child.py" line="124"/>
+        <source>母亲姓名(&amp;M)：</source>
+        <translation>&amp;Mother:</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/new_child.py" line="124"/>
+        <source>母亲身份证号：</source>
+        <translation>Mother ID number:</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/new_child.py" line="125"/>
+        <source>父亲姓名(&amp;F)：</source>
+        <translation>&amp;Father:</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/new_child.py" line="125"/>
+        <source>父亲身份证号：</source>
+        <translation>Father ID number:</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/new_child.py" line="126"/>
+        <source>联系电话(&amp;P)：</source>
+        <translation>&amp;Phone:</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/new_child.py" line="126"/>
+        <source>出生体重：</source>
+        <translation>Birth weight:</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/new_child.py" line="127"/>
+        <source>区域划分(&amp;C)：</source>
+        <translation>Area (&amp;committee):</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/new_child.py" line="127"/>
+        <source>居住属性：</source>
+        <translation>Residence:</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/new_child.py" line="128"/>
+        <source>家庭住址：</source>
+        <translation>Address:</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/new_child.py" line="128"/>
+        <source>户籍县国标：</source>
+        <translation>Hukou county code:</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/new_child.py" line="129"/>
+        <source>母亲HBsAg：</source>
+        <translation>Mother HBsAg:</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/new_child.py" line="129"/>
+        <source>过敏史：</source>
+        <translation>Allergies:</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/new_child.py" line="138"/>
+        <source>备注：</source>
+        <translation>Remark:</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/new_child.py" line="141"/>
+        <source>同时登记出生时接种</source>
+        <translation>Also record the birth doses</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/new_child.py" line="153"/>
+        <source>出生医院（外地）</source>
+        <translation>Birth hospital (elsewhere)</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/new_child.py" line="154"/>
+        <source>本单位</source>
+        <translation>This unit</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/new_child.py" line="155"/>
+        <source>接种地点：</source>
+        <translation>Place:</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/new_child.py" line="168"/>
+        <source>保存(&amp;S)</source>
+        <translation>&amp;Save</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/new_child.py" line="170"/>
+        <source>取消</source>
+        <translation>Cancel</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/new_child.py" line="217"/>
+        <source>已输入 %1 位</source>
+        <translation>%1 characters typed</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/new_child.py" line="228"/>
+        <source>✓ 身份证号有效：已填入性别 %1、出生日期 %2</source>
+        <translation>✓ Valid ID number: sex %1 and birth date %2 filled in</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/new_child.py" line="244"/>
+        <source>出生体重应为数字，如 3.2</source>
+        <translation>Birth weight must be a number, e.g. 3.2</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/new_child.py" line="295"/>
+        <source>⚠ 可能重复（%1）：%2 %3 母亲 %4，编码 %5</source>
+        <translation>⚠ Possible duplicate (%1): %2 %3 mother %4, code %5</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/new_child.py" line="321"/>
+        <source>已有相同的儿童：
+%1
+
+仍要新建吗？</source>
+        <translation>A matching child exists:
+%1
+
+Create a new child anyway?</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/new_child.py" line="322"/>
+        <source>可能重复</source>
+        <translation>Possible duplicate</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/new_child.py" line="331"/>
+        <source>出生时接种未登记</source>
+        <translation>Birth doses not recorded</translation>
+    </message>
+</context>
+<context>
+    <name>Notify</name>
+    <message>
+        <location filename="../../epimanager/ui/notify.py" line="27"/>
+        <source>是(&amp;Y)</source>
+        <translation>&amp;Yes</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/notify.py" line="28"/>
+        <source>否(&amp;N)</source>
+        <translation>&amp;No</translation>
+    </message>
+</context>
+<context>
+    <name>OrderedChecklist</name>
+    <message>
+        <location filename="../../epimanager/ui/settings_dialog.py" line="72"/>
+        <source>上移(&amp;U)</source>
+        <translation>Move &amp;up</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/settings_dialog.py" line="73"/>
+        <source>下移(&amp;W)</source>
+        <translation>Move do&amp;wn</translation>
+    </message>
+</context>
+<context>
+    <name>Print</name>
+    <message>
+        <location filename="../../epimanager/ui/print/documents.py" line="31"/>
+        <location filename="../../epimanager/ui/print/documents.py" line="42"/>
+        <source>疫苗</source>
+        <translation>Vaccine</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/print/documents.py" line="32"/>
+        <location filename="../../epimanager/ui/print/documents.py" line="43"/>
+        <source>剂次</source>
+        <translation>Dose</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/print/documents.py" line="33"/>
+        <source>接种日期</source>
+        <translation>Date</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/print/documents.py" line="34"/>
+        <source>属性</source>
+        <translation>Type</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/print/documents.py" line="35"/>
+        <source>批号</source>
+        <translation>Batch</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/print/documents.py" line="36"/>
+        <source>生产企业</source>
+        <translation>Manufacturer</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/print/documents.py" line="37"/>
+        <source>接种单位</source>
+        <translation>Unit</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/print/documents.py" line="38"/>
+        <source>接种护士</source>
+        <translation>Nurse</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/print/documents.py" line="39"/>
+        <source>评价</source>
+        <translation>Evaluation</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/print/documents.py" line="44"/>
+        <source>最早日期</source>
+        <translation>Earliest</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/print/documents.py" line="45"/>
+        <source>状态</source>
+        <translation>State</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/print/documents.py" line="84"/>
+        <source>外地</source>
+        <translation>Elsewhere</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/print/documents.py" line="132"/>
+        <source>目前没有待接种的免疫规划疫苗。</source>
+        <translation>No NIP vaccine is due for now.</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/print/documents.py" line="133"/>
+        <source>第%1剂</source>
+        <translation>Dose %1</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/print/documents.py" line="155"/>
+        <source>打印日期：</source>
+        <translation>Printed: </translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/print/documents.py" line="159"/>
+        <source>接种记录</source>
+        <translation>Doses</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/print/documents.py" line="163"/>
+        <source>下次接种</source>
+        <translation>Next vaccinations</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/print/documents.py" line="167"/>
+        <source>请妥善保管接种证，按时带孩子接种。</source>
+        <translation>Please keep the vaccination certificate and come on time.</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/print/documents.py" line="170"/>
+        <source>儿童预防接种记录</source>
+        <translation>Child Vaccination Record</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/print/documents.py" line="182"/>
+        <source>下次接种：%1 第%2剂，%3 起</source>
+        <translation>Next: %1 dose %2, from %3</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/print/documents.py" line="188"/>
+        <source>下次接种：暂无</source>
+        <translation>Next: none for now</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/print/documents.py" line="190"/>
+        <source>儿童：</source>
+        <translation>Child: </translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/print/documents.py" line="192"/>
+        <source>出生日期：</source>
+        <translation>Birth date: </translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/print/documents.py" line="198"/>
+        <source>今日接种</source>
+        <translation>Given today</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/print/documents.py" line="204"/>
+        <source>接种后请在接种单位留观30分钟。</source>
+        <translation>Please stay at the clinic for 30 minutes after the vaccination.</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/print/documents.py" line="207"/>
+        <source>接种回执</source>
+        <translation>Vaccination Receipt</translation>
+    </message>
+</context>
+<context>
+    <name>RemindersPanel</name>
+    <message>
+        <location filename="../../epimanager/ui/reports/reminders_panel.py" line="40"/>
+        <source>工作提醒</source>
+        <translation>Work reminders</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/reports/reminders_panel.py" line="43"/>
+        <source>完成(&amp;D)</source>
+        <translation>&amp;Done</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/reports/reminders_panel.py" line="44"/>
+        <source>推迟一天(&amp;S)</source>
+        <translation>&amp;Snooze a day</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/reports/reminders_panel.py" line="45"/>
+        <source>刷新(&amp;R)</source>
+        <translation>&amp;Refresh</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/reports/reminders_panel.py" line="47"/>
+        <source>新提醒内容</source>
+        <translation>New reminder</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/reports/reminders_panel.py" line="50"/>
+        <source>添加(&amp;A)</source>
+        <translation>&amp;Add</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/reports/reminders_panel.py" line="76"/>
+        <source>【待办】</source>
+        <translation>[To do]</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/reports/reminders_panel.py" line="76"/>
+        <source>【提醒】</source>
+        <translation>[Reminder]</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/reports/reminders_panel.py" line="84"/>
+        <source>今天没有需要处理的提醒</source>
+        <translation>Nothing needs doing today</translation>
+    </message>
+</context>
+<context>
+    <name>ReportDialog</name>
+    <message>
+        <location filename="../../epimanager/ui/reports/dialog.py" line="47"/>
+        <source>月报</source>
+        <translation>Monthly reports</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/reports/dialog.py" line="63"/>
+        <source>生成(&amp;G)</source>
+        <translation>&amp;Generate</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/reports/dialog.py" line="65"/>
+        <source>导出 Excel(&amp;E)</source>
+        <translation>&amp;Export Excel</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/reports/dialog.py" line="66"/>
+        <source>导出 CSV(&amp;C)</source>
+        <translation>Export &amp;CSV</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/reports/dialog.py" line="67"/>
+        <source>打印(&amp;P)…</source>
+        <translation>&amp;Print…</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/reports/dialog.py" line="79"/>
+        <source>报表(&amp;K)：</source>
+        <translation>Report (&amp;K):</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/reports/dialog.py" line="80"/>
+        <source>月份(&amp;M)：</source>
+        <translation>&amp;Month:</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/reports/dialog.py" line="81"/>
+        <source>居住属性(&amp;R)：</source>
+        <translation>&amp;Residence:</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/reports/dialog.py" line="128"/>
+        <source>正在生成…</source>
+        <translation>Generating…</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/reports/dialog.py" line="147"/>
+        <source>已生成，并记录为本月已完成</source>
+        <translation>Generated, and recorded as done for the month</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/reports/dialog.py" line="161"/>
+        <source>导出</source>
+        <translation>Export</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/reports/dialog.py" line="171"/>
+        <source>已导出：%1</source>
+        <translation>Exported: %1</translation>
+    </message>
+</context>
+<context>
+    <name>Search</name>
+    <message>
+        <location filename="../../epimanager/ui/search/model.py" line="21"/>
+        <source>姓名</source>
+        <translation>Name</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/search/model.py" line="22"/>
+        <source>性别</source>
+        <translation>Sex</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/search/model.py" line="23"/>
+        <location filename="../../epimanager/ui/search/model.py" line="32"/>
+        <source>出生日期</source>
+        <translation>Birth date</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/search/model.py" line="24"/>
+        <source>母亲</source>
+        <translation>Mother</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/search/model.py" line="25"/>
+        <source>父亲</source>
+        <translation>Father</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/search/model.py" line="26"/>
+        <source>区域划分</source>
+        <translation>Area</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/search/model.py" line="27"/>
+        <source>在册情况</source>
+        <translation>Register status</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/search/model.py" line="28"/>
+        <source>儿童编码</source>
+        <translation>Child code</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/search/model.py" line="29"/>
+        <source>匹配</source>
+        <translation>Matched</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/search/model.py" line="31"/>
+        <source>编码</source>
+        <translation>Code</translation>
+    </message>
+</context>
+<context>
+    <name>SearchDialog</name>
+    <message>
+        <location filename="../../epimanager/ui/search/dialog.py" line="40"/>
+        <source>个案快速查询</source>
+        <translation>Quick search</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/search/dialog.py" line="45"/>
+        <source>姓名、拼音（zhanghao）、首字母（lpp）、出生日期（2013 / 2013-01）、编码、身份证号或电话</source>
+        <translation>Name, pinyin (zhanghao), initials (lpp), birth date (2013 / 2013-01), code, ID number or phone</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/search/dialog.py" line="48"/>
+        <source>查询(&amp;Q)：</source>
+        <translation>&amp;Query:</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/search/dialog.py" line="62"/>
+        <source>输入后自动查询；↑/↓ 选择，回车打开，Esc 关闭。</source>
+        <translation>Results follow your typing; ↑/↓ choose, Enter opens, Esc closes.</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/search/dialog.py" line="108"/>
+        <source>结果多于 %1 条，只显示前 %1 条；请输入更多内容缩小范围。</source>
+        <translation>More than %1 results, showing the first %1; type more to narrow it down.</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/search/dialog.py" line="111"/>
+        <source>没有找到符合的儿童。</source>
+        <translation>No matching child.</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/search/dialog.py" line="113"/>
+        <source>共 %1 条；↑/↓ 选择，回车打开。</source>
+        <translation>%1 found; ↑/↓ to choose, Enter to open.</translation>
+    </message>
+</context>
+<context>
+    <name>Settings</name>
+    <message>
+        <location filename="../../epimanager/ui/settings_dialog.py" line="36"/>
+        <source>接种状态（应种/超期/未到期/已完成）</source>
+        <translation>State (due / overdue / not yet / complete)</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/settings_dialog.py" line="37"/>
+        <source>下一剂</source>
+        <translation>Next dose</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/settings_dialog.py" line="38"/>
+        <source>最早接种日期</source>
+        <translation>Earliest date</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/settings_dialog.py" line="39"/>
+        <source>接种地点</source>
+        <translation>Place</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/settings_dialog.py" line="40"/>
+        <source>接种评价（及时/合格/超期…）</source>
+        <translation>Evaluation (on time / valid / late …)</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/settings_dialog.py" line="41"/>
+        <source>批号</source>
+        <translation>Batch</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/settings_dialog.py" line="42"/>
+        <source>生产企业</source>
+        <translation>Manufacturer</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/settings_dialog.py" line="43"/>
+        <source>接种护士</source>
+        <translation>Nurse</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/settings_dialog.py" line="46"/>
+        <source>外地（只标出外地接种）</source>
+        <translation>Elsewhere (mark only doses given elsewhere)</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/settings_dialog.py" line="47"/>
+        <source>名称（接种单位名称）</source>
+        <translation>Name (vaccination unit name)</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/settings_dialog.py" line="48"/>
+        <source>编码（接种单位编码）</source>
+        <translation>Code (vaccination unit code)</translation>
+    </message>
+</context>
+<context>
+    <name>SettingsDialog</name>
+    <message>
+        <location filename="../../epimanager/ui/settings_dialog.py" line="198"/>
+        <source>设置</source>
+        <translation>Settings</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/settings_dialog.py" line="213"/>
+        <source>是否显示快捷键提示(&amp;H)</source>
+        <translation>Show shortcut &amp;hints</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/settings_dialog.py" line="215"/>
+        <source>接种护士(&amp;N)：</source>
+        <translation>&amp;Nurse:</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/settings_dialog.py" line="216"/>
+        <source>界面语言(&amp;L)：</source>
+        <translation>&amp;Language:</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/settings_dialog.py" line="217"/>
+        <source>接种地点显示(&amp;P)：</source>
+        <translation>Show vaccination &amp;place as:</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/settings_dialog.py" line="219"/>
+        <source>界面语言更改后，重新打开窗口后全部生效。</source>
+        <translation>A language change fully applies after reopening the window.</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/settings_dialog.py" line="220"/>
+        <source>常规(&amp;G)</source>
+        <translation>&amp;General</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/settings_dialog.py" line="225"/>
+        <source>左面基本资料字段(&amp;B)</source>
+        <translation>&amp;Basic information fields</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/settings_dialog.py" line="227"/>
+        <source>接种登记显示字段(&amp;V)</source>
+        <translation>&amp;Vaccination grid fields</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/settings_dialog.py" line="229"/>
+        <source>快捷键(&amp;K)</source>
+        <translation>Shortcut &amp;keys</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/settings_dialog.py" line="233"/>
+        <source>确定</source>
+        <translation>OK</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/settings_dialog.py" line="234"/>
+        <source>取消</source>
+        <translation>Cancel</translation>
+    </message>
+</context>
+<context>
+    <name>ShortcutEditor</name>
+    <message>
+        <location filename="../../epimanager/ui/settings_dialog.py" line="110"/>
+        <source>功能</source>
+        <translation>Action</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/settings_dialog.py" line="110"/>
+        <source>快捷键</source>
+        <translation>Key</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/settings_dialog.py" line="110"/>
+        <source>默认</source>
+        <translation>Default</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/settings_dialog.py" line="123"/>
+        <source>设为此键(&amp;A)</source>
+        <translation>&amp;Assign</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/settings_dialog.py" line="124"/>
+        <source>恢复默认(&amp;R)</source>
+        <translation>&amp;Reset to default</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/settings_dialog.py" line="125"/>
+        <source>不用快捷键(&amp;C)</source>
+        <translation>&amp;Clear key</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/settings_dialog.py" line="135"/>
+        <source>新快捷键(&amp;K)：</source>
+        <translation>New &amp;key:</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/settings_dialog.py" line="163"/>
+        <source>✗ %1 已用于“%2”，请换一个键。</source>
+        <translation>✗ %1 is already used by “%2”; choose another key.</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/settings_dialog.py" line="172"/>
+        <source>“%1”的快捷键：%2</source>
+        <translation>Shortcut of “%1”: %2</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/settings_dialog.py" line="174"/>
+        <source>无</source>
+        <translation>none</translation>
+    </message>
+</context>
+<context>
+    <name>StatusBar</name>
+    <message>
+        <location filename="../../epimanager/ui/status_bar.py" line="21"/>
+        <source>单位：%1</source>
+        <translation>Unit: %1</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/status_bar.py" line="23"/>
+        <source>数据库：%1</source>
+        <translation>Database: %1</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/status_bar.py" line="25"/>
+        <source>待上传：—</source>
+        <translation>To upload: —</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/status_bar.py" line="37"/>
+        <source>操作员：%1</source>
+        <translation>User: %1</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/status_bar.py" line="44"/>
+        <source>待上传：%1</source>
+        <translation>To upload: %1</translation>
+    </message>
+</context>
+<context>
+    <name>VaccinationView</name>
+    <message>
+        <location filename="../../epimanager/ui/child/grid.py" line="43"/>
+        <source>按 F3 查找儿童，或按 F2 新建儿童。</source>
+        <translation>Press F3 to find a child, or F2 for a new child.</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/grid.py" line="78"/>
+        <source>接种登记</source>
+        <translation>Vaccination</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/grid.py" line="82"/>
+        <source>接种登记 · %1（%2，%3）</source>
+        <translation>Vaccination · %1 (%2, %3)</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/grid.py" line="106"/>
+        <source>%1 第%2剂（%3）</source>
+        <translation>%1 dose %2 (%3)</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/grid.py" line="108"/>
+        <source>下次</source>
+        <translation>Next</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/child/grid.py" line="109"/>
+        <source>目前没有应种疫苗</source>
+        <translation>Nothing due now</translation>
+    </message>
+</context>
+</TS>

@@ -1,0 +1,177 @@
+"""Render the main screens of the desktop client to PNG files (run through ./scripts/screenshots)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+from datetime import date, timedelta
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from PySide6.QtCore import QSize, Qt  # noqa: E402
+from PySide6.QtGui import QImage, QPainter  # noqa: E402
+from PySide6.QtTest import QTest  # noqa: E402
+from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
+
+UNIT = "3201020101"
+UNIT_NAME = "某某社区卫生服务中心预防接种门诊"
+
+
+def build_demo(path: Path, children: int) -> None:
+    py = sys.executable
+    run = [py, "-m", "epimanager", "--db", str(path)]
+    subprocess.run(
+        [
+            *run,
+            "init",
+            "--unit",
+            UNIT,
+            "--unit-name",
+            UNIT_NAME,
+            "--committee",
+            "东风村",
+            "--committee",
+            "红旗村",
+            "--committee",
+            "城关社区",
+        ],
+        check=True,
+        cwd=REPO,
+    )
+    subprocess.run([*run, "demo", "--children", str(children), "--seed", "1", "--quiet"], check=True, cwd=REPO)
+
+
+def settle(app: QApplication, ms: int = 300) -> None:
+    QTest.qWait(ms)
+    app.processEvents()
+
+
+def save(widget: QWidget, out: Path, name: str) -> None:
+    path = out / name
+    widget.grab().save(str(path))
+    print(f"{path}  {widget.width()}x{widget.height()}")
+
+
+def pick_child(db: object, today: date) -> str:
+    """A child about 8 months old, in register, with doses and something due (a typical visit)."""
+    from epimanager.services.children import get_child
+    from epimanager.services.forecast import engine
+    from epimanager.services.search import search
+
+    month = today - timedelta(days=245)
+    for row in search(db, f"{month.year}-{month.month:02d}", limit=200).rows:  # type: ignore[arg-type]
+        child = get_child(db, row.child_code)  # type: ignore[arg-type]
+        if not row.in_register or len(child.doses) < 6:
+            continue
+        fc = engine().forecast(child.birth_date, today, child.doses, child.sex)
+        if any(f.status.value in ("due", "overdue") for f in fc.series):
+            return row.child_code
+    raise SystemExit("no suitable child in the demo database")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--db", type=Path, default=REPO / "benchmarks" / ".cache" / "demo-20000.sqlite")
+    ap.add_argument("--children", type=int, default=20000)
+    ap.add_argument("--out", type=Path, default=REPO / "docs" / "screenshots")
+    args = ap.parse_args()
+    if not args.db.exists():
+        args.db.parent.mkdir(parents=True, exist_ok=True)
+        build_demo(args.db, args.children)
+    args.out.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix="epi-shots-"))
+    os.environ["EPIMANAGER_DATA_DIR"] = str(tmp)
+
+    app = QApplication(sys.argv[:1])
+    from epimanager.services.database import open_database
+    from epimanager.settings import Language, Settings
+    from epimanager.ui import i18n
+    from epimanager.ui.fonts import apply_cjk_font
+    from epimanager.ui.main_window import MainWindow
+    from tests.helpers.qt import type_text
+
+    print("font:", apply_cjk_font(app))
+    i18n.install(app, Language.ZH_CN)
+    db = open_database(args.db)
+    today = date.today()
+    w = MainWindow(db, Settings(nurse="王护士"), settings_path=tmp / "settings.json")
+    w.resize(1366, 740)
+    w.show()
+    while "儿童个案" not in w.summary.text() or "—" in w.status.pending_label.text():
+        settle(app, 100)
+    save(w, args.out, "01-start.png")
+
+    code = pick_child(db, today)
+    dlg = w.quick_search()
+    dlg.resize(960, 460)
+    child = w.current
+    from epimanager.services.children import get_child
+
+    rec = get_child(db, code)
+    type_text(dlg.query, rec.name)
+    settle(app, 600)
+    save(dlg, args.out, "02-quick-search-f3.png")
+    dlg.query.clear()
+    type_text(dlg.query, rec.birth_date.isoformat())
+    settle(app, 400)
+    dlg.reject()
+    child.open(code)
+    settle(app, 500)
+    save(w, args.out, "03-daily-vaccination.png")
+
+    dose = child.record_dose()
+    assert dose is not None
+    while not dose.batch.count():
+        settle(app, 100)
+    settle(app, 200)
+    save(dose, args.out, "04-record-dose.png")
+    dose.reject()
+
+    new = w.new_child()
+    type_text(new.name, "陈小宝")
+    type_text(new.mother_name, "林芳")
+    from epimanager.domain.identifiers import id_check_char
+
+    QTest.keyClicks(new.id_number, "32010220261001003" + id_check_char("32010220261001003"))
+    QTest.keyClicks(new.phone, "1381234567")  # one digit short: the form says so while typing
+    new.birth_checks["0201"].setChecked(True)
+    new.birth_checks["0101"].setChecked(True)
+    settle(app, 400)
+    save(new, args.out, "05-new-child.png")
+    new.reject()
+
+    settings = w.open_settings()
+    settings.resize(700, 540)
+    settings.tabs.setCurrentIndex(3)
+    settle(app, 300)
+    save(settings, args.out, "06-settings-shortcuts.png")
+    settings.tabs.setCurrentIndex(1)
+    settle(app, 200)
+    save(settings, args.out, "07-settings-panel-fields.png")
+    settings.reject()
+
+    from epimanager.ui.print import documents
+
+    html = w.page_html("record")
+    assert html is not None
+    doc = documents.document(html)
+    doc.setPageSize(QSize(794, 1123).toSizeF())  # A4 at 96 dpi
+    image = QImage(794, 1123, QImage.Format.Format_RGB32)
+    image.fill(Qt.GlobalColor.white)
+    painter = QPainter(image)
+    doc.drawContents(painter)
+    painter.end()
+    image.save(str(args.out / "08-print-record.png"))
+    print(args.out / "08-print-record.png")
+    w.close()
+    db.close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

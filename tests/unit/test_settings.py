@@ -1,0 +1,91 @@
+"""Typed preferences: defaults, round trip, only key differences stored, migration, a broken file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from epimanager import settings as prefs
+from epimanager.settings import Language, PlaceDisplay, Settings
+
+
+def test_defaults_without_a_file(tmp_path: Path) -> None:
+    s = prefs.load(tmp_path / "none.json")
+    assert s == Settings()
+    assert s.show_shortcut_hints and s.nurse == "护士" and s.language is Language.ZH_CN
+    assert s.panel_fields[:2] == ("code", "name")
+
+
+def test_round_trip(tmp_path: Path) -> None:
+    path = tmp_path / "s.json"
+    s = Settings(
+        show_shortcut_hints=False,
+        panel_fields=("phone", "name"),
+        grid_fields=("status",),
+        place_display=PlaceDisplay.CODE,
+        language=Language.EN,
+        nurse="李护士",
+    )
+    prefs.save(s, path)
+    assert prefs.load(path) == s
+    assert "李护士" in path.read_text(encoding="utf-8")  # readable, not \\u-escaped
+
+
+def test_only_key_differences_are_stored() -> None:
+    s = Settings().with_shortcut("quick_search", "F11", "F3")
+    assert s.shortcuts == {"quick_search": "F11"}
+    s = s.with_shortcut("quick_search", "F3", "F3")
+    assert s.shortcuts == {}
+    assert Settings().with_shortcut("save", "", "Ctrl+S").shortcuts == {"save": ""}
+
+
+def test_env_override_chooses_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(prefs.ENV_FILE, str(tmp_path / "x.json"))
+    assert prefs.settings_path() == tmp_path / "x.json"
+    monkeypatch.delenv(prefs.ENV_FILE)
+    monkeypatch.setenv("EPIMANAGER_DATA_DIR", str(tmp_path / "data"))
+    assert prefs.settings_path() == tmp_path / "data" / "settings.json"
+
+
+def test_version_1_file_is_migrated(tmp_path: Path) -> None:
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps({"place_display": "编码", "hints": False}), encoding="utf-8")
+    s = prefs.load(path)
+    assert s.place_display is PlaceDisplay.CODE and s.show_shortcut_hints is False
+    assert s.schema_version == prefs.SCHEMA_VERSION
+
+
+def test_unknown_and_bad_values_fall_back(tmp_path: Path) -> None:
+    path = tmp_path / "s.json"
+    data = {
+        "schema_version": 2,
+        "panel_fields": ["name", "nonsense", "name", "phone"],
+        "grid_fields": "status",
+        "place_display": "somewhere",
+        "language": "fr",
+        "nurse": "  ",
+        "show_shortcut_hints": "yes",
+        "extra": 1,
+    }
+    path.write_text(json.dumps(data), encoding="utf-8")
+    s = prefs.load(path)
+    assert s.panel_fields == ("name", "phone")
+    assert s.grid_fields == Settings().grid_fields
+    assert s.place_display is PlaceDisplay.NAME and s.language is Language.ZH_CN
+    assert s.nurse == "护士" and s.show_shortcut_hints is True
+
+
+def test_a_broken_file_is_set_aside(tmp_path: Path) -> None:
+    path = tmp_path / "s.json"
+    path.write_text("{not json", encoding="utf-8")
+    assert prefs.load(path) == Settings()
+    assert not path.exists() and (tmp_path / "s.json.bad").exists()
+
+
+def test_a_file_from_a_newer_version_is_set_aside(tmp_path: Path) -> None:
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps({"schema_version": 99}), encoding="utf-8")
+    assert prefs.load(path) == Settings()
+    assert (tmp_path / "s.json.bad").exists()
