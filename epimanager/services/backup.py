@@ -5,14 +5,26 @@ keeps writing), are checked with ``PRAGMA integrity_check`` before they count,
 gzip-compressed, named ``<unit code>-<YYYYmmdd-HHMMSS>.epibak.gz`` and pruned to
 the newest N.  Restore verifies the file first, keeps a safety copy of the
 current database, then swaps the file in atomically.
+
+With a passphrase the compressed backup is encrypted (``.epibak.enc``): a key
+derived with scrypt (n=2**15, r=8, p=1, random 16-byte salt) and AES-256-GCM
+over 1 MiB chunks (STREAM construction: 7-byte random nonce prefix + 4-byte
+chunk counter + 1-byte last-chunk flag; the header is authenticated with every
+chunk), so a wrong passphrase, a changed byte, reordered or truncated chunks are
+all refused before anything is touched.
+
+File layout: ``MAGIC (8) | log2 n (1) | r (1) | p (1) | salt (16) | nonce prefix (7)``
+then chunks ``length (4, big-endian) | ciphertext+tag``.
 """
 
 from __future__ import annotations
 
 import gzip
+import logging
 import os
 import shutil
 import sqlite3
+import struct
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,12 +34,19 @@ from pathlib import Path
 from sqlalchemy import select
 
 from epimanager.errors import DatabaseError, EpiError
-from epimanager.services import config
+from epimanager.services import config, permissions
 from epimanager.services.database import OWN_UNIT_KEY, Database
 from epimanager.store.migrate import backup_copy, known_revisions
 from epimanager.store.models_reports import BackupLog
 
 SUFFIX = ".epibak.gz"
+ENC_SUFFIX = ".epibak.enc"
+MAGIC = b"EPIBAK\x01E"
+CHUNK = 1 << 20
+KDF_LOG2_N, KDF_R, KDF_P = 15, 8, 1
+WRONG_PASSPHRASE = "密码错误或备份已损坏"
+_HEADER = struct.Struct(">8sBBB16s7s")
+log = logging.getLogger(__name__)
 DEFAULT_KEEP = 10
 Progress = Callable[[int, int], None]
 
@@ -76,12 +95,16 @@ def backup(
     keep: int = DEFAULT_KEEP,
     progress: Progress | None = None,
     now: datetime | None = None,
+    passphrase: str | None = None,
 ) -> BackupInfo:
-    """Write a verified, compressed backup; record the attempt (ok or failed)."""
+    """Write a verified, compressed backup (encrypted with ``passphrase``); record the attempt."""
     when = now or datetime.now()
     folder = Path(to_dir) if to_dir else default_backup_dir(db)
     unit = db.config(OWN_UNIT_KEY) or "unknown"
-    target = folder / f"{unit}-{when:%Y%m%d-%H%M%S}{SUFFIX}"
+    if passphrase is not None and not passphrase:
+        raise EpiError("备份密码不能为空")
+    suffix = ENC_SUFFIX if passphrase else SUFFIX
+    target = folder / f"{unit}-{when:%Y%m%d-%H%M%S}{suffix}"
     try:
         folder.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=folder) as tmp:
@@ -96,6 +119,11 @@ def backup(
             with gzip.open(partial, "rb") as f:  # the compressed file reads back
                 while f.read(1 << 20):
                     pass
+            if passphrase:
+                sealed = target.with_suffix(".sealed")
+                encrypt_file(partial, sealed, passphrase)
+                partial.unlink()
+                partial = sealed
             os.replace(partial, target)
     except (OSError, sqlite3.Error, EpiError) as exc:
         message = exc.message if isinstance(exc, EpiError) else str(exc)
@@ -103,6 +131,7 @@ def backup(
         raise EpiError(f"备份失败：{message}") from None
     size = target.stat().st_size
     _log(db, target, ok=True, size=size, message=None, at=when)
+    log.info("backup written: %s (%d bytes, encrypted=%s)", target.name, size, bool(passphrase))
     _prune(folder, unit, keep)
     return BackupInfo(target, size, when)
 
@@ -115,9 +144,10 @@ def _log(db: Database, path: Path | None, *, ok: bool, size: int | None, message
 def _prune(folder: Path, unit: str, keep: int) -> None:
     if keep <= 0:
         return
-    files = sorted(folder.glob(f"{unit}-*{SUFFIX}"))
-    for old in files[:-keep]:
-        old.unlink(missing_ok=True)
+    for suffix in (SUFFIX, ENC_SUFFIX):
+        files = sorted(folder.glob(f"{unit}-*{suffix}"))
+        for old in files[:-keep]:
+            old.unlink(missing_ok=True)
 
 
 @dataclass(frozen=True)
@@ -141,12 +171,26 @@ def status(db: Database) -> BackupStatus:
         )
 
 
+AUTO_BACKUP_KEY = "backup_on_exit_hours"
+DEFAULT_AUTO_BACKUP_HOURS = 24
+
+
+def auto_backup_hours(db: Database) -> int:
+    """Back up on exit when the last backup is older than this many hours (0 = never)."""
+    value = db.config(AUTO_BACKUP_KEY)
+    return int(value) if value and value.isdigit() else DEFAULT_AUTO_BACKUP_HOURS
+
+
+def backup_due(db: Database, max_age: timedelta) -> bool:
+    last = status(db).last_ok
+    return last is None or datetime.now() - last >= max_age
+
+
 def backup_if_due(
     db: Database, max_age: timedelta = timedelta(days=1), to_dir: Path | None = None, keep: int = DEFAULT_KEEP
 ) -> BackupInfo | None:
     """Back up when the last successful backup is older than ``max_age`` (on exit)."""
-    last = status(db).last_ok
-    if last is not None and datetime.now() - last < max_age:
+    if not backup_due(db, max_age):
         return None
     return backup(db, to_dir, keep=keep)
 
@@ -158,10 +202,16 @@ class RestoreCheck:
     children: int
 
 
-def inspect_backup(file: Path, work: Path) -> RestoreCheck:
-    """Decompress ``file`` into ``work`` and check it is a sound EpiManager database."""
+def inspect_backup(file: Path, work: Path, passphrase: str | None = None) -> RestoreCheck:
+    """Decrypt/decompress ``file`` into ``work`` and check it is a sound EpiManager database."""
+    source = file
+    if is_encrypted(file):
+        if not passphrase:
+            raise EpiError(f"备份文件已加密，需要备份密码：{file.name}")
+        source = work.with_suffix(".gz")
+        decrypt_file(file, source, passphrase)
     try:
-        with gzip.open(file, "rb") as f_in, work.open("wb") as f_out:
+        with gzip.open(source, "rb") as f_in, work.open("wb") as f_out:
             shutil.copyfileobj(f_in, f_out, 1 << 20)
     except (OSError, EOFError) as exc:
         raise EpiError(f"备份文件已损坏或不是 EpiManager 备份：{file.name}（{exc}）") from None
@@ -184,19 +234,29 @@ def inspect_backup(file: Path, work: Path) -> RestoreCheck:
     return RestoreCheck(row[0] if row else None, revs, int(children))
 
 
-def restore(db: Database, file: Path, *, allow_other_unit: bool = False) -> Path:
+def restore(
+    db: Database,
+    file: Path,
+    *,
+    allow_other_unit: bool = False,
+    passphrase: str | None = None,
+    user: str | None = None,
+) -> Path:
     """Replace the database with a verified backup; returns the safety copy's path.
 
     ``db`` is closed by this call (reopen it afterwards).  Refuses a backup from
-    a newer EpiManager, and one from another unit unless ``allow_other_unit``.
+    a newer EpiManager, and one from another unit unless ``allow_other_unit``;
+    an encrypted backup needs its ``passphrase`` (a wrong one changes nothing).
+    Needs the role 业务管理员.
     """
+    permissions.check(db, user, "restore_backup")
     file = Path(file)
     if not file.exists():
         raise EpiError(f"找不到备份文件：{file}")
     own = db.config(OWN_UNIT_KEY)
     with tempfile.TemporaryDirectory(dir=db.path.parent) as tmp:
         work = Path(tmp) / "restore.sqlite"
-        info = inspect_backup(file, work)
+        info = inspect_backup(file, work, passphrase)
         unknown = info.revisions - known_revisions()
         if unknown:
             raise DatabaseError("此备份由更新版本的 EpiManager 创建，请先升级程序再恢复")
@@ -207,4 +267,93 @@ def restore(db: Database, file: Path, *, allow_other_unit: bool = False) -> Path
         for side in ("-wal", "-shm"):
             Path(str(db.path) + side).unlink(missing_ok=True)
         os.replace(work, db.path)
+    log.info("database restored from %s (safety copy %s)", file.name, safety.name)
     return safety
+
+
+# -- encryption ---------------------------------------------------------------------------
+
+
+def is_encrypted(file: Path) -> bool:
+    """True if ``file`` starts with the encrypted-backup header."""
+    try:
+        with Path(file).open("rb") as f:
+            return f.read(len(MAGIC)) == MAGIC
+    except OSError:
+        return False
+
+
+def _derive(passphrase: str, salt: bytes, log2_n: int, r: int, p: int) -> bytes:
+    from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
+
+    if not 10 <= log2_n <= 22 or not 1 <= r <= 32 or not 1 <= p <= 16:
+        raise EpiError(WRONG_PASSPHRASE)
+    return Scrypt(salt=salt, length=32, n=2**log2_n, r=r, p=p).derive(passphrase.encode("utf-8"))
+
+
+def _nonce(prefix: bytes, counter: int, last: bool) -> bytes:
+    return prefix + struct.pack(">I", counter) + (b"\x01" if last else b"\x00")
+
+
+def encrypt_file(src: Path, dst: Path, passphrase: str) -> None:
+    """Encrypt ``src`` into ``dst`` (see the module docstring for the format)."""
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    salt, prefix = os.urandom(16), os.urandom(7)
+    header = _HEADER.pack(MAGIC, KDF_LOG2_N, KDF_R, KDF_P, salt, prefix)
+    aead = AESGCM(_derive(passphrase, salt, KDF_LOG2_N, KDF_R, KDF_P))
+    with Path(src).open("rb") as f_in, Path(dst).open("wb") as f_out:
+        f_out.write(header)
+        counter = 0
+        chunk = f_in.read(CHUNK)
+        while True:
+            following = f_in.read(CHUNK)
+            last = not following
+            sealed = aead.encrypt(_nonce(prefix, counter, last), chunk, header)
+            f_out.write(struct.pack(">I", len(sealed)))
+            f_out.write(sealed)
+            if last:
+                break
+            chunk, counter = following, counter + 1
+        f_out.flush()
+        os.fsync(f_out.fileno())
+
+
+def decrypt_file(src: Path, dst: Path, passphrase: str) -> None:
+    """Decrypt ``src`` into ``dst``; :class:`EpiError` 密码错误或备份已损坏 on any mismatch."""
+    from cryptography.exceptions import InvalidTag
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    with Path(src).open("rb") as f_in:
+        header = f_in.read(_HEADER.size)
+        if len(header) != _HEADER.size:
+            raise EpiError(WRONG_PASSPHRASE)
+        magic, log2_n, r, p, salt, prefix = _HEADER.unpack(header)
+        if magic != MAGIC:
+            raise EpiError(WRONG_PASSPHRASE)
+        aead = AESGCM(_derive(passphrase, salt, log2_n, r, p))
+        try:
+            with Path(dst).open("wb") as f_out:
+                counter = 0
+                while True:
+                    raw_len = f_in.read(4)
+                    if len(raw_len) != 4:
+                        raise EpiError(WRONG_PASSPHRASE)  # truncated: the last chunk never came
+                    (length,) = struct.unpack(">I", raw_len)
+                    if length < 16 or length > CHUNK + 16:
+                        raise EpiError(WRONG_PASSPHRASE)
+                    sealed = f_in.read(length)
+                    if len(sealed) != length:
+                        raise EpiError(WRONG_PASSPHRASE)
+                    last = not f_in.peek(1)
+                    try:
+                        f_out.write(aead.decrypt(_nonce(prefix, counter, last), sealed, header))
+                    except InvalidTag:
+                        raise EpiError(WRONG_PASSPHRASE) from None
+                    if last:
+                        break
+                    counter += 1
+        except EpiError:
+            Path(dst).unlink(missing_ok=True)
+            log.warning("encrypted backup refused: wrong passphrase or damaged file")
+            raise

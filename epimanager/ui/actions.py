@@ -44,6 +44,10 @@ class ActionId(StrEnum):
     SAVE = "save"
     PRINT_RECORD = "print_record"
     PRINT_RECEIPT = "print_receipt"
+    UPLOAD = "upload"
+    BACKUP = "backup"
+    UPGRADE = "upgrade"
+    CONFIG = "config"
     SETTINGS = "settings"
     QUIT = "quit"
 
@@ -188,6 +192,37 @@ SPECS: tuple[ActionSpec, ...] = (
         _SP.SP_FileLinkIcon,
         "Ctrl+Shift+P",
         QT_TRANSLATE_NOOP("Actions", "今天的接种回执及下次接种日期"),
+        toolbar=False,
+    ),
+    ActionSpec(
+        ActionId.UPLOAD,
+        QT_TRANSLATE_NOOP("Actions", "上传个案(&U)"),
+        _SP.SP_ArrowUp,
+        "F10",
+        QT_TRANSLATE_NOOP("Actions", "把待上传的个案、剂次和在册变更上传到免疫规划平台"),
+    ),
+    ActionSpec(
+        ActionId.BACKUP,
+        QT_TRANSLATE_NOOP("Actions", "数据备份(&B)"),
+        _SP.SP_DriveHDIcon,
+        "Ctrl+B",
+        QT_TRANSLATE_NOOP("Actions", "立即备份数据库（校验后压缩保存）"),
+        toolbar=False,
+    ),
+    ActionSpec(
+        ActionId.UPGRADE,
+        QT_TRANSLATE_NOOP("Actions", "安装升级包(&G)…"),
+        None,
+        "",
+        QT_TRANSLATE_NOOP("Actions", "安装县疾控下发的签名升级包"),
+        toolbar=False,
+    ),
+    ActionSpec(
+        ActionId.CONFIG,
+        QT_TRANSLATE_NOOP("Actions", "配置工具(&C)…"),
+        None,
+        "",
+        QT_TRANSLATE_NOOP("Actions", "单位编码、区域划分、数据与备份文件夹、平台地址"),
         toolbar=False,
     ),
     ActionSpec(

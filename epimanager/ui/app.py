@@ -53,7 +53,10 @@ def run(args: argparse.Namespace) -> int:
         return exc.exit_code
     window = MainWindow(db, preferences)
     window.show()
+    window.system.start_auto_upload()
     try:
-        return app.exec()
+        code = app.exec()
+        window.system.backup_on_exit()  # when the last backup is older than configured (default a day)
+        return code
     finally:
         db.close()

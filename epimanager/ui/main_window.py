@@ -39,6 +39,7 @@ from epimanager.ui.print import documents
 from epimanager.ui.search.dialog import SearchDialog
 from epimanager.ui.settings_dialog import SettingsDialog
 from epimanager.ui.status_bar import StatusBar
+from epimanager.ui.system_actions import SystemActions
 from epimanager.ui.worker import Latest
 
 
@@ -110,6 +111,10 @@ class MainWindow(QMainWindow):
         self.events.message.connect(lambda text: self.status.showMessage(text, 8000))
         self.events.child_changed.connect(lambda _code: self.status.refresh_pending())
 
+        self.system = SystemActions(db, self)
+        self.system.message.connect(lambda text: self.status.showMessage(text, 10000))
+        self.system.uploaded.connect(self.status.refresh_pending)
+
         self.search_dialog = SearchDialog(lambda text: search(db, text), self)
         self.search_dialog.child_chosen.connect(self.current.open)
         self.search_dialog.finished.connect(self._focus_grid)
@@ -139,7 +144,20 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> QAction:
         a = self.registry
         menus = (
-            (self.tr("系统(&S)"), (ActionId.SETTINGS, None, ActionId.QUIT)),
+            (
+                self.tr("系统(&S)"),
+                (
+                    ActionId.UPLOAD,
+                    ActionId.BACKUP,
+                    None,
+                    ActionId.CONFIG,
+                    ActionId.UPGRADE,
+                    None,
+                    ActionId.SETTINGS,
+                    None,
+                    ActionId.QUIT,
+                ),
+            ),
             (
                 self.tr("儿童(&C)"),
                 (ActionId.NEW_CHILD, ActionId.QUICK_SEARCH, ActionId.REFRESH, ActionId.STATUS_CHANGE),
@@ -199,6 +217,10 @@ class MainWindow(QMainWindow):
         a.on(ActionId.REPORTS, self.open_reports)
         a.on(ActionId.PRINT_RECORD, lambda: self.print_page("record"))
         a.on(ActionId.PRINT_RECEIPT, lambda: self.print_page("receipt"))
+        a.on(ActionId.UPLOAD, self.system.upload_now)
+        a.on(ActionId.BACKUP, self.system.backup_now)
+        a.on(ActionId.UPGRADE, self.system.open_upgrade)
+        a.on(ActionId.CONFIG, self.system.open_config)
         a.on(ActionId.SETTINGS, self.open_settings)
         a.on(ActionId.QUIT, self.close)
         a.on(ActionId.SAVE, lambda: self.events.message.emit(self.tr("没有正在编辑的内容")))
@@ -396,6 +418,7 @@ class MainWindow(QMainWindow):
             self.restoreState(dock_state)
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        self.system.shutdown()
         state = _window_state()
         state.setValue("geometry", self.saveGeometry())
         state.setValue("state", self.saveState())

@@ -1,0 +1,179 @@
+"""系统 functions of the main window: upload (manual and automatic), backup (now and on
+exit), the upgrade dialog and the configuration tool.  Long work runs off the UI thread;
+only ints and strings cross threads."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox, QProgressDialog, QWidget
+
+from epimanager.errors import EpiError
+from epimanager.services import backup
+from epimanager.services.database import Database
+from epimanager.sync.auto import AutoUploader
+from epimanager.sync.upload import UploadReport, upload
+
+
+def upload_summary(report: UploadReport) -> str:
+    text = QApplication.translate("System", "上传完成：接收 %1 条，被拒 %2 条，剩余 %3 条")
+    return (
+        text.replace("%1", str(report.accepted + report.stale))
+        .replace("%2", str(report.rejected))
+        .replace("%3", str(report.remaining))
+    )
+
+
+class _Bridge(QObject):
+    """Signals emitted from worker threads, delivered on the UI thread."""
+
+    progress = Signal(int, int)
+    finished = Signal(str, bool)  # message, ok
+
+
+class SystemActions(QObject):
+    """Owns the automatic uploader; ``message(str)`` reports results to the status bar."""
+
+    message = Signal(str)
+    uploaded = Signal()
+
+    def __init__(self, db: Database, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.db = db
+        self.window = parent
+        self._auto_bridge = _Bridge(self)
+        self._auto_bridge.finished.connect(self._auto_finished)
+        self.auto = AutoUploader(db, on_done=self._auto_done)
+        self.progress_dialog: QProgressDialog | None = None
+
+    # -- upload -------------------------------------------------------------------------
+
+    def start_auto_upload(self) -> None:
+        self.auto.start()
+
+    def _auto_done(self, report: UploadReport | None, error: str | None) -> None:  # worker thread
+        if report is not None:
+            self._auto_bridge.finished.emit(upload_summary(report), True)
+        elif error:
+            self._auto_bridge.finished.emit(error, False)
+
+    def _auto_finished(self, text: str, ok: bool) -> None:
+        self.message.emit(self.tr("自动上传：%1").replace("%1", text))
+        if ok:
+            self.uploaded.emit()
+
+    def upload_now(self) -> QProgressDialog:
+        """Upload everything waiting, with a progress dialog; the UI stays responsive."""
+        db = self.db
+        return self._run(
+            self.tr("正在上传个案到平台…"),
+            lambda progress: upload_summary(upload(db, progress=progress)),
+            after=self.uploaded.emit,
+        )
+
+    # -- backup -------------------------------------------------------------------------
+
+    def backup_now(self) -> QProgressDialog:
+        db = self.db
+        return self._run(
+            self.tr("正在备份数据库…"),
+            lambda progress: self.tr("备份完成：%1").replace("%1", str(backup.backup(db, progress=progress).path)),
+        )
+
+    def backup_on_exit(self) -> bool:
+        """Back up before closing when the last backup is older than the configured age.
+
+        Runs on a worker thread behind a modal progress dialog; returns when done.
+        """
+        hours = backup.auto_backup_hours(self.db)
+        if hours <= 0 or not backup.backup_due(self.db, timedelta(hours=hours)):
+            return False
+        dlg = self.backup_now()
+        while dlg.isVisible():
+            QApplication.processEvents()
+            threading.Event().wait(0.02)
+        return True
+
+    # -- upgrade and configuration -------------------------------------------------------
+
+    def open_upgrade(self, package: Path | None = None) -> QWidget | None:
+        from epimanager.ui.upgrade_dialog import UpgradeDialog
+
+        if package is None:
+            name, _ = QFileDialog.getOpenFileName(self.window, self.tr("选择升级包"), "", self.tr("升级包 (*.zip)"))
+            if not name:
+                return None
+            package = Path(name)
+        self.db.close()  # the upgrade checks that nobody holds the database open
+        dlg = UpgradeDialog(package, self.db.path, parent=self.window)
+
+        def done(version: str) -> None:
+            QMessageBox.information(
+                self.window,
+                self.tr("升级完成"),
+                self.tr("已升级到 %1 版。请重新启动程序。").replace("%1", version),
+            )
+            self.window.close()
+
+        dlg.upgraded.connect(done)
+        dlg.open()
+        return dlg
+
+    def open_config(self) -> QWidget:
+        from epimanager.ui.config_dialog import ConfigDialog
+
+        dlg = ConfigDialog(self.db, self.window)
+        dlg.data_dir_moved.connect(
+            lambda path: self.message.emit(self.tr("数据文件夹已改为 %1，重新启动后生效").replace("%1", path))
+        )
+        dlg.open()
+        return dlg
+
+    # -- shared -------------------------------------------------------------------------
+
+    def _run(
+        self, title: str, fn: Callable[[Callable[[int, int], None]], str], after: Callable[[], None] | None = None
+    ) -> QProgressDialog:
+        dlg = QProgressDialog(title, "", 0, 0, self.window)
+        dlg.setWindowTitle("EpiManager")
+        dlg.setCancelButton(None)  # type: ignore[arg-type]
+        dlg.setWindowModality(Qt.WindowModality.WindowModal)
+        dlg.setMinimumDuration(0)
+        dlg.setAutoClose(False)  # it closes when the work is done, not when the bar is full
+        dlg.setAutoReset(False)
+        bridge = _Bridge(dlg)
+
+        def on_progress(done: int, total: int) -> None:
+            dlg.setRange(0, max(total, 1))
+            dlg.setValue(done)
+
+        def on_finished(text: str, ok: bool) -> None:
+            dlg.close()
+            self.message.emit(text)
+            if ok and after is not None:
+                after()
+            if not ok:
+                QMessageBox.warning(self.window, "EpiManager", text)
+
+        bridge.progress.connect(on_progress)
+        bridge.finished.connect(on_finished)
+
+        def work() -> None:
+            try:
+                text = fn(bridge.progress.emit)
+            except EpiError as exc:
+                bridge.finished.emit(exc.message, False)
+                return
+            bridge.finished.emit(text, True)
+
+        threading.Thread(target=work, name="epimanager-system", daemon=True).start()
+        dlg.show()
+        self.progress_dialog = dlg
+        return dlg
+
+    def shutdown(self) -> None:
+        self.auto.stop(timeout=5.0)

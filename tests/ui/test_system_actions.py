@@ -1,0 +1,78 @@
+"""系统 menu: upload with progress to a real platform on 127.0.0.1, backup now and on exit."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+
+from epimanager.domain.validation import ChildInput, DoseInput
+from epimanager.platform_sim.server import RunningServer
+from epimanager.services import backup
+from epimanager.services.children import create_child
+from epimanager.services.database import Database
+from epimanager.services.doses import add_dose
+from epimanager.sync import queue
+from epimanager.sync.config import save_settings
+from epimanager.ui.actions import ActionId
+from epimanager.ui.main_window import MainWindow
+
+TOKEN = "t-3201020101-ui"
+
+
+def window(qtbot: QtBot, db: Database, tmp_path: Path) -> MainWindow:
+    from epimanager.settings import Settings
+
+    w = MainWindow(db, Settings(), settings_path=tmp_path / "settings.json", today=lambda: date(2026, 11, 26))
+    qtbot.addWidget(w)
+    w.show()
+    return w
+
+
+def test_upload_action_sends_everything_waiting_with_progress(qtbot: QtBot, db: Database, tmp_path: Path) -> None:
+    code = create_child(
+        db, ChildInput("张浩", "1", date(2026, 3, 1), mother_name="李梅"), today=date(2026, 11, 26)
+    ).code
+    add_dose(db, code, DoseInput("HepB", 1, date(2026, 3, 1)), today=date(2026, 11, 26))
+    with RunningServer(tmp_path / "platform.sqlite", tokens=[TOKEN]) as srv:
+        save_settings(db, url=srv.url, token=TOKEN)
+        w = window(qtbot, db, tmp_path)
+        assert queue.count_waiting(db) == 2
+        w.registry[ActionId.UPLOAD].trigger()
+        dlg = w.system.progress_dialog
+        assert dlg is not None
+        qtbot.waitUntil(lambda: not dlg.isVisible(), timeout=20000)
+        assert queue.count_waiting(db) == 0
+        assert "上传完成：接收 2 条，被拒 0 条，剩余 0 条" in w.status.currentMessage()
+
+
+def test_upload_without_a_platform_says_why(qtbot: QtBot, db: Database, tmp_path: Path, monkeypatch) -> None:
+    create_child(db, ChildInput("张浩", "1", date(2026, 3, 1), mother_name="李梅"), today=date(2026, 11, 26))
+    warnings: list[str] = []
+    monkeypatch.setattr("epimanager.ui.system_actions.QMessageBox.warning", lambda _p, _t, text: warnings.append(text))
+    w = window(qtbot, db, tmp_path)
+    dlg = w.system.upload_now()
+    qtbot.waitUntil(lambda: not dlg.isVisible(), timeout=20000)
+    assert warnings and "平台" in warnings[0]
+    assert queue.count_waiting(db) == 1  # nothing marked sent
+
+
+def test_backup_now_and_on_exit(qtbot: QtBot, db: Database, tmp_path: Path) -> None:
+    w = window(qtbot, db, tmp_path)
+    w.registry[ActionId.BACKUP].trigger()
+    dlg = w.system.progress_dialog
+    assert dlg is not None
+    qtbot.waitUntil(lambda: not dlg.isVisible(), timeout=20000)
+    files = list((db.path.parent / "backups").glob("3201020101-*.epibak.gz"))
+    assert len(files) == 1
+    assert w.status.currentMessage().startswith("备份完成：")
+    # the last backup is minutes old: closing does not back up again
+    assert w.system.backup_on_exit() is False
+    with db.transaction() as s:
+        from epimanager.services.database import set_config
+
+        set_config(s, backup.AUTO_BACKUP_KEY, "0")
+    assert w.system.backup_on_exit() is False  # switched off
+    QApplication.processEvents()
