@@ -34,6 +34,63 @@ def _split_global(argv: list[str]) -> tuple[list[str], str | None]:
     return rest, db
 
 
+def _split_user(argv: list[str]) -> tuple[list[str], str | None]:
+    """Take the global ``--user NAME`` given *before* the command (after it, ``--user`` is the command's own)."""
+    rest: list[str] = []
+    user: str | None = None
+    i = 0
+    while i < len(argv):
+        a = argv[i]
+        if not a.startswith("-"):
+            rest.extend(argv[i:])
+            break
+        if a == "--user":
+            if i + 1 >= len(argv):
+                raise EpiError("--user 需要一个用户名")
+            user = argv[i + 1]
+            i += 2
+            continue
+        if a.startswith("--user="):
+            user = a.split("=", 1)[1]
+        else:
+            rest.append(a)
+        i += 1
+    return rest, user
+
+
+#: Commands that never touch the clinic database (no login, no log file).
+_NO_DATABASE = {"platform-sim"}
+#: Commands whose own ``--user`` names the operator: it is also the login name.
+_OPERATOR_USER = {"registry", "clean", "stock", "report"}
+
+
+def _prepare(args: argparse.Namespace) -> None:
+    """Open the log file next to the database and log in when the database has users."""
+    from epimanager.logs import setup_logging
+    from epimanager.paths import resolve_db_path
+    from epimanager.services import permissions
+
+    path = resolve_db_path(args.db)
+    setup_logging(path.parent)
+    if not path.exists() or permissions.user_count(path) == 0:
+        return  # setup mode: no user yet
+    from epimanager.cli.secrets import PASSWORD_ENV, secret, username
+    from epimanager.services import users
+    from epimanager.services.database import open_database
+
+    given = args.login_user
+    if given is None and args.command in _OPERATOR_USER:
+        given = getattr(args, "user", None)
+    name = username(given)
+    password = secret(PASSWORD_ENV, "密码：")
+    db = open_database(path)
+    try:
+        actor = users.login(db, name, password)
+    finally:
+        db.close()
+    args.login_user = actor.name
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="epimanager",
@@ -43,6 +100,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--db",
         metavar="PATH",
         help="数据库文件（默认：环境变量 EPIMANAGER_DB，或用户数据目录下的 epimanager.sqlite）",
+    )
+    parser.add_argument(
+        "--user",
+        dest="login_user",
+        metavar="NAME",
+        help="以此用户登录（写在命令之前；默认：环境变量 EPIMANAGER_USER；密码：EPIMANAGER_PASSWORD 或提示输入）",
     )
     parser.add_argument("--version", action="version", version=f"EpiManager {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="命令")
@@ -63,13 +126,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         maybe_redirect(raw)
     try:
         rest, db = _split_global(raw)
+        rest, login_user = _split_user(rest)
         parser = build_parser()
         args = parser.parse_args(rest)
         args.db = db
+        args.login_user = login_user
         if not args.command:
             # The GUI is imported lazily so that the CLI never needs Qt.
             gui = importlib.import_module("epimanager.ui.app")
             return int(gui.run(args))
+        if args.command not in _NO_DATABASE:
+            _prepare(args)
         return int(args.handler(args))
     except EpiError as exc:
         print(f"错误：{exc.message}", file=sys.stderr)

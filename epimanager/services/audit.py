@@ -16,6 +16,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from epimanager.services import permissions
 from epimanager.services.database import Database
 from epimanager.store.models import AuditLog
 
@@ -94,7 +95,8 @@ def record(
     new: object = None,
     at: datetime | None = None,
 ) -> AuditLog:
-    """Add one audit entry in the caller's transaction."""
+    """Add one audit entry in the caller's transaction (author: the logged-in user, if any)."""
+    user = permissions.session_actor(session) or user
     prev = session.scalar(select(AuditLog.hash).order_by(AuditLog.id.desc()).limit(1))
     entry = AuditLog(
         at=at or datetime.now(),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator, Mapping
 from dataclasses import fields, replace
 from datetime import date, datetime
@@ -18,6 +19,8 @@ from epimanager.services.database import Database
 from epimanager.services.records import ChildRecord
 from epimanager.services.search_index import index_child
 from epimanager.store.models import Child, ChildCodeSerial, Committee
+
+log = logging.getLogger(__name__)
 
 #: Fields a user may edit on an existing child (the left 基本资料 panel).
 EDITABLE_FIELDS = (
@@ -135,6 +138,7 @@ def create_child(db: Database, inp: ChildInput, *, user: str | None = None, toda
         s.flush()
         index_child(s, child.id, child.name, child.mother_name, child.father_name)
         audit.record(s, kind="create", entity="child", entity_uuid=child.uuid, child_id=child.id, user=user, new=code)
+        log.info("child created: %s", code)
         return ChildRecord.from_orm(child, with_doses=False)
 
 
@@ -226,6 +230,7 @@ def update_child(
             index_child(s, child.id, child.name, child.mother_name, child.father_name)
         s.flush()
         s.refresh(child)
+        log.info("child updated: %s fields=%s", child.code, ",".join(changed))
         return ChildRecord.from_orm(child)
 
 

@@ -245,7 +245,7 @@ def merge_children(
     db: Database, keep_code: str, dup_code: str, *, user: str | None, reason: str | None = None
 ) -> MergeResult:
     """Merge ``dup_code`` into ``keep_code`` (one transaction; audited; undoable)."""
-    permissions.check(user, "merge_children")
+    permissions.check(db, user, "merge_children")
     if keep_code.strip() == dup_code.strip():
         raise ValidationError("不能把个案与自身合并")
     now = datetime.now()
@@ -327,7 +327,7 @@ def undo_merge(db: Database, merge_id: int, *, user: str | None) -> MergeResult:
     Moved doses and history go back to the duplicate, which is restored;
     fields filled on the kept child are emptied again unless changed since.
     """
-    permissions.check(user, "undo_merge")
+    permissions.check(db, user, "undo_merge")
     now = datetime.now()
     with db.transaction() as s:
         row = s.get(ChildMerge, merge_id)

@@ -39,6 +39,7 @@ from epimanager.paths import (
     read_location,
 )
 from epimanager.resources import resource_dirs
+from epimanager.services import permissions
 from epimanager.services.database import OWN_UNIT_KEY, Database, get_config, open_database, set_config
 from epimanager.services.units import UnitInfo, add_committee, unit_info
 from epimanager.store.migrate import backup_copy
@@ -230,6 +231,7 @@ def set_unit(
     unit_name = (name or "").strip() or (entry.name if entry else "")
     if not unit_name:
         raise ValidationError("单位名称不能为空")
+    permissions.check(db, None, "change_unit_config")
     with db.transaction() as s:
         current = get_config(s, OWN_UNIT_KEY)
         if current and current != code:
@@ -316,6 +318,7 @@ def _writable_dir(path: Path, what: str) -> Path:
 
 
 def set_backup_dir(db: Database, path: Path) -> Path:
+    permissions.check(db, None, "change_unit_config")
     folder = _writable_dir(path, "备份文件夹")
     with db.transaction() as s:
         set_config(s, BACKUP_DIR_KEY, str(folder))
@@ -323,6 +326,7 @@ def set_backup_dir(db: Database, path: Path) -> Path:
 
 
 def set_install_root(db: Database, path: Path) -> Path:
+    permissions.check(db, None, "change_unit_config")
     folder = _writable_dir(path, "程序安装文件夹")
     with db.transaction() as s:
         set_config(s, INSTALL_ROOT_KEY, str(folder))
@@ -340,6 +344,7 @@ def set_platform(
     db: Database, *, url: str | None = None, user: str | None = None, token: str | None = None
 ) -> PlatformSettings:
     """Change the given platform settings (None = keep, "" = clear)."""
+    permissions.check(db, None, "change_unit_config")
     with db.transaction() as s:
         if url is not None:
             set_config(s, PLATFORM_URL_KEY, check_platform_url(url) if url.strip() else "")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import date, datetime
@@ -13,10 +14,12 @@ from sqlalchemy.orm import Session
 from epimanager.domain.validation import DoseInput, dose_problems
 from epimanager.errors import NotFoundError, ValidationError
 from epimanager.resources import catalog
-from epimanager.services import audit, stock
+from epimanager.services import audit, permissions, stock
 from epimanager.services.database import Database
 from epimanager.services.records import DoseRecord
 from epimanager.store.models import Child, Dose
+
+log = logging.getLogger(__name__)
 
 OTHER_PLACE = "外地"
 
@@ -58,7 +61,7 @@ def add_dose(
             manufacturer=inp.manufacturer or None,
             site=inp.site or vac.site or None,
             route=inp.route or vac.route or None,
-            nurse=inp.nurse or user,
+            nurse=inp.nurse or user or permissions.actor_name(db),
             unit_code=unit_code,
             place_text=inp.place_text or None,
             free=inp.free,
@@ -81,6 +84,7 @@ def add_dose(
             user=user,
             new=f"{vac.abbr} 第{inp.dose_number}剂 {inp.date.isoformat()}",
         )
+        log.info("dose added: child=%s vaccine=%s dose=%s", child.code, code, inp.dose_number)
         return DoseRecord.from_orm(dose)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -32,6 +33,8 @@ from epimanager.services.doses import OTHER_PLACE
 from epimanager.services.search_index import bulk_index
 from epimanager.store.models import Child, Committee, Dose, new_uuid
 from epimanager.sync.outbox import enqueue_rows
+
+log = logging.getLogger(__name__)
 
 DOSE_COLUMNS = ("child_code", "vaccine", "dose_number", "date", "batch", "manufacturer", "site", "unit_code")
 
@@ -277,6 +280,7 @@ def import_children(
             user=user,
             new=f"导入儿童 {len(records)} 条（{Path(path).name}）",
         )
+    log.info("import children: %d rows, %d imported, %d rejected", len(rows), len(good), len(errors))
     return ImportReport("children", len(rows), len(good), tuple(errors), False)
 
 
@@ -413,4 +417,5 @@ def import_doses(
             user=user,
             new=f"导入接种记录 {len(records)} 条（{Path(path).name}）",
         )
+    log.info("import doses: %d rows, %d imported, %d rejected", len(rows), len(good), len(errors))
     return ImportReport("doses", len(rows), len(good), tuple(errors), False)

@@ -40,6 +40,7 @@ from epimanager import __version__
 from epimanager.errors import EpiError
 from epimanager.paths import backup_dir_for
 from epimanager.resources import overrides_root
+from epimanager.services import permissions
 from epimanager.store.engine import make_engine
 from epimanager.store.migrate import MIGRATIONS_DIR, known_revisions
 from epimanager.upgrade.manifest import PackageError, parse_version
@@ -372,6 +373,7 @@ def apply_package(
 
     ``fault`` ("after-db-switch", "after-pointer") makes the switch fail on purpose (tests).
     """
+    permissions.check_path(target.db_path, None, "apply_upgrade")
     report = progress or _silent
     report(0, "正在校验升级包签名和每个文件的 SHA-256……")
     pkg = check_package(pkg_path, target)
@@ -561,6 +563,7 @@ class RollbackResult:
 
 def rollback(target: Target, *, force: bool = False, progress: Progress | None = None) -> RollbackResult:
     """Undo the most recent upgrade: version pointer, reference data and, if the schema changed, the database."""
+    permissions.check_path(target.db_path, None, "rollback_upgrade")
     report = progress or _silent
     entry = _undoable(target.install_root)
     if entry is None:

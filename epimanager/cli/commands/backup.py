@@ -10,6 +10,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     b = sub.add_parser("backup", help="备份数据库", description="在线备份数据库（校验后压缩保存，保留最近 N 份）。")
     b.add_argument("--to", type=Path, metavar="DIR", help="备份目录（默认数据库旁的 backups/）")
     b.add_argument("--keep", type=int, default=10, metavar="N", help="保留最近 N 份（默认 10）")
+    b.add_argument(
+        "--encrypt",
+        action="store_true",
+        help="用密码加密备份（.epibak.enc；密码：环境变量 EPIMANAGER_BACKUP_PASSPHRASE 或提示输入两次）",
+    )
     b.set_defaults(handler=run_backup)
     r = sub.add_parser(
         "restore",
@@ -18,6 +23,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     r.add_argument("file", type=Path, metavar="FILE")
     r.add_argument("--other-unit", action="store_true", help="确认恢复其他接种单位的备份")
+    r.epilog = "加密的备份需要备份密码：环境变量 EPIMANAGER_BACKUP_PASSPHRASE，或提示输入；密码错误时数据库不变。"
     r.set_defaults(handler=run_restore)
 
 
@@ -25,20 +31,33 @@ def run_backup(args: argparse.Namespace) -> int:
     from epimanager.cli.common import open_database
     from epimanager.services.backup import backup
 
+    passphrase = None
+    if args.encrypt:
+        from epimanager.cli.secrets import BACKUP_PASSPHRASE_ENV, secret
+
+        passphrase = secret(BACKUP_PASSPHRASE_ENV, "备份密码：", confirm=True)
     db = open_database(args)
     try:
-        info = backup(db, args.to, keep=args.keep)
+        info = backup(db, args.to, keep=args.keep, passphrase=passphrase)
     finally:
         db.close()
-    print(f"备份完成：{info.path}（{info.size / 1e6:.1f} MB，已校验）")
+    note = "，已加密" if passphrase else ""
+    print(f"备份完成：{info.path}（{info.size / 1e6:.1f} MB，已校验{note}）")
     return 0
 
 
 def run_restore(args: argparse.Namespace) -> int:
     from epimanager.cli.common import open_database
-    from epimanager.services.backup import restore
+    from epimanager.services import permissions
+    from epimanager.services.backup import is_encrypted, restore
 
     db = open_database(args)
-    safety = restore(db, args.file, allow_other_unit=args.other_unit)
+    permissions.check(db, args.login_user, "restore_backup")  # refuse before asking for the passphrase
+    passphrase = None
+    if is_encrypted(args.file):
+        from epimanager.cli.secrets import BACKUP_PASSPHRASE_ENV, secret
+
+        passphrase = secret(BACKUP_PASSPHRASE_ENV, "备份密码：")
+    safety = restore(db, args.file, allow_other_unit=args.other_unit, passphrase=passphrase)
     print(f"已从 {args.file} 恢复数据库；原数据库的安全副本：{safety}")
     return 0

@@ -1,0 +1,143 @@
+"""Login at start-up, and the first run's 系统管理员.
+
+``LoginDialog(db)``: user name + password; on success the user is the actor of
+``db`` (:func:`epimanager.services.users.login`) and ``dialog.actor`` holds it.
+Wrong passwords, locked and disabled accounts show the service's message in
+the dialog.  ``FirstAdminDialog(db)``: while the database has no user, create
+the first 系统管理员 (and log in as them).
+"""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QWidget
+
+from epimanager.errors import EpiError
+from epimanager.services import users
+from epimanager.services.database import Database
+from epimanager.services.permissions import Actor
+
+
+def _error_label() -> QLabel:
+    label = QLabel()
+    label.setObjectName("error")
+    label.setStyleSheet("color: #b00020")
+    label.setWordWrap(True)
+    return label
+
+
+class LoginDialog(QDialog):
+    """Ask for a user name and password; ``actor`` is set when accepted."""
+
+    def __init__(
+        self,
+        db: Database,
+        parent: QWidget | None = None,
+        *,
+        user_name: str = "",
+        title: str | None = None,
+        lock_user: bool = False,
+    ) -> None:
+        super().__init__(parent)
+        self.db = db
+        self.actor: Actor | None = None
+        self.setWindowTitle(title or self.tr("登录 EpiManager"))
+        form = QFormLayout(self)
+        self.user = QLineEdit(user_name)
+        self.user.setObjectName("user")
+        self.user.setReadOnly(lock_user)
+        self.password = QLineEdit()
+        self.password.setObjectName("password")
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        form.addRow(self.tr("用户名(&U)："), self.user)
+        form.addRow(self.tr("密码(&P)："), self.password)
+        self.error = _error_label()
+        form.addRow(self.error)
+        std = QDialogButtonBox.StandardButton
+        buttons = QDialogButtonBox(std.Ok | std.Cancel)
+        self.ok_button = buttons.button(std.Ok)
+        self.ok_button.setText(self.tr("登录"))
+        self.cancel_button = buttons.button(std.Cancel)
+        self.cancel_button.setText(self.tr("退出"))
+        buttons.accepted.connect(self._login)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+        (self.password if user_name else self.user).setFocus()
+
+    def _login(self) -> None:
+        try:
+            self.actor = users.login(self.db, self.user.text(), self.password.text())
+        except EpiError as exc:
+            self.error.setText(exc.message)
+            self.password.clear()
+            self.password.setFocus()
+            return
+        finally:
+            self.password.clear()  # the password does not stay in the widget
+        self.accept()
+
+
+class FirstAdminDialog(QDialog):
+    """First run: create the first 系统管理员 (name, password twice) and log in."""
+
+    def __init__(self, db: Database, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.db = db
+        self.actor: Actor | None = None
+        self.setWindowTitle(self.tr("首次使用：创建系统管理员"))
+        form = QFormLayout(self)
+        intro = QLabel(
+            self.tr(
+                "本机多人共用并保存儿童个人信息，请先创建系统管理员账户。"
+                "系统管理员可以在用户管理中添加业务管理员和普通用户。"
+            )
+        )
+        intro.setWordWrap(True)
+        form.addRow(intro)
+        self.user = QLineEdit()
+        self.user.setObjectName("user")
+        self.password = QLineEdit()
+        self.password.setObjectName("password")
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.password.setPlaceholderText(self.tr("至少 %1 个字符").replace("%1", str(users.MIN_PASSWORD_LENGTH)))
+        self.repeat = QLineEdit()
+        self.repeat.setObjectName("repeat")
+        self.repeat.setEchoMode(QLineEdit.EchoMode.Password)
+        form.addRow(self.tr("用户名(&U)："), self.user)
+        form.addRow(self.tr("密码(&P)："), self.password)
+        form.addRow(self.tr("再输入一次(&R)："), self.repeat)
+        self.error = _error_label()
+        form.addRow(self.error)
+        std = QDialogButtonBox.StandardButton
+        buttons = QDialogButtonBox(std.Ok | std.Cancel)
+        self.ok_button = buttons.button(std.Ok)
+        self.ok_button.setText(self.tr("创建并登录"))
+        buttons.button(std.Cancel).setText(self.tr("取消"))
+        buttons.accepted.connect(self._create)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+
+    def _create(self) -> None:
+        if self.password.text() != self.repeat.text():
+            self.error.setText(self.tr("两次输入的密码不一致"))
+            return
+        try:
+            users.create_first_admin(self.db, self.user.text(), self.password.text())
+            self.actor = users.login(self.db, self.user.text(), self.password.text())
+        except EpiError as exc:
+            self.error.setText(exc.message)
+            return
+        self.password.clear()
+        self.repeat.clear()
+        self.accept()
+
+
+def ensure_login(db: Database, parent: QWidget | None = None) -> Actor | None:
+    """Start-up helper: first administrator if there is no user, else the login dialog.
+
+    Returns the actor, or None if the nurse cancelled (the app should quit).
+    """
+    dialog: FirstAdminDialog | LoginDialog
+    dialog = FirstAdminDialog(db, parent) if not users.has_users(db) else LoginDialog(db, parent)
+    if dialog.exec() != QDialog.DialogCode.Accepted:
+        return None
+    return dialog.actor
