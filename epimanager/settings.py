@@ -120,8 +120,10 @@ class Settings:
     grid_fields: tuple[str, ...] = DEFAULT_GRID_FIELDS
     place_display: PlaceDisplay = PlaceDisplay.NAME
     language: Language = Language.ZH_CN
-    #: the nurse recording doses (until a login exists)
+    #: the nurse recording doses when no user has logged in (the logged-in user replaces it)
     nurse: str = "护士"
+    #: lock the screen after this many idle minutes (0 = never)
+    idle_lock_minutes: int = 10
 
     def with_shortcut(self, action_id: str, key: str, default: str) -> Settings:
         """A copy with ``action_id`` bound to ``key``; stored only if it differs from ``default``."""
@@ -211,6 +213,9 @@ def from_json(d: dict[str, Any]) -> Settings:
     values["show_shortcut_hints"] = hints if isinstance(hints, bool) else base.show_shortcut_hints
     nurse = d.get("nurse", base.nurse)
     values["nurse"] = nurse.strip() if isinstance(nurse, str) and nurse.strip() else base.nurse
+    idle = d.get("idle_lock_minutes", base.idle_lock_minutes)
+    ok = isinstance(idle, int) and not isinstance(idle, bool) and 0 <= idle <= 24 * 60
+    values["idle_lock_minutes"] = idle if ok else base.idle_lock_minutes
     known = {f.name for f in fields(Settings)}
     assert set(values) <= known
     return replace(base, **values)

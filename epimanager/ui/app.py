@@ -10,11 +10,14 @@ from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 
 from epimanager import settings
 from epimanager.errors import EpiError
+from epimanager.logs import setup_logging
 from epimanager.paths import resolve_db_path
 from epimanager.services.database import open_database
 from epimanager.ui import crash, i18n
 from epimanager.ui.first_run import FirstRunDialog
 from epimanager.ui.fonts import apply_cjk_font
+from epimanager.ui.lock_screen import IdleLock
+from epimanager.ui.login_dialog import ensure_login
 from epimanager.ui.main_window import MainWindow
 
 
@@ -51,7 +54,16 @@ def run(args: argparse.Namespace) -> int:
     except EpiError as exc:
         QMessageBox.critical(None, "EpiManager", exc.message)
         return exc.exit_code
+    setup_logging(path.parent)
+    actor = ensure_login(db)  # the first 系统管理员 on a new database, else the login dialog
+    if actor is None:
+        db.close()
+        return 1
     window = MainWindow(db, preferences)
+    window.set_operator(actor.name)
+    lock = IdleLock(window, db, minutes=preferences.idle_lock_minutes)
+    lock.user_switched.connect(window.set_operator)
+    lock.start()
     window.show()
     window.system.start_auto_upload()
     try:

@@ -258,6 +258,11 @@ class MainWindow(QMainWindow):
         self._apply_settings()
         self.events.settings_changed.emit()
 
+    def set_operator(self, name: str) -> None:
+        """The logged-in user becomes the default nurse and the status bar's 操作员 (not saved)."""
+        self.settings = replace(self.settings, nurse=name)
+        self.status.set_user(name)
+
     def set_shortcut_hints(self, shown: bool) -> None:
         if shown != self.settings.show_shortcut_hints:
             self.update_settings(replace(self.settings, show_shortcut_hints=shown))

@@ -76,3 +76,11 @@ def test_backup_now_and_on_exit(qtbot: QtBot, db: Database, tmp_path: Path) -> N
         set_config(s, backup.AUTO_BACKUP_KEY, "0")
     assert w.system.backup_on_exit() is False  # switched off
     QApplication.processEvents()
+
+
+def test_logged_in_user_becomes_the_operator(qtbot: QtBot, db: Database, tmp_path: Path) -> None:
+    w = window(qtbot, db, tmp_path)
+    w.set_operator("李护士")
+    assert "操作员：李护士" in w.status.user_label.text()
+    assert w.settings.nurse == "李护士"
+    assert not (tmp_path / "settings.json").exists()  # a login is not a saved preference

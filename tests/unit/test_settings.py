@@ -89,3 +89,13 @@ def test_a_file_from_a_newer_version_is_set_aside(tmp_path: Path) -> None:
     path.write_text(json.dumps({"schema_version": 99}), encoding="utf-8")
     assert prefs.load(path) == Settings()
     assert (tmp_path / "s.json.bad").exists()
+
+
+def test_idle_lock_minutes_is_kept_and_bad_values_fall_back() -> None:
+    from epimanager.settings import Settings, from_json
+
+    assert Settings().idle_lock_minutes == 10
+    assert from_json({"schema_version": 2, "idle_lock_minutes": 0}).idle_lock_minutes == 0
+    assert from_json({"schema_version": 2, "idle_lock_minutes": 30}).idle_lock_minutes == 30
+    for bad in (-1, "5", True, 99999):
+        assert from_json({"schema_version": 2, "idle_lock_minutes": bad}).idle_lock_minutes == 10
