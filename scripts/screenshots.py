@@ -113,8 +113,15 @@ def main() -> int:
     from epimanager.services.children import get_child
 
     rec = get_child(db, code)
-    type_text(dlg.query, rec.name)
-    settle(app, 600)
+    from pypinyin import Style, lazy_pinyin
+
+    # what a nurse types most: the initials of the name (e.g. "lpp"); wait for the results to arrive
+    type_text(dlg.query, "".join(lazy_pinyin(rec.name, style=Style.FIRST_LETTER)))
+    for _ in range(100):
+        settle(app, 100)
+        if dlg.model.rowCount() > 0:
+            break
+    settle(app, 300)
     save(dlg, args.out, "02-quick-search-f3.png")
     dlg.query.clear()
     type_text(dlg.query, rec.birth_date.isoformat())
@@ -168,6 +175,23 @@ def main() -> int:
     painter.end()
     image.save(str(args.out / "08-print-record.png"))
     print(args.out / "08-print-record.png")
+
+    # 表6-1 for last month, generated on a worker thread, then previewed
+    reports = w.open_reports()
+    reports.resize(1300, 640)
+    reports.start()
+    for _ in range(600):
+        settle(app, 100)
+        if reports.report is not None:
+            break
+    settle(app, 300)
+    save(reports, args.out, "09-report-6-1.png")
+    reports.close()
+
+    # F7 工作提醒 beside the main window
+    w.toggle_reminders()
+    settle(app, 800)
+    save(w, args.out, "10-reminders-f7.png")
     w.close()
     db.close()
     return 0

@@ -39,7 +39,11 @@ class RemindersPanel(QWidget):
         self.db, self.user = db, user
         self.setWindowTitle(self.tr("工作提醒"))
         self.list = QListWidget()
+        self.list.setWordWrap(True)  # long notices wrap instead of being cut off
+        self.list.setResizeMode(QListWidget.ResizeMode.Adjust)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.list.itemActivated.connect(self._activate)
+        self.setMinimumWidth(360)
         self.done_button = QPushButton(self.tr("完成(&D)"))
         self.snooze_button = QPushButton(self.tr("推迟一天(&S)"))
         self.refresh_button = QPushButton(self.tr("刷新(&R)"))
