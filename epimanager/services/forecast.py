@@ -6,7 +6,7 @@ compiled into one :class:`~epimanager.domain.schedule.ScheduleEngine`.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -167,6 +167,11 @@ class GapChild:
     birth_date: date
     committee: str | None
     due: tuple[SeriesForecast, ...]
+    id: int = 0
+    mother_name: str | None = None
+    father_name: str | None = None
+    phone: str | None = None
+    address: str | None = None
 
 
 _OPEN = (SeriesStatus.DUE, SeriesStatus.OVERDUE)
@@ -184,21 +189,23 @@ def resolve_series(text: str) -> frozenset[str]:
     return frozenset(vac.counts_for)
 
 
-def gap_query(
+def gap_scan(
     db: Database,
     on: date,
     series: str | None = None,
     committee: str | None = None,
     preferences: Mapping[str, str] | None = None,
+    after_id: int = 0,
     page_size: int = 2000,
-) -> Iterator[GapChild]:
-    """Children in register with a due or overdue dose on ``on`` (免疫空白).
+) -> Generator[tuple[int, GapChild | None], None, None]:
+    """Walk the managed children after ``after_id`` in id order; for each one evaluated yield
+    ``(id, GapChild)`` when a dose is due or overdue on ``on``, else ``(id, None)``.
 
-    Only children whose 在册 status is managed here and who are not deleted
-    are considered; children 18 or older are skipped (nothing is given any
-    more).  ``series`` filters by series or vaccine, ``committee`` by 区域划分
-    name or code.  Children are read ``page_size`` at a time by id (keyset
-    paging), each page with one dose query, so memory stays flat.
+    Only children whose 在册 status is managed here and who are not deleted are
+    considered; children 18 or older are skipped (nothing is given any more).
+    ``series`` filters by series or vaccine, ``committee`` by 区域划分 name or code.
+    Children are read ``page_size`` at a time by id (keyset paging), each page
+    with one dose query, so memory stays flat and a caller may stop at any child.
     """
     wanted = resolve_series(series) if series else None
     eng = engine()
@@ -206,11 +213,22 @@ def gap_query(
     managed = [int(s) for s in MANAGED_STATUSES]
     with db.session() as s:
         committee_ids = _committee_ids(s, db, committee) if committee else None
-        names = dict(s.execute(select(Committee.id, Committee.name)).all())
-        last_id = 0
+        names = {int(i): str(n) for i, n in s.execute(select(Committee.id, Committee.name))}
+        last_id = after_id
         while True:
             q = (
-                select(Child.id, Child.code, Child.name, Child.sex, Child.birth_date, Child.committee_id)
+                select(
+                    Child.id,
+                    Child.code,
+                    Child.name,
+                    Child.sex,
+                    Child.birth_date,
+                    Child.committee_id,
+                    Child.mother_name,
+                    Child.father_name,
+                    Child.phone,
+                    Child.address,
+                )
                 .where(
                     Child.id > last_id,
                     Child.deleted.is_(False),
@@ -233,11 +251,28 @@ def gap_query(
             )
             for child_id, code, day in s.execute(dq):
                 doses[child_id].append(Given(code, day))
-            for cid, code, name, sex, birth, comm in rows:
+            for cid, code, name, sex, birth, comm, mother, father, phone, address in rows:
                 fc = eng.forecast(birth, on, doses[cid], sex, preferences)
                 due = tuple(f for f in fc.series if f.status in _OPEN and (wanted is None or f.series in wanted))
                 if due:
-                    yield GapChild(code, name, sex, birth, names.get(comm) if comm else None, due)
+                    where = names.get(comm) if comm else None
+                    yield cid, GapChild(code, name, sex, birth, where, due, cid, mother, father, phone, address)
+                else:
+                    yield cid, None
+
+
+def gap_query(
+    db: Database,
+    on: date,
+    series: str | None = None,
+    committee: str | None = None,
+    preferences: Mapping[str, str] | None = None,
+    page_size: int = 2000,
+) -> Iterator[GapChild]:
+    """Children in register with a due or overdue dose on ``on`` (免疫空白); see :func:`gap_scan`."""
+    for _cid, child in gap_scan(db, on, series, committee, preferences, page_size=page_size):
+        if child is not None:
+            yield child
 
 
 def _committee_ids(s: Session, db: Database, text: str) -> list[int]:

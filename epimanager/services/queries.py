@@ -24,14 +24,14 @@ from sqlalchemy import func, or_, select, tuple_
 from sqlalchemy.orm import Session, aliased
 
 from epimanager.domain.codes import MANAGED_STATUSES, DoseAttribute, Residence, Sex, Status
-from epimanager.domain.dates import add_years, age_in_months
-from epimanager.domain.schedule import Given, SeriesStatus
+from epimanager.domain.dates import age_in_months
+from epimanager.domain.schedule import SeriesStatus
 from epimanager.errors import NotFoundError, ValidationError
 from epimanager.resources import catalog
 from epimanager.services.audit import KIND_LABELS
 from epimanager.services.database import Database
 from epimanager.services.doses import resolve_vaccine_code
-from epimanager.services.forecast import engine, resolve_series
+from epimanager.services.forecast import gap_scan
 from epimanager.store.models import AuditLog, Child, Committee, Dose
 from epimanager.store.models_registry import StatusChange
 
@@ -426,85 +426,38 @@ class GapQuery:
     )
 
     def fetch(self, db: Database, after: Cursor | None = None, limit: int = PAGE_SIZE) -> Page:
-        wanted = resolve_series(self.series) if self.series else None
-        eng = engine()
         cat = catalog()
-        oldest = add_years(self.on, -18)
-        managed = [int(x) for x in MANAGED_STATUSES]
-        own = db.own_unit_code()
         last_id = int(after[0]) if after else 0
         out: list[Row] = []
-        scanned = 0
         chunk = max(limit, 500)
-        with db.session() as s:
-            committee_ids = _committee_ids(s, own, self.committee) if self.committee else None
-            while len(out) < limit and scanned < self.scan:
-                q = (
-                    select(
-                        Child.id,
-                        Child.code,
-                        Child.name,
-                        Child.sex,
-                        Child.birth_date,
-                        Child.mother_name,
-                        Child.father_name,
-                        Child.phone,
-                        Committee.name,
-                        Child.address,
-                    )
-                    .outerjoin(Committee, Committee.id == Child.committee_id)
-                    .where(
-                        Child.id > last_id,
-                        Child.deleted.is_(False),
-                        Child.status.in_(managed),
-                        Child.birth_date <= self.on,
-                        Child.birth_date > oldest,
-                    )
-                    .order_by(Child.id)
-                    .limit(chunk)
+        scan = gap_scan(db, self.on, self.series, self.committee, self.preferences, after_id=last_id, page_size=chunk)
+        for scanned, (cid, child) in enumerate(scan, start=1):
+            last_id = cid
+            if child is not None:
+                items = []
+                for f in child.due:
+                    vac = cat.get(f.vaccine) if f.vaccine else None
+                    name = vac.abbr if vac else f.name
+                    late = "(超期)" if f.status == SeriesStatus.OVERDUE else ""
+                    items.append(f"{name}第{f.next_dose}剂{late}")
+                values = (
+                    child.code,
+                    child.name,
+                    _sex(child.sex),
+                    child.birth_date,
+                    age_in_months(child.birth_date, self.on),
+                    child.mother_name,
+                    child.father_name,
+                    child.phone,
+                    child.committee,
+                    child.address,
+                    "、".join(items),
                 )
-                if committee_ids is not None:
-                    q = q.where(Child.committee_id.in_(committee_ids))
-                rows = s.execute(q).all()
-                if not rows:
-                    return Page(tuple(out), None)
-                doses: dict[int, list[Given]] = {r[0]: [] for r in rows}
-                dq = select(Dose.child_id, Dose.vaccine_code, Dose.date).where(
-                    Dose.child_id.in_(list(doses)), Dose.deleted.is_(False), Dose.date <= self.on
-                )
-                for cid, code, day in s.execute(dq):
-                    doses[cid].append(Given(code, day))
-                for r in rows:
-                    last_id = r[0]
-                    scanned += 1
-                    fc = eng.forecast(r[4], self.on, doses[r[0]], r[3], self.preferences)
-                    due = [f for f in fc.series if f.status in _OPEN and (wanted is None or f.series in wanted)]
-                    if due:
-                        items = []
-                        for f in due:
-                            vac = cat.get(f.vaccine) if f.vaccine else None
-                            name = vac.abbr if vac else f.name
-                            late = "(超期)" if f.status == SeriesStatus.OVERDUE else ""
-                            items.append(f"{name}第{f.next_dose}剂{late}")
-                        values = (
-                            r[1],
-                            r[2],
-                            _sex(r[3]),
-                            r[4],
-                            age_in_months(r[4], self.on),
-                            r[5],
-                            r[6],
-                            r[7],
-                            r[8],
-                            r[9],
-                            "、".join(items),
-                        )
-                        out.append(Row(values, r[1]))
-                        if len(out) >= limit:
-                            break
-                if len(rows) < chunk and last_id == rows[-1][0]:
-                    return Page(tuple(out), None)  # read to the end
-        return Page(tuple(out), (last_id,))
+                out.append(Row(values, child.code))
+            if len(out) >= limit or scanned >= self.scan:
+                scan.close()
+                return Page(tuple(out), (last_id,))
+        return Page(tuple(out), None)  # read to the end
 
 
 # -- 个案变更查询 ----------------------------------------------------------------------
