@@ -45,20 +45,20 @@ class ConfigDialog(QDialog):
     def __init__(self, db: Database, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.db = db
-        self.setWindowTitle("配置工具")
+        self.setWindowTitle(self.tr("配置工具"))
         self.resize(720, 640)
         rec = cfg.show_config(db)
         outer = QVBoxLayout(self)
 
         # ---- unit
-        unit_box = QGroupBox("接种单位")
+        unit_box = QGroupBox(self.tr("接种单位"))
         ul = QVBoxLayout(unit_box)
         row = QHBoxLayout()
         self.year_box = QComboBox()
         for year in cfg.unit_code_years():
-            self.year_box.addItem(f"{year} 年编码表", year)
+            self.year_box.addItem(self.tr("%1 年编码表").replace("%1", str(year)), year)
         self.unit_search = QLineEdit()
-        self.unit_search.setPlaceholderText("输入编码开头、单位名称或县区查找")
+        self.unit_search.setPlaceholderText(self.tr("输入编码开头、单位名称或县区查找"))
         row.addWidget(self.year_box)
         row.addWidget(self.unit_search, 1)
         ul.addLayout(row)
@@ -69,9 +69,9 @@ class ConfigDialog(QDialog):
         self.unit_code = QLineEdit(rec.unit_code or "")
         self.unit_code.setMaxLength(10)
         self.unit_name = QLineEdit(rec.unit_name or "")
-        self.allow_unlisted = QCheckBox("允许编码表中没有的编码（请先与县级疾控核对）")
-        form.addRow("单位编码(&C)：", self.unit_code)
-        form.addRow("单位名称(&N)：", self.unit_name)
+        self.allow_unlisted = QCheckBox(self.tr("允许编码表中没有的编码（请先与县级疾控核对）"))
+        form.addRow(self.tr("单位编码(&C)："), self.unit_code)
+        form.addRow(self.tr("单位名称(&N)："), self.unit_name)
         form.addRow(self.allow_unlisted)
         ul.addLayout(form)
         outer.addWidget(unit_box)
@@ -80,17 +80,17 @@ class ConfigDialog(QDialog):
         self.unit_list.currentItemChanged.connect(self._unit_picked)
 
         # ---- 区域划分
-        com_box = QGroupBox("区域划分")
+        com_box = QGroupBox(self.tr("区域划分"))
         cl = QHBoxLayout(com_box)
         self.committees = QListWidget()
         self.committees.setMaximumHeight(140)
         cl.addWidget(self.committees, 1)
         side = QVBoxLayout()
         self.committee_name = QLineEdit()
-        self.committee_name.setPlaceholderText("名称")
-        self.add_committee_button = QPushButton("添加")
-        self.rename_committee_button = QPushButton("改名为上面的名称")
-        self.toggle_committee_button = QPushButton("停用/启用")
+        self.committee_name.setPlaceholderText(self.tr("名称"))
+        self.add_committee_button = QPushButton(self.tr("添加"))
+        self.rename_committee_button = QPushButton(self.tr("改名为上面的名称"))
+        self.toggle_committee_button = QPushButton(self.tr("停用/启用"))
         for w in (self.committee_name, self.add_committee_button, self.rename_committee_button):
             side.addWidget(w)
         side.addWidget(self.toggle_committee_button)
@@ -102,42 +102,44 @@ class ConfigDialog(QDialog):
         self.toggle_committee_button.clicked.connect(self._toggle_committee)
 
         # ---- folders and platform
-        more = QGroupBox("文件夹与平台")
+        more = QGroupBox(self.tr("文件夹与平台"))
         ml = QFormLayout(more)
         data_row = QHBoxLayout()
         self.data_dir = QLineEdit(rec.data_dir)
         self.data_dir.setReadOnly(True)
-        self.move_data_button = QPushButton("更改…")
+        self.move_data_button = QPushButton(self.tr("更改…"))
         self.move_data_button.clicked.connect(self._choose_data_dir)
         data_row.addWidget(self.data_dir, 1)
         data_row.addWidget(self.move_data_button)
-        ml.addRow("数据文件夹：", data_row)
+        ml.addRow(self.tr("数据文件夹："), data_row)
         backup_row = QHBoxLayout()
         self.backup_dir = QLineEdit(rec.backup_dir)
-        browse = QPushButton("浏览…")
+        browse = QPushButton(self.tr("浏览…"))
         browse.clicked.connect(self._choose_backup_dir)
         backup_row.addWidget(self.backup_dir, 1)
         backup_row.addWidget(browse)
-        ml.addRow("备份文件夹(&B)：", backup_row)
+        ml.addRow(self.tr("备份文件夹(&B)："), backup_row)
         self.platform_url = QLineEdit(rec.platform_url or "")
-        self.platform_url.setPlaceholderText("http://平台地址")
+        self.platform_url.setPlaceholderText(self.tr("http://平台地址"))
         self.platform_user = QLineEdit(rec.platform_user or "")
         self.platform_token = QLineEdit()
         self.platform_token.setEchoMode(QLineEdit.EchoMode.Password)
-        self.platform_token.setPlaceholderText("已设置，留空则不修改" if rec.platform_token else "令牌/密码")
-        ml.addRow("平台地址(&U)：", self.platform_url)
-        ml.addRow("平台用户：", self.platform_user)
-        ml.addRow("令牌/密码：", self.platform_token)
+        self.platform_token.setPlaceholderText(
+            self.tr("已设置，留空则不修改") if rec.platform_token else self.tr("令牌/密码")
+        )
+        ml.addRow(self.tr("平台地址(&U)："), self.platform_url)
+        ml.addRow(self.tr("平台用户："), self.platform_user)
+        ml.addRow(self.tr("令牌/密码："), self.platform_token)
         take_row = QHBoxLayout()
         self.previous = QComboBox()
         for item in cfg.detect_previous_installs(db.path):
             self.previous.addItem(item.describe(), str(item.db_path))
-        self.takeover_button = QPushButton("接管旧数据…")
+        self.takeover_button = QPushButton(self.tr("接管旧数据…"))
         self.takeover_button.setEnabled(self.previous.count() > 0)
         self.takeover_button.clicked.connect(self._takeover)
         take_row.addWidget(self.previous, 1)
         take_row.addWidget(self.takeover_button)
-        ml.addRow("旧安装的数据：", take_row)
+        ml.addRow(self.tr("旧安装的数据："), take_row)
         outer.addWidget(more)
 
         self.error = QLabel()
@@ -147,8 +149,8 @@ class ConfigDialog(QDialog):
         std = QDialogButtonBox.StandardButton
         buttons = QDialogButtonBox(std.Save | std.Cancel)
         self.save_button = buttons.button(std.Save)
-        self.save_button.setText("保存")
-        buttons.button(std.Cancel).setText("取消")
+        self.save_button.setText(self.tr("保存"))
+        buttons.button(std.Cancel).setText(self.tr("取消"))
         buttons.accepted.connect(self.save)
         buttons.rejected.connect(self.reject)
         outer.addWidget(buttons)
@@ -184,7 +186,7 @@ class ConfigDialog(QDialog):
         except EpiError:
             rows = []
         for r in rows:
-            item = QListWidgetItem(r.name if r.active else f"{r.name}（已停用）")
+            item = QListWidgetItem(r.name if r.active else self.tr("%1（已停用）").replace("%1", r.name))
             item.setData(Qt.ItemDataRole.UserRole, r.name)
             self.committees.addItem(item)
 
@@ -209,7 +211,7 @@ class ConfigDialog(QDialog):
     def _rename_committee(self) -> None:
         old = self._selected_committee()
         if old is None:
-            self.error.setText("请先在列表中选择要改名的区域划分")
+            self.error.setText(self.tr("请先在列表中选择要改名的区域划分"))
             return
         if self._guard(lambda: cfg.rename_committee(self.db, old, self.committee_name.text())):
             self.committee_name.clear()
@@ -217,19 +219,19 @@ class ConfigDialog(QDialog):
     def _toggle_committee(self) -> None:
         name = self._selected_committee()
         if name is None:
-            self.error.setText("请先在列表中选择区域划分")
+            self.error.setText(self.tr("请先在列表中选择区域划分"))
             return
         active = next((r.active for r in cfg.list_committees(self.db) if r.name == name), True)
         self._guard(lambda: cfg.set_committee_active(self.db, name, not active))
 
     # ---- folders
     def _choose_backup_dir(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "选择备份文件夹", self.backup_dir.text())
+        folder = QFileDialog.getExistingDirectory(self, self.tr("选择备份文件夹"), self.backup_dir.text())
         if folder:
             self.backup_dir.setText(folder)
 
     def _choose_data_dir(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "选择新的数据文件夹")
+        folder = QFileDialog.getExistingDirectory(self, self.tr("选择新的数据文件夹"))
         if folder:
             self.move_data_dir_to(Path(folder))
 
@@ -239,7 +241,11 @@ class ConfigDialog(QDialog):
         except EpiError as exc:
             self.error.setText(exc.message)
             return False
-        self.error.setText(f"数据库已复制到 {target}；重新启动 EpiManager 后使用新文件夹，旧文件夹保持不变。")
+        self.error.setText(
+            self.tr("数据库已复制到 %1；重新启动 EpiManager 后使用新文件夹，旧文件夹保持不变。").replace(
+                "%1", str(target)
+            )
+        )
         self.data_dir_moved.emit(str(target))
         return True
 

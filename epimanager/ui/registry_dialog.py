@@ -8,7 +8,7 @@ GUI refuse the same things.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QDate
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QDate
 from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
@@ -28,6 +28,17 @@ from epimanager.errors import EpiError
 from epimanager.services.children import get_child
 from epimanager.services.database import Database
 from epimanager.services.registry import StatusChangeRecord, change_status
+from epimanager.ui.code_labels import tr_code
+
+#: The 迁出 reasons of :data:`MOVEOUT_REASONS` (domain data, saved as is), listed for translation.
+_REASON_LABELS = (
+    QT_TRANSLATE_NOOP("Registry", "迁往外地"),
+    QT_TRANSLATE_NOOP("Registry", "迁往外省"),
+    QT_TRANSLATE_NOOP("Registry", "出国"),
+    QT_TRANSLATE_NOOP("Registry", "失访"),
+    QT_TRANSLATE_NOOP("Registry", "长期外出"),
+    QT_TRANSLATE_NOOP("Registry", "其他"),
+)
 
 
 class RegistryDialog(QDialog):
@@ -41,39 +52,44 @@ class RegistryDialog(QDialog):
         self.record: StatusChangeRecord | None = None
         child = get_child(db, child_code)
         self.current = Status(child.status)
-        self.setWindowTitle("在册变更")
+        self.setWindowTitle(self.tr("在册变更"))
 
-        self.child_label = QLabel(f"{child.code}  {child.name}  当前在册情况：{self.current.label}")
+        self.child_label = QLabel(
+            self.tr("%1  %2  当前在册情况：%3")
+            .replace("%1", child.code)
+            .replace("%2", child.name)
+            .replace("%3", tr_code(self.current.label))
+        )
         self.status_combo = QComboBox()
         for s in Status:
             if s not in (Status.DELETED, self.current):
-                self.status_combo.addItem(s.label, int(s))
+                self.status_combo.addItem(tr_code(s.label), int(s))
         self.date = QDateEdit(QDate.currentDate())
         self.date.setCalendarPopup(True)
         self.date.setDisplayFormat("yyyy-MM-dd")
         self.reason = QComboBox()
-        self.reason.addItem("（请选择）", None)
+        self.reason.addItem(self.tr("（请选择）"), None)
         for r in MOVEOUT_REASONS:
-            self.reason.addItem(r, r)
+            self.reason.addItem(QCoreApplication.translate("Registry", r), r)
         self.remark = QLineEdit()
         self.remark.setMaxLength(200)
-        self.remark_label = QLabel("备注")
+        self.remark_label = QLabel(self.tr("备注"))
         self.error = QLabel("")
         self.error.setStyleSheet("color: #b00020")
         self.error.setWordWrap(True)
 
         form = QFormLayout()
-        form.addRow("个案", self.child_label)
-        form.addRow("新在册情况", self.status_combo)
-        form.addRow("变更日期", self.date)
-        form.addRow("迁出原因", self.reason)
+        form.addRow(self.tr("个案"), self.child_label)
+        form.addRow(self.tr("新在册情况"), self.status_combo)
+        form.addRow(self.tr("变更日期"), self.date)
+        form.addRow(self.tr("迁出原因"), self.reason)
         form.addRow(self.remark_label, self.remark)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         ok = buttons.button(QDialogButtonBox.StandardButton.Ok)
         cancel = buttons.button(QDialogButtonBox.StandardButton.Cancel)
         assert ok is not None and cancel is not None
-        ok.setText("保存")
-        cancel.setText("取消")
+        ok.setText(self.tr("保存"))
+        cancel.setText(self.tr("取消"))
         self.ok_button: QPushButton = ok
         buttons.accepted.connect(self.save)
         buttons.rejected.connect(self.reject)
@@ -98,7 +114,7 @@ class RegistryDialog(QDialog):
         if not moving_out:
             self.reason.setCurrentIndex(0)
         need_remark = moving_out and self.reason.currentData() == OTHER_REASON
-        self.remark_label.setText("备注（必填）" if need_remark else "备注")
+        self.remark_label.setText(self.tr("备注（必填）") if need_remark else self.tr("备注"))
         self.error.clear()
 
     def save(self) -> None:

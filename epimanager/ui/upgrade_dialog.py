@@ -46,7 +46,9 @@ class _Worker(QThread):
             self.failed.emit(exc.message)
             return
         except Exception as exc:  # noqa: BLE001 — a bug must not hang the dialog; apply has rolled back
-            self.failed.emit(f"升级失败，已恢复原状（程序错误：{type(exc).__name__}: {exc}）")
+            self.failed.emit(
+                self.tr("升级失败，已恢复原状（程序错误：%1）").replace("%1", f"{type(exc).__name__}: {exc}")
+            )
             return
         self.succeeded.emit(result)
 
@@ -60,7 +62,7 @@ class UpgradeDialog(QDialog):
         self, package: Path, db_path: Path, install_root: Path | None = None, parent: QWidget | None = None
     ) -> None:
         super().__init__(parent)
-        self.setWindowTitle("安装升级包")
+        self.setWindowTitle(self.tr("安装升级包"))
         self.resize(560, 420)
         self.package = Path(package)
         self.target = Target.for_database(Path(db_path), install_root)
@@ -68,17 +70,21 @@ class UpgradeDialog(QDialog):
         self.new_version: str | None = None
 
         layout = QVBoxLayout(self)
-        self.info = QLabel(f"当前版本：{current_version(self.target.install_root)}\n升级包：{self.package.name}")
+        self.info = QLabel(
+            self.tr("当前版本：%1\n升级包：%2")
+            .replace("%1", str(current_version(self.target.install_root)))
+            .replace("%2", self.package.name)
+        )
         self.info.setWordWrap(True)
         layout.addWidget(self.info)
-        layout.addWidget(QLabel("更新说明："))
+        layout.addWidget(QLabel(self.tr("更新说明：")))
         self.notes = QPlainTextEdit()
         self.notes.setReadOnly(True)
         layout.addWidget(self.notes, 1)
         self.progress = QProgressBar()
         self.progress.setRange(0, 100)
         layout.addWidget(self.progress)
-        self.status = QLabel("正在校验升级包……")
+        self.status = QLabel(self.tr("正在校验升级包……"))
         self.status.setWordWrap(True)
         layout.addWidget(self.status)
         self.error = QLabel()
@@ -87,10 +93,10 @@ class UpgradeDialog(QDialog):
         layout.addWidget(self.error)
         buttons = QHBoxLayout()
         buttons.addStretch(1)
-        self.start_button = QPushButton("开始升级(&S)")
+        self.start_button = QPushButton(self.tr("开始升级(&S)"))
         self.start_button.setEnabled(False)
         self.start_button.clicked.connect(self.start)
-        self.close_button = QPushButton("关闭")
+        self.close_button = QPushButton(self.tr("关闭"))
         self.close_button.clicked.connect(self.reject)
         buttons.addWidget(self.start_button)
         buttons.addWidget(self.close_button)
@@ -115,7 +121,7 @@ class UpgradeDialog(QDialog):
         self.start_button.setEnabled(False)
         self.close_button.setEnabled(False)
         self.error.clear()
-        self.status.setText("正在升级，请不要关闭电脑……")
+        self.status.setText(self.tr("正在升级，请不要关闭电脑……"))
         self._run("apply")
 
     def _join(self) -> None:
@@ -128,10 +134,14 @@ class UpgradeDialog(QDialog):
         m = pkg.manifest
         self.notes.setPlainText(m.notes)
         self.info.setText(
-            f"当前版本：{current_version(self.target.install_root)}　→　新版本：{m.version}"
-            f"（发布日期 {m.released}）\n升级包：{self.package.name}，{len(m.files)} 个文件，签名已验证"
+            self.tr("当前版本：%1　→　新版本：%2（发布日期 %3）\n升级包：%4，%5 个文件，签名已验证")
+            .replace("%1", str(current_version(self.target.install_root)))
+            .replace("%2", str(m.version))
+            .replace("%3", str(m.released))
+            .replace("%4", self.package.name)
+            .replace("%5", str(len(m.files)))
         )
-        self.status.setText("升级包校验通过。升级前会自动备份数据库，失败时自动恢复原状。")
+        self.status.setText(self.tr("升级包校验通过。升级前会自动备份数据库，失败时自动恢复原状。"))
         self.start_button.setEnabled(True)
 
     def _on_progress(self, percent: int, message: str) -> None:
@@ -142,9 +152,13 @@ class UpgradeDialog(QDialog):
         self._join()
         self.new_version = result.to_version
         self.progress.setValue(100)
-        self.status.setText(f"已从 {result.from_version} 升级到 {result.to_version}。请重新启动 EpiManager。")
+        self.status.setText(
+            self.tr("已从 %1 升级到 %2。请重新启动 EpiManager。")
+            .replace("%1", str(result.from_version))
+            .replace("%2", str(result.to_version))
+        )
         self.close_button.setEnabled(True)
-        self.close_button.setText("完成")
+        self.close_button.setText(self.tr("完成"))
         self.close_button.clicked.disconnect()
         self.close_button.clicked.connect(self.accept)
         self.upgraded.emit(result.to_version)
@@ -152,7 +166,7 @@ class UpgradeDialog(QDialog):
     def _failed(self, message: str) -> None:
         self._join()
         self.error.setText(message)
-        self.status.setText("升级未完成，原有程序和数据没有任何改动。")
+        self.status.setText(self.tr("升级未完成，原有程序和数据没有任何改动。"))
         self.close_button.setEnabled(True)
 
     def reject(self) -> None:

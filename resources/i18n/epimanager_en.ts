@@ -4,190 +4,263 @@
 <context>
     <name>Actions</name>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="67"/>
+        <location filename="../../epimanager/ui/actions.py" line="71"/>
         <source>新建儿童(&amp;N)</source>
         <extracomment>Order = order on the shortcut bar and in the settings page.</extracomment>
         <translation>&amp;New child</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="70"/>
+        <location filename="../../epimanager/ui/actions.py" line="74"/>
         <source>建立新的儿童个案</source>
         <translation>Register a new child</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="74"/>
+        <location filename="../../epimanager/ui/actions.py" line="78"/>
         <source>快速查询(&amp;F)</source>
         <translation>Quick search (&amp;F)</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="77"/>
+        <location filename="../../epimanager/ui/actions.py" line="81"/>
         <source>按姓名、拼音、出生日期或编码查找儿童</source>
         <translation>Find a child by name, pinyin, birth date or code</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="81"/>
+        <location filename="../../epimanager/ui/actions.py" line="85"/>
         <source>接种登记(&amp;R)</source>
         <translation>&amp;Record dose</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="84"/>
+        <location filename="../../epimanager/ui/actions.py" line="88"/>
         <source>为当前儿童登记一剂接种</source>
         <translation>Record a dose for the current child</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="88"/>
+        <location filename="../../epimanager/ui/actions.py" line="92"/>
         <source>刷新</source>
         <translation>Refresh</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="91"/>
+        <location filename="../../epimanager/ui/actions.py" line="95"/>
         <source>重新读取当前儿童</source>
         <translation>Reload the current child</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="96"/>
+        <location filename="../../epimanager/ui/actions.py" line="100"/>
         <source>修改剂次(&amp;E)</source>
         <translation>&amp;Edit dose</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="99"/>
+        <location filename="../../epimanager/ui/actions.py" line="103"/>
         <source>修改选中的接种记录</source>
         <translation>Edit the selected dose</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="103"/>
+        <location filename="../../epimanager/ui/actions.py" line="107"/>
         <source>工作提醒(&amp;W)</source>
         <translation>&amp;Work reminders</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="106"/>
+        <location filename="../../epimanager/ui/actions.py" line="110"/>
         <source>今天需要处理的事项</source>
         <translation>What needs doing today</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="110"/>
+        <location filename="../../epimanager/ui/actions.py" line="114"/>
         <source>报表查询(&amp;Q)</source>
         <translation>Reports (&amp;Q)</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="113"/>
+        <location filename="../../epimanager/ui/actions.py" line="117"/>
         <source>月报（6-1、6-2 等）</source>
         <translation>Monthly reports (6-1, 6-2 …)</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="117"/>
+        <location filename="../../epimanager/ui/actions.py" line="121"/>
         <source>在册变更(&amp;M)</source>
         <translation>Register &amp;move</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="120"/>
+        <location filename="../../epimanager/ui/actions.py" line="124"/>
         <source>变更当前儿童的在册情况（迁出需选择原因）</source>
         <translation>Change the current child&apos;s register status (moving out needs a reason)</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="124"/>
+        <location filename="../../epimanager/ui/actions.py" line="128"/>
         <source>接种明细查询(&amp;J)</source>
         <translation>Dose details query (&amp;J)</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="127"/>
+        <location filename="../../epimanager/ui/actions.py" line="131"/>
         <source>按日期、疫苗、区域查询接种记录</source>
         <translation>Doses by date, vaccine and area</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="132"/>
+        <location filename="../../epimanager/ui/actions.py" line="136"/>
         <source>管理门诊查询(&amp;G)</source>
         <translation>Managed children query (&amp;G)</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="135"/>
+        <location filename="../../epimanager/ui/actions.py" line="139"/>
         <source>本单位管理的儿童</source>
         <translation>Children managed by this unit</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="140"/>
+        <location filename="../../epimanager/ui/actions.py" line="144"/>
         <source>免疫空白查询(&amp;K)</source>
         <translation>Immunization gap query (&amp;K)</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="143"/>
+        <location filename="../../epimanager/ui/actions.py" line="147"/>
         <source>有应种或超期未种疫苗的儿童（可打印通知）</source>
         <translation>Children with due or overdue vaccines (call-up list can be printed)</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="148"/>
+        <location filename="../../epimanager/ui/actions.py" line="152"/>
         <source>个案变更查询(&amp;L)</source>
         <translation>Record changes query (&amp;L)</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="151"/>
+        <location filename="../../epimanager/ui/actions.py" line="155"/>
         <source>基本资料、接种剂次的修改和删除记录</source>
         <translation>Changes and deletions of basic data and doses</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="156"/>
+        <location filename="../../epimanager/ui/actions.py" line="160"/>
         <source>在册变更查询(&amp;Z)</source>
         <translation>Register changes query (&amp;Z)</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="159"/>
+        <location filename="../../epimanager/ui/actions.py" line="163"/>
         <source>在册情况的变更记录</source>
         <translation>History of register status changes</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="164"/>
+        <location filename="../../epimanager/ui/actions.py" line="168"/>
         <source>删除剂次(&amp;D)</source>
         <translation>&amp;Delete dose</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="167"/>
+        <location filename="../../epimanager/ui/actions.py" line="171"/>
         <source>删除选中的接种记录（可追溯）</source>
         <translation>Delete the selected dose (kept in the audit trail)</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="172"/>
+        <location filename="../../epimanager/ui/actions.py" line="176"/>
         <source>保存(&amp;S)</source>
         <translation>&amp;Save</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="175"/>
+        <location filename="../../epimanager/ui/actions.py" line="179"/>
         <source>保存正在编辑的内容</source>
         <translation>Save what is being edited</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="180"/>
+        <location filename="../../epimanager/ui/actions.py" line="184"/>
         <source>打印接种记录(&amp;P)</source>
         <translation>&amp;Print record</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="183"/>
+        <location filename="../../epimanager/ui/actions.py" line="187"/>
         <source>打印或保存为 PDF：接种记录（接种证页）</source>
         <translation>Print or save as PDF: the vaccination record (certificate page)</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="187"/>
+        <location filename="../../epimanager/ui/actions.py" line="191"/>
         <source>打印回执(&amp;T)</source>
         <translation>Prin&amp;t receipt</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="190"/>
+        <location filename="../../epimanager/ui/actions.py" line="194"/>
         <source>今天的接种回执及下次接种日期</source>
         <translation>Today&apos;s receipt with the next due date</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="195"/>
+        <location filename="../../epimanager/ui/actions.py" line="199"/>
+        <source>上传个案(&amp;U)</source>
+        <translation>&amp;Upload records</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/actions.py" line="202"/>
+        <source>把待上传的个案、剂次和在册变更上传到免疫规划平台</source>
+        <translation>Upload pending children, doses and registration changes to the immunization platform</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/actions.py" line="206"/>
+        <source>数据备份(&amp;B)</source>
+        <translation>&amp;Back up data</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/actions.py" line="209"/>
+        <source>立即备份数据库（校验后压缩保存）</source>
+        <translation>Back up the database now (checked, then compressed)</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/actions.py" line="214"/>
+        <source>安装升级包(&amp;G)…</source>
+        <translation>Install up&amp;grade…</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/actions.py" line="217"/>
+        <source>安装县疾控下发的签名升级包</source>
+        <translation>Install a signed upgrade package from the county CDC</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/actions.py" line="222"/>
+        <source>配置工具(&amp;C)…</source>
+        <translation>&amp;Configuration…</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/actions.py" line="225"/>
+        <source>单位编码、区域划分、数据与备份文件夹、平台地址</source>
+        <translation>Unit code, areas, data and backup folders, platform address</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/actions.py" line="230"/>
         <source>设置(&amp;O)</source>
         <translation>Settings (&amp;O)</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="198"/>
+        <location filename="../../epimanager/ui/actions.py" line="233"/>
         <source>显示字段、快捷键、语言</source>
         <translation>Fields, shortcut keys, language</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="200"/>
+        <location filename="../../epimanager/ui/actions.py" line="235"/>
         <source>退出(&amp;X)</source>
         <translation>E&amp;xit</translation>
+    </message>
+</context>
+<context>
+    <name>ChangeQueryScreen</name>
+    <message>
+        <location filename="../../epimanager/ui/queries/changes.py" line="36"/>
+        <source>儿童编码</source>
+        <translation>Child code</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/queries/changes.py" line="37"/>
+        <source>日期从</source>
+        <translation>Date from</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/queries/changes.py" line="38"/>
+        <source>到</source>
+        <translation>to</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/queries/changes.py" line="39"/>
+        <source>类别</source>
+        <translation>Kind</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/queries/changes.py" line="40"/>
+        <source>操作员</source>
+        <translation>Operator</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/queries/changes.py" line="41"/>
+        <source>儿童</source>
+        <translation>Child</translation>
     </message>
 </context>
 <context>
@@ -373,6 +446,174 @@
         <location filename="../../epimanager/ui/code_labels.py" line="58"/>
         <source>皮内注射</source>
         <translation>Intradermal</translation>
+    </message>
+</context>
+<context>
+    <name>ConfigDialog</name>
+    <message>
+        <location filename="../../epimanager/ui/config_dialog.py" line="48"/>
+        <source>配置工具</source>
+        <translation>Configuration</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/config_dialog.py" line="54"/>
+        <source>接种单位</source>
+        <translation>Unit</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/config_dialog.py" line="59"/>
+        <source>%1 年编码表</source>
+        <translation>%1 code list</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/config_dialog.py" line="61"/>
+        <source>输入编码开头、单位名称或县区查找</source>
+        <translation>Type the start of a code, a unit name or a county to search</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/config_dialog.py" line="72"/>
+        <source>允许编码表中没有的编码（请先与县级疾控核对）</source>
+        <translation>Allow codes not in the code list (check with the county CDC first)</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/config_dialog.py" line="73"/>
+        <source>单位编码(&amp;C)：</source>
+        <translation>Unit &amp;code:</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/config_dialog.py" line="74"/>
+        <source>单位名称(&amp;N)：</source>
+        <translation>Unit &amp;name:</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/config_dialog.py" line="83"/>
+        <source>区域划分</source>
+        <translation>Area</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/config_dialog.py" line="90"/>
+        <source>名称</source>
+        <translation>Name</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/config_dialog.py" line="91"/>
+        <source>添加</source>
+        <translation>Add</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/config_dialog.py" line="92"/>
+        <source>改名为上面的名称</source>
+        <translation>Rename to the name above</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/config_dialog.py" line="93"/>
+        <source>停用/启用</source>
+        <translation>Disable/enable</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/config_dialog.py" line="105"/>
+        <source>文件夹与平台</source>
+        <translation>Folders and platform</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/config_dialog.py" line="110"/>
+        <source>更改…</source>
+        <translation>Change…</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/config_dialog.py" line="114"/>
+        <source>数据文件夹：</source>
+        <translation>Data folder:</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/config_dialog.py" line="117"/>
+        <source>浏览…</source>
+        <translation>Browse…</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/config_dialog.py" line="121"/>
+        <source>备份文件夹(&amp;B)：</source>
+        <translation>&amp;Backup folder:</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/config_dialog.py" line="123"/>
+        <source>http://平台地址</source>
+        <translation>http://platform-address</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/config_dialog.py" line="128"/>
+        <source>已设置，留空则不修改</source>
+        <translation>Set; leave empty to keep</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/config_dialog.py" line="128"/>
+        <source>令牌/密码</source>
+        <translation>Token/password</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/config_dialog.py" line="130"/>
+        <source>平台地址(&amp;U)：</source>
+        <translation>Platform &amp;URL:</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/config_dialog.py" line="131"/>
+        <source>平台用户：</source>
+        <translation>Platform user:</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/config_dialog.py" line="132"/>
+        <source>令牌/密码：</source>
+        <translation>Token/password:</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/config_dialog.py" line="137"/>
+        <source>接管旧数据…</source>
+        <translation>Take over old data…</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/config_dialog.py" line="142"/>
+        <source>旧安装的数据：</source>
+        <translation>Data of an old installation:</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/config_dialog.py" line="152"/>
+        <source>保存</source>
+        <translation>Save</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/config_dialog.py" line="153"/>
+        <source>取消</source>
+        <translation>Cancel</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/config_dialog.py" line="189"/>
+        <source>%1（已停用）</source>
+        <translation>%1 (disabled)</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/config_dialog.py" line="214"/>
+        <source>请先在列表中选择要改名的区域划分</source>
+        <translation>First choose the area to rename in the list</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/config_dialog.py" line="222"/>
+        <source>请先在列表中选择区域划分</source>
+        <translation>First choose an area in the list</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/config_dialog.py" line="229"/>
+        <source>选择备份文件夹</source>
+        <translation>Choose backup folder</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/config_dialog.py" line="234"/>
+        <source>选择新的数据文件夹</source>
+        <translation>Choose new data folder</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/config_dialog.py" line="245"/>
+        <source>数据库已复制到 %1；重新启动 EpiManager 后使用新文件夹，旧文件夹保持不变。</source>
+        <translation>Database copied to %1; EpiManager uses the new folder after restarting, the old folder is left as it is.</translation>
     </message>
 </context>
 <context>
@@ -582,6 +823,64 @@ Save it anyway?</translation>
         <location filename="../../epimanager/ui/child/dose_dialog.py" line="377"/>
         <source>无效剂次</source>
         <translation>Invalid dose</translation>
+    </message>
+</context>
+<context>
+    <name>DoseQueryScreen</name>
+    <message>
+        <location filename="../../epimanager/ui/queries/doses.py" line="26"/>
+        <source>HepB、乙肝、0201 …</source>
+        <translation>HepB, hepatitis B, 0201 …</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/queries/doses.py" line="35"/>
+        <source>本单位</source>
+        <translation>This unit</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/queries/doses.py" line="36"/>
+        <source>外单位/外地</source>
+        <translation>Other unit / elsewhere</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/queries/doses.py" line="38"/>
+        <source>接种日期从</source>
+        <translation>Vaccination date from</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/queries/doses.py" line="39"/>
+        <source>到</source>
+        <translation>to</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/queries/doses.py" line="40"/>
+        <source>疫苗</source>
+        <translation>Vaccine</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/queries/doses.py" line="41"/>
+        <source>批号</source>
+        <translation>Batch</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/queries/doses.py" line="42"/>
+        <source>接种护士</source>
+        <translation>Nurse</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/queries/doses.py" line="43"/>
+        <source>接种属性</source>
+        <translation>Dose attribute</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/queries/doses.py" line="44"/>
+        <source>接种地点</source>
+        <translation>Place</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/queries/doses.py" line="45"/>
+        <source>区域划分</source>
+        <translation>Area</translation>
     </message>
 </context>
 <context>
@@ -839,6 +1138,54 @@ Save it anyway?</translation>
     </message>
 </context>
 <context>
+    <name>GapQueryScreen</name>
+    <message>
+        <location filename="../../epimanager/ui/queries/gap.py" line="32"/>
+        <source>疫苗或系列：HepB、MMR、麻腮风 …（空 = 全部）</source>
+        <translation>Vaccine or series: HepB, MMR … (empty = all)</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/queries/gap.py" line="34"/>
+        <source>接种日期</source>
+        <translation>Date</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/queries/gap.py" line="35"/>
+        <source>疫苗</source>
+        <translation>Vaccine</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/queries/gap.py" line="36"/>
+        <source>区域划分</source>
+        <translation>Area</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/queries/gap.py" line="37"/>
+        <source>打印通知单…</source>
+        <translation>Print call-up list…</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/queries/gap.py" line="66"/>
+        <source>预防接种通知单（%1）</source>
+        <translation>Vaccination Call-up List (%1)</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/queries/gap.py" line="68"/>
+        <source>接种日期：%1&#x3000;共 %2 人</source>
+        <translation>Vaccination date: %1&#x3000;%2 children</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/queries/gap.py" line="70"/>
+        <source>序号</source>
+        <translation>No.</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/queries/gap.py" line="99"/>
+        <source>通知单已保存到 %1</source>
+        <translation>Call-up list saved to %1</translation>
+    </message>
+</context>
+<context>
     <name>Grid</name>
     <message>
         <location filename="../../epimanager/ui/child/model.py" line="43"/>
@@ -1073,79 +1420,102 @@ Save it anyway?</translation>
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../epimanager/ui/main_window.py" line="69"/>
+        <location filename="../../epimanager/ui/main_window.py" line="70"/>
         <source>EpiManager 儿童预防接种信息管理系统 · %1</source>
         <translation>EpiManager Child Immunization Information System · %1</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/main_window.py" line="97"/>
+        <location filename="../../epimanager/ui/main_window.py" line="98"/>
         <source>基本资料</source>
         <translation>Basic information</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/main_window.py" line="128"/>
+        <location filename="../../epimanager/ui/main_window.py" line="133"/>
         <source>快捷栏</source>
         <translation>Shortcut bar</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/main_window.py" line="142"/>
+        <location filename="../../epimanager/ui/main_window.py" line="148"/>
         <source>系统(&amp;S)</source>
         <translation>&amp;System</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/main_window.py" line="144"/>
+        <location filename="../../epimanager/ui/main_window.py" line="162"/>
         <source>儿童(&amp;C)</source>
         <translation>&amp;Child</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/main_window.py" line="148"/>
+        <location filename="../../epimanager/ui/main_window.py" line="166"/>
         <source>接种(&amp;V)</source>
         <translation>&amp;Vaccination</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/main_window.py" line="159"/>
+        <location filename="../../epimanager/ui/main_window.py" line="177"/>
         <source>查询(&amp;Q)</source>
         <translation>&amp;Queries</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/main_window.py" line="179"/>
+        <location filename="../../epimanager/ui/main_window.py" line="197"/>
         <source>显示快捷键提示(&amp;H)</source>
         <translation>Show shortcut &amp;hints</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/main_window.py" line="183"/>
+        <location filename="../../epimanager/ui/main_window.py" line="201"/>
         <source>视图(&amp;W)</source>
         <translation>Vie&amp;w</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/main_window.py" line="204"/>
+        <location filename="../../epimanager/ui/main_window.py" line="226"/>
         <source>没有正在编辑的内容</source>
         <translation>Nothing is being edited</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/main_window.py" line="278"/>
+        <location filename="../../epimanager/ui/main_window.py" line="305"/>
         <source>已新建儿童 %1，编码 %2</source>
         <translation>New child %1 created, code %2</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/main_window.py" line="291"/>
+        <location filename="../../epimanager/ui/main_window.py" line="318"/>
         <source>工作提醒</source>
         <translation>Work reminders</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/main_window.py" line="304"/>
-        <location filename="../../epimanager/ui/main_window.py" line="343"/>
+        <location filename="../../epimanager/ui/main_window.py" line="331"/>
+        <location filename="../../epimanager/ui/main_window.py" line="370"/>
         <source>请先按 F3 查找并打开一个儿童</source>
         <translation>Press F3 to find and open a child first</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/main_window.py" line="377"/>
+        <location filename="../../epimanager/ui/main_window.py" line="404"/>
         <source>儿童个案 %1 人（本单位管理 %2 人），接种记录 %3 条
 
 按 F3 查找儿童，或按 F2 新建儿童。</source>
         <translation>%1 children (%2 managed here), %3 doses
 
 Press F3 to find a child, or F2 for a new child.</translation>
+    </message>
+</context>
+<context>
+    <name>ManagedQueryScreen</name>
+    <message>
+        <location filename="../../epimanager/ui/queries/managed.py" line="25"/>
+        <source>管理单位编码（空 = 全部）</source>
+        <translation>Managing unit code (empty = all)</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/queries/managed.py" line="34"/>
+        <source>管理单位</source>
+        <translation>Managing unit</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/queries/managed.py" line="35"/>
+        <source>区域划分</source>
+        <translation>Area</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/queries/managed.py" line="36"/>
+        <source>在册情况</source>
+        <translation>Register status</translation>
     </message>
 </context>
 <context>
@@ -1519,6 +1889,213 @@ Create a new child anyway?</translation>
     </message>
 </context>
 <context>
+    <name>Queries</name>
+    <message>
+        <location filename="../../epimanager/ui/queries/changes.py" line="14"/>
+        <source>基本资料</source>
+        <extracomment>The change kinds of :data:`CHANGE_KINDS` (service data), listed for translation.</extracomment>
+        <translation>Basic information</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/queries/changes.py" line="15"/>
+        <source>接种剂次</source>
+        <translation>Doses</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/queries/changes.py" line="16"/>
+        <source>删除个案</source>
+        <translation>Deleted children</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/queries/changes.py" line="23"/>
+        <source>个案变更查询</source>
+        <translation>Record changes</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/queries/doses.py" line="18"/>
+        <source>接种明细查询</source>
+        <translation>Dose details</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/queries/gap.py" line="26"/>
+        <source>免疫空白查询</source>
+        <extracomment>Columns printed on the call-up list (indexes into GapQuery.columns).</extracomment>
+        <translation>Immunization gaps</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/queries/managed.py" line="14"/>
+        <source>在册（本单位管理）</source>
+        <translation>Registered (managed here)</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/queries/managed.py" line="20"/>
+        <source>管理门诊查询</source>
+        <translation>Managed children</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/queries/screen.py" line="27"/>
+        <source>（全部）</source>
+        <translation>(all)</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/queries/screen.py" line="56"/>
+        <source>查询</source>
+        <extracomment>a row was double-clicked: the child&apos;s code the screen&apos;s title (marked with ``QT_TRANSLATE_NOOP(&quot;Queries&quot;, …)``, translated where shown)</extracomment>
+        <translation>Query</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/queries/status_changes.py" line="18"/>
+        <source>在册变更查询</source>
+        <translation>Registration changes</translation>
+    </message>
+</context>
+<context>
+    <name>QueryScreen</name>
+    <message>
+        <location filename="../../epimanager/ui/queries/screen.py" line="64"/>
+        <source>查询(&amp;Q)</source>
+        <translation>&amp;Search</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/queries/screen.py" line="65"/>
+        <source>导出 Excel…</source>
+        <translation>Export Excel…</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/queries/screen.py" line="66"/>
+        <source>导出 CSV…</source>
+        <translation>Export CSV…</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/queries/screen.py" line="124"/>
+        <source>已导出 %1 行到 %2</source>
+        <translation>Exported %1 rows to %2</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/queries/screen.py" line="128"/>
+        <source>导出 Excel</source>
+        <translation>Export Excel</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/queries/screen.py" line="128"/>
+        <source>导出 CSV</source>
+        <translation>Export CSV</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/queries/screen.py" line="129"/>
+        <source>Excel 文件 (*.xlsx)</source>
+        <translation>Excel files (*.xlsx)</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/queries/screen.py" line="129"/>
+        <source>CSV 文件 (*.csv)</source>
+        <translation>CSV files (*.csv)</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/queries/screen.py" line="144"/>
+        <source>已显示 %1 行，向下滚动加载更多</source>
+        <translation>%1 rows shown; scroll down to load more</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/queries/screen.py" line="144"/>
+        <source>已显示 %1 行（全部）</source>
+        <translation>%1 rows shown (all)</translation>
+    </message>
+</context>
+<context>
+    <name>Registry</name>
+    <message>
+        <location filename="../../epimanager/ui/registry_dialog.py" line="35"/>
+        <source>迁往外地</source>
+        <extracomment>The 迁出 reasons of :data:`MOVEOUT_REASONS` (domain data, saved as is), listed for translation.</extracomment>
+        <translation>Moved elsewhere</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/registry_dialog.py" line="36"/>
+        <source>迁往外省</source>
+        <translation>Moved to another province</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/registry_dialog.py" line="37"/>
+        <source>出国</source>
+        <translation>Went abroad</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/registry_dialog.py" line="38"/>
+        <source>失访</source>
+        <translation>Lost to follow-up</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/registry_dialog.py" line="39"/>
+        <source>长期外出</source>
+        <translation>Away for a long time</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/registry_dialog.py" line="40"/>
+        <source>其他</source>
+        <translation>Other</translation>
+    </message>
+</context>
+<context>
+    <name>RegistryDialog</name>
+    <message>
+        <location filename="../../epimanager/ui/registry_dialog.py" line="55"/>
+        <source>在册变更</source>
+        <translation>Change registration</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/registry_dialog.py" line="58"/>
+        <source>%1  %2  当前在册情况：%3</source>
+        <translation>%1  %2  current registration: %3</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/registry_dialog.py" line="71"/>
+        <source>（请选择）</source>
+        <translation>(choose)</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/registry_dialog.py" line="76"/>
+        <location filename="../../epimanager/ui/registry_dialog.py" line="117"/>
+        <source>备注</source>
+        <translation>Remark</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/registry_dialog.py" line="82"/>
+        <source>个案</source>
+        <translation>Child</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/registry_dialog.py" line="83"/>
+        <source>新在册情况</source>
+        <translation>New registration</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/registry_dialog.py" line="84"/>
+        <source>变更日期</source>
+        <translation>Date of change</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/registry_dialog.py" line="85"/>
+        <source>迁出原因</source>
+        <translation>Reason for moving out</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/registry_dialog.py" line="91"/>
+        <source>保存</source>
+        <translation>Save</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/registry_dialog.py" line="92"/>
+        <source>取消</source>
+        <translation>Cancel</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/registry_dialog.py" line="117"/>
+        <source>备注（必填）</source>
+        <translation>Remark (required)</translation>
+    </message>
+</context>
+<context>
     <name>RemindersPanel</name>
     <message>
         <location filename="../../epimanager/ui/reports/reminders_panel.py" line="40"/>
@@ -1526,42 +2103,42 @@ Create a new child anyway?</translation>
         <translation>Work reminders</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/reports/reminders_panel.py" line="43"/>
+        <location filename="../../epimanager/ui/reports/reminders_panel.py" line="47"/>
         <source>完成(&amp;D)</source>
         <translation>&amp;Done</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/reports/reminders_panel.py" line="44"/>
+        <location filename="../../epimanager/ui/reports/reminders_panel.py" line="48"/>
         <source>推迟一天(&amp;S)</source>
         <translation>&amp;Snooze a day</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/reports/reminders_panel.py" line="45"/>
+        <location filename="../../epimanager/ui/reports/reminders_panel.py" line="49"/>
         <source>刷新(&amp;R)</source>
         <translation>&amp;Refresh</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/reports/reminders_panel.py" line="47"/>
+        <location filename="../../epimanager/ui/reports/reminders_panel.py" line="51"/>
         <source>新提醒内容</source>
         <translation>New reminder</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/reports/reminders_panel.py" line="50"/>
+        <location filename="../../epimanager/ui/reports/reminders_panel.py" line="54"/>
         <source>添加(&amp;A)</source>
         <translation>&amp;Add</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/reports/reminders_panel.py" line="76"/>
+        <location filename="../../epimanager/ui/reports/reminders_panel.py" line="80"/>
         <source>【待办】</source>
         <translation>[To do]</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/reports/reminders_panel.py" line="76"/>
+        <location filename="../../epimanager/ui/reports/reminders_panel.py" line="80"/>
         <source>【提醒】</source>
         <translation>[Reminder]</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/reports/reminders_panel.py" line="84"/>
+        <location filename="../../epimanager/ui/reports/reminders_panel.py" line="88"/>
         <source>今天没有需要处理的提醒</source>
         <translation>Nothing needs doing today</translation>
     </message>
@@ -1924,6 +2501,152 @@ Create a new child anyway?</translation>
     </message>
 </context>
 <context>
+    <name>StatusChangeQueryScreen</name>
+    <message>
+        <location filename="../../epimanager/ui/queries/status_changes.py" line="30"/>
+        <source>变更日期从</source>
+        <translation>Changed from</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/queries/status_changes.py" line="31"/>
+        <source>到</source>
+        <translation>to</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/queries/status_changes.py" line="32"/>
+        <source>新在册情况</source>
+        <translation>New registration</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/queries/status_changes.py" line="33"/>
+        <source>区域划分</source>
+        <translation>Area</translation>
+    </message>
+</context>
+<context>
+    <name>System</name>
+    <message>
+        <location filename="../../epimanager/ui/system_actions.py" line="23"/>
+        <source>上传完成：接收 %1 条，被拒 %2 条，剩余 %3 条</source>
+        <translation>Upload done: %1 accepted, %2 rejected, %3 left</translation>
+    </message>
+</context>
+<context>
+    <name>SystemActions</name>
+    <message>
+        <location filename="../../epimanager/ui/system_actions.py" line="65"/>
+        <source>自动上传：%1</source>
+        <translation>Automatic upload: %1</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/system_actions.py" line="73"/>
+        <source>正在上传个案到平台…</source>
+        <translation>Uploading records to the platform…</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/system_actions.py" line="83"/>
+        <source>正在备份数据库…</source>
+        <translation>Backing up the database…</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/system_actions.py" line="84"/>
+        <source>备份完成：%1</source>
+        <translation>Backup done: %1</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/system_actions.py" line="107"/>
+        <source>选择升级包</source>
+        <translation>Choose upgrade package</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/system_actions.py" line="107"/>
+        <source>升级包 (*.zip)</source>
+        <translation>Upgrade packages (*.zip)</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/system_actions.py" line="117"/>
+        <source>升级完成</source>
+        <translation>Upgrade complete</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/system_actions.py" line="118"/>
+        <source>已升级到 %1 版。请重新启动程序。</source>
+        <translation>Upgraded to version %1. Please restart the program.</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/system_actions.py" line="131"/>
+        <source>数据文件夹已改为 %1，重新启动后生效</source>
+        <translation>Data folder changed to %1; takes effect after restarting</translation>
+    </message>
+</context>
+<context>
+    <name>UpgradeDialog</name>
+    <message>
+        <location filename="../../epimanager/ui/upgrade_dialog.py" line="65"/>
+        <source>安装升级包</source>
+        <translation>Install upgrade package</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/upgrade_dialog.py" line="74"/>
+        <source>当前版本：%1
+升级包：%2</source>
+        <translation>Current version: %1
+Package: %2</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/upgrade_dialog.py" line="80"/>
+        <source>更新说明：</source>
+        <translation>Release notes:</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/upgrade_dialog.py" line="87"/>
+        <source>正在校验升级包……</source>
+        <translation>Verifying the upgrade package…</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/upgrade_dialog.py" line="96"/>
+        <source>开始升级(&amp;S)</source>
+        <translation>&amp;Start upgrade</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/upgrade_dialog.py" line="99"/>
+        <source>关闭</source>
+        <translation>Close</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/upgrade_dialog.py" line="124"/>
+        <source>正在升级，请不要关闭电脑……</source>
+        <translation>Upgrading; do not switch off the computer…</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/upgrade_dialog.py" line="137"/>
+        <source>当前版本：%1&#x3000;→&#x3000;新版本：%2（发布日期 %3）
+升级包：%4，%5 个文件，签名已验证</source>
+        <translation>Current version: %1&#x3000;→&#x3000;new version: %2 (released %3)
+Package: %4, %5 files, signature verified</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/upgrade_dialog.py" line="144"/>
+        <source>升级包校验通过。升级前会自动备份数据库，失败时自动恢复原状。</source>
+        <translation>Package verified. The database is backed up before upgrading and restored if anything fails.</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/upgrade_dialog.py" line="156"/>
+        <source>已从 %1 升级到 %2。请重新启动 EpiManager。</source>
+        <translation>Upgraded from %1 to %2. Please restart EpiManager.</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/upgrade_dialog.py" line="161"/>
+        <source>完成</source>
+        <translation>Done</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/upgrade_dialog.py" line="169"/>
+        <source>升级未完成，原有程序和数据没有任何改动。</source>
+        <translation>The upgrade did not finish; the program and data are unchanged.</translation>
+    </message>
+</context>
+<context>
     <name>VaccinationView</name>
     <message>
         <location filename="../../epimanager/ui/child/grid.py" line="43"/>
@@ -1954,6 +2677,14 @@ Create a new child anyway?</translation>
         <location filename="../../epimanager/ui/child/grid.py" line="109"/>
         <source>目前没有应种疫苗</source>
         <translation>Nothing due now</translation>
+    </message>
+</context>
+<context>
+    <name>_Worker</name>
+    <message>
+        <location filename="../../epimanager/ui/upgrade_dialog.py" line="50"/>
+        <source>升级失败，已恢复原状（程序错误：%1）</source>
+        <translation>Upgrade failed, everything restored (program error: %1)</translation>
     </message>
 </context>
 </TS>

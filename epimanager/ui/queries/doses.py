@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QDate
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QDate
 from PySide6.QtWidgets import QComboBox, QLineEdit, QWidget
 
 from epimanager.domain.codes import DoseAttribute
 from epimanager.services.database import Database
 from epimanager.services.queries import PLACE_OTHER, PLACE_OWN, DoseQuery, Query
-from epimanager.ui.queries.screen import ALL, QueryScreen, committee_combo, date_edit
+from epimanager.ui.code_labels import tr_code
+from epimanager.ui.queries.screen import QueryScreen, all_label, committee_combo, date_edit
 
 
 class DoseQueryScreen(QueryScreen):
     """Doses in a date range with the child's basic data."""
 
-    title = "接种明细查询"
+    title = QT_TRANSLATE_NOOP("Queries", "接种明细查询")
 
     def __init__(self, db: Database, user: str, parent: QWidget | None = None) -> None:
         super().__init__(db, user, parent)
@@ -22,26 +23,26 @@ class DoseQueryScreen(QueryScreen):
         self.start = date_edit(QDate(today.year(), today.month(), 1))
         self.end = date_edit(today)
         self.vaccine = QLineEdit()
-        self.vaccine.setPlaceholderText("HepB、乙肝、0201 …")
+        self.vaccine.setPlaceholderText(self.tr("HepB、乙肝、0201 …"))
         self.batch = QLineEdit()
         self.nurse = QLineEdit()
         self.attribute = QComboBox()
-        self.attribute.addItem(ALL, None)
+        self.attribute.addItem(all_label(), None)
         for a in DoseAttribute:
-            self.attribute.addItem(a.label, a.label)
+            self.attribute.addItem(tr_code(a.label), a.label)
         self.place = QComboBox()
-        self.place.addItem(ALL, None)
-        self.place.addItem("本单位", PLACE_OWN)
-        self.place.addItem("外单位/外地", PLACE_OTHER)
+        self.place.addItem(all_label(), None)
+        self.place.addItem(self.tr("本单位"), PLACE_OWN)
+        self.place.addItem(self.tr("外单位/外地"), PLACE_OTHER)
         self.committee = committee_combo(db)
-        self.filters.addRow("接种日期从", self.start)
-        self.filters.addRow("到", self.end)
-        self.filters.addRow("疫苗", self.vaccine)
-        self.filters.addRow("批号", self.batch)
-        self.filters.addRow("接种护士", self.nurse)
-        self.filters.addRow("接种属性", self.attribute)
-        self.filters.addRow("接种地点", self.place)
-        self.filters.addRow("区域划分", self.committee)
+        self.filters.addRow(self.tr("接种日期从"), self.start)
+        self.filters.addRow(self.tr("到"), self.end)
+        self.filters.addRow(self.tr("疫苗"), self.vaccine)
+        self.filters.addRow(self.tr("批号"), self.batch)
+        self.filters.addRow(self.tr("接种护士"), self.nurse)
+        self.filters.addRow(self.tr("接种属性"), self.attribute)
+        self.filters.addRow(self.tr("接种地点"), self.place)
+        self.filters.addRow(self.tr("区域划分"), self.committee)
 
     def build_query(self) -> Query:
         return DoseQuery(

@@ -6,7 +6,7 @@ import html
 from datetime import date
 from pathlib import Path
 
-from PySide6.QtCore import QDate, QMarginsF
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QDate, QMarginsF
 from PySide6.QtGui import QPageLayout, QPageSize, QTextDocument
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import QDialog, QLineEdit, QPushButton, QWidget
@@ -23,18 +23,18 @@ _PRINTED = ("姓名", "性别", "出生日期", "月龄", "母亲姓名", "联�
 class GapQueryScreen(QueryScreen):
     """Children with due or overdue doses on a date, by vaccine and 区域划分."""
 
-    title = "免疫空白查询"
+    title = QT_TRANSLATE_NOOP("Queries", "免疫空白查询")
 
     def __init__(self, db: Database, user: str, parent: QWidget | None = None) -> None:
         super().__init__(db, user, parent)
         self.on = date_edit(QDate.currentDate())
         self.series = QLineEdit()
-        self.series.setPlaceholderText("疫苗或系列：HepB、MMR、麻腮风 …（空 = 全部）")
+        self.series.setPlaceholderText(self.tr("疫苗或系列：HepB、MMR、麻腮风 …（空 = 全部）"))
         self.committee = committee_combo(db)
-        self.filters.addRow("接种日期", self.on)
-        self.filters.addRow("疫苗", self.series)
-        self.filters.addRow("区域划分", self.committee)
-        self.print_button = QPushButton("打印通知单…")
+        self.filters.addRow(self.tr("接种日期"), self.on)
+        self.filters.addRow(self.tr("疫苗"), self.series)
+        self.filters.addRow(self.tr("区域划分"), self.committee)
+        self.print_button = QPushButton(self.tr("打印通知单…"))
         self.buttons.insertWidget(1, self.print_button)
         self.print_button.clicked.connect(self._ask_print)
 
@@ -63,12 +63,17 @@ class GapQueryScreen(QueryScreen):
             values = self.model.row(n).values
             cells = "".join(f"<td>{html.escape(display(values[i]))}</td>" for i in cols)
             body.append(f"<tr><td>{n + 1}</td>{cells}</tr>")
+        heading = html.escape(self.tr("预防接种通知单（%1）").replace("%1", info.name))
+        summary = html.escape(
+            self.tr("接种日期：%1　共 %2 人").replace("%1", on.isoformat()).replace("%2", str(self.model.rowCount()))
+        )
+        number = html.escape(self.tr("序号"))
         return (
             "<html><body>"
-            f"<h2 align='center'>预防接种通知单（{html.escape(info.name)}）</h2>"
-            f"<p>接种日期：{on.isoformat()}　共 {self.model.rowCount()} 人</p>"
+            f"<h2 align='center'>{heading}</h2>"
+            f"<p>{summary}</p>"
             "<table border='1' cellspacing='0' cellpadding='3' width='100%'>"
-            f"<tr><th>序号</th>{head}</tr>{''.join(body)}</table>"
+            f"<tr><th>{number}</th>{head}</tr>{''.join(body)}</table>"
             "</body></html>"
         )
 
@@ -91,7 +96,7 @@ class GapQueryScreen(QueryScreen):
             )
         )
         self.print_to(printer)
-        self.status.setText(f"通知单已保存到 {path}")
+        self.status.setText(self.tr("通知单已保存到 %1").replace("%1", str(path)))
 
     def _ask_print(self) -> None:
         printer = QPrinter(QPrinter.PrinterMode.HighResolution)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QDate, QModelIndex, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QDate, QModelIndex, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
@@ -24,7 +24,12 @@ from epimanager.services.queries import Query, export_query
 from epimanager.services.units import committee_ids
 from epimanager.ui.queries.paged_model import PagedTableModel
 
-ALL = "（全部）"
+ALL = QT_TRANSLATE_NOOP("Queries", "（全部）")
+
+
+def all_label() -> str:
+    """The “all” entry of a filter combo, in the current language."""
+    return QCoreApplication.translate("Queries", str(ALL))
 
 
 def date_edit(value: QDate | None = None) -> QDateEdit:
@@ -36,7 +41,7 @@ def date_edit(value: QDate | None = None) -> QDateEdit:
 
 def committee_combo(db: Database) -> QComboBox:
     combo = QComboBox()
-    combo.addItem(ALL, None)
+    combo.addItem(all_label(), None)
     for name in committee_ids(db):
         combo.addItem(name, name)
     return combo
@@ -47,17 +52,18 @@ class QueryScreen(QWidget):
 
     #: a row was double-clicked: the child's code
     open_child = Signal(str)
-    title = "查询"
+    #: the screen's title (marked with ``QT_TRANSLATE_NOOP("Queries", …)``, translated where shown)
+    title = QT_TRANSLATE_NOOP("Queries", "查询")
 
     def __init__(self, db: Database, user: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.db = db
         self.user = user
-        self.setWindowTitle(self.title)
+        self.setWindowTitle(QCoreApplication.translate("Queries", str(self.title)))
         self.filters = QFormLayout()
-        self.search_button = QPushButton("查询(&Q)")
-        self.export_xlsx_button = QPushButton("导出 Excel…")
-        self.export_csv_button = QPushButton("导出 CSV…")
+        self.search_button = QPushButton(self.tr("查询(&Q)"))
+        self.export_xlsx_button = QPushButton(self.tr("导出 Excel…"))
+        self.export_csv_button = QPushButton(self.tr("导出 CSV…"))
         self.status = QLabel("")
         self.error = QLabel("")
         self.error.setStyleSheet("color: #b00020")
@@ -115,13 +121,13 @@ class QueryScreen(QWidget):
         except EpiError as exc:
             self._show_error(exc.message)
             return 0
-        self.status.setText(f"已导出 {n} 行到 {path}")
+        self.status.setText(self.tr("已导出 %1 行到 %2").replace("%1", str(n)).replace("%2", str(path)))
         return n
 
     def _ask_export(self, fmt: str) -> None:
-        caption = "导出 Excel" if fmt == "xlsx" else "导出 CSV"
-        pattern = "Excel 文件 (*.xlsx)" if fmt == "xlsx" else "CSV 文件 (*.csv)"
-        name, _ = QFileDialog.getSaveFileName(self, caption, f"{self.title}.{fmt}", pattern)
+        caption = self.tr("导出 Excel") if fmt == "xlsx" else self.tr("导出 CSV")
+        pattern = self.tr("Excel 文件 (*.xlsx)") if fmt == "xlsx" else self.tr("CSV 文件 (*.csv)")
+        name, _ = QFileDialog.getSaveFileName(self, caption, f"{self.windowTitle()}.{fmt}", pattern)
         if name:
             path = Path(name)
             self.export_to(path if path.suffix.lower() == f".{fmt}" else path.with_suffix(f".{fmt}"))
@@ -135,4 +141,5 @@ class QueryScreen(QWidget):
         self.error.setText(message)
 
     def _show_count(self, n: int, more: bool) -> None:
-        self.status.setText(f"已显示 {n} 行" + ("，向下滚动加载更多" if more else "（全部）"))
+        text = self.tr("已显示 %1 行，向下滚动加载更多") if more else self.tr("已显示 %1 行（全部）")
+        self.status.setText(text.replace("%1", str(n)))

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QDate
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QDate
 from PySide6.QtWidgets import QComboBox, QWidget
 
 from epimanager.domain.codes import Status
 from epimanager.services.database import Database
 from epimanager.services.queries import Query, StatusChangeQuery
-from epimanager.ui.queries.screen import ALL, QueryScreen, committee_combo, date_edit
+from epimanager.ui.code_labels import tr_code
+from epimanager.ui.queries.screen import QueryScreen, all_label, committee_combo, date_edit
 
 
 class StatusChangeQueryScreen(QueryScreen):
     """在册情况 changes by date range, new status and 区域划分."""
 
-    title = "在册变更查询"
+    title = QT_TRANSLATE_NOOP("Queries", "在册变更查询")
 
     def __init__(self, db: Database, user: str, parent: QWidget | None = None) -> None:
         super().__init__(db, user, parent)
@@ -22,14 +23,14 @@ class StatusChangeQueryScreen(QueryScreen):
         self.start = date_edit(QDate(today.year(), 1, 1))
         self.end = date_edit(today)
         self.status_combo = QComboBox()
-        self.status_combo.addItem(ALL, None)
+        self.status_combo.addItem(all_label(), None)
         for s in Status:
-            self.status_combo.addItem(s.label, int(s))
+            self.status_combo.addItem(tr_code(s.label), int(s))
         self.committee = committee_combo(db)
-        self.filters.addRow("变更日期从", self.start)
-        self.filters.addRow("到", self.end)
-        self.filters.addRow("新在册情况", self.status_combo)
-        self.filters.addRow("区域划分", self.committee)
+        self.filters.addRow(self.tr("变更日期从"), self.start)
+        self.filters.addRow(self.tr("到"), self.end)
+        self.filters.addRow(self.tr("新在册情况"), self.status_combo)
+        self.filters.addRow(self.tr("区域划分"), self.committee)
 
     def build_query(self) -> Query:
         return StatusChangeQuery(
