@@ -33,9 +33,10 @@ def run(args: argparse.Namespace) -> int:
     if not _display_available():
         print(
             "没有图形显示（DISPLAY 未设置）。请在桌面环境中运行，或在虚拟显示中运行：\n"
-            "  xvfb-run -a epimanager\n"
+            "  xvfb-run -a epimanager        （源码目录中：xvfb-run -a ./scripts/start）\n"
             "No display found (DISPLAY is not set). "
-            "Run it on a desktop, or under Xvfb: xvfb-run -a epimanager",
+            "Run it on a desktop, or under Xvfb: xvfb-run -a epimanager "
+            "(from the source tree: xvfb-run -a ./scripts/start)",
             file=sys.stderr,
         )
         return 3
