@@ -139,8 +139,13 @@ def _capture(session: Session, _ctx: UOWTransaction) -> None:
 
 
 def install_outbox(sessions: sessionmaker[Session]) -> sessionmaker[Session]:
-    """Capture every child/dose change made through ``sessions`` into the outbox."""
-    if not event.contains(sessions, "after_flush", _capture):
-        event.listen(sessions, "before_flush", _guard)
-        event.listen(sessions, "after_flush", _capture)
+    """Capture every child/dose change made through ``sessions`` into the outbox.
+
+    Call once per sessionmaker (``open_database`` does).  There is deliberately no
+    ``event.contains`` guard: SQLAlchemy keys its registry by ``id()`` of the
+    sessionmaker's class, and a new class can reuse the id of a collected one, which
+    made the guard skip the registration now and then in long runs.
+    """
+    event.listen(sessions, "before_flush", _guard)
+    event.listen(sessions, "after_flush", _capture)
     return sessions

@@ -142,3 +142,26 @@ def test_an_edit_while_its_batch_is_in_flight_is_sent_again_later(db: Database) 
     # … but version 2 still waits
     assert outbox(db) == [("child", uuid, 2, "pending")]
     assert body["records"][0]["version"] == 1
+
+
+def test_every_new_sessionmaker_queues_its_changes(db: Database) -> None:
+    """Each opened database gets a fresh sessionmaker; none may lose the outbox hook.
+
+    A guard based on ``event.contains`` used to skip the registration when a new sessionmaker's
+    class reused the id() of a collected one (258 of 300 here): changes were then silently not
+    queued for upload.
+    """
+    import gc
+    from datetime import date as _date
+
+    from sqlalchemy.orm import sessionmaker
+
+    from epimanager.services.children import create_child
+    from epimanager.sync import queue
+    from epimanager.sync.outbox import install_outbox
+
+    for i in range(150):
+        db.sessions = install_outbox(sessionmaker(db.engine, expire_on_commit=False))
+        create_child(db, ChildInput(f"王{i}", "1", _date(2026, 3, 1), mother_name="李梅"), today=_date(2026, 11, 26))
+        assert queue.count_waiting(db) == i + 1, f"change {i + 1} was not queued"
+        gc.collect()
