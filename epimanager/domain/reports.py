@@ -18,7 +18,7 @@ from typing import NamedTuple
 
 from epimanager.domain.catalog import Catalog
 from epimanager.domain.dates import add_months, age_in_months
-from epimanager.domain.schedule import Given, ScheduleEngine, SeriesStatus
+from epimanager.domain.schedule import Given, History, ScheduleEngine, SeriesStatus
 from epimanager.domain.schedule.ages import Offset
 
 #: Column keys of 表6-1, in the printed order (DTaP5 and HPV after the classic
@@ -272,6 +272,32 @@ def child_cells(
                     given.append("HepB1_24h")
                     due.add("HepB1_24h")
     return ChildCells(frozenset(due), tuple(given))
+
+
+#: open ends of the forecast-date ranges of :func:`due_rows` (ISO, compared as text)
+NEVER = "9999-12-31"
+
+
+def due_rows(
+    engine: ScheduleEngine, history: History, birth: date, sex: str | None, after: date
+) -> list[tuple[str, str, str, str]]:
+    """6-1 due cells of a child with no dose after ``after``, for any month judged by ``history.version``.
+
+    Rows ``(column, earliest, a_from, a_until)`` (ISO days): in a month ending
+    on ``end`` with ``a_from <= end < a_until``, the column is 应种 when
+    ``earliest`` lies between the backlog start and ``end`` — what
+    :func:`child_cells` finds for such a child.
+    """
+    rows: list[tuple[str, str, str, str]] = []
+    for sf, lo, hi in engine.next_doses(history, birth, sex, after):
+        col = column_for(sf.series, sf.next_dose, sf.vaccine)
+        if col is None or sf.earliest is None:
+            continue
+        span = (sf.earliest.isoformat(), date.fromordinal(lo).isoformat(), date.fromordinal(hi).isoformat())
+        rows.append((col, *span))
+        if col == "HepB1":
+            rows.append(("HepB1_24h", *span))
+    return rows
 
 
 def age_group(birth: date, on: date) -> str:

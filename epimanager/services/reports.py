@@ -6,7 +6,9 @@ content) so F7 knows last month's duty is done, and returns its JSON shape.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import logging
 import multiprocessing
 import os
 import sqlite3
@@ -15,28 +17,34 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from functools import cache
+from typing import Any, NamedTuple
 
 from sqlalchemy import select, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from epimanager import __version__
 from epimanager.domain.codes import MANAGED_STATUSES, Residence, Status
 from epimanager.domain.dates import add_months, add_years
 from epimanager.domain.reports import (
     AGE_GROUPS,
+    BACKLOG_MONTHS,
     COLUMNS_6_1,
+    NEVER,
     DoseFact,
     ReportWindow,
     age_group,
     child_cells,
+    due_rows,
     month_bounds,
     sum_columns,
 )
-from epimanager.domain.schedule import ScheduleEngine
+from epimanager.domain.schedule import Given, ScheduleEngine
 from epimanager.errors import ValidationError
-from epimanager.resources import catalog
+from epimanager.resources import catalog, load_json
 from epimanager.services.database import Database
-from epimanager.services.forecast import engine
+from epimanager.services.forecast import engine, load_schedule_data
 from epimanager.services.units import unit_info
 from epimanager.store.models import Committee
 from epimanager.store.models_reports import ReportRun
@@ -51,6 +59,9 @@ KINDS: dict[str, str] = {
 }
 UNASSIGNED = "（未划分）"
 _CHUNK = 900
+#: bump when the meaning of a stored child history changes
+STATE_FORMAT = 1
+log = logging.getLogger(__name__)
 
 
 def parse_period(period: str) -> tuple[date, date]:
@@ -105,22 +116,50 @@ def _window(eng: ScheduleEngine, start: date, end: date) -> _Window:
     )
 
 
+#: a child as the 6-1 sees it: id, birth, sex, 区域划分 id, managed here, its stored rows need
+#: (re)computing, it can count this month (else it is only here to have its rows stored)
+Kid = tuple[int, date, str, int | None, bool, bool, bool]
+
+#: stored rows hold for the month: same key, schedule version in force at month end, and the
+#: doses before the month are those the rows were made from, none in the month
+_HOLDS = "st.key = :key AND st.v_from <= :end AND st.v_until > :end AND st.latest < :start AND st.next_after > :end"
+
+
 def _candidates(
-    s: Session, start: date, end: date, unit: str, residence: int | None, w: _Window
-) -> list[tuple[int, date, str, int | None, bool]]:
-    """(id, birth, sex, committee_id, managed) of children that may count this month (sorted by id)."""
+    s: Session, start: date, end: date, unit: str, residence: int | None, w: _Window, key: str | None, today: date
+) -> list[Kid]:
+    """Children that may count this month and are not counted from stored rows (sorted by id), and
+    managed children under 18 with no current stored rows (to store them).
+
+    With a ``key``, managed children whose stored rows hold for the month
+    (see :func:`_stored_counts`) are left out; finding the others reads only
+    the birth-date index and the stored rows' keys.
+    """
     managed = ",".join(str(int(x)) for x in MANAGED_STATUSES)
     res = "AND c.residence = :res" if residence is not None else ""
+    if key is None:
+        skip, fresh = "", "1"
+    else:
+        skip = f"AND c.id NOT IN (SELECT st.child_id FROM report_state st WHERE {_HOLDS})"
+        # rows made this month (from the doses before it began) are as good as new ones
+        fresh = (
+            "EXISTS (SELECT 1 FROM report_state st WHERE st.child_id = c.id AND st.key = :key "
+            "AND st.v_from <= :today AND st.v_until > :today AND st.basis = :basis)"
+        )
     sql = f"""
-        SELECT c.id, c.birth_date, c.sex, c.committee_id, 1 FROM child c
-        WHERE c.deleted = 0 AND c.status IN ({managed}) {res}
-          AND c.birth_date <= :end AND c.birth_date > :oldest
-          AND (c.birth_date > :young
+        WITH need AS (
+            SELECT c.id FROM child c INDEXED BY ix_child_birth_date
+            WHERE c.birth_date <= :end AND c.birth_date > :oldest {skip}
+        )
+        SELECT c.id, c.birth_date, c.sex, c.committee_id, 1, {fresh},
+               c.birth_date > :young
                OR (c.sex = '2' AND c.birth_date > :girls)
                OR EXISTS (SELECT 1 FROM dose d WHERE d.child_id = c.id AND d.deleted = 0
-                          AND d.date > :recent AND d.date <= :end))
+                          AND d.date > :recent AND d.date <= :end)
+        FROM need JOIN child c ON c.id = need.id
+        WHERE c.deleted = 0 AND c.status IN ({managed}) {res}
         UNION
-        SELECT c.id, c.birth_date, c.sex, c.committee_id, c.status IN ({managed}) FROM child c
+        SELECT c.id, c.birth_date, c.sex, c.committee_id, c.status IN ({managed}), {fresh}, 1 FROM child c
         JOIN dose d ON d.child_id = c.id
         WHERE c.deleted = 0 AND d.deleted = 0 AND d.unit_code = :unit {res}
           AND d.date >= :start AND d.date <= :end
@@ -133,37 +172,160 @@ def _candidates(
         "girls": w.girls_born_after.isoformat(),
         "recent": w.recent_dose_after.isoformat(),
         "unit": unit,
+        "key": key,
+        "today": today.isoformat(),
+        "basis": today.replace(day=1).isoformat(),
     }
     if residence is not None:
         params["res"] = residence
-    out: dict[int, tuple[int, date, str, int | None, bool]] = {}
-    for cid, birth, sex, comm, is_managed in s.execute(text(sql), params):
+    out: dict[int, Kid] = {}
+    for cid, birth, sex, comm, is_managed, has_fresh, can_count in s.execute(text(sql), params):
+        if not can_count and (has_fresh or key is None):
+            continue
         prev = out.get(cid)
-        if prev is None or (is_managed and not prev[4]):
-            out[cid] = (cid, date.fromisoformat(birth), sex, comm, bool(is_managed))
+        if prev is None or (is_managed and not prev[4]) or (can_count and not prev[6]):
+            out[cid] = (cid, date.fromisoformat(birth), sex, comm, bool(is_managed), not has_fresh, bool(can_count))
     return sorted(out.values())
 
 
-def _doses(
-    raw: sqlite3.Connection, ids: Sequence[int], end: date, unit: str, codes: frozenset[str] | None
-) -> dict[int, list[DoseFact]]:
-    """Doses (up to ``end``, of vaccines in ``codes``) of the children ``ids`` (sorted), by id range.
+def _stored_counts(
+    s: Session, start: date, end: date, residence: int | None, key: str
+) -> dict[int | None, Counter[str]]:
+    """应种 of the managed children counted from stored rows: those with no dose since the month began
+    whose rows were made under the schedule version in force at month end."""
+    managed = ",".join(str(int(x)) for x in MANAGED_STATUSES)
+    res = "AND c.residence = :res" if residence is not None else ""
+    sql = f"""
+        SELECT c.committee_id, r.col, count(DISTINCT c.id) FROM report_state st
+        JOIN child c ON c.id = st.child_id
+        JOIN report_due r ON r.child_id = st.child_id
+        WHERE {_HOLDS}
+          AND c.deleted = 0 AND c.status IN ({managed}) {res}
+          AND c.birth_date <= :end AND c.birth_date > :oldest
+          AND r.earliest >= :backlog AND r.earliest <= :end AND r.a_from <= :end AND r.a_until > :end
+        GROUP BY c.committee_id, r.col
+    """
+    params: dict[str, Any] = {
+        "key": key,
+        "start": start.isoformat(),
+        "end": end.isoformat(),
+        "oldest": add_years(start, -18).isoformat(),
+        "backlog": add_months(start, -BACKLOG_MONTHS).isoformat(),
+    }
+    if residence is not None:
+        params["res"] = residence
+    due: dict[int | None, Counter[str]] = defaultdict(Counter)
+    for comm, col, n in s.execute(text(sql), params):
+        due[comm][col] += n
+    return dict(due)
+
+
+def _doses(raw: sqlite3.Connection, ids: Sequence[int], unit: str) -> dict[int, list[DoseFact]]:
+    """Every dose of the children ``ids`` (sorted), by id.
 
     Rows stay the tuples SQLite returns: (vaccine, ISO date, dose number, given here).
     """
-    wanted = set(ids)
     facts: dict[int, list[DoseFact]] = defaultdict(list)
-    # INDEXED BY: with a vaccine filter in SQL the planner picks the (vaccine, date) index and scans
-    sql = (
-        "SELECT child_id, vaccine_code, date, dose_number, unit_code = ? FROM dose INDEXED BY ix_dose_child_id "
-        "WHERE child_id BETWEEN ? AND ? AND deleted = 0 AND date <= ?"
-    )
-    for i in range(0, len(ids), 5000):
-        lo, hi = ids[i], ids[min(i + 4999, len(ids) - 1)]
-        for row in raw.execute(sql, (unit, lo, hi, end.isoformat())).fetchall():
-            if (codes is None or row[1] in codes) and row[0] in wanted:
+    if not ids:
+        return facts
+    if ids[-1] - ids[0] < 4 * len(ids):  # dense: one range scan, dropping the few children not asked for
+        wanted = set(ids)
+        sql = (
+            "SELECT child_id, vaccine_code, date, dose_number, unit_code = ? FROM dose INDEXED BY ix_dose_child_id "
+            "WHERE child_id BETWEEN ? AND ? AND deleted = 0"
+        )
+        for row in raw.execute(sql, (unit, ids[0], ids[-1])):
+            if row[0] in wanted:
                 facts[row[0]].append(row[1:])
+        return facts
+    for i in range(0, len(ids), _CHUNK):
+        part = ids[i : i + _CHUNK]
+        sql = (
+            "SELECT child_id, vaccine_code, date, dose_number, unit_code = ? FROM dose INDEXED BY ix_dose_child_id "
+            f"WHERE child_id IN ({','.join('?' * len(part))}) AND deleted = 0"
+        )
+        for row in raw.execute(sql, (unit, *part)):
+            facts[row[0]].append(row[1:])
     return facts
+
+
+@cache
+def state_key() -> str:
+    """What stored 6-1 rows depend on besides the child: schedule data, vaccine catalog, program."""
+    raw = json.dumps(
+        [STATE_FORMAT, __version__, load_schedule_data(), load_json("vaccines.json")],
+        sort_keys=True,
+        ensure_ascii=False,
+    )
+    return hashlib.sha256(raw.encode()).hexdigest()[:40]
+
+
+class _Stored(NamedTuple):
+    """A child's rows to store: report_state values and its report_due rows."""
+
+    child_id: int
+    basis: str  # made from the doses before this day (the first of the month they were made in)
+    latest: str  # the latest of those doses ("" if none)
+    next_after: str  # the first dose on or after ``basis`` (NEVER if none)
+    v_from: str
+    v_until: str
+    due: list[tuple[str, str, str, str]]
+
+    def holds(self, start: str, end: str) -> bool:
+        """Whether the rows hold for the month [start, end] (ISO), as ``_HOLDS`` in SQL."""
+        return self.v_from <= end < self.v_until and self.latest < start and self.next_after > end
+
+
+def _rows_for(eng: ScheduleEngine, cid: int, birth: date, sex: str, doses: Sequence[DoseFact], today: date) -> _Stored:
+    """The rows of a child from its doses before this month: they hold for last month's report
+    even when the child has been vaccinated since."""
+    basis = today.replace(day=1).isoformat()
+    before = [d for d in doses if d[1] < basis]
+    latest = max((d[1] for d in before), default="")
+    next_after = min((d[1] for d in doses if d[1] >= basis), default=NEVER)
+    hist = eng.history(birth, max(today, birth), [Given(d[0], date.fromisoformat(d[1])) for d in before], sex)
+    v_from, v_until = eng.version_span(hist.version)
+    after = date.fromisoformat(latest) if latest else birth - timedelta(days=1)
+    rows = due_rows(eng, hist, birth, sex, after)
+    until = v_until.isoformat() if v_until else NEVER
+    return _Stored(cid, basis, latest, next_after, v_from.isoformat(), until, rows)
+
+
+def _store(db: Database, gen: int, key: str, stored: Sequence[_Stored]) -> bool:
+    """Keep the rows computed by a report, unless some child's doses changed meanwhile (then keep none)."""
+    try:
+        with db.transaction() as s:
+            con = s.connection()
+            ids = [(st.child_id,) for st in stored]
+            con.exec_driver_sql("DELETE FROM report_due WHERE child_id = ?", ids)
+            con.exec_driver_sql(
+                "INSERT OR REPLACE INTO report_state (child_id, key, basis, latest, next_after, v_from, v_until) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [(st.child_id, key, st.basis, st.latest, st.next_after, st.v_from, st.v_until) for st in stored],
+            )
+            due = [(st.child_id, *row) for st in stored for row in st.due]
+            if due:
+                con.exec_driver_sql(
+                    "INSERT INTO report_due (child_id, col, earliest, a_from, a_until) VALUES (?, ?, ?, ?, ?)", due
+                )
+            # read under the write lock: any dose/child change since the report began bumped it
+            if con.exec_driver_sql("SELECT gen FROM report_state_gen WHERE id = 1").scalar() != gen:
+                raise _Changed
+    except _Changed:
+        return False
+    except OperationalError as exc:  # busy: another writer; the next report computes them again
+        log.info("report rows not stored: %s", exc)
+        return False
+    return True
+
+
+def _due_in(rows: Sequence[tuple[str, str, str, str]], backlog: str, end: str) -> set[str]:
+    """The columns of stored rows that are 应种 in the month ending ``end`` (as :func:`_stored_counts`)."""
+    return {col for col, earliest, a_from, a_until in rows if backlog <= earliest <= end and a_from <= end < a_until}
+
+
+class _Changed(Exception):
+    pass
 
 
 def _committee_names(s: Session, unit: str) -> dict[int, str]:
@@ -171,27 +333,50 @@ def _committee_names(s: Session, unit: str) -> dict[int, str]:
     return {int(cid): str(name) for cid, name in rows}
 
 
+_Part = tuple[dict[int | None, Counter[str]], dict[int | None, Counter[str]], list[_Stored]]
+
+
 def _count(
     db_path: str,
     unit: str,
     start: date,
     end: date,
-    kids: Sequence[tuple[int, date, str, int | None, bool]],
+    kids: Sequence[Kid],
     exhaustive: bool = False,
-) -> tuple[dict[int | None, Counter[str]], dict[int | None, Counter[str]]]:
-    """6-1 cells of ``kids`` (sorted by id) by 区域划分 id; runs in a worker process too."""
+    today: date | None = None,
+) -> _Part:
+    """6-1 cells of ``kids`` (sorted by id) by 区域划分 id, forecast from their doses; runs in a worker
+    process too.  Also the rows to store of the kids that need them."""
     eng = engine()
     window = ReportWindow(eng, catalog(), start, end)
-    start_iso = start.isoformat()
+    start_iso, end_iso = start.isoformat(), end.isoformat()
+    backlog = add_months(start, -BACKLOG_MONTHS).isoformat()
+    today = today or date.today()
     due: dict[int | None, Counter[str]] = defaultdict(Counter)
     given: dict[int | None, Counter[str]] = defaultdict(Counter)
+    stored: list[_Stored] = []
     con = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
     try:
         for i in range(0, len(kids), 20000):
             page = kids[i : i + 20000]
-            facts = _doses(con, [k[0] for k in page], end, unit, None if exhaustive else window.codes)
-            for cid, birth, sex, comm, managed in page:
-                doses = facts.get(cid, [])
+            facts = _doses(con, [k[0] for k in page], unit)
+            for cid, birth, sex, comm, managed, restore, can_count in page:
+                everything = facts.get(cid, [])
+                if restore and not exhaustive:
+                    rows = _rows_for(eng, cid, birth, sex, everything, today)
+                    stored.append(rows)
+                    if rows.holds(start_iso, end_iso):
+                        # what _stored_counts will find for it from now on
+                        if can_count and managed:
+                            due[comm].update(
+                                {r[0] for r in rows.due if backlog <= r[1] <= end_iso and r[2] <= end_iso < r[3]}
+                            )
+                        continue
+                if not can_count:
+                    continue
+                doses = [d for d in everything if d[1] <= end_iso]
+                if not exhaustive:
+                    doses = [d for d in doses if d[0] in window.codes]
                 if not managed:  # e.g. 临时接种: only what was given here counts
                     doses = [d for d in doses if d[3] or d[1] < start_iso]
                 cells = child_cells(eng, birth, sex, doses, start, end, window=None if exhaustive else window)
@@ -199,11 +384,11 @@ def _count(
                 given[comm].update(cells.given)
     finally:
         con.close()
-    return dict(due), dict(given)
+    return dict(due), dict(given), stored
 
 
 def _workers(n: int) -> int:
-    if n < 30000:
+    if n < 5000:
         return 1
     return max(1, min(4, os.cpu_count() or 1))
 
@@ -215,45 +400,64 @@ def report_6_1(
     *,
     progress: Progress | None = None,
     exhaustive: bool = False,
+    today: date | None = None,
 ) -> dict[str, Any]:
     """表6-1 for ``period`` (YYYY-MM): one row per 区域划分 plus the total.
 
-    Large databases are split over worker processes (one per core, at most 4).
-    ``exhaustive`` forecasts every managed child in full, without the
-    :class:`ReportWindow` shortcuts (for checking that they change nothing).
+    Each child's due cells are stored as forecast-date ranges
+    (``report_state``/``report_due``, dropped by triggers when its doses,
+    birth date or sex change); a managed child with stored rows and no dose
+    since the month began is counted from them in one SQL query.  The other
+    children are forecast from their doses, split over worker processes on
+    large databases (one per core, at most 4), and their rows stored.
+    ``exhaustive`` forecasts every managed child in full from its doses,
+    without stored rows or the :class:`ReportWindow` shortcuts (for checking
+    that they change nothing).
     """
     start, end = parse_period(period)
     eng = engine()
     info = unit_info(db)
-    with db.session() as s:
+    key = None if exhaustive else state_key()
+    today = today or date.today()
+    with db.session() as s:  # one snapshot: a child is either counted from stored rows or a candidate
+        gen = s.execute(text("SELECT gen FROM report_state_gen WHERE id = 1")).scalar_one()
         names = _committee_names(s, info.code)
         pre = _window(eng, start, end) if not exhaustive else _Window(date.min, date.min, date.min)
-        kids = _candidates(s, start, end, info.code, residence, pre)
-    n = _workers(len(kids))
-    parts: list[tuple[dict[int | None, Counter[str]], dict[int | None, Counter[str]]]] = []
-    if n == 1:
-        parts.append(_count(str(db.path), info.code, start, end, kids, exhaustive))
-    else:
-        size = -(-len(kids) // n)
-        chunks = [kids[k : k + size] for k in range(0, len(kids), size)]
-        method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-        with ProcessPoolExecutor(n, mp_context=multiprocessing.get_context(method)) as pool:
-            futures = [pool.submit(_count, str(db.path), info.code, start, end, c, exhaustive) for c in chunks]
-            for k, f in enumerate(futures):
-                parts.append(f.result())
-                if progress:
-                    progress(k + 1, len(futures))
+        kids = _candidates(s, start, end, info.code, residence, pre, key, today)
+        parts: list[_Part] = []
+        n = _workers(len(kids))
+        if n == 1:
+            parts.append(_count(str(db.path), info.code, start, end, kids, exhaustive, today))
+            if key is not None:
+                parts.append((_stored_counts(s, start, end, residence, key), {}, []))
+        else:
+            size = -(-len(kids) // n)
+            chunks = [kids[k : k + size] for k in range(0, len(kids), size)]
+            method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+            with ProcessPoolExecutor(n, mp_context=multiprocessing.get_context(method)) as pool:
+                futures = [
+                    pool.submit(_count, str(db.path), info.code, start, end, c, exhaustive, today) for c in chunks
+                ]
+                if key is not None:  # meanwhile
+                    parts.append((_stored_counts(s, start, end, residence, key), {}, []))
+                for k, f in enumerate(futures):
+                    parts.append(f.result())
+                    if progress:
+                        progress(k + 1, len(futures))
+    fresh = [row for part in parts for row in part[2]]
+    if key is not None and fresh:
+        _store(db, gen, key, fresh)
     due: dict[str, Counter[str]] = defaultdict(Counter)
     given: dict[str, Counter[str]] = defaultdict(Counter)
-    for part_due, part_given in parts:
+    for part_due, part_given, _fresh in parts:
         for comm, counter in part_due.items():
             due[names.get(comm, UNASSIGNED) if comm is not None else UNASSIGNED].update(counter)
         for comm, counter in part_given.items():
             given[names.get(comm, UNASSIGNED) if comm is not None else UNASSIGNED].update(counter)
     order = list(names.values()) + ([UNASSIGNED] if UNASSIGNED in due or UNASSIGNED in given else [])
-    due_rows = [{c: due[name].get(c, 0) for c in COLUMNS_6_1} for name in order]
+    due_rows_ = [{c: due[name].get(c, 0) for c in COLUMNS_6_1} for name in order]
     given_rows = [{c: given[name].get(c, 0) for c in COLUMNS_6_1} for name in order]
-    rows = [{"committee": name, "due": d, "given": g} for name, d, g in zip(order, due_rows, given_rows, strict=True)]
+    rows = [{"committee": name, "due": d, "given": g} for name, d, g in zip(order, due_rows_, given_rows, strict=True)]
     return {
         "report": "6-1",
         "title": KINDS["6-1"],
@@ -263,7 +467,7 @@ def report_6_1(
         "residence": Residence(residence).label if residence else "合计",
         "columns": list(COLUMNS_6_1),
         "rows": rows,
-        "total": {"due": sum_columns(due_rows), "given": sum_columns(given_rows)},
+        "total": {"due": sum_columns(due_rows_), "given": sum_columns(given_rows)},
     }
 
 

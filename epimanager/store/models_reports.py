@@ -48,3 +48,43 @@ class Reminder(Base):
     done: Mapped[bool] = mapped_column(Boolean, default=False)
     created_by: Mapped[str | None] = mapped_column(String(50))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class ReportState(Base):
+    """Whose 表6-1 due cells are stored (a cache), and for which forecast dates they hold.
+
+    Written by 表6-1 with the child's :class:`ReportDue` rows; triggers
+    (migration 0008) drop both in the same transaction as any change to the
+    child's doses, birth date or sex, and bump :class:`ReportStateGen`, so
+    stored rows are either current or absent.
+    """
+
+    __tablename__ = "report_state"
+    child_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    key: Mapped[str] = mapped_column(String(40))  # schedule data, catalog and program they were made with
+    basis: Mapped[str] = mapped_column(String(10))  # made from the doses before this day (ISO)
+    latest: Mapped[str] = mapped_column(String(10))  # the latest of those doses ("" if none)
+    next_after: Mapped[str] = mapped_column(String(10))  # the first dose on or after basis ("9999-12-31": none)
+    v_from: Mapped[str] = mapped_column(String(10))  # the schedule version's span (ISO days)
+    v_until: Mapped[str] = mapped_column(String(10))
+
+
+class ReportDue(Base):
+    """A 表6-1 column a child is due for in any month ending in [a_from, a_until) on or after ``earliest``."""
+
+    __tablename__ = "report_due"
+    __table_args__ = (Index("ix_report_due_earliest", "earliest"), Index("ix_report_due_child_id", "child_id"))
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    child_id: Mapped[int] = mapped_column(Integer)
+    col: Mapped[str] = mapped_column(String(10))
+    earliest: Mapped[str] = mapped_column(String(10))
+    a_from: Mapped[str] = mapped_column(String(10))
+    a_until: Mapped[str] = mapped_column(String(10))
+
+
+class ReportStateGen(Base):
+    """One row: how often a child's doses/birth date/sex changed (a report stores rows only if unchanged)."""
+
+    __tablename__ = "report_state_gen"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    gen: Mapped[int] = mapped_column(Integer, default=0)

@@ -7,7 +7,7 @@ and forecasts each series on a date.  Loading files is the services' job
 """
 
 from epimanager.domain.schedule.ages import Offset, parse_offset, shift, shift_date
-from epimanager.domain.schedule.engine import Given, GivenDose, ScheduleEngine
+from epimanager.domain.schedule.engine import Given, GivenDose, History, ScheduleEngine
 from epimanager.domain.schedule.model import (
     DoseRule,
     ScheduleDataError,
@@ -31,6 +31,7 @@ __all__ = [
     "Forecast",
     "Given",
     "GivenDose",
+    "History",
     "Offset",
     "ScheduleDataError",
     "ScheduleEngine",

@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from datetime import date
+from itertools import pairwise
 from typing import NamedTuple, Protocol
 
 from epimanager.domain.catalog import Catalog
@@ -53,6 +54,22 @@ class Given(NamedTuple):
 
     vaccine_code: str
     date: date
+
+
+class History(NamedTuple):
+    """A child's evaluated dose history, independent of the forecast date.
+
+    What :meth:`ScheduleEngine.next_doses` needs to forecast the next dose
+    of each series on any date judged by the same schedule version
+    (``version``), as long as no dose is added, changed or removed: per series
+    (track, doses counted so far, ordinals of the valid doses), and the
+    ordinals of the injectable live doses (for the spacing rule).  Plain
+    values, so it can be stored (reports keep one per child).
+    """
+
+    version: str
+    live_days: tuple[int, ...]
+    series: Mapping[str, tuple[str, int, tuple[int, ...]]]
 
 
 #: (ordinal, input position, product code, date) of a recorded dose
@@ -167,6 +184,120 @@ class ScheduleEngine:
         are marked not applicable.  Reports use it to skip series that cannot
         matter in their window.
         """
+        now, run, evaluated = self._evaluate(birth_date, as_of, doses, sex, preferences, only)
+        spacing = now.live_spacing_days
+        live = self._live - now.live_spacing_exempt
+        series_out = [self._next(run, s, track, k, valid, spacing, live) for s, track, k, valid in evaluated]
+        items = run.items
+        counts = self._counts
+        doses_out: list[DoseEvaluation] = []
+        for i, it in enumerate(items):
+            res = run.out[i]
+            if res:
+                doses_out.extend(res)
+            else:
+                cf = counts.get(it[2], ())
+                if cf:  # counts for a series not in force / not forecast
+                    doses_out.append(DoseEvaluation(it[2], it[3], cf[0], None, Evaluation.NOT_APPLICABLE))
+                else:
+                    ev = Evaluation.LIVE_SPACING if i in run.live_bad else None
+                    doses_out.append(DoseEvaluation(it[2], it[3], None, None, ev))
+        return Forecast(as_of, now.id, tuple(series_out), tuple(doses_out))
+
+    def history(
+        self,
+        birth_date: date,
+        as_of: date,
+        doses: Iterable[GivenDose],
+        sex: str | None = None,
+        preferences: Mapping[str, str] | None = None,
+    ) -> History:
+        """Evaluate ``doses`` (up to ``as_of``) by the schedule in force on ``as_of``, without forecasting.
+
+        :meth:`next_doses` of it gives the series of ``forecast(b, on, doses)``
+        for any ``on`` under the same schedule version, with no dose after ``d``.
+        """
+        now, run, evaluated = self._evaluate(birth_date, as_of, doses, sex, preferences, None)
+        return History(
+            now.id,
+            tuple(run.live_ok),
+            {s.id: (track, k, tuple(valid)) for s, track, k, valid in evaluated},
+        )
+
+    def version_span(self, version_id: str) -> tuple[date, date | None]:
+        """The dates a schedule version is in force: from, and until (exclusive; None = still)."""
+        for n, v in enumerate(self.versions):
+            if v.id == version_id:
+                until = self.versions[n + 1].effective_from if n + 1 < len(self.versions) else None
+                return v.effective_from, until
+        raise KeyError(version_id)
+
+    def next_doses(
+        self, history: History, birth_date: date, sex: str | None, after: date
+    ) -> list[tuple[SeriesForecast, int, int]]:
+        """The next dose of each series for every forecast date after ``after``, as ordinal ranges.
+
+        Each item ``(forecast, a_from, a_until)`` is what :meth:`forecast` says
+        of the series on any date ``a`` with ``a_from <= a < a_until`` and
+        ``a >= forecast.earliest`` (due or overdue then; not yet before), for a
+        child with no dose after ``after``, judged by ``history.version``.  A
+        series splits where the product changes with age (DTaP → DT); it ends
+        at its maximum age.  Reports store these so a month needs no forecast.
+        """
+        b = birth_date.toordinal()
+        now = next(v for v in self.versions if v.id == history.version)
+        ages = self._ages(b)
+        run = _Run(b, ages, b, [])
+        run.live_ok = list(history.live_days)
+        states = history.series
+        run.valid = {sid: list(st[2]) for sid, st in states.items()}
+        spacing = now.live_spacing_days
+        live = self._live - now.live_spacing_exempt
+        first = max(b, after.toordinal() + 1)
+        out: list[tuple[SeriesForecast, int, int]] = []
+        for s in now.series:
+            if s.sex is not None and s.sex != sex:
+                continue
+            track, k, _v = states[s.id]
+            valid = run.valid[s.id]
+            rules = s.tracks[track].doses
+            nk = _skip(rules, k, valid, ages)
+            if nk >= len(rules):
+                continue
+            max_ord = ages[s.max_age]
+            cuts = sorted({ages[pr.age_at_least] for pr in rules[nk].product_rules if pr.age_at_least is not None})
+            bounds = [first, *(c for c in cuts if first < c < max_ord), max_ord]
+            for lo, hi in pairwise(bounds):
+                if lo >= hi:
+                    continue
+                run.as_of = lo
+                sf = self._next(run, s, track, k, valid, spacing, live)
+                if sf.earliest is None:
+                    continue
+                if sf.earliest.toordinal() >= hi:
+                    # not due before the range ends (its product was chosen for that later date)
+                    continue
+                out.append((sf, lo, hi))
+        return out
+
+    def _ages(self, b: int) -> _BirthAges:
+        ages = self._births.get(b)
+        if ages is None:
+            if len(self._births) >= _BIRTH_CACHE_LIMIT:
+                self._births.clear()
+            ages = self._births[b] = _BirthAges(b)
+        return ages
+
+    def _evaluate(
+        self,
+        birth_date: date,
+        as_of: date,
+        doses: Iterable[GivenDose],
+        sex: str | None,
+        preferences: Mapping[str, str] | None,
+        only: AbstractSet[str] | None,
+    ) -> tuple[ScheduleVersion, _Run, list[tuple[SeriesRule, str, int, list[int]]]]:
+        """Walk the doses of every (wanted) series: (version in force, run state, per series track/count/valid)."""
         b = birth_date.toordinal()
         a = as_of.toordinal()
         if a < b:
@@ -179,12 +310,7 @@ class ScheduleEngine:
             if o <= a:
                 items.append((o, seq, d.vaccine_code, day))
         items.sort()
-        ages = self._births.get(b)
-        if ages is None:
-            if len(self._births) >= _BIRTH_CACHE_LIMIT:
-                self._births.clear()
-            ages = self._births[b] = _BirthAges(b)
-        run = _Run(b, ages, a, items)
+        run = _Run(b, self._ages(b), a, items)
         counts = self._counts
         by_series: dict[str, list[int]] = {}
         spacing = now.live_spacing_days
@@ -212,7 +338,7 @@ class ScheduleEngine:
 
         handover_to = self._handover_to[now.id]
         same_from = self._same_from[now.id]
-        series_out: list[SeriesForecast] = []
+        evaluated: list[tuple[SeriesRule, str, int, list[int]]] = []
         processed: set[str] = set()
         wanted = None if only is None else self._with_sources(now, only)
         for s in now.series:
@@ -229,23 +355,9 @@ class ScheduleEngine:
                 src = h.from_series
                 idxs = [i for i in idxs if i in run.released or src not in counts[items[i][2]]]
             processed.add(s.id)
-            series_out.append(
-                self._series(run, now, s, idxs, handover_to.get(s.id), same_from[s.id], spacing, live, preferences)
-            )
-
-        doses_out: list[DoseEvaluation] = []
-        for i, it in enumerate(items):
-            res = run.out[i]
-            if res:
-                doses_out.extend(res)
-            else:
-                cf = counts.get(it[2], ())
-                if cf:  # counts for a series not in force / not forecast
-                    doses_out.append(DoseEvaluation(it[2], it[3], cf[0], None, Evaluation.NOT_APPLICABLE))
-                else:
-                    ev = Evaluation.LIVE_SPACING if i in run.live_bad else None
-                    doses_out.append(DoseEvaluation(it[2], it[3], None, None, ev))
-        return Forecast(as_of, now.id, tuple(series_out), tuple(doses_out))
+            track, k, valid = self._walk(run, now, s, idxs, handover_to.get(s.id), same_from[s.id], preferences)
+            evaluated.append((s, track, k, valid))
+        return now, run, evaluated
 
     @staticmethod
     def _with_sources(now: ScheduleVersion, only: AbstractSet[str]) -> frozenset[str]:
@@ -261,7 +373,7 @@ class ScheduleEngine:
 
     # -- one series ---------------------------------------------------------------
 
-    def _series(
+    def _walk(
         self,
         run: _Run,
         now: ScheduleVersion,
@@ -269,13 +381,11 @@ class ScheduleEngine:
         idxs: list[int],
         release_to: str | None,
         same_from: int,
-        spacing: int,
-        live: frozenset[str],
         preferences: Mapping[str, str] | None,
-    ) -> SeriesForecast:
+    ) -> tuple[str, int, list[int]]:
+        """Judge the series' doses in date order: (track, doses counted, ordinals of the valid ones)."""
         sid = s.id
         items = run.items
-        birth = run.birth
         ages = run.ages
         track_id: str | None = None
         pt = s.product_track
@@ -348,8 +458,24 @@ class ScheduleEngine:
             else:
                 run.out[i].append(DoseEvaluation(it[2], it[3], sid, None, ev))
 
+        return track_id, k, valid
+
+    def _next(
+        self,
+        run: _Run,
+        s: SeriesRule,
+        track_id: str,
+        k: int,
+        valid: list[int],
+        spacing: int,
+        live: frozenset[str],
+    ) -> SeriesForecast:
+        """Forecast the series' next dose on ``run.as_of`` by the rules in force then."""
+        sid = s.id
+        birth = run.birth
+        ages = run.ages
         # forecast the next dose by the rules in force on the forecast date
-        rules = now_track.doses
+        rules = s.tracks[track_id].doses
         k = _skip(rules, k, valid, ages)
         if k >= len(rules):
             return SeriesForecast(sid, s.name, len(valid), None, None, None, None, SeriesStatus.COMPLETE, track_id)

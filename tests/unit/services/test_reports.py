@@ -8,15 +8,16 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from sqlalchemy import text
 
 from epimanager.domain.codes import Residence, Status
 from epimanager.domain.reports import COLUMNS_6_1
 from epimanager.domain.validation import ChildInput, DoseInput
 from epimanager.errors import ValidationError
-from epimanager.services.children import create_child
+from epimanager.services.children import create_child, update_child
 from epimanager.services.database import Database
-from epimanager.services.doses import add_dose
-from epimanager.services.reports import generate, report_6_1, runs_for
+from epimanager.services.doses import add_dose, delete_dose
+from epimanager.services.reports import _store, _Stored, generate, report_6_1, runs_for, state_key
 
 TODAY = date(2026, 4, 5)
 OTHER_UNIT = "3201040101"
@@ -200,3 +201,102 @@ def test_shortcuts_give_exactly_the_exhaustive_result(db: Database) -> None:
         full = report_6_1(db, month, exhaustive=True)
         assert fast["rows"] == full["rows"], month
         assert sum(full["total"]["due"].values()) > 50
+
+
+def _stored(db: Database) -> dict[int, list[tuple[str, str, str, str]]]:
+    """Stored 6-1 rows by child."""
+    with db.session() as s:
+        out: dict[int, list[tuple[str, str, str, str]]] = {
+            cid: [] for cid in s.execute(text("SELECT child_id FROM report_state")).scalars()
+        }
+        for cid, *row in s.execute(text("SELECT child_id, col, earliest, a_from, a_until FROM report_due ORDER BY id")):
+            out[cid].append(tuple(row))
+    return out
+
+
+def _child_with_doses_before(db: Database, month_start: str) -> tuple[int, str, str]:
+    """(id, child code, uuid of its latest dose) of a child whose doses all lie before the month."""
+    with db.session() as s:
+        row = s.execute(
+            text(
+                "SELECT c.id, c.code, (SELECT uuid FROM dose WHERE child_id = c.id AND deleted = 0 "
+                "ORDER BY date DESC LIMIT 1) FROM child c JOIN report_state r ON r.child_id = c.id "
+                "WHERE c.birth_date BETWEEN '2024-06-01' AND '2025-06-01' "
+                "AND NOT EXISTS (SELECT 1 FROM dose d WHERE d.child_id = c.id "
+                "AND d.date >= :m) ORDER BY c.id LIMIT 1"
+            ),
+            {"m": month_start},
+        ).one()
+    return int(row[0]), str(row[1]), str(row[2])
+
+
+def test_stored_rows_give_the_exhaustive_result_and_follow_every_change(db: Database) -> None:
+    """The first 6-1 stores each child's due cells; later runs count from them.  Adding or deleting
+    a dose or changing a birth date drops that child's rows in the same transaction, so every run
+    still equals forecasting everyone in full from the doses."""
+    from epimanager.services.demo import generate as demo
+
+    today = date(2026, 11, 26)
+    demo(db, 800, seed=5, today=today)
+    month = "2026-10"
+
+    def same(period: str) -> None:
+        assert report_6_1(db, period, today=today)["rows"] == report_6_1(db, period, exhaustive=True)["rows"]
+
+    full = report_6_1(db, month, exhaustive=True)
+    assert _stored(db) == {}  # the exhaustive run neither reads nor writes stored rows
+    assert report_6_1(db, month, today=today)["rows"] == full["rows"]  # computes and stores
+    stored = _stored(db)
+    assert len(stored) > 400
+    same(month)  # counted from the stored rows
+    same("2026-09")
+
+    cid, code, latest = _child_with_doses_before(db, "2026-10-01")
+    add_dose(db, code, DoseInput("MMR", 1, date(2026, 9, 20)), today=today)
+    assert cid not in _stored(db)
+    same(month)
+    assert cid in _stored(db)
+
+    delete_dose(db, latest)
+    assert cid not in _stored(db)
+    same(month)
+
+    # vaccinated after the month: its new rows come from the doses before this month, so they
+    # still serve last month's report
+    add_dose(db, code, DoseInput("DTaP", 4, date(2026, 11, 20)), today=today)
+    same(month)
+    with db.session() as s:
+        state = s.execute(
+            text("SELECT basis, latest < '2026-10-01', next_after FROM report_state WHERE child_id = :c"), {"c": cid}
+        ).one()
+    assert tuple(state) == ("2026-11-01", 1, "2026-11-20")
+    same(month)
+
+    update_child(db, code, {"birth_date": date(2024, 3, 3), "id_number": None}, today=today)
+    assert cid not in _stored(db)
+    same(month)
+    assert cid in _stored(db) and _stored(db)[cid] != stored[cid]
+
+
+def test_histories_are_not_stored_when_doses_changed_during_the_report(db: Database) -> None:
+    """A dose recorded while a report runs would make the report's histories stale: none are kept."""
+    code = child(db, "王五", "1", "2026-01-10", None)
+    with db.session() as s:
+        gen = s.execute(text("SELECT gen FROM report_state_gen")).scalar_one()
+        cid = s.execute(text("SELECT id FROM child WHERE code = :c"), {"c": code}).scalar_one()
+    dose(db, code, "HepB", 1, "2026-01-10")
+    rows = _Stored(
+        cid,
+        "2026-11-01",
+        "2026-01-10",
+        "9999-12-31",
+        "2026-01-01",
+        "9999-12-31",
+        [("HepB2", "2026-02-10", "2026-01-11", "2044-01-10")],
+    )
+    assert not _store(db, gen, state_key(), [rows])
+    assert _stored(db) == {}
+    with db.session() as s:
+        gen = s.execute(text("SELECT gen FROM report_state_gen")).scalar_one()
+    assert _store(db, gen, state_key(), [rows])
+    assert _stored(db) == {cid: rows.due}

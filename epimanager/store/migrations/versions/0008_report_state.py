@@ -1,0 +1,78 @@
+"""Stored 表6-1 due cells per child, kept current by triggers
+
+Revision ID: 0008_report_state
+Revises: 0007_users
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0008_report_state"
+down_revision = "0007_users"
+branch_labels = None
+depends_on = None
+
+_FORGET = (
+    "DELETE FROM report_state WHERE child_id = {ref}.{col}; DELETE FROM report_due WHERE child_id = {ref}.{col}; "
+    "UPDATE report_state_gen SET gen = gen + 1;"
+)
+
+TRIGGERS = {
+    "tr_report_state_dose_insert": f"AFTER INSERT ON dose BEGIN {_FORGET.format(ref='NEW', col='child_id')} END",
+    "tr_report_state_dose_update": (
+        "AFTER UPDATE OF child_id, vaccine_code, date, deleted ON dose BEGIN "
+        f"{_FORGET.format(ref='OLD', col='child_id')} {_FORGET.format(ref='NEW', col='child_id')} END"
+    ),
+    "tr_report_state_dose_delete": f"AFTER DELETE ON dose BEGIN {_FORGET.format(ref='OLD', col='child_id')} END",
+    "tr_report_state_child_update": (
+        f"AFTER UPDATE OF birth_date, sex ON child BEGIN {_FORGET.format(ref='OLD', col='id')} END"
+    ),
+    "tr_report_state_child_delete": f"AFTER DELETE ON child BEGIN {_FORGET.format(ref='OLD', col='id')} END",
+}
+
+
+def upgrade() -> None:
+    op.create_table(
+        "report_state",
+        sa.Column("child_id", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("key", sa.String(length=40), nullable=False),
+        sa.Column("basis", sa.String(length=10), nullable=False),
+        sa.Column("latest", sa.String(length=10), nullable=False),
+        sa.Column("next_after", sa.String(length=10), nullable=False),
+        sa.Column("v_from", sa.String(length=10), nullable=False),
+        sa.Column("v_until", sa.String(length=10), nullable=False),
+        sa.PrimaryKeyConstraint("child_id", name=op.f("pk_report_state")),
+    )
+    op.create_table(
+        "report_due",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("child_id", sa.Integer(), nullable=False),
+        sa.Column("col", sa.String(length=10), nullable=False),
+        sa.Column("earliest", sa.String(length=10), nullable=False),
+        sa.Column("a_from", sa.String(length=10), nullable=False),
+        sa.Column("a_until", sa.String(length=10), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_report_due")),
+    )
+    op.create_index("ix_report_due_earliest", "report_due", ["earliest"])
+    op.create_index("ix_report_due_child_id", "report_due", ["child_id"])
+    op.create_table(
+        "report_state_gen",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("gen", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_report_state_gen")),
+    )
+    op.execute("INSERT INTO report_state_gen (id, gen) VALUES (1, 0)")
+    for name, body in TRIGGERS.items():
+        op.execute(f"CREATE TRIGGER {name} {body}")
+
+
+def downgrade() -> None:
+    for name in TRIGGERS:
+        op.execute(f"DROP TRIGGER {name}")
+    op.drop_table("report_state_gen")
+    op.drop_index("ix_report_due_child_id", table_name="report_due")
+    op.drop_index("ix_report_due_earliest", table_name="report_due")
+    op.drop_table("report_due")
+    op.drop_table("report_state")
