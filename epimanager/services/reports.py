@@ -59,7 +59,8 @@ KINDS: dict[str, str] = {
 }
 UNASSIGNED = "（未划分）"
 _CHUNK = 900
-#: bump when the meaning of a stored child history changes
+_PROGRESS_STEP = 10_000
+#: bump when the meaning of stored 6-1 rows changes
 STATE_FORMAT = 1
 log = logging.getLogger(__name__)
 
@@ -431,7 +432,8 @@ def report_6_1(
             if key is not None:
                 parts.append((_stored_counts(s, start, end, residence, key), {}, []))
         else:
-            size = -(-len(kids) // n)
+            # one chunk per worker, or pieces of ~10,000 children so a long first run shows progress
+            size = min(-(-len(kids) // n), _PROGRESS_STEP)
             chunks = [kids[k : k + size] for k in range(0, len(kids), size)]
             method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
             with ProcessPoolExecutor(n, mp_context=multiprocessing.get_context(method)) as pool:
