@@ -46,6 +46,8 @@ class ActionId(StrEnum):
     PRINT_RECEIPT = "print_receipt"
     UPLOAD = "upload"
     BACKUP = "backup"
+    BACKUP_ENCRYPTED = "backup_encrypted"
+    RESTORE = "restore"
     UPGRADE = "upgrade"
     CONFIG = "config"
     SETTINGS = "settings"
@@ -207,6 +209,22 @@ SPECS: tuple[ActionSpec, ...] = (
         _SP.SP_DriveHDIcon,
         "Ctrl+B",
         QT_TRANSLATE_NOOP("Actions", "立即备份数据库（校验后压缩保存）"),
+        toolbar=False,
+    ),
+    ActionSpec(
+        ActionId.BACKUP_ENCRYPTED,
+        QT_TRANSLATE_NOOP("Actions", "加密备份(&E)…"),
+        None,
+        "",
+        QT_TRANSLATE_NOOP("Actions", "用密码加密备份文件（拷出本机的备份请加密）"),
+        toolbar=False,
+    ),
+    ActionSpec(
+        ActionId.RESTORE,
+        QT_TRANSLATE_NOOP("Actions", "恢复备份(&R)…"),
+        None,
+        "",
+        QT_TRANSLATE_NOOP("Actions", "校验备份后用它替换当前数据库（先另存安全副本）"),
         toolbar=False,
     ),
     ActionSpec(

@@ -149,6 +149,8 @@ class MainWindow(QMainWindow):
                 (
                     ActionId.UPLOAD,
                     ActionId.BACKUP,
+                    ActionId.BACKUP_ENCRYPTED,
+                    ActionId.RESTORE,
                     None,
                     ActionId.CONFIG,
                     ActionId.UPGRADE,
@@ -219,6 +221,8 @@ class MainWindow(QMainWindow):
         a.on(ActionId.PRINT_RECEIPT, lambda: self.print_page("receipt"))
         a.on(ActionId.UPLOAD, self.system.upload_now)
         a.on(ActionId.BACKUP, self.system.backup_now)
+        a.on(ActionId.BACKUP_ENCRYPTED, self.system.backup_encrypted)
+        a.on(ActionId.RESTORE, self.system.open_restore)
         a.on(ActionId.UPGRADE, self.system.open_upgrade)
         a.on(ActionId.CONFIG, self.system.open_config)
         a.on(ActionId.SETTINGS, self.open_settings)

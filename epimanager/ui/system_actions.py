@@ -49,6 +49,7 @@ class SystemActions(QObject):
         self._auto_bridge.finished.connect(self._auto_finished)
         self.auto = AutoUploader(db, on_done=self._auto_done)
         self.progress_dialog: QProgressDialog | None = None
+        self.passphrase_dialog: QWidget | None = None
 
     # -- upload -------------------------------------------------------------------------
 
@@ -77,12 +78,54 @@ class SystemActions(QObject):
 
     # -- backup -------------------------------------------------------------------------
 
-    def backup_now(self) -> QProgressDialog:
+    def backup_now(self, passphrase: str | None = None) -> QProgressDialog:
         db = self.db
         return self._run(
             self.tr("正在备份数据库…"),
-            lambda progress: self.tr("备份完成：%1").replace("%1", str(backup.backup(db, progress=progress).path)),
+            lambda progress: self.tr("备份完成：%1").replace(
+                "%1", str(backup.backup(db, progress=progress, passphrase=passphrase).path)
+            ),
         )
+
+    def backup_encrypted(self) -> QWidget:
+        """Ask for a passphrase (twice), then back up encrypted."""
+        from epimanager.ui.restore_dialog import BackupPassphraseDialog
+
+        dlg = BackupPassphraseDialog(self.window)
+        dlg.accepted.connect(lambda: self.backup_now(dlg.passphrase()))
+        dlg.finished.connect(dlg.deleteLater)
+        dlg.open()
+        self.passphrase_dialog = dlg
+        return dlg
+
+    def open_restore(self, file: Path | None = None) -> QWidget | None:
+        """Choose a backup and restore it; the program closes afterwards (restart to continue)."""
+        from epimanager.ui.restore_dialog import RestoreDialog
+
+        if file is None:
+            name, _ = QFileDialog.getOpenFileName(
+                self.window,
+                self.tr("选择备份文件"),
+                str(backup.default_backup_dir(self.db)),
+                self.tr("EpiManager 备份 (*%1 *%2)").replace("%1", backup.SUFFIX).replace("%2", backup.ENC_SUFFIX),
+            )
+            if not name:
+                return None
+            file = Path(name)
+        dlg = RestoreDialog(self.db, file, parent=self.window, before=lambda: self.auto.stop(timeout=30.0))
+
+        def done(safety: str) -> None:
+            self.message.emit(self.tr("已恢复备份"))
+            QMessageBox.information(
+                self.window,
+                self.tr("恢复完成"),
+                self.tr("数据库已从备份恢复。恢复前的数据库已另存为：\n%1\n请重新启动程序。").replace("%1", safety),
+            )
+            self.window.close()
+
+        dlg.restored.connect(done)
+        dlg.open()
+        return dlg
 
     def backup_on_exit(self) -> bool:
         """Back up before closing when the last backup is older than the configured age.

@@ -1,0 +1,164 @@
+"""恢复备份 and 加密备份 dialogs.
+
+Restoring checks the backup (decrypts, decompresses, integrity check, unit and
+version) before anything is replaced; a wrong passphrase, a damaged file, a
+backup of a newer version or — unless confirmed — of another unit is refused
+with the reason shown in the dialog, and the database is left as it was.  The
+work runs off the UI thread; only strings cross threads.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from epimanager.errors import EpiError
+from epimanager.services import backup
+from epimanager.services.database import Database
+
+
+class _Bridge(QObject):
+    finished = Signal(str, bool)  # message (safety copy path on success), ok
+
+
+def _password_field() -> QLineEdit:
+    field = QLineEdit()
+    field.setEchoMode(QLineEdit.EchoMode.Password)
+    return field
+
+
+def _error_label() -> QLabel:
+    label = QLabel()
+    label.setWordWrap(True)
+    label.setStyleSheet("color: #b00020;")
+    return label
+
+
+class RestoreDialog(QDialog):
+    """Replace the database with a backup.  ``restored(safety_copy_path)`` when done;
+    ``db`` is closed then (the program must be restarted)."""
+
+    restored = Signal(str)
+
+    def __init__(
+        self,
+        db: Database,
+        file: Path,
+        parent: QWidget | None = None,
+        before: Callable[[], None] | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.db = db
+        self.file = file
+        self._before = before
+        self.setWindowTitle(self.tr("恢复备份"))
+        self.setMinimumWidth(460)
+        layout = QVBoxLayout(self)
+        intro = QLabel(self.tr("将用备份文件替换当前数据库。恢复前先校验备份，并把当前数据库另存为安全副本。"))
+        intro.setWordWrap(True)
+        layout.addWidget(intro)
+        form = QFormLayout()
+        form.addRow(self.tr("备份文件："), QLabel(file.name))
+        self.encrypted = backup.is_encrypted(file)
+        self.passphrase = _password_field()
+        if self.encrypted:
+            form.addRow(self.tr("备份密码："), self.passphrase)
+        layout.addLayout(form)
+        self.other_unit = QCheckBox(self.tr("这是其他接种单位的备份，我确认要恢复"))
+        layout.addWidget(self.other_unit)
+        self.busy = QProgressBar()
+        self.busy.setRange(0, 0)
+        self.busy.hide()
+        layout.addWidget(self.busy)
+        self.error = _error_label()
+        layout.addWidget(self.error)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+        self.restore_button = self.buttons.addButton(self.tr("恢复(&R)"), QDialogButtonBox.ButtonRole.AcceptRole)
+        self.buttons.accepted.connect(self.start)
+        self.buttons.rejected.connect(self.reject)
+        layout.addWidget(self.buttons)
+        self._bridge = _Bridge(self)
+        self._bridge.finished.connect(self._finished)
+
+    def start(self) -> None:
+        if self.encrypted and not self.passphrase.text():
+            self.error.setText(self.tr("请输入备份密码"))
+            self.passphrase.setFocus()
+            return
+        self.error.clear()
+        self.buttons.setEnabled(False)
+        self.busy.show()
+        db, file = self.db, self.file
+        passphrase = self.passphrase.text() if self.encrypted else None
+        other = self.other_unit.isChecked()
+        before = self._before
+
+        def work() -> None:
+            try:
+                if before is not None:
+                    before()
+                safety = backup.restore(db, file, allow_other_unit=other, passphrase=passphrase)
+            except EpiError as exc:
+                self._bridge.finished.emit(exc.message, False)
+                return
+            self._bridge.finished.emit(str(safety), True)
+
+        threading.Thread(target=work, name="epimanager-restore", daemon=True).start()
+
+    def _finished(self, text: str, ok: bool) -> None:
+        self.busy.hide()
+        if ok:
+            self.restored.emit(text)
+            self.accept()
+            return
+        self.buttons.setEnabled(True)
+        self.error.setText(text)
+
+
+class BackupPassphraseDialog(QDialog):
+    """Ask twice for the passphrase of an encrypted backup (the backup is useless without it)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(self.tr("加密备份"))
+        layout = QVBoxLayout(self)
+        note = QLabel(self.tr("备份文件将用此密码加密。没有密码无法恢复，请妥善保管。"))
+        note.setWordWrap(True)
+        layout.addWidget(note)
+        form = QFormLayout()
+        self.first = _password_field()
+        self.second = _password_field()
+        form.addRow(self.tr("备份密码："), self.first)
+        form.addRow(self.tr("再次输入："), self.second)
+        layout.addLayout(form)
+        self.error = _error_label()
+        layout.addWidget(self.error)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self._check)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+
+    def passphrase(self) -> str:
+        return self.first.text()
+
+    def _check(self) -> None:
+        if len(self.first.text()) < 8:
+            self.error.setText(self.tr("密码至少 8 个字符"))
+        elif self.first.text() != self.second.text():
+            self.error.setText(self.tr("两次输入的密码不一致"))
+        else:
+            self.accept()
