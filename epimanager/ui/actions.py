@@ -50,6 +50,8 @@ class ActionId(StrEnum):
     RESTORE = "restore"
     UPGRADE = "upgrade"
     CONFIG = "config"
+    USERS = "users"
+    CHANGE_PASSWORD = "change_password"
     SETTINGS = "settings"
     QUIT = "quit"
 
@@ -241,6 +243,22 @@ SPECS: tuple[ActionSpec, ...] = (
         None,
         "",
         QT_TRANSLATE_NOOP("Actions", "单位编码、区域划分、数据与备份文件夹、平台地址"),
+        toolbar=False,
+    ),
+    ActionSpec(
+        ActionId.USERS,
+        QT_TRANSLATE_NOOP("Actions", "用户管理(&M)…"),
+        None,
+        "",
+        QT_TRANSLATE_NOOP("Actions", "新建用户、修改角色、停用、解锁、重设密码（系统管理员）"),
+        toolbar=False,
+    ),
+    ActionSpec(
+        ActionId.CHANGE_PASSWORD,
+        QT_TRANSLATE_NOOP("Actions", "修改密码(&W)…"),
+        None,
+        "",
+        QT_TRANSLATE_NOOP("Actions", "修改自己的登录密码"),
         toolbar=False,
     ),
     ActionSpec(

@@ -17,12 +17,19 @@ from epimanager.services.database import Database
 from epimanager.services.permissions import Actor
 
 
-def _error_label() -> QLabel:
+def error_label() -> QLabel:
+    """A dialog's line for refusals (red, wrapped)."""
     label = QLabel()
     label.setObjectName("error")
     label.setStyleSheet("color: #b00020")
     label.setWordWrap(True)
     return label
+
+
+def password_field() -> QLineEdit:
+    field = QLineEdit()
+    field.setEchoMode(QLineEdit.EchoMode.Password)
+    return field
 
 
 class LoginDialog(QDialog):
@@ -50,7 +57,7 @@ class LoginDialog(QDialog):
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
         form.addRow(self.tr("用户名(&U)："), self.user)
         form.addRow(self.tr("密码(&P)："), self.password)
-        self.error = _error_label()
+        self.error = error_label()
         form.addRow(self.error)
         std = QDialogButtonBox.StandardButton
         buttons = QDialogButtonBox(std.Ok | std.Cancel)
@@ -105,7 +112,7 @@ class FirstAdminDialog(QDialog):
         form.addRow(self.tr("用户名(&U)："), self.user)
         form.addRow(self.tr("密码(&P)："), self.password)
         form.addRow(self.tr("再输入一次(&R)："), self.repeat)
-        self.error = _error_label()
+        self.error = error_label()
         form.addRow(self.error)
         std = QDialogButtonBox.StandardButton
         buttons = QDialogButtonBox(std.Ok | std.Cancel)
@@ -141,3 +148,36 @@ def ensure_login(db: Database, parent: QWidget | None = None) -> Actor | None:
     if dialog.exec() != QDialog.DialogCode.Accepted:
         return None
     return dialog.actor
+
+
+class NewPasswordDialog(QDialog):
+    """Ask twice for a new password or passphrase (at least 8 characters); ``password()`` when accepted."""
+
+    def __init__(self, title: str, note: str, label: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(title)
+        form = QFormLayout(self)
+        intro = QLabel(note)
+        intro.setWordWrap(True)
+        form.addRow(intro)
+        self.first = password_field()
+        self.second = password_field()
+        form.addRow(label, self.first)
+        form.addRow(self.tr("再次输入："), self.second)
+        self.error = error_label()
+        form.addRow(self.error)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self._check)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+
+    def password(self) -> str:
+        return self.first.text()
+
+    def _check(self) -> None:
+        if len(self.first.text()) < users.MIN_PASSWORD_LENGTH:
+            self.error.setText(self.tr("密码至少 %1 个字符").replace("%1", str(users.MIN_PASSWORD_LENGTH)))
+        elif self.first.text() != self.second.text():
+            self.error.setText(self.tr("两次输入的密码不一致"))
+        else:
+            self.accept()

@@ -154,6 +154,8 @@ class MainWindow(QMainWindow):
                     None,
                     ActionId.CONFIG,
                     ActionId.UPGRADE,
+                    ActionId.USERS,
+                    ActionId.CHANGE_PASSWORD,
                     None,
                     ActionId.SETTINGS,
                     None,
@@ -225,6 +227,8 @@ class MainWindow(QMainWindow):
         a.on(ActionId.RESTORE, self.system.open_restore)
         a.on(ActionId.UPGRADE, self.system.open_upgrade)
         a.on(ActionId.CONFIG, self.system.open_config)
+        a.on(ActionId.USERS, self.system.open_users)
+        a.on(ActionId.CHANGE_PASSWORD, self.system.change_password)
         a.on(ActionId.SETTINGS, self.open_settings)
         a.on(ActionId.QUIT, self.close)
         a.on(ActionId.SAVE, lambda: self.events.message.emit(self.tr("没有正在编辑的内容")))

@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFormLayout,
     QLabel,
-    QLineEdit,
     QProgressBar,
     QVBoxLayout,
     QWidget,
@@ -29,23 +28,11 @@ from PySide6.QtWidgets import (
 from epimanager.errors import EpiError
 from epimanager.services import backup
 from epimanager.services.database import Database
+from epimanager.ui.login_dialog import error_label, password_field
 
 
 class _Bridge(QObject):
     finished = Signal(str, bool)  # message (safety copy path on success), ok
-
-
-def _password_field() -> QLineEdit:
-    field = QLineEdit()
-    field.setEchoMode(QLineEdit.EchoMode.Password)
-    return field
-
-
-def _error_label() -> QLabel:
-    label = QLabel()
-    label.setWordWrap(True)
-    label.setStyleSheet("color: #b00020;")
-    return label
 
 
 class RestoreDialog(QDialog):
@@ -74,7 +61,7 @@ class RestoreDialog(QDialog):
         form = QFormLayout()
         form.addRow(self.tr("备份文件："), QLabel(file.name))
         self.encrypted = backup.is_encrypted(file)
-        self.passphrase = _password_field()
+        self.passphrase = password_field()
         if self.encrypted:
             form.addRow(self.tr("备份密码："), self.passphrase)
         layout.addLayout(form)
@@ -84,7 +71,7 @@ class RestoreDialog(QDialog):
         self.busy.setRange(0, 0)
         self.busy.hide()
         layout.addWidget(self.busy)
-        self.error = _error_label()
+        self.error = error_label()
         layout.addWidget(self.error)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.restore_button = self.buttons.addButton(self.tr("恢复(&R)"), QDialogButtonBox.ButtonRole.AcceptRole)
@@ -127,38 +114,3 @@ class RestoreDialog(QDialog):
             return
         self.buttons.setEnabled(True)
         self.error.setText(text)
-
-
-class BackupPassphraseDialog(QDialog):
-    """Ask twice for the passphrase of an encrypted backup (the backup is useless without it)."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setWindowTitle(self.tr("加密备份"))
-        layout = QVBoxLayout(self)
-        note = QLabel(self.tr("备份文件将用此密码加密。没有密码无法恢复，请妥善保管。"))
-        note.setWordWrap(True)
-        layout.addWidget(note)
-        form = QFormLayout()
-        self.first = _password_field()
-        self.second = _password_field()
-        form.addRow(self.tr("备份密码："), self.first)
-        form.addRow(self.tr("再次输入："), self.second)
-        layout.addLayout(form)
-        self.error = _error_label()
-        layout.addWidget(self.error)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self._check)
-        buttons.rejected.connect(self.reject)
-        layout.addWidget(buttons)
-
-    def passphrase(self) -> str:
-        return self.first.text()
-
-    def _check(self) -> None:
-        if len(self.first.text()) < 8:
-            self.error.setText(self.tr("密码至少 8 个字符"))
-        elif self.first.text() != self.second.text():
-            self.error.setText(self.tr("两次输入的密码不一致"))
-        else:
-            self.accept()

@@ -13,7 +13,7 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox, QProgressDialog, QWidget
 
 from epimanager.errors import EpiError
-from epimanager.services import backup
+from epimanager.services import backup, permissions
 from epimanager.services.database import Database
 from epimanager.sync.auto import AutoUploader
 from epimanager.sync.upload import UploadReport, upload
@@ -50,6 +50,7 @@ class SystemActions(QObject):
         self.auto = AutoUploader(db, on_done=self._auto_done)
         self.progress_dialog: QProgressDialog | None = None
         self.passphrase_dialog: QWidget | None = None
+        self.users_dialog: QWidget | None = None
 
     # -- upload -------------------------------------------------------------------------
 
@@ -89,10 +90,15 @@ class SystemActions(QObject):
 
     def backup_encrypted(self) -> QWidget:
         """Ask for a passphrase (twice), then back up encrypted."""
-        from epimanager.ui.restore_dialog import BackupPassphraseDialog
+        from epimanager.ui.login_dialog import NewPasswordDialog
 
-        dlg = BackupPassphraseDialog(self.window)
-        dlg.accepted.connect(lambda: self.backup_now(dlg.passphrase()))
+        dlg = NewPasswordDialog(
+            self.tr("加密备份"),
+            self.tr("备份文件将用此密码加密。没有密码无法恢复，请妥善保管。"),
+            self.tr("备份密码："),
+            self.window,
+        )
+        dlg.accepted.connect(lambda: self.backup_now(dlg.password()))
         dlg.finished.connect(dlg.deleteLater)
         dlg.open()
         self.passphrase_dialog = dlg
@@ -174,6 +180,31 @@ class SystemActions(QObject):
             lambda path: self.message.emit(self.tr("数据文件夹已改为 %1，重新启动后生效").replace("%1", path))
         )
         dlg.open()
+        return dlg
+
+    # -- users --------------------------------------------------------------------------
+
+    def open_users(self) -> QWidget:
+        from epimanager.ui.users_dialog import UsersDialog
+
+        dlg = UsersDialog(self.db, self.window)
+        dlg.finished.connect(dlg.deleteLater)
+        dlg.open()
+        self.users_dialog = dlg
+        return dlg
+
+    def change_password(self) -> QWidget | None:
+        from epimanager.ui.users_dialog import ChangePasswordDialog
+
+        actor = permissions.current_actor(self.db)
+        if actor is None:
+            QMessageBox.information(self.window, "EpiManager", self.tr("尚未登录：还没有建立用户"))
+            return None
+        dlg = ChangePasswordDialog(self.db, actor.name, self.window)
+        dlg.accepted.connect(lambda: self.message.emit(self.tr("密码已修改")))
+        dlg.finished.connect(dlg.deleteLater)
+        dlg.open()
+        self.users_dialog = dlg
         return dlg
 
     # -- shared -------------------------------------------------------------------------

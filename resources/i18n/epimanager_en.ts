@@ -4,283 +4,303 @@
 <context>
     <name>Actions</name>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="73"/>
+        <location filename="../../epimanager/ui/actions.py" line="75"/>
         <source>新建儿童(&amp;N)</source>
         <extracomment>Order = order on the shortcut bar and in the settings page.</extracomment>
         <translation>&amp;New child</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="76"/>
+        <location filename="../../epimanager/ui/actions.py" line="78"/>
         <source>建立新的儿童个案</source>
         <translation>Register a new child</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="80"/>
+        <location filename="../../epimanager/ui/actions.py" line="82"/>
         <source>快速查询(&amp;F)</source>
         <translation>Quick search (&amp;F)</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="83"/>
+        <location filename="../../epimanager/ui/actions.py" line="85"/>
         <source>按姓名、拼音、出生日期或编码查找儿童</source>
         <translation>Find a child by name, pinyin, birth date or code</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="87"/>
+        <location filename="../../epimanager/ui/actions.py" line="89"/>
         <source>接种登记(&amp;R)</source>
         <translation>&amp;Record dose</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="90"/>
+        <location filename="../../epimanager/ui/actions.py" line="92"/>
         <source>为当前儿童登记一剂接种</source>
         <translation>Record a dose for the current child</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="94"/>
+        <location filename="../../epimanager/ui/actions.py" line="96"/>
         <source>刷新</source>
         <translation>Refresh</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="97"/>
+        <location filename="../../epimanager/ui/actions.py" line="99"/>
         <source>重新读取当前儿童</source>
         <translation>Reload the current child</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="102"/>
+        <location filename="../../epimanager/ui/actions.py" line="104"/>
         <source>修改剂次(&amp;E)</source>
         <translation>&amp;Edit dose</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="105"/>
+        <location filename="../../epimanager/ui/actions.py" line="107"/>
         <source>修改选中的接种记录</source>
         <translation>Edit the selected dose</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="109"/>
+        <location filename="../../epimanager/ui/actions.py" line="111"/>
         <source>工作提醒(&amp;W)</source>
         <translation>&amp;Work reminders</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="112"/>
+        <location filename="../../epimanager/ui/actions.py" line="114"/>
         <source>今天需要处理的事项</source>
         <translation>What needs doing today</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="116"/>
+        <location filename="../../epimanager/ui/actions.py" line="118"/>
         <source>报表查询(&amp;Q)</source>
         <translation>Reports (&amp;Q)</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="119"/>
+        <location filename="../../epimanager/ui/actions.py" line="121"/>
         <source>月报（6-1、6-2 等）</source>
         <translation>Monthly reports (6-1, 6-2 …)</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="123"/>
+        <location filename="../../epimanager/ui/actions.py" line="125"/>
         <source>在册变更(&amp;M)</source>
         <translation>Register &amp;move</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="126"/>
+        <location filename="../../epimanager/ui/actions.py" line="128"/>
         <source>变更当前儿童的在册情况（迁出需选择原因）</source>
         <translation>Change the current child&apos;s register status (moving out needs a reason)</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="130"/>
+        <location filename="../../epimanager/ui/actions.py" line="132"/>
         <source>接种明细查询(&amp;J)</source>
         <translation>Dose details query (&amp;J)</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="133"/>
+        <location filename="../../epimanager/ui/actions.py" line="135"/>
         <source>按日期、疫苗、区域查询接种记录</source>
         <translation>Doses by date, vaccine and area</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="138"/>
+        <location filename="../../epimanager/ui/actions.py" line="140"/>
         <source>管理门诊查询(&amp;G)</source>
         <translation>Managed children query (&amp;G)</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="141"/>
+        <location filename="../../epimanager/ui/actions.py" line="143"/>
         <source>本单位管理的儿童</source>
         <translation>Children managed by this unit</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="146"/>
+        <location filename="../../epimanager/ui/actions.py" line="148"/>
         <source>免疫空白查询(&amp;K)</source>
         <translation>Immunization gap query (&amp;K)</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="149"/>
+        <location filename="../../epimanager/ui/actions.py" line="151"/>
         <source>有应种或超期未种疫苗的儿童（可打印通知）</source>
         <translation>Children with due or overdue vaccines (call-up list can be printed)</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="154"/>
+        <location filename="../../epimanager/ui/actions.py" line="156"/>
         <source>个案变更查询(&amp;L)</source>
         <translation>Record changes query (&amp;L)</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="157"/>
+        <location filename="../../epimanager/ui/actions.py" line="159"/>
         <source>基本资料、接种剂次的修改和删除记录</source>
         <translation>Changes and deletions of basic data and doses</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="162"/>
+        <location filename="../../epimanager/ui/actions.py" line="164"/>
         <source>在册变更查询(&amp;Z)</source>
         <translation>Register changes query (&amp;Z)</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="165"/>
+        <location filename="../../epimanager/ui/actions.py" line="167"/>
         <source>在册情况的变更记录</source>
         <translation>History of register status changes</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="170"/>
+        <location filename="../../epimanager/ui/actions.py" line="172"/>
         <source>删除剂次(&amp;D)</source>
         <translation>&amp;Delete dose</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="173"/>
+        <location filename="../../epimanager/ui/actions.py" line="175"/>
         <source>删除选中的接种记录（可追溯）</source>
         <translation>Delete the selected dose (kept in the audit trail)</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="178"/>
+        <location filename="../../epimanager/ui/actions.py" line="180"/>
         <source>保存(&amp;S)</source>
         <translation>&amp;Save</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="181"/>
+        <location filename="../../epimanager/ui/actions.py" line="183"/>
         <source>保存正在编辑的内容</source>
         <translation>Save what is being edited</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="186"/>
+        <location filename="../../epimanager/ui/actions.py" line="188"/>
         <source>打印接种记录(&amp;P)</source>
         <translation>&amp;Print record</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="189"/>
+        <location filename="../../epimanager/ui/actions.py" line="191"/>
         <source>打印或保存为 PDF：接种记录（接种证页）</source>
         <translation>Print or save as PDF: the vaccination record (certificate page)</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="193"/>
+        <location filename="../../epimanager/ui/actions.py" line="195"/>
         <source>打印回执(&amp;T)</source>
         <translation>Prin&amp;t receipt</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="196"/>
+        <location filename="../../epimanager/ui/actions.py" line="198"/>
         <source>今天的接种回执及下次接种日期</source>
         <translation>Today&apos;s receipt with the next due date</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="201"/>
+        <location filename="../../epimanager/ui/actions.py" line="203"/>
         <source>上传个案(&amp;U)</source>
         <translation>&amp;Upload records</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="204"/>
+        <location filename="../../epimanager/ui/actions.py" line="206"/>
         <source>把待上传的个案、剂次和在册变更上传到免疫规划平台</source>
         <translation>Upload pending children, doses and registration changes to the immunization platform</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="208"/>
+        <location filename="../../epimanager/ui/actions.py" line="210"/>
         <source>数据备份(&amp;B)</source>
         <translation>&amp;Back up data</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="211"/>
+        <location filename="../../epimanager/ui/actions.py" line="213"/>
         <source>立即备份数据库（校验后压缩保存）</source>
         <translation>Back up the database now (checked, then compressed)</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="216"/>
+        <location filename="../../epimanager/ui/actions.py" line="218"/>
         <source>加密备份(&amp;E)…</source>
         <translation>&amp;Encrypted backup…</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="219"/>
+        <location filename="../../epimanager/ui/actions.py" line="221"/>
         <source>用密码加密备份文件（拷出本机的备份请加密）</source>
         <translation>Encrypt the backup file with a passphrase (do this for backups that leave this PC)</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="224"/>
+        <location filename="../../epimanager/ui/actions.py" line="226"/>
         <source>恢复备份(&amp;R)…</source>
         <translation>&amp;Restore backup…</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="227"/>
+        <location filename="../../epimanager/ui/actions.py" line="229"/>
         <source>校验备份后用它替换当前数据库（先另存安全副本）</source>
         <translation>Check a backup, then replace the current database with it (a safety copy is kept first)</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="232"/>
+        <location filename="../../epimanager/ui/actions.py" line="234"/>
         <source>安装升级包(&amp;G)…</source>
         <translation>Install up&amp;grade…</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="235"/>
+        <location filename="../../epimanager/ui/actions.py" line="237"/>
         <source>安装县疾控下发的签名升级包</source>
         <translation>Install a signed upgrade package from the county CDC</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="240"/>
+        <location filename="../../epimanager/ui/actions.py" line="242"/>
         <source>配置工具(&amp;C)…</source>
         <translation>&amp;Configuration…</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="243"/>
+        <location filename="../../epimanager/ui/actions.py" line="245"/>
         <source>单位编码、区域划分、数据与备份文件夹、平台地址</source>
         <translation>Unit code, areas, data and backup folders, platform address</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="248"/>
+        <location filename="../../epimanager/ui/actions.py" line="250"/>
+        <source>用户管理(&amp;M)…</source>
+        <translation>User &amp;management…</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/actions.py" line="253"/>
+        <source>新建用户、修改角色、停用、解锁、重设密码（系统管理员）</source>
+        <translation>Create users, change roles, disable, unlock, reset passwords (system administrator)</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/actions.py" line="258"/>
+        <source>修改密码(&amp;W)…</source>
+        <translation>Change pass&amp;word…</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/actions.py" line="261"/>
+        <source>修改自己的登录密码</source>
+        <translation>Change your own login password</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/actions.py" line="266"/>
         <source>设置(&amp;O)</source>
         <translation>Settings (&amp;O)</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="251"/>
+        <location filename="../../epimanager/ui/actions.py" line="269"/>
         <source>显示字段、快捷键、语言</source>
         <translation>Fields, shortcut keys, language</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="253"/>
+        <location filename="../../epimanager/ui/actions.py" line="271"/>
         <source>退出(&amp;X)</source>
         <translation>E&amp;xit</translation>
     </message>
 </context>
 <context>
-    <name>BackupPassphraseDialog</name>
+    <name>ChangePasswordDialog</name>
     <message>
-        <location filename="../../epimanager/ui/restore_dialog.py" line="137"/>
-        <source>加密备份</source>
-        <translation>Encrypted backup</translation>
+        <location filename="../../epimanager/ui/users_dialog.py" line="231"/>
+        <source>修改密码</source>
+        <translation>Change password</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/restore_dialog.py" line="139"/>
-        <source>备份文件将用此密码加密。没有密码无法恢复，请妥善保管。</source>
-        <translation>The backup file will be encrypted with this passphrase. It cannot be restored without it: keep it safe.</translation>
+        <location filename="../../epimanager/ui/users_dialog.py" line="233"/>
+        <source>用户名：</source>
+        <translation>User name:</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/restore_dialog.py" line="145"/>
-        <source>备份密码：</source>
-        <translation>Backup passphrase:</translation>
+        <location filename="../../epimanager/ui/users_dialog.py" line="237"/>
+        <source>当前密码：</source>
+        <translation>Current password:</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/restore_dialog.py" line="146"/>
+        <location filename="../../epimanager/ui/users_dialog.py" line="238"/>
+        <source>新密码：</source>
+        <translation>New password:</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/users_dialog.py" line="239"/>
         <source>再次输入：</source>
         <translation>Repeat:</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/restore_dialog.py" line="160"/>
-        <source>密码至少 8 个字符</source>
-        <translation>The passphrase needs at least 8 characters</translation>
-    </message>
-    <message>
-        <location filename="../../epimanager/ui/restore_dialog.py" line="162"/>
+        <location filename="../../epimanager/ui/users_dialog.py" line="249"/>
         <source>两次输入的密码不一致</source>
-        <translation>The two passphrases differ</translation>
+        <translation>The two passwords differ</translation>
     </message>
 </context>
 <context>
@@ -1102,47 +1122,47 @@ Save it anyway?</translation>
 <context>
     <name>FirstAdminDialog</name>
     <message>
-        <location filename="../../epimanager/ui/login_dialog.py" line="86"/>
+        <location filename="../../epimanager/ui/login_dialog.py" line="93"/>
         <source>首次使用：创建系统管理员</source>
         <translation>First use: create the system administrator</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/login_dialog.py" line="90"/>
+        <location filename="../../epimanager/ui/login_dialog.py" line="97"/>
         <source>本机多人共用并保存儿童个人信息，请先创建系统管理员账户。系统管理员可以在用户管理中添加业务管理员和普通用户。</source>
         <translation>Several people share this computer and it holds children&apos;s personal data: first create the system administrator account. The administrator can add business administrators and users in user management.</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/login_dialog.py" line="101"/>
+        <location filename="../../epimanager/ui/login_dialog.py" line="108"/>
         <source>至少 %1 个字符</source>
         <translation>at least %1 characters</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/login_dialog.py" line="105"/>
+        <location filename="../../epimanager/ui/login_dialog.py" line="112"/>
         <source>用户名(&amp;U)：</source>
         <translation>&amp;User name:</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/login_dialog.py" line="106"/>
+        <location filename="../../epimanager/ui/login_dialog.py" line="113"/>
         <source>密码(&amp;P)：</source>
         <translation>&amp;Password:</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/login_dialog.py" line="107"/>
+        <location filename="../../epimanager/ui/login_dialog.py" line="114"/>
         <source>再输入一次(&amp;R)：</source>
         <translation>&amp;Repeat:</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/login_dialog.py" line="113"/>
+        <location filename="../../epimanager/ui/login_dialog.py" line="120"/>
         <source>创建并登录</source>
         <translation>Create and log in</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/login_dialog.py" line="114"/>
+        <location filename="../../epimanager/ui/login_dialog.py" line="121"/>
         <source>取消</source>
         <translation>Cancel</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/login_dialog.py" line="121"/>
+        <location filename="../../epimanager/ui/login_dialog.py" line="128"/>
         <source>两次输入的密码不一致</source>
         <translation>The two passwords differ</translation>
     </message>
@@ -1445,27 +1465,27 @@ Save it anyway?</translation>
 <context>
     <name>LoginDialog</name>
     <message>
-        <location filename="../../epimanager/ui/login_dialog.py" line="43"/>
+        <location filename="../../epimanager/ui/login_dialog.py" line="50"/>
         <source>登录 EpiManager</source>
         <translation>Log in to EpiManager</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/login_dialog.py" line="51"/>
+        <location filename="../../epimanager/ui/login_dialog.py" line="58"/>
         <source>用户名(&amp;U)：</source>
         <translation>&amp;User name:</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/login_dialog.py" line="52"/>
+        <location filename="../../epimanager/ui/login_dialog.py" line="59"/>
         <source>密码(&amp;P)：</source>
         <translation>&amp;Password:</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/login_dialog.py" line="58"/>
+        <location filename="../../epimanager/ui/login_dialog.py" line="65"/>
         <source>登录</source>
         <translation>Log in</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/login_dialog.py" line="60"/>
+        <location filename="../../epimanager/ui/login_dialog.py" line="67"/>
         <source>退出</source>
         <translation>Exit</translation>
     </message>
@@ -1493,53 +1513,53 @@ Save it anyway?</translation>
         <translation>&amp;System</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/main_window.py" line="164"/>
+        <location filename="../../epimanager/ui/main_window.py" line="166"/>
         <source>儿童(&amp;C)</source>
         <translation>&amp;Child</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/main_window.py" line="168"/>
+        <location filename="../../epimanager/ui/main_window.py" line="170"/>
         <source>接种(&amp;V)</source>
         <translation>&amp;Vaccination</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/main_window.py" line="179"/>
+        <location filename="../../epimanager/ui/main_window.py" line="181"/>
         <source>查询(&amp;Q)</source>
         <translation>&amp;Queries</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/main_window.py" line="199"/>
+        <location filename="../../epimanager/ui/main_window.py" line="201"/>
         <source>显示快捷键提示(&amp;H)</source>
         <translation>Show shortcut &amp;hints</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/main_window.py" line="203"/>
+        <location filename="../../epimanager/ui/main_window.py" line="205"/>
         <source>视图(&amp;W)</source>
         <translation>Vie&amp;w</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/main_window.py" line="230"/>
+        <location filename="../../epimanager/ui/main_window.py" line="234"/>
         <source>没有正在编辑的内容</source>
         <translation>Nothing is being edited</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/main_window.py" line="309"/>
+        <location filename="../../epimanager/ui/main_window.py" line="313"/>
         <source>已新建儿童 %1，编码 %2</source>
         <translation>New child %1 created, code %2</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/main_window.py" line="322"/>
+        <location filename="../../epimanager/ui/main_window.py" line="326"/>
         <source>工作提醒</source>
         <translation>Work reminders</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/main_window.py" line="335"/>
-        <location filename="../../epimanager/ui/main_window.py" line="374"/>
+        <location filename="../../epimanager/ui/main_window.py" line="339"/>
+        <location filename="../../epimanager/ui/main_window.py" line="378"/>
         <source>请先按 F3 查找并打开一个儿童</source>
         <translation>Press F3 to find and open a child first</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/main_window.py" line="408"/>
+        <location filename="../../epimanager/ui/main_window.py" line="412"/>
         <source>儿童个案 %1 人（本单位管理 %2 人），接种记录 %3 条
 
 按 F3 查找儿童，或按 F2 新建儿童。</source>
@@ -1778,6 +1798,24 @@ Create a new child anyway?</translation>
         <location filename="../../epimanager/ui/child/new_child.py" line="331"/>
         <source>出生时接种未登记</source>
         <translation>Birth doses not recorded</translation>
+    </message>
+</context>
+<context>
+    <name>NewPasswordDialog</name>
+    <message>
+        <location filename="../../epimanager/ui/login_dialog.py" line="166"/>
+        <source>再次输入：</source>
+        <translation>Repeat:</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/login_dialog.py" line="179"/>
+        <source>密码至少 %1 个字符</source>
+        <translation>The password needs at least %1 characters</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/login_dialog.py" line="181"/>
+        <source>两次输入的密码不一致</source>
+        <translation>The two passwords differ</translation>
     </message>
 </context>
 <context>
@@ -2262,37 +2300,37 @@ Create a new child anyway?</translation>
 <context>
     <name>RestoreDialog</name>
     <message>
-        <location filename="../../epimanager/ui/restore_dialog.py" line="68"/>
+        <location filename="../../epimanager/ui/restore_dialog.py" line="55"/>
         <source>恢复备份</source>
         <translation>Restore backup</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/restore_dialog.py" line="71"/>
+        <location filename="../../epimanager/ui/restore_dialog.py" line="58"/>
         <source>将用备份文件替换当前数据库。恢复前先校验备份，并把当前数据库另存为安全副本。</source>
         <translation>The current database will be replaced with the backup. The backup is checked first and the current database is saved as a safety copy.</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/restore_dialog.py" line="75"/>
+        <location filename="../../epimanager/ui/restore_dialog.py" line="62"/>
         <source>备份文件：</source>
         <translation>Backup file:</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/restore_dialog.py" line="79"/>
+        <location filename="../../epimanager/ui/restore_dialog.py" line="66"/>
         <source>备份密码：</source>
         <translation>Backup passphrase:</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/restore_dialog.py" line="81"/>
+        <location filename="../../epimanager/ui/restore_dialog.py" line="68"/>
         <source>这是其他接种单位的备份，我确认要恢复</source>
         <translation>This backup belongs to another vaccination unit; restore it anyway</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/restore_dialog.py" line="90"/>
+        <location filename="../../epimanager/ui/restore_dialog.py" line="77"/>
         <source>恢复(&amp;R)</source>
         <translation>&amp;Restore</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/restore_dialog.py" line="99"/>
+        <location filename="../../epimanager/ui/restore_dialog.py" line="86"/>
         <source>请输入备份密码</source>
         <translation>Please enter the backup passphrase</translation>
     </message>
@@ -2625,47 +2663,62 @@ Create a new child anyway?</translation>
 <context>
     <name>SystemActions</name>
     <message>
-        <location filename="../../epimanager/ui/system_actions.py" line="66"/>
+        <location filename="../../epimanager/ui/system_actions.py" line="67"/>
         <source>自动上传：%1</source>
         <translation>Automatic upload: %1</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/system_actions.py" line="74"/>
+        <location filename="../../epimanager/ui/system_actions.py" line="75"/>
         <source>正在上传个案到平台…</source>
         <translation>Uploading records to the platform…</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/system_actions.py" line="84"/>
+        <location filename="../../epimanager/ui/system_actions.py" line="85"/>
         <source>正在备份数据库…</source>
         <translation>Backing up the database…</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/system_actions.py" line="85"/>
+        <location filename="../../epimanager/ui/system_actions.py" line="86"/>
         <source>备份完成：%1</source>
         <translation>Backup done: %1</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/system_actions.py" line="108"/>
+        <location filename="../../epimanager/ui/system_actions.py" line="96"/>
+        <source>加密备份</source>
+        <translation>Encrypted backup</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/system_actions.py" line="97"/>
+        <source>备份文件将用此密码加密。没有密码无法恢复，请妥善保管。</source>
+        <translation>The backup file will be encrypted with this passphrase. It cannot be restored without it: keep it safe.</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/system_actions.py" line="98"/>
+        <source>备份密码：</source>
+        <translation>Backup passphrase:</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/system_actions.py" line="114"/>
         <source>选择备份文件</source>
         <translation>Choose a backup file</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/system_actions.py" line="110"/>
+        <location filename="../../epimanager/ui/system_actions.py" line="116"/>
         <source>EpiManager 备份 (*%1 *%2)</source>
         <translation>EpiManager backups (*%1 *%2)</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/system_actions.py" line="118"/>
+        <location filename="../../epimanager/ui/system_actions.py" line="124"/>
         <source>已恢复备份</source>
         <translation>Backup restored</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/system_actions.py" line="121"/>
+        <location filename="../../epimanager/ui/system_actions.py" line="127"/>
         <source>恢复完成</source>
         <translation>Restore complete</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/system_actions.py" line="122"/>
+        <location filename="../../epimanager/ui/system_actions.py" line="128"/>
         <source>数据库已从备份恢复。恢复前的数据库已另存为：
 %1
 请重新启动程序。</source>
@@ -2674,29 +2727,39 @@ Create a new child anyway?</translation>
 Please restart the program.</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/system_actions.py" line="150"/>
+        <location filename="../../epimanager/ui/system_actions.py" line="156"/>
         <source>选择升级包</source>
         <translation>Choose upgrade package</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/system_actions.py" line="150"/>
+        <location filename="../../epimanager/ui/system_actions.py" line="156"/>
         <source>升级包 (*.zip)</source>
         <translation>Upgrade packages (*.zip)</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/system_actions.py" line="160"/>
+        <location filename="../../epimanager/ui/system_actions.py" line="166"/>
         <source>升级完成</source>
         <translation>Upgrade complete</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/system_actions.py" line="161"/>
+        <location filename="../../epimanager/ui/system_actions.py" line="167"/>
         <source>已升级到 %1 版。请重新启动程序。</source>
         <translation>Upgraded to version %1. Please restart the program.</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/system_actions.py" line="174"/>
+        <location filename="../../epimanager/ui/system_actions.py" line="180"/>
         <source>数据文件夹已改为 %1，重新启动后生效</source>
         <translation>Data folder changed to %1; takes effect after restarting</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/system_actions.py" line="201"/>
+        <source>尚未登录：还没有建立用户</source>
+        <translation>Not logged in: no user has been created yet</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/system_actions.py" line="204"/>
+        <source>密码已修改</source>
+        <translation>Password changed</translation>
     </message>
 </context>
 <context>
@@ -2764,6 +2827,160 @@ Package: %4, %5 files, signature verified</translation>
         <location filename="../../epimanager/ui/upgrade_dialog.py" line="169"/>
         <source>升级未完成，原有程序和数据没有任何改动。</source>
         <translation>The upgrade did not finish; the program and data are unchanged.</translation>
+    </message>
+</context>
+<context>
+    <name>UsersDialog</name>
+    <message>
+        <location filename="../../epimanager/ui/users_dialog.py" line="52"/>
+        <source>用户管理</source>
+        <translation>User management</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/users_dialog.py" line="57"/>
+        <source>用户名</source>
+        <translation>User name</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/users_dialog.py" line="57"/>
+        <source>角色</source>
+        <translation>Role</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/users_dialog.py" line="57"/>
+        <source>状态</source>
+        <translation>State</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/users_dialog.py" line="57"/>
+        <source>最近登录</source>
+        <translation>Last login</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/users_dialog.py" line="68"/>
+        <source>修改角色</source>
+        <translation>Change role</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/users_dialog.py" line="69"/>
+        <location filename="../../epimanager/ui/users_dialog.py" line="143"/>
+        <source>停用</source>
+        <translation>Disable</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/users_dialog.py" line="70"/>
+        <source>解锁</source>
+        <translation>Unlock</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/users_dialog.py" line="71"/>
+        <source>重设密码…</source>
+        <translation>Reset password…</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/users_dialog.py" line="72"/>
+        <source>所选用户：</source>
+        <translation>Selected user:</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/users_dialog.py" line="82"/>
+        <source>新建用户</source>
+        <translation>New user</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/users_dialog.py" line="88"/>
+        <source>用户名：</source>
+        <translation>User name:</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/users_dialog.py" line="89"/>
+        <source>角色：</source>
+        <translation>Role:</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/users_dialog.py" line="90"/>
+        <source>密码：</source>
+        <translation>Password:</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/users_dialog.py" line="91"/>
+        <source>再次输入：</source>
+        <translation>Repeat:</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/users_dialog.py" line="92"/>
+        <source>新建(&amp;N)</source>
+        <translation>&amp;Create</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/users_dialog.py" line="121"/>
+        <source>已停用</source>
+        <translation>Disabled</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/users_dialog.py" line="123"/>
+        <source>已锁定至 %1</source>
+        <translation>Locked until %1</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/users_dialog.py" line="125"/>
+        <source>正常</source>
+        <translation>Active</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/users_dialog.py" line="143"/>
+        <source>启用</source>
+        <translation>Enable</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/users_dialog.py" line="165"/>
+        <source>两次输入的密码不一致</source>
+        <translation>The two passwords differ</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/users_dialog.py" line="171"/>
+        <source>已新建用户 %1</source>
+        <translation>User %1 created</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/users_dialog.py" line="184"/>
+        <source>%1 的角色已改为 %2</source>
+        <translation>%1&apos;s role is now %2</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/users_dialog.py" line="191"/>
+        <source>已停用 %1</source>
+        <translation>%1 disabled</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/users_dialog.py" line="191"/>
+        <source>已启用 %1</source>
+        <translation>%1 enabled</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/users_dialog.py" line="198"/>
+        <source>已解锁 %1</source>
+        <translation>%1 unlocked</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/users_dialog.py" line="205"/>
+        <source>重设密码</source>
+        <translation>Reset password</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/users_dialog.py" line="206"/>
+        <source>为 %1 设置新密码，并请其登录后自行修改。</source>
+        <translation>Set a new password for %1 and ask them to change it after logging in.</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/users_dialog.py" line="207"/>
+        <source>新密码：</source>
+        <translation>New password:</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/users_dialog.py" line="215"/>
+        <source>已重设 %1 的密码</source>
+        <translation>Password of %1 reset</translation>
     </message>
 </context>
 <context>

@@ -19,8 +19,9 @@ from epimanager.services.database import Database, open_database
 from epimanager.services.units import init_database
 from epimanager.settings import Settings
 from epimanager.ui.actions import ActionId
+from epimanager.ui.login_dialog import NewPasswordDialog
 from epimanager.ui.main_window import MainWindow
-from epimanager.ui.restore_dialog import BackupPassphraseDialog, RestoreDialog
+from epimanager.ui.restore_dialog import RestoreDialog
 from tests.helpers.qt import type_text
 
 TODAY = date(2026, 11, 26)
@@ -65,7 +66,7 @@ def test_encrypted_backup_asks_the_passphrase_twice(qtbot: QtBot, db: Database, 
     w = window(qtbot, db, tmp_path)
     w.registry[ActionId.BACKUP_ENCRYPTED].trigger()
     dlg = w.system.passphrase_dialog
-    assert isinstance(dlg, BackupPassphraseDialog)
+    assert isinstance(dlg, NewPasswordDialog)
     type_text(dlg.first, SECRET)
     type_text(dlg.second, SECRET + "x")
     ok(dlg)
