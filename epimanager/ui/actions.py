@@ -51,6 +51,7 @@ class ActionId(StrEnum):
     UPGRADE = "upgrade"
     CONFIG = "config"
     USERS = "users"
+    CLEANING = "cleaning"
     CHANGE_PASSWORD = "change_password"
     SETTINGS = "settings"
     QUIT = "quit"
@@ -243,6 +244,14 @@ SPECS: tuple[ActionSpec, ...] = (
         None,
         "",
         QT_TRANSLATE_NOOP("Actions", "单位编码、区域划分、数据与备份文件夹、平台地址"),
+        toolbar=False,
+    ),
+    ActionSpec(
+        ActionId.CLEANING,
+        QT_TRANSLATE_NOOP("Actions", "数据清理(&D)…"),
+        None,
+        "",
+        QT_TRANSLATE_NOOP("Actions", "疑似重复个案的合并与撤销、数据质量检查"),
         toolbar=False,
     ),
     ActionSpec(

@@ -26,6 +26,12 @@ def error_label() -> QLabel:
     return label
 
 
+def say(label: QLabel, text: str, ok: bool = False) -> None:
+    """Put a result (green) or a refusal (red) on a dialog's message line."""
+    label.setStyleSheet("color: #1b5e20" if ok else "color: #b00020")
+    label.setText(text)
+
+
 def password_field() -> QLineEdit:
     field = QLineEdit()
     field.setEchoMode(QLineEdit.EchoMode.Password)

@@ -164,7 +164,14 @@ class MainWindow(QMainWindow):
             ),
             (
                 self.tr("儿童(&C)"),
-                (ActionId.NEW_CHILD, ActionId.QUICK_SEARCH, ActionId.REFRESH, ActionId.STATUS_CHANGE),
+                (
+                    ActionId.NEW_CHILD,
+                    ActionId.QUICK_SEARCH,
+                    ActionId.REFRESH,
+                    ActionId.STATUS_CHANGE,
+                    None,
+                    ActionId.CLEANING,
+                ),
             ),
             (
                 self.tr("接种(&V)"),
@@ -239,6 +246,7 @@ class MainWindow(QMainWindow):
             (ActionId.QUERY_GAP, "GapQueryScreen"),
             (ActionId.QUERY_CHANGES, "ChangeQueryScreen"),
             (ActionId.QUERY_STATUS_CHANGES, "StatusChangeQueryScreen"),
+            (ActionId.CLEANING, "CleaningScreen"),
         ):
             a.on(aid, lambda name=name: self.open_query(name))
 

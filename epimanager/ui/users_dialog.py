@@ -33,7 +33,7 @@ from epimanager.errors import EpiError
 from epimanager.services import users
 from epimanager.services.database import Database
 from epimanager.services.permissions import ROLES
-from epimanager.ui.login_dialog import NewPasswordDialog, error_label, password_field
+from epimanager.ui.login_dialog import NewPasswordDialog, error_label, password_field, say
 
 
 def _role_box() -> QComboBox:
@@ -145,8 +145,7 @@ class UsersDialog(QDialog):
     # -- changes ----------------------------------------------------------------------------
 
     def _say(self, text: str, ok: bool = False) -> None:
-        self.error.setStyleSheet("color: #1b5e20" if ok else "color: #b00020")
-        self.error.setText(text)
+        say(self.error, text, ok)
 
     def _do(self, change: Callable[[], object], select: str | None, done: str) -> bool:
         """Apply a change; say what was done, or why it was refused (then nothing changed)."""

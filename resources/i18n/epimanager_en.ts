@@ -4,268 +4,278 @@
 <context>
     <name>Actions</name>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="75"/>
+        <location filename="../../epimanager/ui/actions.py" line="76"/>
         <source>新建儿童(&amp;N)</source>
         <extracomment>Order = order on the shortcut bar and in the settings page.</extracomment>
         <translation>&amp;New child</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="78"/>
+        <location filename="../../epimanager/ui/actions.py" line="79"/>
         <source>建立新的儿童个案</source>
         <translation>Register a new child</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="82"/>
+        <location filename="../../epimanager/ui/actions.py" line="83"/>
         <source>快速查询(&amp;F)</source>
         <translation>Quick search (&amp;F)</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="85"/>
+        <location filename="../../epimanager/ui/actions.py" line="86"/>
         <source>按姓名、拼音、出生日期或编码查找儿童</source>
         <translation>Find a child by name, pinyin, birth date or code</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="89"/>
+        <location filename="../../epimanager/ui/actions.py" line="90"/>
         <source>接种登记(&amp;R)</source>
         <translation>&amp;Record dose</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="92"/>
+        <location filename="../../epimanager/ui/actions.py" line="93"/>
         <source>为当前儿童登记一剂接种</source>
         <translation>Record a dose for the current child</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="96"/>
+        <location filename="../../epimanager/ui/actions.py" line="97"/>
         <source>刷新</source>
         <translation>Refresh</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="99"/>
+        <location filename="../../epimanager/ui/actions.py" line="100"/>
         <source>重新读取当前儿童</source>
         <translation>Reload the current child</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="104"/>
+        <location filename="../../epimanager/ui/actions.py" line="105"/>
         <source>修改剂次(&amp;E)</source>
         <translation>&amp;Edit dose</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="107"/>
+        <location filename="../../epimanager/ui/actions.py" line="108"/>
         <source>修改选中的接种记录</source>
         <translation>Edit the selected dose</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="111"/>
+        <location filename="../../epimanager/ui/actions.py" line="112"/>
         <source>工作提醒(&amp;W)</source>
         <translation>&amp;Work reminders</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="114"/>
+        <location filename="../../epimanager/ui/actions.py" line="115"/>
         <source>今天需要处理的事项</source>
         <translation>What needs doing today</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="118"/>
+        <location filename="../../epimanager/ui/actions.py" line="119"/>
         <source>报表查询(&amp;Q)</source>
         <translation>Reports (&amp;Q)</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="121"/>
+        <location filename="../../epimanager/ui/actions.py" line="122"/>
         <source>月报（6-1、6-2 等）</source>
         <translation>Monthly reports (6-1, 6-2 …)</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="125"/>
+        <location filename="../../epimanager/ui/actions.py" line="126"/>
         <source>在册变更(&amp;M)</source>
         <translation>Register &amp;move</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="128"/>
+        <location filename="../../epimanager/ui/actions.py" line="129"/>
         <source>变更当前儿童的在册情况（迁出需选择原因）</source>
         <translation>Change the current child&apos;s register status (moving out needs a reason)</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="132"/>
+        <location filename="../../epimanager/ui/actions.py" line="133"/>
         <source>接种明细查询(&amp;J)</source>
         <translation>Dose details query (&amp;J)</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="135"/>
+        <location filename="../../epimanager/ui/actions.py" line="136"/>
         <source>按日期、疫苗、区域查询接种记录</source>
         <translation>Doses by date, vaccine and area</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="140"/>
+        <location filename="../../epimanager/ui/actions.py" line="141"/>
         <source>管理门诊查询(&amp;G)</source>
         <translation>Managed children query (&amp;G)</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="143"/>
+        <location filename="../../epimanager/ui/actions.py" line="144"/>
         <source>本单位管理的儿童</source>
         <translation>Children managed by this unit</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="148"/>
+        <location filename="../../epimanager/ui/actions.py" line="149"/>
         <source>免疫空白查询(&amp;K)</source>
         <translation>Immunization gap query (&amp;K)</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="151"/>
+        <location filename="../../epimanager/ui/actions.py" line="152"/>
         <source>有应种或超期未种疫苗的儿童（可打印通知）</source>
         <translation>Children with due or overdue vaccines (call-up list can be printed)</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="156"/>
+        <location filename="../../epimanager/ui/actions.py" line="157"/>
         <source>个案变更查询(&amp;L)</source>
         <translation>Record changes query (&amp;L)</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="159"/>
+        <location filename="../../epimanager/ui/actions.py" line="160"/>
         <source>基本资料、接种剂次的修改和删除记录</source>
         <translation>Changes and deletions of basic data and doses</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="164"/>
+        <location filename="../../epimanager/ui/actions.py" line="165"/>
         <source>在册变更查询(&amp;Z)</source>
         <translation>Register changes query (&amp;Z)</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="167"/>
+        <location filename="../../epimanager/ui/actions.py" line="168"/>
         <source>在册情况的变更记录</source>
         <translation>History of register status changes</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="172"/>
+        <location filename="../../epimanager/ui/actions.py" line="173"/>
         <source>删除剂次(&amp;D)</source>
         <translation>&amp;Delete dose</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="175"/>
+        <location filename="../../epimanager/ui/actions.py" line="176"/>
         <source>删除选中的接种记录（可追溯）</source>
         <translation>Delete the selected dose (kept in the audit trail)</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="180"/>
+        <location filename="../../epimanager/ui/actions.py" line="181"/>
         <source>保存(&amp;S)</source>
         <translation>&amp;Save</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="183"/>
+        <location filename="../../epimanager/ui/actions.py" line="184"/>
         <source>保存正在编辑的内容</source>
         <translation>Save what is being edited</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="188"/>
+        <location filename="../../epimanager/ui/actions.py" line="189"/>
         <source>打印接种记录(&amp;P)</source>
         <translation>&amp;Print record</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="191"/>
+        <location filename="../../epimanager/ui/actions.py" line="192"/>
         <source>打印或保存为 PDF：接种记录（接种证页）</source>
         <translation>Print or save as PDF: the vaccination record (certificate page)</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="195"/>
+        <location filename="../../epimanager/ui/actions.py" line="196"/>
         <source>打印回执(&amp;T)</source>
         <translation>Prin&amp;t receipt</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="198"/>
+        <location filename="../../epimanager/ui/actions.py" line="199"/>
         <source>今天的接种回执及下次接种日期</source>
         <translation>Today&apos;s receipt with the next due date</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="203"/>
+        <location filename="../../epimanager/ui/actions.py" line="204"/>
         <source>上传个案(&amp;U)</source>
         <translation>&amp;Upload records</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="206"/>
+        <location filename="../../epimanager/ui/actions.py" line="207"/>
         <source>把待上传的个案、剂次和在册变更上传到免疫规划平台</source>
         <translation>Upload pending children, doses and registration changes to the immunization platform</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="210"/>
+        <location filename="../../epimanager/ui/actions.py" line="211"/>
         <source>数据备份(&amp;B)</source>
         <translation>&amp;Back up data</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="213"/>
+        <location filename="../../epimanager/ui/actions.py" line="214"/>
         <source>立即备份数据库（校验后压缩保存）</source>
         <translation>Back up the database now (checked, then compressed)</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="218"/>
+        <location filename="../../epimanager/ui/actions.py" line="219"/>
         <source>加密备份(&amp;E)…</source>
         <translation>&amp;Encrypted backup…</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="221"/>
+        <location filename="../../epimanager/ui/actions.py" line="222"/>
         <source>用密码加密备份文件（拷出本机的备份请加密）</source>
         <translation>Encrypt the backup file with a passphrase (do this for backups that leave this PC)</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="226"/>
+        <location filename="../../epimanager/ui/actions.py" line="227"/>
         <source>恢复备份(&amp;R)…</source>
         <translation>&amp;Restore backup…</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="229"/>
+        <location filename="../../epimanager/ui/actions.py" line="230"/>
         <source>校验备份后用它替换当前数据库（先另存安全副本）</source>
         <translation>Check a backup, then replace the current database with it (a safety copy is kept first)</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="234"/>
+        <location filename="../../epimanager/ui/actions.py" line="235"/>
         <source>安装升级包(&amp;G)…</source>
         <translation>Install up&amp;grade…</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="237"/>
+        <location filename="../../epimanager/ui/actions.py" line="238"/>
         <source>安装县疾控下发的签名升级包</source>
         <translation>Install a signed upgrade package from the county CDC</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="242"/>
+        <location filename="../../epimanager/ui/actions.py" line="243"/>
         <source>配置工具(&amp;C)…</source>
         <translation>&amp;Configuration…</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="245"/>
+        <location filename="../../epimanager/ui/actions.py" line="246"/>
         <source>单位编码、区域划分、数据与备份文件夹、平台地址</source>
         <translation>Unit code, areas, data and backup folders, platform address</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="250"/>
+        <location filename="../../epimanager/ui/actions.py" line="251"/>
+        <source>数据清理(&amp;D)…</source>
+        <translation>&amp;Data cleaning…</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/actions.py" line="254"/>
+        <source>疑似重复个案的合并与撤销、数据质量检查</source>
+        <translation>Merge (and undo) probable duplicate children; data-quality check</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/actions.py" line="259"/>
         <source>用户管理(&amp;M)…</source>
         <translation>User &amp;management…</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="253"/>
+        <location filename="../../epimanager/ui/actions.py" line="262"/>
         <source>新建用户、修改角色、停用、解锁、重设密码（系统管理员）</source>
         <translation>Create users, change roles, disable, unlock, reset passwords (system administrator)</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="258"/>
+        <location filename="../../epimanager/ui/actions.py" line="267"/>
         <source>修改密码(&amp;W)…</source>
         <translation>Change pass&amp;word…</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="261"/>
+        <location filename="../../epimanager/ui/actions.py" line="270"/>
         <source>修改自己的登录密码</source>
         <translation>Change your own login password</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="266"/>
+        <location filename="../../epimanager/ui/actions.py" line="275"/>
         <source>设置(&amp;O)</source>
         <translation>Settings (&amp;O)</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="269"/>
+        <location filename="../../epimanager/ui/actions.py" line="278"/>
         <source>显示字段、快捷键、语言</source>
         <translation>Fields, shortcut keys, language</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/actions.py" line="271"/>
+        <location filename="../../epimanager/ui/actions.py" line="280"/>
         <source>退出(&amp;X)</source>
         <translation>E&amp;xit</translation>
     </message>
@@ -273,32 +283,32 @@
 <context>
     <name>ChangePasswordDialog</name>
     <message>
-        <location filename="../../epimanager/ui/users_dialog.py" line="231"/>
+        <location filename="../../epimanager/ui/users_dialog.py" line="230"/>
         <source>修改密码</source>
         <translation>Change password</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/users_dialog.py" line="233"/>
+        <location filename="../../epimanager/ui/users_dialog.py" line="232"/>
         <source>用户名：</source>
         <translation>User name:</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/users_dialog.py" line="237"/>
+        <location filename="../../epimanager/ui/users_dialog.py" line="236"/>
         <source>当前密码：</source>
         <translation>Current password:</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/users_dialog.py" line="238"/>
+        <location filename="../../epimanager/ui/users_dialog.py" line="237"/>
         <source>新密码：</source>
         <translation>New password:</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/users_dialog.py" line="239"/>
+        <location filename="../../epimanager/ui/users_dialog.py" line="238"/>
         <source>再次输入：</source>
         <translation>Repeat:</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/users_dialog.py" line="249"/>
+        <location filename="../../epimanager/ui/users_dialog.py" line="248"/>
         <source>两次输入的密码不一致</source>
         <translation>The two passwords differ</translation>
     </message>
@@ -356,6 +366,186 @@
         <location filename="../../epimanager/ui/child/panel.py" line="237"/>
         <source>不能保存</source>
         <translation>Cannot save</translation>
+    </message>
+</context>
+<context>
+    <name>CleaningScreen</name>
+    <message>
+        <location filename="../../epimanager/ui/queries/cleaning.py" line="70"/>
+        <source>数据清理</source>
+        <translation>Data cleaning</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/queries/cleaning.py" line="72"/>
+        <source>疑似重复个案</source>
+        <translation>Probable duplicates</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/queries/cleaning.py" line="73"/>
+        <source>数据质量</source>
+        <translation>Data quality</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/queries/cleaning.py" line="93"/>
+        <source>查找疑似重复(&amp;F)</source>
+        <translation>&amp;Find probable duplicates</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/queries/cleaning.py" line="99"/>
+        <source>保留</source>
+        <translation>Keep</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/queries/cleaning.py" line="99"/>
+        <source>并入</source>
+        <translation>Merge in</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/queries/cleaning.py" line="100"/>
+        <location filename="../../epimanager/ui/queries/cleaning.py" line="136"/>
+        <source>儿童编码</source>
+        <translation>Child code</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/queries/cleaning.py" line="100"/>
+        <location filename="../../epimanager/ui/queries/cleaning.py" line="136"/>
+        <source>姓名</source>
+        <translation>Name</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/queries/cleaning.py" line="100"/>
+        <source>出生日期</source>
+        <translation>Birth date</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/queries/cleaning.py" line="100"/>
+        <source>母亲</source>
+        <translation>Mother</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/queries/cleaning.py" line="100"/>
+        <source>剂次</source>
+        <translation>Doses</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/queries/cleaning.py" line="102"/>
+        <source>相似度</source>
+        <translation>Score</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/queries/cleaning.py" line="102"/>
+        <source>原因</source>
+        <translation>Reason</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/queries/cleaning.py" line="107"/>
+        <source>合并所选（并入“保留”个案）(&amp;M)</source>
+        <translation>&amp;Merge selected (into the kept record)</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/queries/cleaning.py" line="108"/>
+        <source>对调保留与并入(&amp;S)</source>
+        <translation>&amp;Swap kept and merged</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/queries/cleaning.py" line="115"/>
+        <source>最近的合并：</source>
+        <translation>Recent merges:</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/queries/cleaning.py" line="117"/>
+        <source>时间</source>
+        <translation>Time</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/queries/cleaning.py" line="117"/>
+        <source>保留个案</source>
+        <translation>Kept record</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/queries/cleaning.py" line="117"/>
+        <source>并入个案</source>
+        <translation>Merged record</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/queries/cleaning.py" line="117"/>
+        <source>操作员</source>
+        <translation>Operator</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/queries/cleaning.py" line="117"/>
+        <source>已撤销</source>
+        <translation>Undone</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/queries/cleaning.py" line="120"/>
+        <source>撤销所选合并(&amp;U)</source>
+        <translation>&amp;Undo selected merge</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/queries/cleaning.py" line="129"/>
+        <source>检查数据质量(&amp;C)</source>
+        <translation>&amp;Check data quality</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/queries/cleaning.py" line="136"/>
+        <source>问题</source>
+        <translation>Issue</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/queries/cleaning.py" line="136"/>
+        <source>详情</source>
+        <translation>Details</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/queries/cleaning.py" line="145"/>
+        <source>正在查找…</source>
+        <translation>Searching…</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/queries/cleaning.py" line="155"/>
+        <source>疑似重复 %1 对</source>
+        <translation>%1 probable duplicate pairs</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/queries/cleaning.py" line="180"/>
+        <source>请先选择一对疑似重复个案</source>
+        <translation>Select a pair of probable duplicates first</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/queries/cleaning.py" line="183"/>
+        <source>把 %1（%2）并入 %3（%4）？剂次与变更记录将移到保留个案，并入个案标记为删除；可以撤销。</source>
+        <translation>Merge %1 (%2) into %3 (%4)? Doses and change history move to the kept record and the merged one is marked deleted; this can be undone.</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/queries/cleaning.py" line="186"/>
+        <source>合并个案</source>
+        <translation>Merge records</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/queries/cleaning.py" line="198"/>
+        <source>已合并：%1 并入 %2，移入剂次 %3 条</source>
+        <translation>Merged: %1 into %2, %3 doses moved</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/queries/cleaning.py" line="224"/>
+        <source>请先选择一次合并</source>
+        <translation>Select a merge first</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/queries/cleaning.py" line="233"/>
+        <source>已撤销合并：%1 恢复为独立个案</source>
+        <translation>Merge undone: %1 is a separate record again</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/queries/cleaning.py" line="239"/>
+        <source>正在检查…</source>
+        <translation>Checking…</translation>
+    </message>
+    <message>
+        <location filename="../../epimanager/ui/queries/cleaning.py" line="246"/>
+        <source>已检查 %1 名儿童：</source>
+        <translation>%1 children checked: </translation>
     </message>
 </context>
 <context>
@@ -1122,47 +1312,47 @@ Save it anyway?</translation>
 <context>
     <name>FirstAdminDialog</name>
     <message>
-        <location filename="../../epimanager/ui/login_dialog.py" line="93"/>
+        <location filename="../../epimanager/ui/login_dialog.py" line="99"/>
         <source>首次使用：创建系统管理员</source>
         <translation>First use: create the system administrator</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/login_dialog.py" line="97"/>
+        <location filename="../../epimanager/ui/login_dialog.py" line="103"/>
         <source>本机多人共用并保存儿童个人信息，请先创建系统管理员账户。系统管理员可以在用户管理中添加业务管理员和普通用户。</source>
         <translation>Several people share this computer and it holds children&apos;s personal data: first create the system administrator account. The administrator can add business administrators and users in user management.</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/login_dialog.py" line="108"/>
+        <location filename="../../epimanager/ui/login_dialog.py" line="114"/>
         <source>至少 %1 个字符</source>
         <translation>at least %1 characters</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/login_dialog.py" line="112"/>
+        <location filename="../../epimanager/ui/login_dialog.py" line="118"/>
         <source>用户名(&amp;U)：</source>
         <translation>&amp;User name:</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/login_dialog.py" line="113"/>
+        <location filename="../../epimanager/ui/login_dialog.py" line="119"/>
         <source>密码(&amp;P)：</source>
         <translation>&amp;Password:</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/login_dialog.py" line="114"/>
+        <location filename="../../epimanager/ui/login_dialog.py" line="120"/>
         <source>再输入一次(&amp;R)：</source>
         <translation>&amp;Repeat:</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/login_dialog.py" line="120"/>
+        <location filename="../../epimanager/ui/login_dialog.py" line="126"/>
         <source>创建并登录</source>
         <translation>Create and log in</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/login_dialog.py" line="121"/>
+        <location filename="../../epimanager/ui/login_dialog.py" line="127"/>
         <source>取消</source>
         <translation>Cancel</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/login_dialog.py" line="128"/>
+        <location filename="../../epimanager/ui/login_dialog.py" line="134"/>
         <source>两次输入的密码不一致</source>
         <translation>The two passwords differ</translation>
     </message>
@@ -1465,27 +1655,27 @@ Save it anyway?</translation>
 <context>
     <name>LoginDialog</name>
     <message>
-        <location filename="../../epimanager/ui/login_dialog.py" line="50"/>
+        <location filename="../../epimanager/ui/login_dialog.py" line="56"/>
         <source>登录 EpiManager</source>
         <translation>Log in to EpiManager</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/login_dialog.py" line="58"/>
+        <location filename="../../epimanager/ui/login_dialog.py" line="64"/>
         <source>用户名(&amp;U)：</source>
         <translation>&amp;User name:</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/login_dialog.py" line="59"/>
+        <location filename="../../epimanager/ui/login_dialog.py" line="65"/>
         <source>密码(&amp;P)：</source>
         <translation>&amp;Password:</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/login_dialog.py" line="65"/>
+        <location filename="../../epimanager/ui/login_dialog.py" line="71"/>
         <source>登录</source>
         <translation>Log in</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/login_dialog.py" line="67"/>
+        <location filename="../../epimanager/ui/login_dialog.py" line="73"/>
         <source>退出</source>
         <translation>Exit</translation>
     </message>
@@ -1518,48 +1708,48 @@ Save it anyway?</translation>
         <translation>&amp;Child</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/main_window.py" line="170"/>
+        <location filename="../../epimanager/ui/main_window.py" line="177"/>
         <source>接种(&amp;V)</source>
         <translation>&amp;Vaccination</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/main_window.py" line="181"/>
+        <location filename="../../epimanager/ui/main_window.py" line="188"/>
         <source>查询(&amp;Q)</source>
         <translation>&amp;Queries</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/main_window.py" line="201"/>
+        <location filename="../../epimanager/ui/main_window.py" line="208"/>
         <source>显示快捷键提示(&amp;H)</source>
         <translation>Show shortcut &amp;hints</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/main_window.py" line="205"/>
+        <location filename="../../epimanager/ui/main_window.py" line="212"/>
         <source>视图(&amp;W)</source>
         <translation>Vie&amp;w</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/main_window.py" line="234"/>
+        <location filename="../../epimanager/ui/main_window.py" line="241"/>
         <source>没有正在编辑的内容</source>
         <translation>Nothing is being edited</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/main_window.py" line="313"/>
+        <location filename="../../epimanager/ui/main_window.py" line="321"/>
         <source>已新建儿童 %1，编码 %2</source>
         <translation>New child %1 created, code %2</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/main_window.py" line="326"/>
+        <location filename="../../epimanager/ui/main_window.py" line="334"/>
         <source>工作提醒</source>
         <translation>Work reminders</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/main_window.py" line="339"/>
-        <location filename="../../epimanager/ui/main_window.py" line="378"/>
+        <location filename="../../epimanager/ui/main_window.py" line="347"/>
+        <location filename="../../epimanager/ui/main_window.py" line="386"/>
         <source>请先按 F3 查找并打开一个儿童</source>
         <translation>Press F3 to find and open a child first</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/main_window.py" line="412"/>
+        <location filename="../../epimanager/ui/main_window.py" line="420"/>
         <source>儿童个案 %1 人（本单位管理 %2 人），接种记录 %3 条
 
 按 F3 查找儿童，或按 F2 新建儿童。</source>
@@ -1803,17 +1993,17 @@ Create a new child anyway?</translation>
 <context>
     <name>NewPasswordDialog</name>
     <message>
-        <location filename="../../epimanager/ui/login_dialog.py" line="166"/>
+        <location filename="../../epimanager/ui/login_dialog.py" line="172"/>
         <source>再次输入：</source>
         <translation>Repeat:</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/login_dialog.py" line="179"/>
+        <location filename="../../epimanager/ui/login_dialog.py" line="185"/>
         <source>密码至少 %1 个字符</source>
         <translation>The password needs at least %1 characters</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/login_dialog.py" line="181"/>
+        <location filename="../../epimanager/ui/login_dialog.py" line="187"/>
         <source>两次输入的密码不一致</source>
         <translation>The two passwords differ</translation>
     </message>
@@ -2933,52 +3123,52 @@ Package: %4, %5 files, signature verified</translation>
         <translation>Enable</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/users_dialog.py" line="165"/>
+        <location filename="../../epimanager/ui/users_dialog.py" line="164"/>
         <source>两次输入的密码不一致</source>
         <translation>The two passwords differ</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/users_dialog.py" line="171"/>
+        <location filename="../../epimanager/ui/users_dialog.py" line="170"/>
         <source>已新建用户 %1</source>
         <translation>User %1 created</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/users_dialog.py" line="184"/>
+        <location filename="../../epimanager/ui/users_dialog.py" line="183"/>
         <source>%1 的角色已改为 %2</source>
         <translation>%1&apos;s role is now %2</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/users_dialog.py" line="191"/>
+        <location filename="../../epimanager/ui/users_dialog.py" line="190"/>
         <source>已停用 %1</source>
         <translation>%1 disabled</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/users_dialog.py" line="191"/>
+        <location filename="../../epimanager/ui/users_dialog.py" line="190"/>
         <source>已启用 %1</source>
         <translation>%1 enabled</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/users_dialog.py" line="198"/>
+        <location filename="../../epimanager/ui/users_dialog.py" line="197"/>
         <source>已解锁 %1</source>
         <translation>%1 unlocked</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/users_dialog.py" line="205"/>
+        <location filename="../../epimanager/ui/users_dialog.py" line="204"/>
         <source>重设密码</source>
         <translation>Reset password</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/users_dialog.py" line="206"/>
+        <location filename="../../epimanager/ui/users_dialog.py" line="205"/>
         <source>为 %1 设置新密码，并请其登录后自行修改。</source>
         <translation>Set a new password for %1 and ask them to change it after logging in.</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/users_dialog.py" line="207"/>
+        <location filename="../../epimanager/ui/users_dialog.py" line="206"/>
         <source>新密码：</source>
         <translation>New password:</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/users_dialog.py" line="215"/>
+        <location filename="../../epimanager/ui/users_dialog.py" line="214"/>
         <source>已重设 %1 的密码</source>
         <translation>Password of %1 reset</translation>
     </message>

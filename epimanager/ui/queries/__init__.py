@@ -1,10 +1,11 @@
-"""Query screens (接种明细 / 管理门诊 / 免疫空白 / 个案变更 / 在册变更), one module each.
+"""Query screens (接种明细 / 管理门诊 / 免疫空白 / 个案变更 / 在册变更 / 数据清理), one module each.
 
 Every screen is a ``QWidget`` built with ``(db, user, parent=None)`` and
 emits ``open_child(str)`` with a child code when a row is double-clicked.
 """
 
 from epimanager.ui.queries.changes import ChangeQueryScreen
+from epimanager.ui.queries.cleaning import CleaningScreen
 from epimanager.ui.queries.doses import DoseQueryScreen
 from epimanager.ui.queries.gap import GapQueryScreen
 from epimanager.ui.queries.managed import ManagedQueryScreen
@@ -13,6 +14,7 @@ from epimanager.ui.queries.status_changes import StatusChangeQueryScreen
 
 __all__ = [
     "ChangeQueryScreen",
+    "CleaningScreen",
     "DoseQueryScreen",
     "GapQueryScreen",
     "ManagedQueryScreen",
