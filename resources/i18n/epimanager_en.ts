@@ -402,13 +402,13 @@
     </message>
     <message>
         <location filename="../../epimanager/ui/queries/cleaning.py" line="100"/>
-        <location filename="../../epimanager/ui/queries/cleaning.py" line="136"/>
+        <location filename="../../epimanager/ui/queries/cleaning.py" line="139"/>
         <source>儿童编码</source>
         <translation>Child code</translation>
     </message>
     <message>
         <location filename="../../epimanager/ui/queries/cleaning.py" line="100"/>
-        <location filename="../../epimanager/ui/queries/cleaning.py" line="136"/>
+        <location filename="../../epimanager/ui/queries/cleaning.py" line="139"/>
         <source>姓名</source>
         <translation>Name</translation>
     </message>
@@ -483,67 +483,67 @@
         <translation>&amp;Undo selected merge</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/queries/cleaning.py" line="129"/>
+        <location filename="../../epimanager/ui/queries/cleaning.py" line="132"/>
         <source>检查数据质量(&amp;C)</source>
         <translation>&amp;Check data quality</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/queries/cleaning.py" line="136"/>
+        <location filename="../../epimanager/ui/queries/cleaning.py" line="139"/>
         <source>问题</source>
         <translation>Issue</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/queries/cleaning.py" line="136"/>
+        <location filename="../../epimanager/ui/queries/cleaning.py" line="139"/>
         <source>详情</source>
         <translation>Details</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/queries/cleaning.py" line="145"/>
+        <location filename="../../epimanager/ui/queries/cleaning.py" line="148"/>
         <source>正在查找…</source>
         <translation>Searching…</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/queries/cleaning.py" line="155"/>
+        <location filename="../../epimanager/ui/queries/cleaning.py" line="158"/>
         <source>疑似重复 %1 对</source>
         <translation>%1 probable duplicate pairs</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/queries/cleaning.py" line="180"/>
+        <location filename="../../epimanager/ui/queries/cleaning.py" line="183"/>
         <source>请先选择一对疑似重复个案</source>
         <translation>Select a pair of probable duplicates first</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/queries/cleaning.py" line="183"/>
+        <location filename="../../epimanager/ui/queries/cleaning.py" line="186"/>
         <source>把 %1（%2）并入 %3（%4）？剂次与变更记录将移到保留个案，并入个案标记为删除；可以撤销。</source>
         <translation>Merge %1 (%2) into %3 (%4)? Doses and change history move to the kept record and the merged one is marked deleted; this can be undone.</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/queries/cleaning.py" line="186"/>
+        <location filename="../../epimanager/ui/queries/cleaning.py" line="189"/>
         <source>合并个案</source>
         <translation>Merge records</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/queries/cleaning.py" line="198"/>
+        <location filename="../../epimanager/ui/queries/cleaning.py" line="201"/>
         <source>已合并：%1 并入 %2，移入剂次 %3 条</source>
         <translation>Merged: %1 into %2, %3 doses moved</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/queries/cleaning.py" line="224"/>
+        <location filename="../../epimanager/ui/queries/cleaning.py" line="227"/>
         <source>请先选择一次合并</source>
         <translation>Select a merge first</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/queries/cleaning.py" line="233"/>
+        <location filename="../../epimanager/ui/queries/cleaning.py" line="236"/>
         <source>已撤销合并：%1 恢复为独立个案</source>
         <translation>Merge undone: %1 is a separate record again</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/queries/cleaning.py" line="239"/>
+        <location filename="../../epimanager/ui/queries/cleaning.py" line="242"/>
         <source>正在检查…</source>
         <translation>Checking…</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/queries/cleaning.py" line="246"/>
+        <location filename="../../epimanager/ui/queries/cleaning.py" line="249"/>
         <source>已检查 %1 名儿童：</source>
         <translation>%1 children checked: </translation>
     </message>

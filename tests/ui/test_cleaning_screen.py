@@ -52,11 +52,14 @@ def test_find_merge_and_undo(qtbot: QtBot, db: Database, tmp_path: Path, monkeyp
     _w, s = screen(qtbot, db, tmp_path)
     s.find_button.click()
     qtbot.waitUntil(lambda: s.pairs_label.text() == "疑似重复 1 对", timeout=10000)
-    assert s.pairs_table.item(0, 1).text() == "姓名、出生日期、母亲姓名相同"
-    assert (s.pairs_table.item(0, 2).text(), s.pairs_table.item(0, 6).text()) == (b, "1")  # keeps the one with doses
+    assert s.pairs_table.item(0, 11).text() == "姓名、出生日期、母亲姓名相同"
+    assert (s.pairs_table.item(0, 1).text(), s.pairs_table.item(0, 5).text()) == (b, "1")  # keeps the one with doses
 
+    with qtbot.waitSignal(s.open_child) as opened:
+        s.pairs_table.cellDoubleClicked.emit(0, 6)
+    assert opened.args == [a]  # the record to merge in
     s.swap_button.click()
-    assert s.pairs_table.item(0, 2).text() == a
+    assert s.pairs_table.item(0, 1).text() == a
     s.merge_button.click()  # answered No: nothing happens
     assert get_child(db, b).code == b and s.pairs_table.rowCount() == 1
     s.merge_button.click()

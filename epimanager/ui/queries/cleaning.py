@@ -99,7 +99,7 @@ class CleaningScreen(QWidget):
         keep, dup = self.tr("保留"), self.tr("并入")
         cols = [self.tr("儿童编码"), self.tr("姓名"), self.tr("出生日期"), self.tr("母亲"), self.tr("剂次")]
         self.pairs_table = _table(
-            [self.tr("相似度"), self.tr("原因"), *(f"{keep}·{c}" for c in cols), *(f"{dup}·{c}" for c in cols)]
+            [self.tr("相似度"), *(f"{keep}·{c}" for c in cols), *(f"{dup}·{c}" for c in cols), self.tr("原因")]
         )
         self.pairs_table.cellDoubleClicked.connect(self._open_pair_child)
         v.addWidget(self.pairs_table, 3)
@@ -119,7 +119,10 @@ class CleaningScreen(QWidget):
         v.addWidget(self.merges_table, 2)
         self.undo_button = QPushButton(self.tr("撤销所选合并(&U)"))
         self.undo_button.clicked.connect(self.undo)
-        v.addWidget(self.undo_button)
+        row = QHBoxLayout()
+        row.addWidget(self.undo_button)
+        row.addStretch(1)
+        v.addLayout(row)
         return page
 
     def _quality_tab(self) -> QWidget:
@@ -153,7 +156,7 @@ class CleaningScreen(QWidget):
 
     def _show_pairs(self) -> None:
         self.pairs_label.setText(self.tr("疑似重复 %1 对").replace("%1", str(len(self.pairs))))
-        _fill(self.pairs_table, [(str(p.score), p.reason, *_brief(p.keep), *_brief(p.dup)) for p in self.pairs])
+        _fill(self.pairs_table, [(str(p.score), *_brief(p.keep), *_brief(p.dup), p.reason) for p in self.pairs])
         if self.pairs:
             self.pairs_table.selectRow(0)
 
@@ -163,7 +166,7 @@ class CleaningScreen(QWidget):
 
     def _open_pair_child(self, row: int, column: int) -> None:
         p = self.pairs[row]
-        self.open_child.emit(p.dup.code if column >= 7 else p.keep.code)
+        self.open_child.emit(p.dup.code if 6 <= column <= 10 else p.keep.code)
 
     def swap(self) -> None:
         i = self._selected_pair()
