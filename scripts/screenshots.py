@@ -192,6 +192,18 @@ def main() -> int:
     w.toggle_reminders()
     settle(app, 800)
     save(w, args.out, "10-reminders-f7.png")
+
+    # 儿童 → 数据清理: probable duplicates, found on a worker thread
+    cleaning = w.open_query("CleaningScreen")
+    cleaning.resize(1300, 640)
+    cleaning.find()  # type: ignore[attr-defined]
+    for _ in range(600):
+        settle(app, 100)
+        if cleaning.find_button.isEnabled():  # type: ignore[attr-defined]
+            break
+    settle(app, 300)
+    save(cleaning, args.out, "11-data-cleaning.png")
+    cleaning.close()
     w.close()
     db.close()
     return 0
