@@ -369,9 +369,7 @@ def _count(
                     if rows.holds(start_iso, end_iso):
                         # what _stored_counts will find for it from now on
                         if can_count and managed:
-                            due[comm].update(
-                                {r[0] for r in rows.due if backlog <= r[1] <= end_iso and r[2] <= end_iso < r[3]}
-                            )
+                            due[comm].update(_due_in(rows.due, backlog, end_iso))
                         continue
                 if not can_count:
                     continue
