@@ -126,6 +126,25 @@ Kid = tuple[int, date, str, int | None, bool, bool, bool]
 _HOLDS = "st.key = :key AND st.v_from <= :end AND st.v_until > :end AND st.latest < :start AND st.next_after > :end"
 
 
+def _child_filter(residence: int | None) -> tuple[str, str]:
+    """SQL of the managed statuses (a list) and of the 居住属性 filter ("" for 合计)."""
+    managed = ",".join(str(int(x)) for x in MANAGED_STATUSES)
+    return managed, ("AND c.residence = :res" if residence is not None else "")
+
+
+def _month_params(start: date, end: date, residence: int | None, **more: Any) -> dict[str, Any]:
+    """Parameters every 6-1 query shares: the month, the 18-year limit, the 居住属性."""
+    params: dict[str, Any] = {
+        "start": start.isoformat(),
+        "end": end.isoformat(),
+        "oldest": add_years(start, -18).isoformat(),
+        **more,
+    }
+    if residence is not None:
+        params["res"] = residence
+    return params
+
+
 def _candidates(
     s: Session, start: date, end: date, unit: str, residence: int | None, w: _Window, key: str | None, today: date
 ) -> list[Kid]:
@@ -136,8 +155,7 @@ def _candidates(
     (see :func:`_stored_counts`) are left out; finding the others reads only
     the birth-date index and the stored rows' keys.
     """
-    managed = ",".join(str(int(x)) for x in MANAGED_STATUSES)
-    res = "AND c.residence = :res" if residence is not None else ""
+    managed, res = _child_filter(residence)
     if key is None:
         skip, fresh = "", "1"
     else:
@@ -165,20 +183,18 @@ def _candidates(
         WHERE c.deleted = 0 AND d.deleted = 0 AND d.unit_code = :unit {res}
           AND d.date >= :start AND d.date <= :end
     """
-    params: dict[str, Any] = {
-        "start": start.isoformat(),
-        "end": end.isoformat(),
-        "oldest": add_years(start, -18).isoformat(),
-        "young": w.young_born_after.isoformat(),
-        "girls": w.girls_born_after.isoformat(),
-        "recent": w.recent_dose_after.isoformat(),
-        "unit": unit,
-        "key": key,
-        "today": today.isoformat(),
-        "basis": today.replace(day=1).isoformat(),
-    }
-    if residence is not None:
-        params["res"] = residence
+    params = _month_params(
+        start,
+        end,
+        residence,
+        young=w.young_born_after.isoformat(),
+        girls=w.girls_born_after.isoformat(),
+        recent=w.recent_dose_after.isoformat(),
+        unit=unit,
+        key=key,
+        today=today.isoformat(),
+        basis=today.replace(day=1).isoformat(),
+    )
     out: dict[int, Kid] = {}
     for cid, birth, sex, comm, is_managed, has_fresh, can_count in s.execute(text(sql), params):
         if not can_count and (has_fresh or key is None):
@@ -194,8 +210,7 @@ def _stored_counts(
 ) -> dict[int | None, Counter[str]]:
     """应种 of the managed children counted from stored rows: those with no dose since the month began
     whose rows were made under the schedule version in force at month end."""
-    managed = ",".join(str(int(x)) for x in MANAGED_STATUSES)
-    res = "AND c.residence = :res" if residence is not None else ""
+    managed, res = _child_filter(residence)
     sql = f"""
         SELECT c.committee_id, r.col, count(DISTINCT c.id) FROM report_state st
         JOIN child c ON c.id = st.child_id
@@ -206,15 +221,7 @@ def _stored_counts(
           AND r.earliest >= :backlog AND r.earliest <= :end AND r.a_from <= :end AND r.a_until > :end
         GROUP BY c.committee_id, r.col
     """
-    params: dict[str, Any] = {
-        "key": key,
-        "start": start.isoformat(),
-        "end": end.isoformat(),
-        "oldest": add_years(start, -18).isoformat(),
-        "backlog": add_months(start, -BACKLOG_MONTHS).isoformat(),
-    }
-    if residence is not None:
-        params["res"] = residence
+    params = _month_params(start, end, residence, key=key, backlog=add_months(start, -BACKLOG_MONTHS).isoformat())
     due: dict[int | None, Counter[str]] = defaultdict(Counter)
     for comm, col, n in s.execute(text(sql), params):
         due[comm][col] += n
@@ -229,23 +236,19 @@ def _doses(raw: sqlite3.Connection, ids: Sequence[int], unit: str) -> dict[int, 
     facts: dict[int, list[DoseFact]] = defaultdict(list)
     if not ids:
         return facts
+    select = (
+        "SELECT child_id, vaccine_code, date, dose_number, unit_code = ? FROM dose INDEXED BY ix_dose_child_id "
+        "WHERE deleted = 0 AND "
+    )
     if ids[-1] - ids[0] < 4 * len(ids):  # dense: one range scan, dropping the few children not asked for
         wanted = set(ids)
-        sql = (
-            "SELECT child_id, vaccine_code, date, dose_number, unit_code = ? FROM dose INDEXED BY ix_dose_child_id "
-            "WHERE child_id BETWEEN ? AND ? AND deleted = 0"
-        )
-        for row in raw.execute(sql, (unit, ids[0], ids[-1])):
+        for row in raw.execute(select + "child_id BETWEEN ? AND ?", (unit, ids[0], ids[-1])):
             if row[0] in wanted:
                 facts[row[0]].append(row[1:])
         return facts
     for i in range(0, len(ids), _CHUNK):
         part = ids[i : i + _CHUNK]
-        sql = (
-            "SELECT child_id, vaccine_code, date, dose_number, unit_code = ? FROM dose INDEXED BY ix_dose_child_id "
-            f"WHERE child_id IN ({','.join('?' * len(part))}) AND deleted = 0"
-        )
-        for row in raw.execute(sql, (unit, *part)):
+        for row in raw.execute(select + f"child_id IN ({','.join('?' * len(part))})", (unit, *part)):
             facts[row[0]].append(row[1:])
     return facts
 

@@ -124,6 +124,7 @@ class ScheduleEngine:
         self.versions: tuple[ScheduleVersion, ...] = tuple(sorted(versions, key=lambda v: v.effective_from))
         self.catalog = catalog
         self._starts = [v.effective_from.toordinal() for v in self.versions]
+        self._index = {v.id: n for n, v in enumerate(self.versions)}
         self._counts: dict[str, tuple[str, ...]] = {v.code: v.counts_for for v in catalog.vaccines}
         self._live: frozenset[str] = frozenset(v.code for v in catalog.vaccines if v.live_injectable)
         # per version and series: from which ordinal on every earlier version
@@ -214,8 +215,8 @@ class ScheduleEngine:
     ) -> History:
         """Evaluate ``doses`` (up to ``as_of``) by the schedule in force on ``as_of``, without forecasting.
 
-        :meth:`next_doses` of it gives the series of ``forecast(b, on, doses)``
-        for any ``on`` under the same schedule version, with no dose after ``d``.
+        :meth:`next_doses` of it gives the series of ``forecast(birth_date, on, doses)``
+        for any ``on`` under the same schedule version, as long as no dose lies after ``as_of``.
         """
         now, run, evaluated = self._evaluate(birth_date, as_of, doses, sex, preferences, None)
         return History(
@@ -226,11 +227,9 @@ class ScheduleEngine:
 
     def version_span(self, version_id: str) -> tuple[date, date | None]:
         """The dates a schedule version is in force: from, and until (exclusive; None = still)."""
-        for n, v in enumerate(self.versions):
-            if v.id == version_id:
-                until = self.versions[n + 1].effective_from if n + 1 < len(self.versions) else None
-                return v.effective_from, until
-        raise KeyError(version_id)
+        n = self._index[version_id]
+        until = self.versions[n + 1].effective_from if n + 1 < len(self.versions) else None
+        return self.versions[n].effective_from, until
 
     def next_doses(
         self, history: History, birth_date: date, sex: str | None, after: date
@@ -245,7 +244,7 @@ class ScheduleEngine:
         at its maximum age.  Reports store these so a month needs no forecast.
         """
         b = birth_date.toordinal()
-        now = next(v for v in self.versions if v.id == history.version)
+        now = self.versions[self._index[history.version]]
         ages = self._ages(b)
         run = _Run(b, ages, b, [])
         run.live_ok = list(history.live_days)
