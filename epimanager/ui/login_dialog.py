@@ -157,12 +157,16 @@ def ensure_login(db: Database, parent: QWidget | None = None) -> Actor | None:
 
 
 class NewPasswordDialog(QDialog):
-    """Ask twice for a new password or passphrase (at least 8 characters); ``password()`` when accepted."""
+    """Ask twice for a new password or passphrase (at least 8 characters); ``password()`` when accepted.
+
+    Subclasses add rows to ``form`` and override :meth:`_use` to do something with the password
+    before the dialog closes (returning False keeps it open, with the reason on ``error``).
+    """
 
     def __init__(self, title: str, note: str, label: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle(title)
-        form = QFormLayout(self)
+        self.form = form = QFormLayout(self)
         intro = QLabel(note)
         intro.setWordWrap(True)
         form.addRow(intro)
@@ -185,5 +189,8 @@ class NewPasswordDialog(QDialog):
             self.error.setText(self.tr("密码至少 %1 个字符").replace("%1", str(users.MIN_PASSWORD_LENGTH)))
         elif self.first.text() != self.second.text():
             self.error.setText(self.tr("两次输入的密码不一致"))
-        else:
+        elif self._use(self.first.text()):
             self.accept()
+
+    def _use(self, password: str) -> bool:
+        return True

@@ -10,7 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox, QProgressDialog, QWidget
+from PySide6.QtWidgets import QApplication, QDialog, QFileDialog, QMessageBox, QProgressDialog, QWidget
 
 from epimanager.errors import EpiError
 from epimanager.services import backup, permissions
@@ -26,6 +26,13 @@ def upload_summary(report: UploadReport) -> str:
         .replace("%2", str(report.rejected))
         .replace("%3", str(report.remaining))
     )
+
+
+def _open(dlg: QDialog) -> QDialog:
+    """Show a window-modal dialog that deletes itself when closed."""
+    dlg.finished.connect(dlg.deleteLater)
+    dlg.open()
+    return dlg
 
 
 class _Bridge(QObject):
@@ -99,9 +106,7 @@ class SystemActions(QObject):
             self.window,
         )
         dlg.accepted.connect(lambda: self.backup_now(dlg.password()))
-        dlg.finished.connect(dlg.deleteLater)
-        dlg.open()
-        self.passphrase_dialog = dlg
+        self.passphrase_dialog = _open(dlg)
         return dlg
 
     def open_restore(self, file: Path | None = None) -> QWidget | None:
@@ -188,9 +193,7 @@ class SystemActions(QObject):
         from epimanager.ui.users_dialog import UsersDialog
 
         dlg = UsersDialog(self.db, self.window)
-        dlg.finished.connect(dlg.deleteLater)
-        dlg.open()
-        self.users_dialog = dlg
+        self.users_dialog = _open(dlg)
         return dlg
 
     def change_password(self) -> QWidget | None:
@@ -202,9 +205,7 @@ class SystemActions(QObject):
             return None
         dlg = ChangePasswordDialog(self.db, actor.name, self.window)
         dlg.accepted.connect(lambda: self.message.emit(self.tr("密码已修改")))
-        dlg.finished.connect(dlg.deleteLater)
-        dlg.open()
-        self.users_dialog = dlg
+        self.users_dialog = _open(dlg)
         return dlg
 
     # -- shared -------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from datetime import datetime
 
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -220,36 +221,29 @@ class UsersDialog(QDialog):
         return dlg
 
 
-class ChangePasswordDialog(QDialog):
+class ChangePasswordDialog(NewPasswordDialog):
     """The logged-in user changes their own password (the current one is required)."""
 
     def __init__(self, db: Database, user: str, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+        super().__init__(
+            QApplication.translate("ChangePasswordDialog", "修改密码"),
+            QApplication.translate("ChangePasswordDialog", "用户名：%1").replace("%1", user),
+            QApplication.translate("ChangePasswordDialog", "新密码："),
+            parent,
+        )
         self.db = db
         self.user = user
-        self.setWindowTitle(self.tr("修改密码"))
-        form = QFormLayout(self)
-        form.addRow(self.tr("用户名："), QLabel(user))
         self.old = password_field()
-        self.new = password_field()
-        self.new2 = password_field()
-        form.addRow(self.tr("当前密码："), self.old)
-        form.addRow(self.tr("新密码："), self.new)
-        form.addRow(self.tr("再次输入："), self.new2)
-        self.error = error_label()
-        form.addRow(self.error)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self.apply)
-        buttons.rejected.connect(self.reject)
-        form.addRow(buttons)
+        self.form.insertRow(1, QApplication.translate("ChangePasswordDialog", "当前密码："), self.old)
+        self.new, self.new2 = self.first, self.second
 
     def apply(self) -> None:
-        if self.new.text() != self.new2.text():
-            self.error.setText(self.tr("两次输入的密码不一致"))
-            return
+        self._check()
+
+    def _use(self, password: str) -> bool:
         try:
-            users.change_password(self.db, self.user, self.old.text(), self.new.text())
+            users.change_password(self.db, self.user, self.old.text(), password)
         except EpiError as exc:
             self.error.setText(exc.message)
-            return
-        self.accept()
+            return False
+        return True

@@ -283,34 +283,24 @@
 <context>
     <name>ChangePasswordDialog</name>
     <message>
-        <location filename="../../epimanager/ui/users_dialog.py" line="230"/>
+        <location filename="../../epimanager/ui/users_dialog.py" line="229"/>
         <source>修改密码</source>
         <translation>Change password</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/users_dialog.py" line="232"/>
-        <source>用户名：</source>
-        <translation>User name:</translation>
+        <location filename="../../epimanager/ui/users_dialog.py" line="230"/>
+        <source>用户名：%1</source>
+        <translation>User name: %1</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/users_dialog.py" line="236"/>
+        <location filename="../../epimanager/ui/users_dialog.py" line="237"/>
         <source>当前密码：</source>
         <translation>Current password:</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/users_dialog.py" line="237"/>
+        <location filename="../../epimanager/ui/users_dialog.py" line="231"/>
         <source>新密码：</source>
         <translation>New password:</translation>
-    </message>
-    <message>
-        <location filename="../../epimanager/ui/users_dialog.py" line="238"/>
-        <source>再次输入：</source>
-        <translation>Repeat:</translation>
-    </message>
-    <message>
-        <location filename="../../epimanager/ui/users_dialog.py" line="248"/>
-        <source>两次输入的密码不一致</source>
-        <translation>The two passwords differ</translation>
     </message>
 </context>
 <context>
@@ -1993,17 +1983,17 @@ Create a new child anyway?</translation>
 <context>
     <name>NewPasswordDialog</name>
     <message>
-        <location filename="../../epimanager/ui/login_dialog.py" line="172"/>
+        <location filename="../../epimanager/ui/login_dialog.py" line="176"/>
         <source>再次输入：</source>
         <translation>Repeat:</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/login_dialog.py" line="185"/>
+        <location filename="../../epimanager/ui/login_dialog.py" line="189"/>
         <source>密码至少 %1 个字符</source>
         <translation>The password needs at least %1 characters</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/login_dialog.py" line="187"/>
+        <location filename="../../epimanager/ui/login_dialog.py" line="191"/>
         <source>两次输入的密码不一致</source>
         <translation>The two passwords differ</translation>
     </message>
@@ -2853,62 +2843,62 @@ Create a new child anyway?</translation>
 <context>
     <name>SystemActions</name>
     <message>
-        <location filename="../../epimanager/ui/system_actions.py" line="67"/>
+        <location filename="../../epimanager/ui/system_actions.py" line="74"/>
         <source>自动上传：%1</source>
         <translation>Automatic upload: %1</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/system_actions.py" line="75"/>
+        <location filename="../../epimanager/ui/system_actions.py" line="82"/>
         <source>正在上传个案到平台…</source>
         <translation>Uploading records to the platform…</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/system_actions.py" line="85"/>
+        <location filename="../../epimanager/ui/system_actions.py" line="92"/>
         <source>正在备份数据库…</source>
         <translation>Backing up the database…</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/system_actions.py" line="86"/>
+        <location filename="../../epimanager/ui/system_actions.py" line="93"/>
         <source>备份完成：%1</source>
         <translation>Backup done: %1</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/system_actions.py" line="96"/>
+        <location filename="../../epimanager/ui/system_actions.py" line="103"/>
         <source>加密备份</source>
         <translation>Encrypted backup</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/system_actions.py" line="97"/>
+        <location filename="../../epimanager/ui/system_actions.py" line="104"/>
         <source>备份文件将用此密码加密。没有密码无法恢复，请妥善保管。</source>
         <translation>The backup file will be encrypted with this passphrase. It cannot be restored without it: keep it safe.</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/system_actions.py" line="98"/>
+        <location filename="../../epimanager/ui/system_actions.py" line="105"/>
         <source>备份密码：</source>
         <translation>Backup passphrase:</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/system_actions.py" line="114"/>
+        <location filename="../../epimanager/ui/system_actions.py" line="119"/>
         <source>选择备份文件</source>
         <translation>Choose a backup file</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/system_actions.py" line="116"/>
+        <location filename="../../epimanager/ui/system_actions.py" line="121"/>
         <source>EpiManager 备份 (*%1 *%2)</source>
         <translation>EpiManager backups (*%1 *%2)</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/system_actions.py" line="124"/>
+        <location filename="../../epimanager/ui/system_actions.py" line="129"/>
         <source>已恢复备份</source>
         <translation>Backup restored</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/system_actions.py" line="127"/>
+        <location filename="../../epimanager/ui/system_actions.py" line="132"/>
         <source>恢复完成</source>
         <translation>Restore complete</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/system_actions.py" line="128"/>
+        <location filename="../../epimanager/ui/system_actions.py" line="133"/>
         <source>数据库已从备份恢复。恢复前的数据库已另存为：
 %1
 请重新启动程序。</source>
@@ -2917,37 +2907,37 @@ Create a new child anyway?</translation>
 Please restart the program.</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/system_actions.py" line="156"/>
+        <location filename="../../epimanager/ui/system_actions.py" line="161"/>
         <source>选择升级包</source>
         <translation>Choose upgrade package</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/system_actions.py" line="156"/>
+        <location filename="../../epimanager/ui/system_actions.py" line="161"/>
         <source>升级包 (*.zip)</source>
         <translation>Upgrade packages (*.zip)</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/system_actions.py" line="166"/>
+        <location filename="../../epimanager/ui/system_actions.py" line="171"/>
         <source>升级完成</source>
         <translation>Upgrade complete</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/system_actions.py" line="167"/>
+        <location filename="../../epimanager/ui/system_actions.py" line="172"/>
         <source>已升级到 %1 版。请重新启动程序。</source>
         <translation>Upgraded to version %1. Please restart the program.</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/system_actions.py" line="180"/>
+        <location filename="../../epimanager/ui/system_actions.py" line="185"/>
         <source>数据文件夹已改为 %1，重新启动后生效</source>
         <translation>Data folder changed to %1; takes effect after restarting</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/system_actions.py" line="201"/>
+        <location filename="../../epimanager/ui/system_actions.py" line="204"/>
         <source>尚未登录：还没有建立用户</source>
         <translation>Not logged in: no user has been created yet</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/system_actions.py" line="204"/>
+        <location filename="../../epimanager/ui/system_actions.py" line="207"/>
         <source>密码已修改</source>
         <translation>Password changed</translation>
     </message>
@@ -3022,153 +3012,153 @@ Package: %4, %5 files, signature verified</translation>
 <context>
     <name>UsersDialog</name>
     <message>
-        <location filename="../../epimanager/ui/users_dialog.py" line="52"/>
+        <location filename="../../epimanager/ui/users_dialog.py" line="53"/>
         <source>用户管理</source>
         <translation>User management</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/users_dialog.py" line="57"/>
+        <location filename="../../epimanager/ui/users_dialog.py" line="58"/>
         <source>用户名</source>
         <translation>User name</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/users_dialog.py" line="57"/>
+        <location filename="../../epimanager/ui/users_dialog.py" line="58"/>
         <source>角色</source>
         <translation>Role</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/users_dialog.py" line="57"/>
+        <location filename="../../epimanager/ui/users_dialog.py" line="58"/>
         <source>状态</source>
         <translation>State</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/users_dialog.py" line="57"/>
+        <location filename="../../epimanager/ui/users_dialog.py" line="58"/>
         <source>最近登录</source>
         <translation>Last login</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/users_dialog.py" line="68"/>
+        <location filename="../../epimanager/ui/users_dialog.py" line="69"/>
         <source>修改角色</source>
         <translation>Change role</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/users_dialog.py" line="69"/>
-        <location filename="../../epimanager/ui/users_dialog.py" line="143"/>
+        <location filename="../../epimanager/ui/users_dialog.py" line="70"/>
+        <location filename="../../epimanager/ui/users_dialog.py" line="144"/>
         <source>停用</source>
         <translation>Disable</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/users_dialog.py" line="70"/>
+        <location filename="../../epimanager/ui/users_dialog.py" line="71"/>
         <source>解锁</source>
         <translation>Unlock</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/users_dialog.py" line="71"/>
+        <location filename="../../epimanager/ui/users_dialog.py" line="72"/>
         <source>重设密码…</source>
         <translation>Reset password…</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/users_dialog.py" line="72"/>
+        <location filename="../../epimanager/ui/users_dialog.py" line="73"/>
         <source>所选用户：</source>
         <translation>Selected user:</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/users_dialog.py" line="82"/>
+        <location filename="../../epimanager/ui/users_dialog.py" line="83"/>
         <source>新建用户</source>
         <translation>New user</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/users_dialog.py" line="88"/>
+        <location filename="../../epimanager/ui/users_dialog.py" line="89"/>
         <source>用户名：</source>
         <translation>User name:</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/users_dialog.py" line="89"/>
+        <location filename="../../epimanager/ui/users_dialog.py" line="90"/>
         <source>角色：</source>
         <translation>Role:</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/users_dialog.py" line="90"/>
+        <location filename="../../epimanager/ui/users_dialog.py" line="91"/>
         <source>密码：</source>
         <translation>Password:</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/users_dialog.py" line="91"/>
+        <location filename="../../epimanager/ui/users_dialog.py" line="92"/>
         <source>再次输入：</source>
         <translation>Repeat:</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/users_dialog.py" line="92"/>
+        <location filename="../../epimanager/ui/users_dialog.py" line="93"/>
         <source>新建(&amp;N)</source>
         <translation>&amp;Create</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/users_dialog.py" line="121"/>
+        <location filename="../../epimanager/ui/users_dialog.py" line="122"/>
         <source>已停用</source>
         <translation>Disabled</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/users_dialog.py" line="123"/>
+        <location filename="../../epimanager/ui/users_dialog.py" line="124"/>
         <source>已锁定至 %1</source>
         <translation>Locked until %1</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/users_dialog.py" line="125"/>
+        <location filename="../../epimanager/ui/users_dialog.py" line="126"/>
         <source>正常</source>
         <translation>Active</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/users_dialog.py" line="143"/>
+        <location filename="../../epimanager/ui/users_dialog.py" line="144"/>
         <source>启用</source>
         <translation>Enable</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/users_dialog.py" line="164"/>
+        <location filename="../../epimanager/ui/users_dialog.py" line="165"/>
         <source>两次输入的密码不一致</source>
         <translation>The two passwords differ</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/users_dialog.py" line="170"/>
+        <location filename="../../epimanager/ui/users_dialog.py" line="171"/>
         <source>已新建用户 %1</source>
         <translation>User %1 created</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/users_dialog.py" line="183"/>
+        <location filename="../../epimanager/ui/users_dialog.py" line="184"/>
         <source>%1 的角色已改为 %2</source>
         <translation>%1&apos;s role is now %2</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/users_dialog.py" line="190"/>
+        <location filename="../../epimanager/ui/users_dialog.py" line="191"/>
         <source>已停用 %1</source>
         <translation>%1 disabled</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/users_dialog.py" line="190"/>
+        <location filename="../../epimanager/ui/users_dialog.py" line="191"/>
         <source>已启用 %1</source>
         <translation>%1 enabled</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/users_dialog.py" line="197"/>
+        <location filename="../../epimanager/ui/users_dialog.py" line="198"/>
         <source>已解锁 %1</source>
         <translation>%1 unlocked</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/users_dialog.py" line="204"/>
+        <location filename="../../epimanager/ui/users_dialog.py" line="205"/>
         <source>重设密码</source>
         <translation>Reset password</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/users_dialog.py" line="205"/>
+        <location filename="../../epimanager/ui/users_dialog.py" line="206"/>
         <source>为 %1 设置新密码，并请其登录后自行修改。</source>
         <translation>Set a new password for %1 and ask them to change it after logging in.</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/users_dialog.py" line="206"/>
+        <location filename="../../epimanager/ui/users_dialog.py" line="207"/>
         <source>新密码：</source>
         <translation>New password:</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/users_dialog.py" line="214"/>
+        <location filename="../../epimanager/ui/users_dialog.py" line="215"/>
         <source>已重设 %1 的密码</source>
         <translation>Password of %1 reset</translation>
     </message>
