@@ -12,7 +12,6 @@ from collections.abc import Callable
 from datetime import datetime
 
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QApplication,
     QComboBox,
     QDialog,
@@ -20,12 +19,9 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
-    QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -35,6 +31,7 @@ from epimanager.services import users
 from epimanager.services.database import Database
 from epimanager.services.permissions import ROLES
 from epimanager.ui.login_dialog import NewPasswordDialog, error_label, password_field, say
+from epimanager.ui.tables import fill, read_only_table
 
 
 def _role_box() -> QComboBox:
@@ -54,13 +51,9 @@ class UsersDialog(QDialog):
         self.resize(640, 460)
         layout = QVBoxLayout(self)
 
-        self.table = QTableWidget(0, 4)
-        self.table.setHorizontalHeaderLabels([self.tr("用户名"), self.tr("角色"), self.tr("状态"), self.tr("最近登录")])
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        self.table.verticalHeader().hide()
+        self.table = read_only_table(
+            [self.tr("用户名"), self.tr("角色"), self.tr("状态"), self.tr("最近登录")], stretch=True
+        )
         self.table.itemSelectionChanged.connect(self._selected)
         layout.addWidget(self.table)
 
@@ -116,8 +109,8 @@ class UsersDialog(QDialog):
                 w.setEnabled(False)
             return
         now = self._now()
-        self.table.setRowCount(len(self.records))
-        for i, u in enumerate(self.records):
+        rows = []
+        for u in self.records:
             if not u.active:
                 state = self.tr("已停用")
             elif u.locked_until and u.locked_until > now:
@@ -125,8 +118,8 @@ class UsersDialog(QDialog):
             else:
                 state = self.tr("正常")
             last = u.last_login.strftime("%Y-%m-%d %H:%M") if u.last_login else ""
-            for col, text in enumerate((u.name, u.role, state, last)):
-                self.table.setItem(i, col, QTableWidgetItem(text))
+            rows.append((u.name, u.role, state, last))
+        fill(self.table, rows)
         names = [u.name for u in self.records]
         self.table.selectRow(names.index(select) if select in names else 0)
         self._selected()

@@ -283,22 +283,22 @@
 <context>
     <name>ChangePasswordDialog</name>
     <message>
-        <location filename="../../epimanager/ui/users_dialog.py" line="229"/>
+        <location filename="../../epimanager/ui/users_dialog.py" line="222"/>
         <source>修改密码</source>
         <translation>Change password</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/users_dialog.py" line="230"/>
+        <location filename="../../epimanager/ui/users_dialog.py" line="223"/>
         <source>用户名：%1</source>
         <translation>User name: %1</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/users_dialog.py" line="237"/>
+        <location filename="../../epimanager/ui/users_dialog.py" line="230"/>
         <source>当前密码：</source>
         <translation>Current password:</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/users_dialog.py" line="231"/>
+        <location filename="../../epimanager/ui/users_dialog.py" line="224"/>
         <source>新密码：</source>
         <translation>New password:</translation>
     </message>
@@ -361,179 +361,179 @@
 <context>
     <name>CleaningScreen</name>
     <message>
-        <location filename="../../epimanager/ui/queries/cleaning.py" line="70"/>
+        <location filename="../../epimanager/ui/queries/cleaning.py" line="48"/>
         <source>数据清理</source>
         <translation>Data cleaning</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/queries/cleaning.py" line="72"/>
+        <location filename="../../epimanager/ui/queries/cleaning.py" line="50"/>
         <source>疑似重复个案</source>
         <translation>Probable duplicates</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/queries/cleaning.py" line="73"/>
+        <location filename="../../epimanager/ui/queries/cleaning.py" line="51"/>
         <source>数据质量</source>
         <translation>Data quality</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/queries/cleaning.py" line="93"/>
+        <location filename="../../epimanager/ui/queries/cleaning.py" line="71"/>
         <source>查找疑似重复(&amp;F)</source>
         <translation>&amp;Find probable duplicates</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/queries/cleaning.py" line="99"/>
+        <location filename="../../epimanager/ui/queries/cleaning.py" line="77"/>
         <source>保留</source>
         <translation>Keep</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/queries/cleaning.py" line="99"/>
+        <location filename="../../epimanager/ui/queries/cleaning.py" line="77"/>
         <source>并入</source>
         <translation>Merge in</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/queries/cleaning.py" line="100"/>
-        <location filename="../../epimanager/ui/queries/cleaning.py" line="139"/>
+        <location filename="../../epimanager/ui/queries/cleaning.py" line="78"/>
+        <location filename="../../epimanager/ui/queries/cleaning.py" line="117"/>
         <source>儿童编码</source>
         <translation>Child code</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/queries/cleaning.py" line="100"/>
-        <location filename="../../epimanager/ui/queries/cleaning.py" line="139"/>
+        <location filename="../../epimanager/ui/queries/cleaning.py" line="78"/>
+        <location filename="../../epimanager/ui/queries/cleaning.py" line="117"/>
         <source>姓名</source>
         <translation>Name</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/queries/cleaning.py" line="100"/>
+        <location filename="../../epimanager/ui/queries/cleaning.py" line="78"/>
         <source>出生日期</source>
         <translation>Birth date</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/queries/cleaning.py" line="100"/>
+        <location filename="../../epimanager/ui/queries/cleaning.py" line="78"/>
         <source>母亲</source>
         <translation>Mother</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/queries/cleaning.py" line="100"/>
+        <location filename="../../epimanager/ui/queries/cleaning.py" line="78"/>
         <source>剂次</source>
         <translation>Doses</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/queries/cleaning.py" line="102"/>
+        <location filename="../../epimanager/ui/queries/cleaning.py" line="80"/>
         <source>相似度</source>
         <translation>Score</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/queries/cleaning.py" line="102"/>
+        <location filename="../../epimanager/ui/queries/cleaning.py" line="80"/>
         <source>原因</source>
         <translation>Reason</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/queries/cleaning.py" line="107"/>
+        <location filename="../../epimanager/ui/queries/cleaning.py" line="85"/>
         <source>合并所选（并入“保留”个案）(&amp;M)</source>
         <translation>&amp;Merge selected (into the kept record)</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/queries/cleaning.py" line="108"/>
+        <location filename="../../epimanager/ui/queries/cleaning.py" line="86"/>
         <source>对调保留与并入(&amp;S)</source>
         <translation>&amp;Swap kept and merged</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/queries/cleaning.py" line="115"/>
+        <location filename="../../epimanager/ui/queries/cleaning.py" line="93"/>
         <source>最近的合并：</source>
         <translation>Recent merges:</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/queries/cleaning.py" line="117"/>
+        <location filename="../../epimanager/ui/queries/cleaning.py" line="95"/>
         <source>时间</source>
         <translation>Time</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/queries/cleaning.py" line="117"/>
+        <location filename="../../epimanager/ui/queries/cleaning.py" line="95"/>
         <source>保留个案</source>
         <translation>Kept record</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/queries/cleaning.py" line="117"/>
+        <location filename="../../epimanager/ui/queries/cleaning.py" line="95"/>
         <source>并入个案</source>
         <translation>Merged record</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/queries/cleaning.py" line="117"/>
+        <location filename="../../epimanager/ui/queries/cleaning.py" line="95"/>
         <source>操作员</source>
         <translation>Operator</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/queries/cleaning.py" line="117"/>
+        <location filename="../../epimanager/ui/queries/cleaning.py" line="95"/>
         <source>已撤销</source>
         <translation>Undone</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/queries/cleaning.py" line="120"/>
+        <location filename="../../epimanager/ui/queries/cleaning.py" line="98"/>
         <source>撤销所选合并(&amp;U)</source>
         <translation>&amp;Undo selected merge</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/queries/cleaning.py" line="132"/>
+        <location filename="../../epimanager/ui/queries/cleaning.py" line="110"/>
         <source>检查数据质量(&amp;C)</source>
         <translation>&amp;Check data quality</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/queries/cleaning.py" line="139"/>
+        <location filename="../../epimanager/ui/queries/cleaning.py" line="117"/>
         <source>问题</source>
         <translation>Issue</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/queries/cleaning.py" line="139"/>
+        <location filename="../../epimanager/ui/queries/cleaning.py" line="117"/>
         <source>详情</source>
         <translation>Details</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/queries/cleaning.py" line="148"/>
+        <location filename="../../epimanager/ui/queries/cleaning.py" line="126"/>
         <source>正在查找…</source>
         <translation>Searching…</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/queries/cleaning.py" line="158"/>
+        <location filename="../../epimanager/ui/queries/cleaning.py" line="136"/>
         <source>疑似重复 %1 对</source>
         <translation>%1 probable duplicate pairs</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/queries/cleaning.py" line="183"/>
+        <location filename="../../epimanager/ui/queries/cleaning.py" line="161"/>
         <source>请先选择一对疑似重复个案</source>
         <translation>Select a pair of probable duplicates first</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/queries/cleaning.py" line="186"/>
+        <location filename="../../epimanager/ui/queries/cleaning.py" line="164"/>
         <source>把 %1（%2）并入 %3（%4）？剂次与变更记录将移到保留个案，并入个案标记为删除；可以撤销。</source>
         <translation>Merge %1 (%2) into %3 (%4)? Doses and change history move to the kept record and the merged one is marked deleted; this can be undone.</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/queries/cleaning.py" line="189"/>
+        <location filename="../../epimanager/ui/queries/cleaning.py" line="167"/>
         <source>合并个案</source>
         <translation>Merge records</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/queries/cleaning.py" line="201"/>
+        <location filename="../../epimanager/ui/queries/cleaning.py" line="179"/>
         <source>已合并：%1 并入 %2，移入剂次 %3 条</source>
         <translation>Merged: %1 into %2, %3 doses moved</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/queries/cleaning.py" line="227"/>
+        <location filename="../../epimanager/ui/queries/cleaning.py" line="205"/>
         <source>请先选择一次合并</source>
         <translation>Select a merge first</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/queries/cleaning.py" line="236"/>
+        <location filename="../../epimanager/ui/queries/cleaning.py" line="214"/>
         <source>已撤销合并：%1 恢复为独立个案</source>
         <translation>Merge undone: %1 is a separate record again</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/queries/cleaning.py" line="242"/>
+        <location filename="../../epimanager/ui/queries/cleaning.py" line="220"/>
         <source>正在检查…</source>
         <translation>Checking…</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/queries/cleaning.py" line="249"/>
+        <location filename="../../epimanager/ui/queries/cleaning.py" line="227"/>
         <source>已检查 %1 名儿童：</source>
         <translation>%1 children checked: </translation>
     </message>
@@ -3012,153 +3012,153 @@ Package: %4, %5 files, signature verified</translation>
 <context>
     <name>UsersDialog</name>
     <message>
-        <location filename="../../epimanager/ui/users_dialog.py" line="53"/>
+        <location filename="../../epimanager/ui/users_dialog.py" line="50"/>
         <source>用户管理</source>
         <translation>User management</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/users_dialog.py" line="58"/>
+        <location filename="../../epimanager/ui/users_dialog.py" line="55"/>
         <source>用户名</source>
         <translation>User name</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/users_dialog.py" line="58"/>
+        <location filename="../../epimanager/ui/users_dialog.py" line="55"/>
         <source>角色</source>
         <translation>Role</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/users_dialog.py" line="58"/>
+        <location filename="../../epimanager/ui/users_dialog.py" line="55"/>
         <source>状态</source>
         <translation>State</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/users_dialog.py" line="58"/>
+        <location filename="../../epimanager/ui/users_dialog.py" line="55"/>
         <source>最近登录</source>
         <translation>Last login</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/users_dialog.py" line="69"/>
+        <location filename="../../epimanager/ui/users_dialog.py" line="62"/>
         <source>修改角色</source>
         <translation>Change role</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/users_dialog.py" line="70"/>
-        <location filename="../../epimanager/ui/users_dialog.py" line="144"/>
+        <location filename="../../epimanager/ui/users_dialog.py" line="63"/>
+        <location filename="../../epimanager/ui/users_dialog.py" line="137"/>
         <source>停用</source>
         <translation>Disable</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/users_dialog.py" line="71"/>
+        <location filename="../../epimanager/ui/users_dialog.py" line="64"/>
         <source>解锁</source>
         <translation>Unlock</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/users_dialog.py" line="72"/>
+        <location filename="../../epimanager/ui/users_dialog.py" line="65"/>
         <source>重设密码…</source>
         <translation>Reset password…</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/users_dialog.py" line="73"/>
+        <location filename="../../epimanager/ui/users_dialog.py" line="66"/>
         <source>所选用户：</source>
         <translation>Selected user:</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/users_dialog.py" line="83"/>
+        <location filename="../../epimanager/ui/users_dialog.py" line="76"/>
         <source>新建用户</source>
         <translation>New user</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/users_dialog.py" line="89"/>
+        <location filename="../../epimanager/ui/users_dialog.py" line="82"/>
         <source>用户名：</source>
         <translation>User name:</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/users_dialog.py" line="90"/>
+        <location filename="../../epimanager/ui/users_dialog.py" line="83"/>
         <source>角色：</source>
         <translation>Role:</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/users_dialog.py" line="91"/>
+        <location filename="../../epimanager/ui/users_dialog.py" line="84"/>
         <source>密码：</source>
         <translation>Password:</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/users_dialog.py" line="92"/>
+        <location filename="../../epimanager/ui/users_dialog.py" line="85"/>
         <source>再次输入：</source>
         <translation>Repeat:</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/users_dialog.py" line="93"/>
+        <location filename="../../epimanager/ui/users_dialog.py" line="86"/>
         <source>新建(&amp;N)</source>
         <translation>&amp;Create</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/users_dialog.py" line="122"/>
+        <location filename="../../epimanager/ui/users_dialog.py" line="115"/>
         <source>已停用</source>
         <translation>Disabled</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/users_dialog.py" line="124"/>
+        <location filename="../../epimanager/ui/users_dialog.py" line="117"/>
         <source>已锁定至 %1</source>
         <translation>Locked until %1</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/users_dialog.py" line="126"/>
+        <location filename="../../epimanager/ui/users_dialog.py" line="119"/>
         <source>正常</source>
         <translation>Active</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/users_dialog.py" line="144"/>
+        <location filename="../../epimanager/ui/users_dialog.py" line="137"/>
         <source>启用</source>
         <translation>Enable</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/users_dialog.py" line="165"/>
+        <location filename="../../epimanager/ui/users_dialog.py" line="158"/>
         <source>两次输入的密码不一致</source>
         <translation>The two passwords differ</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/users_dialog.py" line="171"/>
+        <location filename="../../epimanager/ui/users_dialog.py" line="164"/>
         <source>已新建用户 %1</source>
         <translation>User %1 created</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/users_dialog.py" line="184"/>
+        <location filename="../../epimanager/ui/users_dialog.py" line="177"/>
         <source>%1 的角色已改为 %2</source>
         <translation>%1&apos;s role is now %2</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/users_dialog.py" line="191"/>
+        <location filename="../../epimanager/ui/users_dialog.py" line="184"/>
         <source>已停用 %1</source>
         <translation>%1 disabled</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/users_dialog.py" line="191"/>
+        <location filename="../../epimanager/ui/users_dialog.py" line="184"/>
         <source>已启用 %1</source>
         <translation>%1 enabled</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/users_dialog.py" line="198"/>
+        <location filename="../../epimanager/ui/users_dialog.py" line="191"/>
         <source>已解锁 %1</source>
         <translation>%1 unlocked</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/users_dialog.py" line="205"/>
+        <location filename="../../epimanager/ui/users_dialog.py" line="198"/>
         <source>重设密码</source>
         <translation>Reset password</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/users_dialog.py" line="206"/>
+        <location filename="../../epimanager/ui/users_dialog.py" line="199"/>
         <source>为 %1 设置新密码，并请其登录后自行修改。</source>
         <translation>Set a new password for %1 and ask them to change it after logging in.</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/users_dialog.py" line="207"/>
+        <location filename="../../epimanager/ui/users_dialog.py" line="200"/>
         <source>新密码：</source>
         <translation>New password:</translation>
     </message>
     <message>
-        <location filename="../../epimanager/ui/users_dialog.py" line="215"/>
+        <location filename="../../epimanager/ui/users_dialog.py" line="208"/>
         <source>已重设 %1 的密码</source>
         <translation>Password of %1 reset</translation>
     </message>

@@ -12,14 +12,10 @@ from datetime import date
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QMessageBox,
     QPushButton,
-    QTableWidget,
-    QTableWidgetItem,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -30,26 +26,8 @@ from epimanager.errors import EpiError
 from epimanager.services import cleaning
 from epimanager.services.database import Database
 from epimanager.ui.login_dialog import error_label, say
+from epimanager.ui.tables import fill, read_only_table
 from epimanager.ui.worker import Latest
-
-
-def _table(headers: list[str]) -> QTableWidget:
-    t = QTableWidget(0, len(headers))
-    t.setHorizontalHeaderLabels(headers)
-    t.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    t.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    t.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    t.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-    t.horizontalHeader().setStretchLastSection(True)
-    t.verticalHeader().hide()
-    return t
-
-
-def _fill(table: QTableWidget, rows: list[tuple[str, ...]]) -> None:
-    table.setRowCount(len(rows))
-    for r, values in enumerate(rows):
-        for c, text in enumerate(values):
-            table.setItem(r, c, QTableWidgetItem(text))
 
 
 def _brief(b: cleaning.ChildBrief) -> tuple[str, ...]:
@@ -98,7 +76,7 @@ class CleaningScreen(QWidget):
         v.addLayout(row)
         keep, dup = self.tr("保留"), self.tr("并入")
         cols = [self.tr("儿童编码"), self.tr("姓名"), self.tr("出生日期"), self.tr("母亲"), self.tr("剂次")]
-        self.pairs_table = _table(
+        self.pairs_table = read_only_table(
             [self.tr("相似度"), *(f"{keep}·{c}" for c in cols), *(f"{dup}·{c}" for c in cols), self.tr("原因")]
         )
         self.pairs_table.cellDoubleClicked.connect(self._open_pair_child)
@@ -113,7 +91,7 @@ class CleaningScreen(QWidget):
         row.addStretch(1)
         v.addLayout(row)
         v.addWidget(QLabel(self.tr("最近的合并：")))
-        self.merges_table = _table(
+        self.merges_table = read_only_table(
             [self.tr("时间"), self.tr("保留个案"), self.tr("并入个案"), self.tr("操作员"), self.tr("已撤销")]
         )
         v.addWidget(self.merges_table, 2)
@@ -136,7 +114,7 @@ class CleaningScreen(QWidget):
         row.addWidget(self.check_button)
         row.addWidget(self.counts_label, 1)
         v.addLayout(row)
-        self.issues_table = _table([self.tr("问题"), self.tr("儿童编码"), self.tr("姓名"), self.tr("详情")])
+        self.issues_table = read_only_table([self.tr("问题"), self.tr("儿童编码"), self.tr("姓名"), self.tr("详情")])
         self.issues_table.cellDoubleClicked.connect(lambda r, _c: self.open_child.emit(self.issues[r].child_code))
         v.addWidget(self.issues_table)
         return page
@@ -156,7 +134,7 @@ class CleaningScreen(QWidget):
 
     def _show_pairs(self) -> None:
         self.pairs_label.setText(self.tr("疑似重复 %1 对").replace("%1", str(len(self.pairs))))
-        _fill(self.pairs_table, [(str(p.score), *_brief(p.keep), *_brief(p.dup), p.reason) for p in self.pairs])
+        fill(self.pairs_table, [(str(p.score), *_brief(p.keep), *_brief(p.dup), p.reason) for p in self.pairs])
         if self.pairs:
             self.pairs_table.selectRow(0)
 
@@ -207,7 +185,7 @@ class CleaningScreen(QWidget):
 
     def _reload_merges(self) -> None:
         self.merges = cleaning.list_merges(self.db)
-        _fill(
+        fill(
             self.merges_table,
             [
                 (
@@ -249,7 +227,7 @@ class CleaningScreen(QWidget):
         head = self.tr("已检查 %1 名儿童：").replace("%1", f"{report.checked:,}")
         self.counts_label.setText(head + "，".join(parts))
         self.issues = list(report.issues)
-        _fill(self.issues_table, [(i.label, i.child_code, i.name, i.detail) for i in self.issues])
+        fill(self.issues_table, [(i.label, i.child_code, i.name, i.detail) for i in self.issues])
 
     # -- shared -------------------------------------------------------------------------
 
