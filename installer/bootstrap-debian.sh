@@ -45,12 +45,15 @@ fi
 if [ ! -x .venv/bin/python ]; then
   "$py" -m venv .venv
 fi
-stamp=".venv/.stamp-$(cat setup.cfg pyproject.toml | sha256sum | cut -c1-16)${extras}"
-if [ ! -f "$stamp" ]; then
+# One stamp file records what is installed: the hash of pyproject.toml + requirements.lock and
+# whether the dev tools are in.  A plain start after a test run does not reinstall (dev ⊇ plain).
+want="$(cat pyproject.toml requirements.lock | sha256sum | cut -c1-16)"
+have="$(cat .venv/.stamp 2>/dev/null || true)"
+if [ "$have" != "$want dev" ] && { [ -n "$extras" ] || [ "$have" != "$want" ]; }; then
   echo "安装 Python 依赖 / installing Python packages${extras}" >&2
   # (pip's notes about unusable local index locations on some machines are filtered out)
-  .venv/bin/python -m pip install -q --disable-pip-version-check -e ".${extras}" \
+  .venv/bin/python -m pip install -q --disable-pip-version-check -c requirements.lock -e ".${extras}" \
     2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
   rm -f .venv/.stamp-*
-  touch "$stamp"
+  if [ -n "$extras" ]; then echo "$want dev" > .venv/.stamp; else echo "$want" > .venv/.stamp; fi
 fi

@@ -10,7 +10,7 @@ import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-TS = Path(__file__).resolve().parent.parent / "resources" / "i18n" / "epimanager_en.ts"
+TS = Path(__file__).resolve().parent.parent / "epimanager" / "resources" / "i18n" / "epimanager_en.ts"
 
 EN = {
     "%1 第%2剂（%3）": "%1 dose %2 (%3)",

@@ -1,7 +1,8 @@
-"""Locate and load reference data shipped in ``resources/``.
+"""Locate and load reference data shipped inside this package (``epimanager/resources/``).
 
-Order: ``EPIMANAGER_RESOURCES`` (a folder), a PyInstaller bundle's
-``resources/``, then the source tree's top-level ``resources/``.
+Order: ``EPIMANAGER_RESOURCES`` (a folder), else the package's own data files
+(found through :mod:`importlib.resources`, so a wheel, an editable install and a
+PyInstaller bundle all work).
 
 Reference-data updates installed by an upgrade package take precedence file by
 file: ``<overrides root>/current`` names the active folder under the overrides
@@ -12,8 +13,8 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from functools import cache
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -25,10 +26,7 @@ def resources_dir() -> Path:
     env = os.environ.get("EPIMANAGER_RESOURCES")
     if env:
         return Path(env)
-    bundle = getattr(sys, "_MEIPASS", None)
-    if bundle:
-        return Path(bundle) / "resources"
-    return Path(__file__).resolve().parent.parent / "resources"
+    return Path(str(files(__name__)))
 
 
 def overrides_root() -> Path:
