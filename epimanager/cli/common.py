@@ -6,17 +6,20 @@ import argparse
 import json
 import sys
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from epimanager.domain.dates import parse_date
 from epimanager.errors import ValidationError
 from epimanager.paths import resolve_db_path
-from epimanager.services.database import Database
-from epimanager.services.database import open_database as _open
+
+if TYPE_CHECKING:
+    from epimanager.services.database import Database
 
 
 def open_database(args: argparse.Namespace, *, create: bool = False) -> Database:
     """Open the database named by ``--db`` / ``EPIMANAGER_DB`` / the default location."""
+    from epimanager.services.database import open_database as _open
+
     return _open(resolve_db_path(getattr(args, "db", None)), create=create)
 
 

@@ -68,11 +68,11 @@ def _prepare(args: argparse.Namespace) -> None:
     """Open the log file next to the database and log in when the database has users."""
     from epimanager.logs import setup_logging
     from epimanager.paths import resolve_db_path
-    from epimanager.services import permissions
+    from epimanager.store.quick import user_count
 
     path = resolve_db_path(args.db)
     setup_logging(path.parent)
-    if not path.exists() or permissions.user_count(path) == 0:
+    if not path.exists() or user_count(path) == 0:
         return  # setup mode: no user yet
     from epimanager.cli.secrets import PASSWORD_ENV, secret, username
     from epimanager.services import users

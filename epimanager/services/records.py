@@ -5,11 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from epimanager.domain.codes import DoseAttribute, Residence, Sex, Status
 from epimanager.resources import catalog
-from epimanager.store.models import Child, Dose
+
+if TYPE_CHECKING:
+    from epimanager.store.models import Child, Dose
 
 
 @dataclass(frozen=True)

@@ -27,16 +27,19 @@ call it from a worker thread while the user types.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
-
-from sqlalchemy import text
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING, Any, Protocol
 
 from epimanager.domain.codes import MANAGED_STATUSES, Sex, Status
-from epimanager.domain.search.query import DateRange, ParsedQuery, next_prefix, parse_query
-from epimanager.services.database import Database
+from epimanager.domain.search.query import MAX_LIMIT, DateRange, ParsedQuery, next_prefix, parse_query
+from epimanager.store.quick import SessionReader
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from epimanager.services.database import Database
 
 #: At most this many search-key rows (or name-index rows) are ranked per query;
 #: when a short query matches more, the result says ``more`` and the nurse types on.
@@ -44,8 +47,7 @@ KEY_CAP = 1000
 #: The same when a birth date narrows the name down (``zhang 2013``): more
 #: candidates are needed to find enough born in that range.
 KEY_CAP_FILTERED = 5000
-#: Largest ``limit`` accepted.
-MAX_LIMIT = 1000
+__all__ = ["MAX_LIMIT", "Rows", "SearchResult", "SearchRow", "search", "search_in", "search_rows"]
 
 #: What matched, by closeness tier (lower = closer).
 MATCH_NAME, MATCH_MOTHER, MATCH_FATHER = "姓名", "母亲", "父亲"
@@ -137,6 +139,16 @@ class SearchResult:
         return None
 
 
+class Rows(Protocol):
+    """Where the search reads from: SQL with ``:name`` parameters → rows indexable by position.
+
+    A SQLAlchemy session (GUI, services) or :class:`epimanager.store.quick.Reader` (the one-shot
+    CLI, which then never imports SQLAlchemy).
+    """
+
+    def rows(self, sql: str, params: Mapping[str, Any]) -> Sequence[Sequence[Any]]: ...
+
+
 def search(db: Database, query: str, limit: int = 50) -> SearchResult:
     """Find children for what was typed into the quick-search box.
 
@@ -148,6 +160,11 @@ def search(db: Database, query: str, limit: int = 50) -> SearchResult:
 
 def search_in(session: Session, query: str, limit: int = 50) -> SearchResult:
     """:func:`search` inside an existing session."""
+    return search_rows(SessionReader(session), query, limit)
+
+
+def search_rows(session: Rows, query: str, limit: int = 50) -> SearchResult:
+    """:func:`search` reading through ``session`` (see :class:`Rows`)."""
     parsed = parse_query(query)
     limit = max(1, min(int(limit), MAX_LIMIT))
     if parsed.empty:
@@ -197,15 +214,14 @@ def search_in(session: Session, query: str, limit: int = 50) -> SearchResult:
     if not more and total:
         # Few rows shown: say "more" only if a lookup stopped at its cap.
         more = any(
-            session.execute(text(f"SELECT COUNT(*) FROM ({c} LIMIT :cap1)"), {**params, "cap1": cap + 1}).scalar_one()
-            > cap
+            session.rows(f"SELECT COUNT(*) FROM ({c} LIMIT :cap1)", {**params, "cap1": cap + 1})[0][0] > cap
             for c in counts
         )
     return SearchResult(parsed, rows, more)
 
 
 def _rank(
-    session: Session, parts: list[str], params: dict[str, Any], dates: DateRange | None, limit: int
+    session: Rows, parts: list[str], params: dict[str, Any], dates: DateRange | None, limit: int
 ) -> tuple[tuple[SearchRow, ...], int]:
     """Rank the hits of ``parts`` (each selecting ``cid, tier``) in one SQL statement.
 
@@ -235,7 +251,7 @@ def _rank(
         FROM r JOIN child c ON c.id = r.id LEFT JOIN committee cm ON cm.id = c.committee_id
         ORDER BY r.managed DESC, r.tier, r.bd DESC, c.id
     """
-    result = session.execute(text(sql), params).all()
+    result = session.rows(sql, params)
     total = int(result[0][0]) if result else 0
     return tuple(_row(t[2:], t[1]) for t in result), total
 
@@ -264,7 +280,7 @@ _DISPLAY_SQL = (
 )
 
 
-def _date_search(session: Session, parsed: ParsedQuery, limit: int) -> SearchResult:
+def _date_search(session: Rows, parsed: ParsedQuery, limit: int) -> SearchResult:
     """Children born in a year / month / day: in-register first, then in date order."""
     assert parsed.dates is not None
     params: dict[str, Any] = {
@@ -275,11 +291,9 @@ def _date_search(session: Session, parsed: ParsedQuery, limit: int) -> SearchRes
     found: list[tuple[Any, ...]] = []
     code_ids: set[int] = set()
     for code in parsed.codes:
-        for t in session.execute(
-            text(
-                _DISPLAY_SQL + "WHERE c.deleted = 0 AND (c.code = :c OR c.id_number = :c OR c.birth_cert_no = :c "
-                "OR c.phone = :c)"
-            ),
+        for t in session.rows(
+            _DISPLAY_SQL + "WHERE c.deleted = 0 AND (c.code = :c OR c.id_number = :c OR c.birth_cert_no = :c "
+            "OR c.phone = :c)",
             {"c": code},
         ):
             if t[0] not in code_ids:
@@ -290,14 +304,12 @@ def _date_search(session: Session, parsed: ParsedQuery, limit: int) -> SearchRes
             break
         cond = "IN" if managed else "NOT IN"
         params["lim"] = limit + 1 - len(found)
-        rows = session.execute(
-            text(
-                _DISPLAY_SQL
-                + "WHERE c.birth_date >= :d0 AND c.birth_date < :d1 AND c.deleted = 0 "
-                + f"AND c.status {cond} ({_MANAGED_SQL}) ORDER BY c.birth_date, c.id LIMIT :lim"
-            ),
+        rows = session.rows(
+            _DISPLAY_SQL
+            + "WHERE c.birth_date >= :d0 AND c.birth_date < :d1 AND c.deleted = 0 "
+            + f"AND c.status {cond} ({_MANAGED_SQL}) ORDER BY c.birth_date, c.id LIMIT :lim",
             params,
-        ).all()
+        )
         found.extend((*t, _TIER_DATE) for t in rows if t[0] not in code_ids)
     rows_out = tuple(_row(t[:-1], t[-1]) for t in found[:limit])
     return SearchResult(parsed, rows_out, len(found) > limit)

@@ -6,30 +6,23 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, inspect, text
 
 from epimanager.errors import DatabaseError
+from epimanager.store.revisions import MIGRATIONS_DIR, known_revisions, script_heads
 
-MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 
 def alembic_config() -> Config:
+    from alembic.config import Config  # Alembic (0.5 s to import) only when a migration runs
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     return cfg
-
-
-def script_heads() -> set[str]:
-    return set(ScriptDirectory.from_config(alembic_config()).get_heads())
-
-
-def known_revisions() -> set[str]:
-    script = ScriptDirectory.from_config(alembic_config())
-    return {rev.revision for rev in script.walk_revisions()}
 
 
 @dataclass(frozen=True)
@@ -99,6 +92,8 @@ def ensure_schema(engine: Engine, db_path: Path, backup_dir: Path) -> Path | Non
     backup: Path | None = None
     if state.has_tables:
         backup = backup_copy(db_path, backup_dir, "before-migrate")
+    from alembic import command
+
     cfg = alembic_config()
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn

@@ -8,7 +8,6 @@ from epimanager.cli.common import date_arg, open_database, print_json
 from epimanager.domain.codes import Residence, Sex
 from epimanager.domain.validation import ChildInput
 from epimanager.errors import ValidationError
-from epimanager.services.children import create_child, get_child
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -33,11 +32,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run_show(args: argparse.Namespace) -> int:
-    db = open_database(args)
-    try:
-        child = get_child(db, args.code)
-    finally:
-        db.close()
+    from epimanager.paths import resolve_db_path
+    from epimanager.services.quick_read import child_by_code, reading
+
+    with reading(resolve_db_path(args.db)) as rows:
+        child = child_by_code(rows, args.code)
     if args.json:
         print_json(child.to_json())
         return 0
@@ -52,6 +51,8 @@ def run_show(args: argparse.Namespace) -> int:
 
 
 def run_add(args: argparse.Namespace) -> int:
+    from epimanager.services.children import create_child
+
     try:
         sex = Sex.parse(args.sex).value
         residence = Residence.parse(args.residence)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 
 from epimanager.cli.common import open_database, print_json
-from epimanager.services.units import add_committee, unit_info
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -20,6 +19,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run_add(args: argparse.Namespace) -> int:
+    from epimanager.services.units import add_committee
+
     db = open_database(args)
     try:
         for name in args.names:
@@ -30,6 +31,8 @@ def run_add(args: argparse.Namespace) -> int:
 
 
 def run_list(args: argparse.Namespace) -> int:
+    from epimanager.services.units import unit_info
+
     db = open_database(args)
     try:
         info = unit_info(db)

@@ -6,7 +6,6 @@ import argparse
 import sys
 
 from epimanager.cli.common import open_database
-from epimanager.services.demo import generate
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -22,6 +21,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from epimanager.services.demo import generate
+
     if args.children <= 0:
         print("错误：--children 必须为正整数", file=sys.stderr)
         return 2

@@ -8,7 +8,6 @@ from epimanager.cli.common import date_arg, open_database, print_json
 from epimanager.domain.codes import DoseAttribute
 from epimanager.domain.validation import DoseInput
 from epimanager.errors import ValidationError
-from epimanager.services.doses import add_dose
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -30,6 +29,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run_add(args: argparse.Namespace) -> int:
+    from epimanager.services.doses import add_dose
+
     try:
         attribute = DoseAttribute.parse(args.attribute)
     except ValueError as exc:

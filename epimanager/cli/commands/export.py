@@ -8,7 +8,6 @@ import json
 import sys
 
 from epimanager.cli.common import open_database
-from epimanager.services.children import CHILD_COLUMNS, CHILD_OPTIONAL_COLUMNS, export_children
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -28,6 +27,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run_children(args: argparse.Namespace) -> int:
+    from epimanager.services.children import CHILD_COLUMNS, CHILD_OPTIONAL_COLUMNS, export_children
+
     db = open_database(args)
     try:
         rows = export_children(db)

@@ -9,7 +9,6 @@ from pathlib import Path
 from epimanager.cli.common import date_arg, open_database, print_json
 from epimanager.domain.schedule import Forecast, SeriesStatus
 from epimanager.errors import EpiError, ValidationError
-from epimanager.services.forecast import forecast_case, forecast_child, forecast_json
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -55,6 +54,8 @@ def parse_preferences(items: list[str]) -> dict[str, str]:
 
 def run(args: argparse.Namespace) -> int:
     """Forecast a case file or a stored child and print it."""
+    from epimanager.services.forecast import forecast_case, forecast_child, forecast_json
+
     prefs = parse_preferences(args.prefer)
     if args.case:
         try:
@@ -88,6 +89,8 @@ _STATUS = {
 
 def format_text(fc: Forecast) -> str:
     """A plain-text summary for the console."""
+    from epimanager.services.forecast import forecast_json
+
     data = forecast_json(fc)
     lines = [
         f"预测日期 {data['as_of']}　免疫程序 {data['schedule']}",

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import argparse
 
-from epimanager.cli.commands.forecast import add_preference_option, parse_preferences
 from epimanager.cli.common import date_arg, open_database, print_json
-from epimanager.services.forecast import gap_json, gap_query
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``gap`` subcommand."""
+    from epimanager.cli.commands.forecast import add_preference_option
+
     p = sub.add_parser(
         "gap",
         help="免疫空白查询（指定日期应种、超期未种的在册儿童）",
@@ -26,6 +26,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Print the gap list."""
+    from epimanager.cli.commands.forecast import parse_preferences
+    from epimanager.services.forecast import gap_json, gap_query
+
     prefs = parse_preferences(args.prefer)
     db = open_database(args)
     try:

@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 from epimanager.cli.common import open_database, print_json
-from epimanager.services.importer import import_children, import_doses
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -25,6 +24,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from epimanager.services.importer import import_children, import_doses
+
     db = open_database(args)
     try:
         fn = import_children if args.kind == "children" else import_doses

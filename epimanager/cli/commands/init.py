@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 
 from epimanager.paths import resolve_db_path
-from epimanager.services.units import init_database
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -22,6 +21,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from epimanager.services.units import init_database
+
     path = resolve_db_path(args.db)
     password = None
     if args.admin:

@@ -5,10 +5,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import TYPE_CHECKING
 
-from epimanager.cli.common import open_database, print_json
+from epimanager.cli.common import print_json
+from epimanager.domain.search.query import MAX_LIMIT
 from epimanager.errors import EpiError
-from epimanager.services.search import MAX_LIMIT, SearchResult, search
+
+if TYPE_CHECKING:
+    from epimanager.services.search import SearchResult
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -35,27 +39,28 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run one query, or one per input line with ``--stdin``."""
+    from epimanager.paths import resolve_db_path
+    from epimanager.services.quick_read import reading
+    from epimanager.services.search import search_rows
+
     if not 1 <= args.limit <= MAX_LIMIT:
         raise EpiError(f"--limit 应为 1 到 {MAX_LIMIT} 之间的整数")
     if args.stdin and args.query:
         raise EpiError("使用 --stdin 时不要再给出查询内容")
     if not args.stdin and not (args.query and args.query.strip()):
         raise EpiError("请输入查询内容，例如：epimanager search zhanghao；或使用 --stdin 批量查询")
-    db = open_database(args)
-    try:
+    with reading(resolve_db_path(args.db)) as db:
         if args.stdin:
             # Bytes in and out: UTF-8 whatever the console's locale says.
             out = sys.stdout.buffer
             for raw in sys.stdin.buffer:
                 q = raw.decode("utf-8", errors="replace").lstrip("\ufeff").rstrip("\r\n")
-                result = search(db, q, limit=args.limit)
+                result = search_rows(db, q, limit=args.limit)
                 line = {"query": q, "results": result.to_json(), "more": result.more}
                 out.write(json.dumps(line, ensure_ascii=False).encode("utf-8") + b"\n")
                 out.flush()
             return 0
-        result = search(db, args.query, limit=args.limit)
-    finally:
-        db.close()
+        result = search_rows(db, args.query, limit=args.limit)
     if args.json:
         print_json(result.to_json())
     else:

@@ -23,8 +23,6 @@ from collections.abc import Iterator
 from functools import lru_cache
 from itertools import product
 
-from pypinyin import Style, pinyin
-
 from epimanager.domain.search.surnames import COMPOUND_SURNAMES, SINGLE_SURNAMES
 
 KIND_CHILD, KIND_MOTHER, KIND_FATHER = 1, 2, 3
@@ -59,6 +57,9 @@ def char_readings(ch: str) -> tuple[str, ...]:
     """
     if ch.isascii():
         return (ch.lower(),) if ch.isalnum() else ()
+    # pypinyin loads its phrase dictionary on import (~0.3 s): only when a character is read
+    from pypinyin import Style, pinyin
+
     found = pinyin(ch, style=Style.NORMAL, heteronym=True, errors="ignore")
     if not found:
         return ()

@@ -22,6 +22,9 @@ from datetime import date
 
 from epimanager.domain.search.keys import MAX_KEY_LEN, char_readings, name_units
 
+#: Largest number of results a search may be asked for.
+MAX_LIMIT = 1000
+
 _DATE_RE = re.compile(r"^(\d{4})(?:[-./年](\d{1,2})(?:[-./月](\d{1,2})日?)?月?)?[-./年]?$")
 _COMPACT_DATE_RE = re.compile(r"^(\d{4})(\d{2})(\d{2})?$")
 _CODE_RE = re.compile(r"^[0-9A-Z][0-9A-Z-]{3,29}$")

@@ -127,3 +127,15 @@ def test_old_revision_database_is_backed_up_then_migrated_keeping_its_data(tmp_p
     db2 = open_database(path)
     assert db2.migrated_from_backup is None
     db2.close()
+
+
+def test_revisions_read_without_alembic_agree_with_alembic() -> None:
+    """Start-up decides "migration due?" from the files alone; Alembic must see the same history."""
+    from alembic.script import ScriptDirectory
+
+    from epimanager.store.migrate import known_revisions
+
+    script = ScriptDirectory.from_config(alembic_config())
+    assert script_heads() == set(script.get_heads())
+    assert known_revisions() == {rev.revision for rev in script.walk_revisions()}
+    assert len(script_heads()) == 1  # the history stays linear
