@@ -17,10 +17,12 @@ if TYPE_CHECKING:
 
 
 def open_database(args: argparse.Namespace, *, create: bool = False) -> Database:
-    """Open the database named by ``--db`` / ``EPIMANAGER_DB`` / the default location."""
+    """Open the database named by ``--db`` / ``EPIMANAGER_DB`` / the default location, for the ``--user`` logged in."""
     from epimanager.services.database import open_database as _open
 
-    return _open(resolve_db_path(getattr(args, "db", None)), create=create)
+    db = _open(resolve_db_path(getattr(args, "db", None)), create=create)
+    db.actor = getattr(args, "actor", None)
+    return db
 
 
 def print_json(obj: Any) -> None:

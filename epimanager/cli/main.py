@@ -89,6 +89,7 @@ def _prepare(args: argparse.Namespace) -> None:
     finally:
         db.close()
     args.login_user = actor.name
+    args.actor = actor  # cli.common.open_database hands it to the command's own handle
 
 
 def build_parser() -> argparse.ArgumentParser:

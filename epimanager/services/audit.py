@@ -96,7 +96,7 @@ def record(
     at: datetime | None = None,
 ) -> AuditLog:
     """Add one audit entry in the caller's transaction (author: the logged-in user, if any)."""
-    user = permissions.session_actor(session) or user
+    user = permissions.operator(session, user)
     prev = session.scalar(select(AuditLog.hash).order_by(AuditLog.id.desc()).limit(1))
     entry = AuditLog(
         at=at or datetime.now(),

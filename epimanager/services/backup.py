@@ -23,7 +23,6 @@ import gzip
 import logging
 import os
 import shutil
-import sqlite3
 import struct
 import tempfile
 from collections.abc import Callable
@@ -38,6 +37,7 @@ from epimanager.services import config, permissions
 from epimanager.services.database import OWN_UNIT_KEY, Database
 from epimanager.store.migrate import backup_copy, known_revisions
 from epimanager.store.models_reports import BackupLog
+from epimanager.store.sqlite_files import DriverError, file_facts, integrity_check, online_copy, remove_sidecars
 
 SUFFIX = ".epibak.gz"
 ENC_SUFFIX = ".epibak.enc"
@@ -63,31 +63,6 @@ def default_backup_dir(db: Database) -> Path:
     return config.backup_dir(db)
 
 
-def _integrity(path: Path) -> str:
-    con = sqlite3.connect(path)
-    try:
-        return str(con.execute("PRAGMA integrity_check").fetchone()[0])
-    finally:
-        con.close()
-
-
-def _snapshot(src_path: Path, dst: Path, progress: Progress | None) -> None:
-    src = sqlite3.connect(src_path)
-    try:
-        out = sqlite3.connect(dst)
-        try:
-
-            def step(_status: int, remaining: int, total: int) -> None:
-                if progress:
-                    progress(total - remaining, total)
-
-            src.backup(out, progress=step)
-        finally:
-            out.close()
-    finally:
-        src.close()
-
-
 def backup(
     db: Database,
     to_dir: Path | None = None,
@@ -109,8 +84,8 @@ def backup(
         folder.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=folder) as tmp:
             raw = Path(tmp) / "snapshot.sqlite"
-            _snapshot(db.path, raw, progress)
-            check = _integrity(raw)
+            online_copy(db.path, raw, progress)
+            check = integrity_check(raw)
             if check != "ok":
                 raise EpiError(f"备份校验失败：{check}")
             partial = target.with_suffix(".partial")
@@ -125,7 +100,7 @@ def backup(
                 partial.unlink()
                 partial = sealed
             os.replace(partial, target)
-    except (OSError, sqlite3.Error, EpiError) as exc:
+    except (OSError, DriverError, EpiError) as exc:
         message = exc.message if isinstance(exc, EpiError) else str(exc)
         _log(db, None, ok=False, size=None, message=message, at=when)
         raise EpiError(f"备份失败：{message}") from None
@@ -216,22 +191,15 @@ def inspect_backup(file: Path, work: Path, passphrase: str | None = None) -> Res
     except (OSError, EOFError) as exc:
         raise EpiError(f"备份文件已损坏或不是 EpiManager 备份：{file.name}（{exc}）") from None
     try:
-        check = _integrity(work)
-    except sqlite3.DatabaseError:
+        check = integrity_check(work)
+    except DatabaseError:
         raise EpiError(f"备份文件不是有效的数据库：{file.name}") from None
     if check != "ok":
         raise EpiError(f"备份文件完整性校验失败：{check}")
-    con = sqlite3.connect(work)
-    try:
-        tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        if "alembic_version" not in tables or "child" not in tables:
-            raise EpiError(f"备份文件不是 EpiManager 数据库：{file.name}")
-        revs = frozenset(r[0] for r in con.execute("SELECT version_num FROM alembic_version"))
-        row = con.execute("SELECT value FROM app_config WHERE key = ?", (OWN_UNIT_KEY,)).fetchone()
-        children = con.execute("SELECT count(*) FROM child WHERE deleted = 0").fetchone()[0]
-    finally:
-        con.close()
-    return RestoreCheck(row[0] if row else None, revs, int(children))
+    facts = file_facts(work)
+    if not facts.is_epimanager:
+        raise EpiError(f"备份文件不是 EpiManager 数据库：{file.name}")
+    return RestoreCheck(facts.own_unit, facts.revisions, facts.live_children)
 
 
 def restore(
@@ -249,7 +217,7 @@ def restore(
     an encrypted backup needs its ``passphrase`` (a wrong one changes nothing).
     Needs the role 业务管理员.
     """
-    permissions.check(db, user, "restore_backup")
+    permissions.check(db, "restore_backup")
     file = Path(file)
     if not file.exists():
         raise EpiError(f"找不到备份文件：{file}")
@@ -264,8 +232,7 @@ def restore(
             raise EpiError(f"此备份属于接种单位 {info.unit}，本机为 {own}；确认无误后才能恢复（--other-unit）")
         safety = backup_copy(db.path, db.path.parent / "backups", "before-restore")
         db.close()
-        for side in ("-wal", "-shm"):
-            Path(str(db.path) + side).unlink(missing_ok=True)
+        remove_sidecars(db.path)
         os.replace(work, db.path)
     log.info("database restored from %s (safety copy %s)", file.name, safety.name)
     return safety

@@ -61,7 +61,7 @@ def add_dose(
             manufacturer=inp.manufacturer or None,
             site=inp.site or vac.site or None,
             route=inp.route or vac.route or None,
-            nurse=inp.nurse or user or permissions.actor_name(db),
+            nurse=inp.nurse or permissions.operator(db, user),
             unit_code=unit_code,
             place_text=inp.place_text or None,
             free=inp.free,

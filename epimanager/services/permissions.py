@@ -1,11 +1,11 @@
 """The one permission check point for services.
 
 Who is acting
-    :func:`epimanager.services.users.login` authenticates a user and registers
-    them here as the *actor* of that database file (keyed by its resolved path,
-    for this process: the GUI after its login dialog, the CLI after ``--user``).
-    Every :class:`~epimanager.services.database.Database` opened on that file in
-    this process then acts as that user, also after a restore reopens it.
+    :func:`epimanager.services.users.login` authenticates a user and sets them as the
+    :attr:`~epimanager.store.database.Database.actor` of the handle it was given (the GUI
+    window's handle after its login dialog, the CLI command's handle after ``--user``). The
+    actor travels with that handle and with every session it opens; there is no process-wide
+    "current user".
 
 The rule
     * Setup mode: while the database has **no user at all** (a fresh ``init``,
@@ -17,8 +17,9 @@ The rule
       ``ACTIONS[action]``.  Otherwise :class:`PermissionDenied` (CLI exit 5)
       names the role needed.
 
-The ``user`` argument services pass is only the operator name they write in
-their records; it never grants anything.
+Who is written down
+    :func:`operator` is the one answer to "whose name goes on this record" (audit author,
+    default nurse): the logged-in actor, else (setup mode) the name the caller passed.
 
 Not protected (any logged-in user, 普通用户 included): children and doses —
 create, edit, soft-delete own doses —, searches, reports, backups, 区域划分.
@@ -27,17 +28,22 @@ create, edit, soft-delete own doses —, searches, reports, backups, 区域划�
 from __future__ import annotations
 
 import logging
-import sqlite3
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from sqlalchemy.orm import Session as SessionType
+
+from epimanager.domain.actor import Actor
 from epimanager.errors import PermissionDenied
+from epimanager.store.database import ACTOR_KEY
+from epimanager.store.sqlite_files import users_state
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from epimanager.services.database import Database
+    from epimanager.store.database import Database
+
+__all__ = ["ACTIONS", "ROLES", "Actor", "check", "check_path", "operator", "rank"]
 
 log = logging.getLogger(__name__)
 
@@ -80,92 +86,21 @@ ACTION_LABELS: dict[str, str] = {
 }
 
 
-@dataclass(frozen=True)
-class Actor:
-    """The user acting on a database in this process."""
-
-    name: str
-    role: str
-
-
-_actors: dict[str, Actor] = {}
-
-
-def _key(path: Path | str) -> str:
-    return str(Path(path).resolve())
-
-
 def rank(role: str) -> int:
     """0 for an unknown role, else 1 (普通用户) … 3 (系统管理员)."""
     return ROLES.index(role) + 1 if role in ROLES else 0
 
 
-def set_actor(db_path: Path | str, actor: Actor | None) -> None:
-    """Make ``actor`` the user acting on ``db_path`` (None = log out)."""
-    if actor is None:
-        _actors.pop(_key(db_path), None)
-    else:
-        _actors[_key(db_path)] = actor
+def operator(who: Database | Session, user: str | None = None) -> str | None:
+    """The name to write on a record: the logged-in actor's, else ``user`` (setup mode, or no login)."""
+    actor = who.info.get(ACTOR_KEY) if isinstance(who, SessionType) else who.actor
+    return actor.name if actor is not None else user
 
 
-def actor_for(db_path: Path | str) -> Actor | None:
-    return _actors.get(_key(db_path))
-
-
-def current_actor(db: Database) -> Actor | None:
-    """The logged-in user on ``db`` (None in setup mode or before login)."""
-    return actor_for(db.path)
-
-
-def actor_name(db: Database) -> str | None:
-    actor = current_actor(db)
-    return actor.name if actor else None
-
-
-def session_actor(session: Session) -> str | None:
-    """The logged-in user's name for the database ``session`` is bound to (audit author)."""
-    if not _actors:
-        return None
-    try:
-        bind = session.get_bind()
-    except Exception:  # noqa: BLE001 - an unbound session simply has no actor
-        return None
-    path = bind.engine.url.database
-    actor = actor_for(path) if path else None
-    return actor.name if actor else None
-
-
-def _users_state(db_path: Path | str, name: str | None) -> tuple[int, tuple[str, bool] | None]:
-    """(number of users, (role, active) of ``name`` or None), read with plain sqlite3."""
-    path = Path(db_path)
-    if not path.exists():
-        return 0, None
-    con = sqlite3.connect(path, timeout=10)
-    try:
-        try:
-            count = int(con.execute("SELECT count(*) FROM app_user").fetchone()[0])
-        except sqlite3.OperationalError:  # table not there yet (before 0007_users)
-            return 0, None
-        row = None
-        if name is not None:
-            row = con.execute("SELECT role, active FROM app_user WHERE name = ?", (name,)).fetchone()
-        return count, (str(row[0]), bool(row[1])) if row else None
-    finally:
-        con.close()
-
-
-def user_count(db_path: Path | str) -> int:
-    """How many users the database file has (0 = setup mode; also for a missing file or table)."""
-    return _users_state(db_path, None)[0]
-
-
-def check_path(db_path: Path | str, user: str | None, action: str) -> None:
-    """:func:`check` for callers that hold a database file rather than a ``Database`` (upgrade)."""
+def _decide(action: str, actor: Actor | None, count: int, state: tuple[str, bool] | None) -> None:
     needed = ACTIONS.get(action)
     if needed is None:
         raise PermissionDenied(f"未知的操作权限：{action}")
-    actor = actor_for(db_path)
-    count, state = _users_state(db_path, actor.name if actor else None)
     if count == 0:
         return  # setup mode: no user yet
     label = ACTION_LABELS.get(action, action)
@@ -179,9 +114,25 @@ def check_path(db_path: Path | str, user: str | None, action: str) -> None:
     if rank(role) < rank(needed):
         log.warning("permission refused: action=%s user=%s role=%s", action, actor.name, ROLE_CODES.get(role, "?"))
         raise PermissionDenied(f"{label}需要{needed}或以上角色；当前用户 {actor.name} 是{role}")
-    _ = user
 
 
-def check(db: Database, user: str | None, action: str) -> None:
-    """Raise :class:`PermissionDenied` unless the actor on ``db`` may do ``action``."""
-    check_path(db.path, user, action)
+def check(db: Database, *action_: str | None) -> None:
+    """Raise :class:`PermissionDenied` unless ``db``'s actor may do ``action``."""
+    action = str(action_[-1])  # TRANSITIONAL: (db, user, action) callers are moving to (db, action)
+    from sqlalchemy import func, select
+
+    from epimanager.store.models_users import AppUser
+
+    with db.session() as s:
+        count = int(s.scalar(select(func.count()).select_from(AppUser)) or 0)
+        state = None
+        if count and db.actor is not None:
+            row = s.execute(select(AppUser.role, AppUser.active).where(AppUser.name == db.actor.name)).first()
+            state = (str(row[0]), bool(row[1])) if row else None
+    _decide(action, db.actor, count, state)
+
+
+def check_path(db_path: Path | str, actor: Actor | None, action: str) -> None:
+    """:func:`check` for callers that hold a database file rather than an open handle (upgrade)."""
+    count, state = users_state(Path(db_path), actor.name if actor else None)
+    _decide(action, actor, count, state)

@@ -199,7 +199,7 @@ def status_history(db: Database, code: str) -> list[StatusChangeRecord]:
 
 def delete_child(db: Database, code: str, *, user: str | None, reason: str | None = None) -> None:
     """Soft-delete a child (删除个案): hidden everywhere, viewable and restorable; audited."""
-    permissions.check(db, user, "delete_child")
+    permissions.check(db, "delete_child")
     with db.transaction() as s:
         child = _child(s, code)
         child.deleted = True
@@ -219,7 +219,7 @@ def delete_child(db: Database, code: str, *, user: str | None, reason: str | Non
 
 def restore_child(db: Database, code: str, *, user: str | None) -> ChildRecord:
     """Undo :func:`delete_child`; audited."""
-    permissions.check(db, user, "restore_child")
+    permissions.check(db, "restore_child")
     with db.transaction() as s:
         child = _child(s, code, deleted=True)
         child.deleted = False
@@ -279,7 +279,7 @@ def deleted_doses(db: Database, code: str) -> list[DoseRecord]:
 
 def restore_dose(db: Database, uuid: str, *, user: str | None) -> DoseRecord:
     """Mirror of ``doses.delete_dose``: un-delete, take the 人份 from stock again, version+1, audit."""
-    permissions.check(db, user, "restore_dose")
+    permissions.check(db, "restore_dose")
     with db.transaction() as s:
         dose = s.scalar(select(Dose).where(Dose.uuid == uuid, Dose.deleted.is_(True)))
         if dose is None:

@@ -40,7 +40,7 @@ def init_database(path: Path, unit_code: str, unit_name: str, committees: list[s
             if current and current != unit_code:
                 raise EpiError(f"此数据库已属于接种单位 {current}，不能改为 {unit_code}")
             if current:  # re-running init on a database in use changes its unit configuration
-                permissions.check(db, None, "change_unit_config")
+                permissions.check(db, "change_unit_config")
             unit = s.get(Unit, unit_code)
             if unit is None:
                 s.add(Unit(code=unit_code, name=unit_name.strip(), level=4, county_code=county_of(unit_code)))

@@ -164,7 +164,7 @@ def add_user(db: Database, name: str, password: str, role: str, *, now: datetime
     name = _clean_name(name)
     _check_role(role)
     _check_password(password)
-    permissions.check(db, None, "manage_users")
+    permissions.check(db, "manage_users")
     with db.transaction() as s:
         if _count(s) == 0 and role != SYSTEM_ADMIN:
             raise ValidationError(f"第一个用户必须是{SYSTEM_ADMIN}")
@@ -193,7 +193,7 @@ def create_first_admin(db: Database, name: str, password: str) -> UserRecord:
 
 
 def list_users(db: Database) -> list[UserRecord]:
-    permissions.check(db, None, "manage_users")
+    permissions.check(db, "manage_users")
     with db.session() as s:
         return [UserRecord.from_orm(u) for u in s.scalars(select(AppUser).order_by(AppUser.id))]
 
@@ -212,7 +212,7 @@ def _active_admins(s: Session, other_than: str | None = None) -> int:
 
 def set_role(db: Database, name: str, role: str) -> UserRecord:
     _check_role(role)
-    permissions.check(db, None, "manage_users")
+    permissions.check(db, "manage_users")
     with db.transaction() as s:
         user = _get(s, name)
         if user.role == SYSTEM_ADMIN and role != SYSTEM_ADMIN and _active_admins(s, user.name) == 0:
@@ -225,7 +225,7 @@ def set_role(db: Database, name: str, role: str) -> UserRecord:
 
 def set_active(db: Database, name: str, active: bool) -> UserRecord:
     """Disable (or enable again) a user; the last active 系统管理员 cannot be disabled."""
-    permissions.check(db, None, "manage_users")
+    permissions.check(db, "manage_users")
     with db.transaction() as s:
         user = _get(s, name)
         if not active and user.role == SYSTEM_ADMIN and _active_admins(s, user.name) == 0:
@@ -237,7 +237,7 @@ def set_active(db: Database, name: str, active: bool) -> UserRecord:
 
 
 def unlock(db: Database, name: str) -> UserRecord:
-    permissions.check(db, None, "manage_users")
+    permissions.check(db, "manage_users")
     with db.transaction() as s:
         user = _get(s, name)
         user.failed_count = 0
@@ -250,7 +250,7 @@ def unlock(db: Database, name: str) -> UserRecord:
 def reset_password(db: Database, name: str, new_password: str) -> None:
     """A 系统管理员 sets another user's password (also unlocks the account)."""
     _check_password(new_password)
-    permissions.check(db, None, "manage_users")
+    permissions.check(db, "manage_users")
     with db.transaction() as s:
         user = _get(s, name)
         user.password_hash = hash_password(new_password)
@@ -315,15 +315,14 @@ def authenticate(db: Database, name: str, password: str, *, now: datetime | None
 
 
 def login(db: Database, name: str, password: str, *, now: datetime | None = None) -> Actor:
-    """:func:`authenticate` and make the user the actor of ``db`` (and its file) in this process."""
+    """:func:`authenticate` and make the user the actor of the handle ``db``."""
     actor = authenticate(db, name, password, now=now)
-    permissions.set_actor(db.path, actor)
+    db.actor = actor
     return actor
 
 
 def logout(db: Database) -> None:
-    actor = permissions.current_actor(db)
-    permissions.set_actor(db.path, None)
+    actor, db.actor = db.actor, None
     if actor:
         log.info("logout: %s", actor.name)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -12,6 +11,7 @@ from sqlalchemy import Engine, inspect, text
 
 from epimanager.errors import DatabaseError
 from epimanager.store.revisions import MIGRATIONS_DIR, known_revisions, script_heads
+from epimanager.store.sqlite_files import online_copy
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -59,15 +59,7 @@ def backup_copy(db_path: Path, backup_dir: Path, reason: str) -> Path:
     backup_dir.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")
     target = backup_dir / f"{db_path.stem}-{reason}-{stamp}.sqlite"
-    src = sqlite3.connect(db_path)
-    try:
-        dst = sqlite3.connect(target)
-        try:
-            src.backup(dst)
-        finally:
-            dst.close()
-    finally:
-        src.close()
+    online_copy(db_path, target)
     return target
 
 

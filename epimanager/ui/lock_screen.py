@@ -17,7 +17,6 @@ from __future__ import annotations
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QApplication, QLabel, QWidget
 
-from epimanager.services import permissions
 from epimanager.services.database import Database
 from epimanager.ui.login_dialog import LoginDialog
 
@@ -110,7 +109,7 @@ class IdleLock(QObject):
         if self.dialog is not None:
             return
         self.timer.stop()
-        before = permissions.current_actor(self.db)
+        before = self.db.actor
         name = before.name if before else ""
         self._locked_by = name
         self.dialog = LockDialog(self.db, self.window, name)

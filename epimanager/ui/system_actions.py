@@ -13,7 +13,7 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QApplication, QDialog, QFileDialog, QMessageBox, QProgressDialog, QWidget
 
 from epimanager.errors import EpiError
-from epimanager.services import backup, permissions
+from epimanager.services import backup
 from epimanager.services.database import Database
 from epimanager.sync.auto import AutoUploader
 from epimanager.sync.upload import UploadReport, upload
@@ -199,7 +199,7 @@ class SystemActions(QObject):
     def change_password(self) -> QWidget | None:
         from epimanager.ui.users_dialog import ChangePasswordDialog
 
-        actor = permissions.current_actor(self.db)
+        actor = self.db.actor
         if actor is None:
             QMessageBox.information(self.window, "EpiManager", self.tr("尚未登录：还没有建立用户"))
             return None

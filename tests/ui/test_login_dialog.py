@@ -27,7 +27,6 @@ def staffed(db: Database) -> Iterator[Database]:
     users.add_user(db, "王护士", NURSE_PW, "普通用户")
     users.logout(db)
     yield db
-    permissions.set_actor(db.path, None)
 
 
 def login(qtbot: QtBot, dlg: LoginDialog, name: str, password: str) -> None:
@@ -52,8 +51,7 @@ def test_first_run_creates_the_system_admin_and_logs_in(qtbot: QtBot, db: Databa
     qtbot.mouseClick(dlg.ok_button, Qt.MouseButton.LeftButton)
     assert dlg.result() == FirstAdminDialog.DialogCode.Accepted
     assert dlg.actor == permissions.Actor("李站长", "系统管理员")
-    assert permissions.current_actor(db) == dlg.actor
-    permissions.set_actor(db.path, None)
+    assert db.actor == dlg.actor
 
 
 def test_login_shows_wrong_password_then_lockout(qtbot: QtBot, staffed: Database) -> None:
@@ -69,7 +67,7 @@ def test_login_shows_wrong_password_then_lockout(qtbot: QtBot, staffed: Database
     assert "已锁定 5 分钟" in dlg.error.text()
     login(qtbot, dlg, "王护士", NURSE_PW)
     assert "请 5 分钟后再试" in dlg.error.text()
-    assert permissions.current_actor(staffed) is None
+    assert staffed.actor is None
 
 
 def test_login_success_makes_the_nurse_the_actor(qtbot: QtBot, staffed: Database) -> None:
@@ -78,7 +76,7 @@ def test_login_success_makes_the_nurse_the_actor(qtbot: QtBot, staffed: Database
     login(qtbot, dlg, "王护士", NURSE_PW)
     assert dlg.result() == LoginDialog.DialogCode.Accepted
     assert dlg.actor == permissions.Actor("王护士", "普通用户")
-    assert permissions.actor_name(staffed) == "王护士"
+    assert permissions.operator(staffed) == "王护士"
     assert dlg.password.text() == ""
 
 
@@ -124,4 +122,4 @@ def test_another_user_can_unlock_and_becomes_the_actor(qtbot: QtBot, staffed: Da
     assert dlg is not None
     login(qtbot, dlg, "admin", ADMIN_PW)
     assert switched == ["admin"]
-    assert permissions.actor_name(staffed) == "admin"
+    assert permissions.operator(staffed) == "admin"

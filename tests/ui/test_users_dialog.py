@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QDialogButtonBox, QWidget
 from pytestqt.qtbot import QtBot
 
 from epimanager.errors import EpiError
-from epimanager.services import permissions, users
+from epimanager.services import users
 from epimanager.services.database import Database
 from epimanager.settings import Settings
 from epimanager.ui.actions import ActionId
@@ -32,7 +32,6 @@ def admin(db: Database) -> Iterator[Database]:
     users.create_first_admin(db, "admin", ADMIN_PW)
     users.login(db, "admin", ADMIN_PW)
     yield db
-    permissions.set_actor(db.path, None)
 
 
 def window(qtbot: QtBot, db: Database, tmp_path: Path) -> MainWindow:

@@ -52,7 +52,7 @@ def run_restore(args: argparse.Namespace) -> int:
     from epimanager.services.backup import is_encrypted, restore
 
     db = open_database(args)
-    permissions.check(db, args.login_user, "restore_backup")  # refuse before asking for the passphrase
+    permissions.check(db, "restore_backup")  # refuse before asking for the passphrase
     passphrase = None
     if is_encrypted(args.file):
         from epimanager.cli.secrets import BACKUP_PASSPHRASE_ENV, secret

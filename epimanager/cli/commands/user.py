@@ -95,7 +95,7 @@ def run_passwd(args: argparse.Namespace) -> int:
 
     db = open_database(args)
     try:
-        me = permissions.actor_name(db) or args.login_user
+        me = permissions.operator(db, args.login_user)
         target = args.name or me or username(None)
         if args.name and args.name != me:
             new = secret(NEW_PASSWORD_ENV, f"用户 {target} 的新密码：", confirm=True)

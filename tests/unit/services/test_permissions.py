@@ -76,7 +76,6 @@ def fresh(template: tuple[Path, World], tmp_path: Path) -> Iterator[tuple[Databa
     shutil.copy(src, path)
     db = open_database(path)
     yield db, world, tmp_path
-    permissions.set_actor(path, None)
     db.close()
 
 
@@ -171,22 +170,22 @@ def test_disabled_or_demoted_user_loses_rights_at_once(fresh: tuple[Database, Wo
         registry.delete_child(db, world.live, user=None)
     users.login(db, "admin", PASSWORDS["系统管理员"])
     users.set_active(db, "boss", False)
-    permissions.set_actor(db.path, permissions.Actor("boss", "业务管理员"))  # a session opened before the change
+    db.actor = permissions.Actor("boss", "业务管理员")  # a session opened before the change
     with pytest.raises(PermissionDenied, match="已停用"):
         registry.delete_child(db, world.live, user=None)
 
 
 def test_setup_mode_allows_everything_until_the_first_user(db: Database) -> None:
     assert not users.has_users(db)
-    assert permissions.current_actor(db) is None
+    assert db.actor is None
     for action in permissions.ACTIONS:
-        permissions.check(db, None, action)
+        permissions.check(db, action)
     permissions.check_path(db.path, None, "apply_upgrade")
 
 
 def test_unknown_action_is_refused(db: Database) -> None:
     with pytest.raises(PermissionDenied, match="未知"):
-        permissions.check(db, None, "launch_rockets")
+        permissions.check(db, "launch_rockets")
 
 
 def test_logged_in_user_authors_audit_records_and_is_the_default_nurse(fresh: tuple[Database, World, Path]) -> None:
@@ -201,3 +200,19 @@ def test_logged_in_user_authors_audit_records_and_is_the_default_nurse(fresh: tu
     with db.session() as s:
         last = s.scalars(select(AuditLog).order_by(AuditLog.id.desc()).limit(1)).one()
     assert last.user == "nurse"
+
+
+def test_two_handles_on_one_file_act_for_their_own_users(fresh: tuple[Database, World, Path]) -> None:
+    """No process-wide "current user": two windows on one clinic database, two nurses."""
+    db, world, _ = fresh
+    other = open_database(db.path)
+    try:
+        users.login(db, "boss", PASSWORDS["业务管理员"])
+        users.login(other, "nurse", PASSWORDS["普通用户"])
+        assert (permissions.operator(db), permissions.operator(other)) == ("boss", "nurse")
+        with pytest.raises(PermissionDenied, match="普通用户"):
+            registry.delete_child(other, world.live, user=None)
+        registry.delete_child(db, world.live, user=None)
+        assert db.acting_as(None).actor is None and db.actor is not None
+    finally:
+        other.close()

@@ -25,7 +25,6 @@ def staffed(db: Database) -> Iterator[Database]:
     users.login(db, "admin", ADMIN_PW)
     users.add_user(db, "小李", NURSE_PW, "普通用户")
     yield db
-    permissions.set_actor(db.path, None)
 
 
 def test_hash_is_phc_scrypt_with_salt_and_verifies() -> None:
@@ -73,10 +72,10 @@ def test_bad_input_is_refused(staffed: Database) -> None:
 def test_login_returns_the_actor_and_records_last_login(staffed: Database) -> None:
     actor = users.login(staffed, "小李", NURSE_PW, now=T0)
     assert actor == permissions.Actor("小李", "普通用户")
-    assert permissions.current_actor(staffed) == actor
+    assert staffed.actor == actor
     assert users.get_user(staffed, "小李").last_login == T0
     users.logout(staffed)
-    assert permissions.current_actor(staffed) is None
+    assert staffed.actor is None
 
 
 def test_unknown_name_and_wrong_password_read_the_same(staffed: Database) -> None:
