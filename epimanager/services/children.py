@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import fields, replace
 from datetime import date, datetime
 from typing import Any
@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from epimanager.domain.identifiers import make_child_code, normalize_id_number
-from epimanager.domain.validation import ChildInput, child_problems
+from epimanager.domain.validation import ChildInput, DoseInput, child_problems
 from epimanager.errors import NotFoundError, ValidationError
 from epimanager.services import audit
 from epimanager.services.database import Database
@@ -106,8 +106,21 @@ def _orm_values(inp: ChildInput) -> dict[str, Any]:
     }
 
 
-def create_child(db: Database, inp: ChildInput, *, user: str | None = None, today: date | None = None) -> ChildRecord:
-    """Validate and store a new child; generates the child code if none is given."""
+def create_child(
+    db: Database,
+    inp: ChildInput,
+    *,
+    user: str | None = None,
+    today: date | None = None,
+    birth_doses: Sequence[DoseInput] = (),
+) -> ChildRecord:
+    """Validate and store a new child; generates the child code if none is given.
+
+    ``birth_doses`` (HepB 1, BCG given at the birth hospital) are recorded in the same
+    transaction: the child and its birth doses are saved together or not at all.
+    """
+    from epimanager.services.doses import record_dose
+
     today = today or date.today()
     problems = child_problems(inp, today)
     if problems:
@@ -138,7 +151,13 @@ def create_child(db: Database, inp: ChildInput, *, user: str | None = None, toda
         s.flush()
         index_child(s, child.id, child.name, child.mother_name, child.father_name)
         audit.record(s, kind="create", entity="child", entity_uuid=child.uuid, child_id=child.id, user=user, new=code)
+        for dose in birth_doses:
+            record_dose(s, child, dose, own_unit=unit, user=user, today=today)
         log.info("child created: %s", code)
+        if birth_doses:
+            s.flush()
+            s.refresh(child, ["doses"])
+            return ChildRecord.from_orm(child)
         return ChildRecord.from_orm(child, with_doses=False)
 
 

@@ -1,9 +1,16 @@
-"""Doses (接种记录): record a dose in one transaction."""
+"""Doses (接种记录): record a dose in one transaction.
+
+The schedule engine evaluates every new or changed dose against the child's other doses
+*inside* the write transaction. A dose the engine counts as invalid (首针提前, 未到月龄, 间短 …) is
+refused with :class:`InvalidDose` naming the reasons unless the caller passes
+``confirm_invalid=True`` — the GUI after its 仍要保存吗？ question, the CLI with
+``--confirm-invalid``, the importer with ``--confirm-invalid`` — and the confirmation is audited.
+"""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
@@ -11,6 +18,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from epimanager.domain.schedule import DoseEvaluation, Given
 from epimanager.domain.validation import DoseInput, dose_problems
 from epimanager.errors import NotFoundError, ValidationError
 from epimanager.resources import catalog
@@ -24,6 +32,43 @@ log = logging.getLogger(__name__)
 OTHER_PLACE = "外地"
 
 
+class InvalidDose(ValidationError):
+    """The engine counts the dose as invalid; saving it needs an explicit confirmation."""
+
+    def __init__(self, reasons: list[str]) -> None:
+        self.reasons = reasons
+        super().__init__(f"这一剂评价为“{'、'.join(reasons)}”，是无效剂次，不计入免疫程序；需确认后才能保存")
+
+
+def evaluate_new(
+    birth: date, sex: str, others: Iterable[Any], code: str, day: date, *, exclude: str | None = None
+) -> list[DoseEvaluation]:
+    """How a dose of ``code`` on ``day`` counts with the child's other doses (records or rows with
+    ``uuid``, ``vaccine_code``, ``date``); ``exclude`` leaves out the dose being changed."""
+    from epimanager.services.forecast import engine
+
+    doses: list[Any] = [d for d in others if exclude is None or getattr(d, "uuid", None) != exclude]
+    doses.append(Given(code, day))
+    fc = engine().forecast(birth, max(day, birth), doses, sex)
+    found = [ev for ev in fc.doses if ev.vaccine == code and ev.date == day]
+    per_series = max(1, len({ev.series for ev in found}))
+    return found[-per_series:]
+
+
+def invalid_reasons(evaluations: Iterable[DoseEvaluation]) -> list[str]:
+    """The engine's reasons why a dose does not count (empty when it counts)."""
+    return list(dict.fromkeys(ev.reason or "无效" for ev in evaluations if not ev.valid))
+
+
+def _check_counts(s: Session, child: Child, code: str, day: date, *, exclude: str | None, confirm: bool) -> str:
+    """Refuse an invalid dose unless confirmed; returns the audit note of a confirmed one."""
+    others = [d for d in s.scalars(select(Dose).where(Dose.child_id == child.id, Dose.deleted.is_(False)))]
+    reasons = invalid_reasons(evaluate_new(child.birth_date, child.sex, others, code, day, exclude=exclude))
+    if reasons and not confirm:
+        raise InvalidDose(reasons)
+    return f"（确认保存无效剂次：{'、'.join(reasons)}）" if reasons else ""
+
+
 def resolve_vaccine_code(text: str) -> str:
     try:
         return catalog().resolve(text).code
@@ -32,60 +77,86 @@ def resolve_vaccine_code(text: str) -> str:
 
 
 def add_dose(
-    db: Database, child_code: str, inp: DoseInput, *, user: str | None = None, today: date | None = None
+    db: Database,
+    child_code: str,
+    inp: DoseInput,
+    *,
+    user: str | None = None,
+    today: date | None = None,
+    confirm_invalid: bool = False,
 ) -> DoseRecord:
-    """Validate and record one dose for a child (own unit unless told otherwise)."""
-    today = today or date.today()
-    code = resolve_vaccine_code(inp.vaccine)
-    vac = catalog().resolve(code)
+    """Validate and record one dose for a child (own unit unless told otherwise).
+
+    An invalid dose (by the schedule engine) is refused with :class:`InvalidDose` unless
+    ``confirm_invalid``.
+    """
     own = db.own_unit_code()
-    now = datetime.now()
     with db.transaction() as s:
         child = s.scalar(select(Child).where(Child.code == child_code, Child.deleted.is_(False)))
         if child is None:
             raise NotFoundError(f"找不到儿童编码为 {child_code} 的个案")
-        problems = dose_problems(inp, child.birth_date, today)
-        if problems:
-            raise ValidationError(problems)
-        unit_code = inp.unit_code
-        if unit_code is None and inp.place_text != OTHER_PLACE:
-            unit_code = own
-        dose = Dose(
-            child_id=child.id,
-            vaccine_code=code,
-            dose_number=inp.dose_number,
-            date=inp.date,
-            attribute=int(inp.attribute),
-            batch_no=inp.batch_no or None,
-            expiry=inp.expiry,
-            manufacturer=inp.manufacturer or None,
-            site=inp.site or vac.site or None,
-            route=inp.route or vac.route or None,
-            nurse=inp.nurse or permissions.operator(db, user),
-            unit_code=unit_code,
-            place_text=inp.place_text or None,
-            free=inp.free,
-            trace_code=inp.trace_code or None,
-            combination_code=inp.combination_code or None,
-            created_at=now,
-            updated_at=now,
-            version=1,
-        )
-        s.add(dose)
-        s.flush()
-        # 疫苗出入库: one 人份 from the batch when it is in stock (refuses a shortage)
-        stock.consume_for_dose(s, dose, user=user, now=now)
-        audit.record(
-            s,
-            kind="dose_add",
-            entity="dose",
-            entity_uuid=dose.uuid,
-            child_id=child.id,
-            user=user,
-            new=f"{vac.abbr} 第{inp.dose_number}剂 {inp.date.isoformat()}",
-        )
-        log.info("dose added: child=%s vaccine=%s dose=%s", child.code, code, inp.dose_number)
+        dose = record_dose(s, child, inp, own_unit=own, user=user, today=today, confirm_invalid=confirm_invalid)
         return DoseRecord.from_orm(dose)
+
+
+def record_dose(
+    s: Session,
+    child: Child,
+    inp: DoseInput,
+    *,
+    own_unit: str,
+    user: str | None = None,
+    today: date | None = None,
+    confirm_invalid: bool = False,
+) -> Dose:
+    """:func:`add_dose` inside the caller's transaction (a new child's birth doses go in with the child)."""
+    today = today or date.today()
+    code = resolve_vaccine_code(inp.vaccine)
+    vac = catalog().resolve(code)
+    now = datetime.now()
+    problems = dose_problems(inp, child.birth_date, today)
+    if problems:
+        raise ValidationError(problems)
+    note = _check_counts(s, child, code, inp.date, exclude=None, confirm=confirm_invalid)
+    unit_code = inp.unit_code
+    if unit_code is None and inp.place_text != OTHER_PLACE:
+        unit_code = own_unit
+    dose = Dose(
+        child_id=child.id,
+        vaccine_code=code,
+        dose_number=inp.dose_number,
+        date=inp.date,
+        attribute=int(inp.attribute),
+        batch_no=inp.batch_no or None,
+        expiry=inp.expiry,
+        manufacturer=inp.manufacturer or None,
+        site=inp.site or vac.site or None,
+        route=inp.route or vac.route or None,
+        nurse=inp.nurse or permissions.operator(s, user),
+        unit_code=unit_code,
+        place_text=inp.place_text or None,
+        free=inp.free,
+        trace_code=inp.trace_code or None,
+        combination_code=inp.combination_code or None,
+        created_at=now,
+        updated_at=now,
+        version=1,
+    )
+    s.add(dose)
+    s.flush()
+    # 疫苗出入库: one 人份 from the batch when it is in stock (refuses a shortage)
+    stock.consume_for_dose(s, dose, user=user, now=now)
+    audit.record(
+        s,
+        kind="dose_add",
+        entity="dose",
+        entity_uuid=dose.uuid,
+        child_id=child.id,
+        user=user,
+        new=f"{vac.abbr} 第{inp.dose_number}剂 {inp.date.isoformat()}{note}",
+    )
+    log.info("dose added: child=%s vaccine=%s dose=%s", child.code, code, inp.dose_number)
+    return dose
 
 
 #: Fields of a dose a user may change after saving it.
@@ -119,9 +190,19 @@ def _load_dose(s: Session, uuid: str) -> Dose:
 
 
 def update_dose(
-    db: Database, uuid: str, changes: Mapping[str, Any], *, user: str | None = None, today: date | None = None
+    db: Database,
+    uuid: str,
+    changes: Mapping[str, Any],
+    *,
+    user: str | None = None,
+    today: date | None = None,
+    confirm_invalid: bool = False,
 ) -> DoseRecord:
-    """Change a saved dose; every changed field is audited in the same transaction."""
+    """Change a saved dose; every changed field is audited in the same transaction.
+
+    A change of vaccine or date that makes the dose invalid is refused with :class:`InvalidDose`
+    unless ``confirm_invalid``.
+    """
     unknown = set(changes) - set(EDITABLE_DOSE_FIELDS)
     if unknown:
         raise ValidationError(f"不能修改字段：{', '.join(sorted(unknown))}")
@@ -152,6 +233,9 @@ def update_dose(
         problems = dose_problems(after, child.birth_date, today)
         if problems:
             raise ValidationError(problems)
+        note = ""
+        if (after.vaccine, after.date) != (current.vaccine, current.date):
+            note = _check_counts(s, child, after.vaccine, after.date, exclude=dose.uuid, confirm=confirm_invalid)
         changed = False
         stock_fields_changed = False
         for f in EDITABLE_DOSE_FIELDS:
@@ -171,7 +255,7 @@ def update_dose(
                 user=user,
                 field=f,
                 old=old,
-                new=new,
+                new=f"{new}{note}" if note and f in ("vaccine", "date") else new,
             )
         if changed:
             dose.version += 1

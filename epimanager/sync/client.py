@@ -18,11 +18,11 @@ from urllib.parse import urlsplit
 import requests
 
 from epimanager import __version__
-from epimanager.errors import EpiError, PermissionDenied, ValidationError
+from epimanager.errors import EpiError, PermissionDenied
+from epimanager.services.platform import LOOPBACK, check_url
 from epimanager.sync.protocol import BATCHES, IDEMPOTENCY_HEADER, PING
 
 TRANSIENT_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
-_LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 class PlatformAuthError(PermissionDenied):
@@ -63,17 +63,6 @@ class RetryPolicy:
         return d
 
 
-def check_url(url: str) -> str:
-    """A platform URL: https, or http only to this machine (training / tests)."""
-    u = url.strip().rstrip("/")
-    parts = urlsplit(u)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValidationError(f"平台地址无效：{url}（应为 https://主机[:端口]）")
-    if parts.scheme == "http" and parts.hostname not in _LOOPBACK:
-        raise ValidationError("平台地址必须使用 https（只有本机 127.0.0.1 的练习平台可用 http）")
-    return u
-
-
 def _retry_after(resp: requests.Response) -> float | None:
     v = resp.headers.get("Retry-After")
     try:
@@ -102,7 +91,7 @@ class PlatformClient:
         self.sleep = sleep
         self.session = session or requests.Session()
         self.session.headers["User-Agent"] = f"EpiManager/{__version__}"
-        if urlsplit(self.url).hostname in _LOOPBACK:
+        if urlsplit(self.url).hostname in LOOPBACK:
             self.session.trust_env = False  # never send loopback traffic through a proxy
         #: requests made, for progress displays and benchmarks
         self.requests_made = 0

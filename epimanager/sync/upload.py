@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from epimanager.errors import EpiError, ValidationError
+from epimanager.services import permissions
 from epimanager.services.database import Database
 from epimanager.sync import queue
 from epimanager.sync.client import PlatformClient, PlatformRefused, RetryPolicy
@@ -72,6 +73,9 @@ def make_client(
 ) -> PlatformClient:
     st = settings or load_settings(db)
     u = url or st.url
+    if url and url.strip().rstrip("/") != (st.url or ""):
+        # sending the clinic's records to another address is the same decision as configuring it
+        permissions.check(db, "change_unit_config")
     if not u:
         raise ValidationError("尚未设置平台地址：请用 epimanager sync config --url 地址 --token 令牌 设置，或加 --url")
     return PlatformClient(u, token if token is not None else st.token, policy=policy, timeout=timeout)

@@ -24,12 +24,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     add.add_argument("--site")
     add.add_argument("--nurse")
     add.add_argument("--unit-code", help="接种单位编码（默认本单位）")
+    add.add_argument(
+        "--confirm-invalid",
+        action="store_true",
+        help="确认保存免疫程序评价为无效的剂次（首针提前、未到月龄、间短……）；不加时拒绝并说明原因",
+    )
     add.add_argument("--json", action="store_true")
     add.set_defaults(handler=run_add)
 
 
 def run_add(args: argparse.Namespace) -> int:
-    from epimanager.services.doses import add_dose
+    from epimanager.services.doses import InvalidDose, add_dose
 
     try:
         attribute = DoseAttribute.parse(args.attribute)
@@ -48,7 +53,9 @@ def run_add(args: argparse.Namespace) -> int:
     )
     db = open_database(args)
     try:
-        dose = add_dose(db, args.child_code, inp, user=args.nurse)
+        dose = add_dose(db, args.child_code, inp, user=args.nurse, confirm_invalid=args.confirm_invalid)
+    except InvalidDose as exc:
+        raise ValidationError(f"{exc.message}（确需登记请加 --confirm-invalid）") from None
     finally:
         db.close()
     if args.json:

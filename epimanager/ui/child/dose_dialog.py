@@ -32,12 +32,12 @@ from PySide6.QtWidgets import (
 from epimanager.domain.catalog import Vaccine
 from epimanager.domain.codes import DoseAttribute
 from epimanager.domain.dates import parse_date
-from epimanager.domain.schedule import DoseEvaluation, Forecast, Given, SeriesStatus
+from epimanager.domain.schedule import DoseEvaluation, Forecast, SeriesStatus
 from epimanager.domain.validation import DoseInput
 from epimanager.errors import EpiError
 from epimanager.resources import catalog
+from epimanager.services import doses as doses_service
 from epimanager.services.doses import OTHER_PLACE, add_dose, update_dose
-from epimanager.services.forecast import engine
 from epimanager.services.records import ChildRecord, DoseRecord
 from epimanager.services.ui_support import BatchProposal
 from epimanager.ui import notify
@@ -63,13 +63,8 @@ class DoseContext:
 
 
 def evaluate_new(child: ChildRecord, code: str, day: date, exclude: str | None = None) -> list[DoseEvaluation]:
-    """How a dose of ``code`` on ``day`` would be evaluated with the child's other doses."""
-    doses: list[Any] = [d for d in child.doses if d.uuid != exclude]
-    doses.append(Given(code, day))
-    fc = engine().forecast(child.birth_date, max(day, child.birth_date), doses, child.sex)
-    found = [ev for ev in fc.doses if ev.vaccine == code and ev.date == day]
-    per_series = max(1, len({ev.series for ev in found}))
-    return found[-per_series:]
+    """How a dose of ``code`` on ``day`` would be evaluated with the child's other doses (the service's rule)."""
+    return doses_service.evaluate_new(child.birth_date, child.sex, child.doses, code, day, exclude=exclude)
 
 
 class DoseDialog(QDialog):
@@ -371,17 +366,31 @@ class DoseDialog(QDialog):
         except EpiError as exc:
             self.error.setText(exc.message)
             return
+        confirmed = False
         if self.invalid():
-            reasons = "、".join(ev.reason or "" for ev in self.evaluations if not ev.valid)
+            reasons = "、".join(doses_service.invalid_reasons(self.evaluations))
             question = self.tr("这一剂评价为“%1”，是无效剂次，不计入免疫程序。\n仍要保存吗？").replace("%1", reasons)
             if not notify.confirm(self, self.tr("无效剂次"), question):
                 return
+            confirmed = True  # the service evaluates again in its transaction and audits the confirmation
         try:
             if self.dose is None:
-                self.saved = add_dose(self.db, self.ctx.child.code, inp, user=self.ctx.nurse, today=self.ctx.today)
+                self.saved = add_dose(
+                    self.db,
+                    self.ctx.child.code,
+                    inp,
+                    user=self.ctx.nurse,
+                    today=self.ctx.today,
+                    confirm_invalid=confirmed,
+                )
             else:
                 self.saved = update_dose(
-                    self.db, self.dose.uuid, self._changes(inp), user=self.ctx.nurse, today=self.ctx.today
+                    self.db,
+                    self.dose.uuid,
+                    self._changes(inp),
+                    user=self.ctx.nurse,
+                    today=self.ctx.today,
+                    confirm_invalid=confirmed,
                 )
         except EpiError as exc:
             self.error.setText(exc.message)

@@ -36,7 +36,7 @@ from epimanager.domain.identifiers import id_birth_date, id_number_problem, id_s
 from epimanager.domain.validation import ChildInput, DoseInput, child_problems
 from epimanager.errors import EpiError
 from epimanager.services.children import create_child
-from epimanager.services.doses import OTHER_PLACE, add_dose
+from epimanager.services.doses import OTHER_PLACE
 from epimanager.services.records import ChildRecord
 from epimanager.services.ui_support import Duplicate, find_duplicates
 from epimanager.ui import notify
@@ -322,29 +322,25 @@ class NewChildDialog(QDialog):
             if not notify.confirm(self, self.tr("可能重复"), question):
                 return
         try:
-            self.created = create_child(self.db, inp, user=self.nurse, today=self.today)
+            # the child and the birth doses are one save: both or neither
+            self.created = create_child(
+                self.db, inp, user=self.nurse, today=self.today, birth_doses=self._birth_doses(inp.birth_date)
+            )
         except EpiError as exc:
             self.problems.setText("✗ " + exc.message)
             return
-        failed = self._record_birth_doses(self.created)
-        if failed:
-            notify.warning(self, self.tr("出生时接种未登记"), failed)
         self.accept()
 
-    def _record_birth_doses(self, child: ChildRecord) -> str | None:
+    def _birth_doses(self, born: date) -> list[DoseInput]:
         place = self.birth_place.currentData()
-        for code, cb in self.birth_checks.items():
-            if not cb.isChecked():
-                continue
-            inp = DoseInput(
+        return [
+            DoseInput(
                 vaccine=code,
                 dose_number=1,
-                date=child.birth_date,
+                date=born,
                 unit_code=None if place == OTHER_PLACE else place,
                 place_text=OTHER_PLACE if place == OTHER_PLACE else None,
             )
-            try:
-                add_dose(self.db, child.code, inp, user=self.nurse, today=self.today)
-            except EpiError as exc:
-                return exc.message
-        return None
+            for code, cb in self.birth_checks.items()
+            if cb.isChecked()
+        ]

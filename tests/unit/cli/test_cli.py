@@ -157,3 +157,31 @@ def test_gui_without_a_display_explains_xvfb(tmp_path: Path) -> None:
     r = run_cli(db=tmp_path / "a.sqlite", env={"DISPLAY": "", "WAYLAND_DISPLAY": "", "QT_QPA_PLATFORM": ""})
     assert r.returncode == 3
     assert "xvfb-run -a epimanager" in r.stderr
+
+
+def test_dose_add_refuses_an_invalid_dose_unless_confirmed(db_path: Path) -> None:
+    """MMR is first due at 8 months; at 3 months it would not count (首针提前): refused, exit 2, nothing saved."""
+    made = run_cli(
+        "child",
+        "add",
+        "--name",
+        "王小明",
+        "--sex",
+        "男",
+        "--birth-date",
+        "2026-03-01",
+        "--mother",
+        "李梅",
+        "--json",
+        db=db_path,
+    )
+    code = json.loads(made.stdout)["code"]
+    refused = run_cli("dose", "add", code, "--vaccine", "MMR", "--dose", "1", "--date", "2026-06-01", db=db_path)
+    assert refused.returncode == 2
+    assert "首针提前" in refused.stderr and "--confirm-invalid" in refused.stderr
+    assert json.loads(run_cli("child", "show", code, "--json", db=db_path).stdout)["doses"] == []
+    ok = run_cli(
+        "dose", "add", code, "--vaccine", "MMR", "--dose", "1", "--date", "2026-06-01", "--confirm-invalid", db=db_path
+    )
+    assert ok.returncode == 0, ok.stderr
+    assert len(json.loads(run_cli("child", "show", code, "--json", db=db_path).stdout)["doses"]) == 1

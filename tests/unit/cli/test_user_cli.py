@@ -147,3 +147,31 @@ def test_init_can_create_the_first_admin(tmp_path: Path) -> None:
     # a re-run of init on a database in use needs a login (and the unit-config right)
     r = cli("init", "--unit", "3201020101", "--unit-name", "测试门诊", db=db)
     assert r.returncode == 5
+
+
+def test_ordinary_user_cannot_repoint_the_platform(db_path: Path) -> None:
+    """Whoever sets the platform address decides where the clinic's personal data goes: 业务管理员 only."""
+    staff(db_path)
+    r = cli(
+        "--user",
+        "admin",
+        "sync",
+        "config",
+        "--url",
+        "https://nip.example.cn",
+        "--token",
+        "unit-secret-1",
+        db=db_path,
+        password=ADMIN_PW,
+    )
+    assert r.returncode == 0, r.stderr
+    for change in (["--url", "https://evil.example.com"], ["--token", "stolen"], ["--interval", "0"]):
+        r = cli("--user", "小李", "sync", "config", *change, db=db_path, password=NURSE_PW)
+        assert r.returncode == 5, r.stderr
+        assert "业务管理员" in r.stderr
+    r = cli("--user", "小李", "sync", "config", "--json", db=db_path, password=NURSE_PW)  # looking is fine
+    assert r.returncode == 0
+    shown = json.loads(r.stdout)
+    assert (shown["url"], shown["token"], shown["interval_s"]) == ("https://nip.example.cn", "un…-1", 300)
+    r = cli("--user", "小李", "sync", "upload", "--url", "https://evil.example.com", db=db_path, password=NURSE_PW)
+    assert r.returncode == 5 and "业务管理员" in r.stderr

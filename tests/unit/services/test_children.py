@@ -122,3 +122,23 @@ def test_renaming_a_child_updates_its_search_keys(db: Database) -> None:
         keys = set(s.scalars(select(ChildSearchKey.key).where(ChildSearchKey.child_id == cid)).all())
     assert "lpp" in keys
     assert "zhanghao" not in keys
+
+
+def test_a_new_child_and_its_birth_doses_are_saved_together_or_not_at_all(db: Database) -> None:
+    from epimanager.domain.validation import DoseInput
+    from epimanager.services.search import search
+
+    born = date(2026, 3, 1)
+    inp = ChildInput(name="林朵朵", sex="2", birth_date=born, mother_name="林梅", committee="东风村")
+    bad_place = DoseInput("BCG", 1, born, unit_code="12345")  # not a 10-digit unit code
+    with pytest.raises(ValidationError, match="10位数字"):
+        create_child(db, inp, today=date(2026, 3, 2), birth_doses=[DoseInput("HepB", 1, born), bad_place])
+    assert search(db, "林朵朵").rows == ()  # no child without its birth doses
+    made = create_child(
+        db, inp, today=date(2026, 3, 2), birth_doses=[DoseInput("HepB", 1, born), DoseInput("BCG", 1, born)]
+    )
+    assert [(d.vaccine_abbr, d.dose_number, d.date) for d in get_child(db, made.code).doses] == [
+        ("BCG", 1, born),  # the record lists by date, then vaccine code (0101 before 0201)
+        ("HepB", 1, born),
+    ]
+    assert made.code.endswith("20260001")  # the refused try did not use up a serial
