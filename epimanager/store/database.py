@@ -14,6 +14,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from sqlalchemy import Engine, select
+from sqlalchemy.exc import DatabaseError as SQLAlchemyDatabaseError
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from epimanager.domain.actor import Actor
@@ -43,14 +45,14 @@ class Database:
     @contextmanager
     def session(self) -> Iterator[Session]:
         """A session for reading (rolled back at the end)."""
-        with self.sessions() as s:
+        with known_errors(), self.sessions() as s:
             s.info[ACTOR_KEY] = self.actor
             yield s
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """A session in one transaction: committed on success, else rolled back."""
-        with self.sessions.begin() as s:
+        with known_errors(), self.sessions.begin() as s:
             s.info[ACTOR_KEY] = self.actor
             yield s
 
@@ -71,6 +73,40 @@ class Database:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+#: Driver complaints about the environment (not bugs), as a nurse should read them.
+_ENVIRONMENT = (
+    (
+        ("database is locked", "database table is locked", "busy"),
+        "数据库正忙：另一个窗口或程序正在写入，请稍后再试（未保存任何改动）",
+    ),
+    (("disk is full", "disk i/o error"), "磁盘空间不足或磁盘出错，数据库无法写入（未保存任何改动）"),
+    (("readonly database", "read-only"), "数据库文件是只读的，无法保存（请检查文件夹权限）"),
+    (("malformed", "not a database", "file is encrypted"), "数据库文件已损坏或不是有效的数据库，请从备份恢复"),
+    (("unable to open database",), "无法打开数据库文件（请检查文件夹是否存在、是否有权限）"),
+)
+
+
+def environment_message(exc: BaseException) -> str | None:
+    """The Chinese message for a locked / busy / full / read-only / damaged database, else None."""
+    text = str(getattr(exc, "orig", None) or exc).lower()
+    for needles, message in _ENVIRONMENT:
+        if any(n in text for n in needles):
+            return message
+    return None
+
+
+@contextmanager
+def known_errors() -> Iterator[None]:
+    """Turn the driver's environment errors into :class:`DatabaseError` (a message, not a crash dialog)."""
+    try:
+        yield
+    except (OperationalError, SQLAlchemyDatabaseError) as exc:
+        message = environment_message(exc)
+        if message is None:
+            raise
+        raise DatabaseError(message) from exc
 
 
 def open_database(path: Path, *, create: bool = False, backup_dir: Path | None = None) -> Database:

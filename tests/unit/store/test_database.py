@@ -139,3 +139,28 @@ def test_revisions_read_without_alembic_agree_with_alembic() -> None:
     assert script_heads() == set(script.get_heads())
     assert known_revisions() == {rev.revision for rev in script.walk_revisions()}
     assert len(script_heads()) == 1  # the history stays linear
+
+
+def test_a_locked_database_is_a_known_error_and_nothing_is_saved(db_path: Path) -> None:
+    """Another program holds the write lock past the busy timeout: a message, not a crash; nothing half-saved."""
+    from datetime import date
+
+    from epimanager.domain.validation import ChildInput
+    from epimanager.services.children import create_child
+
+    db = open_database(db_path)
+    db.engine.dispose()
+    db.engine = make_engine(db_path, busy_timeout_ms=50)  # the test need not wait the 10 s a desk waits
+    db.sessions.configure(bind=db.engine)
+    blocker = sqlite3.connect(db_path, isolation_level=None)
+    blocker.execute("BEGIN EXCLUSIVE")
+    try:
+        with pytest.raises(DatabaseError, match="数据库正忙") as err:
+            create_child(db, ChildInput("张浩", "1", date(2026, 3, 1), mother_name="李梅"), today=date(2026, 3, 2))
+        assert err.value.exit_code == 4
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    with db.session() as s:
+        assert s.execute(text("SELECT count(*) FROM child")).scalar() == 0
+    db.close()
