@@ -21,8 +21,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from epimanager.platform_sim.store import IdempotencyConflict, PlatformStore
-from epimanager.sync.protocol import (
+from epimanager.domain.platform_protocol import (
     BATCHES,
     CHILDREN,
     IDEMPOTENCY_HEADER,
@@ -31,6 +30,7 @@ from epimanager.sync.protocol import (
     PING,
     PROTOCOL_VERSION,
 )
+from epimanager.platform_sim.store import IdempotencyConflict, PlatformStore
 
 HOST = "127.0.0.1"
 MAX_BODY = 64 * 1024 * 1024

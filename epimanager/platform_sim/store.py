@@ -8,14 +8,14 @@ write actually made (a replayed or duplicate record writes nothing).
 from __future__ import annotations
 
 import json
-import sqlite3
 import threading
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from epimanager.domain.platform_protocol import ACCEPTED, KIND_CHILD, KIND_DOSE, KINDS, REJECTED, STALE
 from epimanager.platform_sim.validate import data_problems, envelope_problem
-from epimanager.sync.protocol import ACCEPTED, KIND_CHILD, KIND_DOSE, KINDS, REJECTED, STALE
+from epimanager.store.sqlite_files import connect_raw
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS record (
@@ -74,7 +74,7 @@ class PlatformStore:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._con = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        self._con = connect_raw(self.path, autocommit=True, shared=True)
         self._con.execute("PRAGMA journal_mode=WAL")
         self._con.execute("PRAGMA synchronous=FULL")
         self._con.execute("PRAGMA busy_timeout=10000")

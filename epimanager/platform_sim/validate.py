@@ -6,8 +6,8 @@ from datetime import date
 from typing import Any
 
 from epimanager.domain.identifiers import id_number_problem, is_child_code, is_unit_code
+from epimanager.domain.platform_protocol import KIND_CHILD, KIND_DOSE, KIND_STATUS, KINDS
 from epimanager.resources import catalog
-from epimanager.sync.protocol import KIND_CHILD, KIND_DOSE, KIND_STATUS, KINDS
 
 
 def _date(v: Any) -> date | None:

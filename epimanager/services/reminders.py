@@ -17,10 +17,10 @@ from sqlalchemy.orm import Session
 from epimanager.domain.dates import add_months
 from epimanager.errors import NotFoundError, ValidationError
 from epimanager.services import backup, stock
+from epimanager.services import outbox as sync_queue
 from epimanager.services.database import Database, set_config
 from epimanager.services.reports import KINDS, runs_for
 from epimanager.store.models_reports import Reminder
-from epimanager.sync import queue as sync_queue
 
 BACKUP_DAYS_KEY = "backup_max_age_days"
 DEFAULT_BACKUP_DAYS = 7

@@ -120,7 +120,7 @@ def unit_names(db: Database) -> dict[str, str]:
 def pending_uploads(db: Database) -> int | None:
     """Records waiting to go to the platform, or None when sync is not set up."""
     try:
-        from epimanager.sync.queue import count_waiting
+        from epimanager.services.outbox import count_waiting
     except ImportError:
         return None
     return count_waiting(db)

@@ -18,9 +18,9 @@ from urllib.parse import urlsplit
 import requests
 
 from epimanager import __version__
+from epimanager.domain.platform_protocol import BATCHES, IDEMPOTENCY_HEADER, PING
 from epimanager.errors import EpiError, PermissionDenied
 from epimanager.services.platform import LOOPBACK, check_url
-from epimanager.sync.protocol import BATCHES, IDEMPOTENCY_HEADER, PING
 
 TRANSIENT_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
 

@@ -17,6 +17,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from epimanager.domain.identifiers import is_child_code
+from epimanager.domain.platform_protocol import CHILDREN, KIND_CHILD, KIND_DOSE, NEWBORNS
 from epimanager.errors import EpiError, ValidationError
 from epimanager.services import audit
 from epimanager.services.children import reserve_code
@@ -28,7 +29,6 @@ from epimanager.sync import config as cfg
 from epimanager.sync.client import PlatformClient
 from epimanager.sync.mapping import child_fields, dose_fields
 from epimanager.sync.outbox import REMOTE_APPLY
-from epimanager.sync.protocol import CHILDREN, KIND_CHILD, KIND_DOSE, NEWBORNS
 
 
 @dataclass(frozen=True)

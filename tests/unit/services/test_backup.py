@@ -135,19 +135,24 @@ def test_backup_taken_during_writes_holds_every_record_committed_before_it(db_pa
         wdb = open_database(db_path)
         i = 0
         while not stop.is_set():
-            d = add_dose(
-                wdb, code, DoseInput("HepB", 1 + i % 3, date(2025, 1, 1) + timedelta(days=i % 600)), today=TODAY
-            )
+            inp = DoseInput("HepB", 1 + i % 3, date(2025, 1, 1) + timedelta(days=i % 600))
+            d = add_dose(wdb, code, inp, today=TODAY, confirm_invalid=True)  # storage test: validity aside
             committed.append((time.monotonic(), d.uuid))
             i += 1
         wdb.close()
 
+    def written_at_least(n: int) -> None:  # wait for a condition, not a clock
+        deadline = time.monotonic() + 60
+        while len(committed) < n and t.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert len(committed) >= n, "the writer stopped"
+
     t = threading.Thread(target=writer)
     t.start()
-    time.sleep(0.5)
+    written_at_least(20)
     started = time.monotonic()
     info = bk.backup(db, tmp_path / "bk")
-    time.sleep(0.3)
+    written_at_least(len(committed) + 10)  # and the writer went on while and after the backup ran
     stop.set()
     t.join()
     before = {u for ts, u in committed if ts < started}
