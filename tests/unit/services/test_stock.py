@@ -10,10 +10,10 @@ from sqlalchemy.exc import IntegrityError
 
 from epimanager.domain.validation import ChildInput, DoseInput
 from epimanager.errors import NotFoundError, ValidationError
-from epimanager.services import stock
 from epimanager.services.children import create_child, get_child
 from epimanager.services.database import Database
 from epimanager.services.doses import add_dose, delete_dose, update_dose
+from epimanager.services.stock import alerts, catalog, counts, movements, proposals, scan
 from epimanager.store.models_stock import StockBatch, StockMovement
 
 TODAY = date(2026, 11, 26)
@@ -26,11 +26,11 @@ def code(db: Database) -> str:
 
 
 def qty(db: Database, vaccine: str, batch: str) -> int:
-    return stock.get_batch(db, vaccine, batch).quantity
+    return catalog.get_batch(db, vaccine, batch).quantity
 
 
 def receive(db: Database, vaccine: str, batch: str, expiry: date, n: int, on: date = date(2026, 10, 1), **kw: object):  # type: ignore[no-untyped-def]
-    return stock.receive(db, vaccine=vaccine, batch_no=batch, expiry=expiry, quantity=n, on=on, **kw)  # type: ignore[arg-type]
+    return movements.receive(db, vaccine=vaccine, batch_no=batch, expiry=expiry, quantity=n, on=on, **kw)  # type: ignore[arg-type]
 
 
 def dose(db: Database, code: str, vaccine: str, batch: str | None, n: int = 1, on: date = TODAY, **kw: object):  # type: ignore[no-untyped-def]
@@ -55,25 +55,25 @@ def test_fefo_proposes_the_earliest_expiring_usable_batch_first(db: Database) ->
     receive(db, "HepB", "B-JAN", date(2027, 1, 31), 50)
     receive(db, "HepB", "C-OLD", date(2026, 11, 20), 10)  # expired on the 26th
     receive(db, "HepB", "D-EMPTY", date(2026, 12, 31), 5)
-    stock.waste(db, vaccine="HepB", batch_no="D-EMPTY", quantity=5, subtype="broken", on=date(2026, 10, 2))
+    movements.waste(db, vaccine="HepB", batch_no="D-EMPTY", quantity=5, subtype="broken", on=date(2026, 10, 2))
     receive(db, "BCG", "X1", date(2027, 1, 31), 10)  # another vaccine
-    options = stock.propose_batches(db, "乙肝", TODAY)
+    options = proposals.propose_batches(db, "乙肝", TODAY)
     assert [(o.batch_no, o.quantity, o.days_to_expiry) for o in options] == [("B-JAN", 50, 66), ("A-JUN", 50, 216)]
     # on the 19th the old batch was still good and expires first
-    assert next(o.batch_no for o in stock.propose_batches(db, "HepB", date(2026, 11, 19))) == "C-OLD"
+    assert next(o.batch_no for o in proposals.propose_batches(db, "HepB", date(2026, 11, 19))) == "C-OLD"
 
 
 def test_an_open_vial_within_its_hours_is_proposed_before_an_earlier_expiry(db: Database, code: str) -> None:
-    stock.add_product(db, vaccine="BCG", manufacturer="上海生物", doses_per_vial=5)
+    catalog.add_product(db, vaccine="BCG", manufacturer="上海生物", doses_per_vial=5)
     receive(db, "BCG", "LATE", date(2027, 5, 31), 10)
     receive(db, "BCG", "SOON", date(2027, 2, 28), 10)
     dose(db, code, "BCG", "LATE")
-    first = stock.propose_batches(db, "BCG", TODAY)[0]
+    first = proposals.propose_batches(db, "BCG", TODAY)[0]
     assert (first.batch_no, first.quantity, first.open_remaining) == ("LATE", 9, 4)
     assert first.open_until is not None
     # an hour later the open vial is past its half hour: its 4 doses no longer count, SOON leads
     later = datetime.now() + timedelta(hours=1)
-    options = stock.propose_batches(db, "BCG", TODAY, now=later)
+    options = proposals.propose_batches(db, "BCG", TODAY, now=later)
     assert [(o.batch_no, o.quantity, o.open_remaining) for o in options] == [("SOON", 10, 0), ("LATE", 5, 0)]
 
 
@@ -83,15 +83,15 @@ def test_an_open_vial_within_its_hours_is_proposed_before_an_earlier_expiry(db: 
 def test_a_movement_that_would_go_negative_is_refused_naming_batch_and_shortfall(db: Database) -> None:
     receive(db, "HepB", "b1", date(2027, 6, 30), 10)
     with pytest.raises(ValidationError, match="HepB 批号 B1 可用 10 人份，需要 12 人份，缺少 2 人份"):
-        stock.issue(db, vaccine="HepB", batch_no="B1", quantity=12)
+        movements.issue(db, vaccine="HepB", batch_no="B1", quantity=12)
     with pytest.raises(ValidationError, match="缺少 1 人份"):
-        stock.waste(db, vaccine="HepB", batch_no="B1", quantity=11, subtype="cold_chain")
+        movements.waste(db, vaccine="HepB", batch_no="B1", quantity=11, subtype="cold_chain")
     with pytest.raises(ValidationError, match="调入单位"):
-        stock.issue(db, vaccine="HepB", batch_no="B1", quantity=1, subtype="transfer")
+        movements.issue(db, vaccine="HepB", batch_no="B1", quantity=1, subtype="transfer")
     with pytest.raises(ValidationError, match="原因"):
-        stock.waste(db, vaccine="HepB", batch_no="B1", quantity=1, subtype="other")
+        movements.waste(db, vaccine="HepB", batch_no="B1", quantity=1, subtype="other")
     with pytest.raises(NotFoundError, match="没有 HepB 批号 ZZZ"):
-        stock.issue(db, vaccine="HepB", batch_no="ZZZ", quantity=1)
+        movements.issue(db, vaccine="HepB", batch_no="ZZZ", quantity=1)
     # nothing changed
     assert qty(db, "HepB", "B1") == 10
     assert ledger(db) == [("in", "receipt", 10, None)]
@@ -99,15 +99,15 @@ def test_a_movement_that_would_go_negative_is_refused_naming_batch_and_shortfall
 
 def test_a_back_dated_issue_may_not_make_any_later_day_negative(db: Database) -> None:
     receive(db, "HepB", "B1", date(2027, 6, 30), 10, on=date(2026, 11, 1))
-    stock.issue(db, vaccine="HepB", batch_no="B1", quantity=10, on=date(2026, 11, 20))
+    movements.issue(db, vaccine="HepB", batch_no="B1", quantity=10, on=date(2026, 11, 20))
     receive(db, "HepB", "B1", date(2027, 6, 30), 5, on=date(2026, 11, 25))
     # 5 on hand now, but on the 20th the balance would have been 10 − 5 − 10 = −5
     with pytest.raises(ValidationError, match=r"可用 0 人份（按 2026-11-10 起的结存）.*缺少 5 人份"):
-        stock.issue(db, vaccine="HepB", batch_no="B1", quantity=5, on=date(2026, 11, 10))
+        movements.issue(db, vaccine="HepB", batch_no="B1", quantity=5, on=date(2026, 11, 10))
     # before the first receipt there was nothing to issue
     with pytest.raises(ValidationError, match="缺少 1 人份"):
-        stock.issue(db, vaccine="HepB", batch_no="B1", quantity=1, on=date(2026, 10, 31))
-    stock.issue(db, vaccine="HepB", batch_no="B1", quantity=5, on=date(2026, 11, 25))
+        movements.issue(db, vaccine="HepB", batch_no="B1", quantity=1, on=date(2026, 10, 31))
+    movements.issue(db, vaccine="HepB", batch_no="B1", quantity=5, on=date(2026, 11, 25))
     assert qty(db, "HepB", "B1") == 0
 
 
@@ -132,10 +132,10 @@ def test_receipt_checks_and_product_details(db: Database) -> None:
         receive(db, "HepB", "B10", date(2027, 6, 30), 5, doses_per_vial=10)
     with pytest.raises(ValidationError, match="入库数量应大于0"):
         receive(db, "HepB", "B10", date(2027, 6, 30), 0)
-    stock.add_product(db, vaccine="HepB", manufacturer="大连汉信", specification="10μg")
+    catalog.add_product(db, vaccine="HepB", manufacturer="大连汉信", specification="10μg")
     with pytest.raises(ValidationError, match="有多个产品"):
         receive(db, "HepB", "B11", date(2027, 6, 30), 5)
-    (p,) = [p for p in stock.list_products(db) if p.manufacturer == "深圳康泰"]
+    (p,) = [p for p in catalog.list_products(db) if p.manufacturer == "深圳康泰"]
     assert (p.vaccine_code, p.doses_per_vial, p.open_vial_hours) == ("0201", 1, 1.0)  # inactivated: 1 hour
 
 
@@ -193,7 +193,7 @@ def test_changing_a_doses_batch_moves_its_dose_between_batches(db: Database, cod
     receive(db, "HepB", "A", date(2027, 6, 30), 10)
     receive(db, "HepB", "B", date(2027, 6, 30), 10)
     receive(db, "HepB", "EMPTY", date(2027, 6, 30), 1)
-    stock.issue(db, vaccine="HepB", batch_no="EMPTY", quantity=1, subtype="return", counterparty="县疾控")
+    movements.issue(db, vaccine="HepB", batch_no="EMPTY", quantity=1, subtype="return", counterparty="县疾控")
     d = dose(db, code, "HepB", "A")
     update_dose(db, d.uuid, {"batch_no": "B"}, today=TODAY)
     assert (qty(db, "HepB", "A"), qty(db, "HepB", "B")) == (10, 9)
@@ -225,48 +225,48 @@ def _age_open_vial(db: Database, batch: str, minutes: int) -> None:
 
 
 def test_open_vial_remainder_is_written_off_after_its_hours(db: Database, code: str) -> None:
-    stock.add_product(db, vaccine="BCG", doses_per_vial=5)  # live vaccine: half an hour
+    catalog.add_product(db, vaccine="BCG", doses_per_vial=5)  # live vaccine: half an hour
     receive(db, "BCG", "V1", date(2027, 5, 31), 15)
     kid2 = create_child(db, ChildInput("王芳", "2", date(2026, 2, 1), mother_name="赵敏"), today=TODAY).code
     dose(db, code, "BCG", "V1")
-    b = stock.get_batch(db, "BCG", "V1")
+    b = catalog.get_batch(db, "BCG", "V1")
     assert (b.quantity, b.open_remaining, b.closed_vials) == (14, 4, 2)
     # 40 minutes later the next child: the 4 left are wasted, a new vial is opened
     _age_open_vial(db, "V1", 40)
     dose(db, kid2, "BCG", "V1")
-    b = stock.get_batch(db, "BCG", "V1")
+    b = catalog.get_batch(db, "BCG", "V1")
     assert (b.quantity, b.open_remaining) == (9, 4)
     assert ledger(db)[-2:] == [("waste", "open_vial", -4, None), ("out", "dose", -1, ledger(db)[-1][3])]
     # an explicit sweep before the half hour writes off nothing; after it, the rest
-    opened = stock.get_batch(db, "BCG", "V1").opened_at
+    opened = catalog.get_batch(db, "BCG", "V1").opened_at
     assert opened is not None
-    assert stock.expire_open_vials(db, now=opened + timedelta(minutes=29)) == []
-    (m,) = stock.expire_open_vials(db, now=opened + timedelta(minutes=30), user="李护士")
+    assert movements.expire_open_vials(db, now=opened + timedelta(minutes=29)) == []
+    (m,) = movements.expire_open_vials(db, now=opened + timedelta(minutes=30), user="李护士")
     assert (m.subtype_label, m.quantity, m.balance, m.user) == ("开启后废弃", 4, 5, "李护士")
     assert "超过 0.5 小时未用完" in (m.reason or "")
-    assert stock.get_batch(db, "BCG", "V1").open_remaining == 0
+    assert catalog.get_batch(db, "BCG", "V1").open_remaining == 0
 
 
 def test_deleting_a_dose_from_the_open_vial_puts_it_back_in_that_vial(db: Database, code: str) -> None:
-    stock.add_product(db, vaccine="BCG", doses_per_vial=5, open_vial_hours=4)
+    catalog.add_product(db, vaccine="BCG", doses_per_vial=5, open_vial_hours=4)
     receive(db, "BCG", "V1", date(2027, 5, 31), 10)
     d = dose(db, code, "BCG", "V1")
     delete_dose(db, d.uuid)
-    b = stock.get_batch(db, "BCG", "V1")
+    b = catalog.get_batch(db, "BCG", "V1")
     # the vial is full again: two closed vials, nothing open
     assert (b.quantity, b.open_remaining, b.opened_at, b.closed_vials) == (10, 0, None, 2)
 
 
 def test_returns_take_whole_unopened_vials_only(db: Database, code: str) -> None:
-    stock.add_product(db, vaccine="BCG", doses_per_vial=5, open_vial_hours=4)
+    catalog.add_product(db, vaccine="BCG", doses_per_vial=5, open_vial_hours=4)
     receive(db, "BCG", "V1", date(2027, 5, 31), 10)
     dose(db, code, "BCG", "V1")
     with pytest.raises(ValidationError, match="可用 5 人份（未开启的），需要 9 人份，缺少 4 人份"):
-        stock.issue(db, vaccine="BCG", batch_no="V1", quantity=9, subtype="return", counterparty="县疾控")
-    m = stock.issue(db, vaccine="BCG", batch_no="V1", quantity=5, subtype="return", counterparty="县疾控")
+        movements.issue(db, vaccine="BCG", batch_no="V1", quantity=9, subtype="return", counterparty="县疾控")
+    m = movements.issue(db, vaccine="BCG", batch_no="V1", quantity=5, subtype="return", counterparty="县疾控")
     assert m.balance == 4
     # discarding the open vial by hand
-    m = stock.waste(db, vaccine="BCG", batch_no="V1", quantity=4, subtype="open_vial", reason="门诊结束")
+    m = movements.waste(db, vaccine="BCG", batch_no="V1", quantity=4, subtype="open_vial", reason="门诊结束")
     assert m.balance == 0
 
 
@@ -276,10 +276,10 @@ def test_returns_take_whole_unopened_vials_only(db: Database, code: str) -> None
 def test_a_count_records_the_difference_with_its_reason(db: Database) -> None:
     receive(db, "HepB", "B1", date(2027, 6, 30), 20)
     with pytest.raises(ValidationError, match="盘点数量 18 与账面 20 不符（差 -2 人份），请填写原因"):
-        stock.count(db, vaccine="HepB", batch_no="B1", counted=18)
-    m = stock.count(db, vaccine="HepB", batch_no="B1", counted=18, reason="破损未登记", user="王")
+        counts.count(db, vaccine="HepB", batch_no="B1", counted=18)
+    m = counts.count(db, vaccine="HepB", batch_no="B1", counted=18, reason="破损未登记", user="王")
     assert (m.kind_label, m.delta, m.balance, m.reason) == ("盘点", -2, 18, "破损未登记")
-    m = stock.count(db, vaccine="HepB", batch_no="B1", counted=18)  # agrees: a line of 0
+    m = counts.count(db, vaccine="HepB", batch_no="B1", counted=18)  # agrees: a line of 0
     assert (m.delta, m.balance) == (0, 18)
 
 
@@ -287,13 +287,13 @@ def test_a_count_records_the_difference_with_its_reason(db: Database) -> None:
 
 
 def test_trace_code_identifies_the_product_by_its_first_7_digits_once_received(db: Database, code: str) -> None:
-    assert stock.product_for_trace_code(db, "81234560000000000001") is None
+    assert scan.product_for_trace_code(db, "81234560000000000001") is None
     receive(db, "HepB", "B1", date(2027, 6, 30), 10, manufacturer="深圳康泰", trace_code="81234560000000000001")
-    p = stock.product_for_trace_code(db, "81234569999999999999")
+    p = scan.product_for_trace_code(db, "81234569999999999999")
     assert p is not None and (p.vaccine_code, p.manufacturer, p.trace_prefixes) == ("0201", "深圳康泰", ("8123456",))
-    scan = stock.identify_scan(db, " 81234561111111111111\n", TODAY)
-    assert scan.kind == "trace" and scan.product == p
-    assert [o.batch_no for o in scan.options] == ["B1"]
+    found = scan.identify_scan(db, " 81234561111111111111\n", TODAY)
+    assert found.kind == "trace" and found.product == p
+    assert [o.batch_no for o in found.options] == ["B1"]
     # the same 7 digits cannot stand for another product
     with pytest.raises(ValidationError, match="药品标识码 8123456 已对应产品 HepB 深圳康泰"):
         receive(db, "BCG", "X", date(2027, 6, 30), 10, trace_code="81234560000000000002")
@@ -307,15 +307,15 @@ def test_trace_code_identifies_the_product_by_its_first_7_digits_once_received(d
 def test_gs1_scan_fills_product_batch_and_expiry(db: Database) -> None:
     gtin = "09506000134352"
     receive(db, "HepB", "202611A", date(2027, 3, 31), 10, manufacturer="深圳康泰", gtin=gtin)
-    r = stock.identify_scan(db, f"]d201{gtin}17270331" + "10202611a\x1d21SN1", TODAY)
+    r = scan.identify_scan(db, f"]d201{gtin}17270331" + "10202611a\x1d21SN1", TODAY)
     assert (r.kind, r.gtin, r.batch_no, r.expiry, r.serial) == ("gs1", gtin, "202611a", date(2027, 3, 31), "SN1")
     assert r.product is not None and r.product.manufacturer == "深圳康泰"
     assert r.batch is not None and (r.batch.batch_no, r.batch.quantity) == ("202611A", 10)
     # unknown GTIN, lot not in stock: the fields are still read
-    r = stock.identify_scan(db, "(01)09506000134369(17)280100(10)NEW", TODAY)
+    r = scan.identify_scan(db, "(01)09506000134369(17)280100(10)NEW", TODAY)
     assert (r.product, r.batch, r.batch_no, r.expiry) == (None, None, "NEW", date(2028, 1, 31))
     with pytest.raises(ValidationError, match="无法识别的扫码内容"):
-        stock.identify_scan(db, "hello", TODAY)
+        scan.identify_scan(db, "hello", TODAY)
 
 
 # ---------------------------------------------------------------- alerts for F7
@@ -326,13 +326,13 @@ def test_expiring_batches_and_products_below_their_minimum(db: Database) -> None
     receive(db, "HepB", "LATER", date(2027, 6, 30), 10, manufacturer="深圳康泰")
     receive(db, "BCG", "GONE", date(2026, 11, 20), 3)
     receive(db, "DTaP", "USED", date(2026, 12, 1), 2)
-    stock.issue(db, vaccine="DTaP", batch_no="USED", quantity=2)
-    found = stock.expiring_batches(db, within_days=30, on=TODAY)
+    movements.issue(db, vaccine="DTaP", batch_no="USED", quantity=2)
+    found = alerts.expiring_batches(db, within_days=30, on=TODAY)
     assert [(e.batch.batch_no, e.days_left) for e in found] == [("GONE", -6), ("SOON", 24)]
-    p = stock.find_product(db, "HepB")
-    stock.update_product(db, p.id, min_quantity=20)
-    (low,) = stock.below_minimum(db, on=TODAY)
+    p = catalog.find_product(db, "HepB")
+    catalog.update_product(db, p.id, min_quantity=20)
+    (low,) = alerts.below_minimum(db, on=TODAY)
     assert (low.product.vaccine_abbr, low.on_hand, low.minimum, low.shortfall) == ("HepB", 18, 20, 2)
     # after SOON expires only LATER counts
-    (low,) = stock.below_minimum(db, on=date(2026, 12, 21))
+    (low,) = alerts.below_minimum(db, on=date(2026, 12, 21))
     assert low.on_hand == 10
