@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 from epimanager import __version__
-from epimanager.upgrade.install import current_version, frozen_install_root
+from epimanager.upgrade.install.layout import current_version, frozen_install_root
 
 
 def redirect_target() -> Path | None:

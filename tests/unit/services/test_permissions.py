@@ -17,7 +17,9 @@ from epimanager.services.children import create_child, get_child
 from epimanager.services.database import Database, open_database
 from epimanager.services.doses import add_dose, delete_dose
 from epimanager.services.units import init_database
-from epimanager.upgrade.install import Target, apply_package, rollback
+from epimanager.upgrade.install.apply import apply_package
+from epimanager.upgrade.install.layout import Target
+from epimanager.upgrade.install.rollback import rollback
 
 TODAY = date(2026, 11, 26)
 UNIT = "3201020101"
