@@ -19,7 +19,7 @@ from epimanager.errors import ValidationError
 from epimanager.resources import catalog
 from epimanager.services.database import Database
 from epimanager.services.stock.ledger import resolve_vaccine
-from epimanager.services.stock.records import MovementRecord, movement_record
+from epimanager.services.stock.records import MovementRecord, batch_record, movement_record, vaccine_names
 from epimanager.store.models_stock import StockBatch, StockMovement, StockProduct
 
 
@@ -143,12 +143,12 @@ def monthly_summary(db: Database, year: int, month: int) -> MonthlySummary:
                 continue
             b = batches[bid]
             p = b.product
-            vac = catalog().get(p.vaccine_code)
+            abbr, name = vaccine_names(p.vaccine_code)
             rows.append(
                 SummaryRow(
                     vaccine_code=p.vaccine_code,
-                    vaccine_abbr=vac.abbr if vac else p.vaccine_code,
-                    vaccine_name=vac.name if vac else p.vaccine_code,
+                    vaccine_abbr=abbr,
+                    vaccine_name=name,
                     manufacturer=p.manufacturer,
                     specification=p.specification,
                     batch_no=b.batch_no,
@@ -195,23 +195,21 @@ def on_hand(db: Database, on: date | None = None, *, near_days: int = 30) -> lis
     with db.session() as s:
         bs = s.scalars(select(StockBatch).join(StockProduct).where(StockBatch.quantity > 0)).all()
         rows = []
-        for b in bs:
-            p = b.product
+        for b in map(batch_record, bs):
             days = (b.expiry - on).days
             status = "已过期" if days < 0 else "近效期" if days <= near_days else ""
-            vac = catalog().get(p.vaccine_code)
             rows.append(
                 OnHandRow(
-                    vaccine_code=p.vaccine_code,
-                    vaccine_abbr=vac.abbr if vac else p.vaccine_code,
-                    manufacturer=p.manufacturer,
-                    specification=p.specification,
-                    doses_per_vial=p.doses_per_vial,
+                    vaccine_code=b.vaccine_code,
+                    vaccine_abbr=b.vaccine_abbr,
+                    manufacturer=b.manufacturer,
+                    specification=b.specification,
+                    doses_per_vial=b.doses_per_vial,
                     batch_no=b.batch_no,
                     expiry=b.expiry,
                     days_left=days,
                     quantity=b.quantity,
-                    closed_vials=(b.quantity - b.open_remaining) // p.doses_per_vial,
+                    closed_vials=b.closed_vials,
                     open_remaining=b.open_remaining,
                     status=status,
                 )
