@@ -22,9 +22,10 @@ from epimanager.domain.schedule import DoseEvaluation, Given
 from epimanager.domain.validation import DoseInput, dose_problems
 from epimanager.errors import NotFoundError, ValidationError
 from epimanager.resources import catalog
-from epimanager.services import audit, permissions, stock
+from epimanager.services import audit, permissions
 from epimanager.services.database import Database
 from epimanager.services.records import DoseRecord
+from epimanager.services.stock import dose_binding
 from epimanager.store.models import Child, Dose
 
 log = logging.getLogger(__name__)
@@ -145,7 +146,7 @@ def record_dose(
     s.add(dose)
     s.flush()
     # 疫苗出入库: one 人份 from the batch when it is in stock (refuses a shortage)
-    stock.consume_for_dose(s, dose, user=user, now=now)
+    dose_binding.consume_for_dose(s, dose, user=user, now=now)
     audit.record(
         s,
         kind="dose_add",
@@ -263,7 +264,7 @@ def update_dose(
         s.flush()
         if stock_fields_changed:
             # 疫苗出入库: give the 人份 back to the old batch, take it from the new one
-            stock.rebind_dose(s, dose, user=user)
+            dose_binding.rebind_dose(s, dose, user=user)
         return DoseRecord.from_orm(dose)
 
 
@@ -273,7 +274,7 @@ def delete_dose(db: Database, uuid: str, *, user: str | None = None, reason: str
         dose = _load_dose(s, uuid)
         dose.deleted = True
         # 疫苗出入库: the 人份 goes back to its batch
-        stock.release_for_dose(s, dose, user=user)
+        dose_binding.release_for_dose(s, dose, user=user)
         dose.version += 1
         dose.updated_at = datetime.now()
         vac = catalog().get(dose.vaccine_code)

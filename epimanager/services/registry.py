@@ -20,11 +20,12 @@ from epimanager.domain.registry import MOVEOUT_REASONS, OTHER_REASON, parse_stat
 from epimanager.domain.validation import ChildInput, DoseInput
 from epimanager.errors import NotFoundError, ValidationError
 from epimanager.resources import catalog
-from epimanager.services import audit, permissions, stock
+from epimanager.services import audit, permissions
 from epimanager.services.children import create_child
 from epimanager.services.database import Database
 from epimanager.services.doses import OTHER_PLACE, add_dose
 from epimanager.services.records import ChildRecord, DoseRecord, _jsonable
+from epimanager.services.stock import dose_binding
 from epimanager.store.models import Child, Dose
 from epimanager.store.models_registry import StatusChange
 
@@ -289,7 +290,7 @@ def restore_dose(db: Database, uuid: str, *, user: str | None) -> DoseRecord:
             raise ValidationError("该接种记录所属个案已删除，请先恢复个案")
         dose.deleted = False
         # 疫苗出入库: the 人份 that delete put back is taken again
-        stock.consume_for_dose(s, dose, user=user)
+        dose_binding.consume_for_dose(s, dose, user=user)
         dose.version += 1
         dose.updated_at = datetime.now()
         vac = catalog().get(dose.vaccine_code)

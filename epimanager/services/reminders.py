@@ -16,10 +16,11 @@ from sqlalchemy.orm import Session
 
 from epimanager.domain.dates import add_months
 from epimanager.errors import NotFoundError, ValidationError
-from epimanager.services import backup, stock
+from epimanager.services import backup
 from epimanager.services import outbox as sync_queue
 from epimanager.services.database import Database, set_config
 from epimanager.services.reports import KINDS, runs_for
+from epimanager.services.stock import alerts as stock_alerts
 from epimanager.store.models_reports import Reminder
 
 BACKUP_DAYS_KEY = "backup_max_age_days"
@@ -56,7 +57,7 @@ def _upload_notices(db: Database) -> list[Notice]:
 
 def _stock_notices(db: Database, today: date) -> list[Notice]:
     out: list[Notice] = []
-    for e in stock.expiring_batches(db, within_days=STOCK_WARNING_DAYS, on=today):
+    for e in stock_alerts.expiring_batches(db, within_days=STOCK_WARNING_DAYS, on=today):
         b = e.batch
         when = f"已过期 {-e.days_left} 天" if e.days_left < 0 else f"{e.days_left} 天后过期"
         out.append(
@@ -67,7 +68,7 @@ def _stock_notices(db: Database, today: date) -> list[Notice]:
                 f"stock:batch:{b.id}",
             )
         )
-    for low in stock.below_minimum(db, on=today):
+    for low in stock_alerts.below_minimum(db, on=today):
         p = low.product
         maker = p.manufacturer or "未注明厂家"
         text = f"{p.vaccine_name}（{maker}）库存 {low.on_hand} 人份，低于最低库存 {low.minimum}"

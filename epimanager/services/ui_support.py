@@ -100,11 +100,11 @@ def batch_proposals(db: Database, vaccine_code: str, on: date) -> list[BatchProp
     """Batches in stock (FEFO) first, then batches used recently that are not in stock."""
     out: list[BatchProposal] = []
     try:
-        from epimanager.services import stock
+        from epimanager.services.stock import proposals
     except ImportError:  # stock module not installed
-        stock = None  # type: ignore[assignment]
-    if stock is not None:
-        for o in stock.propose_batches(db, vaccine_code, on):
+        proposals = None  # type: ignore[assignment]
+    if proposals is not None:
+        for o in proposals.propose_batches(db, vaccine_code, on):
             out.append(BatchProposal(o.batch_no, o.manufacturer, o.expiry, "库存", o.quantity))
     seen = {(p.batch_no, p.manufacturer) for p in out}
     out.extend(p for p in recent_batches(db, vaccine_code, on) if (p.batch_no, p.manufacturer) not in seen)

@@ -23,7 +23,9 @@ from PySide6.QtWidgets import (
 )
 
 from epimanager.errors import EpiError
-from epimanager.upgrade.install import Target, apply_package, check_package, current_version
+from epimanager.upgrade.install.apply import apply_package
+from epimanager.upgrade.install.layout import Target, current_version
+from epimanager.upgrade.install.verify import check_package
 
 
 class _Worker(QThread):

@@ -4,7 +4,7 @@
 ``{"version": "0.2.0", "url": "…zip", "size": 123, "sha256": "…"}`` (``url`` may be
 relative to the platform URL).  The download resumes a ``.part`` file with an HTTP
 ``Range`` request after a dropped connection, then checks size and SHA-256 before the
-package is handed to :func:`epimanager.upgrade.install.apply_package`.
+package is handed to :func:`epimanager.upgrade.install.apply.apply_package`.
 """
 
 from __future__ import annotations

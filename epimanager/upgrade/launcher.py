@@ -19,7 +19,7 @@ from epimanager import __version__
 def redirect_target() -> Path | None:
     if not getattr(sys, "frozen", False):
         return None  # a source or wheel install: nothing to hand over to (and nothing heavy imported)
-    from epimanager.upgrade.install import current_version, frozen_install_root
+    from epimanager.upgrade.install.layout import current_version, frozen_install_root
 
     root = frozen_install_root()
     if root is None or os.environ.get("EPIMANAGER_NO_REDIRECT") == "1":

@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from epimanager.ui.upgrade_dialog import UpgradeDialog
-from epimanager.upgrade.install import current_version
+from epimanager.upgrade.install.layout import current_version
 from epimanager.upgrade.package import build_package
 
 REPO = Path(__file__).resolve().parents[2]

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from epimanager.upgrade.install import Target
+    from epimanager.upgrade.install.layout import Target
     from epimanager.upgrade.package import VerifiedPackage
 
 
@@ -67,7 +67,7 @@ def _root_arg(p: argparse.ArgumentParser) -> None:
 def _target(args: argparse.Namespace) -> Target:
     from epimanager.paths import resolve_db_path
     from epimanager.services.config import INSTALL_ROOT_KEY, read_config_value
-    from epimanager.upgrade.install import Target, frozen_install_root
+    from epimanager.upgrade.install.layout import Target, frozen_install_root
 
     db_path = resolve_db_path(getattr(args, "db", None))
     root = args.install_root
@@ -131,7 +131,8 @@ def _describe(pkg: VerifiedPackage) -> list[str]:
 
 def run_verify(args: argparse.Namespace) -> int:
     from epimanager.cli.common import print_json
-    from epimanager.upgrade.install import check_package, current_version
+    from epimanager.upgrade.install.layout import current_version
+    from epimanager.upgrade.install.verify import check_package
 
     target = _target(args)
     pkg = check_package(args.package, target)
@@ -145,10 +146,12 @@ def run_verify(args: argparse.Namespace) -> int:
 
 def run_apply(args: argparse.Namespace) -> int:
     from epimanager.cli.common import print_json
-    from epimanager.upgrade.install import apply_package
+    from epimanager.upgrade.install.apply import apply_package
 
     target = _target(args)
-    result = apply_package(args.package, target, progress=None if args.json else _print_progress)
+    result = apply_package(
+        args.package, target, progress=None if args.json else _print_progress, actor=getattr(args, "actor", None)
+    )
     if args.json:
         print_json(
             {
@@ -177,7 +180,8 @@ def run_apply(args: argparse.Namespace) -> int:
 
 def run_history(args: argparse.Namespace) -> int:
     from epimanager.cli.common import print_json
-    from epimanager.upgrade.install import current_version, history_dicts
+    from epimanager.upgrade.install.history import history_dicts
+    from epimanager.upgrade.install.layout import current_version
 
     target = _target(args)
     entries = history_dicts(target.install_root)
@@ -196,9 +200,9 @@ def run_history(args: argparse.Namespace) -> int:
 
 
 def run_rollback(args: argparse.Namespace) -> int:
-    from epimanager.upgrade.install import rollback
+    from epimanager.upgrade.install.rollback import rollback
 
-    result = rollback(_target(args), force=args.force, progress=_print_progress)
+    result = rollback(_target(args), force=args.force, progress=_print_progress, actor=getattr(args, "actor", None))
     print(f"已从 {result.from_version} 回滚到 {result.to_version}")
     if result.db_restored:
         print("数据库已恢复为升级前的状态")
@@ -217,7 +221,8 @@ def run_check(args: argparse.Namespace) -> int:
     )
     from epimanager.services.database import OWN_UNIT_KEY
     from epimanager.upgrade.download import check_latest, download, is_newer
-    from epimanager.upgrade.install import apply_package, current_version
+    from epimanager.upgrade.install.apply import apply_package
+    from epimanager.upgrade.install.layout import current_version
 
     target = _target(args)
     url = args.url or read_config_value(target.db_path, PLATFORM_URL_KEY)
@@ -236,7 +241,7 @@ def run_check(args: argparse.Namespace) -> int:
     print(f"已下载并校验：{path}")
     if args.download_only:
         return 0
-    result = apply_package(path, target, progress=_print_progress)
+    result = apply_package(path, target, progress=_print_progress, actor=getattr(args, "actor", None))
     print(f"已从 {result.from_version} 升级到 {result.to_version}")
     sys.stdout.flush()
     return 0

@@ -17,7 +17,9 @@ from epimanager.services.children import create_child, get_child
 from epimanager.services.database import Database, open_database
 from epimanager.services.doses import add_dose, delete_dose
 from epimanager.services.units import init_database
-from epimanager.upgrade.install import Target, apply_package, rollback
+from epimanager.upgrade.install.apply import apply_package
+from epimanager.upgrade.install.layout import Target
+from epimanager.upgrade.install.rollback import rollback
 
 TODAY = date(2026, 11, 26)
 UNIT = "3201020101"
@@ -97,8 +99,8 @@ ACTIONS: dict[str, Callable[[Database, World, Path], object]] = {
 }
 #: Upgrade entry points: allowed means the call gets past the permission check to its own work.
 UPGRADE_ACTIONS: dict[str, Callable[[Database, World, Path], object]] = {
-    "apply_upgrade": lambda db, w, tmp: apply_package(tmp / "no-such-package.epiupg", _target(db, tmp)),
-    "rollback_upgrade": lambda db, w, tmp: rollback(_target(db, tmp)),
+    "apply_upgrade": lambda db, w, tmp: apply_package(tmp / "no-such-package.epiupg", _target(db, tmp), actor=db.actor),
+    "rollback_upgrade": lambda db, w, tmp: rollback(_target(db, tmp), actor=db.actor),
 }
 ROLE_NAMES = ("系统管理员", "业务管理员", "普通用户")
 

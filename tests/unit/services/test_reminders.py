@@ -69,13 +69,13 @@ def test_expiring_stock_and_waiting_uploads_are_listed(db: Database) -> None:
     from datetime import date as _d
 
     from epimanager.domain.validation import ChildInput
-    from epimanager.services import stock
     from epimanager.services.children import create_child
+    from epimanager.services.stock import catalog, movements
 
-    stock.receive(db, vaccine="HepB", batch_no="B2611", expiry=_d(2026, 11, 20), quantity=10, on=_d(2026, 10, 1))
-    product = stock.find_product(db, "HepB")
+    movements.receive(db, vaccine="HepB", batch_no="B2611", expiry=_d(2026, 11, 20), quantity=10, on=_d(2026, 10, 1))
+    product = catalog.find_product(db, "HepB")
     assert product is not None
-    stock.update_product(db, product.id, min_quantity=50)
+    catalog.update_product(db, product.id, min_quantity=50)
     create_child(db, ChildInput("张浩", "1", _d(2026, 3, 1), mother_name="李梅"), today=TODAY)
     t = texts(db)
     assert "HepB 批号 B2611 17 天后过期（2026-11-20，库存 10 人份）" in t

@@ -44,6 +44,7 @@ def dose(
         code,
         DoseInput(vaccine, n, date.fromisoformat(day), batch_no=batch or None, unit_code=unit, free=free),
         today=TODAY,
+        confirm_invalid=True,  # the reports count what was given, invalid doses included where the rules say so
     )
 
 

@@ -13,7 +13,7 @@ import pytest
 from epimanager.services.database import open_database
 from epimanager.services.demo import generate
 from epimanager.store.migrate import script_heads
-from epimanager.upgrade.install import Target, current_version
+from epimanager.upgrade.install.layout import Target, current_version
 from epimanager.upgrade.package import build_package
 
 REPO = Path(__file__).resolve().parents[3]

@@ -10,15 +10,10 @@ import pytest
 from epimanager.resources import resource_path
 from epimanager.services.config import load_unit_codes
 from epimanager.services.database import open_database
-from epimanager.upgrade.install import (
-    Target,
-    UpgradeError,
-    apply_package,
-    current_version,
-    read_history,
-    rollback,
-    write_pointer,
-)
+from epimanager.upgrade.install.apply import apply_package
+from epimanager.upgrade.install.history import read_history
+from epimanager.upgrade.install.layout import Target, UpgradeError, current_version, write_pointer
+from epimanager.upgrade.install.rollback import rollback
 from epimanager.upgrade.manifest import PackageError
 from tests.unit.upgrade.conftest import UNIT_CSV_2027, Builder, migration_source, sha, snapshot
 

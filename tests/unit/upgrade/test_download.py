@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from epimanager.upgrade.download import DownloadError, LatestInfo, check_latest, download, is_newer
-from epimanager.upgrade.install import Target, apply_package, current_version
+from epimanager.upgrade.install.apply import apply_package
+from epimanager.upgrade.install.layout import Target, current_version
 from epimanager.upgrade.manifest import PackageError
 from tests.unit.upgrade.conftest import UNIT_CSV_2027, Builder
 from tests.unit.upgrade.server import UpgradeServer, serve

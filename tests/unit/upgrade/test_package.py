@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from epimanager.upgrade import keys
-from epimanager.upgrade.install import Target, apply_package
+from epimanager.upgrade.install.apply import apply_package
+from epimanager.upgrade.install.layout import Target
 from epimanager.upgrade.manifest import FileEntry, Manifest, PackageError
 from epimanager.upgrade.package import MANIFEST, SIGNATURE, build_package, open_package, sign_manifest
 from tests.unit.upgrade.conftest import DEV_KEY, UNIT_CSV_2027, Builder, snapshot

@@ -10,8 +10,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import text
 
-from epimanager.services import stock
 from epimanager.services.database import open_database
+from epimanager.services.stock import catalog, movements
 from epimanager.store import models_stock
 from epimanager.store.engine import make_engine
 from epimanager.store.migrate import alembic_config
@@ -72,7 +72,7 @@ def test_an_older_database_gains_empty_stock_tables_and_keeps_its_doses(tmp_path
             assert s.execute(text("SELECT count(*) FROM stock_movement")).scalar() == 0
             assert s.execute(text("SELECT batch_no FROM dose")).scalar() == "B1"
         # stock starts now: the old dose of batch B1 does not draw on the new receipt
-        stock.receive(db, vaccine="HepB", batch_no="B1", expiry=date(2027, 6, 30), quantity=5, on=date(2026, 10, 1))
-        assert stock.get_batch(db, "HepB", "B1").quantity == 5
+        movements.receive(db, vaccine="HepB", batch_no="B1", expiry=date(2027, 6, 30), quantity=5, on=date(2026, 10, 1))
+        assert catalog.get_batch(db, "HepB", "B1").quantity == 5
     finally:
         db.close()

@@ -1,0 +1,196 @@
+"""Doses bound to stock batches, called by :mod:`epimanager.services.doses` inside its own transaction.
+
+A dose given at this unit whose vaccine + batch number is a batch in stock takes one 人份
+from it; deleting the dose or changing its batch puts it back.  Doses for batches not in
+stock (外地, back-entry, clinics not using stock) and doses dated before the batch's first
+receipt are saved without touching stock.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from epimanager.domain import stock as rules
+from epimanager.domain.stock import MovementKind, ShortStock
+from epimanager.errors import ValidationError
+from epimanager.services.database import OWN_UNIT_KEY, get_config
+from epimanager.services.stock.ledger import (
+    add_movement,
+    check_floor,
+    set_state,
+    short_error,
+    vial_state,
+    write_off_open_vial,
+)
+from epimanager.services.stock.records import TRACE7, MovementRecord, movement_record, vaccine_names
+from epimanager.store.models import Dose
+from epimanager.store.models_stock import StockBatch, StockMovement, StockProduct, StockProductCode
+
+
+def _dose_batch(s: Session, dose: Dose) -> StockBatch | None:
+    """The stock batch a dose draws on, or None when stock does not apply."""
+    if dose.deleted or not dose.batch_no or not dose.batch_no.strip():
+        return None
+    # a dose that is one component of a combination product: the product's own dose carries the stock
+    if dose.combination_code and dose.combination_code != dose.vaccine_code:
+        return None
+    own = get_config(s, OWN_UNIT_KEY)
+    if own is None or dose.unit_code != own:
+        return None
+    bno = rules.normalize_batch_no(dose.batch_no)
+    found = list(
+        s.scalars(
+            select(StockBatch)
+            .join(StockProduct)
+            .where(StockProduct.vaccine_code == dose.vaccine_code, StockBatch.batch_no == bno)
+            .order_by(StockBatch.expiry, StockBatch.id)
+        )
+    )
+    if len(found) > 1 and dose.manufacturer:
+        same = [b for b in found if b.product.manufacturer == dose.manufacturer.strip()]
+        found = same or found
+    if not found:
+        return None
+    b = next((b for b in found if b.quantity > 0), found[0])
+    first = s.scalar(
+        select(func.min(StockMovement.date)).where(
+            StockMovement.batch_id == b.id, StockMovement.kind == MovementKind.IN.value
+        )
+    )
+    if first is None or dose.date < first:
+        return None  # the clinic did not yet hold this batch: back-entry
+    return b
+
+
+def consume_for_dose(
+    s: Session, dose: Dose, *, user: str | None = None, now: datetime | None = None, fill: bool = True
+) -> MovementRecord | None:
+    """Take one 人份 for a dose from its batch, in the caller's transaction.
+
+    Returns None when stock does not apply to the dose.  Refuses (ValidationError)
+    an expired batch, a trace code of another product, or a batch with no dose left.
+    With ``fill`` (a new dose) the dose's empty expiry and manufacturer are
+    filled from the batch.
+    """
+    b = _dose_batch(s, dose)
+    if b is None:
+        return None
+    p = b.product
+    abbr = vaccine_names(p.vaccine_code)[0]
+    if b.expiry < dose.date:
+        raise ValidationError(f"{abbr} 批号 {b.batch_no} 已于 {b.expiry.isoformat()} 失效，不能用于接种")
+    if dose.trace_code:
+        owner = s.scalar(
+            select(StockProductCode.product_id).where(
+                StockProductCode.code == rules.trace_product_id(dose.trace_code), StockProductCode.kind == TRACE7
+            )
+        )
+        if owner is not None and owner != p.id:
+            other = s.get(StockProduct, owner)
+            assert other is not None
+            raise ValidationError(
+                f"追溯码对应的产品是 {vaccine_names(other.vaccine_code)[0]} {other.manufacturer}，"
+                f"与批号 {b.batch_no}（{abbr} {p.manufacturer}）不符"
+            )
+    if fill and dose.expiry is None:
+        dose.expiry = b.expiry
+    if fill and not dose.manufacturer and p.manufacturer:
+        dose.manufacturer = p.manufacturer
+    now = now or datetime.now()
+    write_off_open_vial(s, b, now, user)
+    try:
+        new, drawn_from = rules.draw_dose(vial_state(b), p.doses_per_vial, now)
+    except ShortStock as exc:
+        raise short_error(b, exc.available, exc.needed) from None
+    check_floor(s, b, -1, dose.date)
+    set_state(b, new)
+    m = add_movement(
+        s,
+        b,
+        subtype="dose",
+        delta=-1,
+        on=dose.date,
+        now=now,
+        user=user,
+        dose_uuid=dose.uuid,
+        vial_opened_at=drawn_from,
+    )
+    return movement_record(m, b.quantity)
+
+
+def release_for_dose(
+    s: Session,
+    dose: Dose,
+    *,
+    user: str | None = None,
+    reason: str = "删除接种记录",
+    now: datetime | None = None,
+) -> list[MovementRecord]:
+    """Put back what a dose took from stock (dose deleted or its batch changed).
+
+    The return is dated like the use it cancels, so the month the dose was
+    counted in nets to zero.
+    """
+    now = now or datetime.now()
+    rows = s.execute(
+        select(StockMovement.batch_id, func.sum(StockMovement.delta))
+        .where(StockMovement.dose_uuid == dose.uuid, StockMovement.kind == MovementKind.OUT.value)
+        .group_by(StockMovement.batch_id)
+    ).all()
+    out = []
+    for batch_id, net in rows:
+        if int(net) >= 0:
+            continue
+        b = s.get(StockBatch, batch_id)
+        assert b is not None
+        last = s.scalars(
+            select(StockMovement)
+            .where(StockMovement.dose_uuid == dose.uuid, StockMovement.batch_id == batch_id, StockMovement.delta < 0)
+            .order_by(StockMovement.id.desc())
+            .limit(1)
+        ).one()
+        st = vial_state(b)
+        for _ in range(-int(net)):
+            st = rules.return_dose(st, b.product.doses_per_vial, last.vial_opened_at)
+        set_state(b, st)
+        m = add_movement(
+            s,
+            b,
+            subtype="dose",
+            delta=-int(net),
+            on=last.date,
+            now=now,
+            user=user,
+            reason=reason,
+            dose_uuid=dose.uuid,
+            vial_opened_at=last.vial_opened_at,
+        )
+        out.append(movement_record(m, b.quantity))
+    return out
+
+
+def rebind_dose(
+    s: Session, dose: Dose, *, user: str | None = None, now: datetime | None = None
+) -> MovementRecord | None:
+    """After a dose's vaccine, batch, date or place changed: move its 人份 to the right batch."""
+    target = _dose_batch(s, dose)
+    bound = s.execute(
+        select(StockMovement.batch_id, func.sum(StockMovement.delta), func.max(StockMovement.date))
+        .where(StockMovement.dose_uuid == dose.uuid, StockMovement.kind == MovementKind.OUT.value)
+        .group_by(StockMovement.batch_id)
+        .having(func.sum(StockMovement.delta) < 0)
+    ).all()
+    if (
+        target is not None
+        and len(bound) == 1
+        and bound[0][0] == target.id
+        and int(bound[0][1]) == -1
+        and bound[0][2] == dose.date
+    ):
+        return None  # still bound to the same batch on the same day
+    release_for_dose(s, dose, user=user, reason="修改接种记录", now=now)
+    # an edit is audited field by field by the caller: do not change other fields here
+    return consume_for_dose(s, dose, user=user, now=now, fill=False)

@@ -1,0 +1,223 @@
+"""Stock reports as tables (title, headers, rows), written as CSV or xlsx."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from epimanager.errors import ValidationError
+from epimanager.services.stock.records import MovementRecord
+from epimanager.services.stock.reports import MonthlySummary, OnHandRow
+
+
+@dataclass(frozen=True)
+class Table:
+    title: str
+    headers: tuple[str, ...]
+    rows: tuple[tuple[Any, ...], ...]
+
+
+def summary_table(summary: MonthlySummary) -> Table:
+    headers = (
+        "疫苗编码",
+        "疫苗",
+        "生产企业",
+        "规格",
+        "批号",
+        "失效期",
+        "期初",
+        "入库",
+        "出库",
+        "损耗",
+        "盘点调整",
+        "期末",
+        "其中接种",
+    )
+    rows: list[tuple[Any, ...]] = []
+    totals = {t.vaccine_code: t for t in summary.vaccine_totals()}
+    for i, r in enumerate(summary.rows):
+        rows.append(
+            (
+                r.vaccine_code,
+                r.vaccine_abbr,
+                r.manufacturer,
+                r.specification,
+                r.batch_no,
+                r.expiry,
+                r.opening,
+                r.received,
+                r.issued,
+                r.wasted,
+                r.adjusted,
+                r.closing,
+                r.doses_given,
+            )
+        )
+        last_of_vaccine = i + 1 == len(summary.rows) or summary.rows[i + 1].vaccine_code != r.vaccine_code
+        if last_of_vaccine:
+            t = totals[r.vaccine_code]
+            rows.append(
+                (
+                    t.vaccine_code,
+                    t.vaccine_abbr,
+                    "",
+                    "",
+                    "小计",
+                    None,
+                    t.opening,
+                    t.received,
+                    t.issued,
+                    t.wasted,
+                    t.adjusted,
+                    t.closing,
+                    t.doses_given,
+                )
+            )
+    return Table(summary.title, headers, tuple(rows))
+
+
+def on_hand_table(rows: Sequence[OnHandRow], on: date | None = None) -> Table:
+    headers = (
+        "疫苗编码",
+        "疫苗",
+        "生产企业",
+        "规格",
+        "每瓶人份",
+        "批号",
+        "失效期",
+        "剩余天数",
+        "库存人份",
+        "未开启瓶数",
+        "开启瓶剩余人份",
+        "状态",
+    )
+    body = tuple(
+        (
+            r.vaccine_code,
+            r.vaccine_abbr,
+            r.manufacturer,
+            r.specification,
+            r.doses_per_vial,
+            r.batch_no,
+            r.expiry,
+            r.days_left,
+            r.quantity,
+            r.closed_vials,
+            r.open_remaining,
+            r.status,
+        )
+        for r in rows
+    )
+    return Table(f"疫苗库存（{(on or date.today()).isoformat()}）", headers, body)
+
+
+def movements_table(lines: Sequence[MovementRecord], title: str = "疫苗出入库明细") -> Table:
+    headers = (
+        "日期",
+        "类型",
+        "小类",
+        "疫苗编码",
+        "疫苗",
+        "生产企业",
+        "批号",
+        "失效期",
+        "数量",
+        "结存",
+        "单据号",
+        "供货单位",
+        "对方单位",
+        "原因",
+        "操作人",
+        "接种记录",
+    )
+    body = tuple(
+        (
+            m.date,
+            m.kind_label,
+            m.subtype_label,
+            m.vaccine_code,
+            m.vaccine_abbr,
+            m.manufacturer,
+            m.batch_no,
+            m.expiry,
+            m.delta,
+            m.balance,
+            m.document_no,
+            m.supplier,
+            m.counterparty,
+            m.reason,
+            m.user,
+            m.dose_uuid,
+        )
+        for m in lines
+    )
+    return Table(title, headers, body)
+
+
+def _cell(v: Any) -> Any:
+    if v is None:
+        return ""
+    if isinstance(v, date):
+        return v.isoformat()
+    return v
+
+
+def table_csv(table: Table) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\r\n")
+    w.writerow(table.headers)
+    for r in table.rows:
+        w.writerow([_cell(v) for v in r])
+    return buf.getvalue()
+
+
+def write_csv(table: Table, path: Path) -> Path:
+    """UTF-8 with BOM, so that Excel on a Chinese Windows opens it correctly."""
+    path.write_text(table_csv(table), encoding="utf-8-sig", newline="")
+    return path
+
+
+def write_xlsx(tables: Iterable[Table], path: Path) -> Path:
+    """One sheet per table: a title row, a bold header row, then the rows (dates as dates)."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    wb = Workbook()
+    wb.remove(wb.active)  # type: ignore[arg-type]
+    for i, t in enumerate(tables):
+        ws = wb.create_sheet(title=_sheet_name(t.title, i))
+        ws.append([t.title])
+        ws["A1"].font = Font(bold=True, size=13)
+        ws.append(list(t.headers))
+        for cell in ws[2]:
+            cell.font = Font(bold=True)
+        for r in t.rows:
+            ws.append(["" if v is None else v for v in r])
+        for col, h in enumerate(t.headers, start=1):
+            ws.column_dimensions[get_column_letter(col)].width = max(10, len(h) * 2 + 2)
+            for row in ws.iter_rows(min_row=3, min_col=col, max_col=col):
+                if isinstance(row[0].value, date):
+                    row[0].number_format = "yyyy-mm-dd"
+        ws.freeze_panes = "A3"
+    wb.save(path)
+    return path
+
+
+def _sheet_name(title: str, i: int) -> str:
+    bad = set("[]:*?/\\")
+    name = "".join(ch for ch in title if ch not in bad)[:31]
+    return name or f"Sheet{i + 1}"
+
+
+def write_table(table: Table, path: Path, fmt: str) -> Path:
+    if fmt == "csv":
+        return write_csv(table, path)
+    if fmt == "xlsx":
+        return write_xlsx([table], path)
+    raise ValidationError(f"导出格式应为 csv 或 xlsx：{fmt}")

@@ -1,0 +1,117 @@
+"""The database file during an upgrade: quiesce, byte and SQLite copies, migrate the copy, put it back."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import sqlite3
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+
+from epimanager.store.engine import make_engine
+from epimanager.store.migrate import MIGRATIONS_DIR, known_revisions
+from epimanager.upgrade.install.layout import UpgradeError
+from epimanager.upgrade.package import sha256_file
+
+
+def quiesce(db_path: Path) -> None:
+    """Checkpoint the WAL; refuse when another program still has the database open."""
+    try:
+        con = sqlite3.connect(db_path, timeout=5)
+        try:
+            con.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+        finally:
+            con.close()
+    except sqlite3.DatabaseError as exc:
+        raise UpgradeError(f"数据库无法打开（{exc}）：{db_path}") from exc
+    wal = db_path.with_name(db_path.name + "-wal")
+    if wal.exists():
+        raise UpgradeError("数据库正被其他程序使用（请先关闭所有 EpiManager 窗口），升级未进行，未做任何改动")
+
+
+def schema_revisions(db_path: Path) -> list[str]:
+    con = sqlite3.connect(db_path)
+    try:
+        rows = con.execute("SELECT version_num FROM alembic_version").fetchall()
+    except sqlite3.DatabaseError:
+        return []
+    finally:
+        con.close()
+    return sorted(r[0] for r in rows)
+
+
+def sqlite_copy(src: Path, dst: Path) -> None:
+    """Copy with SQLite's online backup API into a fresh file."""
+    dst.unlink(missing_ok=True)
+    s = sqlite3.connect(src)
+    try:
+        d = sqlite3.connect(dst)
+        try:
+            s.backup(d)
+        finally:
+            d.close()
+    finally:
+        s.close()
+
+
+def byte_copy(src: Path, dst: Path, digest: str) -> None:
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dst.with_name(dst.name + ".tmp")
+    shutil.copyfile(src, tmp)
+    with tmp.open("rb+") as f:
+        os.fsync(f.fileno())
+    if sha256_file(tmp) != digest:
+        tmp.unlink(missing_ok=True)
+        raise UpgradeError(f"数据库备份校验失败：{dst}")
+    os.replace(tmp, dst)
+
+
+def remove_sidecars(db_path: Path) -> None:
+    for suffix in ("-wal", "-shm", "-journal"):
+        db_path.with_name(db_path.name + suffix).unlink(missing_ok=True)
+
+
+def restore_db(backup: Path, db: Path) -> None:
+    """Put the byte copy back (temp file in the database's folder + os.replace)."""
+    tmp = db.with_name(f".{db.name}.restore")
+    shutil.copyfile(backup, tmp)
+    remove_sidecars(db)
+    os.replace(tmp, db)
+
+
+def _revision_id(path: Path) -> str | None:
+    m = re.search(r"^revision\s*(?::\s*str\s*)?=\s*['\"]([^'\"]+)['\"]", path.read_text(encoding="utf-8"), re.M)
+    return m.group(1) if m else None
+
+
+def migrate_copy(db_copy: Path, package_migrations: list[Path], workdir: Path) -> None:
+    """Upgrade ``db_copy`` to heads of the built-in revisions plus the package's."""
+    script = workdir / "migrations"
+    shutil.copytree(MIGRATIONS_DIR, script, ignore=shutil.ignore_patterns("__pycache__"))
+    known = known_revisions()
+    for path in package_migrations:
+        rev = _revision_id(path)
+        if rev is None:
+            raise UpgradeError(f"升级包中的数据库迁移文件缺少 revision：{path.name}")
+        if rev in known:
+            continue  # already part of this program
+        shutil.copyfile(path, script / "versions" / path.name)
+    cfg = Config()
+    cfg.set_main_option("script_location", str(script))
+    engine = make_engine(db_copy)
+    try:
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "heads")
+    finally:
+        engine.dispose()
+    con = sqlite3.connect(db_copy)
+    try:
+        ok = con.execute("PRAGMA integrity_check").fetchone()
+    finally:
+        con.close()
+    if not ok or ok[0] != "ok":
+        raise UpgradeError("迁移后的数据库完整性检查未通过")
