@@ -18,7 +18,7 @@ from epimanager.services import audit
 from epimanager.services.database import Database
 from epimanager.services.records import ChildRecord
 from epimanager.services.search_index import index_child
-from epimanager.store.models import Child, ChildCodeSerial, Committee
+from epimanager.store.models import Child, ChildCodeSerial, Committee, touch
 
 log = logging.getLogger(__name__)
 
@@ -243,8 +243,7 @@ def update_child(
                 old=old_vals.get(f),
                 new=new_vals.get(f),
             )
-        child.updated_at = datetime.now()
-        child.version += 1
+        touch(child)
         if _NAME_FIELDS & set(changed):
             index_child(s, child.id, child.name, child.mother_name, child.father_name)
         s.flush()

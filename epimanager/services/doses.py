@@ -26,7 +26,7 @@ from epimanager.services import audit, permissions
 from epimanager.services.database import Database
 from epimanager.services.records import DoseRecord
 from epimanager.services.stock import dose_binding
-from epimanager.store.models import Child, Dose
+from epimanager.store.models import Child, Dose, touch
 
 log = logging.getLogger(__name__)
 
@@ -259,8 +259,7 @@ def update_dose(
                 new=f"{new}{note}" if note and f in ("vaccine", "date") else new,
             )
         if changed:
-            dose.version += 1
-            dose.updated_at = datetime.now()
+            touch(dose)
         s.flush()
         if stock_fields_changed:
             # 疫苗出入库: give the 人份 back to the old batch, take it from the new one
@@ -275,8 +274,7 @@ def delete_dose(db: Database, uuid: str, *, user: str | None = None, reason: str
         dose.deleted = True
         # 疫苗出入库: the 人份 goes back to its batch
         dose_binding.release_for_dose(s, dose, user=user)
-        dose.version += 1
-        dose.updated_at = datetime.now()
+        touch(dose)
         vac = catalog().get(dose.vaccine_code)
         audit.record(
             s,

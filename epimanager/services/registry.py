@@ -26,7 +26,7 @@ from epimanager.services.database import Database
 from epimanager.services.doses import OTHER_PLACE, add_dose
 from epimanager.services.records import ChildRecord, DoseRecord, _jsonable
 from epimanager.services.stock import dose_binding
-from epimanager.store.models import Child, Dose
+from epimanager.store.models import Child, Dose, touch
 from epimanager.store.models_registry import StatusChange
 
 __all__ = [
@@ -162,8 +162,7 @@ def change_status(
         )
         s.add(row)
         child.status = int(new)
-        child.updated_at = now
-        child.version += 1
+        touch(child, now)
         s.flush()
         detail = f"{Status(int(new)).label} {date.isoformat()}" + "".join(f" {x}" for x in (reason, remark) if x)
         audit.record(
@@ -204,8 +203,7 @@ def delete_child(db: Database, code: str, *, user: str | None, reason: str | Non
     with db.transaction() as s:
         child = _child(s, code)
         child.deleted = True
-        child.version += 1
-        child.updated_at = datetime.now()
+        touch(child)
         audit.record(
             s,
             kind="child_delete",
@@ -224,8 +222,7 @@ def restore_child(db: Database, code: str, *, user: str | None) -> ChildRecord:
     with db.transaction() as s:
         child = _child(s, code, deleted=True)
         child.deleted = False
-        child.version += 1
-        child.updated_at = datetime.now()
+        touch(child)
         audit.record(
             s,
             kind="child_restore",
@@ -291,8 +288,7 @@ def restore_dose(db: Database, uuid: str, *, user: str | None) -> DoseRecord:
         dose.deleted = False
         # 疫苗出入库: the 人份 that delete put back is taken again
         dose_binding.consume_for_dose(s, dose, user=user)
-        dose.version += 1
-        dose.updated_at = datetime.now()
+        touch(dose)
         vac = catalog().get(dose.vaccine_code)
         audit.record(
             s,

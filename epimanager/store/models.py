@@ -12,6 +12,7 @@ import os
 import time
 import uuid as uuid_mod
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import (
     Boolean,
@@ -35,6 +36,12 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+def touch(record: Any, now: datetime | None = None) -> None:
+    """A child or dose was changed: its next version (what the platform and the other desks compare) and time."""
+    record.version += 1
+    record.updated_at = now or datetime.now()
 
 
 def new_uuid() -> str:
