@@ -36,7 +36,7 @@ from epimanager.ui import i18n
 from epimanager.ui.fonts import apply_cjk_font
 from epimanager.ui.main_window import MainWindow
 apply_cjk_font(app)
-assert i18n.install(app, "en") is not False
+assert i18n.install(app, settings.Language.EN)  # the English catalog is in the wheel
 db = open_database(Path(sys.argv[1]))
 w = MainWindow(db, settings.load())
 w.show()

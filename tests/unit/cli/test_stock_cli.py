@@ -184,7 +184,19 @@ def test_a_dose_recorded_from_the_cli_takes_stock(db_path: Path) -> None:
     )["code"]
     ok("dose", "add", child, "--vaccine", "HepB", "--dose", "1", "--date", "2026-11-20", "--batch", "B1", db=db_path)
     r = run_cli(
-        "dose", "add", child, "--vaccine", "HepB", "--dose", "2", "--date", "2026-11-21", "--batch", "B1", db=db_path
+        "dose",
+        "add",
+        child,
+        "--vaccine",
+        "HepB",
+        "--dose",
+        "2",
+        "--date",
+        "2026-11-21",
+        "--batch",
+        "B1",
+        "--confirm-invalid",  # a day after dose 1 it would not count; confirmed, so the stock rule answers
+        db=db_path,
     )
     assert r.returncode == 2 and "缺少 1 人份" in r.stderr
     alerts = json.loads(ok("stock", "alerts", "--json", "--date", "2026-11-26", db=db_path))

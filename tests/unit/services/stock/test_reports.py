@@ -44,7 +44,8 @@ def two_months(db: Database) -> Database:
     movements.issue(db, **kw, quantity=10, subtype="return", counterparty="玄武区疾控", on=date(2026, 11, 10))
     child = create_child(db, ChildInput("张浩", "1", date(2026, 3, 1), mother_name="李梅"), today=TODAY).code
     add_dose(db, child, DoseInput("HepB", 1, date(2026, 11, 15), batch_no="B1"), today=TODAY)
-    d = add_dose(db, child, DoseInput("HepB", 2, date(2026, 11, 16), batch_no="B1"), today=TODAY)
+    # a day after dose 1 it does not count in the schedule; stock still gives it out (confirmed)
+    d = add_dose(db, child, DoseInput("HepB", 2, date(2026, 11, 16), batch_no="B1"), today=TODAY, confirm_invalid=True)
     delete_dose(db, d.uuid)
     counts.count(db, **kw, counted=105, reason="盘点短少", on=date(2026, 11, 20))
     movements.receive(db, vaccine="BCG", batch_no="C1", expiry=date(2027, 1, 31), quantity=20, on=date(2026, 11, 4))
