@@ -215,7 +215,7 @@ class SystemActions(QObject):
     ) -> QProgressDialog:
         dlg = QProgressDialog(title, "", 0, 0, self.window)
         dlg.setWindowTitle("EpiManager")
-        dlg.setCancelButton(None)  # type: ignore[arg-type]
+        dlg.setCancelButton(None)
         dlg.setWindowModality(Qt.WindowModality.WindowModal)
         dlg.setMinimumDuration(0)
         dlg.setAutoClose(False)  # it closes when the work is done, not when the bar is full

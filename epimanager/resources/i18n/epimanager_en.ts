@@ -4,278 +4,278 @@
 <context>
     <name>Actions</name>
     <message>
-        <location filename="../../ui/actions.py" line="76"/>
+        <location filename="../../ui/actions.py" line="77"/>
         <source>新建儿童(&amp;N)</source>
         <extracomment>Order = order on the shortcut bar and in the settings page.</extracomment>
         <translation>&amp;New child</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="79"/>
+        <location filename="../../ui/actions.py" line="80"/>
         <source>建立新的儿童个案</source>
         <translation>Register a new child</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="83"/>
+        <location filename="../../ui/actions.py" line="84"/>
         <source>快速查询(&amp;F)</source>
         <translation>Quick search (&amp;F)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="86"/>
+        <location filename="../../ui/actions.py" line="87"/>
         <source>按姓名、拼音、出生日期或编码查找儿童</source>
         <translation>Find a child by name, pinyin, birth date or code</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="90"/>
+        <location filename="../../ui/actions.py" line="91"/>
         <source>接种登记(&amp;R)</source>
         <translation>&amp;Record dose</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="93"/>
+        <location filename="../../ui/actions.py" line="94"/>
         <source>为当前儿童登记一剂接种</source>
         <translation>Record a dose for the current child</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="97"/>
+        <location filename="../../ui/actions.py" line="98"/>
         <source>刷新</source>
         <translation>Refresh</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="100"/>
+        <location filename="../../ui/actions.py" line="101"/>
         <source>重新读取当前儿童</source>
         <translation>Reload the current child</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="105"/>
+        <location filename="../../ui/actions.py" line="106"/>
         <source>修改剂次(&amp;E)</source>
         <translation>&amp;Edit dose</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="108"/>
+        <location filename="../../ui/actions.py" line="109"/>
         <source>修改选中的接种记录</source>
         <translation>Edit the selected dose</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="112"/>
+        <location filename="../../ui/actions.py" line="113"/>
         <source>工作提醒(&amp;W)</source>
         <translation>&amp;Work reminders</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="115"/>
+        <location filename="../../ui/actions.py" line="116"/>
         <source>今天需要处理的事项</source>
         <translation>What needs doing today</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="119"/>
+        <location filename="../../ui/actions.py" line="120"/>
         <source>报表查询(&amp;Q)</source>
         <translation>Reports (&amp;Q)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="122"/>
+        <location filename="../../ui/actions.py" line="123"/>
         <source>月报（6-1、6-2 等）</source>
         <translation>Monthly reports (6-1, 6-2 …)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="126"/>
+        <location filename="../../ui/actions.py" line="127"/>
         <source>在册变更(&amp;M)</source>
         <translation>Register &amp;move</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="129"/>
+        <location filename="../../ui/actions.py" line="130"/>
         <source>变更当前儿童的在册情况（迁出需选择原因）</source>
         <translation>Change the current child&apos;s register status (moving out needs a reason)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="133"/>
+        <location filename="../../ui/actions.py" line="134"/>
         <source>接种明细查询(&amp;J)</source>
         <translation>Dose details query (&amp;J)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="136"/>
+        <location filename="../../ui/actions.py" line="137"/>
         <source>按日期、疫苗、区域查询接种记录</source>
         <translation>Doses by date, vaccine and area</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="141"/>
+        <location filename="../../ui/actions.py" line="142"/>
         <source>管理门诊查询(&amp;G)</source>
         <translation>Managed children query (&amp;G)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="144"/>
+        <location filename="../../ui/actions.py" line="145"/>
         <source>本单位管理的儿童</source>
         <translation>Children managed by this unit</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="149"/>
+        <location filename="../../ui/actions.py" line="150"/>
         <source>免疫空白查询(&amp;K)</source>
         <translation>Immunization gap query (&amp;K)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="152"/>
+        <location filename="../../ui/actions.py" line="153"/>
         <source>有应种或超期未种疫苗的儿童（可打印通知）</source>
         <translation>Children with due or overdue vaccines (call-up list can be printed)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="157"/>
+        <location filename="../../ui/actions.py" line="158"/>
         <source>个案变更查询(&amp;L)</source>
         <translation>Record changes query (&amp;L)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="160"/>
+        <location filename="../../ui/actions.py" line="161"/>
         <source>基本资料、接种剂次的修改和删除记录</source>
         <translation>Changes and deletions of basic data and doses</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="165"/>
+        <location filename="../../ui/actions.py" line="166"/>
         <source>在册变更查询(&amp;Z)</source>
         <translation>Register changes query (&amp;Z)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="168"/>
+        <location filename="../../ui/actions.py" line="169"/>
         <source>在册情况的变更记录</source>
         <translation>History of register status changes</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="173"/>
+        <location filename="../../ui/actions.py" line="174"/>
         <source>删除剂次(&amp;D)</source>
         <translation>&amp;Delete dose</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="176"/>
+        <location filename="../../ui/actions.py" line="177"/>
         <source>删除选中的接种记录（可追溯）</source>
         <translation>Delete the selected dose (kept in the audit trail)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="181"/>
+        <location filename="../../ui/actions.py" line="182"/>
         <source>保存(&amp;S)</source>
         <translation>&amp;Save</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="184"/>
+        <location filename="../../ui/actions.py" line="185"/>
         <source>保存正在编辑的内容</source>
         <translation>Save what is being edited</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="189"/>
+        <location filename="../../ui/actions.py" line="190"/>
         <source>打印接种记录(&amp;P)</source>
         <translation>&amp;Print record</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="192"/>
+        <location filename="../../ui/actions.py" line="193"/>
         <source>打印或保存为 PDF：接种记录（接种证页）</source>
         <translation>Print or save as PDF: the vaccination record (certificate page)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="196"/>
+        <location filename="../../ui/actions.py" line="197"/>
         <source>打印回执(&amp;T)</source>
         <translation>Prin&amp;t receipt</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="199"/>
+        <location filename="../../ui/actions.py" line="200"/>
         <source>今天的接种回执及下次接种日期</source>
         <translation>Today&apos;s receipt with the next due date</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="204"/>
+        <location filename="../../ui/actions.py" line="205"/>
         <source>上传个案(&amp;U)</source>
         <translation>&amp;Upload records</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="207"/>
+        <location filename="../../ui/actions.py" line="208"/>
         <source>把待上传的个案、剂次和在册变更上传到免疫规划平台</source>
         <translation>Upload pending children, doses and registration changes to the immunization platform</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="211"/>
+        <location filename="../../ui/actions.py" line="212"/>
         <source>数据备份(&amp;B)</source>
         <translation>&amp;Back up data</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="214"/>
+        <location filename="../../ui/actions.py" line="215"/>
         <source>立即备份数据库（校验后压缩保存）</source>
         <translation>Back up the database now (checked, then compressed)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="219"/>
+        <location filename="../../ui/actions.py" line="220"/>
         <source>加密备份(&amp;E)…</source>
         <translation>&amp;Encrypted backup…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="222"/>
+        <location filename="../../ui/actions.py" line="223"/>
         <source>用密码加密备份文件（拷出本机的备份请加密）</source>
         <translation>Encrypt the backup file with a passphrase (do this for backups that leave this PC)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="227"/>
+        <location filename="../../ui/actions.py" line="228"/>
         <source>恢复备份(&amp;R)…</source>
         <translation>&amp;Restore backup…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="230"/>
+        <location filename="../../ui/actions.py" line="231"/>
         <source>校验备份后用它替换当前数据库（先另存安全副本）</source>
         <translation>Check a backup, then replace the current database with it (a safety copy is kept first)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="235"/>
+        <location filename="../../ui/actions.py" line="236"/>
         <source>安装升级包(&amp;G)…</source>
         <translation>Install up&amp;grade…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="238"/>
+        <location filename="../../ui/actions.py" line="239"/>
         <source>安装县疾控下发的签名升级包</source>
         <translation>Install a signed upgrade package from the county CDC</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="243"/>
+        <location filename="../../ui/actions.py" line="244"/>
         <source>配置工具(&amp;C)…</source>
         <translation>&amp;Configuration…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="246"/>
+        <location filename="../../ui/actions.py" line="247"/>
         <source>单位编码、区域划分、数据与备份文件夹、平台地址</source>
         <translation>Unit code, areas, data and backup folders, platform address</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="251"/>
+        <location filename="../../ui/actions.py" line="252"/>
         <source>数据清理(&amp;D)…</source>
         <translation>&amp;Data cleaning…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="254"/>
+        <location filename="../../ui/actions.py" line="255"/>
         <source>疑似重复个案的合并与撤销、数据质量检查</source>
         <translation>Merge (and undo) probable duplicate children; data-quality check</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="259"/>
+        <location filename="../../ui/actions.py" line="260"/>
         <source>用户管理(&amp;M)…</source>
         <translation>User &amp;management…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="262"/>
+        <location filename="../../ui/actions.py" line="263"/>
         <source>新建用户、修改角色、停用、解锁、重设密码（系统管理员）</source>
         <translation>Create users, change roles, disable, unlock, reset passwords (system administrator)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="267"/>
+        <location filename="../../ui/actions.py" line="268"/>
         <source>修改密码(&amp;W)…</source>
         <translation>Change pass&amp;word…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="270"/>
+        <location filename="../../ui/actions.py" line="271"/>
         <source>修改自己的登录密码</source>
         <translation>Change your own login password</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="275"/>
+        <location filename="../../ui/actions.py" line="276"/>
         <source>设置(&amp;O)</source>
         <translation>Settings (&amp;O)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="278"/>
+        <location filename="../../ui/actions.py" line="279"/>
         <source>显示字段、快捷键、语言</source>
         <translation>Fields, shortcut keys, language</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="280"/>
+        <location filename="../../ui/actions.py" line="281"/>
         <source>退出(&amp;X)</source>
         <translation>E&amp;xit</translation>
     </message>
@@ -306,32 +306,32 @@
 <context>
     <name>ChangeQueryScreen</name>
     <message>
-        <location filename="../../ui/queries/changes.py" line="36"/>
+        <location filename="../../ui/queries/changes.py" line="37"/>
         <source>儿童编码</source>
         <translation>Child code</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/changes.py" line="37"/>
+        <location filename="../../ui/queries/changes.py" line="38"/>
         <source>日期从</source>
         <translation>Date from</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/changes.py" line="38"/>
+        <location filename="../../ui/queries/changes.py" line="39"/>
         <source>到</source>
         <translation>to</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/changes.py" line="39"/>
+        <location filename="../../ui/queries/changes.py" line="40"/>
         <source>类别</source>
         <translation>Kind</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/changes.py" line="40"/>
+        <location filename="../../ui/queries/changes.py" line="41"/>
         <source>操作员</source>
         <translation>Operator</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/changes.py" line="41"/>
+        <location filename="../../ui/queries/changes.py" line="42"/>
         <source>儿童</source>
         <translation>Child</translation>
     </message>
@@ -1081,57 +1081,57 @@ Save it anyway?</translation>
 <context>
     <name>DoseQueryScreen</name>
     <message>
-        <location filename="../../ui/queries/doses.py" line="26"/>
+        <location filename="../../ui/queries/doses.py" line="27"/>
         <source>HepB、乙肝、0201 …</source>
         <translation>HepB, hepatitis B, 0201 …</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/doses.py" line="35"/>
+        <location filename="../../ui/queries/doses.py" line="36"/>
         <source>本单位</source>
         <translation>This unit</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/doses.py" line="36"/>
+        <location filename="../../ui/queries/doses.py" line="37"/>
         <source>外单位/外地</source>
         <translation>Other unit / elsewhere</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/doses.py" line="38"/>
+        <location filename="../../ui/queries/doses.py" line="39"/>
         <source>接种日期从</source>
         <translation>Vaccination date from</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/doses.py" line="39"/>
+        <location filename="../../ui/queries/doses.py" line="40"/>
         <source>到</source>
         <translation>to</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/doses.py" line="40"/>
+        <location filename="../../ui/queries/doses.py" line="41"/>
         <source>疫苗</source>
         <translation>Vaccine</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/doses.py" line="41"/>
+        <location filename="../../ui/queries/doses.py" line="42"/>
         <source>批号</source>
         <translation>Batch</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/doses.py" line="42"/>
+        <location filename="../../ui/queries/doses.py" line="43"/>
         <source>接种护士</source>
         <translation>Nurse</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/doses.py" line="43"/>
+        <location filename="../../ui/queries/doses.py" line="44"/>
         <source>接种属性</source>
         <translation>Dose attribute</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/doses.py" line="44"/>
+        <location filename="../../ui/queries/doses.py" line="45"/>
         <source>接种地点</source>
         <translation>Place</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/doses.py" line="45"/>
+        <location filename="../../ui/queries/doses.py" line="46"/>
         <source>区域划分</source>
         <translation>Area</translation>
     </message>
@@ -1139,7 +1139,7 @@ Save it anyway?</translation>
 <context>
     <name>Fields</name>
     <message numerus="yes">
-        <location filename="../../ui/child/fields.py" line="49"/>
+        <location filename="../../ui/child/fields.py" line="50"/>
         <source>%n天</source>
         <translation>
             <numerusform>%n day</numerusform>
@@ -1147,7 +1147,7 @@ Save it anyway?</translation>
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/child/fields.py" line="53"/>
+        <location filename="../../ui/child/fields.py" line="54"/>
         <source>%n个月</source>
         <translation>
             <numerusform>%n month</numerusform>
@@ -1155,12 +1155,12 @@ Save it anyway?</translation>
         </translation>
     </message>
     <message>
-        <location filename="../../ui/child/fields.py" line="54"/>
+        <location filename="../../ui/child/fields.py" line="55"/>
         <source>%1岁%2个月</source>
         <translation>%1 y %2 m</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/child/fields.py" line="55"/>
+        <location filename="../../ui/child/fields.py" line="56"/>
         <source>%n岁</source>
         <translation>
             <numerusform>%n year</numerusform>
@@ -1168,132 +1168,132 @@ Save it anyway?</translation>
         </translation>
     </message>
     <message>
-        <location filename="../../ui/child/fields.py" line="74"/>
+        <location filename="../../ui/child/fields.py" line="75"/>
         <source>儿童编码</source>
         <translation>Child code</translation>
     </message>
     <message>
-        <location filename="../../ui/child/fields.py" line="75"/>
+        <location filename="../../ui/child/fields.py" line="76"/>
         <source>姓名</source>
         <translation>Name</translation>
     </message>
     <message>
-        <location filename="../../ui/child/fields.py" line="76"/>
+        <location filename="../../ui/child/fields.py" line="77"/>
         <source>性别</source>
         <translation>Sex</translation>
     </message>
     <message>
-        <location filename="../../ui/child/fields.py" line="77"/>
+        <location filename="../../ui/child/fields.py" line="78"/>
         <source>出生日期</source>
         <translation>Birth date</translation>
     </message>
     <message>
-        <location filename="../../ui/child/fields.py" line="78"/>
+        <location filename="../../ui/child/fields.py" line="79"/>
         <source>年龄</source>
         <translation>Age</translation>
     </message>
     <message>
-        <location filename="../../ui/child/fields.py" line="79"/>
+        <location filename="../../ui/child/fields.py" line="80"/>
         <source>母亲姓名</source>
         <translation>Mother</translation>
     </message>
     <message>
-        <location filename="../../ui/child/fields.py" line="80"/>
+        <location filename="../../ui/child/fields.py" line="81"/>
         <source>父亲姓名</source>
         <translation>Father</translation>
     </message>
     <message>
-        <location filename="../../ui/child/fields.py" line="81"/>
+        <location filename="../../ui/child/fields.py" line="82"/>
         <source>联系电话</source>
         <translation>Phone</translation>
     </message>
     <message>
-        <location filename="../../ui/child/fields.py" line="82"/>
+        <location filename="../../ui/child/fields.py" line="83"/>
         <source>身份证号</source>
         <translation>ID number</translation>
     </message>
     <message>
-        <location filename="../../ui/child/fields.py" line="83"/>
+        <location filename="../../ui/child/fields.py" line="84"/>
         <source>区域划分</source>
         <translation>Area</translation>
     </message>
     <message>
-        <location filename="../../ui/child/fields.py" line="84"/>
+        <location filename="../../ui/child/fields.py" line="85"/>
         <source>家庭住址</source>
         <translation>Address</translation>
     </message>
     <message>
-        <location filename="../../ui/child/fields.py" line="86"/>
+        <location filename="../../ui/child/fields.py" line="87"/>
         <source>居住属性</source>
         <translation>Residence</translation>
     </message>
     <message>
-        <location filename="../../ui/child/fields.py" line="88"/>
+        <location filename="../../ui/child/fields.py" line="89"/>
         <source>在册情况</source>
         <translation>Register status</translation>
     </message>
     <message>
-        <location filename="../../ui/child/fields.py" line="89"/>
+        <location filename="../../ui/child/fields.py" line="90"/>
         <source>出生证号</source>
         <translation>Birth certificate no.</translation>
     </message>
     <message>
-        <location filename="../../ui/child/fields.py" line="90"/>
+        <location filename="../../ui/child/fields.py" line="91"/>
         <source>出生时间</source>
         <translation>Birth time</translation>
     </message>
     <message>
-        <location filename="../../ui/child/fields.py" line="93"/>
+        <location filename="../../ui/child/fields.py" line="94"/>
         <source>出生体重(kg)</source>
         <translation>Birth weight (kg)</translation>
     </message>
     <message>
-        <location filename="../../ui/child/fields.py" line="97"/>
+        <location filename="../../ui/child/fields.py" line="98"/>
         <source>母亲身份证号</source>
         <translation>Mother ID number</translation>
     </message>
     <message>
-        <location filename="../../ui/child/fields.py" line="98"/>
+        <location filename="../../ui/child/fields.py" line="99"/>
         <source>父亲身份证号</source>
         <translation>Father ID number</translation>
     </message>
     <message>
-        <location filename="../../ui/child/fields.py" line="99"/>
+        <location filename="../../ui/child/fields.py" line="100"/>
         <source>户籍县国标</source>
         <translation>Hukou county code</translation>
     </message>
     <message>
-        <location filename="../../ui/child/fields.py" line="100"/>
+        <location filename="../../ui/child/fields.py" line="101"/>
         <source>幼儿园/学校</source>
         <translation>Nursery/school</translation>
     </message>
     <message>
-        <location filename="../../ui/child/fields.py" line="103"/>
+        <location filename="../../ui/child/fields.py" line="104"/>
         <source>母亲HBsAg</source>
         <translation>Mother HBsAg</translation>
     </message>
     <message>
-        <location filename="../../ui/child/fields.py" line="107"/>
+        <location filename="../../ui/child/fields.py" line="108"/>
         <source>过敏史</source>
         <translation>Allergies</translation>
     </message>
     <message>
-        <location filename="../../ui/child/fields.py" line="108"/>
+        <location filename="../../ui/child/fields.py" line="109"/>
         <source>备注</source>
         <translation>Remark</translation>
     </message>
     <message>
-        <location filename="../../ui/child/fields.py" line="109"/>
+        <location filename="../../ui/child/fields.py" line="110"/>
         <source>管理单位</source>
         <translation>Managing unit</translation>
     </message>
     <message>
-        <location filename="../../ui/child/fields.py" line="110"/>
+        <location filename="../../ui/child/fields.py" line="111"/>
         <source>建档日期</source>
         <translation>Registered on</translation>
     </message>
     <message>
-        <location filename="../../ui/child/fields.py" line="136"/>
+        <location filename="../../ui/child/fields.py" line="137"/>
         <source>出生体重应为数字，如 3.2</source>
         <extracomment>Choices for the combo-box editors: (stored value, label source text)</extracomment>
         <translation>Birth weight must be a number, e.g. 3.2</translation>
@@ -1393,47 +1393,47 @@ Save it anyway?</translation>
 <context>
     <name>GapQueryScreen</name>
     <message>
-        <location filename="../../ui/queries/gap.py" line="32"/>
+        <location filename="../../ui/queries/gap.py" line="33"/>
         <source>疫苗或系列：HepB、MMR、麻腮风 …（空 = 全部）</source>
         <translation>Vaccine or series: HepB, MMR … (empty = all)</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/gap.py" line="34"/>
+        <location filename="../../ui/queries/gap.py" line="35"/>
         <source>接种日期</source>
         <translation>Date</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/gap.py" line="35"/>
+        <location filename="../../ui/queries/gap.py" line="36"/>
         <source>疫苗</source>
         <translation>Vaccine</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/gap.py" line="36"/>
+        <location filename="../../ui/queries/gap.py" line="37"/>
         <source>区域划分</source>
         <translation>Area</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/gap.py" line="37"/>
+        <location filename="../../ui/queries/gap.py" line="38"/>
         <source>打印通知单…</source>
         <translation>Print call-up list…</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/gap.py" line="66"/>
+        <location filename="../../ui/queries/gap.py" line="67"/>
         <source>预防接种通知单（%1）</source>
         <translation>Vaccination Call-up List (%1)</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/gap.py" line="68"/>
+        <location filename="../../ui/queries/gap.py" line="69"/>
         <source>接种日期：%1&#x3000;共 %2 人</source>
         <translation>Vaccination date: %1&#x3000;%2 children</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/gap.py" line="70"/>
+        <location filename="../../ui/queries/gap.py" line="71"/>
         <source>序号</source>
         <translation>No.</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/gap.py" line="99"/>
+        <location filename="../../ui/queries/gap.py" line="100"/>
         <source>通知单已保存到 %1</source>
         <translation>Call-up list saved to %1</translation>
     </message>
@@ -1751,22 +1751,22 @@ Press F3 to find a child, or F2 for a new child.</translation>
 <context>
     <name>ManagedQueryScreen</name>
     <message>
-        <location filename="../../ui/queries/managed.py" line="25"/>
+        <location filename="../../ui/queries/managed.py" line="26"/>
         <source>管理单位编码（空 = 全部）</source>
         <translation>Managing unit code (empty = all)</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/managed.py" line="34"/>
+        <location filename="../../ui/queries/managed.py" line="35"/>
         <source>管理单位</source>
         <translation>Managing unit</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/managed.py" line="35"/>
+        <location filename="../../ui/queries/managed.py" line="36"/>
         <source>区域划分</source>
         <translation>Area</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/managed.py" line="36"/>
+        <location filename="../../ui/queries/managed.py" line="37"/>
         <source>在册情况</source>
         <translation>Register status</translation>
     </message>
@@ -1774,192 +1774,192 @@ Press F3 to find a child, or F2 for a new child.</translation>
 <context>
     <name>NewChildDialog</name>
     <message>
-        <location filename="../../ui/child/new_child.py" line="46"/>
+        <location filename="../../ui/child/new_child.py" line="47"/>
         <source>乙肝疫苗第1剂（HepB）</source>
         <translation>Hepatitis B dose 1 (HepB)</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="47"/>
+        <location filename="../../ui/child/new_child.py" line="48"/>
         <source>卡介苗（BCG）</source>
         <translation>BCG</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="49"/>
+        <location filename="../../ui/child/new_child.py" line="50"/>
         <source>身份证号</source>
         <translation>ID number</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="50"/>
+        <location filename="../../ui/child/new_child.py" line="51"/>
         <source>姓名+出生日期+母亲</source>
         <translation>name + birth date + mother</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="71"/>
+        <location filename="../../ui/child/new_child.py" line="72"/>
         <source>新建儿童</source>
         <translation>New child</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="85"/>
+        <location filename="../../ui/child/new_child.py" line="86"/>
         <source>公斤，如 3.2</source>
         <translation>kg, e.g. 3.2</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="105"/>
+        <location filename="../../ui/child/new_child.py" line="106"/>
         <source>6位县级国标码</source>
         <translation>6-digit county code</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="117"/>
+        <location filename="../../ui/child/new_child.py" line="118"/>
         <source>儿童编码：保存时自动生成（单位编码＋出生年份＋序号）</source>
         <translation>Child code: generated on saving (unit + birth year + serial)</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="121"/>
+        <location filename="../../ui/child/new_child.py" line="122"/>
         <source>姓名(&amp;A)*：</source>
         <translation>N&amp;ame*:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="121"/>
+        <location filename="../../ui/child/new_child.py" line="122"/>
         <source>性别(&amp;X)*：</source>
         <translation>Se&amp;x*:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="122"/>
+        <location filename="../../ui/child/new_child.py" line="123"/>
         <source>出生日期(&amp;B)*：</source>
         <translation>&amp;Birth date*:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="122"/>
+        <location filename="../../ui/child/new_child.py" line="123"/>
         <source>出生时间：</source>
         <translation>Birth time:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="123"/>
+        <location filename="../../ui/child/new_child.py" line="124"/>
         <source>身份证号(&amp;I)：</source>
         <translation>&amp;ID number:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="123"/>
+        <location filename="../../ui/child/new_child.py" line="124"/>
         <source>出生证号：</source>
         <translation>Birth certificate no.:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="124"/>
+        <location filename="../../ui/child/new_child.py" line="125"/>
         <source>母亲姓名(&amp;M)：</source>
         <translation>&amp;Mother:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="124"/>
+        <location filename="../../ui/child/new_child.py" line="125"/>
         <source>母亲身份证号：</source>
         <translation>Mother ID number:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="125"/>
+        <location filename="../../ui/child/new_child.py" line="126"/>
         <source>父亲姓名(&amp;F)：</source>
         <translation>&amp;Father:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="125"/>
+        <location filename="../../ui/child/new_child.py" line="126"/>
         <source>父亲身份证号：</source>
         <translation>Father ID number:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="126"/>
+        <location filename="../../ui/child/new_child.py" line="127"/>
         <source>联系电话(&amp;P)：</source>
         <translation>&amp;Phone:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="126"/>
+        <location filename="../../ui/child/new_child.py" line="127"/>
         <source>出生体重：</source>
         <translation>Birth weight:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="127"/>
+        <location filename="../../ui/child/new_child.py" line="128"/>
         <source>区域划分(&amp;C)：</source>
         <translation>Area (&amp;committee):</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="127"/>
+        <location filename="../../ui/child/new_child.py" line="128"/>
         <source>居住属性：</source>
         <translation>Residence:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="128"/>
+        <location filename="../../ui/child/new_child.py" line="129"/>
         <source>家庭住址：</source>
         <translation>Address:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="128"/>
+        <location filename="../../ui/child/new_child.py" line="129"/>
         <source>户籍县国标：</source>
         <translation>Hukou county code:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="129"/>
+        <location filename="../../ui/child/new_child.py" line="130"/>
         <source>母亲HBsAg：</source>
         <translation>Mother HBsAg:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="129"/>
+        <location filename="../../ui/child/new_child.py" line="130"/>
         <source>过敏史：</source>
         <translation>Allergies:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="138"/>
+        <location filename="../../ui/child/new_child.py" line="139"/>
         <source>备注：</source>
         <translation>Remark:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="141"/>
+        <location filename="../../ui/child/new_child.py" line="142"/>
         <source>同时登记出生时接种</source>
         <translation>Also record the birth doses</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="153"/>
+        <location filename="../../ui/child/new_child.py" line="154"/>
         <source>出生医院（外地）</source>
         <translation>Birth hospital (elsewhere)</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="154"/>
+        <location filename="../../ui/child/new_child.py" line="155"/>
         <source>本单位</source>
         <translation>This unit</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="155"/>
+        <location filename="../../ui/child/new_child.py" line="156"/>
         <source>接种地点：</source>
         <translation>Place:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="168"/>
+        <location filename="../../ui/child/new_child.py" line="169"/>
         <source>保存(&amp;S)</source>
         <translation>&amp;Save</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="170"/>
+        <location filename="../../ui/child/new_child.py" line="171"/>
         <source>取消</source>
         <translation>Cancel</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="217"/>
+        <location filename="../../ui/child/new_child.py" line="218"/>
         <source>已输入 %1 位</source>
         <translation>%1 characters typed</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="228"/>
+        <location filename="../../ui/child/new_child.py" line="229"/>
         <source>✓ 身份证号有效：已填入性别 %1、出生日期 %2</source>
         <translation>✓ Valid ID number: sex %1 and birth date %2 filled in</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="244"/>
+        <location filename="../../ui/child/new_child.py" line="245"/>
         <source>出生体重应为数字，如 3.2</source>
         <translation>Birth weight must be a number, e.g. 3.2</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="295"/>
+        <location filename="../../ui/child/new_child.py" line="296"/>
         <source>⚠ 可能重复（%1）：%2 %3 母亲 %4，编码 %5</source>
         <translation>⚠ Possible duplicate (%1): %2 %3 mother %4, code %5</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="321"/>
+        <location filename="../../ui/child/new_child.py" line="322"/>
         <source>已有相同的儿童：
 %1
 
@@ -1970,12 +1970,12 @@ Press F3 to find a child, or F2 for a new child.</translation>
 Create a new child anyway?</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="322"/>
+        <location filename="../../ui/child/new_child.py" line="323"/>
         <source>可能重复</source>
         <translation>Possible duplicate</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="331"/>
+        <location filename="../../ui/child/new_child.py" line="332"/>
         <source>出生时接种未登记</source>
         <translation>Birth doses not recorded</translation>
     </message>
@@ -2014,12 +2014,12 @@ Create a new child anyway?</translation>
 <context>
     <name>OrderedChecklist</name>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="72"/>
+        <location filename="../../ui/settings_dialog.py" line="73"/>
         <source>上移(&amp;U)</source>
         <translation>Move &amp;up</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="73"/>
+        <location filename="../../ui/settings_dialog.py" line="74"/>
         <source>下移(&amp;W)</source>
         <translation>Move do&amp;wn</translation>
     </message>
@@ -2027,134 +2027,134 @@ Create a new child anyway?</translation>
 <context>
     <name>Print</name>
     <message>
-        <location filename="../../ui/print/documents.py" line="31"/>
-        <location filename="../../ui/print/documents.py" line="42"/>
+        <location filename="../../ui/print/documents.py" line="32"/>
+        <location filename="../../ui/print/documents.py" line="43"/>
         <source>疫苗</source>
         <translation>Vaccine</translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="32"/>
-        <location filename="../../ui/print/documents.py" line="43"/>
+        <location filename="../../ui/print/documents.py" line="33"/>
+        <location filename="../../ui/print/documents.py" line="44"/>
         <source>剂次</source>
         <translation>Dose</translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="33"/>
+        <location filename="../../ui/print/documents.py" line="34"/>
         <source>接种日期</source>
         <translation>Date</translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="34"/>
+        <location filename="../../ui/print/documents.py" line="35"/>
         <source>属性</source>
         <translation>Type</translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="35"/>
+        <location filename="../../ui/print/documents.py" line="36"/>
         <source>批号</source>
         <translation>Batch</translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="36"/>
+        <location filename="../../ui/print/documents.py" line="37"/>
         <source>生产企业</source>
         <translation>Manufacturer</translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="37"/>
+        <location filename="../../ui/print/documents.py" line="38"/>
         <source>接种单位</source>
         <translation>Unit</translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="38"/>
+        <location filename="../../ui/print/documents.py" line="39"/>
         <source>接种护士</source>
         <translation>Nurse</translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="39"/>
+        <location filename="../../ui/print/documents.py" line="40"/>
         <source>评价</source>
         <translation>Evaluation</translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="44"/>
+        <location filename="../../ui/print/documents.py" line="45"/>
         <source>最早日期</source>
         <translation>Earliest</translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="45"/>
+        <location filename="../../ui/print/documents.py" line="46"/>
         <source>状态</source>
         <translation>State</translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="84"/>
+        <location filename="../../ui/print/documents.py" line="85"/>
         <source>外地</source>
         <translation>Elsewhere</translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="132"/>
+        <location filename="../../ui/print/documents.py" line="133"/>
         <source>目前没有待接种的免疫规划疫苗。</source>
         <translation>No NIP vaccine is due for now.</translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="133"/>
+        <location filename="../../ui/print/documents.py" line="134"/>
         <source>第%1剂</source>
         <translation>Dose %1</translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="155"/>
+        <location filename="../../ui/print/documents.py" line="156"/>
         <source>打印日期：</source>
         <translation>Printed: </translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="159"/>
+        <location filename="../../ui/print/documents.py" line="160"/>
         <source>接种记录</source>
         <translation>Doses</translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="163"/>
+        <location filename="../../ui/print/documents.py" line="164"/>
         <source>下次接种</source>
         <translation>Next vaccinations</translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="167"/>
+        <location filename="../../ui/print/documents.py" line="168"/>
         <source>请妥善保管接种证，按时带孩子接种。</source>
         <translation>Please keep the vaccination certificate and come on time.</translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="170"/>
+        <location filename="../../ui/print/documents.py" line="171"/>
         <source>儿童预防接种记录</source>
         <translation>Child Vaccination Record</translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="182"/>
+        <location filename="../../ui/print/documents.py" line="183"/>
         <source>下次接种：%1 第%2剂，%3 起</source>
         <translation>Next: %1 dose %2, from %3</translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="188"/>
+        <location filename="../../ui/print/documents.py" line="189"/>
         <source>下次接种：暂无</source>
         <translation>Next: none for now</translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="190"/>
+        <location filename="../../ui/print/documents.py" line="191"/>
         <source>儿童：</source>
         <translation>Child: </translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="192"/>
+        <location filename="../../ui/print/documents.py" line="193"/>
         <source>出生日期：</source>
         <translation>Birth date: </translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="198"/>
+        <location filename="../../ui/print/documents.py" line="199"/>
         <source>今日接种</source>
         <translation>Given today</translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="204"/>
+        <location filename="../../ui/print/documents.py" line="205"/>
         <source>接种后请在接种单位留观30分钟。</source>
         <translation>Please stay at the clinic for 30 minutes after the vaccination.</translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="207"/>
+        <location filename="../../ui/print/documents.py" line="208"/>
         <source>接种回执</source>
         <translation>Vaccination Receipt</translation>
     </message>
@@ -2162,60 +2162,60 @@ Create a new child anyway?</translation>
 <context>
     <name>Queries</name>
     <message>
-        <location filename="../../ui/queries/changes.py" line="14"/>
+        <location filename="../../ui/queries/changes.py" line="15"/>
         <source>基本资料</source>
         <extracomment>The change kinds of :data:`CHANGE_KINDS` (service data), listed for translation.</extracomment>
         <translation>Basic information</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/changes.py" line="15"/>
+        <location filename="../../ui/queries/changes.py" line="16"/>
         <source>接种剂次</source>
         <translation>Doses</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/changes.py" line="16"/>
+        <location filename="../../ui/queries/changes.py" line="17"/>
         <source>删除个案</source>
         <translation>Deleted children</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/changes.py" line="23"/>
+        <location filename="../../ui/queries/changes.py" line="24"/>
         <source>个案变更查询</source>
         <translation>Record changes</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/doses.py" line="18"/>
+        <location filename="../../ui/queries/doses.py" line="19"/>
         <source>接种明细查询</source>
         <translation>Dose details</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/gap.py" line="26"/>
+        <location filename="../../ui/queries/gap.py" line="27"/>
         <source>免疫空白查询</source>
         <extracomment>Columns printed on the call-up list (indexes into GapQuery.columns).</extracomment>
         <translation>Immunization gaps</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/managed.py" line="14"/>
+        <location filename="../../ui/queries/managed.py" line="15"/>
         <source>在册（本单位管理）</source>
         <translation>Registered (managed here)</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/managed.py" line="20"/>
+        <location filename="../../ui/queries/managed.py" line="21"/>
         <source>管理门诊查询</source>
         <translation>Managed children</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/screen.py" line="27"/>
+        <location filename="../../ui/queries/screen.py" line="28"/>
         <source>（全部）</source>
         <translation>(all)</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/screen.py" line="56"/>
+        <location filename="../../ui/queries/screen.py" line="57"/>
         <source>查询</source>
         <extracomment>a row was double-clicked: the child&apos;s code the screen&apos;s title (marked with ``QT_TRANSLATE_NOOP(&quot;Queries&quot;, …)``, translated where shown)</extracomment>
         <translation>Query</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/status_changes.py" line="18"/>
+        <location filename="../../ui/queries/status_changes.py" line="19"/>
         <source>在册变更查询</source>
         <translation>Registration changes</translation>
     </message>
@@ -2223,52 +2223,52 @@ Create a new child anyway?</translation>
 <context>
     <name>QueryScreen</name>
     <message>
-        <location filename="../../ui/queries/screen.py" line="64"/>
+        <location filename="../../ui/queries/screen.py" line="65"/>
         <source>查询(&amp;Q)</source>
         <translation>&amp;Search</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/screen.py" line="65"/>
+        <location filename="../../ui/queries/screen.py" line="66"/>
         <source>导出 Excel…</source>
         <translation>Export Excel…</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/screen.py" line="66"/>
+        <location filename="../../ui/queries/screen.py" line="67"/>
         <source>导出 CSV…</source>
         <translation>Export CSV…</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/screen.py" line="124"/>
+        <location filename="../../ui/queries/screen.py" line="125"/>
         <source>已导出 %1 行到 %2</source>
         <translation>Exported %1 rows to %2</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/screen.py" line="128"/>
+        <location filename="../../ui/queries/screen.py" line="129"/>
         <source>导出 Excel</source>
         <translation>Export Excel</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/screen.py" line="128"/>
+        <location filename="../../ui/queries/screen.py" line="129"/>
         <source>导出 CSV</source>
         <translation>Export CSV</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/screen.py" line="129"/>
+        <location filename="../../ui/queries/screen.py" line="130"/>
         <source>Excel 文件 (*.xlsx)</source>
         <translation>Excel files (*.xlsx)</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/screen.py" line="129"/>
+        <location filename="../../ui/queries/screen.py" line="130"/>
         <source>CSV 文件 (*.csv)</source>
         <translation>CSV files (*.csv)</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/screen.py" line="144"/>
+        <location filename="../../ui/queries/screen.py" line="145"/>
         <source>已显示 %1 行，向下滚动加载更多</source>
         <translation>%1 rows shown; scroll down to load more</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/screen.py" line="144"/>
+        <location filename="../../ui/queries/screen.py" line="145"/>
         <source>已显示 %1 行（全部）</source>
         <translation>%1 rows shown (all)</translation>
     </message>
@@ -2276,33 +2276,32 @@ Create a new child anyway?</translation>
 <context>
     <name>Registry</name>
     <message>
-        <location filename="../../ui/registry_dialog.py" line="35"/>
+        <location filename="../../ui/registry_dialog.py" line="36"/>
         <source>迁往外地</source>
-        <extracomment>The 迁出 reasons of :data:`MOVEOUT_REASONS` (domain data, saved as is), listed for translation.</extracomment>
         <translation>Moved elsewhere</translation>
     </message>
     <message>
-        <location filename="../../ui/registry_dialog.py" line="36"/>
+        <location filename="../../ui/registry_dialog.py" line="37"/>
         <source>迁往外省</source>
         <translation>Moved to another province</translation>
     </message>
     <message>
-        <location filename="../../ui/registry_dialog.py" line="37"/>
+        <location filename="../../ui/registry_dialog.py" line="38"/>
         <source>出国</source>
         <translation>Went abroad</translation>
     </message>
     <message>
-        <location filename="../../ui/registry_dialog.py" line="38"/>
+        <location filename="../../ui/registry_dialog.py" line="39"/>
         <source>失访</source>
         <translation>Lost to follow-up</translation>
     </message>
     <message>
-        <location filename="../../ui/registry_dialog.py" line="39"/>
+        <location filename="../../ui/registry_dialog.py" line="40"/>
         <source>长期外出</source>
         <translation>Away for a long time</translation>
     </message>
     <message>
-        <location filename="../../ui/registry_dialog.py" line="40"/>
+        <location filename="../../ui/registry_dialog.py" line="41"/>
         <source>其他</source>
         <translation>Other</translation>
     </message>
@@ -2310,58 +2309,58 @@ Create a new child anyway?</translation>
 <context>
     <name>RegistryDialog</name>
     <message>
-        <location filename="../../ui/registry_dialog.py" line="55"/>
+        <location filename="../../ui/registry_dialog.py" line="56"/>
         <source>在册变更</source>
         <translation>Change registration</translation>
     </message>
     <message>
-        <location filename="../../ui/registry_dialog.py" line="58"/>
+        <location filename="../../ui/registry_dialog.py" line="59"/>
         <source>%1  %2  当前在册情况：%3</source>
         <translation>%1  %2  current registration: %3</translation>
     </message>
     <message>
-        <location filename="../../ui/registry_dialog.py" line="71"/>
+        <location filename="../../ui/registry_dialog.py" line="72"/>
         <source>（请选择）</source>
         <translation>(choose)</translation>
     </message>
     <message>
-        <location filename="../../ui/registry_dialog.py" line="76"/>
-        <location filename="../../ui/registry_dialog.py" line="117"/>
+        <location filename="../../ui/registry_dialog.py" line="77"/>
+        <location filename="../../ui/registry_dialog.py" line="118"/>
         <source>备注</source>
         <translation>Remark</translation>
     </message>
     <message>
-        <location filename="../../ui/registry_dialog.py" line="82"/>
+        <location filename="../../ui/registry_dialog.py" line="83"/>
         <source>个案</source>
         <translation>Child</translation>
     </message>
     <message>
-        <location filename="../../ui/registry_dialog.py" line="83"/>
+        <location filename="../../ui/registry_dialog.py" line="84"/>
         <source>新在册情况</source>
         <translation>New registration</translation>
     </message>
     <message>
-        <location filename="../../ui/registry_dialog.py" line="84"/>
+        <location filename="../../ui/registry_dialog.py" line="85"/>
         <source>变更日期</source>
         <translation>Date of change</translation>
     </message>
     <message>
-        <location filename="../../ui/registry_dialog.py" line="85"/>
+        <location filename="../../ui/registry_dialog.py" line="86"/>
         <source>迁出原因</source>
         <translation>Reason for moving out</translation>
     </message>
     <message>
-        <location filename="../../ui/registry_dialog.py" line="91"/>
+        <location filename="../../ui/registry_dialog.py" line="92"/>
         <source>保存</source>
         <translation>Save</translation>
     </message>
     <message>
-        <location filename="../../ui/registry_dialog.py" line="92"/>
+        <location filename="../../ui/registry_dialog.py" line="93"/>
         <source>取消</source>
         <translation>Cancel</translation>
     </message>
     <message>
-        <location filename="../../ui/registry_dialog.py" line="117"/>
+        <location filename="../../ui/registry_dialog.py" line="118"/>
         <source>备注（必填）</source>
         <translation>Remark (required)</translation>
     </message>
@@ -2610,57 +2609,57 @@ Create a new child anyway?</translation>
 <context>
     <name>Settings</name>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="36"/>
+        <location filename="../../ui/settings_dialog.py" line="37"/>
         <source>接种状态（应种/超期/未到期/已完成）</source>
         <translation>State (due / overdue / not yet / complete)</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="37"/>
+        <location filename="../../ui/settings_dialog.py" line="38"/>
         <source>下一剂</source>
         <translation>Next dose</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="38"/>
+        <location filename="../../ui/settings_dialog.py" line="39"/>
         <source>最早接种日期</source>
         <translation>Earliest date</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="39"/>
+        <location filename="../../ui/settings_dialog.py" line="40"/>
         <source>接种地点</source>
         <translation>Place</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="40"/>
+        <location filename="../../ui/settings_dialog.py" line="41"/>
         <source>接种评价（及时/合格/超期…）</source>
         <translation>Evaluation (on time / valid / late …)</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="41"/>
+        <location filename="../../ui/settings_dialog.py" line="42"/>
         <source>批号</source>
         <translation>Batch</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="42"/>
+        <location filename="../../ui/settings_dialog.py" line="43"/>
         <source>生产企业</source>
         <translation>Manufacturer</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="43"/>
+        <location filename="../../ui/settings_dialog.py" line="44"/>
         <source>接种护士</source>
         <translation>Nurse</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="46"/>
+        <location filename="../../ui/settings_dialog.py" line="47"/>
         <source>外地（只标出外地接种）</source>
         <translation>Elsewhere (mark only doses given elsewhere)</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="47"/>
+        <location filename="../../ui/settings_dialog.py" line="48"/>
         <source>名称（接种单位名称）</source>
         <translation>Name (vaccination unit name)</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="48"/>
+        <location filename="../../ui/settings_dialog.py" line="49"/>
         <source>编码（接种单位编码）</source>
         <translation>Code (vaccination unit code)</translation>
     </message>
@@ -2668,62 +2667,62 @@ Create a new child anyway?</translation>
 <context>
     <name>SettingsDialog</name>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="198"/>
+        <location filename="../../ui/settings_dialog.py" line="199"/>
         <source>设置</source>
         <translation>Settings</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="213"/>
+        <location filename="../../ui/settings_dialog.py" line="214"/>
         <source>是否显示快捷键提示(&amp;H)</source>
         <translation>Show shortcut &amp;hints</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="215"/>
+        <location filename="../../ui/settings_dialog.py" line="216"/>
         <source>接种护士(&amp;N)：</source>
         <translation>&amp;Nurse:</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="216"/>
+        <location filename="../../ui/settings_dialog.py" line="217"/>
         <source>界面语言(&amp;L)：</source>
         <translation>&amp;Language:</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="217"/>
+        <location filename="../../ui/settings_dialog.py" line="218"/>
         <source>接种地点显示(&amp;P)：</source>
         <translation>Show vaccination &amp;place as:</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="219"/>
+        <location filename="../../ui/settings_dialog.py" line="220"/>
         <source>界面语言更改后，重新打开窗口后全部生效。</source>
         <translation>A language change fully applies after reopening the window.</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="220"/>
+        <location filename="../../ui/settings_dialog.py" line="221"/>
         <source>常规(&amp;G)</source>
         <translation>&amp;General</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="225"/>
+        <location filename="../../ui/settings_dialog.py" line="226"/>
         <source>左面基本资料字段(&amp;B)</source>
         <translation>&amp;Basic information fields</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="227"/>
+        <location filename="../../ui/settings_dialog.py" line="228"/>
         <source>接种登记显示字段(&amp;V)</source>
         <translation>&amp;Vaccination grid fields</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="229"/>
+        <location filename="../../ui/settings_dialog.py" line="230"/>
         <source>快捷键(&amp;K)</source>
         <translation>Shortcut &amp;keys</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="233"/>
+        <location filename="../../ui/settings_dialog.py" line="234"/>
         <source>确定</source>
         <translation>OK</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="234"/>
+        <location filename="../../ui/settings_dialog.py" line="235"/>
         <source>取消</source>
         <translation>Cancel</translation>
     </message>
@@ -2731,52 +2730,52 @@ Create a new child anyway?</translation>
 <context>
     <name>ShortcutEditor</name>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="110"/>
+        <location filename="../../ui/settings_dialog.py" line="111"/>
         <source>功能</source>
         <translation>Action</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="110"/>
+        <location filename="../../ui/settings_dialog.py" line="111"/>
         <source>快捷键</source>
         <translation>Key</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="110"/>
+        <location filename="../../ui/settings_dialog.py" line="111"/>
         <source>默认</source>
         <translation>Default</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="123"/>
+        <location filename="../../ui/settings_dialog.py" line="124"/>
         <source>设为此键(&amp;A)</source>
         <translation>&amp;Assign</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="124"/>
+        <location filename="../../ui/settings_dialog.py" line="125"/>
         <source>恢复默认(&amp;R)</source>
         <translation>&amp;Reset to default</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="125"/>
+        <location filename="../../ui/settings_dialog.py" line="126"/>
         <source>不用快捷键(&amp;C)</source>
         <translation>&amp;Clear key</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="135"/>
+        <location filename="../../ui/settings_dialog.py" line="136"/>
         <source>新快捷键(&amp;K)：</source>
         <translation>New &amp;key:</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="163"/>
+        <location filename="../../ui/settings_dialog.py" line="164"/>
         <source>✗ %1 已用于“%2”，请换一个键。</source>
         <translation>✗ %1 is already used by “%2”; choose another key.</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="172"/>
+        <location filename="../../ui/settings_dialog.py" line="173"/>
         <source>“%1”的快捷键：%2</source>
         <translation>Shortcut of “%1”: %2</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="174"/>
+        <location filename="../../ui/settings_dialog.py" line="175"/>
         <source>无</source>
         <translation>none</translation>
     </message>
@@ -2812,22 +2811,22 @@ Create a new child anyway?</translation>
 <context>
     <name>StatusChangeQueryScreen</name>
     <message>
-        <location filename="../../ui/queries/status_changes.py" line="30"/>
+        <location filename="../../ui/queries/status_changes.py" line="31"/>
         <source>变更日期从</source>
         <translation>Changed from</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/status_changes.py" line="31"/>
+        <location filename="../../ui/queries/status_changes.py" line="32"/>
         <source>到</source>
         <translation>to</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/status_changes.py" line="32"/>
+        <location filename="../../ui/queries/status_changes.py" line="33"/>
         <source>新在册情况</source>
         <translation>New registration</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/status_changes.py" line="33"/>
+        <location filename="../../ui/queries/status_changes.py" line="34"/>
         <source>区域划分</source>
         <translation>Area</translation>
     </message>

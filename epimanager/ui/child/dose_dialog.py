@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 from typing import Any
 
 from PySide6.QtCore import QDate, Signal
@@ -155,7 +156,7 @@ class DoseDialog(QDialog):
         buttons.button(std.Cancel).setText(self.tr("取消"))
         buttons.accepted.connect(self.try_save)
         buttons.rejected.connect(self.reject)
-        QShortcut(QKeySequence(save_key), self, activated=self.try_save)
+        QShortcut(QKeySequence(save_key), self).activated.connect(self.try_save)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.evaluation)
@@ -167,7 +168,6 @@ class DoseDialog(QDialog):
         self.batch.currentIndexChanged.connect(self._batch_chosen)
         self._proposals: list[BatchProposal] = []
         self._batch_worker = Latest(self)
-        self._batch_worker.done.connect(self._show_batches)
         if dose is not None:
             self._load(dose)
         else:
@@ -248,14 +248,22 @@ class DoseDialog(QDialog):
         self.batch.clear()
         self.batch.blockSignals(False)
         self.batch.setEditText("")
-        self.batch.lineEdit().setPlaceholderText(self.tr("正在读取可用批号…"))
+        self._batch_hint(self.tr("正在读取可用批号…"))
         self.manufacturer.clear()
         self.expiry.clear()
         batches, today = self.ctx.batches, self.ctx.today
-        self._batch_worker.start(lambda: (code, batches(code, today)))
+        self._batch_worker.run(
+            lambda: batches(code, today),
+            on_done=partial(self._show_batches, code),
+            on_error=lambda e: self._batch_hint(e.message),
+        )
 
-    def _show_batches(self, result: object) -> None:
-        code, proposals = result  # type: ignore[misc]
+    def _batch_hint(self, text: str) -> None:
+        edit = self.batch.lineEdit()
+        assert edit is not None  # the combo box is editable
+        edit.setPlaceholderText(text)
+
+    def _show_batches(self, code: str, proposals: list[BatchProposal]) -> None:
         if self.vaccine.currentData() != code or self.dose is not None:
             return
         self._proposals = list(proposals)
@@ -267,7 +275,7 @@ class DoseDialog(QDialog):
             source = self.tr("库存 %1 人份").replace("%1", str(p.count)) if p.source == "库存" else self.tr("近期使用")
             self.batch.addItem(f"{p.batch_no}  {p.manufacturer or ''}  {expiry}  ({source})", p.batch_no)
         self.batch.blockSignals(False)
-        self.batch.lineEdit().setPlaceholderText("" if self._proposals else self.tr("无可用批号，请输入"))
+        self._batch_hint("" if self._proposals else self.tr("无可用批号，请输入"))
         if typed:  # the nurse typed a batch already: keep it
             self.batch.setEditText(typed)
         elif self._proposals:

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QDate, QTimer
+from PySide6.QtCore import QDate, QTimer
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -41,6 +41,7 @@ from epimanager.services.records import ChildRecord
 from epimanager.services.ui_support import Duplicate, find_duplicates
 from epimanager.ui import notify
 from epimanager.ui.code_labels import tr_code
+from epimanager.ui.i18n import QT_TRANSLATE_NOOP
 
 BIRTH_DOSES = (
     ("0201", QT_TRANSLATE_NOOP("NewChildDialog", "乙肝疫苗第1剂（HepB）")),
@@ -128,12 +129,12 @@ class NewChildDialog(QDialog):
             (self.tr("家庭住址："), self.address, self.tr("户籍县国标："), self.hukou),
             (self.tr("母亲HBsAg："), self.hbsag, self.tr("过敏史："), self.allergy),
         )
-        for r, (l1, w1, l2, w2) in enumerate(rows):
-            for c, (label, w) in enumerate(((l1, w1), (l2, w2))):
+        for row_no, (l1, w1, l2, w2) in enumerate(rows):
+            for col, (label, field) in enumerate(((l1, w1), (l2, w2))):
                 lab = QLabel(label)
-                lab.setBuddy(w)
-                grid.addWidget(lab, r, c * 2)
-                grid.addWidget(w, r, c * 2 + 1)
+                lab.setBuddy(field)
+                grid.addWidget(lab, row_no, col * 2)
+                grid.addWidget(field, row_no, col * 2 + 1)
         grid.addWidget(self.id_status, len(rows), 1, 1, 3)
         grid.addWidget(QLabel(self.tr("备注：")), len(rows) + 1, 0)
         grid.addWidget(self.remark, len(rows) + 1, 1, 1, 3)
@@ -170,7 +171,7 @@ class NewChildDialog(QDialog):
         buttons.button(std.Cancel).setText(self.tr("取消"))
         buttons.accepted.connect(self.try_save)
         buttons.rejected.connect(self.reject)
-        QShortcut(QKeySequence(save_key), self, activated=self.try_save)
+        QShortcut(QKeySequence(save_key), self).activated.connect(self.try_save)
 
         layout = QVBoxLayout(self)
         layout.addLayout(grid)

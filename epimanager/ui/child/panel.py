@@ -54,6 +54,13 @@ class ChildInfoModel(QAbstractTableModel):
         self.endResetModel()
 
     def set_child(self, child: ChildRecord | None) -> None:
+        same = child is not None and self.child is not None and child.code == self.child.code
+        if same and self._fields:
+            # the same child saved again (often from inside setData while its editor commits):
+            # new values, same rows.  A reset here would pull the editor from under the view.
+            self.child = child
+            self.dataChanged.emit(self.index(0, 1), self.index(len(self._fields) - 1, 1))
+            return
         self.beginResetModel()
         self.child = child
         self.endResetModel()

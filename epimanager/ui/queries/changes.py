@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QDate
+from PySide6.QtCore import QCoreApplication, QDate
 from PySide6.QtWidgets import QComboBox, QLineEdit, QWidget
 
 from epimanager.services.database import Database
 from epimanager.services.queries import CHANGE_KINDS, ChangeQuery, Query
+from epimanager.ui.i18n import QT_TRANSLATE_NOOP
 from epimanager.ui.queries.screen import QueryScreen, all_label, date_edit
 
 #: The change kinds of :data:`CHANGE_KINDS` (service data), listed for translation.

@@ -6,7 +6,7 @@ import html
 from datetime import date
 from pathlib import Path
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QDate, QMarginsF
+from PySide6.QtCore import QDate, QMarginsF
 from PySide6.QtGui import QPageLayout, QPageSize, QTextDocument
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import QDialog, QLineEdit, QPushButton, QWidget
@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QDialog, QLineEdit, QPushButton, QWidget
 from epimanager.services.database import Database
 from epimanager.services.queries import GapQuery, Query, display
 from epimanager.services.units import unit_info
+from epimanager.ui.i18n import QT_TRANSLATE_NOOP
 from epimanager.ui.queries.screen import QueryScreen, committee_combo, date_edit
 
 #: Columns printed on the call-up list (indexes into GapQuery.columns).

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QDate, Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QDateEdit,
@@ -49,7 +49,7 @@ class RemindersPanel(QWidget):
         self.refresh_button = QPushButton(self.tr("刷新(&R)"))
         self.new_text = QLineEdit()
         self.new_text.setPlaceholderText(self.tr("新提醒内容"))
-        self.new_due = QDateEdit(date.today())
+        self.new_due = QDateEdit(QDate.currentDate())
         self.new_due.setCalendarPopup(True)
         self.add_button = QPushButton(self.tr("添加(&A)"))
         self.message = QLabel()
