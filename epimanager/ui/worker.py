@@ -109,6 +109,7 @@ class Job(QObject):
         self._owner = owner
         self._takes_progress = on_progress is not None
         self._cancel = threading.Event()
+        self._returned = threading.Event()  # fn has returned (set on the worker thread)
         self._result: Any = None
         self._error: BaseException | None = None
         self.running = True
@@ -127,11 +128,10 @@ class Job(QObject):
         self._on_done = self._on_error = self._on_progress = None
 
     def wait(self) -> None:
-        """Run the event loop until the outcome was delivered (e.g. a backup before exit)."""
-        if self.running:
-            loop = QEventLoop()
-            self.finished.connect(loop.quit)
-            loop.exec()
+        """Process events until the outcome was delivered (a backup after the main loop ended)."""
+        while self.running:
+            QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
+            self._returned.wait(0.02)
 
     # -- worker thread ---------------------------------------------------------------------
 
@@ -140,6 +140,7 @@ class Job(QObject):
             self._result = fn(self._report) if self._takes_progress else fn()
         except BaseException as exc:  # noqa: BLE001 - handed to the UI thread: known → message, bug → crash dialog
             self._error = exc
+        self._returned.set()
         self._to_ui("outcome")
 
     def _report(self, done: int, of: Any) -> None:

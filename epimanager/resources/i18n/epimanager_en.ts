@@ -339,7 +339,7 @@
 <context>
     <name>ChildInfoModel</name>
     <message>
-        <location filename="../../ui/child/panel.py" line="94"/>
+        <location filename="../../ui/child/panel.py" line="101"/>
         <source>双击修改</source>
         <extracomment>(field key, new value) → error message or None when saved</extracomment>
         <translation>Double-click to edit</translation>
@@ -348,12 +348,12 @@
 <context>
     <name>ChildPanel</name>
     <message>
-        <location filename="../../ui/child/panel.py" line="215"/>
+        <location filename="../../ui/child/panel.py" line="222"/>
         <source>双击或按回车修改字段</source>
         <translation>Double-click or press Enter to edit a field</translation>
     </message>
     <message>
-        <location filename="../../ui/child/panel.py" line="237"/>
+        <location filename="../../ui/child/panel.py" line="244"/>
         <source>不能保存</source>
         <translation>Cannot save</translation>
     </message>
@@ -376,164 +376,164 @@
         <translation>Data quality</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/cleaning.py" line="71"/>
+        <location filename="../../ui/queries/cleaning.py" line="67"/>
         <source>查找疑似重复(&amp;F)</source>
         <translation>&amp;Find probable duplicates</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/cleaning.py" line="77"/>
+        <location filename="../../ui/queries/cleaning.py" line="73"/>
         <source>保留</source>
         <translation>Keep</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/cleaning.py" line="77"/>
+        <location filename="../../ui/queries/cleaning.py" line="73"/>
         <source>并入</source>
         <translation>Merge in</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/cleaning.py" line="78"/>
-        <location filename="../../ui/queries/cleaning.py" line="117"/>
+        <location filename="../../ui/queries/cleaning.py" line="74"/>
+        <location filename="../../ui/queries/cleaning.py" line="113"/>
         <source>儿童编码</source>
         <translation>Child code</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/cleaning.py" line="78"/>
-        <location filename="../../ui/queries/cleaning.py" line="117"/>
+        <location filename="../../ui/queries/cleaning.py" line="74"/>
+        <location filename="../../ui/queries/cleaning.py" line="113"/>
         <source>姓名</source>
         <translation>Name</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/cleaning.py" line="78"/>
+        <location filename="../../ui/queries/cleaning.py" line="74"/>
         <source>出生日期</source>
         <translation>Birth date</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/cleaning.py" line="78"/>
+        <location filename="../../ui/queries/cleaning.py" line="74"/>
         <source>母亲</source>
         <translation>Mother</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/cleaning.py" line="78"/>
+        <location filename="../../ui/queries/cleaning.py" line="74"/>
         <source>剂次</source>
         <translation>Doses</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/cleaning.py" line="80"/>
+        <location filename="../../ui/queries/cleaning.py" line="76"/>
         <source>相似度</source>
         <translation>Score</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/cleaning.py" line="80"/>
+        <location filename="../../ui/queries/cleaning.py" line="76"/>
         <source>原因</source>
         <translation>Reason</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/cleaning.py" line="85"/>
+        <location filename="../../ui/queries/cleaning.py" line="81"/>
         <source>合并所选（并入“保留”个案）(&amp;M)</source>
         <translation>&amp;Merge selected (into the kept record)</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/cleaning.py" line="86"/>
+        <location filename="../../ui/queries/cleaning.py" line="82"/>
         <source>对调保留与并入(&amp;S)</source>
         <translation>&amp;Swap kept and merged</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/cleaning.py" line="93"/>
+        <location filename="../../ui/queries/cleaning.py" line="89"/>
         <source>最近的合并：</source>
         <translation>Recent merges:</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/cleaning.py" line="95"/>
+        <location filename="../../ui/queries/cleaning.py" line="91"/>
         <source>时间</source>
         <translation>Time</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/cleaning.py" line="95"/>
+        <location filename="../../ui/queries/cleaning.py" line="91"/>
         <source>保留个案</source>
         <translation>Kept record</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/cleaning.py" line="95"/>
+        <location filename="../../ui/queries/cleaning.py" line="91"/>
         <source>并入个案</source>
         <translation>Merged record</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/cleaning.py" line="95"/>
+        <location filename="../../ui/queries/cleaning.py" line="91"/>
         <source>操作员</source>
         <translation>Operator</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/cleaning.py" line="95"/>
+        <location filename="../../ui/queries/cleaning.py" line="91"/>
         <source>已撤销</source>
         <translation>Undone</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/cleaning.py" line="98"/>
+        <location filename="../../ui/queries/cleaning.py" line="94"/>
         <source>撤销所选合并(&amp;U)</source>
         <translation>&amp;Undo selected merge</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/cleaning.py" line="110"/>
+        <location filename="../../ui/queries/cleaning.py" line="106"/>
         <source>检查数据质量(&amp;C)</source>
         <translation>&amp;Check data quality</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/cleaning.py" line="117"/>
+        <location filename="../../ui/queries/cleaning.py" line="113"/>
         <source>问题</source>
         <translation>Issue</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/cleaning.py" line="117"/>
+        <location filename="../../ui/queries/cleaning.py" line="113"/>
         <source>详情</source>
         <translation>Details</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/cleaning.py" line="126"/>
+        <location filename="../../ui/queries/cleaning.py" line="122"/>
         <source>正在查找…</source>
         <translation>Searching…</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/cleaning.py" line="136"/>
+        <location filename="../../ui/queries/cleaning.py" line="132"/>
         <source>疑似重复 %1 对</source>
         <translation>%1 probable duplicate pairs</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/cleaning.py" line="161"/>
+        <location filename="../../ui/queries/cleaning.py" line="157"/>
         <source>请先选择一对疑似重复个案</source>
         <translation>Select a pair of probable duplicates first</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/cleaning.py" line="164"/>
+        <location filename="../../ui/queries/cleaning.py" line="160"/>
         <source>把 %1（%2）并入 %3（%4）？剂次与变更记录将移到保留个案，并入个案标记为删除；可以撤销。</source>
         <translation>Merge %1 (%2) into %3 (%4)? Doses and change history move to the kept record and the merged one is marked deleted; this can be undone.</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/cleaning.py" line="167"/>
+        <location filename="../../ui/queries/cleaning.py" line="163"/>
         <source>合并个案</source>
         <translation>Merge records</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/cleaning.py" line="179"/>
+        <location filename="../../ui/queries/cleaning.py" line="175"/>
         <source>已合并：%1 并入 %2，移入剂次 %3 条</source>
         <translation>Merged: %1 into %2, %3 doses moved</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/cleaning.py" line="205"/>
+        <location filename="../../ui/queries/cleaning.py" line="201"/>
         <source>请先选择一次合并</source>
         <translation>Select a merge first</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/cleaning.py" line="214"/>
+        <location filename="../../ui/queries/cleaning.py" line="210"/>
         <source>已撤销合并：%1 恢复为独立个案</source>
         <translation>Merge undone: %1 is a separate record again</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/cleaning.py" line="220"/>
+        <location filename="../../ui/queries/cleaning.py" line="216"/>
         <source>正在检查…</source>
         <translation>Checking…</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/cleaning.py" line="227"/>
+        <location filename="../../ui/queries/cleaning.py" line="223"/>
         <source>已检查 %1 名儿童：</source>
         <translation>%1 children checked: </translation>
     </message>
@@ -933,95 +933,95 @@ Reason for deleting:</translation>
 <context>
     <name>DoseDialog</name>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="94"/>
+        <location filename="../../ui/child/dose_dialog.py" line="95"/>
         <source>修改接种记录</source>
         <extracomment>the batch proposals for the chosen vaccine have been read and shown</extracomment>
         <translation>Edit dose</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="94"/>
+        <location filename="../../ui/child/dose_dialog.py" line="95"/>
         <source>接种登记</source>
         <translation>Vaccination</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="124"/>
-        <location filename="../../ui/child/dose_dialog.py" line="346"/>
+        <location filename="../../ui/child/dose_dialog.py" line="125"/>
+        <location filename="../../ui/child/dose_dialog.py" line="354"/>
         <source>本单位</source>
         <translation>This unit</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="125"/>
-        <location filename="../../ui/child/dose_dialog.py" line="348"/>
+        <location filename="../../ui/child/dose_dialog.py" line="126"/>
+        <location filename="../../ui/child/dose_dialog.py" line="356"/>
         <source>外地</source>
         <translation>Elsewhere</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="126"/>
+        <location filename="../../ui/child/dose_dialog.py" line="127"/>
         <source>本单位、外地，或输入接种单位的10位编码</source>
         <translation>This unit, elsewhere, or type the 10-digit unit code</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="137"/>
+        <location filename="../../ui/child/dose_dialog.py" line="138"/>
         <source>疫苗(&amp;V)：</source>
         <translation>&amp;Vaccine:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="138"/>
+        <location filename="../../ui/child/dose_dialog.py" line="139"/>
         <source>剂次(&amp;N)：</source>
         <translation>Dose &amp;number:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="139"/>
+        <location filename="../../ui/child/dose_dialog.py" line="140"/>
         <source>接种属性(&amp;A)：</source>
         <translation>Dose &amp;type:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="140"/>
+        <location filename="../../ui/child/dose_dialog.py" line="141"/>
         <source>接种日期(&amp;D)：</source>
         <translation>&amp;Date:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="141"/>
+        <location filename="../../ui/child/dose_dialog.py" line="142"/>
         <source>批号(&amp;B)：</source>
         <translation>&amp;Batch:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="142"/>
+        <location filename="../../ui/child/dose_dialog.py" line="143"/>
         <source>生产企业(&amp;M)：</source>
         <translation>&amp;Manufacturer:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="143"/>
+        <location filename="../../ui/child/dose_dialog.py" line="144"/>
         <source>失效期(&amp;E)：</source>
         <translation>&amp;Expiry:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="144"/>
+        <location filename="../../ui/child/dose_dialog.py" line="145"/>
         <source>接种部位(&amp;S)：</source>
         <translation>&amp;Site:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="145"/>
+        <location filename="../../ui/child/dose_dialog.py" line="146"/>
         <source>接种途径(&amp;R)：</source>
         <translation>&amp;Route:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="146"/>
+        <location filename="../../ui/child/dose_dialog.py" line="147"/>
         <source>接种护士(&amp;U)：</source>
         <translation>N&amp;urse:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="147"/>
+        <location filename="../../ui/child/dose_dialog.py" line="148"/>
         <source>接种地点(&amp;P)：</source>
         <translation>&amp;Place:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="153"/>
+        <location filename="../../ui/child/dose_dialog.py" line="154"/>
         <source>保存(&amp;S)</source>
         <translation>&amp;Save</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="155"/>
+        <location filename="../../ui/child/dose_dialog.py" line="156"/>
         <source>取消</source>
         <translation>Cancel</translation>
     </message>
@@ -1031,49 +1031,49 @@ Reason for deleting:</translation>
         <translation>Reading the batches in use…</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="267"/>
+        <location filename="../../ui/child/dose_dialog.py" line="275"/>
         <source>库存 %1 人份</source>
         <translation>in stock: %1 doses</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="267"/>
+        <location filename="../../ui/child/dose_dialog.py" line="275"/>
         <source>近期使用</source>
         <translation>used lately</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="270"/>
+        <location filename="../../ui/child/dose_dialog.py" line="278"/>
         <source>无可用批号，请输入</source>
         <translation>No batch in use; type one</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="321"/>
+        <location filename="../../ui/child/dose_dialog.py" line="329"/>
         <source>评价：—（不属于免疫程序的系列）</source>
         <translation>Evaluation: — (not part of a schedule series)</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="328"/>
+        <location filename="../../ui/child/dose_dialog.py" line="336"/>
         <source>评价：✗ %1 —— 无效剂次，不计入免疫程序</source>
         <translation>Evaluation: ✗ %1 — invalid dose, does not count</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="331"/>
+        <location filename="../../ui/child/dose_dialog.py" line="339"/>
         <source>评价：✓ %1</source>
         <translation>Evaluation: ✓ %1</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="342"/>
+        <location filename="../../ui/child/dose_dialog.py" line="350"/>
         <source>失效期格式不正确：%1</source>
         <translation>Expiry date is not valid: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="376"/>
+        <location filename="../../ui/child/dose_dialog.py" line="384"/>
         <source>这一剂评价为“%1”，是无效剂次，不计入免疫程序。
 仍要保存吗？</source>
         <translation>This dose is evaluated as “%1”: an invalid dose that does not count.
 Save it anyway?</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="377"/>
+        <location filename="../../ui/child/dose_dialog.py" line="385"/>
         <source>无效剂次</source>
         <translation>Invalid dose</translation>
     </message>
@@ -1623,7 +1623,7 @@ Save it anyway?</translation>
 <context>
     <name>IdleLock</name>
     <message>
-        <location filename="../../ui/lock_screen.py" line="68"/>
+        <location filename="../../ui/lock_screen.py" line="67"/>
         <source>已锁定</source>
         <translation>Locked</translation>
     </message>
@@ -1673,12 +1673,12 @@ Save it anyway?</translation>
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../ui/main_window.py" line="70"/>
+        <location filename="../../ui/main_window.py" line="71"/>
         <source>EpiManager 儿童预防接种信息管理系统 · %1</source>
         <translation>EpiManager Child Immunization Information System · %1</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="98"/>
+        <location filename="../../ui/main_window.py" line="99"/>
         <source>基本资料</source>
         <translation>Basic information</translation>
     </message>
@@ -2416,62 +2416,62 @@ Create a new child anyway?</translation>
 <context>
     <name>ReportDialog</name>
     <message>
-        <location filename="../../ui/reports/dialog.py" line="47"/>
+        <location filename="../../ui/reports/dialog.py" line="48"/>
         <source>月报</source>
         <translation>Monthly reports</translation>
     </message>
     <message>
-        <location filename="../../ui/reports/dialog.py" line="63"/>
+        <location filename="../../ui/reports/dialog.py" line="64"/>
         <source>生成(&amp;G)</source>
         <translation>&amp;Generate</translation>
     </message>
     <message>
-        <location filename="../../ui/reports/dialog.py" line="65"/>
+        <location filename="../../ui/reports/dialog.py" line="66"/>
         <source>导出 Excel(&amp;E)</source>
         <translation>&amp;Export Excel</translation>
     </message>
     <message>
-        <location filename="../../ui/reports/dialog.py" line="66"/>
+        <location filename="../../ui/reports/dialog.py" line="67"/>
         <source>导出 CSV(&amp;C)</source>
         <translation>Export &amp;CSV</translation>
     </message>
     <message>
-        <location filename="../../ui/reports/dialog.py" line="67"/>
+        <location filename="../../ui/reports/dialog.py" line="68"/>
         <source>打印(&amp;P)…</source>
         <translation>&amp;Print…</translation>
     </message>
     <message>
-        <location filename="../../ui/reports/dialog.py" line="79"/>
+        <location filename="../../ui/reports/dialog.py" line="80"/>
         <source>报表(&amp;K)：</source>
         <translation>Report (&amp;K):</translation>
     </message>
     <message>
-        <location filename="../../ui/reports/dialog.py" line="80"/>
+        <location filename="../../ui/reports/dialog.py" line="81"/>
         <source>月份(&amp;M)：</source>
         <translation>&amp;Month:</translation>
     </message>
     <message>
-        <location filename="../../ui/reports/dialog.py" line="81"/>
+        <location filename="../../ui/reports/dialog.py" line="82"/>
         <source>居住属性(&amp;R)：</source>
         <translation>&amp;Residence:</translation>
     </message>
     <message>
-        <location filename="../../ui/reports/dialog.py" line="128"/>
+        <location filename="../../ui/reports/dialog.py" line="129"/>
         <source>正在生成…</source>
         <translation>Generating…</translation>
     </message>
     <message>
-        <location filename="../../ui/reports/dialog.py" line="147"/>
+        <location filename="../../ui/reports/dialog.py" line="149"/>
         <source>已生成，并记录为本月已完成</source>
         <translation>Generated, and recorded as done for the month</translation>
     </message>
     <message>
-        <location filename="../../ui/reports/dialog.py" line="161"/>
+        <location filename="../../ui/reports/dialog.py" line="163"/>
         <source>导出</source>
         <translation>Export</translation>
     </message>
     <message>
-        <location filename="../../ui/reports/dialog.py" line="171"/>
+        <location filename="../../ui/reports/dialog.py" line="173"/>
         <source>已导出：%1</source>
         <translation>Exported: %1</translation>
     </message>
@@ -2479,37 +2479,37 @@ Create a new child anyway?</translation>
 <context>
     <name>RestoreDialog</name>
     <message>
-        <location filename="../../ui/restore_dialog.py" line="55"/>
+        <location filename="../../ui/restore_dialog.py" line="51"/>
         <source>恢复备份</source>
         <translation>Restore backup</translation>
     </message>
     <message>
-        <location filename="../../ui/restore_dialog.py" line="58"/>
+        <location filename="../../ui/restore_dialog.py" line="54"/>
         <source>将用备份文件替换当前数据库。恢复前先校验备份，并把当前数据库另存为安全副本。</source>
         <translation>The current database will be replaced with the backup. The backup is checked first and the current database is saved as a safety copy.</translation>
     </message>
     <message>
-        <location filename="../../ui/restore_dialog.py" line="62"/>
+        <location filename="../../ui/restore_dialog.py" line="58"/>
         <source>备份文件：</source>
         <translation>Backup file:</translation>
     </message>
     <message>
-        <location filename="../../ui/restore_dialog.py" line="66"/>
+        <location filename="../../ui/restore_dialog.py" line="62"/>
         <source>备份密码：</source>
         <translation>Backup passphrase:</translation>
     </message>
     <message>
-        <location filename="../../ui/restore_dialog.py" line="68"/>
+        <location filename="../../ui/restore_dialog.py" line="64"/>
         <source>这是其他接种单位的备份，我确认要恢复</source>
         <translation>This backup belongs to another vaccination unit; restore it anyway</translation>
     </message>
     <message>
-        <location filename="../../ui/restore_dialog.py" line="77"/>
+        <location filename="../../ui/restore_dialog.py" line="73"/>
         <source>恢复(&amp;R)</source>
         <translation>&amp;Restore</translation>
     </message>
     <message>
-        <location filename="../../ui/restore_dialog.py" line="86"/>
+        <location filename="../../ui/restore_dialog.py" line="80"/>
         <source>请输入备份密码</source>
         <translation>Please enter the backup passphrase</translation>
     </message>
@@ -2591,17 +2591,17 @@ Create a new child anyway?</translation>
         <translation>Results follow your typing; ↑/↓ choose, Enter opens, Esc closes.</translation>
     </message>
     <message>
-        <location filename="../../ui/search/dialog.py" line="108"/>
+        <location filename="../../ui/search/dialog.py" line="105"/>
         <source>结果多于 %1 条，只显示前 %1 条；请输入更多内容缩小范围。</source>
         <translation>More than %1 results, showing the first %1; type more to narrow it down.</translation>
     </message>
     <message>
-        <location filename="../../ui/search/dialog.py" line="111"/>
+        <location filename="../../ui/search/dialog.py" line="108"/>
         <source>没有找到符合的儿童。</source>
         <translation>No matching child.</translation>
     </message>
     <message>
-        <location filename="../../ui/search/dialog.py" line="113"/>
+        <location filename="../../ui/search/dialog.py" line="110"/>
         <source>共 %1 条；↑/↓ 选择，回车打开。</source>
         <translation>%1 found; ↑/↓ to choose, Enter to open.</translation>
     </message>
@@ -2783,17 +2783,17 @@ Create a new child anyway?</translation>
 <context>
     <name>StatusBar</name>
     <message>
-        <location filename="../../ui/status_bar.py" line="21"/>
+        <location filename="../../ui/status_bar.py" line="22"/>
         <source>单位：%1</source>
         <translation>Unit: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/status_bar.py" line="23"/>
+        <location filename="../../ui/status_bar.py" line="24"/>
         <source>数据库：%1</source>
         <translation>Database: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/status_bar.py" line="25"/>
+        <location filename="../../ui/status_bar.py" line="26"/>
         <source>待上传：—</source>
         <translation>To upload: —</translation>
     </message>
@@ -2834,7 +2834,7 @@ Create a new child anyway?</translation>
 <context>
     <name>System</name>
     <message>
-        <location filename="../../ui/system_actions.py" line="23"/>
+        <location filename="../../ui/system_actions.py" line="24"/>
         <source>上传完成：接收 %1 条，被拒 %2 条，剩余 %3 条</source>
         <translation>Upload done: %1 accepted, %2 rejected, %3 left</translation>
     </message>
@@ -2842,62 +2842,63 @@ Create a new child anyway?</translation>
 <context>
     <name>SystemActions</name>
     <message>
-        <location filename="../../ui/system_actions.py" line="74"/>
+        <location filename="../../ui/system_actions.py" line="63"/>
+        <location filename="../../ui/system_actions.py" line="66"/>
         <source>自动上传：%1</source>
         <translation>Automatic upload: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/system_actions.py" line="82"/>
+        <location filename="../../ui/system_actions.py" line="72"/>
         <source>正在上传个案到平台…</source>
         <translation>Uploading records to the platform…</translation>
     </message>
     <message>
-        <location filename="../../ui/system_actions.py" line="92"/>
+        <location filename="../../ui/system_actions.py" line="82"/>
         <source>正在备份数据库…</source>
         <translation>Backing up the database…</translation>
     </message>
     <message>
-        <location filename="../../ui/system_actions.py" line="93"/>
+        <location filename="../../ui/system_actions.py" line="83"/>
         <source>备份完成：%1</source>
         <translation>Backup done: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/system_actions.py" line="103"/>
+        <location filename="../../ui/system_actions.py" line="93"/>
         <source>加密备份</source>
         <translation>Encrypted backup</translation>
     </message>
     <message>
-        <location filename="../../ui/system_actions.py" line="104"/>
+        <location filename="../../ui/system_actions.py" line="94"/>
         <source>备份文件将用此密码加密。没有密码无法恢复，请妥善保管。</source>
         <translation>The backup file will be encrypted with this passphrase. It cannot be restored without it: keep it safe.</translation>
     </message>
     <message>
-        <location filename="../../ui/system_actions.py" line="105"/>
+        <location filename="../../ui/system_actions.py" line="95"/>
         <source>备份密码：</source>
         <translation>Backup passphrase:</translation>
     </message>
     <message>
-        <location filename="../../ui/system_actions.py" line="119"/>
+        <location filename="../../ui/system_actions.py" line="109"/>
         <source>选择备份文件</source>
         <translation>Choose a backup file</translation>
     </message>
     <message>
-        <location filename="../../ui/system_actions.py" line="121"/>
+        <location filename="../../ui/system_actions.py" line="111"/>
         <source>EpiManager 备份 (*%1 *%2)</source>
         <translation>EpiManager backups (*%1 *%2)</translation>
     </message>
     <message>
-        <location filename="../../ui/system_actions.py" line="129"/>
+        <location filename="../../ui/system_actions.py" line="119"/>
         <source>已恢复备份</source>
         <translation>Backup restored</translation>
     </message>
     <message>
-        <location filename="../../ui/system_actions.py" line="132"/>
+        <location filename="../../ui/system_actions.py" line="122"/>
         <source>恢复完成</source>
         <translation>Restore complete</translation>
     </message>
     <message>
-        <location filename="../../ui/system_actions.py" line="133"/>
+        <location filename="../../ui/system_actions.py" line="123"/>
         <source>数据库已从备份恢复。恢复前的数据库已另存为：
 %1
 请重新启动程序。</source>
@@ -2906,37 +2907,37 @@ Create a new child anyway?</translation>
 Please restart the program.</translation>
     </message>
     <message>
-        <location filename="../../ui/system_actions.py" line="161"/>
+        <location filename="../../ui/system_actions.py" line="150"/>
         <source>选择升级包</source>
         <translation>Choose upgrade package</translation>
     </message>
     <message>
-        <location filename="../../ui/system_actions.py" line="161"/>
+        <location filename="../../ui/system_actions.py" line="150"/>
         <source>升级包 (*.zip)</source>
         <translation>Upgrade packages (*.zip)</translation>
     </message>
     <message>
-        <location filename="../../ui/system_actions.py" line="171"/>
+        <location filename="../../ui/system_actions.py" line="160"/>
         <source>升级完成</source>
         <translation>Upgrade complete</translation>
     </message>
     <message>
-        <location filename="../../ui/system_actions.py" line="172"/>
+        <location filename="../../ui/system_actions.py" line="161"/>
         <source>已升级到 %1 版。请重新启动程序。</source>
         <translation>Upgraded to version %1. Please restart the program.</translation>
     </message>
     <message>
-        <location filename="../../ui/system_actions.py" line="185"/>
+        <location filename="../../ui/system_actions.py" line="174"/>
         <source>数据文件夹已改为 %1，重新启动后生效</source>
         <translation>Data folder changed to %1; takes effect after restarting</translation>
     </message>
     <message>
-        <location filename="../../ui/system_actions.py" line="204"/>
+        <location filename="../../ui/system_actions.py" line="193"/>
         <source>尚未登录：还没有建立用户</source>
         <translation>Not logged in: no user has been created yet</translation>
     </message>
     <message>
-        <location filename="../../ui/system_actions.py" line="207"/>
+        <location filename="../../ui/system_actions.py" line="196"/>
         <source>密码已修改</source>
         <translation>Password changed</translation>
     </message>
@@ -2944,66 +2945,67 @@ Please restart the program.</translation>
 <context>
     <name>UpgradeDialog</name>
     <message>
-        <location filename="../../ui/upgrade_dialog.py" line="65"/>
+        <location filename="../../ui/upgrade_dialog.py" line="40"/>
         <source>安装升级包</source>
         <translation>Install upgrade package</translation>
     </message>
     <message>
-        <location filename="../../ui/upgrade_dialog.py" line="74"/>
+        <location filename="../../ui/upgrade_dialog.py" line="49"/>
         <source>当前版本：%1
 升级包：%2</source>
         <translation>Current version: %1
 Package: %2</translation>
     </message>
     <message>
-        <location filename="../../ui/upgrade_dialog.py" line="80"/>
+        <location filename="../../ui/upgrade_dialog.py" line="55"/>
         <source>更新说明：</source>
         <translation>Release notes:</translation>
     </message>
     <message>
-        <location filename="../../ui/upgrade_dialog.py" line="87"/>
+        <location filename="../../ui/upgrade_dialog.py" line="62"/>
         <source>正在校验升级包……</source>
         <translation>Verifying the upgrade package…</translation>
     </message>
     <message>
-        <location filename="../../ui/upgrade_dialog.py" line="96"/>
+        <location filename="../../ui/upgrade_dialog.py" line="71"/>
         <source>开始升级(&amp;S)</source>
         <translation>&amp;Start upgrade</translation>
     </message>
     <message>
-        <location filename="../../ui/upgrade_dialog.py" line="99"/>
+        <location filename="../../ui/upgrade_dialog.py" line="74"/>
         <source>关闭</source>
         <translation>Close</translation>
     </message>
     <message>
-        <location filename="../../ui/upgrade_dialog.py" line="124"/>
+        <location filename="../../ui/upgrade_dialog.py" line="94"/>
         <source>正在升级，请不要关闭电脑……</source>
         <translation>Upgrading; do not switch off the computer…</translation>
     </message>
     <message>
-        <location filename="../../ui/upgrade_dialog.py" line="137"/>
+        <location filename="../../ui/upgrade_dialog.py" line="109"/>
         <source>当前版本：%1&#x3000;→&#x3000;新版本：%2（发布日期 %3）
 升级包：%4，%5 个文件，签名已验证</source>
         <translation>Current version: %1&#x3000;→&#x3000;new version: %2 (released %3)
 Package: %4, %5 files, signature verified</translation>
     </message>
     <message>
-        <location filename="../../ui/upgrade_dialog.py" line="144"/>
+        <location filename="../../ui/upgrade_dialog.py" line="116"/>
         <source>升级包校验通过。升级前会自动备份数据库，失败时自动恢复原状。</source>
         <translation>Package verified. The database is backed up before upgrading and restored if anything fails.</translation>
     </message>
     <message>
-        <location filename="../../ui/upgrade_dialog.py" line="156"/>
+        <location filename="../../ui/upgrade_dialog.py" line="127"/>
         <source>已从 %1 升级到 %2。请重新启动 EpiManager。</source>
         <translation>Upgraded from %1 to %2. Please restart EpiManager.</translation>
     </message>
     <message>
-        <location filename="../../ui/upgrade_dialog.py" line="161"/>
+        <location filename="../../ui/upgrade_dialog.py" line="132"/>
         <source>完成</source>
         <translation>Done</translation>
     </message>
     <message>
-        <location filename="../../ui/upgrade_dialog.py" line="169"/>
+        <location filename="../../ui/upgrade_dialog.py" line="139"/>
+        <location filename="../../ui/upgrade_dialog.py" line="145"/>
         <source>升级未完成，原有程序和数据没有任何改动。</source>
         <translation>The upgrade did not finish; the program and data are unchanged.</translation>
     </message>
@@ -3193,14 +3195,6 @@ Package: %4, %5 files, signature verified</translation>
         <location filename="../../ui/child/grid.py" line="109"/>
         <source>目前没有应种疫苗</source>
         <translation>Nothing due now</translation>
-    </message>
-</context>
-<context>
-    <name>_Worker</name>
-    <message>
-        <location filename="../../ui/upgrade_dialog.py" line="50"/>
-        <source>升级失败，已恢复原状（程序错误：%1）</source>
-        <translation>Upgrade failed, everything restored (program error: %1)</translation>
     </message>
 </context>
 </TS>
