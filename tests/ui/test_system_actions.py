@@ -84,3 +84,14 @@ def test_logged_in_user_becomes_the_operator(qtbot: QtBot, db: Database, tmp_pat
     assert "操作员：李护士" in w.status.user_label.text()
     assert w.settings.nurse == "李护士"
     assert not (tmp_path / "settings.json").exists()  # a login is not a saved preference
+
+
+def test_closing_without_a_recent_backup_backs_up_first(qtbot: QtBot, db: Database, tmp_path: Path) -> None:
+    w = window(qtbot, db, tmp_path)
+    assert backup.status(db).last_ok is None  # never backed up: due
+    assert w.system.backup_on_exit() is True  # returns once the backup is written
+    files = list((db.path.parent / "backups").glob("3201020101-*.epibak.gz"))
+    assert len(files) == 1
+    assert backup.status(db).last_ok is not None
+    dlg = w.system.progress_dialog
+    assert dlg is not None and not dlg.isVisible()

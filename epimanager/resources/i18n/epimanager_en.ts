@@ -872,7 +872,7 @@
 <context>
     <name>Crash</name>
     <message>
-        <location filename="../../ui/crash.py" line="53"/>
+        <location filename="../../ui/crash.py" line="70"/>
         <source>程序出现意外错误（程序缺陷）。已保存的数据不受影响。
 请点“显示详细信息”，复制内容发给技术支持。</source>
         <translation>An unexpected error occurred (a bug). Saved data is not affected.
@@ -2456,22 +2456,22 @@ Create a new child anyway?</translation>
         <translation>&amp;Residence:</translation>
     </message>
     <message>
-        <location filename="../../ui/reports/dialog.py" line="129"/>
+        <location filename="../../ui/reports/dialog.py" line="131"/>
         <source>正在生成…</source>
         <translation>Generating…</translation>
     </message>
     <message>
-        <location filename="../../ui/reports/dialog.py" line="149"/>
+        <location filename="../../ui/reports/dialog.py" line="157"/>
         <source>已生成，并记录为本月已完成</source>
         <translation>Generated, and recorded as done for the month</translation>
     </message>
     <message>
-        <location filename="../../ui/reports/dialog.py" line="163"/>
+        <location filename="../../ui/reports/dialog.py" line="167"/>
         <source>导出</source>
         <translation>Export</translation>
     </message>
     <message>
-        <location filename="../../ui/reports/dialog.py" line="173"/>
+        <location filename="../../ui/reports/dialog.py" line="177"/>
         <source>已导出：%1</source>
         <translation>Exported: %1</translation>
     </message>

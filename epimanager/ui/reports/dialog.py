@@ -120,13 +120,16 @@ class ReportDialog(QDialog):
             b.setEnabled(ready)
 
     def start(self) -> None:
-        """Generate the selected report on a worker thread."""
+        """Generate the selected report on a worker thread (F5 while one runs does nothing)."""
+        if self._job is not None and self._job.running:
+            return
         kind, month = self.selected_kind(), self.selected_month()
         residence = self.residence.currentData() if kind == "6-1" else None
         self.generate_button.setEnabled(False)
         self.progress.setVisible(True)
         self.progress.setRange(0, 0)
         self.status.setText(self.tr("正在生成…"))
+        self.status.setStyleSheet("")
         db, user = self.db, self.user
         self._job = run_in_background(
             lambda progress: generate(db, kind, month, residence=residence, user=user, progress=progress),
@@ -135,6 +138,11 @@ class ReportDialog(QDialog):
             on_progress=self._progress,
             owner=self,
         )
+        self._job.finished.connect(self._settled)  # after the report, a refusal or a bug
+
+    def _settled(self) -> None:
+        self.progress.setVisible(False)
+        self.generate_button.setEnabled(True)
 
     def _progress(self, done: int, total: int) -> None:
         self.progress.setRange(0, max(total, 1))
@@ -147,15 +155,11 @@ class ReportDialog(QDialog):
         self.view.resizeColumnsToContents()
         self.title.setText(title_line(report))
         self.status.setText(self.tr("已生成，并记录为本月已完成"))
-        self.progress.setVisible(False)
-        self.generate_button.setEnabled(True)
         self._set_ready(True)
 
     def _failed(self, error: EpiError) -> None:
         self.status.setText(error.message)
         self.status.setStyleSheet("color: #b00020")
-        self.progress.setVisible(False)
-        self.generate_button.setEnabled(True)
 
     def _export(self, fmt: str) -> None:
         assert self.report is not None
