@@ -306,32 +306,32 @@
 <context>
     <name>ChangeQueryScreen</name>
     <message>
-        <location filename="../../ui/queries/changes.py" line="37"/>
+        <location filename="../../ui/queries/changes.py" line="38"/>
         <source>儿童编码</source>
         <translation>Child code</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/changes.py" line="38"/>
+        <location filename="../../ui/queries/changes.py" line="39"/>
         <source>日期从</source>
         <translation>Date from</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/changes.py" line="39"/>
+        <location filename="../../ui/queries/changes.py" line="40"/>
         <source>到</source>
         <translation>to</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/changes.py" line="40"/>
+        <location filename="../../ui/queries/changes.py" line="41"/>
         <source>类别</source>
         <translation>Kind</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/changes.py" line="41"/>
+        <location filename="../../ui/queries/changes.py" line="42"/>
         <source>操作员</source>
         <translation>Operator</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/changes.py" line="42"/>
+        <location filename="../../ui/queries/changes.py" line="43"/>
         <source>儿童</source>
         <translation>Child</translation>
     </message>
@@ -339,7 +339,7 @@
 <context>
     <name>ChildInfoModel</name>
     <message>
-        <location filename="../../ui/child/panel.py" line="101"/>
+        <location filename="../../ui/child/panel.py" line="102"/>
         <source>双击修改</source>
         <extracomment>(field key, new value) → error message or None when saved</extracomment>
         <translation>Double-click to edit</translation>
@@ -348,12 +348,12 @@
 <context>
     <name>ChildPanel</name>
     <message>
-        <location filename="../../ui/child/panel.py" line="222"/>
+        <location filename="../../ui/child/panel.py" line="223"/>
         <source>双击或按回车修改字段</source>
         <translation>Double-click or press Enter to edit a field</translation>
     </message>
     <message>
-        <location filename="../../ui/child/panel.py" line="244"/>
+        <location filename="../../ui/child/panel.py" line="245"/>
         <source>不能保存</source>
         <translation>Cannot save</translation>
     </message>
@@ -933,147 +933,147 @@ Reason for deleting:</translation>
 <context>
     <name>DoseDialog</name>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="95"/>
+        <location filename="../../ui/child/dose_dialog.py" line="97"/>
         <source>修改接种记录</source>
         <extracomment>the batch proposals for the chosen vaccine have been read and shown</extracomment>
         <translation>Edit dose</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="95"/>
+        <location filename="../../ui/child/dose_dialog.py" line="97"/>
         <source>接种登记</source>
         <translation>Vaccination</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="125"/>
-        <location filename="../../ui/child/dose_dialog.py" line="354"/>
+        <location filename="../../ui/child/dose_dialog.py" line="127"/>
+        <location filename="../../ui/child/dose_dialog.py" line="356"/>
         <source>本单位</source>
         <translation>This unit</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="126"/>
-        <location filename="../../ui/child/dose_dialog.py" line="356"/>
+        <location filename="../../ui/child/dose_dialog.py" line="128"/>
+        <location filename="../../ui/child/dose_dialog.py" line="358"/>
         <source>外地</source>
         <translation>Elsewhere</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="127"/>
+        <location filename="../../ui/child/dose_dialog.py" line="129"/>
         <source>本单位、外地，或输入接种单位的10位编码</source>
         <translation>This unit, elsewhere, or type the 10-digit unit code</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="138"/>
+        <location filename="../../ui/child/dose_dialog.py" line="140"/>
         <source>疫苗(&amp;V)：</source>
         <translation>&amp;Vaccine:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="139"/>
+        <location filename="../../ui/child/dose_dialog.py" line="141"/>
         <source>剂次(&amp;N)：</source>
         <translation>Dose &amp;number:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="140"/>
+        <location filename="../../ui/child/dose_dialog.py" line="142"/>
         <source>接种属性(&amp;A)：</source>
         <translation>Dose &amp;type:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="141"/>
+        <location filename="../../ui/child/dose_dialog.py" line="143"/>
         <source>接种日期(&amp;D)：</source>
         <translation>&amp;Date:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="142"/>
+        <location filename="../../ui/child/dose_dialog.py" line="144"/>
         <source>批号(&amp;B)：</source>
         <translation>&amp;Batch:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="143"/>
+        <location filename="../../ui/child/dose_dialog.py" line="145"/>
         <source>生产企业(&amp;M)：</source>
         <translation>&amp;Manufacturer:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="144"/>
+        <location filename="../../ui/child/dose_dialog.py" line="146"/>
         <source>失效期(&amp;E)：</source>
         <translation>&amp;Expiry:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="145"/>
+        <location filename="../../ui/child/dose_dialog.py" line="147"/>
         <source>接种部位(&amp;S)：</source>
         <translation>&amp;Site:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="146"/>
+        <location filename="../../ui/child/dose_dialog.py" line="148"/>
         <source>接种途径(&amp;R)：</source>
         <translation>&amp;Route:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="147"/>
+        <location filename="../../ui/child/dose_dialog.py" line="149"/>
         <source>接种护士(&amp;U)：</source>
         <translation>N&amp;urse:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="148"/>
+        <location filename="../../ui/child/dose_dialog.py" line="150"/>
         <source>接种地点(&amp;P)：</source>
         <translation>&amp;Place:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="154"/>
+        <location filename="../../ui/child/dose_dialog.py" line="156"/>
         <source>保存(&amp;S)</source>
         <translation>&amp;Save</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="156"/>
+        <location filename="../../ui/child/dose_dialog.py" line="158"/>
         <source>取消</source>
         <translation>Cancel</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="251"/>
+        <location filename="../../ui/child/dose_dialog.py" line="253"/>
         <source>正在读取可用批号…</source>
         <translation>Reading the batches in use…</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="275"/>
+        <location filename="../../ui/child/dose_dialog.py" line="277"/>
         <source>库存 %1 人份</source>
         <translation>in stock: %1 doses</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="275"/>
+        <location filename="../../ui/child/dose_dialog.py" line="277"/>
         <source>近期使用</source>
         <translation>used lately</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="278"/>
+        <location filename="../../ui/child/dose_dialog.py" line="280"/>
         <source>无可用批号，请输入</source>
         <translation>No batch in use; type one</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="329"/>
+        <location filename="../../ui/child/dose_dialog.py" line="331"/>
         <source>评价：—（不属于免疫程序的系列）</source>
         <translation>Evaluation: — (not part of a schedule series)</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="336"/>
+        <location filename="../../ui/child/dose_dialog.py" line="338"/>
         <source>评价：✗ %1 —— 无效剂次，不计入免疫程序</source>
         <translation>Evaluation: ✗ %1 — invalid dose, does not count</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="339"/>
+        <location filename="../../ui/child/dose_dialog.py" line="341"/>
         <source>评价：✓ %1</source>
         <translation>Evaluation: ✓ %1</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="350"/>
+        <location filename="../../ui/child/dose_dialog.py" line="352"/>
         <source>失效期格式不正确：%1</source>
         <translation>Expiry date is not valid: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="384"/>
+        <location filename="../../ui/child/dose_dialog.py" line="386"/>
         <source>这一剂评价为“%1”，是无效剂次，不计入免疫程序。
 仍要保存吗？</source>
         <translation>This dose is evaluated as “%1”: an invalid dose that does not count.
 Save it anyway?</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="385"/>
+        <location filename="../../ui/child/dose_dialog.py" line="387"/>
         <source>无效剂次</source>
         <translation>Invalid dose</translation>
     </message>
@@ -1081,57 +1081,57 @@ Save it anyway?</translation>
 <context>
     <name>DoseQueryScreen</name>
     <message>
-        <location filename="../../ui/queries/doses.py" line="27"/>
+        <location filename="../../ui/queries/doses.py" line="28"/>
         <source>HepB、乙肝、0201 …</source>
         <translation>HepB, hepatitis B, 0201 …</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/doses.py" line="36"/>
+        <location filename="../../ui/queries/doses.py" line="37"/>
         <source>本单位</source>
         <translation>This unit</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/doses.py" line="37"/>
+        <location filename="../../ui/queries/doses.py" line="38"/>
         <source>外单位/外地</source>
         <translation>Other unit / elsewhere</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/doses.py" line="39"/>
+        <location filename="../../ui/queries/doses.py" line="40"/>
         <source>接种日期从</source>
         <translation>Vaccination date from</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/doses.py" line="40"/>
+        <location filename="../../ui/queries/doses.py" line="41"/>
         <source>到</source>
         <translation>to</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/doses.py" line="41"/>
+        <location filename="../../ui/queries/doses.py" line="42"/>
         <source>疫苗</source>
         <translation>Vaccine</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/doses.py" line="42"/>
+        <location filename="../../ui/queries/doses.py" line="43"/>
         <source>批号</source>
         <translation>Batch</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/doses.py" line="43"/>
+        <location filename="../../ui/queries/doses.py" line="44"/>
         <source>接种护士</source>
         <translation>Nurse</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/doses.py" line="44"/>
+        <location filename="../../ui/queries/doses.py" line="45"/>
         <source>接种属性</source>
         <translation>Dose attribute</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/doses.py" line="45"/>
+        <location filename="../../ui/queries/doses.py" line="46"/>
         <source>接种地点</source>
         <translation>Place</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/doses.py" line="46"/>
+        <location filename="../../ui/queries/doses.py" line="47"/>
         <source>区域划分</source>
         <translation>Area</translation>
     </message>
@@ -1393,47 +1393,47 @@ Save it anyway?</translation>
 <context>
     <name>GapQueryScreen</name>
     <message>
-        <location filename="../../ui/queries/gap.py" line="33"/>
+        <location filename="../../ui/queries/gap.py" line="34"/>
         <source>疫苗或系列：HepB、MMR、麻腮风 …（空 = 全部）</source>
         <translation>Vaccine or series: HepB, MMR … (empty = all)</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/gap.py" line="35"/>
+        <location filename="../../ui/queries/gap.py" line="36"/>
         <source>接种日期</source>
         <translation>Date</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/gap.py" line="36"/>
+        <location filename="../../ui/queries/gap.py" line="37"/>
         <source>疫苗</source>
         <translation>Vaccine</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/gap.py" line="37"/>
+        <location filename="../../ui/queries/gap.py" line="38"/>
         <source>区域划分</source>
         <translation>Area</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/gap.py" line="38"/>
+        <location filename="../../ui/queries/gap.py" line="39"/>
         <source>打印通知单…</source>
         <translation>Print call-up list…</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/gap.py" line="67"/>
+        <location filename="../../ui/queries/gap.py" line="68"/>
         <source>预防接种通知单（%1）</source>
         <translation>Vaccination Call-up List (%1)</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/gap.py" line="69"/>
+        <location filename="../../ui/queries/gap.py" line="70"/>
         <source>接种日期：%1&#x3000;共 %2 人</source>
         <translation>Vaccination date: %1&#x3000;%2 children</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/gap.py" line="71"/>
+        <location filename="../../ui/queries/gap.py" line="72"/>
         <source>序号</source>
         <translation>No.</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/gap.py" line="100"/>
+        <location filename="../../ui/queries/gap.py" line="101"/>
         <source>通知单已保存到 %1</source>
         <translation>Call-up list saved to %1</translation>
     </message>
@@ -1774,192 +1774,192 @@ Press F3 to find a child, or F2 for a new child.</translation>
 <context>
     <name>NewChildDialog</name>
     <message>
-        <location filename="../../ui/child/new_child.py" line="47"/>
+        <location filename="../../ui/child/new_child.py" line="48"/>
         <source>乙肝疫苗第1剂（HepB）</source>
         <translation>Hepatitis B dose 1 (HepB)</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="48"/>
+        <location filename="../../ui/child/new_child.py" line="49"/>
         <source>卡介苗（BCG）</source>
         <translation>BCG</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="50"/>
+        <location filename="../../ui/child/new_child.py" line="51"/>
         <source>身份证号</source>
         <translation>ID number</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="51"/>
+        <location filename="../../ui/child/new_child.py" line="52"/>
         <source>姓名+出生日期+母亲</source>
         <translation>name + birth date + mother</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="72"/>
+        <location filename="../../ui/child/new_child.py" line="73"/>
         <source>新建儿童</source>
         <translation>New child</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="86"/>
+        <location filename="../../ui/child/new_child.py" line="87"/>
         <source>公斤，如 3.2</source>
         <translation>kg, e.g. 3.2</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="106"/>
+        <location filename="../../ui/child/new_child.py" line="107"/>
         <source>6位县级国标码</source>
         <translation>6-digit county code</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="118"/>
+        <location filename="../../ui/child/new_child.py" line="119"/>
         <source>儿童编码：保存时自动生成（单位编码＋出生年份＋序号）</source>
         <translation>Child code: generated on saving (unit + birth year + serial)</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="122"/>
+        <location filename="../../ui/child/new_child.py" line="123"/>
         <source>姓名(&amp;A)*：</source>
         <translation>N&amp;ame*:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="122"/>
+        <location filename="../../ui/child/new_child.py" line="123"/>
         <source>性别(&amp;X)*：</source>
         <translation>Se&amp;x*:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="123"/>
+        <location filename="../../ui/child/new_child.py" line="124"/>
         <source>出生日期(&amp;B)*：</source>
         <translation>&amp;Birth date*:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="123"/>
+        <location filename="../../ui/child/new_child.py" line="124"/>
         <source>出生时间：</source>
         <translation>Birth time:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="124"/>
+        <location filename="../../ui/child/new_child.py" line="125"/>
         <source>身份证号(&amp;I)：</source>
         <translation>&amp;ID number:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="124"/>
+        <location filename="../../ui/child/new_child.py" line="125"/>
         <source>出生证号：</source>
         <translation>Birth certificate no.:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="125"/>
+        <location filename="../../ui/child/new_child.py" line="126"/>
         <source>母亲姓名(&amp;M)：</source>
         <translation>&amp;Mother:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="125"/>
+        <location filename="../../ui/child/new_child.py" line="126"/>
         <source>母亲身份证号：</source>
         <translation>Mother ID number:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="126"/>
+        <location filename="../../ui/child/new_child.py" line="127"/>
         <source>父亲姓名(&amp;F)：</source>
         <translation>&amp;Father:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="126"/>
+        <location filename="../../ui/child/new_child.py" line="127"/>
         <source>父亲身份证号：</source>
         <translation>Father ID number:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="127"/>
+        <location filename="../../ui/child/new_child.py" line="128"/>
         <source>联系电话(&amp;P)：</source>
         <translation>&amp;Phone:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="127"/>
+        <location filename="../../ui/child/new_child.py" line="128"/>
         <source>出生体重：</source>
         <translation>Birth weight:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="128"/>
+        <location filename="../../ui/child/new_child.py" line="129"/>
         <source>区域划分(&amp;C)：</source>
         <translation>Area (&amp;committee):</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="128"/>
+        <location filename="../../ui/child/new_child.py" line="129"/>
         <source>居住属性：</source>
         <translation>Residence:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="129"/>
+        <location filename="../../ui/child/new_child.py" line="130"/>
         <source>家庭住址：</source>
         <translation>Address:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="129"/>
+        <location filename="../../ui/child/new_child.py" line="130"/>
         <source>户籍县国标：</source>
         <translation>Hukou county code:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="130"/>
+        <location filename="../../ui/child/new_child.py" line="131"/>
         <source>母亲HBsAg：</source>
         <translation>Mother HBsAg:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="130"/>
+        <location filename="../../ui/child/new_child.py" line="131"/>
         <source>过敏史：</source>
         <translation>Allergies:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="139"/>
+        <location filename="../../ui/child/new_child.py" line="140"/>
         <source>备注：</source>
         <translation>Remark:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="142"/>
+        <location filename="../../ui/child/new_child.py" line="143"/>
         <source>同时登记出生时接种</source>
         <translation>Also record the birth doses</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="154"/>
+        <location filename="../../ui/child/new_child.py" line="155"/>
         <source>出生医院（外地）</source>
         <translation>Birth hospital (elsewhere)</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="155"/>
+        <location filename="../../ui/child/new_child.py" line="156"/>
         <source>本单位</source>
         <translation>This unit</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="156"/>
+        <location filename="../../ui/child/new_child.py" line="157"/>
         <source>接种地点：</source>
         <translation>Place:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="169"/>
+        <location filename="../../ui/child/new_child.py" line="170"/>
         <source>保存(&amp;S)</source>
         <translation>&amp;Save</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="171"/>
+        <location filename="../../ui/child/new_child.py" line="172"/>
         <source>取消</source>
         <translation>Cancel</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="218"/>
+        <location filename="../../ui/child/new_child.py" line="219"/>
         <source>已输入 %1 位</source>
         <translation>%1 characters typed</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="229"/>
+        <location filename="../../ui/child/new_child.py" line="230"/>
         <source>✓ 身份证号有效：已填入性别 %1、出生日期 %2</source>
         <translation>✓ Valid ID number: sex %1 and birth date %2 filled in</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="245"/>
+        <location filename="../../ui/child/new_child.py" line="246"/>
         <source>出生体重应为数字，如 3.2</source>
         <translation>Birth weight must be a number, e.g. 3.2</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="296"/>
+        <location filename="../../ui/child/new_child.py" line="297"/>
         <source>⚠ 可能重复（%1）：%2 %3 母亲 %4，编码 %5</source>
         <translation>⚠ Possible duplicate (%1): %2 %3 mother %4, code %5</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="322"/>
+        <location filename="../../ui/child/new_child.py" line="323"/>
         <source>已有相同的儿童：
 %1
 
@@ -1970,12 +1970,12 @@ Press F3 to find a child, or F2 for a new child.</translation>
 Create a new child anyway?</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="323"/>
+        <location filename="../../ui/child/new_child.py" line="324"/>
         <source>可能重复</source>
         <translation>Possible duplicate</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="332"/>
+        <location filename="../../ui/child/new_child.py" line="333"/>
         <source>出生时接种未登记</source>
         <translation>Birth doses not recorded</translation>
     </message>
@@ -2162,33 +2162,33 @@ Create a new child anyway?</translation>
 <context>
     <name>Queries</name>
     <message>
-        <location filename="../../ui/queries/changes.py" line="15"/>
+        <location filename="../../ui/queries/changes.py" line="16"/>
         <source>基本资料</source>
         <extracomment>The change kinds of :data:`CHANGE_KINDS` (service data), listed for translation.</extracomment>
         <translation>Basic information</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/changes.py" line="16"/>
+        <location filename="../../ui/queries/changes.py" line="17"/>
         <source>接种剂次</source>
         <translation>Doses</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/changes.py" line="17"/>
+        <location filename="../../ui/queries/changes.py" line="18"/>
         <source>删除个案</source>
         <translation>Deleted children</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/changes.py" line="24"/>
+        <location filename="../../ui/queries/changes.py" line="25"/>
         <source>个案变更查询</source>
         <translation>Record changes</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/doses.py" line="19"/>
+        <location filename="../../ui/queries/doses.py" line="20"/>
         <source>接种明细查询</source>
         <translation>Dose details</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/gap.py" line="27"/>
+        <location filename="../../ui/queries/gap.py" line="28"/>
         <source>免疫空白查询</source>
         <extracomment>Columns printed on the call-up list (indexes into GapQuery.columns).</extracomment>
         <translation>Immunization gaps</translation>
@@ -2215,7 +2215,7 @@ Create a new child anyway?</translation>
         <translation>Query</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/status_changes.py" line="19"/>
+        <location filename="../../ui/queries/status_changes.py" line="20"/>
         <source>在册变更查询</source>
         <translation>Registration changes</translation>
     </message>
@@ -2276,32 +2276,32 @@ Create a new child anyway?</translation>
 <context>
     <name>Registry</name>
     <message>
-        <location filename="../../ui/registry_dialog.py" line="36"/>
+        <location filename="../../ui/registry_dialog.py" line="37"/>
         <source>迁往外地</source>
         <translation>Moved elsewhere</translation>
     </message>
     <message>
-        <location filename="../../ui/registry_dialog.py" line="37"/>
+        <location filename="../../ui/registry_dialog.py" line="38"/>
         <source>迁往外省</source>
         <translation>Moved to another province</translation>
     </message>
     <message>
-        <location filename="../../ui/registry_dialog.py" line="38"/>
+        <location filename="../../ui/registry_dialog.py" line="39"/>
         <source>出国</source>
         <translation>Went abroad</translation>
     </message>
     <message>
-        <location filename="../../ui/registry_dialog.py" line="39"/>
+        <location filename="../../ui/registry_dialog.py" line="40"/>
         <source>失访</source>
         <translation>Lost to follow-up</translation>
     </message>
     <message>
-        <location filename="../../ui/registry_dialog.py" line="40"/>
+        <location filename="../../ui/registry_dialog.py" line="41"/>
         <source>长期外出</source>
         <translation>Away for a long time</translation>
     </message>
     <message>
-        <location filename="../../ui/registry_dialog.py" line="41"/>
+        <location filename="../../ui/registry_dialog.py" line="42"/>
         <source>其他</source>
         <translation>Other</translation>
     </message>
@@ -2309,58 +2309,58 @@ Create a new child anyway?</translation>
 <context>
     <name>RegistryDialog</name>
     <message>
-        <location filename="../../ui/registry_dialog.py" line="56"/>
+        <location filename="../../ui/registry_dialog.py" line="57"/>
         <source>在册变更</source>
         <translation>Change registration</translation>
     </message>
     <message>
-        <location filename="../../ui/registry_dialog.py" line="59"/>
+        <location filename="../../ui/registry_dialog.py" line="60"/>
         <source>%1  %2  当前在册情况：%3</source>
         <translation>%1  %2  current registration: %3</translation>
     </message>
     <message>
-        <location filename="../../ui/registry_dialog.py" line="72"/>
+        <location filename="../../ui/registry_dialog.py" line="73"/>
         <source>（请选择）</source>
         <translation>(choose)</translation>
     </message>
     <message>
-        <location filename="../../ui/registry_dialog.py" line="77"/>
-        <location filename="../../ui/registry_dialog.py" line="118"/>
+        <location filename="../../ui/registry_dialog.py" line="78"/>
+        <location filename="../../ui/registry_dialog.py" line="119"/>
         <source>备注</source>
         <translation>Remark</translation>
     </message>
     <message>
-        <location filename="../../ui/registry_dialog.py" line="83"/>
+        <location filename="../../ui/registry_dialog.py" line="84"/>
         <source>个案</source>
         <translation>Child</translation>
     </message>
     <message>
-        <location filename="../../ui/registry_dialog.py" line="84"/>
+        <location filename="../../ui/registry_dialog.py" line="85"/>
         <source>新在册情况</source>
         <translation>New registration</translation>
     </message>
     <message>
-        <location filename="../../ui/registry_dialog.py" line="85"/>
+        <location filename="../../ui/registry_dialog.py" line="86"/>
         <source>变更日期</source>
         <translation>Date of change</translation>
     </message>
     <message>
-        <location filename="../../ui/registry_dialog.py" line="86"/>
+        <location filename="../../ui/registry_dialog.py" line="87"/>
         <source>迁出原因</source>
         <translation>Reason for moving out</translation>
     </message>
     <message>
-        <location filename="../../ui/registry_dialog.py" line="92"/>
+        <location filename="../../ui/registry_dialog.py" line="93"/>
         <source>保存</source>
         <translation>Save</translation>
     </message>
     <message>
-        <location filename="../../ui/registry_dialog.py" line="93"/>
+        <location filename="../../ui/registry_dialog.py" line="94"/>
         <source>取消</source>
         <translation>Cancel</translation>
     </message>
     <message>
-        <location filename="../../ui/registry_dialog.py" line="118"/>
+        <location filename="../../ui/registry_dialog.py" line="119"/>
         <source>备注（必填）</source>
         <translation>Remark (required)</translation>
     </message>
@@ -2368,47 +2368,47 @@ Create a new child anyway?</translation>
 <context>
     <name>RemindersPanel</name>
     <message>
-        <location filename="../../ui/reports/reminders_panel.py" line="40"/>
+        <location filename="../../ui/reports/reminders_panel.py" line="41"/>
         <source>工作提醒</source>
         <translation>Work reminders</translation>
     </message>
     <message>
-        <location filename="../../ui/reports/reminders_panel.py" line="47"/>
+        <location filename="../../ui/reports/reminders_panel.py" line="48"/>
         <source>完成(&amp;D)</source>
         <translation>&amp;Done</translation>
     </message>
     <message>
-        <location filename="../../ui/reports/reminders_panel.py" line="48"/>
+        <location filename="../../ui/reports/reminders_panel.py" line="49"/>
         <source>推迟一天(&amp;S)</source>
         <translation>&amp;Snooze a day</translation>
     </message>
     <message>
-        <location filename="../../ui/reports/reminders_panel.py" line="49"/>
+        <location filename="../../ui/reports/reminders_panel.py" line="50"/>
         <source>刷新(&amp;R)</source>
         <translation>&amp;Refresh</translation>
     </message>
     <message>
-        <location filename="../../ui/reports/reminders_panel.py" line="51"/>
+        <location filename="../../ui/reports/reminders_panel.py" line="52"/>
         <source>新提醒内容</source>
         <translation>New reminder</translation>
     </message>
     <message>
-        <location filename="../../ui/reports/reminders_panel.py" line="54"/>
+        <location filename="../../ui/reports/reminders_panel.py" line="55"/>
         <source>添加(&amp;A)</source>
         <translation>&amp;Add</translation>
     </message>
     <message>
-        <location filename="../../ui/reports/reminders_panel.py" line="80"/>
+        <location filename="../../ui/reports/reminders_panel.py" line="81"/>
         <source>【待办】</source>
         <translation>[To do]</translation>
     </message>
     <message>
-        <location filename="../../ui/reports/reminders_panel.py" line="80"/>
+        <location filename="../../ui/reports/reminders_panel.py" line="81"/>
         <source>【提醒】</source>
         <translation>[Reminder]</translation>
     </message>
     <message>
-        <location filename="../../ui/reports/reminders_panel.py" line="88"/>
+        <location filename="../../ui/reports/reminders_panel.py" line="89"/>
         <source>今天没有需要处理的提醒</source>
         <translation>Nothing needs doing today</translation>
     </message>
@@ -2811,22 +2811,22 @@ Create a new child anyway?</translation>
 <context>
     <name>StatusChangeQueryScreen</name>
     <message>
-        <location filename="../../ui/queries/status_changes.py" line="31"/>
+        <location filename="../../ui/queries/status_changes.py" line="32"/>
         <source>变更日期从</source>
         <translation>Changed from</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/status_changes.py" line="32"/>
+        <location filename="../../ui/queries/status_changes.py" line="33"/>
         <source>到</source>
         <translation>to</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/status_changes.py" line="33"/>
+        <location filename="../../ui/queries/status_changes.py" line="34"/>
         <source>新在册情况</source>
         <translation>New registration</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/status_changes.py" line="34"/>
+        <location filename="../../ui/queries/status_changes.py" line="35"/>
         <source>区域划分</source>
         <translation>Area</translation>
     </message>

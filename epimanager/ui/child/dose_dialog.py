@@ -15,7 +15,7 @@ from datetime import date
 from functools import partial
 from typing import Any
 
-from PySide6.QtCore import QDate, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
@@ -33,10 +33,11 @@ from PySide6.QtWidgets import (
 from epimanager.domain.catalog import Vaccine
 from epimanager.domain.codes import DoseAttribute
 from epimanager.domain.dates import parse_date
-from epimanager.domain.schedule import DoseEvaluation, Forecast, Given, SeriesStatus
+from epimanager.domain.schedule import DoseEvaluation, Forecast, Given, GivenDose, SeriesStatus
 from epimanager.domain.validation import DoseInput
 from epimanager.errors import EpiError
 from epimanager.resources import catalog
+from epimanager.services.database import Database
 from epimanager.services.doses import OTHER_PLACE, add_dose, update_dose
 from epimanager.services.forecast import engine
 from epimanager.services.records import ChildRecord, DoseRecord
@@ -45,6 +46,7 @@ from epimanager.ui import notify
 from epimanager.ui.child.model import status_label
 from epimanager.ui.child.model import tr as grid_tr
 from epimanager.ui.code_labels import tr_code
+from epimanager.ui.dates import to_date, to_qdate
 from epimanager.ui.worker import Latest
 
 SITES = ("左上臂", "右上臂", "左大腿", "右大腿", "口服", "臀部")
@@ -65,7 +67,7 @@ class DoseContext:
 
 def evaluate_new(child: ChildRecord, code: str, day: date, exclude: str | None = None) -> list[DoseEvaluation]:
     """How a dose of ``code`` on ``day`` would be evaluated with the child's other doses."""
-    doses: list[Any] = [d for d in child.doses if d.uuid != exclude]
+    doses: list[GivenDose] = [d for d in child.doses if d.uuid != exclude]
     doses.append(Given(code, day))
     fc = engine().forecast(child.birth_date, max(day, child.birth_date), doses, child.sex)
     found = [ev for ev in fc.doses if ev.vaccine == code and ev.date == day]
@@ -79,7 +81,7 @@ class DoseDialog(QDialog):
 
     def __init__(
         self,
-        db: Any,
+        db: Database,
         ctx: DoseContext,
         dose: DoseRecord | None = None,
         vaccine: str | None = None,
@@ -106,7 +108,7 @@ class DoseDialog(QDialog):
         self.date = QDateEdit()
         self.date.setDisplayFormat("yyyy-MM-dd")
         self.date.setCalendarPopup(True)
-        self.date.setMaximumDate(QDate(ctx.today.year, ctx.today.month, ctx.today.day))
+        self.date.setMaximumDate(to_qdate(ctx.today))
         self.batch = QComboBox()
         self.batch.setEditable(True)
         self.batch.setObjectName("batch")
@@ -171,7 +173,7 @@ class DoseDialog(QDialog):
         if dose is not None:
             self._load(dose)
         else:
-            self.date.setDate(QDate(ctx.today.year, ctx.today.month, ctx.today.day))
+            self.date.setDate(to_qdate(ctx.today))
             i = self.vaccine.findData(vaccine) if vaccine else 0
             self.vaccine.setCurrentIndex(max(i, 0))
             self._vaccine_changed()
@@ -299,7 +301,7 @@ class DoseDialog(QDialog):
         self.vaccine.setCurrentIndex(max(i, 0))
         self.dose_number.setValue(d.dose_number)
         self.attribute.setCurrentIndex(max(self.attribute.findData(d.attribute), 0))
-        self.date.setDate(QDate(d.date.year, d.date.month, d.date.day))
+        self.date.setDate(to_qdate(d.date))
         self.batch.setEditText(d.batch_no or "")
         self.manufacturer.setText(d.manufacturer or "")
         self.expiry.setText(d.expiry.isoformat() if d.expiry else "")
@@ -316,7 +318,7 @@ class DoseDialog(QDialog):
 
     def day(self) -> date:
         q = self.date.date()
-        return date(q.year(), q.month(), q.day())
+        return to_date(q)
 
     def _update_evaluation(self) -> None:
         if self.vaccine.currentData() is None:

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QDate, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QAbstractItemModel, QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor, QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -33,6 +33,7 @@ from epimanager.services.records import ChildRecord
 from epimanager.ui import notify
 from epimanager.ui.child.fields import CHOICES, FIELD_BY_KEY, Editor, FieldDef, parse_text, raw_value
 from epimanager.ui.code_labels import tr_code
+from epimanager.ui.dates import to_date, to_qdate
 
 _Index = QModelIndex | QPersistentModelIndex
 #: (field key, new value) → error message or None when saved
@@ -147,7 +148,7 @@ class _Delegate(QStyledItemDelegate):
     def setEditorData(self, editor: QWidget, index: _Index) -> None:
         value = index.data(Qt.ItemDataRole.EditRole)
         if isinstance(editor, QDateEdit) and isinstance(value, date):
-            editor.setDate(QDate(value.year, value.month, value.day))
+            editor.setDate(to_qdate(value))
         elif isinstance(editor, QComboBox):
             i = editor.findData(value)
             editor.setCurrentIndex(max(i, 0))
@@ -155,11 +156,11 @@ class _Delegate(QStyledItemDelegate):
             editor.setText("" if value is None else str(value) if not isinstance(value, float) else f"{value:g}")
             editor.selectAll()
 
-    def setModelData(self, editor: QWidget, model: Any, index: _Index) -> None:
+    def setModelData(self, editor: QWidget, model: QAbstractItemModel, index: _Index) -> None:
         key = self._model.field_at(index.row()).key
         if isinstance(editor, QDateEdit):
             q = editor.date()
-            value: object = date(q.year(), q.month(), q.day())
+            value: object = to_date(q)
         elif isinstance(editor, QComboBox):
             value = editor.currentData()
         else:

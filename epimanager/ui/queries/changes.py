@@ -7,6 +7,7 @@ from PySide6.QtWidgets import QComboBox, QLineEdit, QWidget
 
 from epimanager.services.database import Database
 from epimanager.services.queries import CHANGE_KINDS, ChangeQuery, Query
+from epimanager.ui.dates import to_date
 from epimanager.ui.i18n import QT_TRANSLATE_NOOP
 from epimanager.ui.queries.screen import QueryScreen, all_label, date_edit
 
@@ -43,8 +44,8 @@ class ChangeQueryScreen(QueryScreen):
 
     def build_query(self) -> Query:
         return ChangeQuery(
-            self.start.date().toPython(),  # type: ignore[arg-type]
-            self.end.date().toPython(),  # type: ignore[arg-type]
+            to_date(self.start.date()),
+            to_date(self.end.date()),
             kind=self.kind.currentData(),
             user=self.user_edit.text().strip() or None,
             child_code=self.child.text().strip() or None,

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 from epimanager.errors import EpiError
 from epimanager.services.database import Database
 from epimanager.services.reminders import Notice, add_reminder, complete, notices, snooze
+from epimanager.ui.dates import to_date
 
 _ACTION_ROLE = Qt.ItemDataRole.UserRole
 _ID_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -114,7 +115,7 @@ class RemindersPanel(QWidget):
     def _add(self) -> None:
         d = self.new_due.date()
         try:
-            add_reminder(self.db, self.new_text.text(), date(d.year(), d.month(), d.day()), user=self.user)
+            add_reminder(self.db, self.new_text.text(), to_date(d), user=self.user)
         except EpiError as exc:
             self.message.setText(exc.message)
             return
