@@ -22,6 +22,7 @@ signal is emitted), so no Python object travels through a queued connection.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
 import threading
@@ -79,7 +80,9 @@ class UiCall(QObject):
 
     def __call__(self, *args: Any) -> None:
         self._calls.put(args)
-        self._ping.emit()
+        # the receiver may be gone (its window closed while the other thread ran): nobody to tell
+        with contextlib.suppress(RuntimeError):
+            self._ping.emit()
 
     @Slot()
     def _drain(self) -> None:
