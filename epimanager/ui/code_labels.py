@@ -6,7 +6,7 @@ the GUI translates them with ``QCoreApplication.translate("Codes", label)``.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP
+from epimanager.ui.i18n import QT_TRANSLATE_NOOP
 
 CODE_LABELS = (
     QT_TRANSLATE_NOOP("Codes", "男"),

@@ -1,9 +1,14 @@
-"""The crash handler: an unexpected exception (a bug) shows a dialog with copyable details.
+"""The crash handler: the last stop for an exception nobody caught.
 
-Known errors (:class:`~epimanager.errors.EpiError`) are handled where they happen and shown
-with their Chinese message; anything else that escapes a slot reaches ``sys.excepthook``
-(or ``threading.excepthook`` for worker threads) and lands here instead of vanishing into a
-console nobody reads at a clinic.
+- A known error (:class:`~epimanager.errors.EpiError`, e.g. ``DatabaseError`` when the
+  database is locked, busy, full or read-only) is not a program bug: the nurse sees its Chinese
+  message in a plain message box (:func:`epimanager.ui.notify.warning`).
+- Anything else is a bug: a dialog says so, with the traceback to copy for support.
+
+Views still catch known errors where they happen and show them in place; this handler is
+what ``sys.excepthook`` (a slot on the UI thread), ``threading.excepthook`` (a thread of
+another package) and :mod:`epimanager.ui.worker` (a background job) end in, so nothing
+vanishes into a console nobody reads at a clinic.
 """
 
 from __future__ import annotations
@@ -12,12 +17,15 @@ import logging
 import sys
 import threading
 import traceback
+from dataclasses import dataclass
 from types import TracebackType
 
-from PySide6.QtCore import QMetaObject, QObject, Qt, Slot
+from PySide6.QtCore import QCoreApplication, QMetaObject, QObject, Qt, Slot
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from epimanager import __version__
+from epimanager.errors import EpiError
+from epimanager.ui import notify
 
 log = logging.getLogger("epimanager.crash")
 
@@ -26,10 +34,18 @@ def details(kind: type[BaseException], value: BaseException, tb: TracebackType |
     return f"EpiManager {__version__}\n" + "".join(traceback.format_exception(kind, value, tb))
 
 
+@dataclass(frozen=True)
+class _Report:
+    text: str  # the message (known error) or the traceback (bug)
+    bug: bool
+
+
 class _Reporter(QObject):
+    """Shows the reports one after another on the UI thread."""
+
     def __init__(self) -> None:
         super().__init__()
-        self.pending: list[str] = []
+        self.pending: list[_Report] = []
         self.showing = False
 
     @Slot()
@@ -39,17 +55,18 @@ class _Reporter(QObject):
         self.showing = True
         try:
             while self.pending:
-                text = self.pending.pop(0)
+                report = self.pending.pop(0)
+                if not report.bug:
+                    notify.warning(QApplication.activeWindow(), "EpiManager", report.text)
+                    continue
                 box = QMessageBox(QMessageBox.Icon.Critical, "EpiManager", box_text(), QMessageBox.StandardButton.Ok)
-                box.setDetailedText(text)
+                box.setDetailedText(report.text)
                 box.exec()
         finally:
             self.showing = False
 
 
 def box_text() -> str:
-    from PySide6.QtCore import QCoreApplication
-
     return QCoreApplication.translate(
         "Crash", "程序出现意外错误（程序缺陷）。已保存的数据不受影响。\n请点“显示详细信息”，复制内容发给技术支持。"
     )
@@ -59,7 +76,7 @@ _reporter: _Reporter | None = None
 
 
 def install() -> None:
-    """Route uncaught exceptions (UI and worker threads) to the crash dialog."""
+    """Route uncaught exceptions (UI and other threads) to a message (known errors) or the crash dialog."""
     global _reporter  # noqa: PLW0603 - one handler per process
     _reporter = _Reporter()
     reporter = _reporter
@@ -68,10 +85,14 @@ def install() -> None:
         if issubclass(kind, KeyboardInterrupt):
             sys.__excepthook__(kind, value, tb)
             return
-        text = details(kind, value, tb)
-        log.error("uncaught exception\n%s", text)
-        sys.stderr.write(text)
-        reporter.pending.append(text)
+        if isinstance(value, EpiError):
+            log.warning("%s reached the top: %s", kind.__name__, value.message)
+            reporter.pending.append(_Report(value.message, bug=False))
+        else:
+            text = details(kind, value, tb)
+            log.error("uncaught exception\n%s", text)
+            sys.stderr.write(text)
+            reporter.pending.append(_Report(text, bug=True))
         if QApplication.instance() is not None:
             QMetaObject.invokeMethod(reporter, "show", Qt.ConnectionType.QueuedConnection)
 

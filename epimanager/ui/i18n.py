@@ -15,6 +15,12 @@ from epimanager.settings import Language
 _installed: list[QTranslator] = []
 
 
+def QT_TRANSLATE_NOOP(context: str, source: str) -> str:
+    """Mark ``source`` for translation in ``context`` and return it unchanged (translated later by
+    ``QCoreApplication.translate``).  PySide6's own function is typed ``-> object``; this one keeps ``str``."""
+    return source
+
+
 def install(app: QCoreApplication, language: Language) -> bool:
     """Install the translators for ``language`` (replacing earlier ones); False if a catalog is missing."""
     for t in _installed:

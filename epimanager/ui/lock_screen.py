@@ -39,8 +39,7 @@ class LockDialog(LoginDialog):
         self.setWindowModality(Qt.WindowModality.ApplicationModal)
         note = QLabel(self.tr("屏幕已因长时间无操作而锁定。"))
         note.setWordWrap(True)
-        layout = self.layout()
-        layout.insertRow(0, note)  # type: ignore[attr-defined]
+        self.form.insertRow(0, note)
         self.cancel_button.hide()
 
     def reject(self) -> None:  # Esc / close: stay locked

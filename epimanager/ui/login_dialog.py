@@ -54,7 +54,7 @@ class LoginDialog(QDialog):
         self.db = db
         self.actor: Actor | None = None
         self.setWindowTitle(title or self.tr("登录 EpiManager"))
-        form = QFormLayout(self)
+        self.form = form = QFormLayout(self)
         self.user = QLineEdit(user_name)
         self.user.setObjectName("user")
         self.user.setReadOnly(lock_user)

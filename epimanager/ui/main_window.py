@@ -11,10 +11,11 @@ import contextlib
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
+from functools import partial
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings, QSize, Qt
-from PySide6.QtGui import QAction, QCloseEvent
+from PySide6.QtGui import QAction, QCloseEvent, QShowEvent
 from PySide6.QtWidgets import QApplication, QDialog, QDockWidget, QMainWindow, QToolBar, QWidget
 
 from epimanager import settings as prefs
@@ -24,7 +25,7 @@ from epimanager.services.children import get_child
 from epimanager.services.database import Database
 from epimanager.services.forecast import engine
 from epimanager.services.search import search
-from epimanager.services.summary import summary
+from epimanager.services.summary import Summary, summary
 from epimanager.services.ui_support import pending_uploads, unit_names
 from epimanager.services.units import unit_info
 from epimanager.settings import Settings
@@ -123,7 +124,6 @@ class MainWindow(QMainWindow):
         self._connect_actions()
         self._apply_settings()
         self._summary = Latest(self)
-        self._summary.done.connect(self._show_summary)
         self.summary = self.grid.empty
         self._restore_state()
 
@@ -248,7 +248,7 @@ class MainWindow(QMainWindow):
             (ActionId.QUERY_STATUS_CHANGES, "StatusChangeQueryScreen"),
             (ActionId.CLEANING, "CleaningScreen"),
         ):
-            a.on(aid, lambda name=name: self.open_query(name))
+            a.on(aid, partial(self.open_query, name))
 
     # -- settings -----------------------------------------------------------------------
 
@@ -404,7 +404,7 @@ class MainWindow(QMainWindow):
         """Counts for the empty screen, off the UI thread (a million children take a while)."""
         db = self.db
 
-        def counts() -> object:
+        def counts() -> Summary:
             # warm what the first child opened would otherwise pay for on the UI thread:
             # the schedule engine and SQLAlchemy's compiled query for a child
             engine()
@@ -412,19 +412,19 @@ class MainWindow(QMainWindow):
                 get_child(db, "0" * 18)
             return summary(db)
 
-        self._summary.start(counts)
+        self._summary.run(counts, on_done=self._show_summary)
         self.status.refresh_pending()
 
-    def _show_summary(self, counts: object) -> None:
+    def _show_summary(self, counts: Summary) -> None:
         self.grid.empty.setText(
             self.tr("儿童个案 %1 人（本单位管理 %2 人），接种记录 %3 条\n\n按 F3 查找儿童，或按 F2 新建儿童。")
-            .replace("%1", f"{counts.children:,}")  # type: ignore[attr-defined]
-            .replace("%2", f"{counts.managed:,}")  # type: ignore[attr-defined]
-            .replace("%3", f"{counts.doses:,}")  # type: ignore[attr-defined]
+            .replace("%1", f"{counts.children:,}")
+            .replace("%2", f"{counts.managed:,}")
+            .replace("%3", f"{counts.doses:,}")
         )
 
-    def showEvent(self, event: object) -> None:
-        super().showEvent(event)  # type: ignore[arg-type]
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
         if not getattr(self, "_started", False):
             self._started = True
             self.refresh()

@@ -26,7 +26,7 @@ def confirm(parent: QWidget | None, title: str, text: str, *, default_yes: bool 
     yes, no = box.button(std.Yes), box.button(std.No)
     yes.setText(QCoreApplication.translate("Notify", "是(&Y)"))
     no.setText(QCoreApplication.translate("Notify", "否(&N)"))
-    box.setDefaultButton(yes if default_yes else no)
+    box.setDefaultButton(std.Yes if default_yes else std.No)
     box.setEscapeButton(no)
     return box.exec() == std.Yes
 

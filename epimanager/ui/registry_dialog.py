@@ -8,7 +8,7 @@ GUI refuse the same things.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QDate
+from PySide6.QtCore import QCoreApplication, QDate
 from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
@@ -29,6 +29,8 @@ from epimanager.services.children import get_child
 from epimanager.services.database import Database
 from epimanager.services.registry import StatusChangeRecord, change_status
 from epimanager.ui.code_labels import tr_code
+from epimanager.ui.dates import to_date
+from epimanager.ui.i18n import QT_TRANSLATE_NOOP
 
 #: The 迁出 reasons of :data:`MOVEOUT_REASONS` (domain data, saved as is), listed for translation.
 _REASON_LABELS = (
@@ -125,7 +127,7 @@ class RegistryDialog(QDialog):
                 self.db,
                 self.child_code,
                 int(self.status_combo.currentData()),
-                self.date.date().toPython(),  # type: ignore[arg-type]
+                to_date(self.date.date()),
                 reason,
                 self.remark.text(),
                 self.user,

@@ -4,16 +4,15 @@ Restoring checks the backup (decrypts, decompresses, integrity check, unit and
 version) before anything is replaced; a wrong passphrase, a damaged file, a
 backup of a newer version or — unless confirmed — of another unit is refused
 with the reason shown in the dialog, and the database is left as it was.  The
-work runs off the UI thread; only strings cross threads.
+work runs off the UI thread (:mod:`epimanager.ui.worker`).
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -29,10 +28,7 @@ from epimanager.errors import EpiError
 from epimanager.services import backup
 from epimanager.services.database import Database
 from epimanager.ui.login_dialog import error_label, password_field
-
-
-class _Bridge(QObject):
-    finished = Signal(str, bool)  # message (safety copy path on success), ok
+from epimanager.ui.worker import run_in_background
 
 
 class RestoreDialog(QDialog):
@@ -78,8 +74,6 @@ class RestoreDialog(QDialog):
         self.buttons.accepted.connect(self.start)
         self.buttons.rejected.connect(self.reject)
         layout.addWidget(self.buttons)
-        self._bridge = _Bridge(self)
-        self._bridge.finished.connect(self._finished)
 
     def start(self) -> None:
         if self.encrypted and not self.passphrase.text():
@@ -94,23 +88,21 @@ class RestoreDialog(QDialog):
         other = self.other_unit.isChecked()
         before = self._before
 
-        def work() -> None:
-            try:
-                if before is not None:
-                    before()
-                safety = backup.restore(db, file, allow_other_unit=other, passphrase=passphrase)
-            except EpiError as exc:
-                self._bridge.finished.emit(exc.message, False)
-                return
-            self._bridge.finished.emit(str(safety), True)
+        def work() -> Path:
+            if before is not None:
+                before()
+            return backup.restore(db, file, allow_other_unit=other, passphrase=passphrase)
 
-        threading.Thread(target=work, name="epimanager-restore", daemon=True).start()
+        job = run_in_background(work, on_done=self._restored, on_error=self._refused, owner=self)
+        job.finished.connect(self._settled)  # after success, refusal or a bug
 
-    def _finished(self, text: str, ok: bool) -> None:
+    def _restored(self, safety: Path) -> None:
+        self.restored.emit(str(safety))
+        self.accept()
+
+    def _refused(self, error: EpiError) -> None:
+        self.error.setText(error.message)
+
+    def _settled(self) -> None:
         self.busy.hide()
-        if ok:
-            self.restored.emit(text)
-            self.accept()
-            return
         self.buttons.setEnabled(True)
-        self.error.setText(text)

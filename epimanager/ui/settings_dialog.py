@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt
+from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 from epimanager.settings import CHILD_FIELDS, GRID_FIELDS, Language, PlaceDisplay, Settings
 from epimanager.ui.actions import SPECS, ActionId, ActionRegistry, ActionSpec, normalized, plain, translated
 from epimanager.ui.child.fields import FIELD_BY_KEY
+from epimanager.ui.i18n import QT_TRANSLATE_NOOP
 
 GRID_FIELD_TITLES = {
     "status": QT_TRANSLATE_NOOP("Settings", "接种状态（应种/超期/未到期/已完成）"),

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 
+from epimanager.errors import EpiError
 from epimanager.ui.worker import Latest
 
 REFRESH_MS = 60_000
@@ -27,7 +28,6 @@ class StatusBar(QStatusBar):
         for w in (self.unit_label, self.user_label, self.db_label, self.pending_label):
             self.addPermanentWidget(w)
         self._worker = Latest(self)
-        self._worker.done.connect(self._show_pending)
         self._timer = QTimer(self)
         self._timer.setInterval(REFRESH_MS)
         self._timer.timeout.connect(self.refresh_pending)
@@ -37,8 +37,14 @@ class StatusBar(QStatusBar):
         self.user_label.setText(self.tr("操作员：%1").replace("%1", nurse))
 
     def refresh_pending(self) -> None:
-        self._worker.start(self._pending_fn)
+        self._worker.run(self._pending_fn, on_done=self._show_pending, on_error=self._no_count)
 
-    def _show_pending(self, count: object) -> None:
+    def _show_pending(self, count: int | None) -> None:
         text = "—" if count is None else f"{count:,}"
         self.pending_label.setText(self.tr("待上传：%1").replace("%1", text))
+        self.pending_label.setToolTip("")
+
+    def _no_count(self, error: EpiError) -> None:
+        # a count the status bar could not read is not worth a dialog every minute
+        self._show_pending(None)
+        self.pending_label.setToolTip(error.message)

@@ -1,10 +1,9 @@
 """系统 functions of the main window: upload (manual and automatic), backup (now and on
-exit), the upgrade dialog and the configuration tool.  Long work runs off the UI thread;
-only ints and strings cross threads."""
+exit), the upgrade dialog and the configuration tool.  Long work runs off the UI thread
+through :mod:`epimanager.ui.worker`."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -17,6 +16,8 @@ from epimanager.services import backup
 from epimanager.services.database import Database
 from epimanager.sync.auto import AutoUploader
 from epimanager.sync.upload import UploadReport, upload
+from epimanager.ui import notify
+from epimanager.ui.worker import Job, Progress, UiCall, run_in_background
 
 
 def upload_summary(report: UploadReport) -> str:
@@ -35,13 +36,6 @@ def _open(dlg: QDialog) -> QDialog:
     return dlg
 
 
-class _Bridge(QObject):
-    """Signals emitted from worker threads, delivered on the UI thread."""
-
-    progress = Signal(int, int)
-    finished = Signal(str, bool)  # message, ok
-
-
 class SystemActions(QObject):
     """Owns the automatic uploader; ``message(str)`` reports results to the status bar."""
 
@@ -52,10 +46,10 @@ class SystemActions(QObject):
         super().__init__(parent)
         self.db = db
         self.window = parent
-        self._auto_bridge = _Bridge(self)
-        self._auto_bridge.finished.connect(self._auto_finished)
-        self.auto = AutoUploader(db, on_done=self._auto_done)
+        # the uploader calls back on its own thread: UiCall hands the call to the UI thread
+        self.auto = AutoUploader(db, on_done=UiCall(self._auto_done, self))
         self.progress_dialog: QProgressDialog | None = None
+        self.progress_job: Job | None = None
         self.passphrase_dialog: QWidget | None = None
         self.users_dialog: QWidget | None = None
 
@@ -64,16 +58,12 @@ class SystemActions(QObject):
     def start_auto_upload(self) -> None:
         self.auto.start()
 
-    def _auto_done(self, report: UploadReport | None, error: str | None) -> None:  # worker thread
+    def _auto_done(self, report: UploadReport | None, error: str | None) -> None:
         if report is not None:
-            self._auto_bridge.finished.emit(upload_summary(report), True)
-        elif error:
-            self._auto_bridge.finished.emit(error, False)
-
-    def _auto_finished(self, text: str, ok: bool) -> None:
-        self.message.emit(self.tr("自动上传：%1").replace("%1", text))
-        if ok:
+            self.message.emit(self.tr("自动上传：%1").replace("%1", upload_summary(report)))
             self.uploaded.emit()
+        elif error:
+            self.message.emit(self.tr("自动上传：%1").replace("%1", error))
 
     def upload_now(self) -> QProgressDialog:
         """Upload everything waiting, with a progress dialog; the UI stays responsive."""
@@ -146,10 +136,9 @@ class SystemActions(QObject):
         hours = backup.auto_backup_hours(self.db)
         if hours <= 0 or not backup.backup_due(self.db, timedelta(hours=hours)):
             return False
-        dlg = self.backup_now()
-        while dlg.isVisible():
-            QApplication.processEvents()
-            threading.Event().wait(0.02)
+        self.backup_now()
+        assert self.progress_job is not None
+        self.progress_job.wait()
         return True
 
     # -- upgrade and configuration -------------------------------------------------------
@@ -163,7 +152,7 @@ class SystemActions(QObject):
                 return None
             package = Path(name)
         self.db.close()  # the upgrade checks that nobody holds the database open
-        dlg = UpgradeDialog(package, self.db.path, parent=self.window)
+        dlg = UpgradeDialog(package, self.db.path, parent=self.window, actor=self.db.actor)
 
         def done(version: str) -> None:
             QMessageBox.information(
@@ -211,43 +200,34 @@ class SystemActions(QObject):
     # -- shared -------------------------------------------------------------------------
 
     def _run(
-        self, title: str, fn: Callable[[Callable[[int, int], None]], str], after: Callable[[], None] | None = None
+        self, title: str, fn: Callable[[Progress[int]], str], after: Callable[[], None] | None = None
     ) -> QProgressDialog:
         dlg = QProgressDialog(title, "", 0, 0, self.window)
         dlg.setWindowTitle("EpiManager")
-        dlg.setCancelButton(None)  # type: ignore[arg-type]
+        dlg.setCancelButton(None)
         dlg.setWindowModality(Qt.WindowModality.WindowModal)
         dlg.setMinimumDuration(0)
         dlg.setAutoClose(False)  # it closes when the work is done, not when the bar is full
         dlg.setAutoReset(False)
-        bridge = _Bridge(dlg)
 
         def on_progress(done: int, total: int) -> None:
             dlg.setRange(0, max(total, 1))
             dlg.setValue(done)
 
-        def on_finished(text: str, ok: bool) -> None:
-            dlg.close()
+        def on_done(text: str) -> None:
             self.message.emit(text)
-            if ok and after is not None:
+            if after is not None:
                 after()
-            if not ok:
-                QMessageBox.warning(self.window, "EpiManager", text)
 
-        bridge.progress.connect(on_progress)
-        bridge.finished.connect(on_finished)
+        def on_error(error: EpiError) -> None:
+            dlg.close()
+            self.message.emit(error.message)
+            notify.warning(self.window, "EpiManager", error.message)
 
-        def work() -> None:
-            try:
-                text = fn(bridge.progress.emit)
-            except EpiError as exc:
-                bridge.finished.emit(exc.message, False)
-                return
-            bridge.finished.emit(text, True)
-
-        threading.Thread(target=work, name="epimanager-system", daemon=True).start()
+        job = run_in_background(fn, on_done=on_done, on_error=on_error, on_progress=on_progress, owner=dlg)
+        job.finished.connect(dlg.close)  # also after a bug (the crash dialog tells about it)
         dlg.show()
-        self.progress_dialog = dlg
+        self.progress_dialog, self.progress_job = dlg, job
         return dlg
 
     def shutdown(self) -> None:

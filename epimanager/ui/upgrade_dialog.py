@@ -1,4 +1,4 @@
-"""升级对话框: verify a package, show its release notes, apply it on a QThread with progress.
+"""升级对话框: verify a package, show its release notes, apply it off the UI thread with progress.
 
 The caller must close its own :class:`~epimanager.services.database.Database` before
 ``开始升级`` (an upgrade refuses a database another connection holds open) and restart the
@@ -8,9 +8,9 @@ program afterwards (signal :attr:`UpgradeDialog.upgraded`).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
-from PySide6.QtCore import QThread, Signal
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QDialog,
     QHBoxLayout,
@@ -22,53 +22,35 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from epimanager.domain.actor import Actor
 from epimanager.errors import EpiError
-from epimanager.upgrade.install.apply import apply_package
+from epimanager.ui.worker import Job, run_in_background
+from epimanager.upgrade.install.apply import ApplyResult, apply_package
 from epimanager.upgrade.install.layout import Target, current_version
 from epimanager.upgrade.install.verify import check_package
-
-
-class _Worker(QThread):
-    progress = Signal(int, str)
-    succeeded = Signal(object)
-    failed = Signal(str)
-
-    def __init__(self, job: str, package: Path, target: Target, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.job, self.package, self.target = job, package, target
-
-    def run(self) -> None:
-        try:
-            result: Any
-            if self.job == "check":
-                result = check_package(self.package, self.target)
-            else:
-                result = apply_package(self.package, self.target, progress=self.progress.emit)
-        except EpiError as exc:
-            self.failed.emit(exc.message)
-            return
-        except Exception as exc:  # noqa: BLE001 — a bug must not hang the dialog; apply has rolled back
-            self.failed.emit(
-                self.tr("升级失败，已恢复原状（程序错误：%1）").replace("%1", f"{type(exc).__name__}: {exc}")
-            )
-            return
-        self.succeeded.emit(result)
+from epimanager.upgrade.package import VerifiedPackage
 
 
 class UpgradeDialog(QDialog):
-    """``UpgradeDialog(package, db_path, install_root=None, parent=None)``."""
+    """``UpgradeDialog(package, db_path, install_root=None, parent=None, actor=None)`` (``actor``: who applies it)."""
 
     upgraded = Signal(str)  # the new version
 
     def __init__(
-        self, package: Path, db_path: Path, install_root: Path | None = None, parent: QWidget | None = None
+        self,
+        package: Path,
+        db_path: Path,
+        install_root: Path | None = None,
+        parent: QWidget | None = None,
+        actor: Actor | None = None,
     ) -> None:
         super().__init__(parent)
+        self.actor = actor
         self.setWindowTitle(self.tr("安装升级包"))
         self.resize(560, 420)
         self.package = Path(package)
         self.target = Target.for_database(Path(db_path), install_root)
-        self._worker: _Worker | None = None
+        self._job: Job | None = None
         self.new_version: str | None = None
 
         layout = QVBoxLayout(self)
@@ -103,19 +85,14 @@ class UpgradeDialog(QDialog):
         buttons.addWidget(self.start_button)
         buttons.addWidget(self.close_button)
         layout.addLayout(buttons)
-        self._run("check")
+        package, target = self.package, self.target
+        self._job = run_in_background(
+            lambda: check_package(package, target), on_done=self._checked, on_error=self._failed, owner=self
+        )
 
     @property
     def busy(self) -> bool:
-        return self._worker is not None and self._worker.isRunning()
-
-    def _run(self, job: str) -> None:
-        worker = _Worker(job, self.package, self.target, self)
-        worker.progress.connect(self._on_progress)
-        worker.succeeded.connect(self._checked if job == "check" else self._applied)
-        worker.failed.connect(self._failed)
-        self._worker = worker
-        worker.start()
+        return self._job is not None and self._job.running
 
     def start(self) -> None:
         if self.busy:
@@ -124,15 +101,17 @@ class UpgradeDialog(QDialog):
         self.close_button.setEnabled(False)
         self.error.clear()
         self.status.setText(self.tr("正在升级，请不要关闭电脑……"))
-        self._run("apply")
+        package, target = self.package, self.target
+        self._job = run_in_background(
+            lambda progress: apply_package(package, target, progress=progress, actor=self.actor),
+            on_done=self._applied,
+            on_error=self._failed,
+            on_progress=self._on_progress,
+            owner=self,
+        )
+        self._job.finished.connect(self._settled)
 
-    def _join(self) -> None:
-        """The worker emitted its last signal: wait for its thread to end (never outlive the dialog)."""
-        if self._worker is not None:
-            self._worker.wait()
-
-    def _checked(self, pkg: Any) -> None:
-        self._join()
+    def _checked(self, pkg: VerifiedPackage) -> None:
         m = pkg.manifest
         self.notes.setPlainText(m.notes)
         self.info.setText(
@@ -150,8 +129,7 @@ class UpgradeDialog(QDialog):
         self.progress.setValue(percent)
         self.status.setText(message)
 
-    def _applied(self, result: Any) -> None:
-        self._join()
+    def _applied(self, result: ApplyResult) -> None:
         self.new_version = result.to_version
         self.progress.setValue(100)
         self.status.setText(
@@ -165,18 +143,23 @@ class UpgradeDialog(QDialog):
         self.close_button.clicked.connect(self.accept)
         self.upgraded.emit(result.to_version)
 
-    def _failed(self, message: str) -> None:
-        self._join()
-        self.error.setText(message)
+    def _failed(self, error: EpiError) -> None:
+        self.error.setText(error.message)
         self.status.setText(self.tr("升级未完成，原有程序和数据没有任何改动。"))
         self.close_button.setEnabled(True)
+
+    def _settled(self) -> None:
+        """After a bug (the crash dialog shows it; apply has rolled back) the dialog can be closed."""
+        if self.new_version is None and not self.close_button.isEnabled():
+            self.status.setText(self.tr("升级未完成，原有程序和数据没有任何改动。"))
+            self.close_button.setEnabled(True)
 
     def reject(self) -> None:
         if self.busy:
             return  # never abandon a running upgrade
         super().reject()
 
-    def closeEvent(self, event: Any) -> None:
+    def closeEvent(self, event: QCloseEvent) -> None:
         if self.busy:
             event.ignore()
             return

@@ -84,3 +84,29 @@ def test_logged_in_user_becomes_the_operator(qtbot: QtBot, db: Database, tmp_pat
     assert "操作员：李护士" in w.status.user_label.text()
     assert w.settings.nurse == "李护士"
     assert not (tmp_path / "settings.json").exists()  # a login is not a saved preference
+
+
+def test_closing_without_a_recent_backup_backs_up_first(qtbot: QtBot, db: Database, tmp_path: Path) -> None:
+    w = window(qtbot, db, tmp_path)
+    assert backup.status(db).last_ok is None  # never backed up: due
+    assert w.system.backup_on_exit() is True  # returns once the backup is written
+    files = list((db.path.parent / "backups").glob("3201020101-*.epibak.gz"))
+    assert len(files) == 1
+    assert backup.status(db).last_ok is not None
+    dlg = w.system.progress_dialog
+    assert dlg is not None and not dlg.isVisible()
+
+
+def test_automatic_upload_reports_in_the_status_bar(qtbot: QtBot, db: Database, tmp_path: Path) -> None:
+    create_child(db, ChildInput("张浩", "1", date(2026, 3, 1), mother_name="李梅"), today=date(2026, 11, 26))
+    with RunningServer(tmp_path / "platform.sqlite", tokens=[TOKEN]) as srv:
+        save_settings(db, url=srv.url, token=TOKEN, interval_s=3600)
+        w = window(qtbot, db, tmp_path)
+        w.system.start_auto_upload()
+        try:
+            w.system.auto.trigger()  # now, not after the first delay
+            qtbot.waitUntil(lambda: w.status.currentMessage().startswith("自动上传："), timeout=20000)
+        finally:
+            w.system.shutdown()
+        assert w.status.currentMessage() == "自动上传：上传完成：接收 1 条，被拒 0 条，剩余 0 条"
+        assert queue.count_waiting(db) == 0

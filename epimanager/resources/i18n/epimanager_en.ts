@@ -4,278 +4,278 @@
 <context>
     <name>Actions</name>
     <message>
-        <location filename="../../ui/actions.py" line="76"/>
+        <location filename="../../ui/actions.py" line="77"/>
         <source>新建儿童(&amp;N)</source>
         <extracomment>Order = order on the shortcut bar and in the settings page.</extracomment>
         <translation>&amp;New child</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="79"/>
+        <location filename="../../ui/actions.py" line="80"/>
         <source>建立新的儿童个案</source>
         <translation>Register a new child</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="83"/>
+        <location filename="../../ui/actions.py" line="84"/>
         <source>快速查询(&amp;F)</source>
         <translation>Quick search (&amp;F)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="86"/>
+        <location filename="../../ui/actions.py" line="87"/>
         <source>按姓名、拼音、出生日期或编码查找儿童</source>
         <translation>Find a child by name, pinyin, birth date or code</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="90"/>
+        <location filename="../../ui/actions.py" line="91"/>
         <source>接种登记(&amp;R)</source>
         <translation>&amp;Record dose</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="93"/>
+        <location filename="../../ui/actions.py" line="94"/>
         <source>为当前儿童登记一剂接种</source>
         <translation>Record a dose for the current child</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="97"/>
+        <location filename="../../ui/actions.py" line="98"/>
         <source>刷新</source>
         <translation>Refresh</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="100"/>
+        <location filename="../../ui/actions.py" line="101"/>
         <source>重新读取当前儿童</source>
         <translation>Reload the current child</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="105"/>
+        <location filename="../../ui/actions.py" line="106"/>
         <source>修改剂次(&amp;E)</source>
         <translation>&amp;Edit dose</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="108"/>
+        <location filename="../../ui/actions.py" line="109"/>
         <source>修改选中的接种记录</source>
         <translation>Edit the selected dose</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="112"/>
+        <location filename="../../ui/actions.py" line="113"/>
         <source>工作提醒(&amp;W)</source>
         <translation>&amp;Work reminders</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="115"/>
+        <location filename="../../ui/actions.py" line="116"/>
         <source>今天需要处理的事项</source>
         <translation>What needs doing today</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="119"/>
+        <location filename="../../ui/actions.py" line="120"/>
         <source>报表查询(&amp;Q)</source>
         <translation>Reports (&amp;Q)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="122"/>
+        <location filename="../../ui/actions.py" line="123"/>
         <source>月报（6-1、6-2 等）</source>
         <translation>Monthly reports (6-1, 6-2 …)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="126"/>
+        <location filename="../../ui/actions.py" line="127"/>
         <source>在册变更(&amp;M)</source>
         <translation>Register &amp;move</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="129"/>
+        <location filename="../../ui/actions.py" line="130"/>
         <source>变更当前儿童的在册情况（迁出需选择原因）</source>
         <translation>Change the current child&apos;s register status (moving out needs a reason)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="133"/>
+        <location filename="../../ui/actions.py" line="134"/>
         <source>接种明细查询(&amp;J)</source>
         <translation>Dose details query (&amp;J)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="136"/>
+        <location filename="../../ui/actions.py" line="137"/>
         <source>按日期、疫苗、区域查询接种记录</source>
         <translation>Doses by date, vaccine and area</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="141"/>
+        <location filename="../../ui/actions.py" line="142"/>
         <source>管理门诊查询(&amp;G)</source>
         <translation>Managed children query (&amp;G)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="144"/>
+        <location filename="../../ui/actions.py" line="145"/>
         <source>本单位管理的儿童</source>
         <translation>Children managed by this unit</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="149"/>
+        <location filename="../../ui/actions.py" line="150"/>
         <source>免疫空白查询(&amp;K)</source>
         <translation>Immunization gap query (&amp;K)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="152"/>
+        <location filename="../../ui/actions.py" line="153"/>
         <source>有应种或超期未种疫苗的儿童（可打印通知）</source>
         <translation>Children with due or overdue vaccines (call-up list can be printed)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="157"/>
+        <location filename="../../ui/actions.py" line="158"/>
         <source>个案变更查询(&amp;L)</source>
         <translation>Record changes query (&amp;L)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="160"/>
+        <location filename="../../ui/actions.py" line="161"/>
         <source>基本资料、接种剂次的修改和删除记录</source>
         <translation>Changes and deletions of basic data and doses</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="165"/>
+        <location filename="../../ui/actions.py" line="166"/>
         <source>在册变更查询(&amp;Z)</source>
         <translation>Register changes query (&amp;Z)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="168"/>
+        <location filename="../../ui/actions.py" line="169"/>
         <source>在册情况的变更记录</source>
         <translation>History of register status changes</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="173"/>
+        <location filename="../../ui/actions.py" line="174"/>
         <source>删除剂次(&amp;D)</source>
         <translation>&amp;Delete dose</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="176"/>
+        <location filename="../../ui/actions.py" line="177"/>
         <source>删除选中的接种记录（可追溯）</source>
         <translation>Delete the selected dose (kept in the audit trail)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="181"/>
+        <location filename="../../ui/actions.py" line="182"/>
         <source>保存(&amp;S)</source>
         <translation>&amp;Save</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="184"/>
+        <location filename="../../ui/actions.py" line="185"/>
         <source>保存正在编辑的内容</source>
         <translation>Save what is being edited</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="189"/>
+        <location filename="../../ui/actions.py" line="190"/>
         <source>打印接种记录(&amp;P)</source>
         <translation>&amp;Print record</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="192"/>
+        <location filename="../../ui/actions.py" line="193"/>
         <source>打印或保存为 PDF：接种记录（接种证页）</source>
         <translation>Print or save as PDF: the vaccination record (certificate page)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="196"/>
+        <location filename="../../ui/actions.py" line="197"/>
         <source>打印回执(&amp;T)</source>
         <translation>Prin&amp;t receipt</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="199"/>
+        <location filename="../../ui/actions.py" line="200"/>
         <source>今天的接种回执及下次接种日期</source>
         <translation>Today&apos;s receipt with the next due date</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="204"/>
+        <location filename="../../ui/actions.py" line="205"/>
         <source>上传个案(&amp;U)</source>
         <translation>&amp;Upload records</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="207"/>
+        <location filename="../../ui/actions.py" line="208"/>
         <source>把待上传的个案、剂次和在册变更上传到免疫规划平台</source>
         <translation>Upload pending children, doses and registration changes to the immunization platform</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="211"/>
+        <location filename="../../ui/actions.py" line="212"/>
         <source>数据备份(&amp;B)</source>
         <translation>&amp;Back up data</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="214"/>
+        <location filename="../../ui/actions.py" line="215"/>
         <source>立即备份数据库（校验后压缩保存）</source>
         <translation>Back up the database now (checked, then compressed)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="219"/>
+        <location filename="../../ui/actions.py" line="220"/>
         <source>加密备份(&amp;E)…</source>
         <translation>&amp;Encrypted backup…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="222"/>
+        <location filename="../../ui/actions.py" line="223"/>
         <source>用密码加密备份文件（拷出本机的备份请加密）</source>
         <translation>Encrypt the backup file with a passphrase (do this for backups that leave this PC)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="227"/>
+        <location filename="../../ui/actions.py" line="228"/>
         <source>恢复备份(&amp;R)…</source>
         <translation>&amp;Restore backup…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="230"/>
+        <location filename="../../ui/actions.py" line="231"/>
         <source>校验备份后用它替换当前数据库（先另存安全副本）</source>
         <translation>Check a backup, then replace the current database with it (a safety copy is kept first)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="235"/>
+        <location filename="../../ui/actions.py" line="236"/>
         <source>安装升级包(&amp;G)…</source>
         <translation>Install up&amp;grade…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="238"/>
+        <location filename="../../ui/actions.py" line="239"/>
         <source>安装县疾控下发的签名升级包</source>
         <translation>Install a signed upgrade package from the county CDC</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="243"/>
+        <location filename="../../ui/actions.py" line="244"/>
         <source>配置工具(&amp;C)…</source>
         <translation>&amp;Configuration…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="246"/>
+        <location filename="../../ui/actions.py" line="247"/>
         <source>单位编码、区域划分、数据与备份文件夹、平台地址</source>
         <translation>Unit code, areas, data and backup folders, platform address</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="251"/>
+        <location filename="../../ui/actions.py" line="252"/>
         <source>数据清理(&amp;D)…</source>
         <translation>&amp;Data cleaning…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="254"/>
+        <location filename="../../ui/actions.py" line="255"/>
         <source>疑似重复个案的合并与撤销、数据质量检查</source>
         <translation>Merge (and undo) probable duplicate children; data-quality check</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="259"/>
+        <location filename="../../ui/actions.py" line="260"/>
         <source>用户管理(&amp;M)…</source>
         <translation>User &amp;management…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="262"/>
+        <location filename="../../ui/actions.py" line="263"/>
         <source>新建用户、修改角色、停用、解锁、重设密码（系统管理员）</source>
         <translation>Create users, change roles, disable, unlock, reset passwords (system administrator)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="267"/>
+        <location filename="../../ui/actions.py" line="268"/>
         <source>修改密码(&amp;W)…</source>
         <translation>Change pass&amp;word…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="270"/>
+        <location filename="../../ui/actions.py" line="271"/>
         <source>修改自己的登录密码</source>
         <translation>Change your own login password</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="275"/>
+        <location filename="../../ui/actions.py" line="276"/>
         <source>设置(&amp;O)</source>
         <translation>Settings (&amp;O)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="278"/>
+        <location filename="../../ui/actions.py" line="279"/>
         <source>显示字段、快捷键、语言</source>
         <translation>Fields, shortcut keys, language</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="280"/>
+        <location filename="../../ui/actions.py" line="281"/>
         <source>退出(&amp;X)</source>
         <translation>E&amp;xit</translation>
     </message>
@@ -306,32 +306,32 @@
 <context>
     <name>ChangeQueryScreen</name>
     <message>
-        <location filename="../../ui/queries/changes.py" line="36"/>
+        <location filename="../../ui/queries/changes.py" line="38"/>
         <source>儿童编码</source>
         <translation>Child code</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/changes.py" line="37"/>
+        <location filename="../../ui/queries/changes.py" line="39"/>
         <source>日期从</source>
         <translation>Date from</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/changes.py" line="38"/>
+        <location filename="../../ui/queries/changes.py" line="40"/>
         <source>到</source>
         <translation>to</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/changes.py" line="39"/>
+        <location filename="../../ui/queries/changes.py" line="41"/>
         <source>类别</source>
         <translation>Kind</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/changes.py" line="40"/>
+        <location filename="../../ui/queries/changes.py" line="42"/>
         <source>操作员</source>
         <translation>Operator</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/changes.py" line="41"/>
+        <location filename="../../ui/queries/changes.py" line="43"/>
         <source>儿童</source>
         <translation>Child</translation>
     </message>
@@ -339,7 +339,7 @@
 <context>
     <name>ChildInfoModel</name>
     <message>
-        <location filename="../../ui/child/panel.py" line="94"/>
+        <location filename="../../ui/child/panel.py" line="102"/>
         <source>双击修改</source>
         <extracomment>(field key, new value) → error message or None when saved</extracomment>
         <translation>Double-click to edit</translation>
@@ -348,12 +348,12 @@
 <context>
     <name>ChildPanel</name>
     <message>
-        <location filename="../../ui/child/panel.py" line="215"/>
+        <location filename="../../ui/child/panel.py" line="223"/>
         <source>双击或按回车修改字段</source>
         <translation>Double-click or press Enter to edit a field</translation>
     </message>
     <message>
-        <location filename="../../ui/child/panel.py" line="237"/>
+        <location filename="../../ui/child/panel.py" line="245"/>
         <source>不能保存</source>
         <translation>Cannot save</translation>
     </message>
@@ -376,164 +376,164 @@
         <translation>Data quality</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/cleaning.py" line="71"/>
+        <location filename="../../ui/queries/cleaning.py" line="67"/>
         <source>查找疑似重复(&amp;F)</source>
         <translation>&amp;Find probable duplicates</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/cleaning.py" line="77"/>
+        <location filename="../../ui/queries/cleaning.py" line="73"/>
         <source>保留</source>
         <translation>Keep</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/cleaning.py" line="77"/>
+        <location filename="../../ui/queries/cleaning.py" line="73"/>
         <source>并入</source>
         <translation>Merge in</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/cleaning.py" line="78"/>
-        <location filename="../../ui/queries/cleaning.py" line="117"/>
+        <location filename="../../ui/queries/cleaning.py" line="74"/>
+        <location filename="../../ui/queries/cleaning.py" line="113"/>
         <source>儿童编码</source>
         <translation>Child code</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/cleaning.py" line="78"/>
-        <location filename="../../ui/queries/cleaning.py" line="117"/>
+        <location filename="../../ui/queries/cleaning.py" line="74"/>
+        <location filename="../../ui/queries/cleaning.py" line="113"/>
         <source>姓名</source>
         <translation>Name</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/cleaning.py" line="78"/>
+        <location filename="../../ui/queries/cleaning.py" line="74"/>
         <source>出生日期</source>
         <translation>Birth date</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/cleaning.py" line="78"/>
+        <location filename="../../ui/queries/cleaning.py" line="74"/>
         <source>母亲</source>
         <translation>Mother</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/cleaning.py" line="78"/>
+        <location filename="../../ui/queries/cleaning.py" line="74"/>
         <source>剂次</source>
         <translation>Doses</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/cleaning.py" line="80"/>
+        <location filename="../../ui/queries/cleaning.py" line="76"/>
         <source>相似度</source>
         <translation>Score</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/cleaning.py" line="80"/>
+        <location filename="../../ui/queries/cleaning.py" line="76"/>
         <source>原因</source>
         <translation>Reason</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/cleaning.py" line="85"/>
+        <location filename="../../ui/queries/cleaning.py" line="81"/>
         <source>合并所选（并入“保留”个案）(&amp;M)</source>
         <translation>&amp;Merge selected (into the kept record)</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/cleaning.py" line="86"/>
+        <location filename="../../ui/queries/cleaning.py" line="82"/>
         <source>对调保留与并入(&amp;S)</source>
         <translation>&amp;Swap kept and merged</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/cleaning.py" line="93"/>
+        <location filename="../../ui/queries/cleaning.py" line="89"/>
         <source>最近的合并：</source>
         <translation>Recent merges:</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/cleaning.py" line="95"/>
+        <location filename="../../ui/queries/cleaning.py" line="91"/>
         <source>时间</source>
         <translation>Time</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/cleaning.py" line="95"/>
+        <location filename="../../ui/queries/cleaning.py" line="91"/>
         <source>保留个案</source>
         <translation>Kept record</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/cleaning.py" line="95"/>
+        <location filename="../../ui/queries/cleaning.py" line="91"/>
         <source>并入个案</source>
         <translation>Merged record</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/cleaning.py" line="95"/>
+        <location filename="../../ui/queries/cleaning.py" line="91"/>
         <source>操作员</source>
         <translation>Operator</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/cleaning.py" line="95"/>
+        <location filename="../../ui/queries/cleaning.py" line="91"/>
         <source>已撤销</source>
         <translation>Undone</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/cleaning.py" line="98"/>
+        <location filename="../../ui/queries/cleaning.py" line="94"/>
         <source>撤销所选合并(&amp;U)</source>
         <translation>&amp;Undo selected merge</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/cleaning.py" line="110"/>
+        <location filename="../../ui/queries/cleaning.py" line="106"/>
         <source>检查数据质量(&amp;C)</source>
         <translation>&amp;Check data quality</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/cleaning.py" line="117"/>
+        <location filename="../../ui/queries/cleaning.py" line="113"/>
         <source>问题</source>
         <translation>Issue</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/cleaning.py" line="117"/>
+        <location filename="../../ui/queries/cleaning.py" line="113"/>
         <source>详情</source>
         <translation>Details</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/cleaning.py" line="126"/>
+        <location filename="../../ui/queries/cleaning.py" line="122"/>
         <source>正在查找…</source>
         <translation>Searching…</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/cleaning.py" line="136"/>
+        <location filename="../../ui/queries/cleaning.py" line="132"/>
         <source>疑似重复 %1 对</source>
         <translation>%1 probable duplicate pairs</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/cleaning.py" line="161"/>
+        <location filename="../../ui/queries/cleaning.py" line="157"/>
         <source>请先选择一对疑似重复个案</source>
         <translation>Select a pair of probable duplicates first</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/cleaning.py" line="164"/>
+        <location filename="../../ui/queries/cleaning.py" line="160"/>
         <source>把 %1（%2）并入 %3（%4）？剂次与变更记录将移到保留个案，并入个案标记为删除；可以撤销。</source>
         <translation>Merge %1 (%2) into %3 (%4)? Doses and change history move to the kept record and the merged one is marked deleted; this can be undone.</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/cleaning.py" line="167"/>
+        <location filename="../../ui/queries/cleaning.py" line="163"/>
         <source>合并个案</source>
         <translation>Merge records</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/cleaning.py" line="179"/>
+        <location filename="../../ui/queries/cleaning.py" line="175"/>
         <source>已合并：%1 并入 %2，移入剂次 %3 条</source>
         <translation>Merged: %1 into %2, %3 doses moved</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/cleaning.py" line="205"/>
+        <location filename="../../ui/queries/cleaning.py" line="201"/>
         <source>请先选择一次合并</source>
         <translation>Select a merge first</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/cleaning.py" line="214"/>
+        <location filename="../../ui/queries/cleaning.py" line="210"/>
         <source>已撤销合并：%1 恢复为独立个案</source>
         <translation>Merge undone: %1 is a separate record again</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/cleaning.py" line="220"/>
+        <location filename="../../ui/queries/cleaning.py" line="216"/>
         <source>正在检查…</source>
         <translation>Checking…</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/cleaning.py" line="227"/>
+        <location filename="../../ui/queries/cleaning.py" line="223"/>
         <source>已检查 %1 名儿童：</source>
         <translation>%1 children checked: </translation>
     </message>
@@ -872,7 +872,7 @@
 <context>
     <name>Crash</name>
     <message>
-        <location filename="../../ui/crash.py" line="53"/>
+        <location filename="../../ui/crash.py" line="70"/>
         <source>程序出现意外错误（程序缺陷）。已保存的数据不受影响。
 请点“显示详细信息”，复制内容发给技术支持。</source>
         <translation>An unexpected error occurred (a bug). Saved data is not affected.
@@ -933,147 +933,147 @@ Reason for deleting:</translation>
 <context>
     <name>DoseDialog</name>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="94"/>
+        <location filename="../../ui/child/dose_dialog.py" line="97"/>
         <source>修改接种记录</source>
         <extracomment>the batch proposals for the chosen vaccine have been read and shown</extracomment>
         <translation>Edit dose</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="94"/>
+        <location filename="../../ui/child/dose_dialog.py" line="97"/>
         <source>接种登记</source>
         <translation>Vaccination</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="124"/>
-        <location filename="../../ui/child/dose_dialog.py" line="346"/>
+        <location filename="../../ui/child/dose_dialog.py" line="127"/>
+        <location filename="../../ui/child/dose_dialog.py" line="356"/>
         <source>本单位</source>
         <translation>This unit</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="125"/>
-        <location filename="../../ui/child/dose_dialog.py" line="348"/>
+        <location filename="../../ui/child/dose_dialog.py" line="128"/>
+        <location filename="../../ui/child/dose_dialog.py" line="358"/>
         <source>外地</source>
         <translation>Elsewhere</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="126"/>
+        <location filename="../../ui/child/dose_dialog.py" line="129"/>
         <source>本单位、外地，或输入接种单位的10位编码</source>
         <translation>This unit, elsewhere, or type the 10-digit unit code</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="137"/>
+        <location filename="../../ui/child/dose_dialog.py" line="140"/>
         <source>疫苗(&amp;V)：</source>
         <translation>&amp;Vaccine:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="138"/>
+        <location filename="../../ui/child/dose_dialog.py" line="141"/>
         <source>剂次(&amp;N)：</source>
         <translation>Dose &amp;number:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="139"/>
+        <location filename="../../ui/child/dose_dialog.py" line="142"/>
         <source>接种属性(&amp;A)：</source>
         <translation>Dose &amp;type:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="140"/>
+        <location filename="../../ui/child/dose_dialog.py" line="143"/>
         <source>接种日期(&amp;D)：</source>
         <translation>&amp;Date:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="141"/>
+        <location filename="../../ui/child/dose_dialog.py" line="144"/>
         <source>批号(&amp;B)：</source>
         <translation>&amp;Batch:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="142"/>
+        <location filename="../../ui/child/dose_dialog.py" line="145"/>
         <source>生产企业(&amp;M)：</source>
         <translation>&amp;Manufacturer:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="143"/>
+        <location filename="../../ui/child/dose_dialog.py" line="146"/>
         <source>失效期(&amp;E)：</source>
         <translation>&amp;Expiry:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="144"/>
+        <location filename="../../ui/child/dose_dialog.py" line="147"/>
         <source>接种部位(&amp;S)：</source>
         <translation>&amp;Site:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="145"/>
+        <location filename="../../ui/child/dose_dialog.py" line="148"/>
         <source>接种途径(&amp;R)：</source>
         <translation>&amp;Route:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="146"/>
+        <location filename="../../ui/child/dose_dialog.py" line="149"/>
         <source>接种护士(&amp;U)：</source>
         <translation>N&amp;urse:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="147"/>
+        <location filename="../../ui/child/dose_dialog.py" line="150"/>
         <source>接种地点(&amp;P)：</source>
         <translation>&amp;Place:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="153"/>
+        <location filename="../../ui/child/dose_dialog.py" line="156"/>
         <source>保存(&amp;S)</source>
         <translation>&amp;Save</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="155"/>
+        <location filename="../../ui/child/dose_dialog.py" line="158"/>
         <source>取消</source>
         <translation>Cancel</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="251"/>
+        <location filename="../../ui/child/dose_dialog.py" line="253"/>
         <source>正在读取可用批号…</source>
         <translation>Reading the batches in use…</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="267"/>
+        <location filename="../../ui/child/dose_dialog.py" line="277"/>
         <source>库存 %1 人份</source>
         <translation>in stock: %1 doses</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="267"/>
+        <location filename="../../ui/child/dose_dialog.py" line="277"/>
         <source>近期使用</source>
         <translation>used lately</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="270"/>
+        <location filename="../../ui/child/dose_dialog.py" line="280"/>
         <source>无可用批号，请输入</source>
         <translation>No batch in use; type one</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="321"/>
+        <location filename="../../ui/child/dose_dialog.py" line="331"/>
         <source>评价：—（不属于免疫程序的系列）</source>
         <translation>Evaluation: — (not part of a schedule series)</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="328"/>
+        <location filename="../../ui/child/dose_dialog.py" line="338"/>
         <source>评价：✗ %1 —— 无效剂次，不计入免疫程序</source>
         <translation>Evaluation: ✗ %1 — invalid dose, does not count</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="331"/>
+        <location filename="../../ui/child/dose_dialog.py" line="341"/>
         <source>评价：✓ %1</source>
         <translation>Evaluation: ✓ %1</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="342"/>
+        <location filename="../../ui/child/dose_dialog.py" line="352"/>
         <source>失效期格式不正确：%1</source>
         <translation>Expiry date is not valid: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="376"/>
+        <location filename="../../ui/child/dose_dialog.py" line="386"/>
         <source>这一剂评价为“%1”，是无效剂次，不计入免疫程序。
 仍要保存吗？</source>
         <translation>This dose is evaluated as “%1”: an invalid dose that does not count.
 Save it anyway?</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="377"/>
+        <location filename="../../ui/child/dose_dialog.py" line="387"/>
         <source>无效剂次</source>
         <translation>Invalid dose</translation>
     </message>
@@ -1081,57 +1081,57 @@ Save it anyway?</translation>
 <context>
     <name>DoseQueryScreen</name>
     <message>
-        <location filename="../../ui/queries/doses.py" line="26"/>
+        <location filename="../../ui/queries/doses.py" line="28"/>
         <source>HepB、乙肝、0201 …</source>
         <translation>HepB, hepatitis B, 0201 …</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/doses.py" line="35"/>
+        <location filename="../../ui/queries/doses.py" line="37"/>
         <source>本单位</source>
         <translation>This unit</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/doses.py" line="36"/>
+        <location filename="../../ui/queries/doses.py" line="38"/>
         <source>外单位/外地</source>
         <translation>Other unit / elsewhere</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/doses.py" line="38"/>
+        <location filename="../../ui/queries/doses.py" line="40"/>
         <source>接种日期从</source>
         <translation>Vaccination date from</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/doses.py" line="39"/>
+        <location filename="../../ui/queries/doses.py" line="41"/>
         <source>到</source>
         <translation>to</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/doses.py" line="40"/>
+        <location filename="../../ui/queries/doses.py" line="42"/>
         <source>疫苗</source>
         <translation>Vaccine</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/doses.py" line="41"/>
+        <location filename="../../ui/queries/doses.py" line="43"/>
         <source>批号</source>
         <translation>Batch</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/doses.py" line="42"/>
+        <location filename="../../ui/queries/doses.py" line="44"/>
         <source>接种护士</source>
         <translation>Nurse</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/doses.py" line="43"/>
+        <location filename="../../ui/queries/doses.py" line="45"/>
         <source>接种属性</source>
         <translation>Dose attribute</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/doses.py" line="44"/>
+        <location filename="../../ui/queries/doses.py" line="46"/>
         <source>接种地点</source>
         <translation>Place</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/doses.py" line="45"/>
+        <location filename="../../ui/queries/doses.py" line="47"/>
         <source>区域划分</source>
         <translation>Area</translation>
     </message>
@@ -1139,7 +1139,7 @@ Save it anyway?</translation>
 <context>
     <name>Fields</name>
     <message numerus="yes">
-        <location filename="../../ui/child/fields.py" line="49"/>
+        <location filename="../../ui/child/fields.py" line="50"/>
         <source>%n天</source>
         <translation>
             <numerusform>%n day</numerusform>
@@ -1147,7 +1147,7 @@ Save it anyway?</translation>
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/child/fields.py" line="53"/>
+        <location filename="../../ui/child/fields.py" line="54"/>
         <source>%n个月</source>
         <translation>
             <numerusform>%n month</numerusform>
@@ -1155,12 +1155,12 @@ Save it anyway?</translation>
         </translation>
     </message>
     <message>
-        <location filename="../../ui/child/fields.py" line="54"/>
+        <location filename="../../ui/child/fields.py" line="55"/>
         <source>%1岁%2个月</source>
         <translation>%1 y %2 m</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/child/fields.py" line="55"/>
+        <location filename="../../ui/child/fields.py" line="56"/>
         <source>%n岁</source>
         <translation>
             <numerusform>%n year</numerusform>
@@ -1168,132 +1168,132 @@ Save it anyway?</translation>
         </translation>
     </message>
     <message>
-        <location filename="../../ui/child/fields.py" line="74"/>
+        <location filename="../../ui/child/fields.py" line="75"/>
         <source>儿童编码</source>
         <translation>Child code</translation>
     </message>
     <message>
-        <location filename="../../ui/child/fields.py" line="75"/>
+        <location filename="../../ui/child/fields.py" line="76"/>
         <source>姓名</source>
         <translation>Name</translation>
     </message>
     <message>
-        <location filename="../../ui/child/fields.py" line="76"/>
+        <location filename="../../ui/child/fields.py" line="77"/>
         <source>性别</source>
         <translation>Sex</translation>
     </message>
     <message>
-        <location filename="../../ui/child/fields.py" line="77"/>
+        <location filename="../../ui/child/fields.py" line="78"/>
         <source>出生日期</source>
         <translation>Birth date</translation>
     </message>
     <message>
-        <location filename="../../ui/child/fields.py" line="78"/>
+        <location filename="../../ui/child/fields.py" line="79"/>
         <source>年龄</source>
         <translation>Age</translation>
     </message>
     <message>
-        <location filename="../../ui/child/fields.py" line="79"/>
+        <location filename="../../ui/child/fields.py" line="80"/>
         <source>母亲姓名</source>
         <translation>Mother</translation>
     </message>
     <message>
-        <location filename="../../ui/child/fields.py" line="80"/>
+        <location filename="../../ui/child/fields.py" line="81"/>
         <source>父亲姓名</source>
         <translation>Father</translation>
     </message>
     <message>
-        <location filename="../../ui/child/fields.py" line="81"/>
+        <location filename="../../ui/child/fields.py" line="82"/>
         <source>联系电话</source>
         <translation>Phone</translation>
     </message>
     <message>
-        <location filename="../../ui/child/fields.py" line="82"/>
+        <location filename="../../ui/child/fields.py" line="83"/>
         <source>身份证号</source>
         <translation>ID number</translation>
     </message>
     <message>
-        <location filename="../../ui/child/fields.py" line="83"/>
+        <location filename="../../ui/child/fields.py" line="84"/>
         <source>区域划分</source>
         <translation>Area</translation>
     </message>
     <message>
-        <location filename="../../ui/child/fields.py" line="84"/>
+        <location filename="../../ui/child/fields.py" line="85"/>
         <source>家庭住址</source>
         <translation>Address</translation>
     </message>
     <message>
-        <location filename="../../ui/child/fields.py" line="86"/>
+        <location filename="../../ui/child/fields.py" line="87"/>
         <source>居住属性</source>
         <translation>Residence</translation>
     </message>
     <message>
-        <location filename="../../ui/child/fields.py" line="88"/>
+        <location filename="../../ui/child/fields.py" line="89"/>
         <source>在册情况</source>
         <translation>Register status</translation>
     </message>
     <message>
-        <location filename="../../ui/child/fields.py" line="89"/>
+        <location filename="../../ui/child/fields.py" line="90"/>
         <source>出生证号</source>
         <translation>Birth certificate no.</translation>
     </message>
     <message>
-        <location filename="../../ui/child/fields.py" line="90"/>
+        <location filename="../../ui/child/fields.py" line="91"/>
         <source>出生时间</source>
         <translation>Birth time</translation>
     </message>
     <message>
-        <location filename="../../ui/child/fields.py" line="93"/>
+        <location filename="../../ui/child/fields.py" line="94"/>
         <source>出生体重(kg)</source>
         <translation>Birth weight (kg)</translation>
     </message>
     <message>
-        <location filename="../../ui/child/fields.py" line="97"/>
+        <location filename="../../ui/child/fields.py" line="98"/>
         <source>母亲身份证号</source>
         <translation>Mother ID number</translation>
     </message>
     <message>
-        <location filename="../../ui/child/fields.py" line="98"/>
+        <location filename="../../ui/child/fields.py" line="99"/>
         <source>父亲身份证号</source>
         <translation>Father ID number</translation>
     </message>
     <message>
-        <location filename="../../ui/child/fields.py" line="99"/>
+        <location filename="../../ui/child/fields.py" line="100"/>
         <source>户籍县国标</source>
         <translation>Hukou county code</translation>
     </message>
     <message>
-        <location filename="../../ui/child/fields.py" line="100"/>
+        <location filename="../../ui/child/fields.py" line="101"/>
         <source>幼儿园/学校</source>
         <translation>Nursery/school</translation>
     </message>
     <message>
-        <location filename="../../ui/child/fields.py" line="103"/>
+        <location filename="../../ui/child/fields.py" line="104"/>
         <source>母亲HBsAg</source>
         <translation>Mother HBsAg</translation>
     </message>
     <message>
-        <location filename="../../ui/child/fields.py" line="107"/>
+        <location filename="../../ui/child/fields.py" line="108"/>
         <source>过敏史</source>
         <translation>Allergies</translation>
     </message>
     <message>
-        <location filename="../../ui/child/fields.py" line="108"/>
+        <location filename="../../ui/child/fields.py" line="109"/>
         <source>备注</source>
         <translation>Remark</translation>
     </message>
     <message>
-        <location filename="../../ui/child/fields.py" line="109"/>
+        <location filename="../../ui/child/fields.py" line="110"/>
         <source>管理单位</source>
         <translation>Managing unit</translation>
     </message>
     <message>
-        <location filename="../../ui/child/fields.py" line="110"/>
+        <location filename="../../ui/child/fields.py" line="111"/>
         <source>建档日期</source>
         <translation>Registered on</translation>
     </message>
     <message>
-        <location filename="../../ui/child/fields.py" line="136"/>
+        <location filename="../../ui/child/fields.py" line="137"/>
         <source>出生体重应为数字，如 3.2</source>
         <extracomment>Choices for the combo-box editors: (stored value, label source text)</extracomment>
         <translation>Birth weight must be a number, e.g. 3.2</translation>
@@ -1393,47 +1393,47 @@ Save it anyway?</translation>
 <context>
     <name>GapQueryScreen</name>
     <message>
-        <location filename="../../ui/queries/gap.py" line="32"/>
+        <location filename="../../ui/queries/gap.py" line="34"/>
         <source>疫苗或系列：HepB、MMR、麻腮风 …（空 = 全部）</source>
         <translation>Vaccine or series: HepB, MMR … (empty = all)</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/gap.py" line="34"/>
+        <location filename="../../ui/queries/gap.py" line="36"/>
         <source>接种日期</source>
         <translation>Date</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/gap.py" line="35"/>
+        <location filename="../../ui/queries/gap.py" line="37"/>
         <source>疫苗</source>
         <translation>Vaccine</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/gap.py" line="36"/>
+        <location filename="../../ui/queries/gap.py" line="38"/>
         <source>区域划分</source>
         <translation>Area</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/gap.py" line="37"/>
+        <location filename="../../ui/queries/gap.py" line="39"/>
         <source>打印通知单…</source>
         <translation>Print call-up list…</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/gap.py" line="66"/>
+        <location filename="../../ui/queries/gap.py" line="68"/>
         <source>预防接种通知单（%1）</source>
         <translation>Vaccination Call-up List (%1)</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/gap.py" line="68"/>
+        <location filename="../../ui/queries/gap.py" line="70"/>
         <source>接种日期：%1&#x3000;共 %2 人</source>
         <translation>Vaccination date: %1&#x3000;%2 children</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/gap.py" line="70"/>
+        <location filename="../../ui/queries/gap.py" line="72"/>
         <source>序号</source>
         <translation>No.</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/gap.py" line="99"/>
+        <location filename="../../ui/queries/gap.py" line="101"/>
         <source>通知单已保存到 %1</source>
         <translation>Call-up list saved to %1</translation>
     </message>
@@ -1623,7 +1623,7 @@ Save it anyway?</translation>
 <context>
     <name>IdleLock</name>
     <message>
-        <location filename="../../ui/lock_screen.py" line="68"/>
+        <location filename="../../ui/lock_screen.py" line="67"/>
         <source>已锁定</source>
         <translation>Locked</translation>
     </message>
@@ -1673,12 +1673,12 @@ Save it anyway?</translation>
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../ui/main_window.py" line="70"/>
+        <location filename="../../ui/main_window.py" line="71"/>
         <source>EpiManager 儿童预防接种信息管理系统 · %1</source>
         <translation>EpiManager Child Immunization Information System · %1</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="98"/>
+        <location filename="../../ui/main_window.py" line="99"/>
         <source>基本资料</source>
         <translation>Basic information</translation>
     </message>
@@ -1751,22 +1751,22 @@ Press F3 to find a child, or F2 for a new child.</translation>
 <context>
     <name>ManagedQueryScreen</name>
     <message>
-        <location filename="../../ui/queries/managed.py" line="25"/>
+        <location filename="../../ui/queries/managed.py" line="26"/>
         <source>管理单位编码（空 = 全部）</source>
         <translation>Managing unit code (empty = all)</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/managed.py" line="34"/>
+        <location filename="../../ui/queries/managed.py" line="35"/>
         <source>管理单位</source>
         <translation>Managing unit</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/managed.py" line="35"/>
+        <location filename="../../ui/queries/managed.py" line="36"/>
         <source>区域划分</source>
         <translation>Area</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/managed.py" line="36"/>
+        <location filename="../../ui/queries/managed.py" line="37"/>
         <source>在册情况</source>
         <translation>Register status</translation>
     </message>
@@ -1774,192 +1774,192 @@ Press F3 to find a child, or F2 for a new child.</translation>
 <context>
     <name>NewChildDialog</name>
     <message>
-        <location filename="../../ui/child/new_child.py" line="46"/>
+        <location filename="../../ui/child/new_child.py" line="48"/>
         <source>乙肝疫苗第1剂（HepB）</source>
         <translation>Hepatitis B dose 1 (HepB)</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="47"/>
+        <location filename="../../ui/child/new_child.py" line="49"/>
         <source>卡介苗（BCG）</source>
         <translation>BCG</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="49"/>
+        <location filename="../../ui/child/new_child.py" line="51"/>
         <source>身份证号</source>
         <translation>ID number</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="50"/>
+        <location filename="../../ui/child/new_child.py" line="52"/>
         <source>姓名+出生日期+母亲</source>
         <translation>name + birth date + mother</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="71"/>
+        <location filename="../../ui/child/new_child.py" line="73"/>
         <source>新建儿童</source>
         <translation>New child</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="85"/>
+        <location filename="../../ui/child/new_child.py" line="87"/>
         <source>公斤，如 3.2</source>
         <translation>kg, e.g. 3.2</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="105"/>
+        <location filename="../../ui/child/new_child.py" line="107"/>
         <source>6位县级国标码</source>
         <translation>6-digit county code</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="117"/>
+        <location filename="../../ui/child/new_child.py" line="119"/>
         <source>儿童编码：保存时自动生成（单位编码＋出生年份＋序号）</source>
         <translation>Child code: generated on saving (unit + birth year + serial)</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="121"/>
+        <location filename="../../ui/child/new_child.py" line="123"/>
         <source>姓名(&amp;A)*：</source>
         <translation>N&amp;ame*:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="121"/>
+        <location filename="../../ui/child/new_child.py" line="123"/>
         <source>性别(&amp;X)*：</source>
         <translation>Se&amp;x*:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="122"/>
+        <location filename="../../ui/child/new_child.py" line="124"/>
         <source>出生日期(&amp;B)*：</source>
         <translation>&amp;Birth date*:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="122"/>
+        <location filename="../../ui/child/new_child.py" line="124"/>
         <source>出生时间：</source>
         <translation>Birth time:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="123"/>
+        <location filename="../../ui/child/new_child.py" line="125"/>
         <source>身份证号(&amp;I)：</source>
         <translation>&amp;ID number:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="123"/>
+        <location filename="../../ui/child/new_child.py" line="125"/>
         <source>出生证号：</source>
         <translation>Birth certificate no.:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="124"/>
+        <location filename="../../ui/child/new_child.py" line="126"/>
         <source>母亲姓名(&amp;M)：</source>
         <translation>&amp;Mother:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="124"/>
+        <location filename="../../ui/child/new_child.py" line="126"/>
         <source>母亲身份证号：</source>
         <translation>Mother ID number:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="125"/>
+        <location filename="../../ui/child/new_child.py" line="127"/>
         <source>父亲姓名(&amp;F)：</source>
         <translation>&amp;Father:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="125"/>
+        <location filename="../../ui/child/new_child.py" line="127"/>
         <source>父亲身份证号：</source>
         <translation>Father ID number:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="126"/>
+        <location filename="../../ui/child/new_child.py" line="128"/>
         <source>联系电话(&amp;P)：</source>
         <translation>&amp;Phone:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="126"/>
+        <location filename="../../ui/child/new_child.py" line="128"/>
         <source>出生体重：</source>
         <translation>Birth weight:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="127"/>
+        <location filename="../../ui/child/new_child.py" line="129"/>
         <source>区域划分(&amp;C)：</source>
         <translation>Area (&amp;committee):</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="127"/>
+        <location filename="../../ui/child/new_child.py" line="129"/>
         <source>居住属性：</source>
         <translation>Residence:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="128"/>
+        <location filename="../../ui/child/new_child.py" line="130"/>
         <source>家庭住址：</source>
         <translation>Address:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="128"/>
+        <location filename="../../ui/child/new_child.py" line="130"/>
         <source>户籍县国标：</source>
         <translation>Hukou county code:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="129"/>
+        <location filename="../../ui/child/new_child.py" line="131"/>
         <source>母亲HBsAg：</source>
         <translation>Mother HBsAg:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="129"/>
+        <location filename="../../ui/child/new_child.py" line="131"/>
         <source>过敏史：</source>
         <translation>Allergies:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="138"/>
+        <location filename="../../ui/child/new_child.py" line="140"/>
         <source>备注：</source>
         <translation>Remark:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="141"/>
+        <location filename="../../ui/child/new_child.py" line="143"/>
         <source>同时登记出生时接种</source>
         <translation>Also record the birth doses</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="153"/>
+        <location filename="../../ui/child/new_child.py" line="155"/>
         <source>出生医院（外地）</source>
         <translation>Birth hospital (elsewhere)</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="154"/>
+        <location filename="../../ui/child/new_child.py" line="156"/>
         <source>本单位</source>
         <translation>This unit</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="155"/>
+        <location filename="../../ui/child/new_child.py" line="157"/>
         <source>接种地点：</source>
         <translation>Place:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="168"/>
+        <location filename="../../ui/child/new_child.py" line="170"/>
         <source>保存(&amp;S)</source>
         <translation>&amp;Save</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="170"/>
+        <location filename="../../ui/child/new_child.py" line="172"/>
         <source>取消</source>
         <translation>Cancel</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="217"/>
+        <location filename="../../ui/child/new_child.py" line="219"/>
         <source>已输入 %1 位</source>
         <translation>%1 characters typed</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="228"/>
+        <location filename="../../ui/child/new_child.py" line="230"/>
         <source>✓ 身份证号有效：已填入性别 %1、出生日期 %2</source>
         <translation>✓ Valid ID number: sex %1 and birth date %2 filled in</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="244"/>
+        <location filename="../../ui/child/new_child.py" line="246"/>
         <source>出生体重应为数字，如 3.2</source>
         <translation>Birth weight must be a number, e.g. 3.2</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="295"/>
+        <location filename="../../ui/child/new_child.py" line="297"/>
         <source>⚠ 可能重复（%1）：%2 %3 母亲 %4，编码 %5</source>
         <translation>⚠ Possible duplicate (%1): %2 %3 mother %4, code %5</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="321"/>
+        <location filename="../../ui/child/new_child.py" line="323"/>
         <source>已有相同的儿童：
 %1
 
@@ -1970,12 +1970,12 @@ Press F3 to find a child, or F2 for a new child.</translation>
 Create a new child anyway?</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="322"/>
+        <location filename="../../ui/child/new_child.py" line="324"/>
         <source>可能重复</source>
         <translation>Possible duplicate</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="331"/>
+        <location filename="../../ui/child/new_child.py" line="333"/>
         <source>出生时接种未登记</source>
         <translation>Birth doses not recorded</translation>
     </message>
@@ -2014,12 +2014,12 @@ Create a new child anyway?</translation>
 <context>
     <name>OrderedChecklist</name>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="72"/>
+        <location filename="../../ui/settings_dialog.py" line="73"/>
         <source>上移(&amp;U)</source>
         <translation>Move &amp;up</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="73"/>
+        <location filename="../../ui/settings_dialog.py" line="74"/>
         <source>下移(&amp;W)</source>
         <translation>Move do&amp;wn</translation>
     </message>
@@ -2027,134 +2027,134 @@ Create a new child anyway?</translation>
 <context>
     <name>Print</name>
     <message>
-        <location filename="../../ui/print/documents.py" line="31"/>
-        <location filename="../../ui/print/documents.py" line="42"/>
+        <location filename="../../ui/print/documents.py" line="32"/>
+        <location filename="../../ui/print/documents.py" line="43"/>
         <source>疫苗</source>
         <translation>Vaccine</translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="32"/>
-        <location filename="../../ui/print/documents.py" line="43"/>
+        <location filename="../../ui/print/documents.py" line="33"/>
+        <location filename="../../ui/print/documents.py" line="44"/>
         <source>剂次</source>
         <translation>Dose</translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="33"/>
+        <location filename="../../ui/print/documents.py" line="34"/>
         <source>接种日期</source>
         <translation>Date</translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="34"/>
+        <location filename="../../ui/print/documents.py" line="35"/>
         <source>属性</source>
         <translation>Type</translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="35"/>
+        <location filename="../../ui/print/documents.py" line="36"/>
         <source>批号</source>
         <translation>Batch</translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="36"/>
+        <location filename="../../ui/print/documents.py" line="37"/>
         <source>生产企业</source>
         <translation>Manufacturer</translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="37"/>
+        <location filename="../../ui/print/documents.py" line="38"/>
         <source>接种单位</source>
         <translation>Unit</translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="38"/>
+        <location filename="../../ui/print/documents.py" line="39"/>
         <source>接种护士</source>
         <translation>Nurse</translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="39"/>
+        <location filename="../../ui/print/documents.py" line="40"/>
         <source>评价</source>
         <translation>Evaluation</translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="44"/>
+        <location filename="../../ui/print/documents.py" line="45"/>
         <source>最早日期</source>
         <translation>Earliest</translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="45"/>
+        <location filename="../../ui/print/documents.py" line="46"/>
         <source>状态</source>
         <translation>State</translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="84"/>
+        <location filename="../../ui/print/documents.py" line="85"/>
         <source>外地</source>
         <translation>Elsewhere</translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="132"/>
+        <location filename="../../ui/print/documents.py" line="133"/>
         <source>目前没有待接种的免疫规划疫苗。</source>
         <translation>No NIP vaccine is due for now.</translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="133"/>
+        <location filename="../../ui/print/documents.py" line="134"/>
         <source>第%1剂</source>
         <translation>Dose %1</translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="155"/>
+        <location filename="../../ui/print/documents.py" line="156"/>
         <source>打印日期：</source>
         <translation>Printed: </translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="159"/>
+        <location filename="../../ui/print/documents.py" line="160"/>
         <source>接种记录</source>
         <translation>Doses</translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="163"/>
+        <location filename="../../ui/print/documents.py" line="164"/>
         <source>下次接种</source>
         <translation>Next vaccinations</translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="167"/>
+        <location filename="../../ui/print/documents.py" line="168"/>
         <source>请妥善保管接种证，按时带孩子接种。</source>
         <translation>Please keep the vaccination certificate and come on time.</translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="170"/>
+        <location filename="../../ui/print/documents.py" line="171"/>
         <source>儿童预防接种记录</source>
         <translation>Child Vaccination Record</translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="182"/>
+        <location filename="../../ui/print/documents.py" line="183"/>
         <source>下次接种：%1 第%2剂，%3 起</source>
         <translation>Next: %1 dose %2, from %3</translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="188"/>
+        <location filename="../../ui/print/documents.py" line="189"/>
         <source>下次接种：暂无</source>
         <translation>Next: none for now</translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="190"/>
+        <location filename="../../ui/print/documents.py" line="191"/>
         <source>儿童：</source>
         <translation>Child: </translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="192"/>
+        <location filename="../../ui/print/documents.py" line="193"/>
         <source>出生日期：</source>
         <translation>Birth date: </translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="198"/>
+        <location filename="../../ui/print/documents.py" line="199"/>
         <source>今日接种</source>
         <translation>Given today</translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="204"/>
+        <location filename="../../ui/print/documents.py" line="205"/>
         <source>接种后请在接种单位留观30分钟。</source>
         <translation>Please stay at the clinic for 30 minutes after the vaccination.</translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="207"/>
+        <location filename="../../ui/print/documents.py" line="208"/>
         <source>接种回执</source>
         <translation>Vaccination Receipt</translation>
     </message>
@@ -2162,60 +2162,60 @@ Create a new child anyway?</translation>
 <context>
     <name>Queries</name>
     <message>
-        <location filename="../../ui/queries/changes.py" line="14"/>
+        <location filename="../../ui/queries/changes.py" line="16"/>
         <source>基本资料</source>
         <extracomment>The change kinds of :data:`CHANGE_KINDS` (service data), listed for translation.</extracomment>
         <translation>Basic information</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/changes.py" line="15"/>
+        <location filename="../../ui/queries/changes.py" line="17"/>
         <source>接种剂次</source>
         <translation>Doses</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/changes.py" line="16"/>
+        <location filename="../../ui/queries/changes.py" line="18"/>
         <source>删除个案</source>
         <translation>Deleted children</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/changes.py" line="23"/>
+        <location filename="../../ui/queries/changes.py" line="25"/>
         <source>个案变更查询</source>
         <translation>Record changes</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/doses.py" line="18"/>
+        <location filename="../../ui/queries/doses.py" line="20"/>
         <source>接种明细查询</source>
         <translation>Dose details</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/gap.py" line="26"/>
+        <location filename="../../ui/queries/gap.py" line="28"/>
         <source>免疫空白查询</source>
         <extracomment>Columns printed on the call-up list (indexes into GapQuery.columns).</extracomment>
         <translation>Immunization gaps</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/managed.py" line="14"/>
+        <location filename="../../ui/queries/managed.py" line="15"/>
         <source>在册（本单位管理）</source>
         <translation>Registered (managed here)</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/managed.py" line="20"/>
+        <location filename="../../ui/queries/managed.py" line="21"/>
         <source>管理门诊查询</source>
         <translation>Managed children</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/screen.py" line="27"/>
+        <location filename="../../ui/queries/screen.py" line="28"/>
         <source>（全部）</source>
         <translation>(all)</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/screen.py" line="56"/>
+        <location filename="../../ui/queries/screen.py" line="57"/>
         <source>查询</source>
         <extracomment>a row was double-clicked: the child&apos;s code the screen&apos;s title (marked with ``QT_TRANSLATE_NOOP(&quot;Queries&quot;, …)``, translated where shown)</extracomment>
         <translation>Query</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/status_changes.py" line="18"/>
+        <location filename="../../ui/queries/status_changes.py" line="20"/>
         <source>在册变更查询</source>
         <translation>Registration changes</translation>
     </message>
@@ -2223,52 +2223,52 @@ Create a new child anyway?</translation>
 <context>
     <name>QueryScreen</name>
     <message>
-        <location filename="../../ui/queries/screen.py" line="64"/>
+        <location filename="../../ui/queries/screen.py" line="65"/>
         <source>查询(&amp;Q)</source>
         <translation>&amp;Search</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/screen.py" line="65"/>
+        <location filename="../../ui/queries/screen.py" line="66"/>
         <source>导出 Excel…</source>
         <translation>Export Excel…</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/screen.py" line="66"/>
+        <location filename="../../ui/queries/screen.py" line="67"/>
         <source>导出 CSV…</source>
         <translation>Export CSV…</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/screen.py" line="124"/>
+        <location filename="../../ui/queries/screen.py" line="125"/>
         <source>已导出 %1 行到 %2</source>
         <translation>Exported %1 rows to %2</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/screen.py" line="128"/>
+        <location filename="../../ui/queries/screen.py" line="129"/>
         <source>导出 Excel</source>
         <translation>Export Excel</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/screen.py" line="128"/>
+        <location filename="../../ui/queries/screen.py" line="129"/>
         <source>导出 CSV</source>
         <translation>Export CSV</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/screen.py" line="129"/>
+        <location filename="../../ui/queries/screen.py" line="130"/>
         <source>Excel 文件 (*.xlsx)</source>
         <translation>Excel files (*.xlsx)</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/screen.py" line="129"/>
+        <location filename="../../ui/queries/screen.py" line="130"/>
         <source>CSV 文件 (*.csv)</source>
         <translation>CSV files (*.csv)</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/screen.py" line="144"/>
+        <location filename="../../ui/queries/screen.py" line="145"/>
         <source>已显示 %1 行，向下滚动加载更多</source>
         <translation>%1 rows shown; scroll down to load more</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/screen.py" line="144"/>
+        <location filename="../../ui/queries/screen.py" line="145"/>
         <source>已显示 %1 行（全部）</source>
         <translation>%1 rows shown (all)</translation>
     </message>
@@ -2276,33 +2276,32 @@ Create a new child anyway?</translation>
 <context>
     <name>Registry</name>
     <message>
-        <location filename="../../ui/registry_dialog.py" line="35"/>
+        <location filename="../../ui/registry_dialog.py" line="37"/>
         <source>迁往外地</source>
-        <extracomment>The 迁出 reasons of :data:`MOVEOUT_REASONS` (domain data, saved as is), listed for translation.</extracomment>
         <translation>Moved elsewhere</translation>
     </message>
     <message>
-        <location filename="../../ui/registry_dialog.py" line="36"/>
+        <location filename="../../ui/registry_dialog.py" line="38"/>
         <source>迁往外省</source>
         <translation>Moved to another province</translation>
     </message>
     <message>
-        <location filename="../../ui/registry_dialog.py" line="37"/>
+        <location filename="../../ui/registry_dialog.py" line="39"/>
         <source>出国</source>
         <translation>Went abroad</translation>
     </message>
     <message>
-        <location filename="../../ui/registry_dialog.py" line="38"/>
+        <location filename="../../ui/registry_dialog.py" line="40"/>
         <source>失访</source>
         <translation>Lost to follow-up</translation>
     </message>
     <message>
-        <location filename="../../ui/registry_dialog.py" line="39"/>
+        <location filename="../../ui/registry_dialog.py" line="41"/>
         <source>长期外出</source>
         <translation>Away for a long time</translation>
     </message>
     <message>
-        <location filename="../../ui/registry_dialog.py" line="40"/>
+        <location filename="../../ui/registry_dialog.py" line="42"/>
         <source>其他</source>
         <translation>Other</translation>
     </message>
@@ -2310,58 +2309,58 @@ Create a new child anyway?</translation>
 <context>
     <name>RegistryDialog</name>
     <message>
-        <location filename="../../ui/registry_dialog.py" line="55"/>
+        <location filename="../../ui/registry_dialog.py" line="57"/>
         <source>在册变更</source>
         <translation>Change registration</translation>
     </message>
     <message>
-        <location filename="../../ui/registry_dialog.py" line="58"/>
+        <location filename="../../ui/registry_dialog.py" line="60"/>
         <source>%1  %2  当前在册情况：%3</source>
         <translation>%1  %2  current registration: %3</translation>
     </message>
     <message>
-        <location filename="../../ui/registry_dialog.py" line="71"/>
+        <location filename="../../ui/registry_dialog.py" line="73"/>
         <source>（请选择）</source>
         <translation>(choose)</translation>
     </message>
     <message>
-        <location filename="../../ui/registry_dialog.py" line="76"/>
-        <location filename="../../ui/registry_dialog.py" line="117"/>
+        <location filename="../../ui/registry_dialog.py" line="78"/>
+        <location filename="../../ui/registry_dialog.py" line="119"/>
         <source>备注</source>
         <translation>Remark</translation>
     </message>
     <message>
-        <location filename="../../ui/registry_dialog.py" line="82"/>
+        <location filename="../../ui/registry_dialog.py" line="84"/>
         <source>个案</source>
         <translation>Child</translation>
     </message>
     <message>
-        <location filename="../../ui/registry_dialog.py" line="83"/>
+        <location filename="../../ui/registry_dialog.py" line="85"/>
         <source>新在册情况</source>
         <translation>New registration</translation>
     </message>
     <message>
-        <location filename="../../ui/registry_dialog.py" line="84"/>
+        <location filename="../../ui/registry_dialog.py" line="86"/>
         <source>变更日期</source>
         <translation>Date of change</translation>
     </message>
     <message>
-        <location filename="../../ui/registry_dialog.py" line="85"/>
+        <location filename="../../ui/registry_dialog.py" line="87"/>
         <source>迁出原因</source>
         <translation>Reason for moving out</translation>
     </message>
     <message>
-        <location filename="../../ui/registry_dialog.py" line="91"/>
+        <location filename="../../ui/registry_dialog.py" line="93"/>
         <source>保存</source>
         <translation>Save</translation>
     </message>
     <message>
-        <location filename="../../ui/registry_dialog.py" line="92"/>
+        <location filename="../../ui/registry_dialog.py" line="94"/>
         <source>取消</source>
         <translation>Cancel</translation>
     </message>
     <message>
-        <location filename="../../ui/registry_dialog.py" line="117"/>
+        <location filename="../../ui/registry_dialog.py" line="119"/>
         <source>备注（必填）</source>
         <translation>Remark (required)</translation>
     </message>
@@ -2369,47 +2368,47 @@ Create a new child anyway?</translation>
 <context>
     <name>RemindersPanel</name>
     <message>
-        <location filename="../../ui/reports/reminders_panel.py" line="40"/>
+        <location filename="../../ui/reports/reminders_panel.py" line="41"/>
         <source>工作提醒</source>
         <translation>Work reminders</translation>
     </message>
     <message>
-        <location filename="../../ui/reports/reminders_panel.py" line="47"/>
+        <location filename="../../ui/reports/reminders_panel.py" line="48"/>
         <source>完成(&amp;D)</source>
         <translation>&amp;Done</translation>
     </message>
     <message>
-        <location filename="../../ui/reports/reminders_panel.py" line="48"/>
+        <location filename="../../ui/reports/reminders_panel.py" line="49"/>
         <source>推迟一天(&amp;S)</source>
         <translation>&amp;Snooze a day</translation>
     </message>
     <message>
-        <location filename="../../ui/reports/reminders_panel.py" line="49"/>
+        <location filename="../../ui/reports/reminders_panel.py" line="50"/>
         <source>刷新(&amp;R)</source>
         <translation>&amp;Refresh</translation>
     </message>
     <message>
-        <location filename="../../ui/reports/reminders_panel.py" line="51"/>
+        <location filename="../../ui/reports/reminders_panel.py" line="52"/>
         <source>新提醒内容</source>
         <translation>New reminder</translation>
     </message>
     <message>
-        <location filename="../../ui/reports/reminders_panel.py" line="54"/>
+        <location filename="../../ui/reports/reminders_panel.py" line="55"/>
         <source>添加(&amp;A)</source>
         <translation>&amp;Add</translation>
     </message>
     <message>
-        <location filename="../../ui/reports/reminders_panel.py" line="80"/>
+        <location filename="../../ui/reports/reminders_panel.py" line="81"/>
         <source>【待办】</source>
         <translation>[To do]</translation>
     </message>
     <message>
-        <location filename="../../ui/reports/reminders_panel.py" line="80"/>
+        <location filename="../../ui/reports/reminders_panel.py" line="81"/>
         <source>【提醒】</source>
         <translation>[Reminder]</translation>
     </message>
     <message>
-        <location filename="../../ui/reports/reminders_panel.py" line="88"/>
+        <location filename="../../ui/reports/reminders_panel.py" line="89"/>
         <source>今天没有需要处理的提醒</source>
         <translation>Nothing needs doing today</translation>
     </message>
@@ -2417,62 +2416,62 @@ Create a new child anyway?</translation>
 <context>
     <name>ReportDialog</name>
     <message>
-        <location filename="../../ui/reports/dialog.py" line="47"/>
+        <location filename="../../ui/reports/dialog.py" line="48"/>
         <source>月报</source>
         <translation>Monthly reports</translation>
     </message>
     <message>
-        <location filename="../../ui/reports/dialog.py" line="63"/>
+        <location filename="../../ui/reports/dialog.py" line="64"/>
         <source>生成(&amp;G)</source>
         <translation>&amp;Generate</translation>
     </message>
     <message>
-        <location filename="../../ui/reports/dialog.py" line="65"/>
+        <location filename="../../ui/reports/dialog.py" line="66"/>
         <source>导出 Excel(&amp;E)</source>
         <translation>&amp;Export Excel</translation>
     </message>
     <message>
-        <location filename="../../ui/reports/dialog.py" line="66"/>
+        <location filename="../../ui/reports/dialog.py" line="67"/>
         <source>导出 CSV(&amp;C)</source>
         <translation>Export &amp;CSV</translation>
     </message>
     <message>
-        <location filename="../../ui/reports/dialog.py" line="67"/>
+        <location filename="../../ui/reports/dialog.py" line="68"/>
         <source>打印(&amp;P)…</source>
         <translation>&amp;Print…</translation>
     </message>
     <message>
-        <location filename="../../ui/reports/dialog.py" line="79"/>
+        <location filename="../../ui/reports/dialog.py" line="80"/>
         <source>报表(&amp;K)：</source>
         <translation>Report (&amp;K):</translation>
     </message>
     <message>
-        <location filename="../../ui/reports/dialog.py" line="80"/>
+        <location filename="../../ui/reports/dialog.py" line="81"/>
         <source>月份(&amp;M)：</source>
         <translation>&amp;Month:</translation>
     </message>
     <message>
-        <location filename="../../ui/reports/dialog.py" line="81"/>
+        <location filename="../../ui/reports/dialog.py" line="82"/>
         <source>居住属性(&amp;R)：</source>
         <translation>&amp;Residence:</translation>
     </message>
     <message>
-        <location filename="../../ui/reports/dialog.py" line="128"/>
+        <location filename="../../ui/reports/dialog.py" line="131"/>
         <source>正在生成…</source>
         <translation>Generating…</translation>
     </message>
     <message>
-        <location filename="../../ui/reports/dialog.py" line="147"/>
+        <location filename="../../ui/reports/dialog.py" line="157"/>
         <source>已生成，并记录为本月已完成</source>
         <translation>Generated, and recorded as done for the month</translation>
     </message>
     <message>
-        <location filename="../../ui/reports/dialog.py" line="161"/>
+        <location filename="../../ui/reports/dialog.py" line="167"/>
         <source>导出</source>
         <translation>Export</translation>
     </message>
     <message>
-        <location filename="../../ui/reports/dialog.py" line="171"/>
+        <location filename="../../ui/reports/dialog.py" line="177"/>
         <source>已导出：%1</source>
         <translation>Exported: %1</translation>
     </message>
@@ -2480,37 +2479,37 @@ Create a new child anyway?</translation>
 <context>
     <name>RestoreDialog</name>
     <message>
-        <location filename="../../ui/restore_dialog.py" line="55"/>
+        <location filename="../../ui/restore_dialog.py" line="51"/>
         <source>恢复备份</source>
         <translation>Restore backup</translation>
     </message>
     <message>
-        <location filename="../../ui/restore_dialog.py" line="58"/>
+        <location filename="../../ui/restore_dialog.py" line="54"/>
         <source>将用备份文件替换当前数据库。恢复前先校验备份，并把当前数据库另存为安全副本。</source>
         <translation>The current database will be replaced with the backup. The backup is checked first and the current database is saved as a safety copy.</translation>
     </message>
     <message>
-        <location filename="../../ui/restore_dialog.py" line="62"/>
+        <location filename="../../ui/restore_dialog.py" line="58"/>
         <source>备份文件：</source>
         <translation>Backup file:</translation>
     </message>
     <message>
-        <location filename="../../ui/restore_dialog.py" line="66"/>
+        <location filename="../../ui/restore_dialog.py" line="62"/>
         <source>备份密码：</source>
         <translation>Backup passphrase:</translation>
     </message>
     <message>
-        <location filename="../../ui/restore_dialog.py" line="68"/>
+        <location filename="../../ui/restore_dialog.py" line="64"/>
         <source>这是其他接种单位的备份，我确认要恢复</source>
         <translation>This backup belongs to another vaccination unit; restore it anyway</translation>
     </message>
     <message>
-        <location filename="../../ui/restore_dialog.py" line="77"/>
+        <location filename="../../ui/restore_dialog.py" line="73"/>
         <source>恢复(&amp;R)</source>
         <translation>&amp;Restore</translation>
     </message>
     <message>
-        <location filename="../../ui/restore_dialog.py" line="86"/>
+        <location filename="../../ui/restore_dialog.py" line="80"/>
         <source>请输入备份密码</source>
         <translation>Please enter the backup passphrase</translation>
     </message>
@@ -2592,17 +2591,17 @@ Create a new child anyway?</translation>
         <translation>Results follow your typing; ↑/↓ choose, Enter opens, Esc closes.</translation>
     </message>
     <message>
-        <location filename="../../ui/search/dialog.py" line="108"/>
+        <location filename="../../ui/search/dialog.py" line="105"/>
         <source>结果多于 %1 条，只显示前 %1 条；请输入更多内容缩小范围。</source>
         <translation>More than %1 results, showing the first %1; type more to narrow it down.</translation>
     </message>
     <message>
-        <location filename="../../ui/search/dialog.py" line="111"/>
+        <location filename="../../ui/search/dialog.py" line="108"/>
         <source>没有找到符合的儿童。</source>
         <translation>No matching child.</translation>
     </message>
     <message>
-        <location filename="../../ui/search/dialog.py" line="113"/>
+        <location filename="../../ui/search/dialog.py" line="110"/>
         <source>共 %1 条；↑/↓ 选择，回车打开。</source>
         <translation>%1 found; ↑/↓ to choose, Enter to open.</translation>
     </message>
@@ -2610,57 +2609,57 @@ Create a new child anyway?</translation>
 <context>
     <name>Settings</name>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="36"/>
+        <location filename="../../ui/settings_dialog.py" line="37"/>
         <source>接种状态（应种/超期/未到期/已完成）</source>
         <translation>State (due / overdue / not yet / complete)</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="37"/>
+        <location filename="../../ui/settings_dialog.py" line="38"/>
         <source>下一剂</source>
         <translation>Next dose</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="38"/>
+        <location filename="../../ui/settings_dialog.py" line="39"/>
         <source>最早接种日期</source>
         <translation>Earliest date</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="39"/>
+        <location filename="../../ui/settings_dialog.py" line="40"/>
         <source>接种地点</source>
         <translation>Place</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="40"/>
+        <location filename="../../ui/settings_dialog.py" line="41"/>
         <source>接种评价（及时/合格/超期…）</source>
         <translation>Evaluation (on time / valid / late …)</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="41"/>
+        <location filename="../../ui/settings_dialog.py" line="42"/>
         <source>批号</source>
         <translation>Batch</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="42"/>
+        <location filename="../../ui/settings_dialog.py" line="43"/>
         <source>生产企业</source>
         <translation>Manufacturer</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="43"/>
+        <location filename="../../ui/settings_dialog.py" line="44"/>
         <source>接种护士</source>
         <translation>Nurse</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="46"/>
+        <location filename="../../ui/settings_dialog.py" line="47"/>
         <source>外地（只标出外地接种）</source>
         <translation>Elsewhere (mark only doses given elsewhere)</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="47"/>
+        <location filename="../../ui/settings_dialog.py" line="48"/>
         <source>名称（接种单位名称）</source>
         <translation>Name (vaccination unit name)</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="48"/>
+        <location filename="../../ui/settings_dialog.py" line="49"/>
         <source>编码（接种单位编码）</source>
         <translation>Code (vaccination unit code)</translation>
     </message>
@@ -2668,62 +2667,62 @@ Create a new child anyway?</translation>
 <context>
     <name>SettingsDialog</name>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="198"/>
+        <location filename="../../ui/settings_dialog.py" line="199"/>
         <source>设置</source>
         <translation>Settings</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="213"/>
+        <location filename="../../ui/settings_dialog.py" line="214"/>
         <source>是否显示快捷键提示(&amp;H)</source>
         <translation>Show shortcut &amp;hints</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="215"/>
+        <location filename="../../ui/settings_dialog.py" line="216"/>
         <source>接种护士(&amp;N)：</source>
         <translation>&amp;Nurse:</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="216"/>
+        <location filename="../../ui/settings_dialog.py" line="217"/>
         <source>界面语言(&amp;L)：</source>
         <translation>&amp;Language:</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="217"/>
+        <location filename="../../ui/settings_dialog.py" line="218"/>
         <source>接种地点显示(&amp;P)：</source>
         <translation>Show vaccination &amp;place as:</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="219"/>
+        <location filename="../../ui/settings_dialog.py" line="220"/>
         <source>界面语言更改后，重新打开窗口后全部生效。</source>
         <translation>A language change fully applies after reopening the window.</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="220"/>
+        <location filename="../../ui/settings_dialog.py" line="221"/>
         <source>常规(&amp;G)</source>
         <translation>&amp;General</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="225"/>
+        <location filename="../../ui/settings_dialog.py" line="226"/>
         <source>左面基本资料字段(&amp;B)</source>
         <translation>&amp;Basic information fields</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="227"/>
+        <location filename="../../ui/settings_dialog.py" line="228"/>
         <source>接种登记显示字段(&amp;V)</source>
         <translation>&amp;Vaccination grid fields</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="229"/>
+        <location filename="../../ui/settings_dialog.py" line="230"/>
         <source>快捷键(&amp;K)</source>
         <translation>Shortcut &amp;keys</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="233"/>
+        <location filename="../../ui/settings_dialog.py" line="234"/>
         <source>确定</source>
         <translation>OK</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="234"/>
+        <location filename="../../ui/settings_dialog.py" line="235"/>
         <source>取消</source>
         <translation>Cancel</translation>
     </message>
@@ -2731,52 +2730,52 @@ Create a new child anyway?</translation>
 <context>
     <name>ShortcutEditor</name>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="110"/>
+        <location filename="../../ui/settings_dialog.py" line="111"/>
         <source>功能</source>
         <translation>Action</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="110"/>
+        <location filename="../../ui/settings_dialog.py" line="111"/>
         <source>快捷键</source>
         <translation>Key</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="110"/>
+        <location filename="../../ui/settings_dialog.py" line="111"/>
         <source>默认</source>
         <translation>Default</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="123"/>
+        <location filename="../../ui/settings_dialog.py" line="124"/>
         <source>设为此键(&amp;A)</source>
         <translation>&amp;Assign</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="124"/>
+        <location filename="../../ui/settings_dialog.py" line="125"/>
         <source>恢复默认(&amp;R)</source>
         <translation>&amp;Reset to default</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="125"/>
+        <location filename="../../ui/settings_dialog.py" line="126"/>
         <source>不用快捷键(&amp;C)</source>
         <translation>&amp;Clear key</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="135"/>
+        <location filename="../../ui/settings_dialog.py" line="136"/>
         <source>新快捷键(&amp;K)：</source>
         <translation>New &amp;key:</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="163"/>
+        <location filename="../../ui/settings_dialog.py" line="164"/>
         <source>✗ %1 已用于“%2”，请换一个键。</source>
         <translation>✗ %1 is already used by “%2”; choose another key.</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="172"/>
+        <location filename="../../ui/settings_dialog.py" line="173"/>
         <source>“%1”的快捷键：%2</source>
         <translation>Shortcut of “%1”: %2</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="174"/>
+        <location filename="../../ui/settings_dialog.py" line="175"/>
         <source>无</source>
         <translation>none</translation>
     </message>
@@ -2784,17 +2783,17 @@ Create a new child anyway?</translation>
 <context>
     <name>StatusBar</name>
     <message>
-        <location filename="../../ui/status_bar.py" line="21"/>
+        <location filename="../../ui/status_bar.py" line="22"/>
         <source>单位：%1</source>
         <translation>Unit: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/status_bar.py" line="23"/>
+        <location filename="../../ui/status_bar.py" line="24"/>
         <source>数据库：%1</source>
         <translation>Database: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/status_bar.py" line="25"/>
+        <location filename="../../ui/status_bar.py" line="26"/>
         <source>待上传：—</source>
         <translation>To upload: —</translation>
     </message>
@@ -2812,22 +2811,22 @@ Create a new child anyway?</translation>
 <context>
     <name>StatusChangeQueryScreen</name>
     <message>
-        <location filename="../../ui/queries/status_changes.py" line="30"/>
+        <location filename="../../ui/queries/status_changes.py" line="32"/>
         <source>变更日期从</source>
         <translation>Changed from</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/status_changes.py" line="31"/>
+        <location filename="../../ui/queries/status_changes.py" line="33"/>
         <source>到</source>
         <translation>to</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/status_changes.py" line="32"/>
+        <location filename="../../ui/queries/status_changes.py" line="34"/>
         <source>新在册情况</source>
         <translation>New registration</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/status_changes.py" line="33"/>
+        <location filename="../../ui/queries/status_changes.py" line="35"/>
         <source>区域划分</source>
         <translation>Area</translation>
     </message>
@@ -2835,7 +2834,7 @@ Create a new child anyway?</translation>
 <context>
     <name>System</name>
     <message>
-        <location filename="../../ui/system_actions.py" line="23"/>
+        <location filename="../../ui/system_actions.py" line="24"/>
         <source>上传完成：接收 %1 条，被拒 %2 条，剩余 %3 条</source>
         <translation>Upload done: %1 accepted, %2 rejected, %3 left</translation>
     </message>
@@ -2843,62 +2842,63 @@ Create a new child anyway?</translation>
 <context>
     <name>SystemActions</name>
     <message>
-        <location filename="../../ui/system_actions.py" line="74"/>
+        <location filename="../../ui/system_actions.py" line="63"/>
+        <location filename="../../ui/system_actions.py" line="66"/>
         <source>自动上传：%1</source>
         <translation>Automatic upload: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/system_actions.py" line="82"/>
+        <location filename="../../ui/system_actions.py" line="72"/>
         <source>正在上传个案到平台…</source>
         <translation>Uploading records to the platform…</translation>
     </message>
     <message>
-        <location filename="../../ui/system_actions.py" line="92"/>
+        <location filename="../../ui/system_actions.py" line="82"/>
         <source>正在备份数据库…</source>
         <translation>Backing up the database…</translation>
     </message>
     <message>
-        <location filename="../../ui/system_actions.py" line="93"/>
+        <location filename="../../ui/system_actions.py" line="83"/>
         <source>备份完成：%1</source>
         <translation>Backup done: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/system_actions.py" line="103"/>
+        <location filename="../../ui/system_actions.py" line="93"/>
         <source>加密备份</source>
         <translation>Encrypted backup</translation>
     </message>
     <message>
-        <location filename="../../ui/system_actions.py" line="104"/>
+        <location filename="../../ui/system_actions.py" line="94"/>
         <source>备份文件将用此密码加密。没有密码无法恢复，请妥善保管。</source>
         <translation>The backup file will be encrypted with this passphrase. It cannot be restored without it: keep it safe.</translation>
     </message>
     <message>
-        <location filename="../../ui/system_actions.py" line="105"/>
+        <location filename="../../ui/system_actions.py" line="95"/>
         <source>备份密码：</source>
         <translation>Backup passphrase:</translation>
     </message>
     <message>
-        <location filename="../../ui/system_actions.py" line="119"/>
+        <location filename="../../ui/system_actions.py" line="109"/>
         <source>选择备份文件</source>
         <translation>Choose a backup file</translation>
     </message>
     <message>
-        <location filename="../../ui/system_actions.py" line="121"/>
+        <location filename="../../ui/system_actions.py" line="111"/>
         <source>EpiManager 备份 (*%1 *%2)</source>
         <translation>EpiManager backups (*%1 *%2)</translation>
     </message>
     <message>
-        <location filename="../../ui/system_actions.py" line="129"/>
+        <location filename="../../ui/system_actions.py" line="119"/>
         <source>已恢复备份</source>
         <translation>Backup restored</translation>
     </message>
     <message>
-        <location filename="../../ui/system_actions.py" line="132"/>
+        <location filename="../../ui/system_actions.py" line="122"/>
         <source>恢复完成</source>
         <translation>Restore complete</translation>
     </message>
     <message>
-        <location filename="../../ui/system_actions.py" line="133"/>
+        <location filename="../../ui/system_actions.py" line="123"/>
         <source>数据库已从备份恢复。恢复前的数据库已另存为：
 %1
 请重新启动程序。</source>
@@ -2907,37 +2907,37 @@ Create a new child anyway?</translation>
 Please restart the program.</translation>
     </message>
     <message>
-        <location filename="../../ui/system_actions.py" line="161"/>
+        <location filename="../../ui/system_actions.py" line="150"/>
         <source>选择升级包</source>
         <translation>Choose upgrade package</translation>
     </message>
     <message>
-        <location filename="../../ui/system_actions.py" line="161"/>
+        <location filename="../../ui/system_actions.py" line="150"/>
         <source>升级包 (*.zip)</source>
         <translation>Upgrade packages (*.zip)</translation>
     </message>
     <message>
-        <location filename="../../ui/system_actions.py" line="171"/>
+        <location filename="../../ui/system_actions.py" line="160"/>
         <source>升级完成</source>
         <translation>Upgrade complete</translation>
     </message>
     <message>
-        <location filename="../../ui/system_actions.py" line="172"/>
+        <location filename="../../ui/system_actions.py" line="161"/>
         <source>已升级到 %1 版。请重新启动程序。</source>
         <translation>Upgraded to version %1. Please restart the program.</translation>
     </message>
     <message>
-        <location filename="../../ui/system_actions.py" line="185"/>
+        <location filename="../../ui/system_actions.py" line="174"/>
         <source>数据文件夹已改为 %1，重新启动后生效</source>
         <translation>Data folder changed to %1; takes effect after restarting</translation>
     </message>
     <message>
-        <location filename="../../ui/system_actions.py" line="204"/>
+        <location filename="../../ui/system_actions.py" line="193"/>
         <source>尚未登录：还没有建立用户</source>
         <translation>Not logged in: no user has been created yet</translation>
     </message>
     <message>
-        <location filename="../../ui/system_actions.py" line="207"/>
+        <location filename="../../ui/system_actions.py" line="196"/>
         <source>密码已修改</source>
         <translation>Password changed</translation>
     </message>
@@ -2945,66 +2945,67 @@ Please restart the program.</translation>
 <context>
     <name>UpgradeDialog</name>
     <message>
-        <location filename="../../ui/upgrade_dialog.py" line="65"/>
+        <location filename="../../ui/upgrade_dialog.py" line="40"/>
         <source>安装升级包</source>
         <translation>Install upgrade package</translation>
     </message>
     <message>
-        <location filename="../../ui/upgrade_dialog.py" line="74"/>
+        <location filename="../../ui/upgrade_dialog.py" line="49"/>
         <source>当前版本：%1
 升级包：%2</source>
         <translation>Current version: %1
 Package: %2</translation>
     </message>
     <message>
-        <location filename="../../ui/upgrade_dialog.py" line="80"/>
+        <location filename="../../ui/upgrade_dialog.py" line="55"/>
         <source>更新说明：</source>
         <translation>Release notes:</translation>
     </message>
     <message>
-        <location filename="../../ui/upgrade_dialog.py" line="87"/>
+        <location filename="../../ui/upgrade_dialog.py" line="62"/>
         <source>正在校验升级包……</source>
         <translation>Verifying the upgrade package…</translation>
     </message>
     <message>
-        <location filename="../../ui/upgrade_dialog.py" line="96"/>
+        <location filename="../../ui/upgrade_dialog.py" line="71"/>
         <source>开始升级(&amp;S)</source>
         <translation>&amp;Start upgrade</translation>
     </message>
     <message>
-        <location filename="../../ui/upgrade_dialog.py" line="99"/>
+        <location filename="../../ui/upgrade_dialog.py" line="74"/>
         <source>关闭</source>
         <translation>Close</translation>
     </message>
     <message>
-        <location filename="../../ui/upgrade_dialog.py" line="124"/>
+        <location filename="../../ui/upgrade_dialog.py" line="94"/>
         <source>正在升级，请不要关闭电脑……</source>
         <translation>Upgrading; do not switch off the computer…</translation>
     </message>
     <message>
-        <location filename="../../ui/upgrade_dialog.py" line="137"/>
+        <location filename="../../ui/upgrade_dialog.py" line="109"/>
         <source>当前版本：%1&#x3000;→&#x3000;新版本：%2（发布日期 %3）
 升级包：%4，%5 个文件，签名已验证</source>
         <translation>Current version: %1&#x3000;→&#x3000;new version: %2 (released %3)
 Package: %4, %5 files, signature verified</translation>
     </message>
     <message>
-        <location filename="../../ui/upgrade_dialog.py" line="144"/>
+        <location filename="../../ui/upgrade_dialog.py" line="116"/>
         <source>升级包校验通过。升级前会自动备份数据库，失败时自动恢复原状。</source>
         <translation>Package verified. The database is backed up before upgrading and restored if anything fails.</translation>
     </message>
     <message>
-        <location filename="../../ui/upgrade_dialog.py" line="156"/>
+        <location filename="../../ui/upgrade_dialog.py" line="127"/>
         <source>已从 %1 升级到 %2。请重新启动 EpiManager。</source>
         <translation>Upgraded from %1 to %2. Please restart EpiManager.</translation>
     </message>
     <message>
-        <location filename="../../ui/upgrade_dialog.py" line="161"/>
+        <location filename="../../ui/upgrade_dialog.py" line="132"/>
         <source>完成</source>
         <translation>Done</translation>
     </message>
     <message>
-        <location filename="../../ui/upgrade_dialog.py" line="169"/>
+        <location filename="../../ui/upgrade_dialog.py" line="139"/>
+        <location filename="../../ui/upgrade_dialog.py" line="145"/>
         <source>升级未完成，原有程序和数据没有任何改动。</source>
         <translation>The upgrade did not finish; the program and data are unchanged.</translation>
     </message>
@@ -3194,14 +3195,6 @@ Package: %4, %5 files, signature verified</translation>
         <location filename="../../ui/child/grid.py" line="109"/>
         <source>目前没有应种疫苗</source>
         <translation>Nothing due now</translation>
-    </message>
-</context>
-<context>
-    <name>_Worker</name>
-    <message>
-        <location filename="../../ui/upgrade_dialog.py" line="50"/>
-        <source>升级失败，已恢复原状（程序错误：%1）</source>
-        <translation>Upgrade failed, everything restored (program error: %1)</translation>
     </message>
 </context>
 </TS>

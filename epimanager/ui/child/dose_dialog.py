@@ -12,9 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 from typing import Any
 
-from PySide6.QtCore import QDate, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
@@ -37,6 +38,7 @@ from epimanager.domain.validation import DoseInput
 from epimanager.errors import EpiError
 from epimanager.resources import catalog
 from epimanager.services import doses as doses_service
+from epimanager.services.database import Database
 from epimanager.services.doses import OTHER_PLACE, add_dose, update_dose
 from epimanager.services.records import ChildRecord, DoseRecord
 from epimanager.services.ui_support import BatchProposal
@@ -44,6 +46,7 @@ from epimanager.ui import notify
 from epimanager.ui.child.model import status_label
 from epimanager.ui.child.model import tr as grid_tr
 from epimanager.ui.code_labels import tr_code
+from epimanager.ui.dates import to_date, to_qdate
 from epimanager.ui.worker import Latest
 
 SITES = ("左上臂", "右上臂", "左大腿", "右大腿", "口服", "臀部")
@@ -73,7 +76,7 @@ class DoseDialog(QDialog):
 
     def __init__(
         self,
-        db: Any,
+        db: Database,
         ctx: DoseContext,
         dose: DoseRecord | None = None,
         vaccine: str | None = None,
@@ -100,7 +103,7 @@ class DoseDialog(QDialog):
         self.date = QDateEdit()
         self.date.setDisplayFormat("yyyy-MM-dd")
         self.date.setCalendarPopup(True)
-        self.date.setMaximumDate(QDate(ctx.today.year, ctx.today.month, ctx.today.day))
+        self.date.setMaximumDate(to_qdate(ctx.today))
         self.batch = QComboBox()
         self.batch.setEditable(True)
         self.batch.setObjectName("batch")
@@ -150,7 +153,7 @@ class DoseDialog(QDialog):
         buttons.button(std.Cancel).setText(self.tr("取消"))
         buttons.accepted.connect(self.try_save)
         buttons.rejected.connect(self.reject)
-        QShortcut(QKeySequence(save_key), self, activated=self.try_save)
+        QShortcut(QKeySequence(save_key), self).activated.connect(self.try_save)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.evaluation)
@@ -162,11 +165,10 @@ class DoseDialog(QDialog):
         self.batch.currentIndexChanged.connect(self._batch_chosen)
         self._proposals: list[BatchProposal] = []
         self._batch_worker = Latest(self)
-        self._batch_worker.done.connect(self._show_batches)
         if dose is not None:
             self._load(dose)
         else:
-            self.date.setDate(QDate(ctx.today.year, ctx.today.month, ctx.today.day))
+            self.date.setDate(to_qdate(ctx.today))
             i = self.vaccine.findData(vaccine) if vaccine else 0
             self.vaccine.setCurrentIndex(max(i, 0))
             self._vaccine_changed()
@@ -243,14 +245,22 @@ class DoseDialog(QDialog):
         self.batch.clear()
         self.batch.blockSignals(False)
         self.batch.setEditText("")
-        self.batch.lineEdit().setPlaceholderText(self.tr("正在读取可用批号…"))
+        self._batch_hint(self.tr("正在读取可用批号…"))
         self.manufacturer.clear()
         self.expiry.clear()
         batches, today = self.ctx.batches, self.ctx.today
-        self._batch_worker.start(lambda: (code, batches(code, today)))
+        self._batch_worker.run(
+            lambda: batches(code, today),
+            on_done=partial(self._show_batches, code),
+            on_error=lambda e: self._batch_hint(e.message),
+        )
 
-    def _show_batches(self, result: object) -> None:
-        code, proposals = result  # type: ignore[misc]
+    def _batch_hint(self, text: str) -> None:
+        edit = self.batch.lineEdit()
+        assert edit is not None  # the combo box is editable
+        edit.setPlaceholderText(text)
+
+    def _show_batches(self, code: str, proposals: list[BatchProposal]) -> None:
         if self.vaccine.currentData() != code or self.dose is not None:
             return
         self._proposals = list(proposals)
@@ -262,7 +272,7 @@ class DoseDialog(QDialog):
             source = self.tr("库存 %1 人份").replace("%1", str(p.count)) if p.source == "库存" else self.tr("近期使用")
             self.batch.addItem(f"{p.batch_no}  {p.manufacturer or ''}  {expiry}  ({source})", p.batch_no)
         self.batch.blockSignals(False)
-        self.batch.lineEdit().setPlaceholderText("" if self._proposals else self.tr("无可用批号，请输入"))
+        self._batch_hint("" if self._proposals else self.tr("无可用批号，请输入"))
         if typed:  # the nurse typed a batch already: keep it
             self.batch.setEditText(typed)
         elif self._proposals:
@@ -286,7 +296,7 @@ class DoseDialog(QDialog):
         self.vaccine.setCurrentIndex(max(i, 0))
         self.dose_number.setValue(d.dose_number)
         self.attribute.setCurrentIndex(max(self.attribute.findData(d.attribute), 0))
-        self.date.setDate(QDate(d.date.year, d.date.month, d.date.day))
+        self.date.setDate(to_qdate(d.date))
         self.batch.setEditText(d.batch_no or "")
         self.manufacturer.setText(d.manufacturer or "")
         self.expiry.setText(d.expiry.isoformat() if d.expiry else "")
@@ -303,7 +313,7 @@ class DoseDialog(QDialog):
 
     def day(self) -> date:
         q = self.date.date()
-        return date(q.year(), q.month(), q.day())
+        return to_date(q)
 
     def _update_evaluation(self) -> None:
         if self.vaccine.currentData() is None:

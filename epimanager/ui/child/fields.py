@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from datetime import date
 from enum import Enum
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication
+from PySide6.QtCore import QCoreApplication
 
 from epimanager.domain.codes import MotherHBsAg, Residence, Sex, Status
 from epimanager.services.children import EDITABLE_FIELDS
 from epimanager.services.records import ChildRecord
+from epimanager.ui.i18n import QT_TRANSLATE_NOOP
 
 
 class Editor(Enum):

@@ -14,7 +14,6 @@ from datetime import date
 from typing import Any
 
 from PySide6.QtCore import (
-    QT_TRANSLATE_NOOP,
     QAbstractTableModel,
     QCoreApplication,
     QModelIndex,
@@ -30,6 +29,7 @@ from epimanager.resources import catalog
 from epimanager.services.records import ChildRecord, DoseRecord
 from epimanager.settings import PlaceDisplay
 from epimanager.ui.code_labels import tr_code
+from epimanager.ui.i18n import QT_TRANSLATE_NOOP
 
 _Index = QModelIndex | QPersistentModelIndex
 DOSE_ROLE = Qt.ItemDataRole.UserRole + 1

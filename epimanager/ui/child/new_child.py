@@ -11,9 +11,8 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 from datetime import date
-from typing import Any
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QDate, QTimer
+from PySide6.QtCore import QTimer
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -36,11 +35,14 @@ from epimanager.domain.identifiers import id_birth_date, id_number_problem, id_s
 from epimanager.domain.validation import ChildInput, DoseInput, child_problems
 from epimanager.errors import EpiError
 from epimanager.services.children import create_child
+from epimanager.services.database import Database
 from epimanager.services.doses import OTHER_PLACE
 from epimanager.services.records import ChildRecord
 from epimanager.services.ui_support import Duplicate, find_duplicates
 from epimanager.ui import notify
 from epimanager.ui.code_labels import tr_code
+from epimanager.ui.dates import to_date, to_qdate
+from epimanager.ui.i18n import QT_TRANSLATE_NOOP
 
 BIRTH_DOSES = (
     ("0201", QT_TRANSLATE_NOOP("NewChildDialog", "乙肝疫苗第1剂（HepB）")),
@@ -53,7 +55,7 @@ QT_TRANSLATE_NOOP("NewChildDialog", "姓名+出生日期+母亲")
 class NewChildDialog(QDialog):
     def __init__(
         self,
-        db: Any,
+        db: Database,
         committees: tuple[str, ...],
         nurse: str,
         own_unit: str,
@@ -75,10 +77,10 @@ class NewChildDialog(QDialog):
         self.sex = QComboBox()
         for s in Sex:
             self.sex.addItem(tr_code(s.label), s.value)
-        self.birth_date = QDateEdit(QDate(t.year, t.month, t.day))
+        self.birth_date = QDateEdit(to_qdate(t))
         self.birth_date.setDisplayFormat("yyyy-MM-dd")
         self.birth_date.setCalendarPopup(True)
-        self.birth_date.setMaximumDate(QDate(t.year, t.month, t.day))
+        self.birth_date.setMaximumDate(to_qdate(t))
         self.birth_time = QLineEdit()
         self.birth_time.setPlaceholderText("HH:MM")
         self.birth_weight = QLineEdit()
@@ -128,12 +130,12 @@ class NewChildDialog(QDialog):
             (self.tr("家庭住址："), self.address, self.tr("户籍县国标："), self.hukou),
             (self.tr("母亲HBsAg："), self.hbsag, self.tr("过敏史："), self.allergy),
         )
-        for r, (l1, w1, l2, w2) in enumerate(rows):
-            for c, (label, w) in enumerate(((l1, w1), (l2, w2))):
+        for row_no, (l1, w1, l2, w2) in enumerate(rows):
+            for col, (label, field) in enumerate(((l1, w1), (l2, w2))):
                 lab = QLabel(label)
-                lab.setBuddy(w)
-                grid.addWidget(lab, r, c * 2)
-                grid.addWidget(w, r, c * 2 + 1)
+                lab.setBuddy(field)
+                grid.addWidget(lab, row_no, col * 2)
+                grid.addWidget(field, row_no, col * 2 + 1)
         grid.addWidget(self.id_status, len(rows), 1, 1, 3)
         grid.addWidget(QLabel(self.tr("备注：")), len(rows) + 1, 0)
         grid.addWidget(self.remark, len(rows) + 1, 1, 1, 3)
@@ -170,7 +172,7 @@ class NewChildDialog(QDialog):
         buttons.button(std.Cancel).setText(self.tr("取消"))
         buttons.accepted.connect(self.try_save)
         buttons.rejected.connect(self.reject)
-        QShortcut(QKeySequence(save_key), self, activated=self.try_save)
+        QShortcut(QKeySequence(save_key), self).activated.connect(self.try_save)
 
         layout = QVBoxLayout(self)
         layout.addLayout(grid)
@@ -221,7 +223,7 @@ class NewChildDialog(QDialog):
             if problem is None:
                 born, sex = id_birth_date(t), id_sex(t)
                 if born is not None:
-                    self.birth_date.setDate(QDate(born.year, born.month, born.day))
+                    self.birth_date.setDate(to_qdate(born))
                 if sex is not None:
                     self.sex.setCurrentIndex(max(self.sex.findData(sex), 0))
                 self.id_status.setText(
@@ -245,7 +247,7 @@ class NewChildDialog(QDialog):
         return ChildInput(
             name=self.name.text().strip(),
             sex=str(self.sex.currentData()),
-            birth_date=date(q.year(), q.month(), q.day()),
+            birth_date=to_date(q),
             mother_name=self.mother_name.text().strip() or None,
             father_name=self.father_name.text().strip() or None,
             phone=self.phone.text().strip() or None,
@@ -286,7 +288,7 @@ class NewChildDialog(QDialog):
         self.duplicates = self._duplicates_fn(
             self.db,
             self.name.text(),
-            date(q.year(), q.month(), q.day()),
+            to_date(q),
             self.mother_name.text(),
             self.id_number.text() if id_number_problem(self.id_number.text()) is None else None,
         )

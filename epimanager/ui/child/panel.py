@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QDate, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QAbstractItemModel, QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor, QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -33,6 +33,7 @@ from epimanager.services.records import ChildRecord
 from epimanager.ui import notify
 from epimanager.ui.child.fields import CHOICES, FIELD_BY_KEY, Editor, FieldDef, parse_text, raw_value
 from epimanager.ui.code_labels import tr_code
+from epimanager.ui.dates import to_date, to_qdate
 
 _Index = QModelIndex | QPersistentModelIndex
 #: (field key, new value) → error message or None when saved
@@ -54,6 +55,13 @@ class ChildInfoModel(QAbstractTableModel):
         self.endResetModel()
 
     def set_child(self, child: ChildRecord | None) -> None:
+        same = child is not None and self.child is not None and child.code == self.child.code
+        if same and self._fields:
+            # the same child saved again (often from inside setData while its editor commits):
+            # new values, same rows.  A reset here would pull the editor from under the view.
+            self.child = child
+            self.dataChanged.emit(self.index(0, 1), self.index(len(self._fields) - 1, 1))
+            return
         self.beginResetModel()
         self.child = child
         self.endResetModel()
@@ -140,7 +148,7 @@ class _Delegate(QStyledItemDelegate):
     def setEditorData(self, editor: QWidget, index: _Index) -> None:
         value = index.data(Qt.ItemDataRole.EditRole)
         if isinstance(editor, QDateEdit) and isinstance(value, date):
-            editor.setDate(QDate(value.year, value.month, value.day))
+            editor.setDate(to_qdate(value))
         elif isinstance(editor, QComboBox):
             i = editor.findData(value)
             editor.setCurrentIndex(max(i, 0))
@@ -148,11 +156,11 @@ class _Delegate(QStyledItemDelegate):
             editor.setText("" if value is None else str(value) if not isinstance(value, float) else f"{value:g}")
             editor.selectAll()
 
-    def setModelData(self, editor: QWidget, model: Any, index: _Index) -> None:
+    def setModelData(self, editor: QWidget, model: QAbstractItemModel, index: _Index) -> None:
         key = self._model.field_at(index.row()).key
         if isinstance(editor, QDateEdit):
             q = editor.date()
-            value: object = date(q.year(), q.month(), q.day())
+            value: object = to_date(q)
         elif isinstance(editor, QComboBox):
             value = editor.currentData()
         else:

@@ -10,7 +10,7 @@ from datetime import date
 from html import escape
 from pathlib import Path
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QMarginsF
+from PySide6.QtCore import QCoreApplication, QMarginsF
 from PySide6.QtGui import QFont, QPageLayout, QPageSize, QTextDocument
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import QApplication, QDialog, QWidget
@@ -21,6 +21,7 @@ from epimanager.resources import catalog
 from epimanager.services.records import ChildRecord, DoseRecord
 from epimanager.ui.child.fields import FIELD_BY_KEY
 from epimanager.ui.child.model import evaluations, status_label
+from epimanager.ui.i18n import QT_TRANSLATE_NOOP
 
 
 def tr(text: str) -> str:
@@ -117,7 +118,7 @@ def next_due(forecast: Forecast | None, limit: int = 5) -> list[tuple[str, int |
     if forecast is None:
         return []
     cat = catalog()
-    out = []
+    out: list[tuple[str, int | None, date | None, SeriesStatus]] = []
     for f in forecast.series:
         if f.status in (SeriesStatus.DUE, SeriesStatus.OVERDUE, SeriesStatus.NOT_YET) and f.vaccine:
             vac = cat.get(f.vaccine)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QDate
+from PySide6.QtCore import QCoreApplication, QDate
 from PySide6.QtWidgets import QComboBox, QLineEdit, QWidget
 
 from epimanager.services.database import Database
 from epimanager.services.queries import CHANGE_KINDS, ChangeQuery, Query
+from epimanager.ui.dates import to_date
+from epimanager.ui.i18n import QT_TRANSLATE_NOOP
 from epimanager.ui.queries.screen import QueryScreen, all_label, date_edit
 
 #: The change kinds of :data:`CHANGE_KINDS` (service data), listed for translation.
@@ -42,8 +44,8 @@ class ChangeQueryScreen(QueryScreen):
 
     def build_query(self) -> Query:
         return ChangeQuery(
-            self.start.date().toPython(),  # type: ignore[arg-type]
-            self.end.date().toPython(),  # type: ignore[arg-type]
+            to_date(self.start.date()),
+            to_date(self.end.date()),
             kind=self.kind.currentData(),
             user=self.user_edit.text().strip() or None,
             child_code=self.child.text().strip() or None,

@@ -55,11 +55,7 @@ class CleaningScreen(QWidget):
         self.message = error_label()
         layout.addWidget(self.message)
         self._find_job = Latest(self)
-        self._find_job.done.connect(self._found)
-        self._find_job.failed.connect(self._say)
         self._check_job = Latest(self)
-        self._check_job.done.connect(self._checked)
-        self._check_job.failed.connect(self._say)
         self._reload_merges()
 
     # -- layout -------------------------------------------------------------------------
@@ -69,7 +65,7 @@ class CleaningScreen(QWidget):
         v = QVBoxLayout(page)
         row = QHBoxLayout()
         self.find_button = QPushButton(self.tr("查找疑似重复(&F)"))
-        self.find_button.clicked.connect(self.find)
+        self.find_button.clicked.connect(self.find_duplicates)
         self.pairs_label = QLabel()
         row.addWidget(self.find_button)
         row.addWidget(self.pairs_label, 1)
@@ -121,11 +117,11 @@ class CleaningScreen(QWidget):
 
     # -- duplicates ---------------------------------------------------------------------
 
-    def find(self) -> None:
+    def find_duplicates(self) -> None:
         self.find_button.setEnabled(False)
         self.pairs_label.setText(self.tr("正在查找…"))
         db = self.db
-        self._find_job.start(lambda: cleaning.find_duplicates(db))
+        self._find_job.run(lambda: cleaning.find_duplicates(db), on_done=self._found, on_error=self._failed)
 
     def _found(self, pairs: list[cleaning.DuplicatePair]) -> None:
         self.find_button.setEnabled(True)
@@ -219,7 +215,7 @@ class CleaningScreen(QWidget):
         self.check_button.setEnabled(False)
         self.counts_label.setText(self.tr("正在检查…"))
         db, today = self.db, self.today()
-        self._check_job.start(lambda: cleaning.quality_report(db, today))
+        self._check_job.run(lambda: cleaning.quality_report(db, today), on_done=self._checked, on_error=self._failed)
 
     def _checked(self, report: cleaning.QualityReport) -> None:
         self.check_button.setEnabled(True)
@@ -230,6 +226,9 @@ class CleaningScreen(QWidget):
         fill(self.issues_table, [(i.label, i.child_code, i.name, i.detail) for i in self.issues])
 
     # -- shared -------------------------------------------------------------------------
+
+    def _failed(self, error: EpiError) -> None:
+        self._say(error.message)
 
     def _say(self, text: str, ok: bool = False) -> None:
         self.find_button.setEnabled(True)

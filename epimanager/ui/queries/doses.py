@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QDate
+from PySide6.QtCore import QDate
 from PySide6.QtWidgets import QComboBox, QLineEdit, QWidget
 
 from epimanager.domain.codes import DoseAttribute
 from epimanager.services.database import Database
 from epimanager.services.queries import PLACE_OTHER, PLACE_OWN, DoseQuery, Query
 from epimanager.ui.code_labels import tr_code
+from epimanager.ui.dates import to_date
+from epimanager.ui.i18n import QT_TRANSLATE_NOOP
 from epimanager.ui.queries.screen import QueryScreen, all_label, committee_combo, date_edit
 
 
@@ -46,8 +48,8 @@ class DoseQueryScreen(QueryScreen):
 
     def build_query(self) -> Query:
         return DoseQuery(
-            self.start.date().toPython(),  # type: ignore[arg-type]
-            self.end.date().toPython(),  # type: ignore[arg-type]
+            to_date(self.start.date()),
+            to_date(self.end.date()),
             vaccine=self.vaccine.text().strip() or None,
             batch=self.batch.text().strip() or None,
             nurse=self.nurse.text().strip() or None,

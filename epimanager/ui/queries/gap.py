@@ -6,7 +6,7 @@ import html
 from datetime import date
 from pathlib import Path
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QDate, QMarginsF
+from PySide6.QtCore import QDate, QMarginsF
 from PySide6.QtGui import QPageLayout, QPageSize, QTextDocument
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import QDialog, QLineEdit, QPushButton, QWidget
@@ -14,6 +14,8 @@ from PySide6.QtWidgets import QDialog, QLineEdit, QPushButton, QWidget
 from epimanager.services.database import Database
 from epimanager.services.queries import GapQuery, Query, display
 from epimanager.services.units import unit_info
+from epimanager.ui.dates import to_date
+from epimanager.ui.i18n import QT_TRANSLATE_NOOP
 from epimanager.ui.queries.screen import QueryScreen, committee_combo, date_edit
 
 #: Columns printed on the call-up list (indexes into GapQuery.columns).
@@ -40,7 +42,7 @@ class GapQueryScreen(QueryScreen):
 
     def build_query(self) -> Query:
         return GapQuery(
-            self.on.date().toPython(),  # type: ignore[arg-type]
+            to_date(self.on.date()),
             series=self.series.text().strip() or None,
             committee=self.committee.currentData(),
         )
@@ -56,7 +58,7 @@ class GapQueryScreen(QueryScreen):
         assert query is not None
         cols = [query.columns.index(c) for c in _PRINTED]
         info = unit_info(self.db)
-        on: date = self.on.date().toPython()  # type: ignore[assignment]
+        on: date = to_date(self.on.date())
         head = "".join(f"<th>{html.escape(c)}</th>" for c in _PRINTED)
         body = []
         for n in range(self.model.rowCount()):

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication
+from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QComboBox, QLineEdit, QWidget
 
 from epimanager.domain.codes import Status
 from epimanager.services.database import Database
 from epimanager.services.queries import MANAGED, ManagedQuery, Query
 from epimanager.ui.code_labels import tr_code
+from epimanager.ui.i18n import QT_TRANSLATE_NOOP
 from epimanager.ui.queries.screen import QueryScreen, all_label, committee_combo
 
 IN_REGISTER = QT_TRANSLATE_NOOP("Queries", "在册（本单位管理）")

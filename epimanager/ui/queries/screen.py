@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QDate, QModelIndex, Signal
+from PySide6.QtCore import QCoreApplication, QDate, QModelIndex, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
@@ -22,6 +22,7 @@ from epimanager.errors import EpiError
 from epimanager.services.database import Database
 from epimanager.services.queries import Query, export_query
 from epimanager.services.units import committee_ids
+from epimanager.ui.i18n import QT_TRANSLATE_NOOP
 from epimanager.ui.queries.paged_model import PagedTableModel
 
 ALL = QT_TRANSLATE_NOOP("Queries", "（全部）")

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QDate, Qt
-from PySide6.QtGui import QPageLayout, QTextDocument
+from PySide6.QtGui import QKeyEvent, QPageLayout, QTextDocument
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import (
     QComboBox,
@@ -25,11 +25,12 @@ from PySide6.QtWidgets import (
 )
 
 from epimanager.domain.dates import add_months
+from epimanager.errors import EpiError
 from epimanager.services.database import Database
 from epimanager.services.report_export import table, title_line, to_csv, to_xlsx
 from epimanager.services.reports import KINDS, generate
 from epimanager.ui.reports.table_model import ReportTableModel
-from epimanager.ui.reports.task import Task
+from epimanager.ui.worker import Job, run_in_background
 
 RESIDENCES = (("合计", None), ("本地", 1), ("流动", 2), ("临时", 3))
 
@@ -43,7 +44,7 @@ class ReportDialog(QDialog):
         super().__init__(parent)
         self.db, self.user = db, user
         self.report: dict[str, Any] | None = None
-        self._task: Task | None = None
+        self._job: Job | None = None
         self.setWindowTitle(self.tr("月报"))
         self.resize(1100, 640)
         self.kind = QComboBox()
@@ -119,20 +120,29 @@ class ReportDialog(QDialog):
             b.setEnabled(ready)
 
     def start(self) -> None:
-        """Generate the selected report on a worker thread."""
+        """Generate the selected report on a worker thread (F5 while one runs does nothing)."""
+        if self._job is not None and self._job.running:
+            return
         kind, month = self.selected_kind(), self.selected_month()
         residence = self.residence.currentData() if kind == "6-1" else None
         self.generate_button.setEnabled(False)
         self.progress.setVisible(True)
         self.progress.setRange(0, 0)
         self.status.setText(self.tr("正在生成…"))
+        self.status.setStyleSheet("")
         db, user = self.db, self.user
-        task = Task(lambda progress: generate(db, kind, month, residence=residence, user=user, progress=progress))
-        task.signals.done.connect(self._done)
-        task.signals.failed.connect(self._failed)
-        task.signals.progress.connect(self._progress)
-        self._task = task
-        task.start()
+        self._job = run_in_background(
+            lambda progress: generate(db, kind, month, residence=residence, user=user, progress=progress),
+            on_done=self._done,
+            on_error=self._failed,
+            on_progress=self._progress,
+            owner=self,
+        )
+        self._job.finished.connect(self._settled)  # after the report, a refusal or a bug
+
+    def _settled(self) -> None:
+        self.progress.setVisible(False)
+        self.generate_button.setEnabled(True)
 
     def _progress(self, done: int, total: int) -> None:
         self.progress.setRange(0, max(total, 1))
@@ -145,15 +155,11 @@ class ReportDialog(QDialog):
         self.view.resizeColumnsToContents()
         self.title.setText(title_line(report))
         self.status.setText(self.tr("已生成，并记录为本月已完成"))
-        self.progress.setVisible(False)
-        self.generate_button.setEnabled(True)
         self._set_ready(True)
 
-    def _failed(self, message: str) -> None:
-        self.status.setText(message)
+    def _failed(self, error: EpiError) -> None:
+        self.status.setText(error.message)
         self.status.setStyleSheet("color: #b00020")
-        self.progress.setVisible(False)
-        self.generate_button.setEnabled(True)
 
     def _export(self, fmt: str) -> None:
         assert self.report is not None
@@ -201,7 +207,7 @@ class ReportDialog(QDialog):
         printer.setOutputFileName(str(path))
         self.document().print_(printer)
 
-    def keyPressEvent(self, event: Any) -> None:
+    def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() == Qt.Key.Key_F5:
             self.start()
             return

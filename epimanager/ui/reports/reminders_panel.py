@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QDate, Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QDateEdit,
@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 from epimanager.errors import EpiError
 from epimanager.services.database import Database
 from epimanager.services.reminders import Notice, add_reminder, complete, notices, snooze
+from epimanager.ui.dates import to_date
 
 _ACTION_ROLE = Qt.ItemDataRole.UserRole
 _ID_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -49,7 +50,7 @@ class RemindersPanel(QWidget):
         self.refresh_button = QPushButton(self.tr("刷新(&R)"))
         self.new_text = QLineEdit()
         self.new_text.setPlaceholderText(self.tr("新提醒内容"))
-        self.new_due = QDateEdit(date.today())
+        self.new_due = QDateEdit(QDate.currentDate())
         self.new_due.setCalendarPopup(True)
         self.add_button = QPushButton(self.tr("添加(&A)"))
         self.message = QLabel()
@@ -114,7 +115,7 @@ class RemindersPanel(QWidget):
     def _add(self) -> None:
         d = self.new_due.date()
         try:
-            add_reminder(self.db, self.new_text.text(), date(d.year(), d.month(), d.day()), user=self.user)
+            add_reminder(self.db, self.new_text.text(), to_date(d), user=self.user)
         except EpiError as exc:
             self.message.setText(exc.message)
             return

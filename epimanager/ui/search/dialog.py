@@ -74,8 +74,6 @@ class SearchDialog(QDialog):
         self.query.textChanged.connect(lambda _t: self._timer.start())
         self.query.installEventFilter(self)
         self._worker = Latest(self)
-        self._worker.done.connect(self._show)
-        self._worker.failed.connect(self.notice.setText)
         self.last_result: SearchResult | None = None
 
     def start(self, text: str = "") -> None:
@@ -93,10 +91,9 @@ class SearchDialog(QDialog):
     def _run(self) -> None:
         text = self.query.text()
         search = self._search
-        self._worker.start(lambda: search(text))
+        self._worker.run(lambda: search(text), on_done=self._show, on_error=lambda e: self.notice.setText(e.message))
 
-    def _show(self, result: object) -> None:
-        assert isinstance(result, SearchResult)
+    def _show(self, result: SearchResult) -> None:
         self.last_result = result
         self.model.set_rows(result.rows)
         if result.rows:
@@ -120,7 +117,7 @@ class SearchDialog(QDialog):
             assert isinstance(event, QKeyEvent)
             key = event.key()
             if key in (Qt.Key.Key_Up, Qt.Key.Key_Down, Qt.Key.Key_PageUp, Qt.Key.Key_PageDown):
-                self._move(key)
+                self._move(Qt.Key(key))
                 return True
             if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
                 if self._timer.isActive() or self._worker.busy:
