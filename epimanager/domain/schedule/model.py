@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 from epimanager.domain.catalog import Catalog
 from epimanager.domain.dates import parse_date
 from epimanager.domain.schedule.ages import ZERO, Offset, parse_offset
+from epimanager.domain.schedule.facts import Advice, Condition, compile_advice, compile_condition
 
 #: Raw-format version understood by this compiler.
 FORMAT = 1
@@ -35,6 +36,8 @@ class Interval:
     from_index: int
     minimum: Offset
     maximum: Offset | None
+    #: the interval applies only when the earlier dose was given at or after this age
+    from_age: Offset | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +72,17 @@ class DoseRule:
     timely_within: Offset
     #: per-product minimum age (a combination given per its package insert)
     product_min_age: Mapping[str, Offset]
+    #: (products, age): a dose of these products is valid from ``age`` when every
+    #: earlier valid dose of the series was one of them too (a course per the insert)
+    early_course: tuple[frozenset[str], Offset] | None = None
+    #: texts shown with the forecast of this dose
+    advice: tuple[Advice, ...] = ()
+    #: (0-based dose index, age): skip this dose when that dose was given at or after the age
+    skip_if_dose_at_age: tuple[int, Offset] | None = None
+
+    @property
+    def skips(self) -> bool:
+        return self.skip_if_previous_dose_at_age is not None or self.skip_if_dose_at_age is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,12 +97,49 @@ class Track:
 
 @dataclass(frozen=True, slots=True)
 class Handover:
-    """Dose 1 of this series follows on from another series (MenA → MenAC)."""
+    """Dose 1 of this series follows on from another series (MenA → MenAC).
+
+    While the child can still finish ``from_series`` dose 1 keeps its own ages
+    (and ``min_interval`` after the last valid dose there); once it cannot,
+    ``if_none_*`` (no valid dose there) or ``if_partial_*`` (some) apply.
+    """
 
     from_series: str
     min_interval: Offset
     if_none_min_age: Offset | None
     if_none_complete_before: Offset | None
+    if_partial_min_interval: Offset | None = None
+    if_partial_min_age: Offset | None = None
+    if_partial_complete_before: Offset | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Need:
+    """A series is not complete until ``count`` valid doses of ``products`` (unless waived).
+
+    While unmet, the next dose is ``product`` and may be given from
+    ``rule.min_age``; past the last dose of the track one more dose (``rule``)
+    is forecast.  ``waived_by``: any recorded dose of these products lifts it;
+    ``when``: the children it applies to (a birth cohort).
+    """
+
+    products: frozenset[str]
+    count: int
+    product: str
+    waived_by: frozenset[str]
+    when: Condition | None
+    rule: DoseRule
+    #: the missing dose is due from ``rule.min_age`` even before the track's next dose age
+    early: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryProduct:
+    """Give ``product`` for every further dose when the history has one of ``any_of`` and none of ``none_of``."""
+
+    any_of: frozenset[str]
+    none_of: frozenset[str]
+    product: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +157,10 @@ class SeriesRule:
     #: product code → track it selects (only products of exactly one track)
     product_track: Mapping[str, str]
     handover: Handover | None
+    #: (condition on the child, track): a track chosen by clinical facts
+    track_when: tuple[tuple[Condition, str], ...] = ()
+    needs: tuple[Need, ...] = ()
+    history_products: tuple[HistoryProduct, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +178,8 @@ class ScheduleVersion:
     timely_within: Offset
     series: tuple[SeriesRule, ...]
     by_id: Mapping[str, SeriesRule]
+    #: product code → wait after an immunoglobulin / blood product
+    ig_wait: Mapping[str, Offset] = field(default_factory=dict)
 
 
 class ScheduleDataError(ValueError):
@@ -235,12 +292,13 @@ def _compile_version(raw: Mapping[str, Any], catalog: Catalog) -> ScheduleVersio
     where = f"免疫程序 {vid} settings"
     _check_keys(
         settings,
-        {"catch_up_max_age", "live_spacing_days", "live_spacing_exempt", "timely_within"},
+        {"catch_up_max_age", "live_spacing_days", "live_spacing_exempt", "timely_within", "immunoglobulin_wait"},
         where,
     )
     catch_up = _offset(settings.get("catch_up_max_age", "18y"), where)
     timely = _offset(settings.get("timely_within", "1m"), where)
     exempt = frozenset(_product(catalog, p, where) for p in settings.get("live_spacing_exempt", []))
+    ig_wait = _ig_wait(settings.get("immunoglobulin_wait"), catalog, where)
     series: list[SeriesRule] = []
     for s in raw["series"]:
         series.append(_compile_series(s, vid, catalog, catch_up, timely))
@@ -265,13 +323,32 @@ def _compile_version(raw: Mapping[str, Any], catalog: Catalog) -> ScheduleVersio
         timely_within=timely,
         series=tuple(series),
         by_id=by_id,
+        ig_wait=ig_wait,
     )
+
+
+def _ig_wait(raw: Any, catalog: Catalog, where: str) -> dict[str, Offset]:
+    """``{"live_injectable": "3m", "products": {"1802": "1m"}}`` → product → wait."""
+    if not raw:
+        return {}
+    _check_keys(raw, {"live_injectable", "products"}, f"{where} immunoglobulin_wait")
+    out: dict[str, Offset] = {}
+    if raw.get("live_injectable"):
+        live = _offset(raw["live_injectable"], where)
+        out.update({v.code: live for v in catalog.vaccines if v.live_injectable})
+    for p, wait in raw.get("products", {}).items():
+        out[_product(catalog, p, where)] = _offset(wait, where)
+    return out
 
 
 def _compile_series(raw: Mapping[str, Any], vid: str, catalog: Catalog, catch_up: Offset, timely: Offset) -> SeriesRule:
     sid = _req(raw, "id", f"免疫程序 {vid} 的系列")
     where = f"免疫程序 {vid} 系列 {sid}"
-    _check_keys(raw, {"id", "sex", "max_age", "tracks", "default_track", "handover"}, where)
+    _check_keys(
+        raw,
+        {"id", "sex", "max_age", "tracks", "default_track", "handover", "track_when", "needs", "history_products"},
+        where,
+    )
     counting = {v.code for v in catalog.for_series(sid)}
     if not counting:
         raise ScheduleDataError(f"{where}：疫苗目录中没有计入该系列的疫苗（counts_for）")
@@ -306,15 +383,26 @@ def _compile_series(raw: Mapping[str, Any], vid: str, catalog: Catalog, catch_up
     handover = None
     if raw.get("handover"):
         h = raw["handover"]
-        _check_keys(h, {"from", "min_interval", "if_none"}, f"{where} handover")
+        _check_keys(h, {"from", "min_interval", "if_none", "if_partial"}, f"{where} handover")
         none = h.get("if_none", {})
         _check_keys(none, {"min_age", "complete_before"}, f"{where} handover.if_none")
+        partial = h.get("if_partial", {})
+        _check_keys(partial, {"min_age", "complete_before", "min_interval"}, f"{where} handover.if_partial")
         handover = Handover(
             from_series=_req(h, "from", f"{where} handover"),
             min_interval=_offset(h.get("min_interval", "0d"), f"{where} handover"),
             if_none_min_age=_opt_offset(none, "min_age", where),
             if_none_complete_before=_opt_offset(none, "complete_before", where),
+            if_partial_min_interval=_opt_offset(partial, "min_interval", where),
+            if_partial_min_age=_opt_offset(partial, "min_age", where),
+            if_partial_complete_before=_opt_offset(partial, "complete_before", where),
         )
+    track_when = []
+    for tw in raw.get("track_when", []):
+        _check_keys(tw, {"when", "track"}, f"{where} track_when")
+        if str(tw.get("track")) not in tracks:
+            raise ScheduleDataError(f"{where}：track_when 的 track {tw.get('track')} 不存在")
+        track_when.append((_condition(tw.get("when"), where), str(tw["track"])))
     return SeriesRule(
         id=sid,
         name=str(raw.get("name", sid)),
@@ -324,6 +412,58 @@ def _compile_series(raw: Mapping[str, Any], vid: str, catalog: Catalog, catch_up
         default_track=default,
         product_track=product_track,
         handover=handover,
+        track_when=tuple(track_when),
+        needs=tuple(_need(n, where, catalog, counting, timely) for n in raw.get("needs", [])),
+        history_products=tuple(_history_product(hp, where, catalog) for hp in raw.get("history_products", [])),
+    )
+
+
+def _history_product(raw: Mapping[str, Any], where: str, catalog: Catalog) -> HistoryProduct:
+    hw = f"{where} history_products"
+    _check_keys(raw, {"any_of", "none_of", "product"}, hw)
+    return HistoryProduct(
+        frozenset(_product(catalog, p, hw) for p in raw.get("any_of", [])),
+        frozenset(_product(catalog, p, hw) for p in raw.get("none_of", [])),
+        _product(catalog, _req(raw, "product", hw), hw),
+    )
+
+
+def _condition(raw: Any, where: str) -> Condition:
+    try:
+        return compile_condition(raw, where)
+    except ValueError as e:
+        raise ScheduleDataError(str(e)) from None
+
+
+def _need(raw: Mapping[str, Any], where: str, catalog: Catalog, counting: set[str], timely: Offset) -> Need:
+    """A series-level ``needs`` entry, with the dose it adds past the end of the track."""
+    nw = f"{where} needs"
+    _check_keys(raw, {"products", "count", "product", "min_age", "interval", "waived_by", "when", "early"}, nw)
+    products = frozenset(_product(catalog, p, nw) for p in raw.get("products", []))
+    if not products or not products <= counting:
+        raise ScheduleDataError(f"{nw}：products 应为计入该系列的疫苗")
+    product = _product(catalog, _req(raw, "product", nw), nw)
+    rule = DoseRule(
+        index=-1,
+        min_age=_offset(raw.get("min_age", "0d"), nw),
+        complete_before=None,
+        effective_complete_before=None,
+        intervals=(Interval(-1, _offset(raw.get("interval", "0d"), nw), None),),
+        product=product,
+        product_rules=(),
+        accepts=products,
+        skip_if_previous_dose_at_age=None,
+        timely_within=timely,
+        product_min_age={},
+    )
+    return Need(
+        products=products,
+        count=int(raw.get("count", 1)),
+        product=product,
+        waived_by=frozenset(_product(catalog, p, nw) for p in raw.get("waived_by", [])),
+        when=_condition(raw["when"], nw) if raw.get("when") else None,
+        rule=rule,
+        early=bool(raw.get("early", False)),
     )
 
 
@@ -367,12 +507,15 @@ def _compile_track(
                 "skip_if_previous_dose_at_age",
                 "timely_within",
                 "product_min_age",
+                "early_course",
+                "advice",
+                "skip_if_dose_at_age",
             },
             dw,
         )
         intervals = []
         for iv in d.get("intervals", []):
-            _check_keys(iv, {"from", "min", "max"}, f"{dw} interval")
+            _check_keys(iv, {"from", "min", "max", "from_age"}, f"{dw} interval")
             frm = iv.get("from", "previous")
             if frm == "previous":
                 idx = -1
@@ -380,7 +523,11 @@ def _compile_track(
                 idx = int(frm) - 1
                 if not 0 <= idx < i:
                     raise ScheduleDataError(f"{dw}：interval.from 应为此前的剂次")
-            intervals.append(Interval(idx, _offset(iv.get("min", "0d"), dw), _opt_offset(iv, "max", dw)))
+            intervals.append(
+                Interval(
+                    idx, _offset(iv.get("min", "0d"), dw), _opt_offset(iv, "max", dw), _opt_offset(iv, "from_age", dw)
+                )
+            )
         if i > 0 and not intervals:
             intervals.append(Interval(-1, ZERO, None))
         rules = []
@@ -417,6 +564,34 @@ def _compile_track(
                 product_min_age={
                     _product(catalog, p, dw): _offset(age, dw) for p, age in d.get("product_min_age", {}).items()
                 },
+                early_course=_early_course(d.get("early_course"), catalog, dw),
+                advice=tuple(_advice(a, dw) for a in d.get("advice", [])),
+                skip_if_dose_at_age=_skip_dose(d.get("skip_if_dose_at_age"), i, dw),
             )
         )
     return Track(tid, str(raw.get("name", tid)), products, tuple(doses))
+
+
+def _early_course(raw: Any, catalog: Catalog, where: str) -> tuple[frozenset[str], Offset] | None:
+    if not raw:
+        return None
+    _check_keys(raw, {"products", "min_age"}, f"{where} early_course")
+    products = frozenset(_product(catalog, p, where) for p in raw.get("products", []))
+    return products, _offset(_req(raw, "min_age", f"{where} early_course"), where)
+
+
+def _advice(raw: Any, where: str) -> Advice:
+    try:
+        return compile_advice(raw, where)
+    except ValueError as e:
+        raise ScheduleDataError(str(e)) from None
+
+
+def _skip_dose(raw: Any, index: int, where: str) -> tuple[int, Offset] | None:
+    if not raw:
+        return None
+    _check_keys(raw, {"dose", "age"}, f"{where} skip_if_dose_at_age")
+    n = int(raw.get("dose", 1)) - 1
+    if not 0 <= n < index:
+        raise ScheduleDataError(f"{where}：skip_if_dose_at_age.dose 应为此前的剂次")
+    return n, _offset(_req(raw, "age", where), where)
