@@ -337,7 +337,12 @@ def _ig_wait(raw: Any, catalog: Catalog, where: str) -> dict[str, Offset]:
         live = _offset(raw["live_injectable"], where)
         out.update({v.code: live for v in catalog.vaccines if v.live_injectable})
     for p, wait in raw.get("products", {}).items():
-        out[_product(catalog, p, where)] = _offset(wait, where)
+        code = _product(catalog, p, where)
+        off = _offset(wait, where)
+        if off == ZERO:
+            out.pop(code, None)  # no wait (BCG)
+        else:
+            out[code] = off
     return out
 
 

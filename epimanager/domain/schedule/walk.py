@@ -148,7 +148,10 @@ class SeriesLogic:
                         sd = s
             if k < len(rules) and rules[k].skips:
                 k = _skip(rules, k, valid, ages)
-            need = self._unmet(s, run) if s.needs else None
+            unmet = self._unmet(s, run) if s.needs else None
+            need = unmet[0] if unmet is not None else None
+            # a need hurries the missing dose only when the track's remaining doses are all it has left
+            hurry = unmet is not None and unmet[0].early and len(rules) - k <= unmet[1]
             ev: Evaluation
             r: DoseRule | None = None
             if closed or k >= len(rules):
@@ -169,7 +172,7 @@ class SeriesLogic:
                         own = r.product_min_age.get(code)
                         if own is not None:
                             min_date = ages[own]
-                    min_date = _earlier_min(r, need, code, codes, ages, min_date)
+                    min_date = _earlier_min(r, need if hurry else None, code, codes, ages, min_date)
                     if o < min_date:
                         ev = Evaluation.FIRST_DOSE_EARLY if k == 0 else Evaluation.TOO_YOUNG
                     elif o < iv_date:
@@ -234,7 +237,8 @@ class SeriesLogic:
                 tr = old.tracks.get(track_id)
                 if tr is not None and _skip(tr.doses, k, valid, ages) >= len(tr.doses):
                     done = True
-        need = self._unmet(s, run) if s.needs else None
+        unmet = self._unmet(s, run) if s.needs else None
+        need = unmet[0] if unmet is not None else None
         if done and need is None:
             return SeriesForecast(sid, s.name, len(valid), None, None, None, None, SeriesStatus.COMPLETE, track_id)
         r = need.rule if done and need is not None else rules[k]
@@ -244,7 +248,7 @@ class SeriesLogic:
         product = r.product
         if need is not None:
             product = need.product
-            if need.early and min_date > ages[need.rule.min_age]:
+            if unmet is not None and need.early and len(rules) - k <= unmet[1] and min_date > ages[need.rule.min_age]:
                 min_date = ages[need.rule.min_age]
         earliest = min_date if min_date > iv_date else iv_date
         give_on = earliest if earliest > a else a
@@ -383,8 +387,8 @@ class SeriesLogic:
         )
 
     @staticmethod
-    def _unmet(s: SeriesRule, run: Run) -> Need | None:
-        """The first of the series' ``needs`` the child's valid doses do not meet yet."""
+    def _unmet(s: SeriesRule, run: Run) -> tuple[Need, int] | None:
+        """The first of the series' ``needs`` the child's valid doses do not meet yet, and how many doses it lacks."""
         codes = run.codes.get(s.id, ())
         seen = run.seen.get(s.id, frozenset())
         for n in s.needs:
@@ -392,8 +396,9 @@ class SeriesLogic:
                 continue
             if n.waived_by and not n.waived_by.isdisjoint(seen):
                 continue
-            if sum(1 for c in codes if c in n.products) < n.count:
-                return n
+            missing = n.count - sum(1 for c in codes if c in n.products)
+            if missing > 0:
+                return n, missing
         return None
 
 
