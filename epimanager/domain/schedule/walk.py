@@ -280,11 +280,12 @@ class SeriesLogic:
             if wait is not None:
                 ig_day, ig_product = run.ig[-1]
                 until = shift(ig_day, wait)
-                earliest = max(earliest, until)
-                notes.append(
-                    f"{ig_product}（{date.fromordinal(ig_day).isoformat()}）后需间隔{offset_label(wait)}"
-                    f"，{date.fromordinal(until).isoformat()}起可种"
-                )
+                if until > earliest:  # the reason for the later date, shown with the forecast
+                    earliest = until
+                    notes.append(
+                        f"{ig_product}（{date.fromordinal(ig_day).isoformat()}）后需间隔{offset_label(wait)}"
+                        f"，{date.fromordinal(until).isoformat()}起可种"
+                    )
         if a >= max_ord or earliest >= max_ord:
             return SeriesForecast(sid, s.name, len(valid), None, None, None, None, SeriesStatus.AGED_OUT, track_id)
         if earliest > a:
