@@ -94,3 +94,124 @@ def test_forecast_stored_child_and_gap(db_path: Path) -> None:
     assert json.loads(other.stdout)["count"] == 0
     missing = run_cli("forecast", "--child", "320102010120259999", db=db_path)
     assert missing.returncode != 0 and "找不到" in missing.stderr
+
+
+# -- issue #17 rules through the CLI ---------------------------------------------------------
+
+
+def _forecast(tmp_path: Path, data: object) -> dict:  # type: ignore[type-arg]
+    r = run_cli("forecast", "--case", _case(tmp_path, data), "--json")
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout)  # type: ignore[no-any-return]
+
+
+def _series(out: dict, sid: str) -> tuple[object, ...]:  # type: ignore[type-arg]
+    s = next(s for s in out["series"] if s["series"] == sid)
+    return (s["status"], s["next_dose"], s["vaccine"], s["earliest"], s["complete_before"])
+
+
+def test_cli_finished_dtap_course_stays_complete(tmp_path: Path) -> None:
+    out = _forecast(
+        tmp_path,
+        {
+            "birth_date": "2016-05-10",
+            "sex": "M",
+            "as_of": "2026-01-05",
+            "doses": [
+                {"vaccine": "DTaP", "dose": 1, "date": "2016-08-10"},
+                {"vaccine": "DTaP", "dose": 2, "date": "2016-09-10"},
+                {"vaccine": "DTaP", "dose": 3, "date": "2016-10-10"},
+                {"vaccine": "DT", "dose": 4, "date": "2022-06-01"},
+            ],
+        },
+    )
+    assert _series(out, "DTaP") == ("complete", None, None, None, None)
+    assert [(d["dose_number"], d["evaluation"]) for d in out["doses"]] == [
+        (1, "及时"),
+        (2, "及时"),
+        (3, "及时"),
+        (4, "超期"),
+    ]
+
+
+def test_cli_topv_and_bopv_histories(tmp_path: Path) -> None:
+    base = {"birth_date": "2015-03-10", "sex": "F", "as_of": "2026-01-10"}
+    topv = _forecast(
+        tmp_path,
+        {
+            **base,
+            "doses": [
+                {"vaccine": "0301", "dose": 1, "date": "2015-05-10"},
+                {"vaccine": "bOPV", "dose": 2, "date": "2016-06-10"},
+                {"vaccine": "bOPV", "dose": 3, "date": "2016-07-10"},
+            ],
+        },
+    )
+    assert _series(topv, "Polio") == ("overdue", 4, "bOPV", "2019-03-10", "2020-03-10")
+    assert topv["doses"][0]["vaccine"] == "tOPV" and topv["doses"][0]["dose_number"] == 1
+    bopv = _forecast(
+        tmp_path,
+        {
+            **base,
+            "doses": [
+                {"vaccine": "bOPV", "date": "2016-05-10"},
+                {"vaccine": "bOPV", "date": "2016-06-10"},
+                {"vaccine": "bOPV", "date": "2016-07-10"},
+            ],
+        },
+    )
+    assert _series(bopv, "Polio") == ("overdue", 4, "IPV", "2016-08-07", "2020-03-10")
+    # 糖丸 is the tOPV alias
+    alias = _forecast(tmp_path, {**base, "doses": [{"vaccine": "糖丸", "date": "2015-05-10"}]})
+    assert alias["doses"][0]["code"] == "0301"
+
+
+def test_cli_hepb_positive_mother_under_2000_g(tmp_path: Path) -> None:
+    out = _forecast(
+        tmp_path,
+        {
+            "birth_date": "2025-03-01",
+            "sex": "F",
+            "as_of": "2025-05-02",
+            "mother_hbsag": "positive",
+            "birth_weight_g": 1800,
+            "doses": [
+                {"vaccine": "HepB", "dose": 1, "date": "2025-03-01"},
+                {"vaccine": "HepB", "dose": 2, "date": "2025-04-01"},
+                {"vaccine": "HepB", "dose": 3, "date": "2025-05-01"},
+            ],
+        },
+    )
+    assert _series(out, "HepB") == ("not_yet", 4, "HepB", "2025-10-01", "2026-03-01")
+    hepb = [d for d in out["doses"] if d["series"] == "HepB"]
+    assert [(d["dose_number"], d["evaluation"]) for d in hepb] == [(1, "及时"), (2, "及时"), (3, "及时")]
+    assert "HBIG" in hepb[0]["note"]
+
+
+def test_cli_immunoglobulin_bcg_note_and_aged_out(tmp_path: Path) -> None:
+    out = _forecast(
+        tmp_path,
+        {
+            "birth_date": "2025-01-20",
+            "sex": "M",
+            "as_of": "2025-09-20",
+            "immunoglobulin": [{"product": "IVIG", "date": "2025-08-01"}],
+        },
+    )
+    mmr = next(s for s in out["series"] if s["series"] == "MMR")
+    assert (mmr["status"], mmr["earliest"]) == ("not_yet", "2025-11-01")
+    assert "IVIG" in mmr["note"] and mmr["notes"] == [mmr["note"]]
+    bcg = next(s for s in out["series"] if s["series"] == "BCG")
+    assert (bcg["status"], bcg["notes"]) == ("overdue", ["需PPD试验阴性"])
+    old = _forecast(tmp_path, {"birth_date": "2021-01-20", "sex": "M", "as_of": "2025-09-20"})
+    assert _series(old, "BCG") == ("aged_out", None, None, None, None)
+
+
+def test_cli_case_clinical_errors_name_the_key(tmp_path: Path) -> None:
+    bad = _case(
+        tmp_path,
+        {"birth_date": "2025-01-01", "mother_hbsag": "yes", "birth_weight_g": "heavy", "immunoglobulin": "IVIG"},
+    )
+    r = run_cli("forecast", "--case", bad, "--json")
+    assert r.returncode != 0
+    assert "mother_hbsag" in r.stderr and "birth_weight_g" in r.stderr and "immunoglobulin" in r.stderr
