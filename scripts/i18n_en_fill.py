@@ -230,6 +230,7 @@ EN = {
     "没有找到符合的儿童。": "No matching child.",
     "没有正在编辑的内容": "Nothing is being edited",
     "活苗间隔不足": "Live vaccines too close",
+    "免疫球蛋白间隔不足": "Too soon after immunoglobulin",
     "流动": "Floating",
     "父亲": "Father",
     "父亲姓名": "Father",

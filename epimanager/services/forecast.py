@@ -22,6 +22,7 @@ from epimanager.domain.schedule import (
     ChildFacts,
     Forecast,
     Given,
+    GivenDose,
     ScheduleDataError,
     ScheduleEngine,
     SeriesForecast,
@@ -34,6 +35,7 @@ from epimanager.resources import catalog, load_json, resource_path
 from epimanager.services.children import get_child
 from epimanager.services.clinical import child_facts, facts_from
 from epimanager.services.database import Database
+from epimanager.services.records import ChildRecord
 from epimanager.store.models import Child, Committee, Dose
 from epimanager.store.models_clinical import ChildImmunoglobulin
 
@@ -206,6 +208,35 @@ def forecast_child(
         raise ValidationError("预测日期早于出生日期")
     facts = child_facts(db, child.id, child.mother_hbsag, child.birth_weight_kg)
     return engine().forecast(child.birth_date, as_of, child.doses, child.sex, preferences, facts=facts)
+
+
+def record_facts(db: Database, child: ChildRecord) -> ChildFacts:
+    """The clinical facts of a child already read (its HBsAg, weight and immunoglobulin entries)."""
+    return child_facts(db, child.id, child.mother_hbsag, child.birth_weight_kg)
+
+
+def forecast_record(
+    db: Database,
+    child: ChildRecord,
+    as_of: date,
+    doses: Sequence[GivenDose] | None = None,
+    preferences: Mapping[str, str] | None = None,
+    facts: ChildFacts | None = None,
+) -> Forecast:
+    """Forecast a child already read (the GUI's open child), with its clinical facts.
+
+    ``doses`` replaces the child's doses (to judge a dose before saving it).
+    """
+    if facts is None:
+        facts = record_facts(db, child)
+    return engine().forecast(
+        child.birth_date,
+        max(as_of, child.birth_date),
+        child.doses if doses is None else doses,
+        child.sex,
+        preferences,
+        facts=facts,
+    )
 
 
 def forecast_json(fc: Forecast) -> dict[str, Any]:

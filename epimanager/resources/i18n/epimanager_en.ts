@@ -656,47 +656,47 @@
         <translation>Catch-up</translation>
     </message>
     <message>
-        <location filename="../../ui/code_labels.py" line="50"/>
+        <location filename="../../ui/code_labels.py" line="51"/>
         <source>左上臂</source>
         <translation>Left upper arm</translation>
     </message>
     <message>
-        <location filename="../../ui/code_labels.py" line="51"/>
+        <location filename="../../ui/code_labels.py" line="52"/>
         <source>右上臂</source>
         <translation>Right upper arm</translation>
     </message>
     <message>
-        <location filename="../../ui/code_labels.py" line="52"/>
+        <location filename="../../ui/code_labels.py" line="53"/>
         <source>左大腿</source>
         <translation>Left thigh</translation>
     </message>
     <message>
-        <location filename="../../ui/code_labels.py" line="53"/>
+        <location filename="../../ui/code_labels.py" line="54"/>
         <source>右大腿</source>
         <translation>Right thigh</translation>
     </message>
     <message>
-        <location filename="../../ui/code_labels.py" line="54"/>
+        <location filename="../../ui/code_labels.py" line="55"/>
         <source>口服</source>
         <translation>Oral</translation>
     </message>
     <message>
-        <location filename="../../ui/code_labels.py" line="55"/>
+        <location filename="../../ui/code_labels.py" line="56"/>
         <source>臀部</source>
         <translation>Buttock</translation>
     </message>
     <message>
-        <location filename="../../ui/code_labels.py" line="56"/>
+        <location filename="../../ui/code_labels.py" line="57"/>
         <source>肌内注射</source>
         <translation>Intramuscular</translation>
     </message>
     <message>
-        <location filename="../../ui/code_labels.py" line="57"/>
+        <location filename="../../ui/code_labels.py" line="58"/>
         <source>皮下注射</source>
         <translation>Subcutaneous</translation>
     </message>
     <message>
-        <location filename="../../ui/code_labels.py" line="58"/>
+        <location filename="../../ui/code_labels.py" line="59"/>
         <source>皮内注射</source>
         <translation>Intradermal</translation>
     </message>
@@ -892,40 +892,40 @@ Click “Show Details…”, copy the text and send it to support.</translation>
         <translation>Press F3 to find and open a child first</translation>
     </message>
     <message>
-        <location filename="../../ui/child/controller.py" line="122"/>
-        <location filename="../../ui/child/controller.py" line="150"/>
+        <location filename="../../ui/child/controller.py" line="123"/>
+        <location filename="../../ui/child/controller.py" line="151"/>
         <source>请先在接种登记表中选中一剂</source>
         <translation>Select a dose in the vaccination grid first</translation>
     </message>
     <message>
-        <location filename="../../ui/child/controller.py" line="139"/>
+        <location filename="../../ui/child/controller.py" line="140"/>
         <source>已保存：%1 第%2剂 %3</source>
         <translation>Saved: %1 dose %2 %3</translation>
     </message>
     <message>
-        <location filename="../../ui/child/controller.py" line="152"/>
+        <location filename="../../ui/child/controller.py" line="153"/>
         <source>第%1剂</source>
         <translation>Dose %1</translation>
     </message>
     <message>
-        <location filename="../../ui/child/controller.py" line="154"/>
+        <location filename="../../ui/child/controller.py" line="155"/>
         <source>删除接种记录</source>
         <translation>Delete dose</translation>
     </message>
     <message>
-        <location filename="../../ui/child/controller.py" line="154"/>
+        <location filename="../../ui/child/controller.py" line="155"/>
         <source>删除 %1？
 请填写删除原因：</source>
         <translation>Delete %1?
 Reason for deleting:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/controller.py" line="161"/>
+        <location filename="../../ui/child/controller.py" line="162"/>
         <source>不能删除</source>
         <translation>Cannot delete</translation>
     </message>
     <message>
-        <location filename="../../ui/child/controller.py" line="165"/>
+        <location filename="../../ui/child/controller.py" line="166"/>
         <source>已删除：%1</source>
         <translation>Deleted: %1</translation>
     </message>
@@ -933,147 +933,147 @@ Reason for deleting:</translation>
 <context>
     <name>DoseDialog</name>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="94"/>
+        <location filename="../../ui/child/dose_dialog.py" line="99"/>
         <source>修改接种记录</source>
         <extracomment>the batch proposals for the chosen vaccine have been read and shown</extracomment>
         <translation>Edit dose</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="94"/>
+        <location filename="../../ui/child/dose_dialog.py" line="99"/>
         <source>接种登记</source>
         <translation>Vaccination</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="124"/>
-        <location filename="../../ui/child/dose_dialog.py" line="346"/>
+        <location filename="../../ui/child/dose_dialog.py" line="129"/>
+        <location filename="../../ui/child/dose_dialog.py" line="355"/>
         <source>本单位</source>
         <translation>This unit</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="125"/>
-        <location filename="../../ui/child/dose_dialog.py" line="348"/>
+        <location filename="../../ui/child/dose_dialog.py" line="130"/>
+        <location filename="../../ui/child/dose_dialog.py" line="357"/>
         <source>外地</source>
         <translation>Elsewhere</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="126"/>
+        <location filename="../../ui/child/dose_dialog.py" line="131"/>
         <source>本单位、外地，或输入接种单位的10位编码</source>
         <translation>This unit, elsewhere, or type the 10-digit unit code</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="137"/>
+        <location filename="../../ui/child/dose_dialog.py" line="142"/>
         <source>疫苗(&amp;V)：</source>
         <translation>&amp;Vaccine:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="138"/>
+        <location filename="../../ui/child/dose_dialog.py" line="143"/>
         <source>剂次(&amp;N)：</source>
         <translation>Dose &amp;number:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="139"/>
+        <location filename="../../ui/child/dose_dialog.py" line="144"/>
         <source>接种属性(&amp;A)：</source>
         <translation>Dose &amp;type:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="140"/>
+        <location filename="../../ui/child/dose_dialog.py" line="145"/>
         <source>接种日期(&amp;D)：</source>
         <translation>&amp;Date:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="141"/>
+        <location filename="../../ui/child/dose_dialog.py" line="146"/>
         <source>批号(&amp;B)：</source>
         <translation>&amp;Batch:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="142"/>
+        <location filename="../../ui/child/dose_dialog.py" line="147"/>
         <source>生产企业(&amp;M)：</source>
         <translation>&amp;Manufacturer:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="143"/>
+        <location filename="../../ui/child/dose_dialog.py" line="148"/>
         <source>失效期(&amp;E)：</source>
         <translation>&amp;Expiry:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="144"/>
+        <location filename="../../ui/child/dose_dialog.py" line="149"/>
         <source>接种部位(&amp;S)：</source>
         <translation>&amp;Site:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="145"/>
+        <location filename="../../ui/child/dose_dialog.py" line="150"/>
         <source>接种途径(&amp;R)：</source>
         <translation>&amp;Route:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="146"/>
+        <location filename="../../ui/child/dose_dialog.py" line="151"/>
         <source>接种护士(&amp;U)：</source>
         <translation>N&amp;urse:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="147"/>
+        <location filename="../../ui/child/dose_dialog.py" line="152"/>
         <source>接种地点(&amp;P)：</source>
         <translation>&amp;Place:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="153"/>
+        <location filename="../../ui/child/dose_dialog.py" line="158"/>
         <source>保存(&amp;S)</source>
         <translation>&amp;Save</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="155"/>
+        <location filename="../../ui/child/dose_dialog.py" line="160"/>
         <source>取消</source>
         <translation>Cancel</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="251"/>
+        <location filename="../../ui/child/dose_dialog.py" line="256"/>
         <source>正在读取可用批号…</source>
         <translation>Reading the batches in use…</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="267"/>
+        <location filename="../../ui/child/dose_dialog.py" line="272"/>
         <source>库存 %1 人份</source>
         <translation>in stock: %1 doses</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="267"/>
+        <location filename="../../ui/child/dose_dialog.py" line="272"/>
         <source>近期使用</source>
         <translation>used lately</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="270"/>
+        <location filename="../../ui/child/dose_dialog.py" line="275"/>
         <source>无可用批号，请输入</source>
         <translation>No batch in use; type one</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="321"/>
+        <location filename="../../ui/child/dose_dialog.py" line="330"/>
         <source>评价：—（不属于免疫程序的系列）</source>
         <translation>Evaluation: — (not part of a schedule series)</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="328"/>
+        <location filename="../../ui/child/dose_dialog.py" line="337"/>
         <source>评价：✗ %1 —— 无效剂次，不计入免疫程序</source>
         <translation>Evaluation: ✗ %1 — invalid dose, does not count</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="331"/>
+        <location filename="../../ui/child/dose_dialog.py" line="340"/>
         <source>评价：✓ %1</source>
         <translation>Evaluation: ✓ %1</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="342"/>
+        <location filename="../../ui/child/dose_dialog.py" line="351"/>
         <source>失效期格式不正确：%1</source>
         <translation>Expiry date is not valid: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="376"/>
+        <location filename="../../ui/child/dose_dialog.py" line="385"/>
         <source>这一剂评价为“%1”，是无效剂次，不计入免疫程序。
 仍要保存吗？</source>
         <translation>This dose is evaluated as “%1”: an invalid dose that does not count.
 Save it anyway?</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="377"/>
+        <location filename="../../ui/child/dose_dialog.py" line="386"/>
         <source>无效剂次</source>
         <translation>Invalid dose</translation>
     </message>
@@ -1515,52 +1515,52 @@ Save it anyway?</translation>
     </message>
     <message>
         <location filename="../../ui/child/model.py" line="255"/>
-        <location filename="../../ui/child/model.py" line="334"/>
+        <location filename="../../ui/child/model.py" line="336"/>
         <source>第%1剂</source>
         <translation>Dose %1</translation>
     </message>
     <message>
-        <location filename="../../ui/child/model.py" line="277"/>
+        <location filename="../../ui/child/model.py" line="279"/>
         <source>该疫苗不在免疫程序中，不做接种预测</source>
         <translation>This vaccine is not in the immunization schedule: no forecast</translation>
     </message>
     <message>
-        <location filename="../../ui/child/model.py" line="300"/>
+        <location filename="../../ui/child/model.py" line="302"/>
         <source>外地</source>
         <translation>Elsewhere</translation>
     </message>
     <message>
-        <location filename="../../ui/child/model.py" line="307"/>
+        <location filename="../../ui/child/model.py" line="309"/>
         <source>本单位</source>
         <translation>This unit</translation>
     </message>
     <message>
-        <location filename="../../ui/child/model.py" line="335"/>
+        <location filename="../../ui/child/model.py" line="337"/>
         <source>日期：</source>
         <translation>Date: </translation>
     </message>
     <message>
-        <location filename="../../ui/child/model.py" line="336"/>
+        <location filename="../../ui/child/model.py" line="338"/>
         <source>属性：</source>
         <translation>Type: </translation>
     </message>
     <message>
-        <location filename="../../ui/child/model.py" line="337"/>
+        <location filename="../../ui/child/model.py" line="339"/>
         <source>地点：</source>
         <translation>Place: </translation>
     </message>
     <message>
-        <location filename="../../ui/child/model.py" line="341"/>
+        <location filename="../../ui/child/model.py" line="343"/>
         <source>评价：</source>
         <translation>Evaluation: </translation>
     </message>
     <message>
-        <location filename="../../ui/child/model.py" line="344"/>
+        <location filename="../../ui/child/model.py" line="346"/>
         <source>批号：</source>
         <translation>Batch: </translation>
     </message>
     <message>
-        <location filename="../../ui/child/model.py" line="349"/>
+        <location filename="../../ui/child/model.py" line="351"/>
         <source>接种护士：</source>
         <translation>Nurse: </translation>
     </message>
@@ -1601,21 +1601,26 @@ Save it anyway?</translation>
     </message>
     <message>
         <location filename="../../ui/code_labels.py" line="44"/>
+        <source>免疫球蛋白间隔不足</source>
+        <translation>Too soon after immunoglobulin</translation>
+    </message>
+    <message>
+        <location filename="../../ui/code_labels.py" line="45"/>
         <source>超龄</source>
         <translation>Too old</translation>
     </message>
     <message>
-        <location filename="../../ui/code_labels.py" line="45"/>
+        <location filename="../../ui/code_labels.py" line="46"/>
         <source>多余剂次</source>
         <translation>Extra dose</translation>
     </message>
     <message>
-        <location filename="../../ui/code_labels.py" line="46"/>
+        <location filename="../../ui/code_labels.py" line="47"/>
         <source>品种不符</source>
         <translation>Wrong product</translation>
     </message>
     <message>
-        <location filename="../../ui/code_labels.py" line="47"/>
+        <location filename="../../ui/code_labels.py" line="48"/>
         <source>不适用</source>
         <translation>Not applicable</translation>
     </message>
@@ -3166,32 +3171,32 @@ Package: %4, %5 files, signature verified</translation>
 <context>
     <name>VaccinationView</name>
     <message>
-        <location filename="../../ui/child/grid.py" line="43"/>
+        <location filename="../../ui/child/grid.py" line="45"/>
         <source>按 F3 查找儿童，或按 F2 新建儿童。</source>
         <translation>Press F3 to find a child, or F2 for a new child.</translation>
     </message>
     <message>
-        <location filename="../../ui/child/grid.py" line="78"/>
+        <location filename="../../ui/child/grid.py" line="80"/>
         <source>接种登记</source>
         <translation>Vaccination</translation>
     </message>
     <message>
-        <location filename="../../ui/child/grid.py" line="82"/>
+        <location filename="../../ui/child/grid.py" line="84"/>
         <source>接种登记 · %1（%2，%3）</source>
         <translation>Vaccination · %1 (%2, %3)</translation>
     </message>
     <message>
-        <location filename="../../ui/child/grid.py" line="106"/>
+        <location filename="../../ui/child/grid.py" line="108"/>
         <source>%1 第%2剂（%3）</source>
         <translation>%1 dose %2 (%3)</translation>
     </message>
     <message>
-        <location filename="../../ui/child/grid.py" line="108"/>
+        <location filename="../../ui/child/grid.py" line="110"/>
         <source>下次</source>
         <translation>Next</translation>
     </message>
     <message>
-        <location filename="../../ui/child/grid.py" line="109"/>
+        <location filename="../../ui/child/grid.py" line="111"/>
         <source>目前没有应种疫苗</source>
         <translation>Nothing due now</translation>
     </message>

@@ -32,7 +32,8 @@ from PySide6.QtWidgets import (
 from epimanager.domain.catalog import Vaccine
 from epimanager.domain.codes import DoseAttribute
 from epimanager.domain.dates import parse_date
-from epimanager.domain.schedule import DoseEvaluation, Forecast, Given, SeriesStatus
+from epimanager.domain.schedule import ChildFacts, DoseEvaluation, Forecast, Given, SeriesStatus
+from epimanager.domain.schedule.facts import NO_FACTS
 from epimanager.domain.validation import DoseInput
 from epimanager.errors import EpiError
 from epimanager.resources import catalog
@@ -60,13 +61,17 @@ class DoseContext:
     own_unit: str
     today: date
     batches: Callable[[str, date], list[BatchProposal]]
+    # the child's clinical facts (HBsAg, weight, immunoglobulin) the evaluation uses
+    facts: ChildFacts = NO_FACTS
 
 
-def evaluate_new(child: ChildRecord, code: str, day: date, exclude: str | None = None) -> list[DoseEvaluation]:
+def evaluate_new(
+    child: ChildRecord, code: str, day: date, exclude: str | None = None, facts: ChildFacts | None = None
+) -> list[DoseEvaluation]:
     """How a dose of ``code`` on ``day`` would be evaluated with the child's other doses."""
     doses: list[Any] = [d for d in child.doses if d.uuid != exclude]
     doses.append(Given(code, day))
-    fc = engine().forecast(child.birth_date, max(day, child.birth_date), doses, child.sex)
+    fc = engine().forecast(child.birth_date, max(day, child.birth_date), doses, child.sex, facts=facts)
     found = [ev for ev in fc.doses if ev.vaccine == code and ev.date == day]
     per_series = max(1, len({ev.series for ev in found}))
     return found[-per_series:]
@@ -314,7 +319,11 @@ class DoseDialog(QDialog):
         if self.vaccine.currentData() is None:
             return
         self.evaluations = evaluate_new(
-            self.ctx.child, self.current_vaccine().code, self.day(), self.dose.uuid if self.dose else None
+            self.ctx.child,
+            self.current_vaccine().code,
+            self.day(),
+            self.dose.uuid if self.dose else None,
+            self.ctx.facts,
         )
         labels = [ev for ev in self.evaluations if ev.evaluation is not None]
         if not labels:
