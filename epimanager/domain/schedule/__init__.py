@@ -7,6 +7,7 @@ and forecasts each series on a date.  Loading files is the services' job
 """
 
 from epimanager.domain.schedule.ages import Offset, parse_offset, shift, shift_date
+from epimanager.domain.schedule.compiler import compile_versions
 from epimanager.domain.schedule.engine import Given, GivenDose, History, ScheduleEngine
 from epimanager.domain.schedule.facts import ChildFacts, Immunoglobulin
 from epimanager.domain.schedule.model import (
@@ -15,7 +16,6 @@ from epimanager.domain.schedule.model import (
     ScheduleVersion,
     SeriesRule,
     Track,
-    compile_versions,
 )
 from epimanager.domain.schedule.results import (
     DoseEvaluation,
