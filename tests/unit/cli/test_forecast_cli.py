@@ -215,3 +215,23 @@ def test_cli_case_clinical_errors_name_the_key(tmp_path: Path) -> None:
     r = run_cli("forecast", "--case", bad, "--json")
     assert r.returncode != 0
     assert "mother_hbsag" in r.stderr and "birth_weight_g" in r.stderr and "immunoglobulin" in r.stderr
+
+
+def test_cli_immunoglobulin_entry_moves_a_stored_childs_mmr(db_path: Path) -> None:
+    add = run_cli(
+        "child", "add", "--name", "孙悦", "--sex", "女", "--birth-date", "2025-01-20",
+        "--mother", "钱芳", "--committee", "东风村", "--json", db=db_path,
+    )  # fmt: skip
+    assert add.returncode == 0, add.stderr
+    code = json.loads(add.stdout)["code"]
+    ig = run_cli("immunoglobulin", "add", code, "--product", "IVIG", "--date", "2025-08-01", db=db_path)
+    assert ig.returncode == 0, ig.stderr
+    listed = run_cli("immunoglobulin", "list", code, "--json", db=db_path)
+    assert json.loads(listed.stdout) == [{"product": "IVIG", "date": "2025-08-01"}]
+    r = run_cli("forecast", "--child", code, "--on", "2025-09-20", "--json", db=db_path)
+    mmr = next(s for s in json.loads(r.stdout)["series"] if s["series"] == "MMR")
+    assert (mmr["status"], mmr["earliest"]) == ("not_yet", "2025-11-01")
+    text = run_cli("forecast", "--child", code, "--on", "2025-09-20", db=db_path)
+    assert "注：IVIG（2025-08-01）后需间隔3个月" in text.stdout
+    bad = run_cli("immunoglobulin", "add", code, "--product", "IVIG", "--date", "2024-01-01", db=db_path)
+    assert bad.returncode != 0 and "早于出生日期" in bad.stderr
