@@ -95,14 +95,14 @@ def parse_case(data: Any, on: date | None = None) -> Case:
         raise ValidationError("病例文件应为 JSON 对象")
     problems: list[str] = []
     birth = _date_field(data, "birth_date", "出生日期", problems, required=True)
-    as_of = on or _date_field(data, "as_of", "预测日期 as_of", problems, required=False) or date.today()
+    as_of = on or _date_field(data, "as_of", "预测日期", problems, required=False) or date.today()
     sex_text = data.get("sex")
     sex: str | None = None
     if sex_text not in (None, ""):
         try:
             sex = Sex.parse(str(sex_text)).value
         except ValueError as e:
-            problems.append(str(e))
+            problems.append(f"性别（sex）：{e}")
     doses: list[Given] = []
     raw_doses = data.get("doses", [])
     if not isinstance(raw_doses, list):
@@ -115,8 +115,8 @@ def parse_case(data: Any, on: date | None = None) -> Case:
             continue
         vac = cat.get(str(d.get("vaccine", "")))
         if vac is None:
-            problems.append(f"第{n}条接种记录：未知疫苗“{d.get('vaccine', '')}”")
-        day = _date_field(d, "date", f"第{n}条接种记录的日期", problems, required=True)
+            problems.append(f"第{n}条接种记录：未知疫苗“{d.get('vaccine', '')}”（doses.vaccine）")
+        day = _date_field(d, "date", f"第{n}条接种记录的日期", problems, required=True, where="doses.")
         if vac is not None and day is not None:
             if birth is not None and day < birth:
                 problems.append(f"第{n}条接种记录：接种日期早于出生日期")
@@ -168,7 +168,7 @@ def _parse_facts(data: Mapping[str, Any], birth: date | None, problems: list[str
         if not isinstance(product, str):
             problems.append(f"immunoglobulin 第{n}条的 product 应为文字")
             continue
-        day = _date_field(g, "date", f"immunoglobulin 第{n}条的日期", problems, required=True)
+        day = _date_field(g, "date", f"immunoglobulin 第{n}条的日期", problems, required=True, where="immunoglobulin.")
         if day is None:
             continue
         if birth is not None and day < birth:
@@ -179,16 +179,18 @@ def _parse_facts(data: Mapping[str, Any], birth: date | None, problems: list[str
     return ChildFacts(hbsag, weight, facts.immunoglobulin)
 
 
-def _date_field(obj: Mapping[str, Any], key: str, label: str, problems: list[str], *, required: bool) -> date | None:
+def _date_field(
+    obj: Mapping[str, Any], key: str, label: str, problems: list[str], *, required: bool, where: str = ""
+) -> date | None:
     value = obj.get(key)
     if value in (None, ""):
         if required:
-            problems.append(f"缺少{label}（{key}）")
+            problems.append(f"缺少{label}（{where}{key}）")
         return None
     try:
         return parse_date(str(value))
     except ValueError as e:
-        problems.append(f"{label}：{e}")
+        problems.append(f"{label}（{where}{key}）：{e}")
         return None
 
 
