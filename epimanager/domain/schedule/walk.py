@@ -228,6 +228,7 @@ class SeriesLogic:
         birth = run.birth
         ages = run.ages
         rules = s.tracks[track_id].doses
+        counted = k
         k = _skip(rules, k, valid, ages)
         done = k >= len(rules)
         if not done and valid:
@@ -235,7 +236,7 @@ class SeriesLogic:
             old = self._version(valid[-1]).by_id.get(sid)
             if old is not None and old is not s:
                 tr = old.tracks.get(track_id)
-                if tr is not None and _skip(tr.doses, k, valid, ages) >= len(tr.doses):
+                if tr is not None and _skip(tr.doses, counted, valid, ages) >= len(tr.doses):
                     done = True
         unmet = self._unmet(s, run) if s.needs else None
         need = unmet[0] if unmet is not None else None
