@@ -235,3 +235,57 @@ def test_cli_immunoglobulin_entry_moves_a_stored_childs_mmr(db_path: Path) -> No
     assert "注：IVIG（2025-08-01）后需间隔3个月" in text.stdout
     bad = run_cli("immunoglobulin", "add", code, "--product", "IVIG", "--date", "2024-01-01", db=db_path)
     assert bad.returncode != 0 and "早于出生日期" in bad.stderr
+
+
+def test_cli_infant_conjugate_and_dtap_hib_per_insert(tmp_path: Path) -> None:
+    out = _forecast(
+        tmp_path,
+        {
+            "birth_date": "2025-01-10",
+            "sex": "F",
+            "as_of": "2025-07-01",
+            "doses": [
+                {"vaccine": "MenAC-Conj", "date": "2025-04-10"},
+                {"vaccine": "1702", "date": "2025-05-10"},
+                {"vaccine": "1702", "date": "2025-06-10"},
+                {"vaccine": "四联疫苗", "date": "2025-04-10"},
+                {"vaccine": "DTaP-Hib", "date": "2025-05-10"},
+                {"vaccine": "4901", "date": "2025-06-10"},
+            ],
+        },
+    )
+    assert _series(out, "MenA") == ("complete", None, None, None, None)
+    assert _series(out, "MenAC") == ("not_yet", 1, "MPSV-AC", "2028-01-10", "2029-01-10")
+    # DTaP 1-3 from the 四联 (D3 at 5 m per its insert); D4 at 18 m
+    assert _series(out, "DTaP") == ("not_yet", 4, "DTaP", "2026-07-10", "2027-01-10")
+    got = [(d["code"], d["series"], d["dose_number"], d["valid"]) for d in out["doses"]]
+    assert got == [
+        ("1702", "MenA", 1, True),
+        ("4901", "DTaP", 1, True),
+        ("1702", "MenA", 2, True),
+        ("4901", "DTaP", 2, True),
+        ("1702", "MenA", 3, True),
+        ("4901", "DTaP", 3, True),
+    ]
+
+
+def test_cli_teenager_with_measles_only_history_one_mpsv_a_and_no_dtap(tmp_path: Path) -> None:
+    out = _forecast(
+        tmp_path,
+        {
+            "birth_date": "2012-05-01",
+            "sex": "M",
+            "as_of": "2026-01-10",
+            "doses": [
+                {"vaccine": "MV", "date": "2013-01-01"},
+                {"vaccine": "麻疹", "date": "2013-11-01"},
+                {"vaccine": "MPSV-A", "date": "2012-11-01"},
+            ],
+        },
+    )
+    # 2 measles doses, no rubella or mumps: a 3rd dose, MMR, ≥28 d after the last
+    assert _series(out, "MMR") == ("due", 3, "MMR", "2013-11-29", None)
+    # one MPSV-A and past 24 m: MPSV-AC from 24 m (2014-05-01), before 3 y
+    assert _series(out, "MenAC") == ("overdue", 1, "MPSV-AC", "2014-05-01", "2015-05-01")
+    # 13 y with no DTaP: Td (adolescent/adult), not DT
+    assert _series(out, "DTaP")[:3] == ("overdue", 1, "Td")
