@@ -31,7 +31,7 @@ from epimanager.domain.schedule.results import (
     Forecast,
     SeriesForecast,
 )
-from epimanager.domain.schedule.walk import BIRTH_CACHE_LIMIT, BirthAges, Item, Run, SeriesLogic, _skip
+from epimanager.domain.schedule.walk import BIRTH_CACHE_LIMIT, BirthAges, Item, Run, SeriesLogic, skip_doses
 
 
 class GivenDose(Protocol):
@@ -234,7 +234,7 @@ class ScheduleEngine(SeriesLogic):
             track, k, _v = states[s.id]
             valid = run.valid[s.id]
             rules = s.tracks[track].doses
-            nk = _skip(rules, k, valid, ages)
+            nk = skip_doses(rules, k, valid, ages)
             if nk >= len(rules) and not s.needs:
                 continue
             max_ord = ages[s.max_age]

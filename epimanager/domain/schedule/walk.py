@@ -147,7 +147,7 @@ class SeriesLogic:
                     else:
                         sd = s
             if k < len(rules) and rules[k].skips:
-                k = _skip(rules, k, valid, ages)
+                k = skip_doses(rules, k, valid, ages)
             unmet = self._unmet(s, run) if s.needs else None
             need = unmet[0] if unmet is not None else None
             # a need hurries the missing dose only when the track's remaining doses are all it has left
@@ -201,7 +201,7 @@ class SeriesLogic:
                     texts = [a.text for a in r.advice if a.record and a.applies(run.facts, run.birth, o, None)]
                     note = "；".join(texts) or None
                 run.out[i].append(DoseEvaluation(code, it[3], sid, k, ev, note))
-                if not closed and _skip(rules, k, valid, ages) >= len(rules):
+                if not closed and skip_doses(rules, k, valid, ages) >= len(rules):
                     # complete under the rules of the dose that completed it: a later
                     # version never reopens the course
                     closed = not s.needs or self._unmet(s, run) is None
@@ -229,14 +229,14 @@ class SeriesLogic:
         ages = run.ages
         rules = s.tracks[track_id].doses
         counted = k
-        k = _skip(rules, k, valid, ages)
+        k = skip_doses(rules, k, valid, ages)
         done = k >= len(rules)
         if not done and valid:
             # a course complete under the rules in force when its last dose was given stays complete
             old = self._version(valid[-1]).by_id.get(sid)
             if old is not None and old is not s:
                 tr = old.tracks.get(track_id)
-                if tr is not None and _skip(tr.doses, counted, valid, ages) >= len(tr.doses):
+                if tr is not None and skip_doses(tr.doses, counted, valid, ages) >= len(tr.doses):
                     done = True
         unmet = self._unmet(s, run) if s.needs else None
         need = unmet[0] if unmet is not None else None
@@ -366,7 +366,7 @@ class SeriesLogic:
         state = run.state.get(h.from_series)
         track = src.tracks.get(state[0]) if state else None
         rules = (track or src.tracks[src.default_track]).doses
-        nk = _skip(rules, len(prior), prior, ages)
+        nk = skip_doses(rules, len(prior), prior, ages)
         own = (r.min_age, r.effective_complete_before)
         if nk >= len(rules):
             return *own, shift(prior[-1], h.min_interval)
@@ -424,7 +424,7 @@ def _ig_blocks(run: Run, wait: Mapping[str, Offset], code: str, o: int) -> bool:
     return any(day <= o < shift(day, w) for day, _p in run.ig)
 
 
-def _skip(rules: tuple[DoseRule, ...], k: int, valid: list[int], ages: BirthAges) -> int:
+def skip_doses(rules: tuple[DoseRule, ...], k: int, valid: list[int], ages: BirthAges) -> int:
     """Advance past doses whose skip condition holds (late-start catch-up)."""
     n = len(rules)
     while k < n and valid:
