@@ -1,4 +1,4 @@
-"""Fill resources/i18n/epimanager_en.ts from the glossary below (run by hand after ./scripts/i18n).
+"""Fill epimanager/resources/i18n/epimanager_en.ts from the glossary below (run by hand after ./scripts/i18n).
 
 The .ts file stays the source of truth for translators (Qt Linguist works on it);
 this glossary only bootstraps the English catalog.  Strings already translated are kept.
@@ -230,6 +230,7 @@ EN = {
     "没有找到符合的儿童。": "No matching child.",
     "没有正在编辑的内容": "Nothing is being edited",
     "活苗间隔不足": "Live vaccines too close",
+    "免疫球蛋白间隔不足": "Too soon after immunoglobulin",
     "流动": "Floating",
     "父亲": "Father",
     "父亲姓名": "Father",

@@ -49,7 +49,7 @@ COLUMN_LABELS: dict[str, str] = {
 _MEASLES = {"1201": "MMR", "1401": "MR", "1301": "MM", "0901": "MV"}
 _JE_LIVE = {"1801"}
 _HEPA_LIVE = {"1901", "1902"}
-_DT = {"0601"}
+_DT = {"0601", "0602"}  # DT, and Td from 12 y
 BACKLOG_MONTHS = 12
 
 

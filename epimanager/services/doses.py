@@ -18,11 +18,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from epimanager.domain.schedule import DoseEvaluation, Given
+from epimanager.domain.schedule import ChildFacts, DoseEvaluation, Given
 from epimanager.domain.validation import DoseInput, dose_problems
 from epimanager.errors import NotFoundError, ValidationError
 from epimanager.resources import catalog
 from epimanager.services import audit, permissions
+from epimanager.services.clinical import facts_from, immunoglobulin_rows
 from epimanager.services.database import Database
 from epimanager.services.records import DoseRecord
 from epimanager.services.stock import dose_binding
@@ -42,15 +43,22 @@ class InvalidDose(ValidationError):
 
 
 def evaluate_new(
-    birth: date, sex: str, others: Iterable[Any], code: str, day: date, *, exclude: str | None = None
+    birth: date,
+    sex: str,
+    others: Iterable[Any],
+    code: str,
+    day: date,
+    *,
+    exclude: str | None = None,
+    facts: ChildFacts | None = None,
 ) -> list[DoseEvaluation]:
     """How a dose of ``code`` on ``day`` counts with the child's other doses (records or rows with
-    ``uuid``, ``vaccine_code``, ``date``); ``exclude`` leaves out the dose being changed."""
+    ``uuid``, ``vaccine_code``, ``date``) and clinical ``facts``; ``exclude`` leaves out the dose being changed."""
     from epimanager.services.forecast import engine
 
     doses: list[Any] = [d for d in others if exclude is None or getattr(d, "uuid", None) != exclude]
     doses.append(Given(code, day))
-    fc = engine().forecast(birth, max(day, birth), doses, sex)
+    fc = engine().forecast(birth, max(day, birth), doses, sex, facts=facts)
     found = [ev for ev in fc.doses if ev.vaccine == code and ev.date == day]
     per_series = max(1, len({ev.series for ev in found}))
     return found[-per_series:]
@@ -64,7 +72,10 @@ def invalid_reasons(evaluations: Iterable[DoseEvaluation]) -> list[str]:
 def _check_counts(s: Session, child: Child, code: str, day: date, *, exclude: str | None, confirm: bool) -> str:
     """Refuse an invalid dose unless confirmed; returns the audit note of a confirmed one."""
     others = [d for d in s.scalars(select(Dose).where(Dose.child_id == child.id, Dose.deleted.is_(False)))]
-    reasons = invalid_reasons(evaluate_new(child.birth_date, child.sex, others, code, day, exclude=exclude))
+    facts = facts_from(child.mother_hbsag, child.birth_weight_kg, immunoglobulin_rows(s, child.id))
+    reasons = invalid_reasons(
+        evaluate_new(child.birth_date, child.sex, others, code, day, exclude=exclude, facts=facts)
+    )
     if reasons and not confirm:
         raise InvalidDose(reasons)
     return f"（确认保存无效剂次：{'、'.join(reasons)}）" if reasons else ""

@@ -19,19 +19,25 @@ from epimanager.domain.catalog import Catalog
 from epimanager.domain.codes import MANAGED_STATUSES, Sex
 from epimanager.domain.dates import add_years, parse_date
 from epimanager.domain.schedule import (
+    ChildFacts,
     Forecast,
     Given,
+    GivenDose,
     ScheduleDataError,
     ScheduleEngine,
     SeriesForecast,
     SeriesStatus,
     compile_versions,
 )
+from epimanager.domain.schedule.facts import HBSAG_VALUES, NO_FACTS
 from epimanager.errors import EpiError, ValidationError
 from epimanager.resources import catalog, load_json, resource_path
 from epimanager.services.children import get_child
+from epimanager.services.clinical import child_facts, facts_from
 from epimanager.services.database import Database
+from epimanager.services.records import ChildRecord
 from epimanager.store.models import Child, Committee, Dose
+from epimanager.store.models_clinical import ChildImmunoglobulin
 
 SCHEDULE_DIR = "schedules"
 
@@ -70,25 +76,33 @@ class Case:
     sex: str | None
     as_of: date
     doses: tuple[Given, ...]
+    facts: ChildFacts = NO_FACTS
+
+
+#: ``mother_hbsag`` spellings accepted in a case file
+_HBSAG = {"阳性": "positive", "阴性": "negative", "不详": "unknown", "+": "positive", "-": "negative"}
 
 
 def parse_case(data: Any, on: date | None = None) -> Case:
     """Validate a ``--case`` object; ``on`` overrides its ``as_of`` (default today).
 
-    Raises :class:`ValidationError` listing every problem found.
+    Keys: ``birth_date``, ``sex``, ``as_of``, ``doses`` [{vaccine, date}],
+    ``mother_hbsag`` (positive/negative/unknown), ``birth_weight_g``,
+    ``immunoglobulin`` [{product, date}]; unknown keys are ignored.  Raises
+    :class:`ValidationError` listing every problem found, each naming its key.
     """
     if not isinstance(data, Mapping):
         raise ValidationError("病例文件应为 JSON 对象")
     problems: list[str] = []
     birth = _date_field(data, "birth_date", "出生日期", problems, required=True)
-    as_of = on or _date_field(data, "as_of", "预测日期 as_of", problems, required=False) or date.today()
+    as_of = on or _date_field(data, "as_of", "预测日期", problems, required=False) or date.today()
     sex_text = data.get("sex")
     sex: str | None = None
     if sex_text not in (None, ""):
         try:
             sex = Sex.parse(str(sex_text)).value
         except ValueError as e:
-            problems.append(str(e))
+            problems.append(f"性别（sex）：{e}")
     doses: list[Given] = []
     raw_doses = data.get("doses", [])
     if not isinstance(raw_doses, list):
@@ -101,36 +115,89 @@ def parse_case(data: Any, on: date | None = None) -> Case:
             continue
         vac = cat.get(str(d.get("vaccine", "")))
         if vac is None:
-            problems.append(f"第{n}条接种记录：未知疫苗“{d.get('vaccine', '')}”")
-        day = _date_field(d, "date", f"第{n}条接种记录的日期", problems, required=True)
+            problems.append(f"第{n}条接种记录：未知疫苗“{d.get('vaccine', '')}”（doses.vaccine）")
+        day = _date_field(d, "date", f"第{n}条接种记录的日期", problems, required=True, where="doses.")
         if vac is not None and day is not None:
             if birth is not None and day < birth:
                 problems.append(f"第{n}条接种记录：接种日期早于出生日期")
             doses.append(Given(vac.code, day))
     if birth is not None and as_of < birth:
         problems.append("预测日期早于出生日期")
+    facts = _parse_facts(data, birth, problems)
     if problems or birth is None:
         raise ValidationError(problems)
-    return Case(birth, sex, as_of, tuple(doses))
+    return Case(birth, sex, as_of, tuple(doses), facts)
 
 
-def _date_field(obj: Mapping[str, Any], key: str, label: str, problems: list[str], *, required: bool) -> date | None:
+def _parse_facts(data: Mapping[str, Any], birth: date | None, problems: list[str]) -> ChildFacts:
+    """``mother_hbsag``, ``birth_weight_g`` and ``immunoglobulin`` of a case file."""
+    hbsag: str | None = None
+    raw = data.get("mother_hbsag")
+    if raw not in (None, ""):
+        text = str(raw).strip()
+        hbsag = _HBSAG.get(text, text.lower())
+        if hbsag not in HBSAG_VALUES:
+            problems.append(f"母亲HBsAg（mother_hbsag）应为 positive、negative 或 unknown：“{raw}”")
+            hbsag = None
+    weight: int | None = None
+    raw = data.get("birth_weight_g")
+    if raw not in (None, ""):
+        if isinstance(raw, bool) or not isinstance(raw, int | float | str):
+            problems.append(f"出生体重（birth_weight_g）应为克数，如 1800：“{raw}”")
+        else:
+            try:
+                grams = float(raw)
+            except ValueError:
+                grams = -1.0
+            if not 200 <= grams <= 10000:
+                problems.append(f"出生体重（birth_weight_g）应为 200–10000 克：“{raw}”")
+            else:
+                weight = round(grams)
+    entries: list[tuple[str, date]] = []
+    raw = data.get("immunoglobulin", [])
+    if raw is None:
+        raw = []
+    if not isinstance(raw, list):
+        problems.append("immunoglobulin 应为列表")
+        raw = []
+    for n, g in enumerate(raw, start=1):
+        if not isinstance(g, Mapping):
+            problems.append(f"immunoglobulin 第{n}条应为对象")
+            continue
+        product = g.get("product") or "免疫球蛋白"
+        if not isinstance(product, str):
+            problems.append(f"immunoglobulin 第{n}条的 product 应为文字")
+            continue
+        day = _date_field(g, "date", f"immunoglobulin 第{n}条的日期", problems, required=True, where="immunoglobulin.")
+        if day is None:
+            continue
+        if birth is not None and day < birth:
+            problems.append(f"immunoglobulin 第{n}条：日期早于出生日期")
+            continue
+        entries.append((product.strip() or "免疫球蛋白", day))
+    facts = facts_from(None, None, entries)
+    return ChildFacts(hbsag, weight, facts.immunoglobulin)
+
+
+def _date_field(
+    obj: Mapping[str, Any], key: str, label: str, problems: list[str], *, required: bool, where: str = ""
+) -> date | None:
     value = obj.get(key)
     if value in (None, ""):
         if required:
-            problems.append(f"缺少{label}（{key}）")
+            problems.append(f"缺少{label}（{where}{key}）")
         return None
     try:
         return parse_date(str(value))
     except ValueError as e:
-        problems.append(f"{label}：{e}")
+        problems.append(f"{label}（{where}{key}）：{e}")
         return None
 
 
 def forecast_case(data: Any, on: date | None = None, preferences: Mapping[str, str] | None = None) -> Forecast:
     """Forecast a child described by a ``--case`` object."""
     case = parse_case(data, on)
-    return engine().forecast(case.birth_date, case.as_of, case.doses, case.sex, preferences)
+    return engine().forecast(case.birth_date, case.as_of, case.doses, case.sex, preferences, facts=case.facts)
 
 
 def forecast_child(
@@ -141,7 +208,37 @@ def forecast_child(
     as_of = on or date.today()
     if as_of < child.birth_date:
         raise ValidationError("预测日期早于出生日期")
-    return engine().forecast(child.birth_date, as_of, child.doses, child.sex, preferences)
+    facts = child_facts(db, child.id, child.mother_hbsag, child.birth_weight_kg)
+    return engine().forecast(child.birth_date, as_of, child.doses, child.sex, preferences, facts=facts)
+
+
+def record_facts(db: Database, child: ChildRecord) -> ChildFacts:
+    """The clinical facts of a child already read (its HBsAg, weight and immunoglobulin entries)."""
+    return child_facts(db, child.id, child.mother_hbsag, child.birth_weight_kg)
+
+
+def forecast_record(
+    db: Database,
+    child: ChildRecord,
+    as_of: date,
+    doses: Sequence[GivenDose] | None = None,
+    preferences: Mapping[str, str] | None = None,
+    facts: ChildFacts | None = None,
+) -> Forecast:
+    """Forecast a child already read (the GUI's open child), with its clinical facts.
+
+    ``doses`` replaces the child's doses (to judge a dose before saving it).
+    """
+    if facts is None:
+        facts = record_facts(db, child)
+    return engine().forecast(
+        child.birth_date,
+        max(as_of, child.birth_date),
+        child.doses if doses is None else doses,
+        child.sex,
+        preferences,
+        facts=facts,
+    )
 
 
 def forecast_json(fc: Forecast) -> dict[str, Any]:
@@ -228,6 +325,8 @@ def gap_scan(
                     Child.father_name,
                     Child.phone,
                     Child.address,
+                    Child.mother_hbsag,
+                    Child.birth_weight_kg,
                 )
                 .where(
                     Child.id > last_id,
@@ -251,8 +350,15 @@ def gap_scan(
             )
             for child_id, code, day in s.execute(dq):
                 doses[child_id].append(Given(code, day))
-            for cid, code, name, sex, birth, comm, mother, father, phone, address in rows:
-                fc = eng.forecast(birth, on, doses[cid], sex, preferences)
+            igs: dict[int, list[tuple[str, date]]] = {}
+            iq = select(ChildImmunoglobulin.child_id, ChildImmunoglobulin.product, ChildImmunoglobulin.date).where(
+                ChildImmunoglobulin.child_id.in_(list(doses)), ChildImmunoglobulin.date <= on
+            )
+            for child_id, product, day in s.execute(iq):
+                igs.setdefault(child_id, []).append((product, day))
+            for cid, code, name, sex, birth, comm, mother, father, phone, address, hbsag, kg in rows:
+                facts = facts_from(hbsag, kg, igs.get(cid, ()))
+                fc = eng.forecast(birth, on, doses[cid], sex, preferences, facts=facts)
                 due = tuple(f for f in fc.series if f.status in _OPEN and (wanted is None or f.series in wanted))
                 if due:
                     where = names.get(comm) if comm else None

@@ -41,6 +41,7 @@ EVALUATION_LABELS = (
     QT_TRANSLATE_NOOP("Grid", "未到月龄"),
     QT_TRANSLATE_NOOP("Grid", "间短"),
     QT_TRANSLATE_NOOP("Grid", "活苗间隔不足"),
+    QT_TRANSLATE_NOOP("Grid", "免疫球蛋白间隔不足"),
     QT_TRANSLATE_NOOP("Grid", "超龄"),
     QT_TRANSLATE_NOOP("Grid", "多余剂次"),
     QT_TRANSLATE_NOOP("Grid", "品种不符"),

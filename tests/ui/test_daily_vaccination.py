@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from epimanager.domain.validation import ChildInput, DoseInput
 from epimanager.services.children import create_child, get_child
+from epimanager.services.clinical import add_immunoglobulin
 from epimanager.services.database import Database
 from epimanager.services.doses import add_dose
 from epimanager.store.models import AuditLog
@@ -164,3 +165,39 @@ def test_right_click_menu_offers_quick_search(qtbot: QtBot, db: Database, window
     texts = [a.text() for a in view.last_menu.actions()]
     assert "快速查询(&F)" in texts
     view.last_menu.close()
+
+
+def test_immunoglobulin_reason_and_ppd_note_on_the_forecast(qtbot: QtBot, db: Database, window: MainWindow) -> None:
+    # 9 months old on TODAY; IVIG on 2026-10-01: MMR (8 m = 2026-10-26) waits 3 months
+    code = create_child(db, ChildInput("孙悦", "2", date(2026, 2, 26), mother_name="钱芳"), today=TODAY).code
+    add_immunoglobulin(db, code, "IVIG", date(2026, 10, 1))
+    window.current.open(code)
+    model = window.grid.model
+    assert cell(model, "MMR", "状态") == "未到期"
+    assert cell(model, "MMR", "最早日期") == "2027-01-01"
+    row = next(r for r in range(model.rowCount()) if model.row(r).vaccine.abbr == "MMR")
+    col = next(c for c in range(model.columnCount()) if model.headerData(c, Qt.Orientation.Horizontal) == "最早日期")
+    assert "IVIG（2026-10-01）后需间隔3个月" in model.index(row, col).data(Qt.ItemDataRole.ToolTipRole)
+    summary = window.grid.summary.text()
+    assert "IVIG（2026-10-01）后需间隔3个月" in summary
+    # BCG at 9 months: overdue, and the PPD test comes first
+    assert cell(model, "BCG", "状态") == "超期未种"
+    assert "需PPD试验阴性" in summary
+
+
+def test_dose_dialog_judges_with_the_childs_hbsag_and_weight(qtbot: QtBot, db: Database, window: MainWindow) -> None:
+    inp = ChildInput("周宁", "1", BIRTH, mother_name="吴静", mother_hbsag="2", birth_weight_kg=1.8)
+    code = create_child(db, inp, today=TODAY).code
+    add_dose(db, code, DoseInput("HepB", 1, BIRTH), today=TODAY)
+    add_dose(db, code, DoseInput("HepB", 2, date(2026, 10, 26)), today=TODAY)
+    window.current.open(code)
+    # dose 3 of 0, 1, 2, 7 m is due today (2 months old)
+    assert (cell(window.grid.model, "HepB", "状态"), cell(window.grid.model, "HepB", "最早日期")) == (
+        "应种",
+        "2026-11-26",
+    )
+    dlg = window.current.record_dose("0201")
+    assert dlg is not None
+    # <2000 g, positive mother: HepB 3 at 2 months (today) is valid, not 未到月龄
+    assert "✗" not in dlg.evaluation.text() and "未到月龄" not in dlg.evaluation.text()
+    dlg.reject()

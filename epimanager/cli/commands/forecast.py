@@ -22,7 +22,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         ),
     )
     src = p.add_mutually_exclusive_group(required=True)
-    src.add_argument("--case", metavar="FILE", help="病例 JSON 文件（出生日期、性别、接种记录）")
+    src.add_argument(
+        "--case",
+        metavar="FILE",
+        help="病例 JSON 文件（出生日期、性别、接种记录；可选 mother_hbsag、birth_weight_g、immunoglobulin）",
+    )
     src.add_argument("--child", metavar="CODE", help="数据库中的儿童编码")
     p.add_argument("--on", type=date_arg, metavar="YYYY-MM-DD", help="预测日期（默认：病例的 as_of 或今天）")
     add_preference_option(p)
@@ -102,9 +106,12 @@ def format_text(fc: Forecast) -> str:
             f"{s['series']:<8}{s['next_dose'] or '-':<6}{s['vaccine'] or '-':<8}"
             f"{s['earliest'] or '-':<12}{s['complete_before'] or '-':<12}{_STATUS[SeriesStatus(s['status'])]}"
         )
+        lines.extend(f"　　注：{note}" for note in s["notes"])
     if data["doses"]:
         lines += ["", "接种记录评价"]
         for d in data["doses"]:
             number = f"第{d['dose_number']}剂" if d["dose_number"] else "不计剂次"
             lines.append(f"{d['date']}  {d['vaccine']:<12}{d['series'] or '-':<8}{number:<6}{d['evaluation'] or ''}")
+            if d["note"]:
+                lines.append(f"　　注：{d['note']}")
     return "\n".join(lines)

@@ -7,14 +7,15 @@ and forecasts each series on a date.  Loading files is the services' job
 """
 
 from epimanager.domain.schedule.ages import Offset, parse_offset, shift, shift_date
+from epimanager.domain.schedule.compiler import compile_versions
 from epimanager.domain.schedule.engine import Given, GivenDose, History, ScheduleEngine
+from epimanager.domain.schedule.facts import ChildFacts, Immunoglobulin
 from epimanager.domain.schedule.model import (
     DoseRule,
     ScheduleDataError,
     ScheduleVersion,
     SeriesRule,
     Track,
-    compile_versions,
 )
 from epimanager.domain.schedule.results import (
     DoseEvaluation,
@@ -25,6 +26,7 @@ from epimanager.domain.schedule.results import (
 )
 
 __all__ = [
+    "ChildFacts",
     "DoseEvaluation",
     "DoseRule",
     "Evaluation",
@@ -32,6 +34,7 @@ __all__ = [
     "Given",
     "GivenDose",
     "History",
+    "Immunoglobulin",
     "Offset",
     "ScheduleDataError",
     "ScheduleEngine",

@@ -1,27 +1,19 @@
 """Schedule data compiled into immutable, arithmetic-ready structures.
 
 The raw format (one JSON object per version, see ``resources/schedules/README.md``)
-is validated and compiled once by :func:`compile_versions`; the engine then
-only reads these structures.  No I/O here: the caller passes parsed JSON.
+is validated and compiled once by
+:func:`~epimanager.domain.schedule.compiler.compile_versions`; the engine then
+only reads these structures.
 """
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
 
-from epimanager.domain.catalog import Catalog
-from epimanager.domain.dates import parse_date
-from epimanager.domain.schedule.ages import ZERO, Offset, parse_offset
-
-#: Raw-format version understood by this compiler.
-FORMAT = 1
-
-#: Keys that only document the data (ignored by the engine).
-_DOC_KEYS = frozenset({"note", "source", "confidence", "name"})
+from epimanager.domain.schedule.ages import Offset
+from epimanager.domain.schedule.facts import Advice, Condition
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +27,8 @@ class Interval:
     from_index: int
     minimum: Offset
     maximum: Offset | None
+    #: the interval applies only when the earlier dose was given at or after this age
+    from_age: Offset | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +63,17 @@ class DoseRule:
     timely_within: Offset
     #: per-product minimum age (a combination given per its package insert)
     product_min_age: Mapping[str, Offset]
+    #: (products, age): a dose of these products is valid from ``age`` when every
+    #: earlier valid dose of the series was one of them too (a course per the insert)
+    early_course: tuple[frozenset[str], Offset] | None = None
+    #: texts shown with the forecast of this dose
+    advice: tuple[Advice, ...] = ()
+    #: (0-based dose index, age): skip this dose when that dose was given at or after the age
+    skip_if_dose_at_age: tuple[int, Offset] | None = None
+
+    @property
+    def skips(self) -> bool:
+        return self.skip_if_previous_dose_at_age is not None or self.skip_if_dose_at_age is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,12 +88,49 @@ class Track:
 
 @dataclass(frozen=True, slots=True)
 class Handover:
-    """Dose 1 of this series follows on from another series (MenA → MenAC)."""
+    """Dose 1 of this series follows on from another series (MenA → MenAC).
+
+    While the child can still finish ``from_series`` dose 1 keeps its own ages
+    (and ``min_interval`` after the last valid dose there); once it cannot,
+    ``if_none_*`` (no valid dose there) or ``if_partial_*`` (some) apply.
+    """
 
     from_series: str
     min_interval: Offset
     if_none_min_age: Offset | None
     if_none_complete_before: Offset | None
+    if_partial_min_interval: Offset | None = None
+    if_partial_min_age: Offset | None = None
+    if_partial_complete_before: Offset | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Need:
+    """A series is not complete until ``count`` valid doses of ``products`` (unless waived).
+
+    While unmet, the next dose is ``product`` and may be given from
+    ``rule.min_age``; past the last dose of the track one more dose (``rule``)
+    is forecast.  ``waived_by``: any recorded dose of these products lifts it;
+    ``when``: the children it applies to (a birth cohort).
+    """
+
+    products: frozenset[str]
+    count: int
+    product: str
+    waived_by: frozenset[str]
+    when: Condition | None
+    rule: DoseRule
+    #: the missing dose is due from ``rule.min_age`` even before the track's next dose age
+    early: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryProduct:
+    """Give ``product`` for every further dose when the history has one of ``any_of`` and none of ``none_of``."""
+
+    any_of: frozenset[str]
+    none_of: frozenset[str]
+    product: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +148,10 @@ class SeriesRule:
     #: product code → track it selects (only products of exactly one track)
     product_track: Mapping[str, str]
     handover: Handover | None
+    #: (condition on the child, track): a track chosen by clinical facts
+    track_when: tuple[tuple[Condition, str], ...] = ()
+    needs: tuple[Need, ...] = ()
+    history_products: tuple[HistoryProduct, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,300 +169,9 @@ class ScheduleVersion:
     timely_within: Offset
     series: tuple[SeriesRule, ...]
     by_id: Mapping[str, SeriesRule]
+    #: product code → wait after an immunoglobulin / blood product
+    ig_wait: Mapping[str, Offset] = field(default_factory=dict)
 
 
 class ScheduleDataError(ValueError):
     """The schedule data is malformed (message in Chinese)."""
-
-
-def compile_versions(raw_versions: Iterable[Mapping[str, Any]], catalog: Catalog) -> list[ScheduleVersion]:
-    """Validate, resolve ``extends`` and compile raw version objects.
-
-    Returns the versions sorted by effective date.  Raises
-    :class:`ScheduleDataError` on malformed data.
-    """
-    raws = {}
-    for raw in raw_versions:
-        vid = _req(raw, "id", "版本")
-        if vid in raws:
-            raise ScheduleDataError(f"免疫程序版本重复：{vid}")
-        if int(raw.get("format", FORMAT)) != FORMAT:
-            raise ScheduleDataError(f"免疫程序 {vid} 的格式版本 {raw.get('format')} 不受支持")
-        raws[vid] = raw
-    if not raws:
-        raise ScheduleDataError("没有免疫程序数据")
-    resolved: dict[str, dict[str, Any]] = {}
-    for vid in raws:
-        _resolve(vid, raws, resolved, ())
-    versions = [_compile_version(r, catalog) for r in resolved.values()]
-    versions.sort(key=lambda v: v.effective_from)
-    for a, b in itertools.pairwise(versions):
-        if a.effective_from == b.effective_from:
-            raise ScheduleDataError(f"两个免疫程序版本生效日期相同：{a.id}、{b.id}")
-    return versions
-
-
-def _resolve(
-    vid: str,
-    raws: Mapping[str, Mapping[str, Any]],
-    out: dict[str, dict[str, Any]],
-    chain: tuple[str, ...],
-) -> dict[str, Any]:
-    """Merge a version over its ``extends`` parent (settings by key, series by id)."""
-    if vid in out:
-        return out[vid]
-    if vid in chain:
-        raise ScheduleDataError(f"免疫程序继承出现循环：{' → '.join((*chain, vid))}")
-    raw = raws.get(vid)
-    if raw is None:
-        raise ScheduleDataError(f"免疫程序 {chain[-1] if chain else ''} 继承的版本 {vid} 不存在")
-    parent_id = raw.get("extends")
-    merged: dict[str, Any] = {k: v for k, v in raw.items() if k not in ("series", "settings", "extends")}
-    if parent_id:
-        parent = _resolve(str(parent_id), raws, out, (*chain, vid))
-        settings = dict(parent.get("settings", {}))
-        settings.update(raw.get("settings", {}))
-        series = list(parent.get("series", []))
-        position = {s["id"]: i for i, s in enumerate(series)}
-        for s in raw.get("series", []):
-            if s["id"] in position:
-                series[position[s["id"]]] = s
-            else:
-                series.append(s)
-        removed = set(raw.get("remove_series", []))
-        merged["settings"] = settings
-        merged["series"] = [s for s in series if s["id"] not in removed]
-    else:
-        merged["settings"] = dict(raw.get("settings", {}))
-        merged["series"] = list(raw.get("series", []))
-    merged.pop("remove_series", None)
-    out[vid] = merged
-    return merged
-
-
-def _req(obj: Mapping[str, Any], key: str, where: str) -> str:
-    if key not in obj:
-        raise ScheduleDataError(f"{where}缺少字段“{key}”")
-    return str(obj[key])
-
-
-def _offset(value: Any, where: str) -> Offset:
-    try:
-        return parse_offset(str(value))
-    except ValueError as e:
-        raise ScheduleDataError(f"{where}：{e}") from None
-
-
-def _opt_offset(obj: Mapping[str, Any], key: str, where: str) -> Offset | None:
-    return _offset(obj[key], f"{where} {key}") if obj.get(key) is not None else None
-
-
-def _check_keys(obj: Mapping[str, Any], allowed: set[str], where: str) -> None:
-    unknown = set(obj) - allowed - _DOC_KEYS
-    if unknown:
-        raise ScheduleDataError(f"{where}含未知字段：{'、'.join(sorted(unknown))}")
-
-
-def _product(catalog: Catalog, text: Any, where: str) -> str:
-    try:
-        return catalog.resolve(str(text)).code
-    except KeyError as e:
-        raise ScheduleDataError(f"{where}：{e.args[0]}") from None
-
-
-def _compile_version(raw: Mapping[str, Any], catalog: Catalog) -> ScheduleVersion:
-    vid = str(raw["id"])
-    _check_keys(raw, {"format", "id", "effective_from", "settings", "series"}, f"免疫程序 {vid} ")
-    try:
-        effective = parse_date(_req(raw, "effective_from", f"免疫程序 {vid} "))
-    except ValueError as e:
-        raise ScheduleDataError(f"免疫程序 {vid}：{e}") from None
-    settings = raw["settings"]
-    where = f"免疫程序 {vid} settings"
-    _check_keys(
-        settings,
-        {"catch_up_max_age", "live_spacing_days", "live_spacing_exempt", "timely_within"},
-        where,
-    )
-    catch_up = _offset(settings.get("catch_up_max_age", "18y"), where)
-    timely = _offset(settings.get("timely_within", "1m"), where)
-    exempt = frozenset(_product(catalog, p, where) for p in settings.get("live_spacing_exempt", []))
-    series: list[SeriesRule] = []
-    for s in raw["series"]:
-        series.append(_compile_series(s, vid, catalog, catch_up, timely))
-    ids = [s.id for s in series]
-    if len(set(ids)) != len(ids):
-        raise ScheduleDataError(f"免疫程序 {vid} 的疫苗系列重复")
-    by_id = {s.id: s for s in series}
-    for s in series:
-        if s.handover is not None and s.handover.from_series not in by_id:
-            raise ScheduleDataError(f"免疫程序 {vid} 系列 {s.id} 交接的系列 {s.handover.from_series} 不存在")
-        if s.handover is not None and ids.index(s.handover.from_series) > ids.index(s.id):
-            raise ScheduleDataError(f"免疫程序 {vid} 系列 {s.id} 须排在 {s.handover.from_series} 之后")
-    return ScheduleVersion(
-        id=vid,
-        name=str(raw.get("name", vid)),
-        effective_from=effective,
-        source=str(raw.get("source", "")),
-        confidence=str(raw.get("confidence", "")),
-        catch_up_max_age=catch_up,
-        live_spacing_days=int(settings.get("live_spacing_days", 28)),
-        live_spacing_exempt=exempt,
-        timely_within=timely,
-        series=tuple(series),
-        by_id=by_id,
-    )
-
-
-def _compile_series(raw: Mapping[str, Any], vid: str, catalog: Catalog, catch_up: Offset, timely: Offset) -> SeriesRule:
-    sid = _req(raw, "id", f"免疫程序 {vid} 的系列")
-    where = f"免疫程序 {vid} 系列 {sid}"
-    _check_keys(raw, {"id", "sex", "max_age", "tracks", "default_track", "handover"}, where)
-    counting = {v.code for v in catalog.for_series(sid)}
-    if not counting:
-        raise ScheduleDataError(f"{where}：疫苗目录中没有计入该系列的疫苗（counts_for）")
-    tracks_raw: Sequence[Mapping[str, Any]] = raw.get("tracks", [])
-    if not tracks_raw:
-        raise ScheduleDataError(f"{where}：至少需要一个 track")
-    owners: dict[str, list[str]] = {}
-    for t in tracks_raw:
-        for p in t.get("products", []):
-            owners.setdefault(_product(catalog, p, where), []).append(str(t["id"]))
-    product_track = {code: ts[0] for code, ts in owners.items() if len(ts) == 1}
-    for code in product_track:
-        if code not in counting:
-            raise ScheduleDataError(f"{where}：疫苗 {code} 的 counts_for 不含 {sid}")
-    shared = frozenset(counting - set(product_track))
-    tracks = {}
-    for t in tracks_raw:
-        track = _compile_track(t, where, catalog, counting, shared, timely)
-        tracks[track.id] = track
-    default = str(raw.get("default_track", tracks_raw[0]["id"]))
-    if default not in tracks:
-        raise ScheduleDataError(f"{where}：默认 track {default} 不存在")
-    sex = raw.get("sex")
-    if sex is not None:
-        sex = {"M": "1", "F": "2", "1": "1", "2": "2", "男": "1", "女": "2"}.get(str(sex).upper())
-        if sex is None:
-            raise ScheduleDataError(f"{where}：sex 应为 M 或 F")
-    max_age = catch_up
-    own_max = _opt_offset(raw, "max_age", where)
-    if own_max is not None and own_max < catch_up:
-        max_age = own_max
-    handover = None
-    if raw.get("handover"):
-        h = raw["handover"]
-        _check_keys(h, {"from", "min_interval", "if_none"}, f"{where} handover")
-        none = h.get("if_none", {})
-        _check_keys(none, {"min_age", "complete_before"}, f"{where} handover.if_none")
-        handover = Handover(
-            from_series=_req(h, "from", f"{where} handover"),
-            min_interval=_offset(h.get("min_interval", "0d"), f"{where} handover"),
-            if_none_min_age=_opt_offset(none, "min_age", where),
-            if_none_complete_before=_opt_offset(none, "complete_before", where),
-        )
-    return SeriesRule(
-        id=sid,
-        name=str(raw.get("name", sid)),
-        sex=sex,
-        max_age=max_age,
-        tracks=tracks,
-        default_track=default,
-        product_track=product_track,
-        handover=handover,
-    )
-
-
-def _compile_track(
-    raw: Mapping[str, Any],
-    series_where: str,
-    catalog: Catalog,
-    counting: set[str],
-    shared: frozenset[str],
-    timely: Offset,
-) -> Track:
-    tid = _req(raw, "id", f"{series_where} 的 track")
-    where = f"{series_where} track {tid}"
-    _check_keys(raw, {"id", "products", "doses"}, where)
-    products = tuple(_product(catalog, p, where) for p in raw.get("products", []))
-    if not products:
-        raise ScheduleDataError(f"{where}：products 不能为空")
-    default_accepts = frozenset(products) | shared
-    doses_raw: Sequence[Mapping[str, Any]] = raw.get("doses", [])
-    if not doses_raw:
-        raise ScheduleDataError(f"{where}：doses 不能为空")
-    own_cb = [_opt_offset(d, "complete_before", f"{where} 第{i + 1}剂") for i, d in enumerate(doses_raw)]
-    effective_cb: list[Offset | None] = [None] * len(doses_raw)
-    nearest: Offset | None = None
-    for i in range(len(doses_raw) - 1, -1, -1):
-        if own_cb[i] is not None:
-            nearest = own_cb[i] if nearest is None else min(own_cb[i], nearest)  # type: ignore[type-var]
-        effective_cb[i] = nearest
-    doses = []
-    for i, d in enumerate(doses_raw):
-        dw = f"{where} 第{i + 1}剂"
-        _check_keys(
-            d,
-            {
-                "min_age",
-                "complete_before",
-                "intervals",
-                "product",
-                "product_rules",
-                "accepts",
-                "skip_if_previous_dose_at_age",
-                "timely_within",
-                "product_min_age",
-            },
-            dw,
-        )
-        intervals = []
-        for iv in d.get("intervals", []):
-            _check_keys(iv, {"from", "min", "max"}, f"{dw} interval")
-            frm = iv.get("from", "previous")
-            if frm == "previous":
-                idx = -1
-            else:
-                idx = int(frm) - 1
-                if not 0 <= idx < i:
-                    raise ScheduleDataError(f"{dw}：interval.from 应为此前的剂次")
-            intervals.append(Interval(idx, _offset(iv.get("min", "0d"), dw), _opt_offset(iv, "max", dw)))
-        if i > 0 and not intervals:
-            intervals.append(Interval(-1, ZERO, None))
-        rules = []
-        for r in d.get("product_rules", []):
-            _check_keys(r, {"product", "born_before", "age_at_least"}, f"{dw} product_rules")
-            born = r.get("born_before")
-            try:
-                born_ord = parse_date(str(born)).toordinal() if born else None
-            except ValueError as e:
-                raise ScheduleDataError(f"{dw}：{e}") from None
-            rule = ProductRule(
-                _product(catalog, _req(r, "product", dw), dw),
-                born_ord,
-                _opt_offset(r, "age_at_least", dw),
-            )
-            if rule.born_before_ord is None and rule.age_at_least is None:
-                raise ScheduleDataError(f"{dw}：product_rules 需要 born_before 或 age_at_least")
-            rules.append(rule)
-        accepts = frozenset(_product(catalog, p, dw) for p in d["accepts"]) if "accepts" in d else default_accepts
-        if not accepts <= counting:
-            raise ScheduleDataError(f"{dw}：accepts 中有不计入该系列的疫苗")
-        doses.append(
-            DoseRule(
-                index=i,
-                min_age=_offset(_req(d, "min_age", dw), dw),
-                complete_before=own_cb[i],
-                effective_complete_before=effective_cb[i],
-                intervals=tuple(intervals),
-                product=_product(catalog, d.get("product", products[0]), dw),
-                product_rules=tuple(rules),
-                accepts=accepts,
-                skip_if_previous_dose_at_age=_opt_offset(d, "skip_if_previous_dose_at_age", dw),
-                timely_within=_opt_offset(d, "timely_within", dw) or timely,
-                product_min_age={
-                    _product(catalog, p, dw): _offset(age, dw) for p, age in d.get("product_min_age", {}).items()
-                },
-            )
-        )
-    return Track(tid, str(raw.get("name", tid)), products, tuple(doses))

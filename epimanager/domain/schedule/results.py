@@ -51,6 +51,8 @@ class Evaluation(StrEnum):
     INTERVAL_SHORT = "间短"
     #: injectable live vaccine 1–27 days after another one (invalid)
     LIVE_SPACING = "活苗间隔不足"
+    #: given too soon after an immunoglobulin or blood product (invalid)
+    IG_SPACING = "免疫球蛋白间隔不足"
     #: given at or after the series' maximum age (invalid)
     AGED_OUT = "超龄"
     #: the series was already complete (not counted)
@@ -80,6 +82,8 @@ class DoseEvaluation(NamedTuple):
     series: str | None
     dose_number: int | None
     evaluation: Evaluation | None
+    #: advice recorded with the dose (e.g. HBIG for a HBsAg-positive mother)
+    note: str | None = None
 
     @property
     def valid(self) -> bool:
@@ -99,7 +103,7 @@ class SeriesForecast(NamedTuple):
     series: str
     name: str
     doses_counted: int
-    #: 1-based number of the next dose (also set when aged out), None when complete
+    #: 1-based number of the next dose; None when complete or aged out
     next_dose: int | None
     #: product code to give (None when complete or aged out)
     vaccine: str | None
@@ -108,6 +112,8 @@ class SeriesForecast(NamedTuple):
     status: SeriesStatus
     #: track followed (JE-L / JE-I …)
     track: str
+    #: what the nurse should know about the next dose (需PPD试验阴性, HBIG, why it is later …)
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +156,8 @@ class Forecast:
                     "earliest": iso(s.earliest),
                     "complete_before": iso(s.complete_before),
                     "status": s.status.value,
+                    "notes": list(s.notes),
+                    "note": "；".join(s.notes) or None,
                 }
                 for s in self.series
             ],
@@ -163,6 +171,7 @@ class Forecast:
                     "valid": d.valid,
                     "reason": d.reason,
                     "evaluation": d.evaluation.value if d.evaluation is not None else None,
+                    "note": d.note,
                 }
                 for d in self.doses
             ],

@@ -656,47 +656,47 @@
         <translation>Catch-up</translation>
     </message>
     <message>
-        <location filename="../../ui/code_labels.py" line="50"/>
+        <location filename="../../ui/code_labels.py" line="51"/>
         <source>左上臂</source>
         <translation>Left upper arm</translation>
     </message>
     <message>
-        <location filename="../../ui/code_labels.py" line="51"/>
+        <location filename="../../ui/code_labels.py" line="52"/>
         <source>右上臂</source>
         <translation>Right upper arm</translation>
     </message>
     <message>
-        <location filename="../../ui/code_labels.py" line="52"/>
+        <location filename="../../ui/code_labels.py" line="53"/>
         <source>左大腿</source>
         <translation>Left thigh</translation>
     </message>
     <message>
-        <location filename="../../ui/code_labels.py" line="53"/>
+        <location filename="../../ui/code_labels.py" line="54"/>
         <source>右大腿</source>
         <translation>Right thigh</translation>
     </message>
     <message>
-        <location filename="../../ui/code_labels.py" line="54"/>
+        <location filename="../../ui/code_labels.py" line="55"/>
         <source>口服</source>
         <translation>Oral</translation>
     </message>
     <message>
-        <location filename="../../ui/code_labels.py" line="55"/>
+        <location filename="../../ui/code_labels.py" line="56"/>
         <source>臀部</source>
         <translation>Buttock</translation>
     </message>
     <message>
-        <location filename="../../ui/code_labels.py" line="56"/>
+        <location filename="../../ui/code_labels.py" line="57"/>
         <source>肌内注射</source>
         <translation>Intramuscular</translation>
     </message>
     <message>
-        <location filename="../../ui/code_labels.py" line="57"/>
+        <location filename="../../ui/code_labels.py" line="58"/>
         <source>皮下注射</source>
         <translation>Subcutaneous</translation>
     </message>
     <message>
-        <location filename="../../ui/code_labels.py" line="58"/>
+        <location filename="../../ui/code_labels.py" line="59"/>
         <source>皮内注射</source>
         <translation>Intradermal</translation>
     </message>
@@ -892,40 +892,40 @@ Click “Show Details…”, copy the text and send it to support.</translation>
         <translation>Press F3 to find and open a child first</translation>
     </message>
     <message>
-        <location filename="../../ui/child/controller.py" line="122"/>
-        <location filename="../../ui/child/controller.py" line="150"/>
+        <location filename="../../ui/child/controller.py" line="123"/>
+        <location filename="../../ui/child/controller.py" line="151"/>
         <source>请先在接种登记表中选中一剂</source>
         <translation>Select a dose in the vaccination grid first</translation>
     </message>
     <message>
-        <location filename="../../ui/child/controller.py" line="139"/>
+        <location filename="../../ui/child/controller.py" line="140"/>
         <source>已保存：%1 第%2剂 %3</source>
         <translation>Saved: %1 dose %2 %3</translation>
     </message>
     <message>
-        <location filename="../../ui/child/controller.py" line="152"/>
+        <location filename="../../ui/child/controller.py" line="153"/>
         <source>第%1剂</source>
         <translation>Dose %1</translation>
     </message>
     <message>
-        <location filename="../../ui/child/controller.py" line="154"/>
+        <location filename="../../ui/child/controller.py" line="155"/>
         <source>删除接种记录</source>
         <translation>Delete dose</translation>
     </message>
     <message>
-        <location filename="../../ui/child/controller.py" line="154"/>
+        <location filename="../../ui/child/controller.py" line="155"/>
         <source>删除 %1？
 请填写删除原因：</source>
         <translation>Delete %1?
 Reason for deleting:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/controller.py" line="161"/>
+        <location filename="../../ui/child/controller.py" line="162"/>
         <source>不能删除</source>
         <translation>Cannot delete</translation>
     </message>
     <message>
-        <location filename="../../ui/child/controller.py" line="165"/>
+        <location filename="../../ui/child/controller.py" line="166"/>
         <source>已删除：%1</source>
         <translation>Deleted: %1</translation>
     </message>
@@ -945,13 +945,13 @@ Reason for deleting:</translation>
     </message>
     <message>
         <location filename="../../ui/child/dose_dialog.py" line="127"/>
-        <location filename="../../ui/child/dose_dialog.py" line="356"/>
+        <location filename="../../ui/child/dose_dialog.py" line="360"/>
         <source>本单位</source>
         <translation>This unit</translation>
     </message>
     <message>
         <location filename="../../ui/child/dose_dialog.py" line="128"/>
-        <location filename="../../ui/child/dose_dialog.py" line="358"/>
+        <location filename="../../ui/child/dose_dialog.py" line="362"/>
         <source>外地</source>
         <translation>Elsewhere</translation>
     </message>
@@ -1046,34 +1046,34 @@ Reason for deleting:</translation>
         <translation>No batch in use; type one</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="331"/>
+        <location filename="../../ui/child/dose_dialog.py" line="335"/>
         <source>评价：—（不属于免疫程序的系列）</source>
         <translation>Evaluation: — (not part of a schedule series)</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="338"/>
+        <location filename="../../ui/child/dose_dialog.py" line="342"/>
         <source>评价：✗ %1 —— 无效剂次，不计入免疫程序</source>
         <translation>Evaluation: ✗ %1 — invalid dose, does not count</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="341"/>
+        <location filename="../../ui/child/dose_dialog.py" line="345"/>
         <source>评价：✓ %1</source>
         <translation>Evaluation: ✓ %1</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="352"/>
+        <location filename="../../ui/child/dose_dialog.py" line="356"/>
         <source>失效期格式不正确：%1</source>
         <translation>Expiry date is not valid: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="386"/>
+        <location filename="../../ui/child/dose_dialog.py" line="391"/>
         <source>这一剂评价为“%1”，是无效剂次，不计入免疫程序。
 仍要保存吗？</source>
         <translation>This dose is evaluated as “%1”: an invalid dose that does not count.
 Save it anyway?</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="387"/>
+        <location filename="../../ui/child/dose_dialog.py" line="392"/>
         <source>无效剂次</source>
         <translation>Invalid dose</translation>
     </message>
@@ -1515,52 +1515,52 @@ Save it anyway?</translation>
     </message>
     <message>
         <location filename="../../ui/child/model.py" line="255"/>
-        <location filename="../../ui/child/model.py" line="334"/>
+        <location filename="../../ui/child/model.py" line="336"/>
         <source>第%1剂</source>
         <translation>Dose %1</translation>
     </message>
     <message>
-        <location filename="../../ui/child/model.py" line="277"/>
+        <location filename="../../ui/child/model.py" line="279"/>
         <source>该疫苗不在免疫程序中，不做接种预测</source>
         <translation>This vaccine is not in the immunization schedule: no forecast</translation>
     </message>
     <message>
-        <location filename="../../ui/child/model.py" line="300"/>
+        <location filename="../../ui/child/model.py" line="302"/>
         <source>外地</source>
         <translation>Elsewhere</translation>
     </message>
     <message>
-        <location filename="../../ui/child/model.py" line="307"/>
+        <location filename="../../ui/child/model.py" line="309"/>
         <source>本单位</source>
         <translation>This unit</translation>
     </message>
     <message>
-        <location filename="../../ui/child/model.py" line="335"/>
+        <location filename="../../ui/child/model.py" line="337"/>
         <source>日期：</source>
         <translation>Date: </translation>
     </message>
     <message>
-        <location filename="../../ui/child/model.py" line="336"/>
+        <location filename="../../ui/child/model.py" line="338"/>
         <source>属性：</source>
         <translation>Type: </translation>
     </message>
     <message>
-        <location filename="../../ui/child/model.py" line="337"/>
+        <location filename="../../ui/child/model.py" line="339"/>
         <source>地点：</source>
         <translation>Place: </translation>
     </message>
     <message>
-        <location filename="../../ui/child/model.py" line="341"/>
+        <location filename="../../ui/child/model.py" line="343"/>
         <source>评价：</source>
         <translation>Evaluation: </translation>
     </message>
     <message>
-        <location filename="../../ui/child/model.py" line="344"/>
+        <location filename="../../ui/child/model.py" line="346"/>
         <source>批号：</source>
         <translation>Batch: </translation>
     </message>
     <message>
-        <location filename="../../ui/child/model.py" line="349"/>
+        <location filename="../../ui/child/model.py" line="351"/>
         <source>接种护士：</source>
         <translation>Nurse: </translation>
     </message>
@@ -1601,21 +1601,26 @@ Save it anyway?</translation>
     </message>
     <message>
         <location filename="../../ui/code_labels.py" line="44"/>
+        <source>免疫球蛋白间隔不足</source>
+        <translation>Too soon after immunoglobulin</translation>
+    </message>
+    <message>
+        <location filename="../../ui/code_labels.py" line="45"/>
         <source>超龄</source>
         <translation>Too old</translation>
     </message>
     <message>
-        <location filename="../../ui/code_labels.py" line="45"/>
+        <location filename="../../ui/code_labels.py" line="46"/>
         <source>多余剂次</source>
         <translation>Extra dose</translation>
     </message>
     <message>
-        <location filename="../../ui/code_labels.py" line="46"/>
+        <location filename="../../ui/code_labels.py" line="47"/>
         <source>品种不符</source>
         <translation>Wrong product</translation>
     </message>
     <message>
-        <location filename="../../ui/code_labels.py" line="47"/>
+        <location filename="../../ui/code_labels.py" line="48"/>
         <source>不适用</source>
         <translation>Not applicable</translation>
     </message>
@@ -1623,7 +1628,7 @@ Save it anyway?</translation>
 <context>
     <name>IdleLock</name>
     <message>
-        <location filename="../../ui/lock_screen.py" line="67"/>
+        <location filename="../../ui/lock_screen.py" line="66"/>
         <source>已锁定</source>
         <translation>Locked</translation>
     </message>
@@ -1631,13 +1636,13 @@ Save it anyway?</translation>
 <context>
     <name>LockDialog</name>
     <message>
-        <location filename="../../ui/lock_screen.py" line="39"/>
+        <location filename="../../ui/lock_screen.py" line="38"/>
         <source>已锁定 · 请重新登录</source>
         <extracomment>Events that count as the nurse being at the PC.</extracomment>
         <translation>Locked · please log in again</translation>
     </message>
     <message>
-        <location filename="../../ui/lock_screen.py" line="41"/>
+        <location filename="../../ui/lock_screen.py" line="40"/>
         <source>屏幕已因长时间无操作而锁定。</source>
         <translation>The screen was locked after a long time without activity.</translation>
     </message>
@@ -1973,11 +1978,6 @@ Create a new child anyway?</translation>
         <location filename="../../ui/child/new_child.py" line="324"/>
         <source>可能重复</source>
         <translation>Possible duplicate</translation>
-    </message>
-    <message>
-        <location filename="../../ui/child/new_child.py" line="333"/>
-        <source>出生时接种未登记</source>
-        <translation>Birth doses not recorded</translation>
     </message>
 </context>
 <context>
@@ -2945,67 +2945,67 @@ Please restart the program.</translation>
 <context>
     <name>UpgradeDialog</name>
     <message>
-        <location filename="../../ui/upgrade_dialog.py" line="40"/>
+        <location filename="../../ui/upgrade_dialog.py" line="49"/>
         <source>安装升级包</source>
         <translation>Install upgrade package</translation>
     </message>
     <message>
-        <location filename="../../ui/upgrade_dialog.py" line="49"/>
+        <location filename="../../ui/upgrade_dialog.py" line="58"/>
         <source>当前版本：%1
 升级包：%2</source>
         <translation>Current version: %1
 Package: %2</translation>
     </message>
     <message>
-        <location filename="../../ui/upgrade_dialog.py" line="55"/>
+        <location filename="../../ui/upgrade_dialog.py" line="64"/>
         <source>更新说明：</source>
         <translation>Release notes:</translation>
     </message>
     <message>
-        <location filename="../../ui/upgrade_dialog.py" line="62"/>
+        <location filename="../../ui/upgrade_dialog.py" line="71"/>
         <source>正在校验升级包……</source>
         <translation>Verifying the upgrade package…</translation>
     </message>
     <message>
-        <location filename="../../ui/upgrade_dialog.py" line="71"/>
+        <location filename="../../ui/upgrade_dialog.py" line="80"/>
         <source>开始升级(&amp;S)</source>
         <translation>&amp;Start upgrade</translation>
     </message>
     <message>
-        <location filename="../../ui/upgrade_dialog.py" line="74"/>
+        <location filename="../../ui/upgrade_dialog.py" line="83"/>
         <source>关闭</source>
         <translation>Close</translation>
     </message>
     <message>
-        <location filename="../../ui/upgrade_dialog.py" line="94"/>
+        <location filename="../../ui/upgrade_dialog.py" line="103"/>
         <source>正在升级，请不要关闭电脑……</source>
         <translation>Upgrading; do not switch off the computer…</translation>
     </message>
     <message>
-        <location filename="../../ui/upgrade_dialog.py" line="109"/>
+        <location filename="../../ui/upgrade_dialog.py" line="118"/>
         <source>当前版本：%1&#x3000;→&#x3000;新版本：%2（发布日期 %3）
 升级包：%4，%5 个文件，签名已验证</source>
         <translation>Current version: %1&#x3000;→&#x3000;new version: %2 (released %3)
 Package: %4, %5 files, signature verified</translation>
     </message>
     <message>
-        <location filename="../../ui/upgrade_dialog.py" line="116"/>
+        <location filename="../../ui/upgrade_dialog.py" line="125"/>
         <source>升级包校验通过。升级前会自动备份数据库，失败时自动恢复原状。</source>
         <translation>Package verified. The database is backed up before upgrading and restored if anything fails.</translation>
     </message>
     <message>
-        <location filename="../../ui/upgrade_dialog.py" line="127"/>
+        <location filename="../../ui/upgrade_dialog.py" line="136"/>
         <source>已从 %1 升级到 %2。请重新启动 EpiManager。</source>
         <translation>Upgraded from %1 to %2. Please restart EpiManager.</translation>
     </message>
     <message>
-        <location filename="../../ui/upgrade_dialog.py" line="132"/>
+        <location filename="../../ui/upgrade_dialog.py" line="141"/>
         <source>完成</source>
         <translation>Done</translation>
     </message>
     <message>
-        <location filename="../../ui/upgrade_dialog.py" line="139"/>
-        <location filename="../../ui/upgrade_dialog.py" line="145"/>
+        <location filename="../../ui/upgrade_dialog.py" line="148"/>
+        <location filename="../../ui/upgrade_dialog.py" line="154"/>
         <source>升级未完成，原有程序和数据没有任何改动。</source>
         <translation>The upgrade did not finish; the program and data are unchanged.</translation>
     </message>
@@ -3167,32 +3167,32 @@ Package: %4, %5 files, signature verified</translation>
 <context>
     <name>VaccinationView</name>
     <message>
-        <location filename="../../ui/child/grid.py" line="43"/>
+        <location filename="../../ui/child/grid.py" line="45"/>
         <source>按 F3 查找儿童，或按 F2 新建儿童。</source>
         <translation>Press F3 to find a child, or F2 for a new child.</translation>
     </message>
     <message>
-        <location filename="../../ui/child/grid.py" line="78"/>
+        <location filename="../../ui/child/grid.py" line="80"/>
         <source>接种登记</source>
         <translation>Vaccination</translation>
     </message>
     <message>
-        <location filename="../../ui/child/grid.py" line="82"/>
+        <location filename="../../ui/child/grid.py" line="84"/>
         <source>接种登记 · %1（%2，%3）</source>
         <translation>Vaccination · %1 (%2, %3)</translation>
     </message>
     <message>
-        <location filename="../../ui/child/grid.py" line="106"/>
+        <location filename="../../ui/child/grid.py" line="108"/>
         <source>%1 第%2剂（%3）</source>
         <translation>%1 dose %2 (%3)</translation>
     </message>
     <message>
-        <location filename="../../ui/child/grid.py" line="108"/>
+        <location filename="../../ui/child/grid.py" line="110"/>
         <source>下次</source>
         <translation>Next</translation>
     </message>
     <message>
-        <location filename="../../ui/child/grid.py" line="109"/>
+        <location filename="../../ui/child/grid.py" line="111"/>
         <source>目前没有应种疫苗</source>
         <translation>Nothing due now</translation>
     </message>

@@ -18,7 +18,7 @@ from epimanager.errors import EpiError
 from epimanager.services.children import get_child, update_child
 from epimanager.services.database import Database
 from epimanager.services.doses import delete_dose
-from epimanager.services.forecast import engine
+from epimanager.services.forecast import forecast_record, record_facts
 from epimanager.services.records import ChildRecord, DoseRecord
 from epimanager.services.ui_support import batch_proposals
 from epimanager.settings import Settings
@@ -75,7 +75,7 @@ class CurrentChild(QObject):
         self.forecast = None
         if child is not None:
             as_of = max(self.today(), child.birth_date)
-            self.forecast = engine().forecast(child.birth_date, as_of, child.doses, child.sex)
+            self.forecast = forecast_record(self.db, child, as_of)
         if self.panel is not None:
             self.panel.set_child(child)
         if self.view is not None:
@@ -103,6 +103,7 @@ class CurrentChild(QObject):
             own_unit=self.own_unit,
             today=self.today(),
             batches=lambda code, on: batch_proposals(db, code, on),
+            facts=record_facts(db, self.child),
         )
 
     def record_dose(self, vaccine: str | None = None) -> DoseDialog | None:

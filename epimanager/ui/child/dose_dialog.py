@@ -33,7 +33,8 @@ from PySide6.QtWidgets import (
 from epimanager.domain.catalog import Vaccine
 from epimanager.domain.codes import DoseAttribute
 from epimanager.domain.dates import parse_date
-from epimanager.domain.schedule import DoseEvaluation, Forecast, SeriesStatus
+from epimanager.domain.schedule import ChildFacts, DoseEvaluation, Forecast, SeriesStatus
+from epimanager.domain.schedule.facts import NO_FACTS
 from epimanager.domain.validation import DoseInput
 from epimanager.errors import EpiError
 from epimanager.resources import catalog
@@ -63,11 +64,15 @@ class DoseContext:
     own_unit: str
     today: date
     batches: Callable[[str, date], list[BatchProposal]]
+    # the child's clinical facts (HBsAg, weight, immunoglobulin) the evaluation uses
+    facts: ChildFacts = NO_FACTS
 
 
-def evaluate_new(child: ChildRecord, code: str, day: date, exclude: str | None = None) -> list[DoseEvaluation]:
+def evaluate_new(
+    child: ChildRecord, code: str, day: date, exclude: str | None = None, facts: ChildFacts | None = None
+) -> list[DoseEvaluation]:
     """How a dose of ``code`` on ``day`` would be evaluated with the child's other doses (the service's rule)."""
-    return doses_service.evaluate_new(child.birth_date, child.sex, child.doses, code, day, exclude=exclude)
+    return doses_service.evaluate_new(child.birth_date, child.sex, child.doses, code, day, exclude=exclude, facts=facts)
 
 
 class DoseDialog(QDialog):
@@ -319,7 +324,11 @@ class DoseDialog(QDialog):
         if self.vaccine.currentData() is None:
             return
         self.evaluations = evaluate_new(
-            self.ctx.child, self.current_vaccine().code, self.day(), self.dose.uuid if self.dose else None
+            self.ctx.child,
+            self.current_vaccine().code,
+            self.day(),
+            self.dose.uuid if self.dose else None,
+            self.ctx.facts,
         )
         labels = [ev for ev in self.evaluations if ev.evaluation is not None]
         if not labels:

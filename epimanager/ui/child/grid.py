@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 from PySide6.QtCore import QModelIndex, QPoint, Qt, Signal
 from PySide6.QtGui import QAction, QKeyEvent
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QMenu, QTableView, QVBoxLayout, QWidget
@@ -122,6 +124,12 @@ class VaccinationView(QWidget):
         if not lines:
             colour = STATUS_STYLE[SeriesStatus.COMPLETE][1]
             lines.append(f'<span style="background:{colour}">&nbsp;{nothing_due}&nbsp;</span>')
+        # what the schedule says about an open dose (HBIG, PPD test, why it comes later)
+        for f in forecast.series:
+            if f.notes and f.status in (SeriesStatus.DUE, SeriesStatus.OVERDUE, SeriesStatus.NOT_YET):
+                vac = cat.get(f.vaccine or "")
+                name = html.escape(vac.name if vac else f.series)
+                lines.append(f"<small>{name}：{html.escape('；'.join(f.notes))}</small>")
         return "<br>".join(lines)
 
     def _fit_columns(self) -> None:

@@ -273,6 +273,8 @@ class VaccinationModel(QAbstractTableModel):
             return f
         if role == Qt.ItemDataRole.ToolTipRole and col.key == "vaccine":
             return row.vaccine.full_name
+        if role == Qt.ItemDataRole.ToolTipRole and col.key in ("status", "next_dose", "earliest") and fc and fc.notes:
+            return "\n".join(fc.notes)
         if role == Qt.ItemDataRole.ToolTipRole and col.key == "status" and fc is None:
             return QCoreApplication.translate("Grid", "该疫苗不在免疫程序中，不做接种预测")
         return None

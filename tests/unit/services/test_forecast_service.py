@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
 
 from epimanager.domain.codes import Status
 from epimanager.domain.validation import ChildInput, DoseInput
 from epimanager.errors import NotFoundError, ValidationError
 from epimanager.services.children import create_child
+from epimanager.services.clinical import add_immunoglobulin, list_immunoglobulin
 from epimanager.services.database import Database
 from epimanager.services.doses import add_dose
 from epimanager.services.forecast import forecast_case, forecast_child, forecast_json, gap_query, parse_case
-from epimanager.store.models import Child
+from epimanager.store.engine import make_engine
+from epimanager.store.models import Base, Child
 
 D = date.fromisoformat
 TODAY = D("2026-07-01")
@@ -129,3 +134,83 @@ def test_gap_skips_deleted_children_and_pages(db: Database) -> None:
         s.query(Child).filter(Child.code == codes[3]).update({"deleted": True})
     got = [r.code for r in gap_query(db, D("2025-09-01"), page_size=2)]
     assert got == [c for i, c in enumerate(codes) if i != 3]
+
+
+# -- issue #17: the child's clinical facts ------------------------------------------------
+
+
+def test_stored_mother_hbsag_and_birth_weight_drive_hepb(db: Database) -> None:
+    inp = ChildInput(
+        name="赵小宝", sex="1", birth_date=D("2026-03-01"), committee="东风村", mother_name="李梅",
+        mother_hbsag="2", birth_weight_kg=1.8,
+    )  # fmt: skip
+    code = create_child(db, inp, today=TODAY).code
+    _dose(db, code, "HepB", 1, "2026-03-01")
+    _dose(db, code, "HepB", 2, "2026-04-01")
+    _dose(db, code, "HepB", 3, "2026-05-01")
+    out = forecast_json(forecast_child(db, code, D("2026-05-02")))
+    hepb = next(s for s in out["series"] if s["series"] == "HepB")
+    # <2000 g, positive mother: 0, 1, 2, 7 m — dose 4 at 7 m (2026-10-01), before 12 m
+    assert (hepb["track"], hepb["next_dose"], hepb["earliest"], hepb["complete_before"]) == (
+        "HepB-LBW",
+        4,
+        "2026-10-01",
+        "2027-03-01",
+    )
+    first = next(d for d in out["doses"] if d["series"] == "HepB")
+    assert first["evaluation"] == "及时" and "HBIG" in first["note"]
+
+
+def test_stored_immunoglobulin_delays_live_vaccines(db: Database) -> None:
+    code = _child(db, "钱多多", "2025-01-20")
+    rec = add_immunoglobulin(db, code, "IVIG", D("2025-08-01"), user="nurse")
+    assert (rec.product, rec.date) == ("IVIG", D("2025-08-01"))
+    assert [(r.product, r.date) for r in list_immunoglobulin(db, code)] == [("IVIG", D("2025-08-01"))]
+    out = forecast_json(forecast_child(db, code, D("2025-09-20")))
+    mmr = next(s for s in out["series"] if s["series"] == "MMR")
+    assert (mmr["earliest"], mmr["status"]) == ("2025-11-01", "not_yet")
+    assert "IVIG" in mmr["note"]
+    # the 免疫空白 list uses the same facts: MMR is not yet due on 2025-09-20
+    due = {f.series for c in gap_query(db, D("2025-09-20")) if c.code == code for f in c.due}
+    assert "MMR" not in due and "HepB" in due
+    with pytest.raises(ValidationError, match="早于出生日期"):
+        add_immunoglobulin(db, code, "IVIG", D("2025-01-01"))
+    with pytest.raises(ValidationError):
+        add_immunoglobulin(db, code, " ", D("2025-08-01"))
+    with pytest.raises(NotFoundError):
+        add_immunoglobulin(db, "320102010120259999", "IVIG", D("2025-08-01"))
+
+
+def test_case_clinical_keys_are_checked_and_named() -> None:
+    case = parse_case(
+        {
+            "birth_date": "2025-01-01",
+            "mother_hbsag": "positive",
+            "birth_weight_g": 1800,
+            "immunoglobulin": [{"product": "HBIG", "date": "2025-01-01"}],
+            "whatever": 1,
+        },
+        on=D("2025-02-01"),
+    )
+    assert (case.facts.mother_hbsag, case.facts.birth_weight_g) == ("positive", 1800)
+    assert [(g.product, g.date) for g in case.facts.immunoglobulin] == [("HBIG", D("2025-01-01"))]
+    for bad, key in [
+        ({"mother_hbsag": "maybe"}, "mother_hbsag"),
+        ({"birth_weight_g": "heavy"}, "birth_weight_g"),
+        ({"birth_weight_g": 0}, "birth_weight_g"),
+        ({"immunoglobulin": {"date": "2025-01-01"}}, "immunoglobulin"),
+        ({"immunoglobulin": [{"product": "IVIG", "date": "2025-13-01"}]}, "immunoglobulin"),
+    ]:
+        with pytest.raises(ValidationError, match=key):
+            parse_case({"birth_date": "2025-01-01", **bad}, on=D("2025-02-01"))
+
+
+def test_clinical_migration_matches_the_models(db_path: Path) -> None:
+    engine = make_engine(db_path)
+    try:
+        with engine.connect() as conn:
+            ctx = MigrationContext.configure(conn, opts={"compare_type": True})
+            diffs = [d for d in compare_metadata(ctx, Base.metadata) if "child_immunoglobulin" in repr(d)]
+    finally:
+        engine.dispose()
+    assert diffs == []

@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from epimanager.domain.schedule import Forecast, Given, ScheduleEngine
+from epimanager.domain.schedule import ChildFacts, Forecast, Given, ScheduleEngine
 from epimanager.services.forecast import engine as bundled_engine
 
 D = date.fromisoformat
@@ -22,7 +22,7 @@ def engine() -> ScheduleEngine:
 
 @pytest.fixture(scope="session")
 def fc(engine: ScheduleEngine) -> ForecastFn:
-    """``fc(birth, as_of, [(code, day), ...], sex="2", prefs=None)`` with ISO strings."""
+    """``fc(birth, as_of, [(code, day), ...], sex="2", prefs=None, facts=None)`` with ISO strings."""
 
     def run(
         birth: str,
@@ -30,7 +30,10 @@ def fc(engine: ScheduleEngine) -> ForecastFn:
         doses: Sequence[tuple[str, str]] = (),
         sex: str | None = "2",
         prefs: Mapping[str, str] | None = None,
+        facts: ChildFacts | None = None,
     ) -> Forecast:
-        return engine.forecast(D(birth), D(as_of), [Given(c, D(d)) for c, d in doses], sex=sex, preferences=prefs)
+        return engine.forecast(
+            D(birth), D(as_of), [Given(c, D(d)) for c, d in doses], sex=sex, preferences=prefs, facts=facts
+        )
 
     return run

@@ -169,10 +169,13 @@ def test_late_starter_over_7_gets_three_dt_doses(fc: ForecastFn) -> None:
     birth = "2016-03-01"  # 10 y in 2026
     f0 = fc(birth, "2026-03-01", sex="1")
     assert brief(series(f0, "DTaP"))[:4] == ("overdue", 1, "0601", "2016-05-01")
-    doses = [("0601", "2026-03-01"), ("0601", "2026-03-29"), ("0601", "2026-04-26")]
+    # issue #17 rule 9: D2 ≥28 d after D1, D3 6–12 months after D2 (D2 given at ≥7 y)
+    doses = [("0601", "2026-03-01"), ("0601", "2026-03-29"), ("0601", "2026-09-29")]
     f2 = fc(birth, "2026-03-29", doses[:2], sex="1")
-    assert brief(series(f2, "DTaP"))[:4] == ("not_yet", 3, "0601", "2026-04-26")
-    f3 = fc(birth, "2026-05-01", doses, sex="1")
+    assert brief(series(f2, "DTaP"))[:4] == ("not_yet", 3, "0601", "2026-09-29")
+    early = fc(birth, "2026-05-01", [*doses[:2], ("0601", "2026-04-26")], sex="1")
+    assert evals(early, "DTaP")[2] == ("0601", "2026-04-26", "DTaP", None, False, "间短")
+    f3 = fc(birth, "2026-10-01", doses, sex="1")
     # dose 3 given at ≥7 y: doses 4 and 5 are skipped, series complete
     assert (series(f3, "DTaP").status.value, series(f3, "DTaP").doses_counted) == ("complete", 3)
 
@@ -306,8 +309,9 @@ def test_mena_dose1_at_22_months_then_menac(fc: ForecastFn) -> None:
     f = fc(birth, "2024-11-20", [("1601", "2024-11-10")])  # 22 m
     # D2 would be 2025-02-10 = 25 m ≥ 24 m: no more MPSV-A
     assert series(f, "MenA").status.value == "aged_out"
-    # AC1: 3 y (2026-01-10) vs MenA + 12 m (2025-11-10)
-    assert brief(series(f, "MenAC")) == ("not_yet", 1, "1701", "2026-01-10", "2027-01-10")
+    # issue #17 rule 2: one MPSV-A and MPSV-A can no longer be finished → AC1 as soon as
+    # possible from 24 m (2025-01-10), ≥3 m after that dose (2025-02-10), before 3 y
+    assert brief(series(f, "MenAC")) == ("not_yet", 1, "1701", "2025-02-10", "2026-01-10")
 
 
 def test_mena_dose2_at_23_months_late_in_2021_rule_eligible_in_2026(fc: ForecastFn) -> None:
