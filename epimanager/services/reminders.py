@@ -18,7 +18,8 @@ from epimanager.domain.dates import add_months
 from epimanager.errors import NotFoundError, ValidationError
 from epimanager.services import backup, stock
 from epimanager.services.database import Database, set_config
-from epimanager.services.reports import KINDS, runs_for
+from epimanager.services.reports.common import KINDS
+from epimanager.services.reports.runs import runs_for
 from epimanager.store.models_reports import Reminder
 from epimanager.sync import queue as sync_queue
 

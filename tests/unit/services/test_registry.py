@@ -31,7 +31,7 @@ from epimanager.services.registry import (
     restore_dose,
     status_history,
 )
-from epimanager.services.reports import case_statistics
+from epimanager.services.reports.cases import case_statistics
 from epimanager.services.search import search
 from epimanager.store.models import AuditLog, Child
 from epimanager.store.models_registry import StatusChange
