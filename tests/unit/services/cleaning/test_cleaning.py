@@ -11,7 +11,9 @@ from epimanager.domain.validation import ChildInput, DoseInput
 from epimanager.errors import NotFoundError, ValidationError
 from epimanager.services import audit
 from epimanager.services.children import create_child, get_child, update_child
-from epimanager.services.cleaning import find_duplicates, list_merges, merge_children, quality_report, undo_merge
+from epimanager.services.cleaning.duplicates import find_duplicates
+from epimanager.services.cleaning.merge import list_merges, merge_children, undo_merge
+from epimanager.services.cleaning.quality import quality_report
 from epimanager.services.database import Database
 from epimanager.services.doses import add_dose, delete_dose
 from epimanager.services.queries.changes import ChangeQuery
