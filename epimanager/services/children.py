@@ -18,7 +18,8 @@ from epimanager.services import audit
 from epimanager.services.database import Database
 from epimanager.services.records import ChildRecord
 from epimanager.services.search_index import index_child
-from epimanager.store.models import Child, ChildCodeSerial, Committee
+from epimanager.services.units import require_committee_ids
+from epimanager.store.models import Child, ChildCodeSerial
 
 log = logging.getLogger(__name__)
 
@@ -73,12 +74,7 @@ def reserve_code(session: Session, code: str) -> None:
 def committee_id(session: Session, unit_code: str, name: str | None) -> int | None:
     if not name:
         return None
-    cid = session.scalar(select(Committee.id).where(Committee.unit_code == unit_code, Committee.name == name.strip()))
-    if cid is None:
-        known = session.scalars(select(Committee.name).where(Committee.unit_code == unit_code)).all()
-        hint = "、".join(known) if known else "（尚未设置，请用 epimanager committee add 添加）"
-        raise ValidationError(f"区域划分“{name}”不存在；可选：{hint}")
-    return cid
+    return require_committee_ids(session, unit_code, name)[0]
 
 
 def _orm_values(inp: ChildInput) -> dict[str, Any]:

@@ -31,7 +31,8 @@ from epimanager.services.children import CHILD_COLUMNS, allocate_codes, reserve_
 from epimanager.services.database import Database
 from epimanager.services.doses import OTHER_PLACE
 from epimanager.services.search_index import bulk_index
-from epimanager.store.models import Child, Committee, Dose, new_uuid
+from epimanager.services.units import committee_ids
+from epimanager.store.models import Child, Dose, new_uuid
 from epimanager.sync.outbox import enqueue_rows
 
 log = logging.getLogger(__name__)
@@ -174,8 +175,7 @@ def import_children(
     today = today or date.today()
     rows = read_rows(path, CHILD_COLUMNS)
     unit = db.own_unit_code()
-    with db.session() as s:
-        committees = dict(s.execute(select(Committee.name, Committee.id).where(Committee.unit_code == unit)).all())
+    committees = committee_ids(db)
     errors: list[RowError] = []
     good: list[tuple[int, ChildInput]] = []
     seen_codes: dict[str, int] = {}

@@ -13,7 +13,7 @@ from epimanager.services import permissions
 from epimanager.services.config.common import UNIT_YEAR_KEY
 from epimanager.services.config.unit_codes import find_unit_code, load_unit_codes
 from epimanager.services.database import OWN_UNIT_KEY, Database, get_config, set_config
-from epimanager.services.units import UnitInfo, add_committee, unit_info
+from epimanager.services.units import UnitInfo, add_committee, find_committees, unit_info
 from epimanager.store.models import Child, Committee, Unit
 
 
@@ -92,10 +92,10 @@ def list_committees(db: Database) -> list[CommitteeRecord]:
 
 
 def _committee(s: Session, own: str, name: str) -> Committee:
-    c = s.scalar(select(Committee).where(Committee.unit_code == own, Committee.name == name.strip()))
-    if c is None:
+    found = find_committees(s, own, name)
+    if not found:
         raise NotFoundError(f"没有名为“{name}”的区域划分")
-    return c
+    return found[0]
 
 
 def rename_committee(db: Database, old: str, new: str) -> CommitteeRecord:
@@ -105,8 +105,7 @@ def rename_committee(db: Database, old: str, new: str) -> CommitteeRecord:
     own = db.own_unit_code()
     with db.transaction() as s:
         c = _committee(s, own, old)
-        clash = s.scalar(select(Committee).where(Committee.unit_code == own, Committee.name == new))
-        if clash is not None and clash.id != c.id:
+        if any(clash.id != c.id for clash in find_committees(s, own, new)):
             raise ValidationError(f"已有名为“{new}”的区域划分")
         c.name = new
         return CommitteeRecord(c.code, c.name, c.active)

@@ -20,14 +20,12 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Protocol
 
-from sqlalchemy import or_, select, tuple_
-from sqlalchemy.orm import Session
+from sqlalchemy import tuple_
 
 from epimanager.domain.codes import Sex, Status
 from epimanager.errors import ValidationError
 from epimanager.services.database import Database
 from epimanager.services.table_files import cell_text, plain
-from epimanager.store.models import Committee
 
 Cursor = tuple[Any, ...]
 PAGE_SIZE = 200
@@ -82,20 +80,6 @@ display = cell_text
 
 
 # -- filters shared by the queries -------------------------------------------------------------------------
-
-
-def committee_ids(s: Session, unit: str, text: str) -> list[int]:
-    """Ids of the unit's 区域划分 named (or coded) ``text``; refused when there is none."""
-    t = text.strip()
-    ids = list(
-        s.scalars(
-            select(Committee.id).where(Committee.unit_code == unit, or_(Committee.name == t, Committee.code == t))
-        )
-    )
-    if not ids:
-        known = s.scalars(select(Committee.name).where(Committee.unit_code == unit)).all()
-        raise ValidationError(f"区域划分“{text}”不存在；可选：{'、'.join(known) or '（无）'}")
-    return ids
 
 
 def status_codes(values: Iterable[Status | int | str] | None) -> list[int] | None:

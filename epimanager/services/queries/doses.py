@@ -20,11 +20,11 @@ from epimanager.services.queries.common import (
     Page,
     Row,
     after_key,
-    committee_ids,
     day_range,
     sex_label,
     status_label,
 )
+from epimanager.services.units import require_committee_ids
 from epimanager.store.models import Child, Committee, Dose
 
 PLACE_OWN, PLACE_OTHER = "own", "other"
@@ -94,7 +94,7 @@ class DoseQuery:
         in_range = [Dose.date >= self.start, Dose.date <= self.end, *after_key((Dose.date, Dose.id), after)]
         with db.session() as s:
             if self.committee:
-                conds.append(Child.committee_id.in_(committee_ids(s, own, self.committee)))
+                conds.append(Child.committee_id.in_(require_committee_ids(s, own, self.committee, by_code=True)))
             # the WINDOW-th dose from here (an index-only probe) bounds this call's scan
             bound = s.execute(
                 select(Dose.date, Dose.id)

@@ -16,12 +16,12 @@ from epimanager.services.queries.common import (
     Cursor,
     Page,
     Row,
-    committee_ids,
     day_range,
     sex_label,
     status_codes,
     status_label,
 )
+from epimanager.services.units import require_committee_ids
 from epimanager.store.models import Child, Committee
 
 
@@ -69,7 +69,7 @@ class ManagedQuery:
         start = int(after[0]) if after else 0
         with db.session() as s:
             if self.committee:
-                conds.append(Child.committee_id.in_(committee_ids(s, own, self.committee)))
+                conds.append(Child.committee_id.in_(require_committee_ids(s, own, self.committee, by_code=True)))
             q = (
                 select(
                     Child.id,

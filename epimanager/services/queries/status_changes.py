@@ -17,12 +17,12 @@ from epimanager.services.queries.common import (
     Page,
     Row,
     after_key,
-    committee_ids,
     day_range,
     sex_label,
     status_codes,
     status_label,
 )
+from epimanager.services.units import require_committee_ids
 from epimanager.store.models import Child, Committee
 from epimanager.store.models_registry import StatusChange
 
@@ -66,7 +66,7 @@ class StatusChangeQuery:
             conds.append(StatusChange.new_status == st[0])
         with db.session() as s:
             if self.committee:
-                conds.append(Child.committee_id.in_(committee_ids(s, own, self.committee)))
+                conds.append(Child.committee_id.in_(require_committee_ids(s, own, self.committee, by_code=True)))
             c = aliased(Committee)
             q = (
                 select(

@@ -6,13 +6,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from epimanager.domain.codes import Residence
 from epimanager.domain.reports import month_bounds
 from epimanager.errors import ValidationError
-from epimanager.store.models import Committee
+from epimanager.services import units
 
 Progress = Callable[[int, int], None]
 
@@ -43,5 +42,5 @@ def parse_residence(text: str | None) -> int | None:
 
 
 def committee_names(s: Session, unit: str) -> dict[int, str]:
-    rows = s.execute(select(Committee.id, Committee.name).where(Committee.unit_code == unit).order_by(Committee.code))
-    return {int(cid): str(name) for cid, name in rows}
+    """The report's rows: 区域划分 id → name, in code order."""
+    return units.committee_names(s, unit)
