@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from epimanager.domain.identifiers import make_child_code, normalize_id_number
-from epimanager.domain.validation import ChildInput, child_problems
+from epimanager.domain.validation import CHILD_FIELD_LABELS, ChildInput, child_problems
 from epimanager.errors import NotFoundError, ValidationError
 from epimanager.services import audit
 from epimanager.services.database import Database
@@ -24,28 +24,7 @@ from epimanager.store.models import Child, ChildCodeSerial
 log = logging.getLogger(__name__)
 
 #: Fields a user may edit on an existing child (the left 基本资料 panel).
-EDITABLE_FIELDS = (
-    "name",
-    "sex",
-    "birth_date",
-    "birth_time",
-    "birth_weight_kg",
-    "mother_name",
-    "mother_id_number",
-    "father_name",
-    "father_id_number",
-    "phone",
-    "id_number",
-    "birth_cert_no",
-    "address",
-    "hukou_county",
-    "residence",
-    "committee",
-    "school",
-    "mother_hbsag",
-    "allergy",
-    "remark",
-)
+EDITABLE_FIELDS = tuple(CHILD_FIELD_LABELS)
 _NAME_FIELDS = {"name", "mother_name", "father_name"}
 
 
@@ -77,7 +56,8 @@ def committee_id(session: Session, unit_code: str, name: str | None) -> int | No
     return require_committee_ids(session, unit_code, name)[0]
 
 
-def _orm_values(inp: ChildInput) -> dict[str, Any]:
+def child_values(inp: ChildInput) -> dict[str, Any]:
+    """The ``child`` columns of a validated input, cleaned as stored (no committee, no code)."""
     return {
         "name": inp.name.strip(),
         "sex": inp.sex,
@@ -128,7 +108,7 @@ def create_child(db: Database, inp: ChildInput, *, user: str | None = None, toda
             updated_at=now,
             created_by=user,
             version=1,
-            **_orm_values(inp),
+            **child_values(inp),
         )
         s.add(child)
         s.flush()
@@ -199,8 +179,8 @@ def update_child(
         problems = child_problems(after, today)
         if problems:
             raise ValidationError(problems)
-        old_vals = _orm_values(before) | {"committee": before.committee}
-        new_vals = _orm_values(after) | {"committee": after.committee}
+        old_vals = child_values(before) | {"committee": before.committee}
+        new_vals = child_values(after) | {"committee": after.committee}
         changed = [f for f in EDITABLE_FIELDS if old_vals.get(f) != new_vals.get(f)]
         if not changed:
             return ChildRecord.from_orm(child)

@@ -21,7 +21,7 @@ from epimanager.domain.identifiers import is_child_code
 from epimanager.domain.validation import ChildInput, DoseInput, child_problems, dose_problems
 from epimanager.resources import catalog
 from epimanager.services import audit
-from epimanager.services.children import CHILD_COLUMNS, allocate_codes, reserve_code
+from epimanager.services.children import CHILD_COLUMNS, allocate_codes, child_values, reserve_code
 from epimanager.services.database import Database
 from epimanager.services.import_rows import DOSE_COLUMNS, parse_child_row, parse_dose_row, read_rows
 from epimanager.services.search_index import bulk_index
@@ -128,29 +128,10 @@ def import_children(
                     "id": cid,
                     "uuid": new_uuid(),
                     "code": inp.child_code or codes[i],
-                    "name": inp.name.strip(),
-                    "sex": inp.sex,
-                    "birth_date": inp.birth_date,
-                    "birth_time": inp.birth_time,
-                    "birth_weight_kg": inp.birth_weight_kg,
-                    "mother_name": inp.mother_name,
-                    "mother_id_number": inp.mother_id_number,
-                    "father_name": inp.father_name,
-                    "father_id_number": inp.father_id_number,
-                    "phone": inp.phone.replace(" ", "") if inp.phone else None,
-                    "id_number": inp.id_number.upper() if inp.id_number else None,
-                    "birth_cert_no": inp.birth_cert_no,
-                    "address": inp.address,
-                    "hukou_county": inp.hukou_county,
-                    "residence": int(inp.residence),
+                    **child_values(inp),
                     "committee_id": committees.get(inp.committee) if inp.committee else None,
-                    "school": inp.school,
-                    "status": int(inp.status),
                     "managing_unit": unit,
                     "created_unit": unit,
-                    "mother_hbsag": inp.mother_hbsag,
-                    "allergy": inp.allergy,
-                    "remark": inp.remark,
                     "created_at": now,
                     "updated_at": now,
                     "created_by": user,

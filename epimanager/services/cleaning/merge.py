@@ -18,27 +18,19 @@ from sqlalchemy.orm import Session
 
 from epimanager.errors import NotFoundError, ValidationError
 from epimanager.services import audit, permissions
+from epimanager.services.children import EDITABLE_FIELDS
 from epimanager.services.database import Database
 from epimanager.services.search_index import index_child
 from epimanager.store.models import Child, Committee, Dose
 from epimanager.store.models_registry import ChildMerge, StatusChange
 
-#: Fields of the kept child that a merge fills from the duplicate when empty.
-FILL_FIELDS = (
-    "birth_time",
-    "birth_weight_kg",
-    "mother_name",
-    "mother_id_number",
-    "father_name",
-    "father_id_number",
-    "phone",
-    "id_number",
-    "birth_cert_no",
-    "address",
-    "hukou_county",
-    "committee_id",
-    "school",
-    "allergy",
+#: Fields of the kept child that a merge fills from the duplicate when empty: the basic data
+#: but the identity (name, sex, birth date), the fields that always hold a value (居住属性,
+#: 母亲HBsAg) and the remark.
+FILL_FIELDS = tuple(
+    "committee_id" if f == "committee" else f
+    for f in EDITABLE_FIELDS
+    if f not in ("name", "sex", "birth_date", "residence", "mother_hbsag", "remark")
 )
 _NAME_FIELDS = {"mother_name", "father_name"}
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from epimanager.domain.validation import CHILD_FIELD_LABELS
 from epimanager.errors import NotFoundError, ValidationError
 from epimanager.services.audit import KIND_LABELS
 from epimanager.services.database import Database
@@ -24,26 +25,7 @@ CHANGE_KINDS: dict[str, tuple[str, ...]] = {
 }
 
 FIELD_LABELS: dict[str, str] = {
-    "name": "姓名",
-    "sex": "性别",
-    "birth_date": "出生日期",
-    "birth_time": "出生时间",
-    "birth_weight_kg": "出生体重",
-    "mother_name": "母亲姓名",
-    "mother_id_number": "母亲身份证号",
-    "father_name": "父亲姓名",
-    "father_id_number": "父亲身份证号",
-    "phone": "联系电话",
-    "id_number": "身份证号",
-    "birth_cert_no": "出生证号",
-    "address": "家庭住址",
-    "hukou_county": "户籍县",
-    "residence": "居住属性",
-    "committee": "区域划分",
-    "school": "学校",
-    "mother_hbsag": "母亲HBsAg",
-    "allergy": "过敏史",
-    "remark": "备注",
+    **CHILD_FIELD_LABELS,
     "status": "在册情况",
     "vaccine": "疫苗",
     "dose_number": "剂次",
