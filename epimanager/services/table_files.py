@@ -74,6 +74,8 @@ class Sheet:
     title: str | None = None
     #: the top-left cell that stays in view when scrolling (e.g. "C3"), None = nothing frozen
     freeze: str | None = None
+    #: column widths (in characters), None = Excel's default
+    widths: Sequence[float] | None = None
 
 
 def sheet_name(title: str, index: int = 0) -> str:
@@ -87,6 +89,7 @@ def write_xlsx(path: Path, sheets: Iterable[Sheet]) -> int:
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
 
     wb = Workbook(write_only=True)
     n = 0
@@ -94,6 +97,8 @@ def write_xlsx(path: Path, sheets: Iterable[Sheet]) -> int:
         ws = wb.create_sheet(sheet_name(sheet.name, i))
         if sheet.freeze:
             ws.freeze_panes = sheet.freeze
+        for col, width in enumerate(sheet.widths or (), start=1):
+            ws.column_dimensions[get_column_letter(col)].width = width
         if sheet.title is not None:
             cell = WriteOnlyCell(ws, value=sheet.title)
             cell.font = Font(bold=True, size=13)

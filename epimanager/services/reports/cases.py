@@ -9,8 +9,8 @@ from typing import Any
 from epimanager.domain.codes import Status
 from epimanager.domain.reports import AGE_GROUPS, age_group
 from epimanager.services.database import Database
-from epimanager.services.reports.common import KINDS, UNASSIGNED, committee_names, parse_period
-from epimanager.services.units import unit_info
+from epimanager.services.reports.common import KINDS, UNASSIGNED, parse_period
+from epimanager.services.units import committee_names, unit_info
 
 
 def case_statistics(db: Database, period: str) -> dict[str, Any]:

@@ -1,17 +1,13 @@
-"""What the monthly reports share: their kinds and titles, the month and 居住属性 arguments,
-the 区域划分 rows."""
+"""What the monthly reports share: their kinds and titles, the month and 居住属性 arguments."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
 
-from sqlalchemy.orm import Session
-
 from epimanager.domain.codes import Residence
 from epimanager.domain.reports import month_bounds
 from epimanager.errors import ValidationError
-from epimanager.services import units
 
 Progress = Callable[[int, int], None]
 
@@ -39,8 +35,3 @@ def parse_residence(text: str | None) -> int | None:
         return int(Residence.parse(text))
     except ValueError as exc:
         raise ValidationError(str(exc)) from None
-
-
-def committee_names(s: Session, unit: str) -> dict[int, str]:
-    """The report's rows: 区域划分 id → name, in code order."""
-    return units.committee_names(s, unit)

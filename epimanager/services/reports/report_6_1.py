@@ -34,7 +34,7 @@ from epimanager.domain.schedule import ScheduleEngine
 from epimanager.resources import catalog
 from epimanager.services.database import Database
 from epimanager.services.forecast import engine
-from epimanager.services.reports.common import KINDS, UNASSIGNED, Progress, committee_names, parse_period
+from epimanager.services.reports.common import KINDS, UNASSIGNED, Progress, parse_period
 from epimanager.services.reports.report_6_1_state import (
     HOLDS,
     Stored,
@@ -46,7 +46,7 @@ from epimanager.services.reports.report_6_1_state import (
     store,
     stored_counts,
 )
-from epimanager.services.units import unit_info
+from epimanager.services.units import committee_names, unit_info
 
 _CHUNK = 900
 _PROGRESS_STEP = 10_000
