@@ -30,7 +30,7 @@ from sqlalchemy import text
 
 from epimanager.domain.dates import add_months
 from epimanager.services.database import open_database
-from epimanager.services.reports import report_6_1
+from epimanager.services.reports.report_6_1 import report_6_1
 
 HERE = Path(__file__).resolve().parent
 

@@ -131,12 +131,19 @@ def pinyin_close(a: str, b: str) -> bool:
     return min(len(a), len(b)) >= 4 and edit_distance(a, b, 1) <= 1
 
 
-def duplicate_match(a: Person, b: Person, pinyin: dict[str, str] | None = None) -> Match | None:
-    """Why ``a`` and ``b`` are probably the same child, or None.
+def duplicate_match(
+    a: Person, b: Person, pinyin: dict[str, str] | None = None, *, close_names: bool = True
+) -> Match | None:
+    """Why ``a`` and ``b`` are probably the same child, or None: THE rule of a probable duplicate.
 
     Rules, strongest first: the same ID number; the same name, birth date and
     mother; a close name pinyin with the same birth date and mother (mother by
-    name or by pinyin).  ``pinyin`` caches :func:`name_pinyin` results.
+    name or by pinyin).  Two different ID numbers are two children (twins).
+    ``pinyin`` caches :func:`name_pinyin` results.
+
+    ``close_names=False`` leaves out the last rule (no pinyin is computed): the
+    check made while a new child is typed, on the UI thread, names only exact
+    matches; 数据清理 uses all three rules.
     """
     if a.id_number and b.id_number and ids.normalize_id_number(a.id_number) == ids.normalize_id_number(b.id_number):
         return Match(SCORE_ID, "身份证号相同")
@@ -152,10 +159,12 @@ def duplicate_match(a: Person, b: Person, pinyin: dict[str, str] | None = None) 
         return py[n]
 
     same_mother = a.mother_name.strip() == b.mother_name.strip()
-    if not same_mother and reading(a.mother_name) != reading(b.mother_name):
-        return None
     if a.name.strip() == b.name.strip() and same_mother:
         return Match(SCORE_SAME, "姓名、出生日期、母亲姓名相同")
+    if not close_names:
+        return None
+    if not same_mother and reading(a.mother_name) != reading(b.mother_name):
+        return None
     pa, pb = reading(a.name), reading(b.name)
     if pinyin_close(pa, pb):
         mother = "母亲姓名相同" if same_mother else "母亲姓名拼音相同"

@@ -302,7 +302,7 @@ def due_rows(
 
 def age_group(birth: date, on: date) -> str:
     """Age groups of the case statistics report."""
-    months = (on.year - birth.year) * 12 + on.month - birth.month - (1 if on.day < birth.day else 0)
+    months = age_in_months(birth, on)
     if months < 12:
         return "<1岁"
     years = months // 12

@@ -9,6 +9,32 @@ from datetime import date
 from epimanager.domain import identifiers as ids
 from epimanager.domain.codes import DoseAttribute, Residence, Sex, Status
 
+#: A child's basic data (基本资料) that a user supplies and edits, in the panel's order, with the
+#: labels every screen uses (the 个案变更 query, merges, the edit check).  ``committee`` is the
+#: 区域划分 by name (``committee_id`` in the database).
+CHILD_FIELD_LABELS: dict[str, str] = {
+    "name": "姓名",
+    "sex": "性别",
+    "birth_date": "出生日期",
+    "birth_time": "出生时间",
+    "birth_weight_kg": "出生体重",
+    "mother_name": "母亲姓名",
+    "mother_id_number": "母亲身份证号",
+    "father_name": "父亲姓名",
+    "father_id_number": "父亲身份证号",
+    "phone": "联系电话",
+    "id_number": "身份证号",
+    "birth_cert_no": "出生证号",
+    "address": "家庭住址",
+    "hukou_county": "户籍县",
+    "residence": "居住属性",
+    "committee": "区域划分",
+    "school": "学校",
+    "mother_hbsag": "母亲HBsAg",
+    "allergy": "过敏史",
+    "remark": "备注",
+}
+
 
 @dataclass
 class ChildInput:

@@ -33,7 +33,8 @@ from pathlib import Path
 from sqlalchemy import select
 
 from epimanager.errors import DatabaseError, EpiError
-from epimanager.services import config, permissions
+from epimanager.services import permissions
+from epimanager.services.config import folders
 from epimanager.services.database import OWN_UNIT_KEY, Database
 from epimanager.store.migrate import backup_copy, known_revisions
 from epimanager.store.models_reports import BackupLog
@@ -60,7 +61,7 @@ class BackupInfo:
 
 def default_backup_dir(db: Database) -> Path:
     """The backup folder set in the configuration tool, else ``backups/`` next to the database."""
-    return config.backup_dir(db)
+    return folders.backup_dir(db)
 
 
 def backup(

@@ -12,39 +12,19 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from epimanager.domain.identifiers import make_child_code, normalize_id_number
-from epimanager.domain.validation import ChildInput, DoseInput, child_problems
+from epimanager.domain.validation import CHILD_FIELD_LABELS, ChildInput, DoseInput, child_problems
 from epimanager.errors import NotFoundError, ValidationError
 from epimanager.services import audit
 from epimanager.services.database import Database
 from epimanager.services.records import ChildRecord
 from epimanager.services.search_index import index_child
-from epimanager.store.models import Child, ChildCodeSerial, Committee, touch
+from epimanager.services.units import require_committee_ids
+from epimanager.store.models import Child, ChildCodeSerial, touch
 
 log = logging.getLogger(__name__)
 
 #: Fields a user may edit on an existing child (the left 基本资料 panel).
-EDITABLE_FIELDS = (
-    "name",
-    "sex",
-    "birth_date",
-    "birth_time",
-    "birth_weight_kg",
-    "mother_name",
-    "mother_id_number",
-    "father_name",
-    "father_id_number",
-    "phone",
-    "id_number",
-    "birth_cert_no",
-    "address",
-    "hukou_county",
-    "residence",
-    "committee",
-    "school",
-    "mother_hbsag",
-    "allergy",
-    "remark",
-)
+EDITABLE_FIELDS = tuple(CHILD_FIELD_LABELS)
 _NAME_FIELDS = {"name", "mother_name", "father_name"}
 
 
@@ -73,15 +53,11 @@ def reserve_code(session: Session, code: str) -> None:
 def committee_id(session: Session, unit_code: str, name: str | None) -> int | None:
     if not name:
         return None
-    cid = session.scalar(select(Committee.id).where(Committee.unit_code == unit_code, Committee.name == name.strip()))
-    if cid is None:
-        known = session.scalars(select(Committee.name).where(Committee.unit_code == unit_code)).all()
-        hint = "、".join(known) if known else "（尚未设置，请用 epimanager committee add 添加）"
-        raise ValidationError(f"区域划分“{name}”不存在；可选：{hint}")
-    return cid
+    return require_committee_ids(session, unit_code, name)[0]
 
 
-def _orm_values(inp: ChildInput) -> dict[str, Any]:
+def child_values(inp: ChildInput) -> dict[str, Any]:
+    """The ``child`` columns of a validated input, cleaned as stored (no committee, no code)."""
     return {
         "name": inp.name.strip(),
         "sex": inp.sex,
@@ -145,7 +121,7 @@ def create_child(
             updated_at=now,
             created_by=user,
             version=1,
-            **_orm_values(inp),
+            **child_values(inp),
         )
         s.add(child)
         s.flush()
@@ -222,8 +198,8 @@ def update_child(
         problems = child_problems(after, today)
         if problems:
             raise ValidationError(problems)
-        old_vals = _orm_values(before) | {"committee": before.committee}
-        new_vals = _orm_values(after) | {"committee": after.committee}
+        old_vals = child_values(before) | {"committee": before.committee}
+        new_vals = child_values(after) | {"committee": after.committee}
         changed = [f for f in EDITABLE_FIELDS if old_vals.get(f) != new_vals.get(f)]
         if not changed:
             return ChildRecord.from_orm(child)

@@ -12,7 +12,7 @@ from datetime import date
 from functools import cache
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from epimanager.domain.catalog import Catalog
@@ -36,6 +36,7 @@ from epimanager.services.children import get_child
 from epimanager.services.clinical import child_facts, facts_from
 from epimanager.services.database import Database
 from epimanager.services.records import ChildRecord
+from epimanager.services.units import require_committee_ids
 from epimanager.store.models import Child, Committee, Dose
 from epimanager.store.models_clinical import ChildImmunoglobulin
 
@@ -382,17 +383,7 @@ def gap_query(
 
 
 def _committee_ids(s: Session, db: Database, text: str) -> list[int]:
-    unit = db.own_unit_code()
-    t = text.strip()
-    ids = list(
-        s.scalars(
-            select(Committee.id).where(Committee.unit_code == unit, or_(Committee.name == t, Committee.code == t))
-        )
-    )
-    if not ids:
-        known = s.scalars(select(Committee.name).where(Committee.unit_code == unit)).all()
-        raise ValidationError(f"区域划分“{text}”不存在；可选：{'、'.join(known) or '（无）'}")
-    return ids
+    return require_committee_ids(s, db.own_unit_code(), text, by_code=True)
 
 
 def gap_json(child: GapChild) -> dict[str, Any]:

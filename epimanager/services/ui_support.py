@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func, or_, select
 
 from epimanager.domain.identifiers import normalize_id_number
+from epimanager.domain.registry import SCORE_ID, Person, duplicate_match
 from epimanager.services.database import Database
 from epimanager.store.models import AuditLog, Child, Dose, Unit
 
@@ -37,7 +38,9 @@ def find_duplicates(
     id_number: str | None,
     limit: int = 10,
 ) -> list[Duplicate]:
-    """Children with the same ID number, or the same name + birth date + mother (index look-ups)."""
+    """Children that are probably the one being entered, by the rule of 数据清理
+    (:func:`~epimanager.domain.registry.duplicate_match`) without its close-pinyin part:
+    the same ID number, or the same name + birth date + mother (index look-ups)."""
     conds = []
     idn = normalize_id_number(id_number) if id_number and id_number.strip() else None
     if idn:
@@ -54,10 +57,13 @@ def find_duplicates(
             .where(Child.deleted.is_(False), or_(*conds))
             .limit(limit)
         ).all()
+    new = Person(0, name, birth_date or date.min, mother or None, idn)
     out = []
     for code, n, b, m, i in rows:
-        reason = "身份证号" if idn and i == idn else "姓名+出生日期+母亲"
-        out.append(Duplicate(code, n, b, m, i, reason))
+        match = duplicate_match(new, Person(0, n, b, m, i), close_names=False)
+        if match is not None:
+            reason = "身份证号" if match.score == SCORE_ID else "姓名+出生日期+母亲"
+            out.append(Duplicate(code, n, b, m, i, reason))
     return out
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from epimanager.domain.identifiers import county_of, unit_code_problem
@@ -55,13 +55,38 @@ def init_database(path: Path, unit_code: str, unit_name: str, committees: list[s
         db.close()
 
 
+def find_committees(s: Session, unit_code: str, text: str, *, by_code: bool = False) -> list[Committee]:
+    """The unit's 区域划分 named ``text`` (with ``by_code``, also the one whose code is ``text``)."""
+    t = text.strip()
+    match = or_(Committee.name == t, Committee.code == t) if by_code else Committee.name == t
+    return list(s.scalars(select(Committee).where(Committee.unit_code == unit_code, match).order_by(Committee.code)))
+
+
+def require_committee_ids(s: Session, unit_code: str, text: str, *, by_code: bool = False) -> list[int]:
+    """Ids of :func:`find_committees`; refused, naming the unit's 区域划分, when there is none."""
+    found = find_committees(s, unit_code, text, by_code=by_code)
+    if not found:
+        known = "、".join(committee_names(s, unit_code).values())
+        hint = known or "（尚未设置，请用 epimanager committee add 添加）"
+        raise ValidationError(f"区域划分“{text}”不存在；可选：{hint}")
+    return [c.id for c in found]
+
+
+def committee_names(s: Session, unit_code: str) -> dict[int, str]:
+    """区域划分 id → name of the unit, in code order."""
+    rows = s.execute(
+        select(Committee.id, Committee.name).where(Committee.unit_code == unit_code).order_by(Committee.code)
+    )
+    return {int(cid): str(name) for cid, name in rows}
+
+
 def _ensure_committee(s: Session, unit_code: str, name: str) -> Committee:
     name = name.strip()
     if not name:
         raise ValidationError("区域划分名称不能为空")
-    existing = s.scalar(select(Committee).where(Committee.unit_code == unit_code, Committee.name == name))
+    existing = find_committees(s, unit_code, name)
     if existing:
-        return existing
+        return existing[0]
     n = len(s.scalars(select(Committee.id).where(Committee.unit_code == unit_code)).all())
     c = Committee(unit_code=unit_code, code=f"{n + 1:02d}", name=name, counted=True, active=True)
     s.add(c)
@@ -79,8 +104,7 @@ def unit_info(db: Database) -> UnitInfo:
     code = db.own_unit_code()
     with db.session() as s:
         unit = s.get(Unit, code)
-        names = s.scalars(select(Committee.name).where(Committee.unit_code == code).order_by(Committee.code)).all()
-        return UnitInfo(code, unit.name if unit else "", tuple(names))
+        return UnitInfo(code, unit.name if unit else "", tuple(committee_names(s, code).values()))
 
 
 def committee_ids(db: Database) -> dict[str, int]:

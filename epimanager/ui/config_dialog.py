@@ -3,7 +3,7 @@
 ``ConfigDialog(db, parent=None)`` works on an open database.  Taking over an earlier
 installation replaces the database file, so the dialog only offers the folders it found and
 emits :attr:`ConfigDialog.takeover_requested` (path); the caller closes its database, calls
-:func:`epimanager.services.config.takeover` and reopens.
+:func:`epimanager.services.config.takeover.takeover` and reopens.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from epimanager.errors import EpiError
-from epimanager.services import config as cfg
+from epimanager.services.config import folders, platform, record, takeover, unit, unit_codes
 from epimanager.services.database import Database
 from epimanager.services.units import add_committee
 
@@ -47,7 +47,7 @@ class ConfigDialog(QDialog):
         self.db = db
         self.setWindowTitle(self.tr("配置工具"))
         self.resize(720, 640)
-        rec = cfg.show_config(db)
+        rec = record.show_config(db)
         outer = QVBoxLayout(self)
 
         # ---- unit
@@ -55,7 +55,7 @@ class ConfigDialog(QDialog):
         ul = QVBoxLayout(unit_box)
         row = QHBoxLayout()
         self.year_box = QComboBox()
-        for year in cfg.unit_code_years():
+        for year in unit_codes.unit_code_years():
             self.year_box.addItem(self.tr("%1 年编码表").replace("%1", str(year)), year)
         self.unit_search = QLineEdit()
         self.unit_search.setPlaceholderText(self.tr("输入编码开头、单位名称或县区查找"))
@@ -132,7 +132,7 @@ class ConfigDialog(QDialog):
         ml.addRow(self.tr("令牌/密码："), self.platform_token)
         take_row = QHBoxLayout()
         self.previous = QComboBox()
-        for item in cfg.detect_previous_installs(db.path):
+        for item in takeover.detect_previous_installs(db.path):
             self.previous.addItem(item.describe(), str(item.db_path))
         self.takeover_button = QPushButton(self.tr("接管旧数据…"))
         self.takeover_button.setEnabled(self.previous.count() > 0)
@@ -162,7 +162,7 @@ class ConfigDialog(QDialog):
         self.unit_list.clear()
         year = self.year_box.currentData()
         try:
-            hits = cfg.search_unit_codes(self.unit_search.text(), year)
+            hits = unit_codes.search_unit_codes(self.unit_search.text(), year)
         except EpiError as exc:
             self.error.setText(exc.message)
             return
@@ -182,7 +182,7 @@ class ConfigDialog(QDialog):
     def _refresh_committees(self) -> None:
         self.committees.clear()
         try:
-            rows = cfg.list_committees(self.db)
+            rows = unit.list_committees(self.db)
         except EpiError:
             rows = []
         for r in rows:
@@ -213,7 +213,7 @@ class ConfigDialog(QDialog):
         if old is None:
             self.error.setText(self.tr("请先在列表中选择要改名的区域划分"))
             return
-        if self._guard(lambda: cfg.rename_committee(self.db, old, self.committee_name.text())):
+        if self._guard(lambda: unit.rename_committee(self.db, old, self.committee_name.text())):
             self.committee_name.clear()
 
     def _toggle_committee(self) -> None:
@@ -221,8 +221,8 @@ class ConfigDialog(QDialog):
         if name is None:
             self.error.setText(self.tr("请先在列表中选择区域划分"))
             return
-        active = next((r.active for r in cfg.list_committees(self.db) if r.name == name), True)
-        self._guard(lambda: cfg.set_committee_active(self.db, name, not active))
+        active = next((r.active for r in unit.list_committees(self.db) if r.name == name), True)
+        self._guard(lambda: unit.set_committee_active(self.db, name, not active))
 
     # ---- folders
     def _choose_backup_dir(self) -> None:
@@ -237,7 +237,7 @@ class ConfigDialog(QDialog):
 
     def move_data_dir_to(self, folder: Path) -> bool:
         try:
-            target = cfg.move_data_dir(self.db.path, folder)
+            target = folders.move_data_dir(self.db.path, folder)
         except EpiError as exc:
             self.error.setText(exc.message)
             return False
@@ -258,9 +258,9 @@ class ConfigDialog(QDialog):
     def save(self) -> None:
         try:
             code = self.unit_code.text().strip()
-            current = cfg.show_config(self.db)
+            current = record.show_config(self.db)
             if code != (current.unit_code or "") or self.unit_name.text().strip() != (current.unit_name or ""):
-                cfg.set_unit(
+                unit.set_unit(
                     self.db,
                     code,
                     self.unit_name.text().strip() or None,
@@ -268,9 +268,9 @@ class ConfigDialog(QDialog):
                     year=self.year_box.currentData(),
                 )
             if self.backup_dir.text().strip() and self.backup_dir.text().strip() != current.backup_dir:
-                cfg.set_backup_dir(self.db, Path(self.backup_dir.text().strip()))
+                folders.set_backup_dir(self.db, Path(self.backup_dir.text().strip()))
             token = self.platform_token.text()
-            cfg.set_platform(
+            platform.set_platform(
                 self.db,
                 url=self.platform_url.text(),
                 user=self.platform_user.text(),

@@ -8,7 +8,7 @@ import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from epimanager.services import config as cfg
+from epimanager.services.config import folders, platform
 from epimanager.services.database import Database
 from epimanager.ui.config_dialog import ConfigDialog
 from tests.helpers.qt import type_text
@@ -73,14 +73,14 @@ def test_platform_account_and_backup_folder_are_saved_token_hidden(qtbot: QtBot,
     dlg.backup_dir.setText(str(tmp_path / "备份"))
     click(qtbot, dlg.save_button)
     assert dlg.result() == ConfigDialog.DialogCode.Accepted
-    st = cfg.platform_settings(db)
+    st = platform.platform_settings(db)
     assert (st.url, st.user, st.token) == ("http://10.1.2.3:8080", "xw01", "s3cret")
-    assert cfg.backup_dir(db) == tmp_path / "备份"
+    assert folders.backup_dir(db) == tmp_path / "备份"
     again = ConfigDialog(db)
     qtbot.addWidget(again)
     assert again.platform_token.text() == "" and "已设置" in again.platform_token.placeholderText()
     click(qtbot, again.save_button)
-    assert cfg.platform_settings(db).token == "s3cret"  # blank keeps it
+    assert platform.platform_settings(db).token == "s3cret"  # blank keeps it
 
 
 def test_offers_an_earlier_installation_for_takeover(

@@ -91,3 +91,8 @@ def test_age_as_a_nurse_says_it() -> None:
     assert age_text(date(2026, 5, 26), TODAY) == "6个月"
     assert age_text(date(2025, 8, 27), TODAY) == "1岁2个月"
     assert age_text(date(2019, 11, 26), TODAY) == "7岁"
+    # month ends: the same age as the schedule engine and the 免疫空白 list give
+    assert age_text(date(2026, 1, 31), date(2026, 2, 28)) == "1个月"
+    assert age_text(date(2026, 3, 31), date(2026, 4, 30)) == "1个月"
+    assert age_text(date(2026, 3, 31), date(2026, 4, 29)) == "29天"
+    assert age_text(date(2024, 2, 29), date(2025, 2, 28)) == "1岁0个月"

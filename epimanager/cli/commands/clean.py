@@ -42,7 +42,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run_duplicates(args: argparse.Namespace) -> int:
-    from epimanager.services.cleaning import find_duplicates
+    from epimanager.services.cleaning.duplicates import find_duplicates
 
     db = open_database(args)
     try:
@@ -60,7 +60,7 @@ def run_duplicates(args: argparse.Namespace) -> int:
 
 
 def run_merge(args: argparse.Namespace) -> int:
-    from epimanager.services.cleaning import merge_children
+    from epimanager.services.cleaning.merge import merge_children
 
     db = open_database(args)
     try:
@@ -78,7 +78,7 @@ def run_merge(args: argparse.Namespace) -> int:
 
 
 def run_undo(args: argparse.Namespace) -> int:
-    from epimanager.services.cleaning import undo_merge
+    from epimanager.services.cleaning.merge import undo_merge
 
     db = open_database(args)
     try:
@@ -90,7 +90,7 @@ def run_undo(args: argparse.Namespace) -> int:
 
 
 def run_merges(args: argparse.Namespace) -> int:
-    from epimanager.services.cleaning import list_merges
+    from epimanager.services.cleaning.merge import list_merges
 
     db = open_database(args)
     try:
@@ -120,7 +120,7 @@ def run_merges(args: argparse.Namespace) -> int:
 
 def run_quality(args: argparse.Namespace) -> int:
     from epimanager.domain.registry import QUALITY_KINDS
-    from epimanager.services.cleaning import quality_report
+    from epimanager.services.cleaning.quality import quality_report
 
     db = open_database(args)
     try:

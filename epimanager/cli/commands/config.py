@@ -66,7 +66,7 @@ def _db_path(args: argparse.Namespace) -> Path:
 
 def run_show(args: argparse.Namespace) -> int:
     from epimanager.cli.common import open_database, print_json
-    from epimanager.services.config import show_config
+    from epimanager.services.config.record import show_config
 
     db = open_database(args)
     try:
@@ -90,7 +90,7 @@ def run_show(args: argparse.Namespace) -> int:
 
 def run_units(args: argparse.Namespace) -> int:
     from epimanager.cli.common import print_json
-    from epimanager.services.config import load_unit_codes, search_unit_codes
+    from epimanager.services.config.unit_codes import load_unit_codes, search_unit_codes
 
     year, _ = load_unit_codes(args.year)
     hits = search_unit_codes(args.query, year, limit=10_000)
@@ -105,7 +105,7 @@ def run_units(args: argparse.Namespace) -> int:
 
 def run_unit(args: argparse.Namespace) -> int:
     from epimanager.cli.common import open_database
-    from epimanager.services.config import set_unit
+    from epimanager.services.config.unit import set_unit
 
     db = open_database(args, create=True)
     try:
@@ -121,7 +121,7 @@ def run_unit(args: argparse.Namespace) -> int:
 def run_committee(args: argparse.Namespace) -> int:
     from epimanager.cli.common import open_database, print_json
     from epimanager.errors import ValidationError
-    from epimanager.services import config as cfg
+    from epimanager.services.config import unit
 
     need = {"list": 0, "add": -1, "rename": 2, "disable": 1, "enable": 1}[args.op]
     if (need == -1 and not args.names) or (need >= 0 and len(args.names) != need):
@@ -129,16 +129,16 @@ def run_committee(args: argparse.Namespace) -> int:
     db = open_database(args)
     try:
         if args.op == "add":
-            for name in cfg.add_committees(db, args.names):
+            for name in unit.add_committees(db, args.names):
                 print(f"已添加区域划分：{name}")
         elif args.op == "rename":
-            rec = cfg.rename_committee(db, args.names[0], args.names[1])
+            rec = unit.rename_committee(db, args.names[0], args.names[1])
             print(f"已改名：{args.names[0]} → {rec.name}")
         elif args.op in ("disable", "enable"):
-            rec = cfg.set_committee_active(db, args.names[0], args.op == "enable")
+            rec = unit.set_committee_active(db, args.names[0], args.op == "enable")
             print(f"区域划分“{rec.name}”已{'启用' if rec.active else '停用'}")
         else:
-            rows = cfg.list_committees(db)
+            rows = unit.list_committees(db)
             if args.json:
                 print_json([r.__dict__ for r in rows])
             for r in [] if args.json else rows:
@@ -150,30 +150,30 @@ def run_committee(args: argparse.Namespace) -> int:
 
 def run_folders(args: argparse.Namespace) -> int:
     from epimanager.cli.common import open_database
-    from epimanager.services import config as cfg
+    from epimanager.services.config import folders
 
     db = open_database(args)
     try:
         if args.backup_dir:
-            print(f"备份文件夹：{cfg.set_backup_dir(db, args.backup_dir)}")
+            print(f"备份文件夹：{folders.set_backup_dir(db, args.backup_dir)}")
         if args.install_root:
-            print(f"程序安装文件夹：{cfg.set_install_root(db, args.install_root)}")
+            print(f"程序安装文件夹：{folders.set_install_root(db, args.install_root)}")
         if not (args.backup_dir or args.install_root or args.data_dir):
             print(f"数据库：{db.path}")
-            print(f"备份文件夹：{cfg.backup_dir(db)}")
-            root = cfg.configured_install_root(db)
+            print(f"备份文件夹：{folders.backup_dir(db)}")
+            root = folders.configured_install_root(db)
             print(f"程序安装文件夹：{root or '默认'}")
     finally:
         db.close()
     if args.data_dir:
-        target = cfg.move_data_dir(db.path, args.data_dir)
+        target = folders.move_data_dir(db.path, args.data_dir)
         print(f"数据库已复制到 {target}，以后使用这个数据文件夹；旧文件夹 {db.path.parent} 保持不变")
     return 0
 
 
 def run_platform(args: argparse.Namespace) -> int:
     from epimanager.cli.common import open_database
-    from epimanager.services.config import set_platform
+    from epimanager.services.config.platform import set_platform
 
     token = None
     if args.token_stdin:
@@ -192,7 +192,7 @@ def run_platform(args: argparse.Namespace) -> int:
 
 def run_takeover(args: argparse.Namespace) -> int:
     from epimanager.errors import ValidationError
-    from epimanager.services.config import detect_previous_installs, takeover
+    from epimanager.services.config.takeover import detect_previous_installs, takeover
 
     db_path = _db_path(args)
     if args.detect or args.old is None:

@@ -60,13 +60,13 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _doses(a: argparse.Namespace) -> Any:
-    from epimanager.services.queries import DoseQuery
+    from epimanager.services.queries.doses import DoseQuery
 
     return DoseQuery(a.start, a.end, a.vaccine, a.batch, a.nurse, a.attribute, a.place, a.committee)
 
 
 def _managed(a: argparse.Namespace) -> Any:
-    from epimanager.services.queries import MANAGED, ManagedQuery
+    from epimanager.services.queries.managed import MANAGED, ManagedQuery
 
     statuses: tuple[Any, ...] | None = tuple(a.status) if a.status else None
     if a.in_register:
@@ -75,20 +75,22 @@ def _managed(a: argparse.Namespace) -> Any:
 
 
 def _gap(a: argparse.Namespace) -> Any:
-    from epimanager.services.queries import GapQuery
+    from epimanager.services.queries.gap import GapQuery
 
     return GapQuery(a.on, a.series, a.committee)
 
 
 def _changes(a: argparse.Namespace) -> Any:
-    from epimanager.services.queries import ChangeQuery
+    from epimanager.services.queries.changes import ChangeQuery
 
     return ChangeQuery(a.start, a.end, a.kind, a.user, a.child)
 
 
 def run(args: argparse.Namespace) -> int:
     from epimanager.errors import ValidationError
-    from epimanager.services.queries import display, export_query, iter_rows, row_json
+    from epimanager.services.queries.common import display, iter_rows, row_json
+    from epimanager.services.queries.export import export_query
+    from epimanager.services.table_files import write_csv
 
     fmt = "json" if args.json else args.format
     if fmt is None:
@@ -103,13 +105,9 @@ def run(args: argparse.Namespace) -> int:
             print(f"{query.title}：已导出 {n} 行到 {args.out}")
             return 0
         if fmt == "csv":
-            import csv
             import sys
 
-            w = csv.writer(sys.stdout)
-            w.writerow(query.columns)
-            for r in iter_rows(db, query):
-                w.writerow([display(v) for v in r.values])
+            write_csv(sys.stdout, query.columns, (r.values for r in iter_rows(db, query)))
             return 0
         if fmt == "json":
             rows = [row_json(query.columns, r) for r in iter_rows(db, query)]

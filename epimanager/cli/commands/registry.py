@@ -98,7 +98,8 @@ def run_change(args: argparse.Namespace) -> int:
 
 
 def run_history(args: argparse.Namespace) -> int:
-    from epimanager.services.queries import StatusChangeQuery, display, iter_rows, row_json
+    from epimanager.services.queries.common import display, iter_rows, row_json
+    from epimanager.services.queries.status_changes import StatusChangeQuery
 
     q = StatusChangeQuery(args.start, args.end, args.status, args.committee)
     db = open_database(args)

@@ -25,8 +25,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from epimanager.cli.common import open_database, print_json
     from epimanager.errors import ValidationError
-    from epimanager.services.report_export import table, title_line, to_csv, to_xlsx
-    from epimanager.services.reports import generate, parse_residence
+    from epimanager.services.reports.common import parse_residence
+    from epimanager.services.reports.export import table, title_line, to_csv, to_xlsx
+    from epimanager.services.reports.runs import generate
 
     if args.format == "xlsx" and not args.out:
         raise ValidationError("xlsx 格式需要用 --out 指定文件")

@@ -66,7 +66,8 @@ def _root_arg(p: argparse.ArgumentParser) -> None:
 
 def _target(args: argparse.Namespace) -> Target:
     from epimanager.paths import resolve_db_path
-    from epimanager.services.config import INSTALL_ROOT_KEY, read_config_value
+    from epimanager.services.config.common import INSTALL_ROOT_KEY
+    from epimanager.services.config.takeover import read_config_value
     from epimanager.upgrade.install.layout import Target, frozen_install_root
 
     db_path = resolve_db_path(getattr(args, "db", None))
@@ -213,12 +214,9 @@ def run_rollback(args: argparse.Namespace) -> int:
 
 def run_check(args: argparse.Namespace) -> int:
     from epimanager.errors import ValidationError
-    from epimanager.services.config import (
-        PLATFORM_TOKEN_KEY,
-        PLATFORM_URL_KEY,
-        check_platform_url,
-        read_config_value,
-    )
+    from epimanager.services.config.common import PLATFORM_TOKEN_KEY, PLATFORM_URL_KEY
+    from epimanager.services.config.platform import check_platform_url
+    from epimanager.services.config.takeover import read_config_value
     from epimanager.services.database import OWN_UNIT_KEY
     from epimanager.upgrade.download import check_latest, download, is_newer
     from epimanager.upgrade.install.apply import apply_package

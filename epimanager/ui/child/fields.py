@@ -10,6 +10,7 @@ from enum import Enum
 from PySide6.QtCore import QCoreApplication
 
 from epimanager.domain.codes import MotherHBsAg, Residence, Sex, Status
+from epimanager.domain.dates import age_in_months
 from epimanager.services.children import EDITABLE_FIELDS
 from epimanager.services.records import ChildRecord
 from epimanager.ui.i18n import QT_TRANSLATE_NOOP
@@ -45,7 +46,7 @@ def age_text(birth: date, today: date | None = None) -> str:
     today = today or date.today()
     if today < birth:
         return ""
-    months = (today.year - birth.year) * 12 + today.month - birth.month - (1 if today.day < birth.day else 0)
+    months = age_in_months(birth, today)  # the schedule engine's rule (born 01-31: 1 month on 02-28)
     if months < 1:
         return QCoreApplication.translate("Fields", "%n天", "", (today - birth).days)
     if months < 24:

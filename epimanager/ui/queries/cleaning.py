@@ -23,14 +23,14 @@ from PySide6.QtWidgets import (
 
 from epimanager.domain.registry import QUALITY_KINDS
 from epimanager.errors import EpiError
-from epimanager.services import cleaning
+from epimanager.services.cleaning import duplicates, merge, quality
 from epimanager.services.database import Database
 from epimanager.ui.login_dialog import error_label, say
 from epimanager.ui.tables import fill, read_only_table
 from epimanager.ui.worker import Latest
 
 
-def _brief(b: cleaning.ChildBrief) -> tuple[str, ...]:
+def _brief(b: duplicates.ChildBrief) -> tuple[str, ...]:
     return (b.code, b.name, b.birth_date.isoformat(), b.mother_name or "", str(b.doses))
 
 
@@ -41,9 +41,9 @@ class CleaningScreen(QWidget):
         super().__init__(parent)
         self.db = db
         self.user = user
-        self.pairs: list[cleaning.DuplicatePair] = []
-        self.merges: list[cleaning.MergeInfo] = []
-        self.issues: list[cleaning.QualityIssue] = []
+        self.pairs: list[duplicates.DuplicatePair] = []
+        self.merges: list[merge.MergeInfo] = []
+        self.issues: list[quality.QualityIssue] = []
         self.today: Callable[[], date] = date.today  # 满18周岁 is judged on this day
         self.setWindowTitle(self.tr("数据清理"))
         tabs = QTabWidget()
@@ -121,9 +121,9 @@ class CleaningScreen(QWidget):
         self.find_button.setEnabled(False)
         self.pairs_label.setText(self.tr("正在查找…"))
         db = self.db
-        self._find_job.run(lambda: cleaning.find_duplicates(db), on_done=self._found, on_error=self._failed)
+        self._find_job.run(lambda: duplicates.find_duplicates(db), on_done=self._found, on_error=self._failed)
 
-    def _found(self, pairs: list[cleaning.DuplicatePair]) -> None:
+    def _found(self, pairs: list[duplicates.DuplicatePair]) -> None:
         self.find_button.setEnabled(True)
         self.pairs = list(pairs)
         self._show_pairs()
@@ -147,7 +147,7 @@ class CleaningScreen(QWidget):
         if i is None:
             return
         p = self.pairs[i]
-        self.pairs[i] = cleaning.DuplicatePair(p.score, p.reason, p.dup, p.keep)
+        self.pairs[i] = duplicates.DuplicatePair(p.score, p.reason, p.dup, p.keep)
         self._show_pairs()
         self.pairs_table.selectRow(i)
 
@@ -164,7 +164,7 @@ class CleaningScreen(QWidget):
         if answer != QMessageBox.StandardButton.Yes:
             return
         try:
-            result = cleaning.merge_children(self.db, p.keep.code, p.dup.code, user=self.user)
+            result = merge.merge_children(self.db, p.keep.code, p.dup.code, user=self.user)
         except EpiError as exc:
             self._say(exc.message)
             return
@@ -180,7 +180,7 @@ class CleaningScreen(QWidget):
         )
 
     def _reload_merges(self) -> None:
-        self.merges = cleaning.list_merges(self.db)
+        self.merges = merge.list_merges(self.db)
         fill(
             self.merges_table,
             [
@@ -202,7 +202,7 @@ class CleaningScreen(QWidget):
             return
         m = self.merges[rows[0].row()]
         try:
-            cleaning.undo_merge(self.db, m.id, user=self.user)
+            merge.undo_merge(self.db, m.id, user=self.user)
         except EpiError as exc:
             self._say(exc.message)
             return
@@ -215,9 +215,9 @@ class CleaningScreen(QWidget):
         self.check_button.setEnabled(False)
         self.counts_label.setText(self.tr("正在检查…"))
         db, today = self.db, self.today()
-        self._check_job.run(lambda: cleaning.quality_report(db, today), on_done=self._checked, on_error=self._failed)
+        self._check_job.run(lambda: quality.quality_report(db, today), on_done=self._checked, on_error=self._failed)
 
-    def _checked(self, report: cleaning.QualityReport) -> None:
+    def _checked(self, report: quality.QualityReport) -> None:
         self.check_button.setEnabled(True)
         parts = [f"{QUALITY_KINDS[k]} {n}" for k, n in report.counts.items()]
         head = self.tr("已检查 %1 名儿童：").replace("%1", f"{report.checked:,}")

@@ -12,7 +12,8 @@ from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import QDialog, QLineEdit, QPushButton, QWidget
 
 from epimanager.services.database import Database
-from epimanager.services.queries import GapQuery, Query, display
+from epimanager.services.queries.common import Query, display
+from epimanager.services.queries.gap import GapQuery
 from epimanager.services.units import unit_info
 from epimanager.ui.dates import to_date
 from epimanager.ui.i18n import QT_TRANSLATE_NOOP

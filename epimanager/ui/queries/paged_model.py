@@ -14,7 +14,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 
 from epimanager.errors import EpiError
 from epimanager.services.database import Database
-from epimanager.services.queries import Cursor, Query, Row, display
+from epimanager.services.queries.common import Cursor, Query, Row, display
 
 _Index = QModelIndex | QPersistentModelIndex
 

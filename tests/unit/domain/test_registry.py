@@ -73,6 +73,18 @@ def test_duplicate_rules() -> None:
     assert same is not None and same.score == 100
 
 
+def test_the_exact_duplicate_rules_leave_out_close_pinyin() -> None:
+    """The check while a new child is typed: the same rule, without the close-pinyin part."""
+    a = Person(1, "张浩", BIRTH, "李梅", None)
+    assert duplicate_match(a, Person(2, "张浩", BIRTH, "李梅", None), close_names=False).score == 90  # type: ignore[union-attr]
+    assert duplicate_match(a, Person(3, "章浩", BIRTH, "李梅", None), close_names=False) is None
+    assert duplicate_match(a, Person(4, "张浩", BIRTH, "李玫", None), close_names=False) is None
+    twins = Person(7, "张浩", BIRTH, "李梅", "X1"), Person(8, "张浩", BIRTH, "李梅", "X2")
+    assert duplicate_match(*twins, close_names=False) is None
+    same = duplicate_match(Person(11, "甲", BIRTH, None, "X1"), Person(12, "乙", BIRTH, None, "x1"), close_names=False)
+    assert same is not None and same.score == 100
+
+
 def test_pinyin_closeness() -> None:
     assert edit_distance("zhanghao", "zhanhao") == 1
     assert pinyin_close("zhanghao", "zhanhao")

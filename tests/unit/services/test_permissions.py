@@ -12,8 +12,10 @@ import pytest
 
 from epimanager.domain.validation import ChildInput, DoseInput
 from epimanager.errors import EpiError, PermissionDenied
-from epimanager.services import backup, cleaning, config, permissions, registry, users
+from epimanager.services import backup, permissions, registry, users
 from epimanager.services.children import create_child, get_child
+from epimanager.services.cleaning import merge
+from epimanager.services.config import unit as config_unit
 from epimanager.services.database import Database, open_database
 from epimanager.services.doses import add_dose, delete_dose
 from epimanager.services.units import init_database
@@ -59,7 +61,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, World]:
         delete_dose(db, dose.uuid, user="setup", reason="录错")
         keep, dup = _child(db, "刘洋", "陈静"), _child(db, "刘洋", "陈静")
         k2, d2 = _child(db, "孙悦", "周敏"), _child(db, "孙悦", "周敏")
-        merge_id = cleaning.merge_children(db, k2, d2, user="setup").id
+        merge_id = merge.merge_children(db, k2, d2, user="setup").id
         backup_file = backup.backup(db, folder / "backups").path
         users.create_first_admin(db, "admin", PASSWORDS["系统管理员"])
         users.login(db, "admin", PASSWORDS["系统管理员"])
@@ -91,9 +93,9 @@ ACTIONS: dict[str, Callable[[Database, World, Path], object]] = {
     "delete_child": lambda db, w, tmp: registry.delete_child(db, w.live, user=None),
     "restore_child": lambda db, w, tmp: registry.restore_child(db, w.deleted, user=None),
     "restore_dose": lambda db, w, tmp: registry.restore_dose(db, w.dose_uuid, user=None),
-    "merge_children": lambda db, w, tmp: cleaning.merge_children(db, w.keep, w.dup, user=None),
-    "undo_merge": lambda db, w, tmp: cleaning.undo_merge(db, w.merge_id, user=None),
-    "change_unit_config": lambda db, w, tmp: config.set_unit(db, UNIT, "新名称门诊", allow_unlisted=True),
+    "merge_children": lambda db, w, tmp: merge.merge_children(db, w.keep, w.dup, user=None),
+    "undo_merge": lambda db, w, tmp: merge.undo_merge(db, w.merge_id, user=None),
+    "change_unit_config": lambda db, w, tmp: config_unit.set_unit(db, UNIT, "新名称门诊", allow_unlisted=True),
     "restore_backup": lambda db, w, tmp: backup.restore(db, w.backup_file),
     "manage_users": lambda db, w, tmp: users.list_users(db),
 }

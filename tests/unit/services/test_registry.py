@@ -14,7 +14,11 @@ from epimanager.services.children import create_child, get_child
 from epimanager.services.database import Database
 from epimanager.services.doses import add_dose, delete_dose
 from epimanager.services.forecast import forecast_child
-from epimanager.services.queries import MANAGED, DoseQuery, GapQuery, ManagedQuery, StatusChangeQuery, iter_rows
+from epimanager.services.queries.common import iter_rows
+from epimanager.services.queries.doses import DoseQuery
+from epimanager.services.queries.gap import GapQuery
+from epimanager.services.queries.managed import MANAGED, ManagedQuery
+from epimanager.services.queries.status_changes import StatusChangeQuery
 from epimanager.services.registry import (
     back_enter_dose,
     change_status,
@@ -27,7 +31,7 @@ from epimanager.services.registry import (
     restore_dose,
     status_history,
 )
-from epimanager.services.reports import case_statistics
+from epimanager.services.reports.cases import case_statistics
 from epimanager.services.search import search
 from epimanager.store.models import AuditLog, Child
 from epimanager.store.models_registry import StatusChange

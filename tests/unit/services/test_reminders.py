@@ -16,7 +16,7 @@ from epimanager.services.reminders import (
     set_backup_max_age_days,
     snooze,
 )
-from epimanager.services.reports import generate
+from epimanager.services.reports.runs import generate
 
 TODAY = date(2026, 11, 3)
 NOW = datetime(2026, 11, 3, 9, 0)

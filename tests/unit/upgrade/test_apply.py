@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from epimanager.resources import resource_path
-from epimanager.services.config import load_unit_codes
+from epimanager.services.config.unit_codes import load_unit_codes
 from epimanager.services.database import open_database
 from epimanager.upgrade.install.apply import apply_package
 from epimanager.upgrade.install.history import read_history

@@ -11,10 +11,13 @@ from epimanager.domain.validation import ChildInput, DoseInput
 from epimanager.errors import NotFoundError, ValidationError
 from epimanager.services import audit
 from epimanager.services.children import create_child, get_child, update_child
-from epimanager.services.cleaning import find_duplicates, list_merges, merge_children, quality_report, undo_merge
+from epimanager.services.cleaning.duplicates import find_duplicates
+from epimanager.services.cleaning.merge import list_merges, merge_children, undo_merge
+from epimanager.services.cleaning.quality import quality_report
 from epimanager.services.database import Database
 from epimanager.services.doses import add_dose, delete_dose
-from epimanager.services.queries import ChangeQuery, iter_rows
+from epimanager.services.queries.changes import ChangeQuery
+from epimanager.services.queries.common import iter_rows
 from epimanager.services.registry import change_status, deleted_doses, get_deleted_child, status_history
 from epimanager.services.search import search
 from epimanager.store.models import AuditLog, Child, Dose

@@ -14,17 +14,12 @@ from epimanager.errors import NotFoundError, ValidationError
 from epimanager.services.children import create_child, update_child
 from epimanager.services.database import Database
 from epimanager.services.doses import add_dose, delete_dose
-from epimanager.services.queries import (
-    ChangeQuery,
-    DoseQuery,
-    GapQuery,
-    ManagedQuery,
-    Query,
-    export_csv,
-    export_query,
-    export_xlsx,
-    iter_rows,
-)
+from epimanager.services.queries.changes import ChangeQuery
+from epimanager.services.queries.common import Query, iter_rows
+from epimanager.services.queries.doses import DoseQuery
+from epimanager.services.queries.export import export_csv, export_query, export_xlsx
+from epimanager.services.queries.gap import GapQuery
+from epimanager.services.queries.managed import ManagedQuery
 from epimanager.services.registry import change_status, delete_child
 
 TODAY = date(2026, 11, 26)
@@ -185,9 +180,9 @@ def test_export_csv_and_xlsx(db: Database, tmp_path: Path) -> None:
 
 def test_bounded_windows_still_find_every_row_of_a_rare_filter(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
     """Each fetch reads at most WINDOW index entries; pages may come back short, never wrong."""
-    import epimanager.services.queries as queries
+    from epimanager.services.queries import common
 
-    monkeypatch.setattr(queries, "WINDOW", 3)
+    monkeypatch.setattr(common, "WINDOW", 3)
     codes = [child(db, f"儿童{i}", date(2026, 5, 1)) for i in range(8)]
     for i, c in enumerate(codes):
         dose(db, c, "HepB", 3, date(2026, 11, 1 + i), batch_no="RARE" if i in (1, 6) else "B")

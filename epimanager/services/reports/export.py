@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from pathlib import Path
 from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font
-
 from epimanager.domain.reports import COLUMN_LABELS
-from epimanager.services.reports import rate
+from epimanager.services.table_files import Sheet, csv_text, write_xlsx
+
+
+def rate(given: int, due: int) -> str:
+    """接种率 as printed: 实种/应种 × 100 %, one decimal; '—' when nothing was due."""
+    return f"{100.0 * given / due:.1f}%" if due else "—"
 
 
 def table(report: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
@@ -57,27 +57,10 @@ def title_line(report: dict[str, Any]) -> str:
 
 
 def to_csv(report: dict[str, Any]) -> str:
-    header, rows = table(report)
-    buf = io.StringIO()
-    w = csv.writer(buf)
-    w.writerow(header)
-    w.writerows(rows)
-    return buf.getvalue()
+    return csv_text(*table(report))
 
 
 def to_xlsx(report: dict[str, Any], path: Path) -> None:
     header, rows = table(report)
-    wb = Workbook()
-    ws = wb.active
-    assert ws is not None
-    ws.title = report["report"]
-    ws.append([title_line(report)])
-    ws["A1"].font = Font(bold=True, size=13)
-    ws.append(header)
-    for cell in ws[2]:
-        cell.font = Font(bold=True)
-        cell.alignment = Alignment(wrap_text=True, horizontal="center")
-    for r in rows:
-        ws.append(r)
-    ws.freeze_panes = "C3" if report["report"] == "6-1" else "A3"
-    wb.save(path)
+    freeze = "C3" if report["report"] == "6-1" else "A3"
+    write_xlsx(path, [Sheet(report["report"], header, rows, title=title_line(report), freeze=freeze)])

@@ -10,7 +10,7 @@ import pytest
 
 from epimanager import paths
 from epimanager.errors import EpiError, NotFoundError, ValidationError
-from epimanager.services import config as cfg
+from epimanager.services.config import folders, platform, record, takeover, unit, unit_codes
 from epimanager.services.database import Database, open_database
 from epimanager.services.demo import generate
 from epimanager.services.units import init_database
@@ -24,14 +24,14 @@ def tree(folder: Path) -> dict[str, str]:
 
 
 def test_bundled_sample_list_is_searchable_by_code_name_and_county() -> None:
-    year, entries = cfg.load_unit_codes()
+    year, entries = unit_codes.load_unit_codes()
     assert year == 2026 and len(entries) == 12
     assert all(e.code.startswith("320102") and len(e.code) == 10 for e in entries)
-    assert [e.code for e in cfg.search_unit_codes("锁金")] == ["3201020401"]
-    assert [e.code for e in cfg.search_unit_codes("3201021")] == ["3201021001", "3201021101", "3201021201"]
-    assert len(cfg.search_unit_codes("南京市玄武区")) == 12
+    assert [e.code for e in unit_codes.search_unit_codes("锁金")] == ["3201020401"]
+    assert [e.code for e in unit_codes.search_unit_codes("3201021")] == ["3201021001", "3201021101", "3201021201"]
+    assert len(unit_codes.search_unit_codes("南京市玄武区")) == 12
     with pytest.raises(NotFoundError, match=r"没有 2019 年的单位编码表"):
-        cfg.load_unit_codes(2019)
+        unit_codes.load_unit_codes(2019)
 
 
 def test_a_yearly_list_from_an_update_folder_is_read_first(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -42,59 +42,59 @@ def test_a_yearly_list_from_an_update_folder_is_read_first(tmp_path: Path, monke
     )
     (root / "current").write_text("0.2.0\n")
     monkeypatch.setenv("EPIMANAGER_RESOURCE_OVERRIDES", str(root))
-    assert cfg.unit_code_years() == [2027, 2026]
-    assert cfg.find_unit_code("5224240101") is not None
-    assert cfg.find_unit_code("5224240101", 2026) is None
+    assert unit_codes.unit_code_years() == [2027, 2026]
+    assert unit_codes.find_unit_code("5224240101") is not None
+    assert unit_codes.find_unit_code("5224240101", 2026) is None
 
 
 def test_set_unit_validates_against_the_list(db: Database) -> None:
     with pytest.raises(ValidationError, match=r"不在 2026 年单位编码表中"):
-        cfg.set_unit(db, "3201029999")
+        unit.set_unit(db, "3201029999")
     with pytest.raises(ValidationError, match=r"10位数字"):
-        cfg.set_unit(db, "32010")
-    res = cfg.set_unit(db, "3201020101")
+        unit.set_unit(db, "32010")
+    res = unit.set_unit(db, "3201020101")
     assert res.info.name == "玄武区梅园新村社区卫生服务中心预防接种门诊" and res.warning is None
-    assert cfg.show_config(db).unit_code_year == 2026
+    assert record.show_config(db).unit_code_year == 2026
 
 
 def test_unit_code_cannot_change_once_children_exist(db: Database) -> None:
     generate(db, 3, seed=1)
     with pytest.raises(EpiError, match=r"已有 3 个儿童个案"):
-        cfg.set_unit(db, "3201020201")
+        unit.set_unit(db, "3201020201")
     assert db.own_unit_code() == "3201020101"
 
 
 def test_unit_change_on_an_empty_database_keeps_its_committees(db: Database) -> None:
-    res = cfg.set_unit(db, "3201020201")
+    res = unit.set_unit(db, "3201020201")
     assert res.info.code == "3201020201"
     assert res.info.committees == ("东风村", "红旗村", "城关社区")
 
 
 def test_committee_rename_and_disable(db: Database) -> None:
-    cfg.rename_committee(db, "红旗村", "红旗社区")
-    cfg.set_committee_active(db, "东风村", False)
-    rows = cfg.list_committees(db)
+    unit.rename_committee(db, "红旗村", "红旗社区")
+    unit.set_committee_active(db, "东风村", False)
+    rows = unit.list_committees(db)
     assert [(r.name, r.active) for r in rows] == [("东风村", False), ("红旗社区", True), ("城关社区", True)]
     with pytest.raises(ValidationError, match=r"已有名为“城关社区”"):
-        cfg.rename_committee(db, "红旗社区", "城关社区")
+        unit.rename_committee(db, "红旗社区", "城关社区")
     with pytest.raises(NotFoundError):
-        cfg.set_committee_active(db, "不存在村", True)
+        unit.set_committee_active(db, "不存在村", True)
 
 
 def test_platform_token_is_kept_but_never_shown(db: Database) -> None:
-    cfg.set_platform(db, url="http://platform.example:8080/", user="xw01", token="s3cret")
-    rec = cfg.show_config(db)
+    platform.set_platform(db, url="http://platform.example:8080/", user="xw01", token="s3cret")
+    rec = record.show_config(db)
     assert rec.platform_url == "http://platform.example:8080"
     assert "s3cret" not in str(rec.to_json())
-    assert cfg.platform_settings(db).token == "s3cret"
+    assert platform.platform_settings(db).token == "s3cret"
     with pytest.raises(ValidationError, match=r"http://"):
-        cfg.set_platform(db, url="ftp://x")
+        platform.set_platform(db, url="ftp://x")
 
 
 def test_backup_folder_is_configurable(db: Database, tmp_path: Path) -> None:
-    assert cfg.backup_dir(db) == db.path.parent / "backups"
-    cfg.set_backup_dir(db, tmp_path / "bk")
-    assert cfg.show_config(db).backup_dir == str(tmp_path / "bk")
+    assert folders.backup_dir(db) == db.path.parent / "backups"
+    folders.set_backup_dir(db, tmp_path / "bk")
+    assert record.show_config(db).backup_dir == str(tmp_path / "bk")
 
 
 def test_move_data_dir_copies_and_leaves_the_old_folder(
@@ -102,7 +102,7 @@ def test_move_data_dir_copies_and_leaves_the_old_folder(
 ) -> None:
     monkeypatch.setenv("EPIMANAGER_CONFIG_DIR", str(tmp_path / "conf"))
     before = hashlib.sha256(db_path.read_bytes()).hexdigest()
-    new = cfg.move_data_dir(db_path, tmp_path / "D盘数据")
+    new = folders.move_data_dir(db_path, tmp_path / "D盘数据")
     assert paths.configured_data_dir() == tmp_path / "D盘数据"
     # the app's default database location now follows the choice
     monkeypatch.delenv("EPIMANAGER_DATA_DIR", raising=False)
@@ -112,7 +112,9 @@ def test_move_data_dir_copies_and_leaves_the_old_folder(
     moved = open_database(new)
     assert moved.own_unit_code() == "3201020101"
     moved.close()
-    assert tmp_path in cfg.previous_install_candidates() or db_path.parent in cfg.previous_install_candidates()
+    assert (
+        tmp_path in takeover.previous_install_candidates() or db_path.parent in takeover.previous_install_candidates()
+    )
 
 
 @pytest.fixture
@@ -134,14 +136,14 @@ def test_takeover_copies_everything_and_never_touches_the_old_folder(old_install
     con.close()
     assert tree(old_install) == before
     target = tmp_path / "new" / "epimanager.sqlite"
-    result = cfg.takeover(old_install, target)
+    result = takeover.takeover(old_install, target)
     assert (result.children, result.doses, result.unit_code) == (25, doses, "3201020401")
     assert result.backups_copied == 1
     assert tree(old_install) == before
     db = open_database(target)
     try:
         assert db.own_unit_code() == "3201020401"
-        assert cfg.show_config(db).committees[0] == "锁金村"
+        assert record.show_config(db).committees[0] == "锁金村"
     finally:
         db.close()
     assert (target.parent / "backups" / "old-backup.epibak.gz").read_bytes() == b"old backup"
@@ -152,28 +154,28 @@ def test_takeover_refuses_a_database_with_children_unless_forced(old_install: Pa
     db.close()
     before = hashlib.sha256(db.path.read_bytes()).hexdigest()
     with pytest.raises(ValidationError, match=r"当前数据库已有 2 个儿童个案.*--force"):
-        cfg.takeover(old_install, db.path)
+        takeover.takeover(old_install, db.path)
     assert hashlib.sha256(db.path.read_bytes()).hexdigest() == before
-    result = cfg.takeover(old_install, db.path, force=True)
+    result = takeover.takeover(old_install, db.path, force=True)
     assert result.previous_saved_as is not None and result.previous_saved_as.exists()
-    assert cfg.inspect_previous(result.previous_saved_as).children == 2
-    assert cfg.inspect_previous(db.path).children == 25
+    assert takeover.inspect_previous(result.previous_saved_as).children == 2
+    assert takeover.inspect_previous(db.path).children == 25
 
 
 def test_takeover_refuses_folders_without_an_epimanager_database(tmp_path: Path, db_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     with pytest.raises(NotFoundError, match=r"没有找到 EpiManager 数据库"):
-        cfg.takeover(tmp_path / "empty", db_path)
+        takeover.takeover(tmp_path / "empty", db_path)
     other = tmp_path / "other"
     other.mkdir()
     sqlite3.connect(other / "epimanager.sqlite").execute("CREATE TABLE x (a)").connection.close()
     with pytest.raises(ValidationError, match=r"不是 EpiManager 数据库"):
-        cfg.takeover(other, db_path)
+        takeover.takeover(other, db_path)
     with pytest.raises(ValidationError, match=r"当前正在使用"):
-        cfg.takeover(db_path.parent, db_path)
+        takeover.takeover(db_path.parent, db_path)
 
 
 def test_detects_previous_installations_among_candidates(old_install: Path, db_path: Path, tmp_path: Path) -> None:
-    found = cfg.detect_previous_installs(db_path, [old_install, db_path.parent, tmp_path / "nope"])
+    found = takeover.detect_previous_installs(db_path, [old_install, db_path.parent, tmp_path / "nope"])
     assert [f.db_path for f in found] == [(old_install / "epimanager.sqlite").resolve()]
     assert "儿童 25 人" in found[0].describe() and "3201020401" in found[0].describe()

@@ -1,0 +1,78 @@
+"""The backup and program folders, and moving the data folder (recorded in ``location.json``)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from epimanager.errors import ValidationError
+from epimanager.paths import backup_dir_for, location_file
+from epimanager.services import permissions
+from epimanager.services.config.common import (
+    BACKUP_DIR_KEY,
+    DB_FILE,
+    INSTALL_ROOT_KEY,
+    config_value,
+    previous_dirs,
+    writable_dir,
+)
+from epimanager.services.config.takeover import sqlite_copy
+from epimanager.services.database import Database, set_config
+
+
+def backup_dir(db: Database) -> Path:
+    """The configured backup folder, else ``backups/`` next to the database."""
+    value = config_value(db, BACKUP_DIR_KEY)
+    return Path(value) if value else backup_dir_for(db.path)
+
+
+def configured_install_root(db: Database) -> Path | None:
+    value = config_value(db, INSTALL_ROOT_KEY)
+    return Path(value) if value else None
+
+
+def set_backup_dir(db: Database, path: Path) -> Path:
+    permissions.check(db, None, "change_unit_config")
+    folder = writable_dir(path, "备份文件夹")
+    with db.transaction() as s:
+        set_config(s, BACKUP_DIR_KEY, str(folder))
+    return folder
+
+
+def set_install_root(db: Database, path: Path) -> Path:
+    permissions.check(db, None, "change_unit_config")
+    folder = writable_dir(path, "程序安装文件夹")
+    with db.transaction() as s:
+        set_config(s, INSTALL_ROOT_KEY, str(folder))
+    return folder
+
+
+def move_data_dir(db_path: Path, new_dir: Path) -> Path:
+    """Copy the database into ``new_dir`` and make that the data folder.
+
+    The old folder is left as it is (nothing is moved or deleted).
+    """
+    db_path = Path(db_path)
+    target_dir = writable_dir(new_dir, "数据文件夹")
+    target = target_dir / DB_FILE
+    if target.resolve() == db_path.resolve():
+        raise ValidationError("新数据文件夹与当前相同")
+    if target.exists():
+        raise ValidationError(f"新数据文件夹中已有数据库：{target}；如需使用其中的数据，请用“接管旧数据”")
+    if db_path.exists():
+        tmp = target.with_name(f".{DB_FILE}.copy")
+        sqlite_copy(db_path, tmp)
+        os.replace(tmp, target)
+    previous = previous_dirs()
+    if str(db_path.parent) not in previous:
+        previous.append(str(db_path.parent))
+    path = location_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp_loc = path.with_name(path.name + ".tmp")
+    tmp_loc.write_text(
+        json.dumps({"data_dir": str(target_dir), "previous": previous}, ensure_ascii=False, indent=1),
+        encoding="utf-8",
+    )
+    os.replace(tmp_loc, path)
+    return target

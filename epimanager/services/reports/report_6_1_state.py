@@ -1,0 +1,162 @@
+"""表6-1's stored rows: each child's due cells as forecast-date ranges (``report_state`` /
+``report_due``), kept so that a child with no dose since the month began is counted in one SQL
+query instead of a forecast.
+
+Rows are made by the schedule engine from the doses before the current month and dropped by
+SQLite triggers in the same transaction as any change to the child's doses, birth date or sex;
+:func:`store` keeps none when a change happened while the report ran.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from datetime import date, timedelta
+from functools import cache
+from typing import Any, NamedTuple
+
+from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from epimanager import __version__
+from epimanager.domain.codes import MANAGED_STATUSES
+from epimanager.domain.dates import add_months, add_years
+from epimanager.domain.reports import BACKLOG_MONTHS, NEVER, DoseFact, due_rows
+from epimanager.domain.schedule import Given, ScheduleEngine
+from epimanager.resources import load_json
+from epimanager.services.database import Database
+from epimanager.services.forecast import load_schedule_data
+
+#: bump when the meaning of stored 6-1 rows changes
+STATE_FORMAT = 1
+log = logging.getLogger(__name__)
+
+
+#: stored rows hold for the month: same key, schedule version in force at month end, and the
+#: doses before the month are those the rows were made from, none in the month
+HOLDS = "st.key = :key AND st.v_from <= :end AND st.v_until > :end AND st.latest < :start AND st.next_after > :end"
+
+
+def child_filter(residence: int | None) -> tuple[str, str]:
+    """SQL of the managed statuses (a list) and of the 居住属性 filter ("" for 合计)."""
+    managed = ",".join(str(int(x)) for x in MANAGED_STATUSES)
+    return managed, ("AND c.residence = :res" if residence is not None else "")
+
+
+def month_params(start: date, end: date, residence: int | None, **more: Any) -> dict[str, Any]:
+    """Parameters every 6-1 query shares: the month, the 18-year limit, the 居住属性."""
+    params: dict[str, Any] = {
+        "start": start.isoformat(),
+        "end": end.isoformat(),
+        "oldest": add_years(start, -18).isoformat(),
+        **more,
+    }
+    if residence is not None:
+        params["res"] = residence
+    return params
+
+
+def stored_counts(
+    s: Session, start: date, end: date, residence: int | None, key: str
+) -> dict[int | None, Counter[str]]:
+    """应种 of the managed children counted from stored rows: those with no dose since the month began
+    whose rows were made under the schedule version in force at month end."""
+    managed, res = child_filter(residence)
+    sql = f"""
+        SELECT c.committee_id, r.col, count(DISTINCT c.id) FROM report_state st
+        JOIN child c ON c.id = st.child_id
+        JOIN report_due r ON r.child_id = st.child_id
+        WHERE {HOLDS}
+          AND c.deleted = 0 AND c.status IN ({managed}) {res}
+          AND c.birth_date <= :end AND c.birth_date > :oldest
+          AND r.earliest >= :backlog AND r.earliest <= :end AND r.a_from <= :end AND r.a_until > :end
+        GROUP BY c.committee_id, r.col
+    """
+    params = month_params(start, end, residence, key=key, backlog=add_months(start, -BACKLOG_MONTHS).isoformat())
+    due: dict[int | None, Counter[str]] = defaultdict(Counter)
+    for comm, col, n in s.execute(text(sql), params):
+        due[comm][col] += n
+    return dict(due)
+
+
+@cache
+def state_key() -> str:
+    """What stored 6-1 rows depend on besides the child: schedule data, vaccine catalog, program."""
+    raw = json.dumps(
+        [STATE_FORMAT, __version__, load_schedule_data(), load_json("vaccines.json")],
+        sort_keys=True,
+        ensure_ascii=False,
+    )
+    return hashlib.sha256(raw.encode()).hexdigest()[:40]
+
+
+class Stored(NamedTuple):
+    """A child's rows to store: report_state values and its report_due rows."""
+
+    child_id: int
+    basis: str  # made from the doses before this day (the first of the month they were made in)
+    latest: str  # the latest of those doses ("" if none)
+    next_after: str  # the first dose on or after ``basis`` (NEVER if none)
+    v_from: str
+    v_until: str
+    due: list[tuple[str, str, str, str]]
+
+    def holds(self, start: str, end: str) -> bool:
+        """Whether the rows hold for the month [start, end] (ISO), as ``HOLDS`` in SQL."""
+        return self.v_from <= end < self.v_until and self.latest < start and self.next_after > end
+
+
+def rows_for(eng: ScheduleEngine, cid: int, birth: date, sex: str, doses: Sequence[DoseFact], today: date) -> Stored:
+    """The rows of a child from its doses before this month: they hold for last month's report
+    even when the child has been vaccinated since."""
+    basis = today.replace(day=1).isoformat()
+    before = [d for d in doses if d[1] < basis]
+    latest = max((d[1] for d in before), default="")
+    next_after = min((d[1] for d in doses if d[1] >= basis), default=NEVER)
+    hist = eng.history(birth, max(today, birth), [Given(d[0], date.fromisoformat(d[1])) for d in before], sex)
+    v_from, v_until = eng.version_span(hist.version)
+    after = date.fromisoformat(latest) if latest else birth - timedelta(days=1)
+    rows = due_rows(eng, hist, birth, sex, after)
+    until = v_until.isoformat() if v_until else NEVER
+    return Stored(cid, basis, latest, next_after, v_from.isoformat(), until, rows)
+
+
+def store(db: Database, gen: int, key: str, stored: Sequence[Stored]) -> bool:
+    """Keep the rows computed by a report, unless some child's doses changed meanwhile (then keep none)."""
+    try:
+        with db.transaction() as s:
+            con = s.connection()
+            ids = [(st.child_id,) for st in stored]
+            con.exec_driver_sql("DELETE FROM report_due WHERE child_id = ?", ids)
+            con.exec_driver_sql(
+                "INSERT OR REPLACE INTO report_state (child_id, key, basis, latest, next_after, v_from, v_until) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [(st.child_id, key, st.basis, st.latest, st.next_after, st.v_from, st.v_until) for st in stored],
+            )
+            due = [(st.child_id, *row) for st in stored for row in st.due]
+            if due:
+                con.exec_driver_sql(
+                    "INSERT INTO report_due (child_id, col, earliest, a_from, a_until) VALUES (?, ?, ?, ?, ?)", due
+                )
+            # read under the write lock: any dose/child change since the report began bumped it
+            if con.exec_driver_sql("SELECT gen FROM report_state_gen WHERE id = 1").scalar() != gen:
+                raise _Changed
+    except _Changed:
+        return False
+    except OperationalError as exc:  # busy: another writer; the next report computes them again
+        log.info("report rows not stored: %s", exc)
+        return False
+    return True
+
+
+def due_in(rows: Sequence[tuple[str, str, str, str]], backlog: str, end: str) -> set[str]:
+    """The columns of stored rows that are 应种 in the month ending ``end`` (as :func:`stored_counts`)."""
+    return {col for col, earliest, a_from, a_until in rows if backlog <= earliest <= end and a_from <= end < a_until}
+
+
+class _Changed(Exception):
+    pass

@@ -1,0 +1,74 @@
+"""Generating a report and storing it (who, when, parameters, content), so F7 knows last
+month's duty is done; the latest generation of each kind."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from epimanager.errors import ValidationError
+from epimanager.services.database import Database
+from epimanager.services.reports.cases import case_statistics
+from epimanager.services.reports.common import KINDS, Progress
+from epimanager.services.reports.consumption import consumption_log
+from epimanager.services.reports.report_6_1 import report_6_1
+from epimanager.services.reports.report_6_2 import report_6_2
+from epimanager.store.models_reports import ReportRun
+
+_BUILDERS: dict[str, Callable[..., dict[str, Any]]] = {
+    "6-1": report_6_1,
+    "6-2": report_6_2,
+    "consumption": consumption_log,
+    "cases": case_statistics,
+}
+
+
+def generate(
+    db: Database,
+    kind: str,
+    period: str,
+    *,
+    residence: int | None = None,
+    user: str | None = None,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    """Compute a report and store it as generated (kind, month, who, when)."""
+    if kind not in _BUILDERS:
+        raise ValidationError(f"未知报表：“{kind}”（可选：{'、'.join(KINDS)}）")
+    if kind == "6-1":
+        report = report_6_1(db, period, residence, progress=progress)
+    else:
+        report = _BUILDERS[kind](db, period)
+    params = {"residence": residence} if kind == "6-1" else {}
+    with db.transaction() as s:
+        s.add(
+            ReportRun(
+                kind=kind,
+                period=period,
+                params=json.dumps(params),
+                generated_at=datetime.now(),
+                generated_by=user,
+                payload=json.dumps(report, ensure_ascii=False),
+            )
+        )
+    return report
+
+
+@dataclass(frozen=True)
+class ReportRunInfo:
+    kind: str
+    period: str
+    generated_at: datetime
+    generated_by: str | None
+
+
+def runs_for(db: Database, period: str) -> dict[str, ReportRunInfo]:
+    """The latest generation of each report kind for ``period``."""
+    with db.session() as s:
+        rows = s.scalars(select(ReportRun).where(ReportRun.period == period).order_by(ReportRun.id)).all()
+        return {r.kind: ReportRunInfo(r.kind, r.period, r.generated_at, r.generated_by) for r in rows}
