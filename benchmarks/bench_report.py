@@ -29,8 +29,8 @@ from pathlib import Path
 from sqlalchemy import text
 
 from epimanager.domain.dates import add_months
-from epimanager.services.database import open_database
 from epimanager.services.reports.report_6_1 import report_6_1
+from epimanager.store.database import open_database
 
 HERE = Path(__file__).resolve().parent
 

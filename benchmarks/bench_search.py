@@ -47,9 +47,9 @@ from sqlalchemy import text  # noqa: E402
 
 from epimanager.domain.search import keys as keymod  # noqa: E402
 from epimanager.domain.search.query import next_prefix, normalize_pinyin  # noqa: E402
-from epimanager.services.database import Database, open_database  # noqa: E402
 from epimanager.services.search import search  # noqa: E402
 from epimanager.services.search_index import bulk_index  # noqa: E402
+from epimanager.store.database import Database, open_database  # noqa: E402
 
 SEARCH_OBJECTS = (
     "child_search_key",

@@ -42,7 +42,7 @@ app = QApplication(sys.argv[:1])
 from epimanager.ui.fonts import apply_cjk_font
 apply_cjk_font(app)
 t_qt = time.time()
-from epimanager.services.database import open_database
+from epimanager.store.database import open_database
 from epimanager.ui.main_window import MainWindow
 from epimanager import settings
 t_import = time.time()
@@ -115,10 +115,10 @@ def ui_thread_calls(db_path: Path) -> dict[str, float]:
     from PySide6.QtWidgets import QApplication
 
     from epimanager.services.children import get_child
-    from epimanager.services.database import open_database
     from epimanager.services.search import search
     from epimanager.services.ui_support import batch_proposals, find_duplicates
     from epimanager.settings import Settings
+    from epimanager.store.database import open_database
     from epimanager.ui.main_window import MainWindow
 
     app = QApplication.instance() or QApplication(sys.argv[:1])

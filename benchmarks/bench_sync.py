@@ -36,9 +36,9 @@ sys.path.insert(0, str(REPO))
 import requests  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
-from epimanager.services.database import open_database  # noqa: E402
 from epimanager.services.demo import generate  # noqa: E402
 from epimanager.services.units import init_database  # noqa: E402
+from epimanager.store.database import open_database  # noqa: E402
 from epimanager.sync.queue import _build_records  # noqa: E402
 from epimanager.sync.upload import upload  # noqa: E402
 

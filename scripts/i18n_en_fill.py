@@ -457,7 +457,7 @@ EN = {
     "数据文件夹：": "Data folder:",
     "浏览…": "Browse…",
     "备份文件夹(&B)：": "&Backup folder:",
-    "http://平台地址": "http://platform-address",
+    "https://平台地址": "https://platform-address",
     "已设置，留空则不修改": "Set; leave empty to keep",
     "令牌/密码": "Token/password",
     "平台地址(&U)：": "Platform &URL:",

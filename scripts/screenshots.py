@@ -88,8 +88,8 @@ def main() -> int:
     os.environ["EPIMANAGER_DATA_DIR"] = str(tmp)
 
     app = QApplication(sys.argv[:1])
-    from epimanager.services.database import open_database
     from epimanager.settings import Language, Settings
+    from epimanager.store.database import open_database
     from epimanager.ui import i18n
     from epimanager.ui.fonts import apply_cjk_font
     from epimanager.ui.main_window import MainWindow

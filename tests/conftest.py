@@ -11,8 +11,8 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.pop("EPIMANAGER_DB", None)
 
-from epimanager.services.database import Database, open_database
 from epimanager.services.units import init_database
+from epimanager.store.database import Database, open_database
 
 UNIT = "3201020101"
 UNIT_NAME = "玄武区测试社区卫生服务中心预防接种门诊"

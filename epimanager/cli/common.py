@@ -13,12 +13,12 @@ from epimanager.errors import ValidationError
 from epimanager.paths import resolve_db_path
 
 if TYPE_CHECKING:
-    from epimanager.services.database import Database
+    from epimanager.store.database import Database
 
 
 def open_database(args: argparse.Namespace, *, create: bool = False) -> Database:
     """Open the database named by ``--db`` / ``EPIMANAGER_DB`` / the default location, for the ``--user`` logged in."""
-    from epimanager.services.database import open_database as _open
+    from epimanager.store.database import open_database as _open
 
     db = _open(resolve_db_path(getattr(args, "db", None)), create=create)
     db.actor = getattr(args, "actor", None)

@@ -76,7 +76,7 @@ def _prepare(args: argparse.Namespace) -> None:
         return  # setup mode: no user yet
     from epimanager.cli.secrets import PASSWORD_ENV, secret, username
     from epimanager.services import users
-    from epimanager.services.database import open_database
+    from epimanager.store.database import open_database
 
     given = args.login_user
     if given is None and args.command in _OPERATOR_USER:

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from epimanager.services import permissions
-from epimanager.services.database import Database
+from epimanager.store.database import Database
 from epimanager.store.models import AuditLog
 
 #: Audit kinds and their labels (个案变更查询).  Services add to the log with these kinds.

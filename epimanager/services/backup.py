@@ -35,7 +35,7 @@ from sqlalchemy import select
 from epimanager.errors import DatabaseError, EpiError
 from epimanager.services import permissions
 from epimanager.services.config import folders
-from epimanager.services.database import OWN_UNIT_KEY, Database
+from epimanager.store.database import OWN_UNIT_KEY, Database
 from epimanager.store.migrate import backup_copy, known_revisions
 from epimanager.store.models_reports import BackupLog
 from epimanager.store.sqlite_files import DriverError, file_facts, integrity_check, online_copy, remove_sidecars

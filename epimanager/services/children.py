@@ -15,10 +15,10 @@ from epimanager.domain.identifiers import make_child_code, normalize_id_number
 from epimanager.domain.validation import CHILD_FIELD_LABELS, ChildInput, DoseInput, child_problems
 from epimanager.errors import NotFoundError, ValidationError
 from epimanager.services import audit
-from epimanager.services.database import Database
 from epimanager.services.records import ChildRecord
 from epimanager.services.search_index import index_child
 from epimanager.services.units import require_committee_ids
+from epimanager.store.database import Database
 from epimanager.store.models import Child, ChildCodeSerial, touch
 
 log = logging.getLogger(__name__)

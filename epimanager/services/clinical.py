@@ -19,7 +19,7 @@ from epimanager.domain.codes import MotherHBsAg
 from epimanager.domain.schedule import ChildFacts, Immunoglobulin
 from epimanager.errors import NotFoundError, ValidationError
 from epimanager.services import audit
-from epimanager.services.database import Database
+from epimanager.store.database import Database
 from epimanager.store.models import Child
 from epimanager.store.models_clinical import ChildImmunoglobulin
 

@@ -20,12 +20,12 @@ from sqlalchemy import func, select, text
 
 from epimanager.domain.identifiers import county_of, id_check_char, make_child_code
 from epimanager.resources import load_json
-from epimanager.services.database import Database
 from epimanager.services.demo_doses import DOSE_COLS, Uuids, dose_history
 from epimanager.services.search_index import bulk_index
 from epimanager.services.units import add_committee, committee_ids
+from epimanager.store.database import Database
 from epimanager.store.models import Child
-from epimanager.sync.outbox import UPSERT_SQL, outbox_rows
+from epimanager.store.outbox import UPSERT_SQL, outbox_rows
 
 Progress = Callable[[int, int], None]
 

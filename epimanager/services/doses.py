@@ -24,9 +24,9 @@ from epimanager.errors import NotFoundError, ValidationError
 from epimanager.resources import catalog
 from epimanager.services import audit, permissions
 from epimanager.services.clinical import facts_from, immunoglobulin_rows
-from epimanager.services.database import Database
 from epimanager.services.records import DoseRecord
 from epimanager.services.stock import dose_binding
+from epimanager.store.database import Database
 from epimanager.store.models import Child, Dose, touch
 
 log = logging.getLogger(__name__)

@@ -34,9 +34,9 @@ from epimanager.errors import EpiError, ValidationError
 from epimanager.resources import catalog, load_json, resource_path
 from epimanager.services.children import get_child
 from epimanager.services.clinical import child_facts, facts_from
-from epimanager.services.database import Database
 from epimanager.services.records import ChildRecord
 from epimanager.services.units import require_committee_ids
+from epimanager.store.database import Database
 from epimanager.store.models import Child, Committee, Dose
 from epimanager.store.models_clinical import ChildImmunoglobulin
 

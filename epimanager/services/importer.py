@@ -22,12 +22,12 @@ from epimanager.domain.validation import ChildInput, DoseInput, child_problems, 
 from epimanager.resources import catalog
 from epimanager.services import audit
 from epimanager.services.children import CHILD_COLUMNS, allocate_codes, child_values, reserve_code
-from epimanager.services.database import Database
 from epimanager.services.import_rows import DOSE_COLUMNS, parse_child_row, parse_dose_row, read_rows
 from epimanager.services.search_index import bulk_index
 from epimanager.services.units import committee_ids
+from epimanager.store.database import Database
 from epimanager.store.models import Child, Dose, new_uuid
-from epimanager.sync.outbox import enqueue_rows
+from epimanager.store.outbox import enqueue_rows
 
 log = logging.getLogger(__name__)
 

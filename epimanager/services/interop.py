@@ -13,8 +13,8 @@ from typing import Any
 
 from epimanager.domain.search.surnames import COMPOUND_SURNAMES
 from epimanager.services.children import get_child
-from epimanager.services.database import Database
 from epimanager.services.records import ChildRecord, DoseRecord
+from epimanager.store.database import Database
 
 CHILD_CODE_SYSTEM = "urn:epimanager:child-code"
 ID_NUMBER_SYSTEM = "urn:epimanager:cn-resident-id"

@@ -116,9 +116,8 @@ def _decide(action: str, actor: Actor | None, count: int, state: tuple[str, bool
         raise PermissionDenied(f"{label}需要{needed}或以上角色；当前用户 {actor.name} 是{role}")
 
 
-def check(db: Database, *action_: str | None) -> None:
+def check(db: Database, action: str) -> None:
     """Raise :class:`PermissionDenied` unless ``db``'s actor may do ``action``."""
-    action = str(action_[-1])  # TRANSITIONAL: (db, user, action) callers are moving to (db, action)
     from sqlalchemy import func, select
 
     from epimanager.store.models_users import AppUser

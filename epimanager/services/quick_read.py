@@ -2,7 +2,7 @@
 
 :func:`reading` yields the read-only quick reader of :mod:`epimanager.store.quick`.  When the
 database is not yet at this program's schema (or missing, or damaged), the ordinary
-:func:`~epimanager.services.database.open_database` runs first: it migrates an older database after
+:func:`~epimanager.store.database.open_database` runs first: it migrates an older database after
 its backup, or refuses with its message, exactly as every other command does.
 """
 
@@ -23,7 +23,7 @@ from epimanager.store.quick import Reader, open_reader
 def reading(path: Path) -> Iterator[Reader]:
     quick = open_reader(path)
     if quick is None:
-        from epimanager.services.database import open_database
+        from epimanager.store.database import open_database
 
         open_database(path).close()  # migrate, or refuse with the reason
         quick = open_reader(path)

@@ -22,10 +22,10 @@ from epimanager.errors import NotFoundError, ValidationError
 from epimanager.resources import catalog
 from epimanager.services import audit, permissions
 from epimanager.services.children import create_child
-from epimanager.services.database import Database
 from epimanager.services.doses import OTHER_PLACE, add_dose
 from epimanager.services.records import ChildRecord, DoseRecord, _jsonable
 from epimanager.services.stock import dose_binding
+from epimanager.store.database import Database
 from epimanager.store.models import Child, Dose, touch
 from epimanager.store.models_registry import StatusChange
 

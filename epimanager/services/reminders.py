@@ -18,10 +18,10 @@ from epimanager.domain.dates import add_months
 from epimanager.errors import NotFoundError, ValidationError
 from epimanager.services import backup
 from epimanager.services import outbox as sync_queue
-from epimanager.services.database import Database, set_config
 from epimanager.services.reports.common import KINDS
 from epimanager.services.reports.runs import runs_for
 from epimanager.services.stock import alerts as stock_alerts
+from epimanager.store.database import Database, set_config
 from epimanager.store.models_reports import Reminder
 
 BACKUP_DAYS_KEY = "backup_max_age_days"

@@ -39,7 +39,7 @@ from epimanager.store.quick import SessionReader
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from epimanager.services.database import Database
+    from epimanager.store.database import Database
 
 #: At most this many search-key rows (or name-index rows) are ranked per query;
 #: when a short query matches more, the result says ``more`` and the nurse types on.

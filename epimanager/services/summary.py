@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 
 from epimanager.domain.codes import MANAGED_STATUSES
-from epimanager.services.database import Database
+from epimanager.store.database import Database
 from epimanager.store.models import Child, Dose
 
 

@@ -13,7 +13,7 @@ from sqlalchemy import func, or_, select
 
 from epimanager.domain.identifiers import normalize_id_number
 from epimanager.domain.registry import SCORE_ID, Person, duplicate_match
-from epimanager.services.database import Database
+from epimanager.store.database import Database
 from epimanager.store.models import AuditLog, Child, Dose, Unit
 
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from epimanager.domain.identifiers import county_of, unit_code_problem
 from epimanager.errors import EpiError, ValidationError
 from epimanager.services import permissions
-from epimanager.services.database import OWN_UNIT_KEY, Database, get_config, open_database, set_config
+from epimanager.store.database import OWN_UNIT_KEY, Database, get_config, open_database, set_config
 from epimanager.store.models import Committee, Unit
 
 

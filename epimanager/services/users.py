@@ -27,8 +27,8 @@ from sqlalchemy.orm import Session
 
 from epimanager.errors import NotFoundError, PermissionDenied, ValidationError
 from epimanager.services import permissions
-from epimanager.services.database import Database
 from epimanager.services.permissions import ROLE_CODES, ROLES, SYSTEM_ADMIN, Actor
+from epimanager.store.database import Database
 from epimanager.store.models_users import AppUser
 
 log = logging.getLogger(__name__)

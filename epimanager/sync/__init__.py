@@ -8,6 +8,6 @@
   status, the rejected list, lookup/download.
 - :mod:`.auto` — a Qt-free background uploader for the GUI.
 
-Keep this module light: :mod:`epimanager.services.database` imports
+Keep this module light: :mod:`epimanager.store.database` imports
 :mod:`.outbox` at start-up.
 """

@@ -13,7 +13,7 @@ import threading
 from collections.abc import Callable
 
 from epimanager.errors import EpiError
-from epimanager.services.database import Database
+from epimanager.store.database import Database
 from epimanager.sync import queue
 from epimanager.sync.config import load_settings
 from epimanager.sync.upload import Progress, UploadReport, make_client, upload

@@ -21,14 +21,14 @@ from epimanager.domain.platform_protocol import CHILDREN, KIND_CHILD, KIND_DOSE,
 from epimanager.errors import EpiError, ValidationError
 from epimanager.services import audit
 from epimanager.services.children import reserve_code
-from epimanager.services.database import Database, get_config, set_config
 from epimanager.services.search_index import index_child
+from epimanager.store.database import Database, get_config, set_config
 from epimanager.store.models import Child, Committee, Dose
 from epimanager.store.models_sync import SyncOwner
+from epimanager.store.outbox import REMOTE_APPLY
 from epimanager.sync import config as cfg
 from epimanager.sync.client import PlatformClient
 from epimanager.sync.mapping import child_fields, dose_fields
-from epimanager.sync.outbox import REMOTE_APPLY
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,6 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from epimanager.domain.platform_protocol import ACCEPTED, KIND_CHILD, KIND_DOSE, PROTOCOL_VERSION, STALE
-from epimanager.services.database import Database, set_config
 
 # The status and the rejected list are user-facing: they live in the services layer.
 from epimanager.services.outbox import (
@@ -30,6 +29,7 @@ from epimanager.services.outbox import (
     retry,
     status,
 )
+from epimanager.store.database import Database, set_config
 from epimanager.store.models import Child, Committee, Dose
 from epimanager.sync import config as cfg
 from epimanager.sync.mapping import child_data, dose_data

@@ -16,7 +16,7 @@ from typing import Any
 
 from epimanager.errors import EpiError, ValidationError
 from epimanager.services import permissions
-from epimanager.services.database import Database
+from epimanager.store.database import Database
 from epimanager.sync import queue
 from epimanager.sync.client import PlatformClient, PlatformRefused, RetryPolicy
 from epimanager.sync.config import SyncSettings, load_settings

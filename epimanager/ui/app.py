@@ -12,7 +12,7 @@ from epimanager import settings
 from epimanager.errors import EpiError
 from epimanager.logs import setup_logging
 from epimanager.paths import resolve_db_path
-from epimanager.services.database import open_database
+from epimanager.store.database import open_database
 from epimanager.ui import crash, i18n
 from epimanager.ui.first_run import FirstRunDialog
 from epimanager.ui.fonts import apply_cjk_font

@@ -32,8 +32,8 @@ from PySide6.QtWidgets import (
 
 from epimanager.errors import EpiError
 from epimanager.services.config import folders, platform, record, takeover, unit, unit_codes
-from epimanager.services.database import Database
 from epimanager.services.units import add_committee
+from epimanager.store.database import Database
 
 
 class ConfigDialog(QDialog):
@@ -120,7 +120,7 @@ class ConfigDialog(QDialog):
         backup_row.addWidget(browse)
         ml.addRow(self.tr("备份文件夹(&B)："), backup_row)
         self.platform_url = QLineEdit(rec.platform_url or "")
-        self.platform_url.setPlaceholderText(self.tr("http://平台地址"))
+        self.platform_url.setPlaceholderText(self.tr("https://平台地址"))
         self.platform_user = QLineEdit(rec.platform_user or "")
         self.platform_token = QLineEdit()
         self.platform_token.setEchoMode(QLineEdit.EchoMode.Password)

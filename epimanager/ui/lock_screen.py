@@ -17,7 +17,7 @@ from __future__ import annotations
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QApplication, QLabel, QWidget
 
-from epimanager.services.database import Database
+from epimanager.store.database import Database
 from epimanager.ui.login_dialog import LoginDialog
 
 #: Events that count as the nurse being at the PC.

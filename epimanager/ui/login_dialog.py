@@ -13,8 +13,8 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QL
 
 from epimanager.errors import EpiError
 from epimanager.services import users
-from epimanager.services.database import Database
 from epimanager.services.permissions import Actor
+from epimanager.store.database import Database
 
 
 def error_label() -> QLabel:

@@ -22,13 +22,13 @@ from epimanager import settings as prefs
 from epimanager.errors import NotFoundError
 from epimanager.paths import data_dir
 from epimanager.services.children import get_child
-from epimanager.services.database import Database
 from epimanager.services.forecast import engine
 from epimanager.services.search import search
 from epimanager.services.summary import Summary, summary
 from epimanager.services.ui_support import pending_uploads, unit_names
 from epimanager.services.units import unit_info
 from epimanager.settings import Settings
+from epimanager.store.database import Database
 from epimanager.ui import i18n
 from epimanager.ui.actions import ActionId, ActionRegistry
 from epimanager.ui.child.controller import CurrentChild

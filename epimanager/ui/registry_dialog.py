@@ -26,8 +26,8 @@ from epimanager.domain.codes import Status
 from epimanager.domain.registry import MOVEOUT_REASONS, OTHER_REASON
 from epimanager.errors import EpiError
 from epimanager.services.children import get_child
-from epimanager.services.database import Database
 from epimanager.services.registry import StatusChangeRecord, change_status
+from epimanager.store.database import Database
 from epimanager.ui.code_labels import tr_code
 from epimanager.ui.dates import to_date
 from epimanager.ui.i18n import QT_TRANSLATE_NOOP

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 
 from epimanager.errors import EpiError
 from epimanager.services import backup
-from epimanager.services.database import Database
+from epimanager.store.database import Database
 from epimanager.ui.login_dialog import error_label, password_field
 from epimanager.ui.worker import run_in_background
 

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QApplication, QDialog, QFileDialog, QMessageBox, Q
 
 from epimanager.errors import EpiError
 from epimanager.services import backup
-from epimanager.services.database import Database
+from epimanager.store.database import Database
 from epimanager.sync.auto import AutoUploader
 from epimanager.sync.upload import UploadReport, upload
 from epimanager.ui import notify

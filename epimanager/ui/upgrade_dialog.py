@@ -1,6 +1,6 @@
 """升级对话框: verify a package, show its release notes, apply it off the UI thread with progress.
 
-The caller must close its own :class:`~epimanager.services.database.Database` before
+The caller must close its own :class:`~epimanager.store.database.Database` before
 ``开始升级`` (an upgrade refuses a database another connection holds open) and restart the
 program afterwards (signal :attr:`UpgradeDialog.upgraded`).
 """

@@ -28,8 +28,8 @@ from PySide6.QtWidgets import (
 
 from epimanager.errors import EpiError
 from epimanager.services import users
-from epimanager.services.database import Database
 from epimanager.services.permissions import ROLES
+from epimanager.store.database import Database
 from epimanager.ui.login_dialog import NewPasswordDialog, error_label, password_field, say
 from epimanager.ui.tables import fill, read_only_table
 

@@ -11,8 +11,8 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from epimanager.domain.validation import DoseInput
-from epimanager.services.database import open_database
 from epimanager.services.doses import add_dose
+from epimanager.store.database import open_database
 
 
 def main() -> None:

@@ -22,8 +22,8 @@ import pytest
 from sqlalchemy import select, text
 
 from epimanager.platform_sim.server import Faults, RunningServer
-from epimanager.services.database import Database, open_database
 from epimanager.services.demo import generate
+from epimanager.store.database import Database, open_database
 from epimanager.store.models import Child, Dose
 from epimanager.sync import queue
 from epimanager.sync.client import PlatformUnavailable, RetryPolicy

@@ -31,7 +31,7 @@ from PySide6.QtWidgets import QApplication
 app = QApplication(sys.argv[:1])
 import epimanager
 from epimanager import settings
-from epimanager.services.database import open_database
+from epimanager.store.database import open_database
 from epimanager.ui import i18n
 from epimanager.ui.fonts import apply_cjk_font
 from epimanager.ui.main_window import MainWindow

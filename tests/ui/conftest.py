@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from epimanager import settings as prefs
-from epimanager.services.database import Database
+from epimanager.store.database import Database
 from epimanager.ui import notify
 from epimanager.ui.main_window import MainWindow
 

@@ -12,9 +12,9 @@ from pytestqt.qtbot import QtBot
 
 from epimanager.domain.validation import ChildInput, DoseInput
 from epimanager.services.children import create_child, get_child
-from epimanager.services.database import Database
 from epimanager.services.doses import add_dose
 from epimanager.settings import Settings
+from epimanager.store.database import Database
 from epimanager.ui.actions import ActionId
 from epimanager.ui.main_window import MainWindow
 from epimanager.ui.queries import CleaningScreen

@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from epimanager.services.config import folders, platform
-from epimanager.services.database import Database
+from epimanager.store.database import Database
 from epimanager.ui.config_dialog import ConfigDialog
 from tests.helpers.qt import type_text
 
@@ -66,7 +66,7 @@ def test_committee_editor_adds_renames_and_disables(qtbot: QtBot, db: Database) 
 def test_platform_account_and_backup_folder_are_saved_token_hidden(qtbot: QtBot, db: Database, tmp_path: Path) -> None:
     dlg = ConfigDialog(db)
     qtbot.addWidget(dlg)
-    qtbot.keyClicks(dlg.platform_url, "http://10.1.2.3:8080")
+    qtbot.keyClicks(dlg.platform_url, "https://10.1.2.3:8080")
     qtbot.keyClicks(dlg.platform_user, "xw01")
     qtbot.keyClicks(dlg.platform_token, "s3cret")
     assert dlg.platform_token.echoMode() == dlg.platform_token.EchoMode.Password
@@ -74,7 +74,7 @@ def test_platform_account_and_backup_folder_are_saved_token_hidden(qtbot: QtBot,
     click(qtbot, dlg.save_button)
     assert dlg.result() == ConfigDialog.DialogCode.Accepted
     st = platform.platform_settings(db)
-    assert (st.url, st.user, st.token) == ("http://10.1.2.3:8080", "xw01", "s3cret")
+    assert (st.url, st.user, st.token) == ("https://10.1.2.3:8080", "xw01", "s3cret")
     assert folders.backup_dir(db) == tmp_path / "备份"
     again = ConfigDialog(db)
     qtbot.addWidget(again)

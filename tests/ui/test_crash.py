@@ -12,7 +12,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
-from epimanager.services.database import open_database
+from epimanager.store.database import open_database
 from epimanager.ui import crash
 
 

@@ -12,8 +12,8 @@ from sqlalchemy import select
 from epimanager.domain.validation import ChildInput, DoseInput
 from epimanager.services.children import create_child, get_child
 from epimanager.services.clinical import add_immunoglobulin
-from epimanager.services.database import Database
 from epimanager.services.doses import add_dose
+from epimanager.store.database import Database
 from epimanager.store.models import AuditLog
 from epimanager.ui.child.dose_dialog import DoseDialog
 from epimanager.ui.child.model import VaccinationModel

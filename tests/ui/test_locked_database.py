@@ -28,7 +28,7 @@ from sqlalchemy import event
 from epimanager.domain.validation import ChildInput
 from epimanager.errors import DatabaseError
 from epimanager.services.children import create_child, get_child, update_child
-from epimanager.services.database import Database
+from epimanager.store.database import Database
 from epimanager.ui import crash
 from epimanager.ui.main_window import MainWindow
 from epimanager.ui.reports.dialog import ReportDialog

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
 from epimanager.services import permissions, users
-from epimanager.services.database import Database
+from epimanager.store.database import Database
 from epimanager.ui.lock_screen import IdleLock
 from epimanager.ui.login_dialog import FirstAdminDialog, LoginDialog
 from tests.helpers.qt import type_text

@@ -10,12 +10,12 @@ from pytestqt.modeltest import ModelTester
 from epimanager.domain.codes import DoseAttribute
 from epimanager.domain.validation import ChildInput, DoseInput
 from epimanager.services.children import create_child, get_child
-from epimanager.services.database import Database
 from epimanager.services.doses import add_dose
 from epimanager.services.forecast import engine
 from epimanager.services.search import search
 from epimanager.services.ui_support import unit_names
 from epimanager.settings import DEFAULT_PANEL_FIELDS, GRID_FIELDS, PlaceDisplay
+from epimanager.store.database import Database
 from epimanager.ui.child.model import VaccinationModel
 from epimanager.ui.child.panel import ChildInfoModel
 from epimanager.ui.search.model import SearchModel

@@ -10,8 +10,8 @@ from pytestqt.qtbot import QtBot
 from epimanager.domain.identifiers import id_check_char
 from epimanager.domain.validation import ChildInput
 from epimanager.services.children import create_child, get_child
-from epimanager.services.database import Database
 from epimanager.services.summary import summary
+from epimanager.store.database import Database
 from epimanager.ui.child.new_child import NewChildDialog
 from epimanager.ui.main_window import MainWindow
 from tests.helpers.qt import type_text

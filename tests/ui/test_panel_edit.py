@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from epimanager.domain.validation import ChildInput
 from epimanager.services.children import create_child, get_child
-from epimanager.services.database import Database
+from epimanager.store.database import Database
 from epimanager.store.models import AuditLog
 from epimanager.ui.main_window import MainWindow
 from tests.ui.conftest import TODAY

@@ -9,8 +9,8 @@ from pytestqt.qtbot import QtBot
 
 from epimanager.domain.validation import ChildInput, DoseInput
 from epimanager.services.children import create_child
-from epimanager.services.database import Database
 from epimanager.services.doses import add_dose
+from epimanager.store.database import Database
 from epimanager.ui.main_window import MainWindow
 from tests.ui.conftest import TODAY
 

@@ -12,11 +12,11 @@ from pytestqt.qtbot import QtBot
 
 from epimanager.domain.validation import ChildInput, DoseInput
 from epimanager.services.children import create_child, update_child
-from epimanager.services.database import Database
 from epimanager.services.doses import add_dose
 from epimanager.services.queries.common import Page, Row
 from epimanager.services.queries.managed import ManagedQuery
 from epimanager.services.registry import change_status
+from epimanager.store.database import Database
 from epimanager.ui.queries import (
     ChangeQueryScreen,
     DoseQueryScreen,

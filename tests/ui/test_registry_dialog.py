@@ -10,8 +10,8 @@ from pytestqt.qtbot import QtBot
 from epimanager.domain.codes import Status
 from epimanager.domain.validation import ChildInput
 from epimanager.services.children import create_child, get_child
-from epimanager.services.database import Database
 from epimanager.services.registry import status_history
+from epimanager.store.database import Database
 from epimanager.ui.registry_dialog import RegistryDialog
 from tests.helpers.qt import type_text
 

@@ -8,9 +8,9 @@ from pytestqt.qtbot import QtBot
 
 from epimanager.domain.validation import ChildInput, DoseInput
 from epimanager.services.children import create_child
-from epimanager.services.database import Database
 from epimanager.services.doses import add_dose
 from epimanager.services.reminders import notices
+from epimanager.store.database import Database
 from epimanager.ui.reports.dialog import ReportDialog
 from epimanager.ui.reports.reminders_panel import RemindersPanel
 from tests.helpers.qt import type_text

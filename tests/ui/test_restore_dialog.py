@@ -15,9 +15,9 @@ from pytestqt.qtbot import QtBot
 from epimanager.domain.validation import ChildInput
 from epimanager.services import backup
 from epimanager.services.children import create_child
-from epimanager.services.database import Database, open_database
 from epimanager.services.units import init_database
 from epimanager.settings import Settings
+from epimanager.store.database import Database, open_database
 from epimanager.ui.actions import ActionId
 from epimanager.ui.login_dialog import NewPasswordDialog
 from epimanager.ui.main_window import MainWindow

@@ -13,7 +13,7 @@ from pytestqt.qtbot import QtBot
 from epimanager import settings as prefs
 from epimanager.domain.validation import ChildInput
 from epimanager.services.children import create_child
-from epimanager.services.database import Database
+from epimanager.store.database import Database
 from epimanager.ui.actions import SPECS, ActionId
 from epimanager.ui.main_window import MainWindow
 from epimanager.ui.registry_dialog import RegistryDialog

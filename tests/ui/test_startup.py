@@ -11,7 +11,7 @@ from pytestqt.qtbot import QtBot
 
 from epimanager.domain.validation import ChildInput
 from epimanager.services.children import create_child
-from epimanager.services.database import Database, open_database
+from epimanager.store.database import Database, open_database
 from epimanager.ui.first_run import FirstRunDialog
 from epimanager.ui.fonts import PREFERRED, apply_cjk_font
 from epimanager.ui.main_window import MainWindow

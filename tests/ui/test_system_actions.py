@@ -12,8 +12,8 @@ from epimanager.domain.validation import ChildInput, DoseInput
 from epimanager.platform_sim.server import RunningServer
 from epimanager.services import backup
 from epimanager.services.children import create_child
-from epimanager.services.database import Database
 from epimanager.services.doses import add_dose
+from epimanager.store.database import Database
 from epimanager.sync import queue
 from epimanager.sync.config import save_settings
 from epimanager.ui.actions import ActionId
@@ -71,7 +71,7 @@ def test_backup_now_and_on_exit(qtbot: QtBot, db: Database, tmp_path: Path) -> N
     # the last backup is minutes old: closing does not back up again
     assert w.system.backup_on_exit() is False
     with db.transaction() as s:
-        from epimanager.services.database import set_config
+        from epimanager.store.database import set_config
 
         set_config(s, backup.AUTO_BACKUP_KEY, "0")
     assert w.system.backup_on_exit() is False  # switched off

@@ -16,8 +16,8 @@ from pytestqt.qtbot import QtBot
 
 from epimanager.errors import EpiError
 from epimanager.services import users
-from epimanager.services.database import Database
 from epimanager.settings import Settings
+from epimanager.store.database import Database
 from epimanager.ui.actions import ActionId
 from epimanager.ui.main_window import MainWindow
 from epimanager.ui.users_dialog import ChangePasswordDialog, UsersDialog

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QMessageBox, QWidget
 from pytestqt.qtbot import QtBot
 
 from epimanager.errors import DatabaseError, EpiError
-from epimanager.services.database import open_database
+from epimanager.store.database import open_database
 from epimanager.ui import crash
 from epimanager.ui.worker import Latest, run_in_background
 

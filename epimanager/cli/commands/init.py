@@ -33,8 +33,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"数据库已就绪：{path}")
     print(f"接种单位：{info.code} {info.name}；区域划分 {len(info.committees)} 个")
     if args.admin and password:
-        from epimanager.services.database import open_database
         from epimanager.services.users import create_first_admin
+        from epimanager.store.database import open_database
 
         db = open_database(path)
         try:

@@ -217,7 +217,7 @@ def run_check(args: argparse.Namespace) -> int:
     from epimanager.services.config.common import PLATFORM_TOKEN_KEY, PLATFORM_URL_KEY
     from epimanager.services.config.platform import check_platform_url
     from epimanager.services.config.takeover import read_config_value
-    from epimanager.services.database import OWN_UNIT_KEY
+    from epimanager.store.database import OWN_UNIT_KEY
     from epimanager.upgrade.download import check_latest, download, is_newer
     from epimanager.upgrade.install.apply import apply_package
     from epimanager.upgrade.install.layout import current_version

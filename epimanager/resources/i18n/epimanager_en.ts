@@ -306,32 +306,32 @@
 <context>
     <name>ChangeQueryScreen</name>
     <message>
-        <location filename="../../ui/queries/changes.py" line="38"/>
+        <location filename="../../ui/queries/changes.py" line="39"/>
         <source>儿童编码</source>
         <translation>Child code</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/changes.py" line="39"/>
+        <location filename="../../ui/queries/changes.py" line="40"/>
         <source>日期从</source>
         <translation>Date from</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/changes.py" line="40"/>
+        <location filename="../../ui/queries/changes.py" line="41"/>
         <source>到</source>
         <translation>to</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/changes.py" line="41"/>
+        <location filename="../../ui/queries/changes.py" line="42"/>
         <source>类别</source>
         <translation>Kind</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/changes.py" line="42"/>
+        <location filename="../../ui/queries/changes.py" line="43"/>
         <source>操作员</source>
         <translation>Operator</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/changes.py" line="43"/>
+        <location filename="../../ui/queries/changes.py" line="44"/>
         <source>儿童</source>
         <translation>Child</translation>
     </message>
@@ -790,8 +790,8 @@
     </message>
     <message>
         <location filename="../../ui/config_dialog.py" line="123"/>
-        <source>http://平台地址</source>
-        <translation>http://platform-address</translation>
+        <source>https://平台地址</source>
+        <translation>https://platform-address</translation>
     </message>
     <message>
         <location filename="../../ui/config_dialog.py" line="128"/>
@@ -1081,57 +1081,57 @@ Save it anyway?</translation>
 <context>
     <name>DoseQueryScreen</name>
     <message>
-        <location filename="../../ui/queries/doses.py" line="28"/>
+        <location filename="../../ui/queries/doses.py" line="29"/>
         <source>HepB、乙肝、0201 …</source>
         <translation>HepB, hepatitis B, 0201 …</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/doses.py" line="37"/>
+        <location filename="../../ui/queries/doses.py" line="38"/>
         <source>本单位</source>
         <translation>This unit</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/doses.py" line="38"/>
+        <location filename="../../ui/queries/doses.py" line="39"/>
         <source>外单位/外地</source>
         <translation>Other unit / elsewhere</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/doses.py" line="40"/>
+        <location filename="../../ui/queries/doses.py" line="41"/>
         <source>接种日期从</source>
         <translation>Vaccination date from</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/doses.py" line="41"/>
+        <location filename="../../ui/queries/doses.py" line="42"/>
         <source>到</source>
         <translation>to</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/doses.py" line="42"/>
+        <location filename="../../ui/queries/doses.py" line="43"/>
         <source>疫苗</source>
         <translation>Vaccine</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/doses.py" line="43"/>
+        <location filename="../../ui/queries/doses.py" line="44"/>
         <source>批号</source>
         <translation>Batch</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/doses.py" line="44"/>
+        <location filename="../../ui/queries/doses.py" line="45"/>
         <source>接种护士</source>
         <translation>Nurse</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/doses.py" line="45"/>
+        <location filename="../../ui/queries/doses.py" line="46"/>
         <source>接种属性</source>
         <translation>Dose attribute</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/doses.py" line="46"/>
+        <location filename="../../ui/queries/doses.py" line="47"/>
         <source>接种地点</source>
         <translation>Place</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/doses.py" line="47"/>
+        <location filename="../../ui/queries/doses.py" line="48"/>
         <source>区域划分</source>
         <translation>Area</translation>
     </message>
@@ -1139,7 +1139,7 @@ Save it anyway?</translation>
 <context>
     <name>Fields</name>
     <message numerus="yes">
-        <location filename="../../ui/child/fields.py" line="50"/>
+        <location filename="../../ui/child/fields.py" line="51"/>
         <source>%n天</source>
         <translation>
             <numerusform>%n day</numerusform>
@@ -1147,7 +1147,7 @@ Save it anyway?</translation>
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/child/fields.py" line="54"/>
+        <location filename="../../ui/child/fields.py" line="55"/>
         <source>%n个月</source>
         <translation>
             <numerusform>%n month</numerusform>
@@ -1155,12 +1155,12 @@ Save it anyway?</translation>
         </translation>
     </message>
     <message>
-        <location filename="../../ui/child/fields.py" line="55"/>
+        <location filename="../../ui/child/fields.py" line="56"/>
         <source>%1岁%2个月</source>
         <translation>%1 y %2 m</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/child/fields.py" line="56"/>
+        <location filename="../../ui/child/fields.py" line="57"/>
         <source>%n岁</source>
         <translation>
             <numerusform>%n year</numerusform>
@@ -1168,132 +1168,132 @@ Save it anyway?</translation>
         </translation>
     </message>
     <message>
-        <location filename="../../ui/child/fields.py" line="75"/>
+        <location filename="../../ui/child/fields.py" line="76"/>
         <source>儿童编码</source>
         <translation>Child code</translation>
     </message>
     <message>
-        <location filename="../../ui/child/fields.py" line="76"/>
+        <location filename="../../ui/child/fields.py" line="77"/>
         <source>姓名</source>
         <translation>Name</translation>
     </message>
     <message>
-        <location filename="../../ui/child/fields.py" line="77"/>
+        <location filename="../../ui/child/fields.py" line="78"/>
         <source>性别</source>
         <translation>Sex</translation>
     </message>
     <message>
-        <location filename="../../ui/child/fields.py" line="78"/>
+        <location filename="../../ui/child/fields.py" line="79"/>
         <source>出生日期</source>
         <translation>Birth date</translation>
     </message>
     <message>
-        <location filename="../../ui/child/fields.py" line="79"/>
+        <location filename="../../ui/child/fields.py" line="80"/>
         <source>年龄</source>
         <translation>Age</translation>
     </message>
     <message>
-        <location filename="../../ui/child/fields.py" line="80"/>
+        <location filename="../../ui/child/fields.py" line="81"/>
         <source>母亲姓名</source>
         <translation>Mother</translation>
     </message>
     <message>
-        <location filename="../../ui/child/fields.py" line="81"/>
+        <location filename="../../ui/child/fields.py" line="82"/>
         <source>父亲姓名</source>
         <translation>Father</translation>
     </message>
     <message>
-        <location filename="../../ui/child/fields.py" line="82"/>
+        <location filename="../../ui/child/fields.py" line="83"/>
         <source>联系电话</source>
         <translation>Phone</translation>
     </message>
     <message>
-        <location filename="../../ui/child/fields.py" line="83"/>
+        <location filename="../../ui/child/fields.py" line="84"/>
         <source>身份证号</source>
         <translation>ID number</translation>
     </message>
     <message>
-        <location filename="../../ui/child/fields.py" line="84"/>
+        <location filename="../../ui/child/fields.py" line="85"/>
         <source>区域划分</source>
         <translation>Area</translation>
     </message>
     <message>
-        <location filename="../../ui/child/fields.py" line="85"/>
+        <location filename="../../ui/child/fields.py" line="86"/>
         <source>家庭住址</source>
         <translation>Address</translation>
     </message>
     <message>
-        <location filename="../../ui/child/fields.py" line="87"/>
+        <location filename="../../ui/child/fields.py" line="88"/>
         <source>居住属性</source>
         <translation>Residence</translation>
     </message>
     <message>
-        <location filename="../../ui/child/fields.py" line="89"/>
+        <location filename="../../ui/child/fields.py" line="90"/>
         <source>在册情况</source>
         <translation>Register status</translation>
     </message>
     <message>
-        <location filename="../../ui/child/fields.py" line="90"/>
+        <location filename="../../ui/child/fields.py" line="91"/>
         <source>出生证号</source>
         <translation>Birth certificate no.</translation>
     </message>
     <message>
-        <location filename="../../ui/child/fields.py" line="91"/>
+        <location filename="../../ui/child/fields.py" line="92"/>
         <source>出生时间</source>
         <translation>Birth time</translation>
     </message>
     <message>
-        <location filename="../../ui/child/fields.py" line="94"/>
+        <location filename="../../ui/child/fields.py" line="95"/>
         <source>出生体重(kg)</source>
         <translation>Birth weight (kg)</translation>
     </message>
     <message>
-        <location filename="../../ui/child/fields.py" line="98"/>
+        <location filename="../../ui/child/fields.py" line="99"/>
         <source>母亲身份证号</source>
         <translation>Mother ID number</translation>
     </message>
     <message>
-        <location filename="../../ui/child/fields.py" line="99"/>
+        <location filename="../../ui/child/fields.py" line="100"/>
         <source>父亲身份证号</source>
         <translation>Father ID number</translation>
     </message>
     <message>
-        <location filename="../../ui/child/fields.py" line="100"/>
+        <location filename="../../ui/child/fields.py" line="101"/>
         <source>户籍县国标</source>
         <translation>Hukou county code</translation>
     </message>
     <message>
-        <location filename="../../ui/child/fields.py" line="101"/>
+        <location filename="../../ui/child/fields.py" line="102"/>
         <source>幼儿园/学校</source>
         <translation>Nursery/school</translation>
     </message>
     <message>
-        <location filename="../../ui/child/fields.py" line="104"/>
+        <location filename="../../ui/child/fields.py" line="105"/>
         <source>母亲HBsAg</source>
         <translation>Mother HBsAg</translation>
     </message>
     <message>
-        <location filename="../../ui/child/fields.py" line="108"/>
+        <location filename="../../ui/child/fields.py" line="109"/>
         <source>过敏史</source>
         <translation>Allergies</translation>
     </message>
     <message>
-        <location filename="../../ui/child/fields.py" line="109"/>
+        <location filename="../../ui/child/fields.py" line="110"/>
         <source>备注</source>
         <translation>Remark</translation>
     </message>
     <message>
-        <location filename="../../ui/child/fields.py" line="110"/>
+        <location filename="../../ui/child/fields.py" line="111"/>
         <source>管理单位</source>
         <translation>Managing unit</translation>
     </message>
     <message>
-        <location filename="../../ui/child/fields.py" line="111"/>
+        <location filename="../../ui/child/fields.py" line="112"/>
         <source>建档日期</source>
         <translation>Registered on</translation>
     </message>
     <message>
-        <location filename="../../ui/child/fields.py" line="137"/>
+        <location filename="../../ui/child/fields.py" line="138"/>
         <source>出生体重应为数字，如 3.2</source>
         <extracomment>Choices for the combo-box editors: (stored value, label source text)</extracomment>
         <translation>Birth weight must be a number, e.g. 3.2</translation>
@@ -1393,47 +1393,47 @@ Save it anyway?</translation>
 <context>
     <name>GapQueryScreen</name>
     <message>
-        <location filename="../../ui/queries/gap.py" line="34"/>
+        <location filename="../../ui/queries/gap.py" line="35"/>
         <source>疫苗或系列：HepB、MMR、麻腮风 …（空 = 全部）</source>
         <translation>Vaccine or series: HepB, MMR … (empty = all)</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/gap.py" line="36"/>
+        <location filename="../../ui/queries/gap.py" line="37"/>
         <source>接种日期</source>
         <translation>Date</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/gap.py" line="37"/>
+        <location filename="../../ui/queries/gap.py" line="38"/>
         <source>疫苗</source>
         <translation>Vaccine</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/gap.py" line="38"/>
+        <location filename="../../ui/queries/gap.py" line="39"/>
         <source>区域划分</source>
         <translation>Area</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/gap.py" line="39"/>
+        <location filename="../../ui/queries/gap.py" line="40"/>
         <source>打印通知单…</source>
         <translation>Print call-up list…</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/gap.py" line="68"/>
+        <location filename="../../ui/queries/gap.py" line="69"/>
         <source>预防接种通知单（%1）</source>
         <translation>Vaccination Call-up List (%1)</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/gap.py" line="70"/>
+        <location filename="../../ui/queries/gap.py" line="71"/>
         <source>接种日期：%1&#x3000;共 %2 人</source>
         <translation>Vaccination date: %1&#x3000;%2 children</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/gap.py" line="72"/>
+        <location filename="../../ui/queries/gap.py" line="73"/>
         <source>序号</source>
         <translation>No.</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/gap.py" line="101"/>
+        <location filename="../../ui/queries/gap.py" line="102"/>
         <source>通知单已保存到 %1</source>
         <translation>Call-up list saved to %1</translation>
     </message>
@@ -1756,22 +1756,22 @@ Press F3 to find a child, or F2 for a new child.</translation>
 <context>
     <name>ManagedQueryScreen</name>
     <message>
-        <location filename="../../ui/queries/managed.py" line="26"/>
+        <location filename="../../ui/queries/managed.py" line="27"/>
         <source>管理单位编码（空 = 全部）</source>
         <translation>Managing unit code (empty = all)</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/managed.py" line="35"/>
+        <location filename="../../ui/queries/managed.py" line="36"/>
         <source>管理单位</source>
         <translation>Managing unit</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/managed.py" line="36"/>
+        <location filename="../../ui/queries/managed.py" line="37"/>
         <source>区域划分</source>
         <translation>Area</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/managed.py" line="37"/>
+        <location filename="../../ui/queries/managed.py" line="38"/>
         <source>在册情况</source>
         <translation>Register status</translation>
     </message>
@@ -2162,60 +2162,60 @@ Create a new child anyway?</translation>
 <context>
     <name>Queries</name>
     <message>
-        <location filename="../../ui/queries/changes.py" line="16"/>
+        <location filename="../../ui/queries/changes.py" line="17"/>
         <source>基本资料</source>
         <extracomment>The change kinds of :data:`CHANGE_KINDS` (service data), listed for translation.</extracomment>
         <translation>Basic information</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/changes.py" line="17"/>
+        <location filename="../../ui/queries/changes.py" line="18"/>
         <source>接种剂次</source>
         <translation>Doses</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/changes.py" line="18"/>
+        <location filename="../../ui/queries/changes.py" line="19"/>
         <source>删除个案</source>
         <translation>Deleted children</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/changes.py" line="25"/>
+        <location filename="../../ui/queries/changes.py" line="26"/>
         <source>个案变更查询</source>
         <translation>Record changes</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/doses.py" line="20"/>
+        <location filename="../../ui/queries/doses.py" line="21"/>
         <source>接种明细查询</source>
         <translation>Dose details</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/gap.py" line="28"/>
+        <location filename="../../ui/queries/gap.py" line="29"/>
         <source>免疫空白查询</source>
         <extracomment>Columns printed on the call-up list (indexes into GapQuery.columns).</extracomment>
         <translation>Immunization gaps</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/managed.py" line="15"/>
+        <location filename="../../ui/queries/managed.py" line="16"/>
         <source>在册（本单位管理）</source>
         <translation>Registered (managed here)</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/managed.py" line="21"/>
+        <location filename="../../ui/queries/managed.py" line="22"/>
         <source>管理门诊查询</source>
         <translation>Managed children</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/screen.py" line="28"/>
+        <location filename="../../ui/queries/screen.py" line="29"/>
         <source>（全部）</source>
         <translation>(all)</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/screen.py" line="57"/>
+        <location filename="../../ui/queries/screen.py" line="58"/>
         <source>查询</source>
         <extracomment>a row was double-clicked: the child&apos;s code the screen&apos;s title (marked with ``QT_TRANSLATE_NOOP(&quot;Queries&quot;, …)``, translated where shown)</extracomment>
         <translation>Query</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/status_changes.py" line="20"/>
+        <location filename="../../ui/queries/status_changes.py" line="21"/>
         <source>在册变更查询</source>
         <translation>Registration changes</translation>
     </message>
@@ -2223,52 +2223,52 @@ Create a new child anyway?</translation>
 <context>
     <name>QueryScreen</name>
     <message>
-        <location filename="../../ui/queries/screen.py" line="65"/>
+        <location filename="../../ui/queries/screen.py" line="66"/>
         <source>查询(&amp;Q)</source>
         <translation>&amp;Search</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/screen.py" line="66"/>
+        <location filename="../../ui/queries/screen.py" line="67"/>
         <source>导出 Excel…</source>
         <translation>Export Excel…</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/screen.py" line="67"/>
+        <location filename="../../ui/queries/screen.py" line="68"/>
         <source>导出 CSV…</source>
         <translation>Export CSV…</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/screen.py" line="125"/>
+        <location filename="../../ui/queries/screen.py" line="126"/>
         <source>已导出 %1 行到 %2</source>
         <translation>Exported %1 rows to %2</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/screen.py" line="129"/>
+        <location filename="../../ui/queries/screen.py" line="130"/>
         <source>导出 Excel</source>
         <translation>Export Excel</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/screen.py" line="129"/>
+        <location filename="../../ui/queries/screen.py" line="130"/>
         <source>导出 CSV</source>
         <translation>Export CSV</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/screen.py" line="130"/>
+        <location filename="../../ui/queries/screen.py" line="131"/>
         <source>Excel 文件 (*.xlsx)</source>
         <translation>Excel files (*.xlsx)</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/screen.py" line="130"/>
+        <location filename="../../ui/queries/screen.py" line="131"/>
         <source>CSV 文件 (*.csv)</source>
         <translation>CSV files (*.csv)</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/screen.py" line="145"/>
+        <location filename="../../ui/queries/screen.py" line="146"/>
         <source>已显示 %1 行，向下滚动加载更多</source>
         <translation>%1 rows shown; scroll down to load more</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/screen.py" line="145"/>
+        <location filename="../../ui/queries/screen.py" line="146"/>
         <source>已显示 %1 行（全部）</source>
         <translation>%1 rows shown (all)</translation>
     </message>
@@ -2416,62 +2416,62 @@ Create a new child anyway?</translation>
 <context>
     <name>ReportDialog</name>
     <message>
-        <location filename="../../ui/reports/dialog.py" line="48"/>
+        <location filename="../../ui/reports/dialog.py" line="49"/>
         <source>月报</source>
         <translation>Monthly reports</translation>
     </message>
     <message>
-        <location filename="../../ui/reports/dialog.py" line="64"/>
+        <location filename="../../ui/reports/dialog.py" line="65"/>
         <source>生成(&amp;G)</source>
         <translation>&amp;Generate</translation>
     </message>
     <message>
-        <location filename="../../ui/reports/dialog.py" line="66"/>
+        <location filename="../../ui/reports/dialog.py" line="67"/>
         <source>导出 Excel(&amp;E)</source>
         <translation>&amp;Export Excel</translation>
     </message>
     <message>
-        <location filename="../../ui/reports/dialog.py" line="67"/>
+        <location filename="../../ui/reports/dialog.py" line="68"/>
         <source>导出 CSV(&amp;C)</source>
         <translation>Export &amp;CSV</translation>
     </message>
     <message>
-        <location filename="../../ui/reports/dialog.py" line="68"/>
+        <location filename="../../ui/reports/dialog.py" line="69"/>
         <source>打印(&amp;P)…</source>
         <translation>&amp;Print…</translation>
     </message>
     <message>
-        <location filename="../../ui/reports/dialog.py" line="80"/>
+        <location filename="../../ui/reports/dialog.py" line="81"/>
         <source>报表(&amp;K)：</source>
         <translation>Report (&amp;K):</translation>
     </message>
     <message>
-        <location filename="../../ui/reports/dialog.py" line="81"/>
+        <location filename="../../ui/reports/dialog.py" line="82"/>
         <source>月份(&amp;M)：</source>
         <translation>&amp;Month:</translation>
     </message>
     <message>
-        <location filename="../../ui/reports/dialog.py" line="82"/>
+        <location filename="../../ui/reports/dialog.py" line="83"/>
         <source>居住属性(&amp;R)：</source>
         <translation>&amp;Residence:</translation>
     </message>
     <message>
-        <location filename="../../ui/reports/dialog.py" line="131"/>
+        <location filename="../../ui/reports/dialog.py" line="132"/>
         <source>正在生成…</source>
         <translation>Generating…</translation>
     </message>
     <message>
-        <location filename="../../ui/reports/dialog.py" line="157"/>
+        <location filename="../../ui/reports/dialog.py" line="158"/>
         <source>已生成，并记录为本月已完成</source>
         <translation>Generated, and recorded as done for the month</translation>
     </message>
     <message>
-        <location filename="../../ui/reports/dialog.py" line="167"/>
+        <location filename="../../ui/reports/dialog.py" line="168"/>
         <source>导出</source>
         <translation>Export</translation>
     </message>
     <message>
-        <location filename="../../ui/reports/dialog.py" line="177"/>
+        <location filename="../../ui/reports/dialog.py" line="178"/>
         <source>已导出：%1</source>
         <translation>Exported: %1</translation>
     </message>
@@ -2811,22 +2811,22 @@ Create a new child anyway?</translation>
 <context>
     <name>StatusChangeQueryScreen</name>
     <message>
-        <location filename="../../ui/queries/status_changes.py" line="32"/>
+        <location filename="../../ui/queries/status_changes.py" line="33"/>
         <source>变更日期从</source>
         <translation>Changed from</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/status_changes.py" line="33"/>
+        <location filename="../../ui/queries/status_changes.py" line="34"/>
         <source>到</source>
         <translation>to</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/status_changes.py" line="34"/>
+        <location filename="../../ui/queries/status_changes.py" line="35"/>
         <source>新在册情况</source>
         <translation>New registration</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/status_changes.py" line="35"/>
+        <location filename="../../ui/queries/status_changes.py" line="36"/>
         <source>区域划分</source>
         <translation>Area</translation>
     </message>

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from epimanager.domain.codes import MANAGED_STATUSES, Status
 from epimanager.domain.registry import SCORE_ID, Match, Person, duplicate_match, name_pinyin
-from epimanager.services.database import Database
+from epimanager.store.database import Database
 from epimanager.store.models import Child, Committee, Dose
 
 

@@ -19,9 +19,9 @@ from sqlalchemy.orm import Session
 from epimanager.errors import NotFoundError, ValidationError
 from epimanager.services import audit, permissions
 from epimanager.services.children import EDITABLE_FIELDS
-from epimanager.services.database import Database
 from epimanager.services.search_index import index_child
-from epimanager.store.models import Child, Committee, Dose
+from epimanager.store.database import Database
+from epimanager.store.models import Child, Committee, Dose, touch
 from epimanager.store.models_registry import ChildMerge, StatusChange
 
 #: Fields of the kept child that a merge fills from the duplicate when empty: the basic data
@@ -66,7 +66,7 @@ def merge_children(
     db: Database, keep_code: str, dup_code: str, *, user: str | None, reason: str | None = None
 ) -> MergeResult:
     """Merge ``dup_code`` into ``keep_code`` (one transaction; audited; undoable)."""
-    permissions.check(db, user, "merge_children")
+    permissions.check(db, "merge_children")
     if keep_code.strip() == dup_code.strip():
         raise ValidationError("不能把个案与自身合并")
     now = datetime.now()
@@ -77,8 +77,7 @@ def merge_children(
         doses = list(s.scalars(select(Dose).where(Dose.child_id == dup.id).order_by(Dose.id)))
         for d in doses:
             d.child_id = keep.id
-            d.version += 1
-            d.updated_at = now
+            touch(d, now)
         changes = list(s.scalars(select(StatusChange).where(StatusChange.child_id == dup.id)))
         for c in changes:
             c.child_id = keep.id
@@ -101,10 +100,8 @@ def merge_children(
                     at=now,
                 )
         dup.deleted = True
-        dup.version += 1
-        dup.updated_at = now
-        keep.version += 1
-        keep.updated_at = now
+        touch(dup, now)
+        touch(keep, now)
         row = ChildMerge(
             kept_child_id=keep.id,
             dup_child_id=dup.id,
@@ -148,7 +145,7 @@ def undo_merge(db: Database, merge_id: int, *, user: str | None) -> MergeResult:
     Moved doses and history go back to the duplicate, which is restored;
     fields filled on the kept child are emptied again unless changed since.
     """
-    permissions.check(db, user, "undo_merge")
+    permissions.check(db, "undo_merge")
     now = datetime.now()
     with db.transaction() as s:
         row = s.get(ChildMerge, merge_id)
@@ -165,8 +162,7 @@ def undo_merge(db: Database, merge_id: int, *, user: str | None) -> MergeResult:
         for start in range(0, len(uuids), 500):
             for d in s.scalars(select(Dose).where(Dose.uuid.in_(uuids[start : start + 500]))):
                 d.child_id = dup.id
-                d.version += 1
-                d.updated_at = now
+                touch(d, now)
         change_ids: list[int] = json.loads(row.moved_changes)
         if change_ids:
             for c in s.scalars(select(StatusChange).where(StatusChange.id.in_(change_ids))):
@@ -192,10 +188,8 @@ def undo_merge(db: Database, merge_id: int, *, user: str | None) -> MergeResult:
         prior = json.loads(row.dup_prior)
         dup.deleted = bool(prior.get("deleted", False))
         dup.status = int(prior.get("status", dup.status))
-        dup.version += 1
-        dup.updated_at = now
-        keep.version += 1
-        keep.updated_at = now
+        touch(dup, now)
+        touch(keep, now)
         row.undone_at = now
         row.undone_by = user
         summary = f"撤销合并 #{row.id}：{dup.code} {dup.name} 从 {keep.code} 分出，移回接种记录 {len(uuids)} 条"

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from epimanager.domain.registry import QUALITY_KINDS, ChildFacts, DoseFacts, child_quality, dose_quality
 from epimanager.resources import catalog
-from epimanager.services.database import Database
+from epimanager.store.database import Database
 from epimanager.store.models import Child, Committee, Dose
 
 

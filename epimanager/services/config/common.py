@@ -7,7 +7,7 @@ from pathlib import Path
 
 from epimanager.errors import ValidationError
 from epimanager.paths import read_location
-from epimanager.services.database import Database, get_config
+from epimanager.store.database import Database, get_config
 
 UNIT_YEAR_KEY = "config.unit_code_year"
 BACKUP_DIR_KEY = "config.backup_dir"

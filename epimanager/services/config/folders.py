@@ -17,8 +17,8 @@ from epimanager.services.config.common import (
     previous_dirs,
     writable_dir,
 )
-from epimanager.services.config.takeover import sqlite_copy
-from epimanager.services.database import Database, set_config
+from epimanager.store.database import Database, set_config
+from epimanager.store.sqlite_files import online_copy
 
 
 def backup_dir(db: Database) -> Path:
@@ -33,7 +33,7 @@ def configured_install_root(db: Database) -> Path | None:
 
 
 def set_backup_dir(db: Database, path: Path) -> Path:
-    permissions.check(db, None, "change_unit_config")
+    permissions.check(db, "change_unit_config")
     folder = writable_dir(path, "备份文件夹")
     with db.transaction() as s:
         set_config(s, BACKUP_DIR_KEY, str(folder))
@@ -41,7 +41,7 @@ def set_backup_dir(db: Database, path: Path) -> Path:
 
 
 def set_install_root(db: Database, path: Path) -> Path:
-    permissions.check(db, None, "change_unit_config")
+    permissions.check(db, "change_unit_config")
     folder = writable_dir(path, "程序安装文件夹")
     with db.transaction() as s:
         set_config(s, INSTALL_ROOT_KEY, str(folder))
@@ -62,7 +62,7 @@ def move_data_dir(db_path: Path, new_dir: Path) -> Path:
         raise ValidationError(f"新数据文件夹中已有数据库：{target}；如需使用其中的数据，请用“接管旧数据”")
     if db_path.exists():
         tmp = target.with_name(f".{DB_FILE}.copy")
-        sqlite_copy(db_path, tmp)
+        online_copy(db_path, tmp)
         os.replace(tmp, target)
     previous = previous_dirs()
     if str(db_path.parent) not in previous:

@@ -1,14 +1,18 @@
-"""The platform account: address, user and token (the token is never shown unmasked)."""
+"""The platform account as the 配置工具 shows it: address, account name and token (never shown unmasked).
+
+One service owns these settings and their rules: :mod:`epimanager.services.platform` (one address
+rule, 业务管理员 to change them). This module is its view for the configuration tool.
+"""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
-from epimanager.errors import ValidationError
-from epimanager.services import permissions
-from epimanager.services.config.common import PLATFORM_TOKEN_KEY, PLATFORM_URL_KEY, PLATFORM_USER_KEY, config_value
-from epimanager.services.database import Database, set_config
+from epimanager.services.platform import check_url, load_settings, save_settings
+from epimanager.store.database import Database
+
+#: The one address rule (https, or http only to this machine).
+check_platform_url = check_url
 
 
 @dataclass(frozen=True)
@@ -25,28 +29,13 @@ class PlatformSettings:
 
 
 def platform_settings(db: Database) -> PlatformSettings:
-    return PlatformSettings(
-        config_value(db, PLATFORM_URL_KEY), config_value(db, PLATFORM_USER_KEY), config_value(db, PLATFORM_TOKEN_KEY)
-    )
-
-
-def check_platform_url(url: str) -> str:
-    url = url.strip()
-    if not re.match(r"^https?://[^\s/]+", url):
-        raise ValidationError(f"平台地址应以 http:// 或 https:// 开头：{url}")
-    return url.rstrip("/")
+    st = load_settings(db)
+    return PlatformSettings(st.url, st.user, st.token)
 
 
 def set_platform(
     db: Database, *, url: str | None = None, user: str | None = None, token: str | None = None
 ) -> PlatformSettings:
-    """Change the given platform settings (None = keep, "" = clear)."""
-    permissions.check(db, None, "change_unit_config")
-    with db.transaction() as s:
-        if url is not None:
-            set_config(s, PLATFORM_URL_KEY, check_platform_url(url) if url.strip() else "")
-        if user is not None:
-            set_config(s, PLATFORM_USER_KEY, user.strip())
-        if token is not None:
-            set_config(s, PLATFORM_TOKEN_KEY, token.strip())
+    """Change the given platform settings (None = keep, "" = clear); needs 业务管理员."""
+    save_settings(db, url=url, user=user, token=token)
     return platform_settings(db)

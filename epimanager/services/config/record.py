@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from epimanager.services.config.common import UNIT_YEAR_KEY, config_value
 from epimanager.services.config.folders import backup_dir, configured_install_root
 from epimanager.services.config.platform import platform_settings
-from epimanager.services.database import OWN_UNIT_KEY, Database
 from epimanager.services.units import unit_info
+from epimanager.store.database import OWN_UNIT_KEY, Database
 
 
 @dataclass(frozen=True)

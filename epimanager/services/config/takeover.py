@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import sqlite3
 import tempfile
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,8 +15,10 @@ from platformdirs import user_data_path
 from epimanager.errors import DatabaseError, EpiError, NotFoundError, ValidationError
 from epimanager.paths import APP_NAME, backup_dir_for
 from epimanager.services.config.common import DB_FILE, previous_dirs
-from epimanager.services.database import OWN_UNIT_KEY, open_database
+from epimanager.store import sqlite_files
+from epimanager.store.database import open_database
 from epimanager.store.migrate import backup_copy
+from epimanager.store.sqlite_files import file_facts, in_use, integrity_check, online_copy
 
 
 @dataclass(frozen=True)
@@ -34,19 +35,6 @@ class PreviousInstall:
         return (
             f"{self.db_path}（{unit}；儿童 {self.children} 人，接种 {self.doses} 剂；{self.modified:%Y-%m-%d %H:%M}）"
         )
-
-
-def sqlite_copy(src: Path, dst: Path) -> None:
-    dst.unlink(missing_ok=True)
-    s = sqlite3.connect(src)
-    try:
-        d = sqlite3.connect(dst)
-        try:
-            s.backup(d)
-        finally:
-            d.close()
-    finally:
-        s.close()
 
 
 def find_database(old: Path) -> Path:
@@ -76,30 +64,18 @@ def _snapshot_readonly(db_file: Path, workdir: Path) -> Path:
 
 
 def _describe_copy(copy: Path, original: Path) -> PreviousInstall:
-    try:
-        con = sqlite3.connect(copy)
-        try:
-            tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-            if "alembic_version" not in tables or "child" not in tables:
-                raise ValidationError(f"不是 EpiManager 数据库：{original}")
-            ok = con.execute("PRAGMA quick_check").fetchone()
-            if not ok or ok[0] != "ok":
-                raise DatabaseError(f"旧数据库已损坏（{ok[0] if ok else '?'}）：{original}")
-            row = con.execute("SELECT value FROM app_config WHERE key = ?", (OWN_UNIT_KEY,)).fetchone()
-            code = row[0] if row else None
-            name_row = con.execute("SELECT name FROM unit WHERE code = ?", (code,)).fetchone() if code else None
-            children = con.execute("SELECT count(*) FROM child").fetchone()[0]
-            doses = con.execute("SELECT count(*) FROM dose").fetchone()[0] if "dose" in tables else 0
-        finally:
-            con.close()
-    except sqlite3.DatabaseError as exc:
-        raise DatabaseError(f"不是有效的数据库或已损坏：{original}（{exc}）") from exc
+    facts = file_facts(copy)  # DatabaseError for a file that is not a database
+    if not facts.is_epimanager:
+        raise ValidationError(f"不是 EpiManager 数据库：{original}")
+    check = integrity_check(copy, quick=True)
+    if check != "ok":
+        raise DatabaseError(f"旧数据库已损坏（{check}）：{original}")
     return PreviousInstall(
         original,
-        code,
-        name_row[0] if name_row else None,
-        int(children),
-        int(doses),
+        facts.own_unit,
+        facts.unit_name,
+        facts.children,
+        facts.doses,
         datetime.fromtimestamp(original.stat().st_mtime),
     )
 
@@ -141,15 +117,7 @@ def detect_previous_installs(current_db: Path, candidates: list[Path] | None = N
 
 
 def _ensure_not_in_use(db_path: Path) -> None:
-    try:
-        con = sqlite3.connect(db_path, timeout=5)
-        try:
-            con.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
-        finally:
-            con.close()
-    except sqlite3.DatabaseError as exc:
-        raise DatabaseError(f"当前数据库无法打开（{exc}）：{db_path}") from exc
-    if db_path.with_name(db_path.name + "-wal").exists():
+    if in_use(db_path):
         raise DatabaseError("当前数据库正被其他程序使用（请先关闭所有 EpiManager 窗口），未做任何改动")
 
 
@@ -157,12 +125,8 @@ def _count_children(db_path: Path) -> int:
     if not db_path.exists():
         return 0
     try:
-        con = sqlite3.connect(db_path)
-        try:
-            return int(con.execute("SELECT count(*) FROM child").fetchone()[0])
-        finally:
-            con.close()
-    except sqlite3.DatabaseError:
+        return file_facts(db_path).children
+    except DatabaseError:
         return 0
 
 
@@ -201,7 +165,7 @@ def takeover(old: Path, db_path: Path, *, force: bool = False) -> TakeoverResult
         with tempfile.TemporaryDirectory(prefix="epimanager-takeover-") as tmp:
             snap = _snapshot_readonly(source, Path(tmp))
             info = _describe_copy(snap, source)
-            sqlite_copy(snap, work)
+            online_copy(snap, work)
             migrated = open_database(work, backup_dir=Path(tmp) / "backups")
             migrated.close()
         if db_path.exists():
@@ -227,16 +191,5 @@ def takeover(old: Path, db_path: Path, *, force: bool = False) -> TakeoverResult
 
 
 def read_config_value(db_path: Path, key: str) -> str | None:
-    """One ``app_config`` value read with plain SQLite (no migration, no write); None if absent."""
-    db_path = Path(db_path)
-    if not db_path.exists():
-        return None
-    try:
-        con = sqlite3.connect(db_path)
-        try:
-            row = con.execute("SELECT value FROM app_config WHERE key = ?", (key,)).fetchone()
-        finally:
-            con.close()
-    except sqlite3.DatabaseError:
-        return None
-    return str(row[0]) if row and row[0] else None
+    """One ``app_config`` value read without migrating or writing; None if absent."""
+    return sqlite_files.read_config_value(Path(db_path), key)

@@ -12,8 +12,8 @@ from epimanager.errors import EpiError, NotFoundError, ValidationError
 from epimanager.services import permissions
 from epimanager.services.config.common import UNIT_YEAR_KEY
 from epimanager.services.config.unit_codes import find_unit_code, load_unit_codes
-from epimanager.services.database import OWN_UNIT_KEY, Database, get_config, set_config
 from epimanager.services.units import UnitInfo, add_committee, find_committees, unit_info
+from epimanager.store.database import OWN_UNIT_KEY, Database, get_config, set_config
 from epimanager.store.models import Child, Committee, Unit
 
 
@@ -53,7 +53,7 @@ def set_unit(
     unit_name = (name or "").strip() or (entry.name if entry else "")
     if not unit_name:
         raise ValidationError("单位名称不能为空")
-    permissions.check(db, None, "change_unit_config")
+    permissions.check(db, "change_unit_config")
     with db.transaction() as s:
         current = get_config(s, OWN_UNIT_KEY)
         if current and current != code:

@@ -11,9 +11,9 @@ from sqlalchemy import func, select
 from epimanager.domain.validation import CHILD_FIELD_LABELS
 from epimanager.errors import NotFoundError, ValidationError
 from epimanager.services.audit import KIND_LABELS
-from epimanager.services.database import Database
 from epimanager.services.queries import common
 from epimanager.services.queries.common import PAGE_SIZE, Cursor, Page, Row, day_range
+from epimanager.store.database import Database
 from epimanager.store.models import AuditLog, Child
 
 #: 个案变更查询 kinds → audit kinds.

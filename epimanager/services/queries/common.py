@@ -24,8 +24,8 @@ from sqlalchemy import tuple_
 
 from epimanager.domain.codes import Sex, Status
 from epimanager.errors import ValidationError
-from epimanager.services.database import Database
 from epimanager.services.table_files import cell_text, plain
+from epimanager.store.database import Database
 
 Cursor = tuple[Any, ...]
 PAGE_SIZE = 200

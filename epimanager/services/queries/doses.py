@@ -11,7 +11,6 @@ from sqlalchemy import or_, select, tuple_
 from epimanager.domain.codes import DoseAttribute
 from epimanager.errors import ValidationError
 from epimanager.resources import catalog
-from epimanager.services.database import Database
 from epimanager.services.doses import resolve_vaccine_code
 from epimanager.services.queries import common
 from epimanager.services.queries.common import (
@@ -25,6 +24,7 @@ from epimanager.services.queries.common import (
     status_label,
 )
 from epimanager.services.units import require_committee_ids
+from epimanager.store.database import Database
 from epimanager.store.models import Child, Committee, Dose
 
 PLACE_OWN, PLACE_OTHER = "own", "other"

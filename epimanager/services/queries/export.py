@@ -6,9 +6,9 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from epimanager.errors import ValidationError
-from epimanager.services.database import Database
 from epimanager.services.queries.common import Query, Row, iter_rows
 from epimanager.services.table_files import Sheet, write_csv, write_xlsx
+from epimanager.store.database import Database
 
 EXPORT_FORMATS = ("csv", "xlsx", "json")
 

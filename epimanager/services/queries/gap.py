@@ -9,9 +9,9 @@ from datetime import date
 from epimanager.domain.dates import age_in_months
 from epimanager.domain.schedule import SeriesStatus
 from epimanager.resources import catalog
-from epimanager.services.database import Database
 from epimanager.services.forecast import gap_scan
 from epimanager.services.queries.common import PAGE_SIZE, Cursor, Page, Row, sex_label
+from epimanager.store.database import Database
 
 _OPEN = (SeriesStatus.DUE, SeriesStatus.OVERDUE)
 

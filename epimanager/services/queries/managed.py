@@ -9,7 +9,6 @@ from typing import Any
 from sqlalchemy import func, select
 
 from epimanager.domain.codes import MANAGED_STATUSES, Residence, Status
-from epimanager.services.database import Database
 from epimanager.services.queries import common
 from epimanager.services.queries.common import (
     PAGE_SIZE,
@@ -22,6 +21,7 @@ from epimanager.services.queries.common import (
     status_label,
 )
 from epimanager.services.units import require_committee_ids
+from epimanager.store.database import Database
 from epimanager.store.models import Child, Committee
 
 

@@ -10,7 +10,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
 from epimanager.domain.codes import Status
-from epimanager.services.database import Database
 from epimanager.services.queries.common import (
     PAGE_SIZE,
     Cursor,
@@ -23,6 +22,7 @@ from epimanager.services.queries.common import (
     status_label,
 )
 from epimanager.services.units import require_committee_ids
+from epimanager.store.database import Database
 from epimanager.store.models import Child, Committee
 from epimanager.store.models_registry import StatusChange
 

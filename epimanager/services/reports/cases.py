@@ -8,9 +8,9 @@ from typing import Any
 
 from epimanager.domain.codes import Status
 from epimanager.domain.reports import AGE_GROUPS, age_group
-from epimanager.services.database import Database
 from epimanager.services.reports.common import KINDS, UNASSIGNED, parse_period
 from epimanager.services.units import committee_names, unit_info
+from epimanager.store.database import Database
 
 
 def case_statistics(db: Database, period: str) -> dict[str, Any]:

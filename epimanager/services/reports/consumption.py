@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from epimanager.resources import catalog
-from epimanager.services.database import Database
 from epimanager.services.reports.common import KINDS, parse_period
 from epimanager.services.units import unit_info
+from epimanager.store.database import Database
 
 
 def consumption_log(db: Database, period: str) -> dict[str, Any]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import sqlite3
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -32,7 +31,6 @@ from epimanager.domain.reports import (
 )
 from epimanager.domain.schedule import ScheduleEngine
 from epimanager.resources import catalog
-from epimanager.services.database import Database
 from epimanager.services.forecast import engine
 from epimanager.services.reports.common import KINDS, UNASSIGNED, Progress, parse_period
 from epimanager.services.reports.report_6_1_state import (
@@ -47,6 +45,8 @@ from epimanager.services.reports.report_6_1_state import (
     stored_counts,
 )
 from epimanager.services.units import committee_names, unit_info
+from epimanager.store.database import Database
+from epimanager.store.sqlite_files import connect_raw
 
 _CHUNK = 900
 _PROGRESS_STEP = 10_000
@@ -152,7 +152,7 @@ def _candidates(
     return sorted(out.values())
 
 
-def _doses(raw: sqlite3.Connection, ids: Sequence[int], unit: str) -> dict[int, list[DoseFact]]:
+def _doses(raw: Any, ids: Sequence[int], unit: str) -> dict[int, list[DoseFact]]:
     """Every dose of the children ``ids`` (sorted), by id.
 
     Rows stay the tuples SQLite returns: (vaccine, ISO date, dose number, given here).
@@ -199,7 +199,7 @@ def _count(
     due: dict[int | None, Counter[str]] = defaultdict(Counter)
     given: dict[int | None, Counter[str]] = defaultdict(Counter)
     stored: list[Stored] = []
-    con = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    con = connect_raw(db_path, readonly=True)
     try:
         for i in range(0, len(kids), 20000):
             page = kids[i : i + 20000]

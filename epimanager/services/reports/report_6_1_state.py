@@ -28,8 +28,8 @@ from epimanager.domain.dates import add_months, add_years
 from epimanager.domain.reports import BACKLOG_MONTHS, NEVER, DoseFact, due_rows
 from epimanager.domain.schedule import Given, ScheduleEngine
 from epimanager.resources import load_json
-from epimanager.services.database import Database
 from epimanager.services.forecast import load_schedule_data
+from epimanager.store.database import Database
 
 #: bump when the meaning of stored 6-1 rows changes
 STATE_FORMAT = 1

@@ -6,9 +6,9 @@ from collections import Counter
 from typing import Any
 
 from epimanager.resources import catalog
-from epimanager.services.database import Database
 from epimanager.services.reports.common import KINDS, parse_period
 from epimanager.services.units import unit_info
+from epimanager.store.database import Database
 
 
 def report_6_2(db: Database, period: str) -> dict[str, Any]:

@@ -12,12 +12,12 @@ from typing import Any
 from sqlalchemy import select
 
 from epimanager.errors import ValidationError
-from epimanager.services.database import Database
 from epimanager.services.reports.cases import case_statistics
 from epimanager.services.reports.common import KINDS, Progress
 from epimanager.services.reports.consumption import consumption_log
 from epimanager.services.reports.report_6_1 import report_6_1
 from epimanager.services.reports.report_6_2 import report_6_2
+from epimanager.store.database import Database
 from epimanager.store.models_reports import ReportRun
 
 _BUILDERS: dict[str, Callable[..., dict[str, Any]]] = {

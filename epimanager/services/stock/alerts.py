@@ -6,8 +6,8 @@ from datetime import date, timedelta
 
 from sqlalchemy import func, select
 
-from epimanager.services.database import Database
 from epimanager.services.stock.records import ExpiringBatch, LowStock, batch_record, product_record
+from epimanager.store.database import Database
 from epimanager.store.models_stock import StockBatch, StockProduct
 
 

@@ -8,7 +8,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from epimanager.errors import NotFoundError, ValidationError
-from epimanager.services.database import Database
 from epimanager.services.stock.ledger import blank_to_none, find_batch, resolve_vaccine
 from epimanager.services.stock.records import (
     TRACE7,
@@ -18,6 +17,7 @@ from epimanager.services.stock.records import (
     product_record,
     vaccine_names,
 )
+from epimanager.store.database import Database
 from epimanager.store.models_stock import StockProduct, StockProductCode
 
 

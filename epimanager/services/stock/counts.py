@@ -8,7 +8,6 @@ from sqlalchemy import func, select
 
 from epimanager.domain import stock as rules
 from epimanager.errors import ValidationError
-from epimanager.services.database import Database
 from epimanager.services.stock.ledger import (
     add_movement,
     blank_to_none,
@@ -20,6 +19,7 @@ from epimanager.services.stock.ledger import (
     write_off_open_vial,
 )
 from epimanager.services.stock.records import MovementRecord, movement_record
+from epimanager.store.database import Database
 from epimanager.store.models_stock import StockMovement
 
 

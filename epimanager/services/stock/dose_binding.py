@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session
 from epimanager.domain import stock as rules
 from epimanager.domain.stock import MovementKind, ShortStock
 from epimanager.errors import ValidationError
-from epimanager.services.database import OWN_UNIT_KEY, get_config
 from epimanager.services.stock.ledger import (
     add_movement,
     check_floor,
@@ -26,6 +25,7 @@ from epimanager.services.stock.ledger import (
     write_off_open_vial,
 )
 from epimanager.services.stock.records import TRACE7, MovementRecord, movement_record, vaccine_names
+from epimanager.store.database import OWN_UNIT_KEY, get_config
 from epimanager.store.models import Dose
 from epimanager.store.models_stock import StockBatch, StockMovement, StockProduct, StockProductCode
 

@@ -11,7 +11,6 @@ from epimanager.domain import stock as rules
 from epimanager.domain.gs1 import is_valid_gtin
 from epimanager.domain.stock import ShortStock
 from epimanager.errors import ValidationError
-from epimanager.services.database import Database
 from epimanager.services.stock.catalog import (
     check_product_numbers,
     find_products,
@@ -32,6 +31,7 @@ from epimanager.services.stock.ledger import (
     write_off_open_vial,
 )
 from epimanager.services.stock.records import GTIN, TRACE7, MovementRecord, movement_record, vaccine_names
+from epimanager.store.database import Database
 from epimanager.store.models_stock import StockBatch
 
 

@@ -9,9 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from epimanager.domain import stock as rules
-from epimanager.services.database import Database
 from epimanager.services.stock.ledger import resolve_vaccine, vial_state
 from epimanager.services.stock.records import BatchOption, effective_open_vial_hours, vaccine_names
+from epimanager.store.database import Database
 from epimanager.store.models_stock import StockBatch, StockProduct
 
 

@@ -17,9 +17,9 @@ from sqlalchemy import and_, case, func, select
 from epimanager.domain import stock as rules
 from epimanager.errors import ValidationError
 from epimanager.resources import catalog
-from epimanager.services.database import Database
 from epimanager.services.stock.ledger import resolve_vaccine
 from epimanager.services.stock.records import MovementRecord, batch_record, movement_record, vaccine_names
+from epimanager.store.database import Database
 from epimanager.store.models_stock import StockBatch, StockMovement, StockProduct
 
 

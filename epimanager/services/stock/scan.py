@@ -11,7 +11,6 @@ from epimanager.domain import identifiers as ids
 from epimanager.domain import stock as rules
 from epimanager.domain.gs1 import Gs1Error, looks_like_gs1, parse_gs1
 from epimanager.errors import ValidationError
-from epimanager.services.database import Database
 from epimanager.services.stock.proposals import batch_options
 from epimanager.services.stock.records import (
     GTIN,
@@ -23,6 +22,7 @@ from epimanager.services.stock.records import (
     batch_record,
     product_record,
 )
+from epimanager.store.database import Database
 from epimanager.store.models_stock import StockBatch, StockProduct, StockProductCode
 
 

@@ -16,12 +16,12 @@ from PySide6.QtWidgets import QWidget
 from epimanager.domain.schedule import Forecast
 from epimanager.errors import EpiError
 from epimanager.services.children import get_child, update_child
-from epimanager.services.database import Database
 from epimanager.services.doses import delete_dose
 from epimanager.services.forecast import forecast_record, record_facts
 from epimanager.services.records import ChildRecord, DoseRecord
 from epimanager.services.ui_support import batch_proposals
 from epimanager.settings import Settings
+from epimanager.store.database import Database
 from epimanager.ui import notify
 from epimanager.ui.child.dose_dialog import DoseContext, DoseDialog
 from epimanager.ui.child.grid import VaccinationView

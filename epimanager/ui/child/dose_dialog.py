@@ -39,10 +39,10 @@ from epimanager.domain.validation import DoseInput
 from epimanager.errors import EpiError
 from epimanager.resources import catalog
 from epimanager.services import doses as doses_service
-from epimanager.services.database import Database
 from epimanager.services.doses import OTHER_PLACE, add_dose, update_dose
 from epimanager.services.records import ChildRecord, DoseRecord
 from epimanager.services.ui_support import BatchProposal
+from epimanager.store.database import Database
 from epimanager.ui import notify
 from epimanager.ui.child.model import status_label
 from epimanager.ui.child.model import tr as grid_tr

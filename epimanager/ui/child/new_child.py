@@ -35,10 +35,10 @@ from epimanager.domain.identifiers import id_birth_date, id_number_problem, id_s
 from epimanager.domain.validation import ChildInput, DoseInput, child_problems
 from epimanager.errors import EpiError
 from epimanager.services.children import create_child
-from epimanager.services.database import Database
 from epimanager.services.doses import OTHER_PLACE
 from epimanager.services.records import ChildRecord
 from epimanager.services.ui_support import Duplicate, find_duplicates
+from epimanager.store.database import Database
 from epimanager.ui import notify
 from epimanager.ui.code_labels import tr_code
 from epimanager.ui.dates import to_date, to_qdate

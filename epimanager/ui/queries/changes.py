@@ -5,9 +5,9 @@ from __future__ import annotations
 from PySide6.QtCore import QCoreApplication, QDate
 from PySide6.QtWidgets import QComboBox, QLineEdit, QWidget
 
-from epimanager.services.database import Database
 from epimanager.services.queries.changes import CHANGE_KINDS, ChangeQuery
 from epimanager.services.queries.common import Query
+from epimanager.store.database import Database
 from epimanager.ui.dates import to_date
 from epimanager.ui.i18n import QT_TRANSLATE_NOOP
 from epimanager.ui.queries.screen import QueryScreen, all_label, date_edit

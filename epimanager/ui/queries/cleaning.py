@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 from epimanager.domain.registry import QUALITY_KINDS
 from epimanager.errors import EpiError
 from epimanager.services.cleaning import duplicates, merge, quality
-from epimanager.services.database import Database
+from epimanager.store.database import Database
 from epimanager.ui.login_dialog import error_label, say
 from epimanager.ui.tables import fill, read_only_table
 from epimanager.ui.worker import Latest

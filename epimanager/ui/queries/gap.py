@@ -11,10 +11,10 @@ from PySide6.QtGui import QPageLayout, QPageSize, QTextDocument
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import QDialog, QLineEdit, QPushButton, QWidget
 
-from epimanager.services.database import Database
 from epimanager.services.queries.common import Query, display
 from epimanager.services.queries.gap import GapQuery
 from epimanager.services.units import unit_info
+from epimanager.store.database import Database
 from epimanager.ui.dates import to_date
 from epimanager.ui.i18n import QT_TRANSLATE_NOOP
 from epimanager.ui.queries.screen import QueryScreen, committee_combo, date_edit

@@ -6,9 +6,9 @@ from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QComboBox, QLineEdit, QWidget
 
 from epimanager.domain.codes import Status
-from epimanager.services.database import Database
 from epimanager.services.queries.common import Query
 from epimanager.services.queries.managed import MANAGED, ManagedQuery
+from epimanager.store.database import Database
 from epimanager.ui.code_labels import tr_code
 from epimanager.ui.i18n import QT_TRANSLATE_NOOP
 from epimanager.ui.queries.screen import QueryScreen, all_label, committee_combo

@@ -13,8 +13,8 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, QTimer, Signal
 
 from epimanager.errors import EpiError
-from epimanager.services.database import Database
 from epimanager.services.queries.common import Cursor, Query, Row, display
+from epimanager.store.database import Database
 
 _Index = QModelIndex | QPersistentModelIndex
 

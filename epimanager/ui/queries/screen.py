@@ -19,10 +19,10 @@ from PySide6.QtWidgets import (
 )
 
 from epimanager.errors import EpiError
-from epimanager.services.database import Database
 from epimanager.services.queries.common import Query
 from epimanager.services.queries.export import export_query
 from epimanager.services.units import committee_ids
+from epimanager.store.database import Database
 from epimanager.ui.i18n import QT_TRANSLATE_NOOP
 from epimanager.ui.queries.paged_model import PagedTableModel
 

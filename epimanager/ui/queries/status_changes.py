@@ -6,9 +6,9 @@ from PySide6.QtCore import QDate
 from PySide6.QtWidgets import QComboBox, QWidget
 
 from epimanager.domain.codes import Status
-from epimanager.services.database import Database
 from epimanager.services.queries.common import Query
 from epimanager.services.queries.status_changes import StatusChangeQuery
+from epimanager.store.database import Database
 from epimanager.ui.code_labels import tr_code
 from epimanager.ui.dates import to_date
 from epimanager.ui.i18n import QT_TRANSLATE_NOOP

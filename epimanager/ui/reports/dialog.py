@@ -26,10 +26,10 @@ from PySide6.QtWidgets import (
 
 from epimanager.domain.dates import add_months
 from epimanager.errors import EpiError
-from epimanager.services.database import Database
 from epimanager.services.reports.common import KINDS
 from epimanager.services.reports.export import table, title_line, to_csv, to_xlsx
 from epimanager.services.reports.runs import generate
+from epimanager.store.database import Database
 from epimanager.ui.reports.table_model import ReportTableModel
 from epimanager.ui.worker import Job, run_in_background
 

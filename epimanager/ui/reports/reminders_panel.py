@@ -19,8 +19,8 @@ from PySide6.QtWidgets import (
 )
 
 from epimanager.errors import EpiError
-from epimanager.services.database import Database
 from epimanager.services.reminders import Notice, add_reminder, complete, notices, snooze
+from epimanager.store.database import Database
 from epimanager.ui.dates import to_date
 
 _ACTION_ROLE = Qt.ItemDataRole.UserRole

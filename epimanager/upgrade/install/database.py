@@ -5,14 +5,15 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import sqlite3
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 
+from epimanager.errors import EpiError
 from epimanager.store.engine import make_engine
 from epimanager.store.migrate import MIGRATIONS_DIR, known_revisions
+from epimanager.store.sqlite_files import file_facts, in_use, integrity_check, remove_sidecars
 from epimanager.upgrade.install.layout import UpgradeError
 from epimanager.upgrade.package import sha256_file
 
@@ -20,41 +21,18 @@ from epimanager.upgrade.package import sha256_file
 def quiesce(db_path: Path) -> None:
     """Checkpoint the WAL; refuse when another program still has the database open."""
     try:
-        con = sqlite3.connect(db_path, timeout=5)
-        try:
-            con.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
-        finally:
-            con.close()
-    except sqlite3.DatabaseError as exc:
-        raise UpgradeError(f"数据库无法打开（{exc}）：{db_path}") from exc
-    wal = db_path.with_name(db_path.name + "-wal")
-    if wal.exists():
+        busy = in_use(db_path)
+    except EpiError as exc:
+        raise UpgradeError(exc.message) from exc
+    if busy:
         raise UpgradeError("数据库正被其他程序使用（请先关闭所有 EpiManager 窗口），升级未进行，未做任何改动")
 
 
 def schema_revisions(db_path: Path) -> list[str]:
-    con = sqlite3.connect(db_path)
     try:
-        rows = con.execute("SELECT version_num FROM alembic_version").fetchall()
-    except sqlite3.DatabaseError:
+        return sorted(file_facts(db_path).revisions)
+    except EpiError:
         return []
-    finally:
-        con.close()
-    return sorted(r[0] for r in rows)
-
-
-def sqlite_copy(src: Path, dst: Path) -> None:
-    """Copy with SQLite's online backup API into a fresh file."""
-    dst.unlink(missing_ok=True)
-    s = sqlite3.connect(src)
-    try:
-        d = sqlite3.connect(dst)
-        try:
-            s.backup(d)
-        finally:
-            d.close()
-    finally:
-        s.close()
 
 
 def byte_copy(src: Path, dst: Path, digest: str) -> None:
@@ -67,11 +45,6 @@ def byte_copy(src: Path, dst: Path, digest: str) -> None:
         tmp.unlink(missing_ok=True)
         raise UpgradeError(f"数据库备份校验失败：{dst}")
     os.replace(tmp, dst)
-
-
-def remove_sidecars(db_path: Path) -> None:
-    for suffix in ("-wal", "-shm", "-journal"):
-        db_path.with_name(db_path.name + suffix).unlink(missing_ok=True)
 
 
 def restore_db(backup: Path, db: Path) -> None:
@@ -108,10 +81,5 @@ def migrate_copy(db_copy: Path, package_migrations: list[Path], workdir: Path) -
             command.upgrade(cfg, "heads")
     finally:
         engine.dispose()
-    con = sqlite3.connect(db_copy)
-    try:
-        ok = con.execute("PRAGMA integrity_check").fetchone()
-    finally:
-        con.close()
-    if not ok or ok[0] != "ok":
+    if integrity_check(db_copy) != "ok":
         raise UpgradeError("迁移后的数据库完整性检查未通过")

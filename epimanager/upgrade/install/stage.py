@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from epimanager.errors import EpiError
-from epimanager.upgrade.install.database import byte_copy, migrate_copy, remove_sidecars, schema_revisions, sqlite_copy
+from epimanager.store.sqlite_files import online_copy, remove_sidecars
+from epimanager.upgrade.install.database import byte_copy, migrate_copy, schema_revisions
 from epimanager.upgrade.install.layout import CURRENT, Progress, Target, UpgradeError, read_pointer, stamp
 from epimanager.upgrade.package import VerifiedPackage, extract_section
 
@@ -127,7 +128,7 @@ def stage(a: Attempt, report: Progress) -> None:
         byte_copy(db, a.backup, a.db_digest)
         a.created.append(a.backup)
         a.created.append(a.work)
-        sqlite_copy(db, a.work)
+        online_copy(db, a.work)
         a.schema_before = schema_revisions(a.work)
         report(60, "正在迁移数据库副本……")
         with tempfile.TemporaryDirectory(prefix="epimanager-upgrade-") as tmp:

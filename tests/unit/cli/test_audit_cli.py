@@ -9,7 +9,7 @@ from pathlib import Path
 
 from epimanager.domain.validation import ChildInput
 from epimanager.services.children import create_child, update_child
-from epimanager.services.database import open_database
+from epimanager.store.database import open_database
 from tests.helpers.cli import run_cli
 
 

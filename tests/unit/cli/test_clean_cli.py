@@ -8,8 +8,8 @@ from pathlib import Path
 
 from epimanager.domain.validation import ChildInput, DoseInput
 from epimanager.services.children import create_child
-from epimanager.services.database import open_database
 from epimanager.services.doses import add_dose
+from epimanager.store.database import open_database
 from tests.helpers.cli import run_cli
 
 

@@ -13,8 +13,8 @@ import pytest
 
 from epimanager.domain.validation import ChildInput
 from epimanager.services.children import create_child
-from epimanager.services.database import open_database
 from epimanager.services.units import init_database
+from epimanager.store.database import open_database
 
 REPO = Path(__file__).resolve().parents[3]
 

@@ -12,8 +12,8 @@ from epimanager.domain.validation import ChildInput, DoseInput
 from epimanager.errors import ValidationError
 from epimanager.services import audit
 from epimanager.services.children import create_child, update_child
-from epimanager.services.database import Database
 from epimanager.services.doses import add_dose, delete_dose, update_dose
+from epimanager.store.database import Database
 from epimanager.store.models import AuditLog
 
 TODAY = date(2026, 11, 26)

@@ -13,9 +13,9 @@ from epimanager.domain.validation import ChildInput, DoseInput
 from epimanager.errors import DatabaseError, EpiError
 from epimanager.services import backup as bk
 from epimanager.services.children import create_child
-from epimanager.services.database import Database, open_database
 from epimanager.services.doses import add_dose
 from epimanager.services.units import init_database
+from epimanager.store.database import Database, open_database
 from epimanager.store.models import Child, Dose
 
 TODAY = date(2026, 11, 26)

@@ -13,7 +13,7 @@ from epimanager.domain.validation import ChildInput
 from epimanager.errors import EpiError
 from epimanager.services import backup as bk
 from epimanager.services.children import create_child
-from epimanager.services.database import Database, open_database
+from epimanager.store.database import Database, open_database
 from epimanager.store.models import Child
 
 TODAY = date(2026, 11, 26)

@@ -8,8 +8,8 @@ from sqlalchemy import select
 from epimanager.domain.validation import ChildInput, DoseInput
 from epimanager.errors import NotFoundError, ValidationError
 from epimanager.services.children import create_child, get_child, update_child
-from epimanager.services.database import Database
 from epimanager.services.doses import add_dose
+from epimanager.store.database import Database
 from epimanager.store.models import AuditLog, Child
 
 TODAY = date(2026, 11, 26)

@@ -8,8 +8,8 @@ from sqlalchemy import func, select
 from epimanager.domain.validation import ChildInput, DoseInput
 from epimanager.errors import NotFoundError, ValidationError
 from epimanager.services.children import create_child, get_child
-from epimanager.services.database import Database
 from epimanager.services.doses import add_dose, delete_dose, update_dose
+from epimanager.store.database import Database
 from epimanager.store.models import AuditLog, Dose
 
 TODAY = date(2026, 11, 26)

@@ -14,9 +14,9 @@ from epimanager.domain.validation import ChildInput, DoseInput
 from epimanager.errors import NotFoundError, ValidationError
 from epimanager.services.children import create_child
 from epimanager.services.clinical import add_immunoglobulin, list_immunoglobulin
-from epimanager.services.database import Database
 from epimanager.services.doses import add_dose
 from epimanager.services.forecast import forecast_case, forecast_child, forecast_json, gap_query, parse_case
+from epimanager.store.database import Database
 from epimanager.store.engine import make_engine
 from epimanager.store.models import Base, Child
 

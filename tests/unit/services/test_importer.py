@@ -9,9 +9,9 @@ from sqlalchemy import func, select
 
 from epimanager.errors import EpiError
 from epimanager.services.children import export_children, get_child
-from epimanager.services.database import Database, open_database
 from epimanager.services.importer import import_children, import_doses
 from epimanager.services.units import init_database
+from epimanager.store.database import Database, open_database
 from epimanager.store.models import Child, Dose
 
 TODAY = date(2026, 11, 26)

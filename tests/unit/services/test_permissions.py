@@ -16,9 +16,9 @@ from epimanager.services import backup, permissions, registry, users
 from epimanager.services.children import create_child, get_child
 from epimanager.services.cleaning import merge
 from epimanager.services.config import unit as config_unit
-from epimanager.services.database import Database, open_database
 from epimanager.services.doses import add_dose, delete_dose
 from epimanager.services.units import init_database
+from epimanager.store.database import Database, open_database
 from epimanager.upgrade.install.apply import apply_package
 from epimanager.upgrade.install.layout import Target
 from epimanager.upgrade.install.rollback import rollback

@@ -12,10 +12,10 @@ import pytest
 from epimanager.domain.validation import ChildInput, DoseInput
 from epimanager.errors import DatabaseError, NotFoundError
 from epimanager.services.children import create_child, get_child
-from epimanager.services.database import Database
 from epimanager.services.doses import add_dose
 from epimanager.services.quick_read import child_by_code, reading
 from epimanager.services.search import search, search_rows
+from epimanager.store.database import Database
 from epimanager.store.quick import open_reader
 from epimanager.store.revisions import script_heads
 

@@ -11,7 +11,6 @@ from epimanager.domain.codes import Status
 from epimanager.domain.validation import ChildInput, DoseInput
 from epimanager.errors import NotFoundError, ValidationError
 from epimanager.services.children import create_child, get_child
-from epimanager.services.database import Database
 from epimanager.services.doses import add_dose, delete_dose
 from epimanager.services.forecast import forecast_child
 from epimanager.services.queries.common import iter_rows
@@ -33,6 +32,7 @@ from epimanager.services.registry import (
 )
 from epimanager.services.reports.cases import case_statistics
 from epimanager.services.search import search
+from epimanager.store.database import Database
 from epimanager.store.models import AuditLog, Child
 from epimanager.store.models_registry import StatusChange
 

@@ -7,7 +7,6 @@ import pytest
 
 from epimanager.errors import EpiError
 from epimanager.services import backup as bk
-from epimanager.services.database import Database
 from epimanager.services.reminders import (
     add_reminder,
     complete,
@@ -17,6 +16,7 @@ from epimanager.services.reminders import (
     snooze,
 )
 from epimanager.services.reports.runs import generate
+from epimanager.store.database import Database
 
 TODAY = date(2026, 11, 3)
 NOW = datetime(2026, 11, 3, 9, 0)

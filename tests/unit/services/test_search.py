@@ -13,10 +13,10 @@ from epimanager.domain.codes import Status
 from epimanager.domain.identifiers import id_check_char
 from epimanager.domain.validation import ChildInput
 from epimanager.services.children import create_child, update_child
-from epimanager.services.database import Database, open_database
 from epimanager.services.search import MATCH_BIRTH, MATCH_CODE, MATCH_MOTHER, MATCH_NAME, search
 from epimanager.services.search_index import bulk_index, rebuild_index
 from epimanager.services.units import init_database
+from epimanager.store.database import Database, open_database
 
 TODAY = date(2026, 11, 26)
 

@@ -6,8 +6,8 @@ from datetime import date
 
 from epimanager.domain.validation import ChildInput
 from epimanager.services.children import create_child
-from epimanager.services.database import Database
 from epimanager.services.ui_support import find_duplicates
+from epimanager.store.database import Database
 
 TODAY = date(2026, 11, 26)
 BIRTH = date(2026, 3, 1)

@@ -11,7 +11,7 @@ import pytest
 
 from epimanager.errors import NotFoundError, PermissionDenied, ValidationError
 from epimanager.services import permissions, users
-from epimanager.services.database import Database
+from epimanager.store.database import Database
 
 ADMIN_PW = "Admin-Secret-42"
 NURSE_PW = "Nurse-Secret-42"

@@ -10,7 +10,7 @@ from alembic import command
 from sqlalchemy import text
 
 from epimanager.errors import DatabaseError
-from epimanager.services.database import open_database
+from epimanager.store.database import open_database
 from epimanager.store.engine import make_engine
 from epimanager.store.migrate import alembic_config, script_heads
 

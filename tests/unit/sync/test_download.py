@@ -12,8 +12,8 @@ from epimanager.domain.validation import ChildInput, DoseInput
 from epimanager.errors import PermissionDenied
 from epimanager.platform_sim.server import RunningServer
 from epimanager.services.children import get_child, update_child
-from epimanager.services.database import Database
 from epimanager.services.doses import add_dose, update_dose
+from epimanager.store.database import Database
 from epimanager.sync import queue
 from epimanager.sync.auto import AutoUploader
 from epimanager.sync.client import PlatformClient

@@ -13,9 +13,9 @@ from hl7apy.parser import parse_message
 
 from epimanager.domain.validation import ChildInput, DoseInput
 from epimanager.services.children import create_child
-from epimanager.services.database import Database
 from epimanager.services.doses import add_dose, delete_dose
 from epimanager.services.interop import export_fhir, export_hl7, hl7_escape, split_name
+from epimanager.store.database import Database
 
 TODAY = date(2026, 11, 26)
 

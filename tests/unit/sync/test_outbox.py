@@ -14,10 +14,10 @@ from sqlalchemy import select, text
 from epimanager.domain.validation import ChildInput, DoseInput
 from epimanager.errors import ValidationError
 from epimanager.services.children import create_child, update_child
-from epimanager.services.database import Database, open_database
 from epimanager.services.demo import generate
 from epimanager.services.doses import add_dose, delete_dose, update_dose
 from epimanager.services.importer import import_children, import_doses
+from epimanager.store.database import Database, open_database
 from epimanager.store.engine import make_engine
 from epimanager.store.migrate import alembic_config
 from epimanager.store.models import Child
@@ -157,8 +157,8 @@ def test_every_new_sessionmaker_queues_its_changes(db: Database) -> None:
     from sqlalchemy.orm import sessionmaker
 
     from epimanager.services.children import create_child
+    from epimanager.store.outbox import install_outbox
     from epimanager.sync import queue
-    from epimanager.sync.outbox import install_outbox
 
     for i in range(150):
         db.sessions = install_outbox(sessionmaker(db.engine, expire_on_commit=False))

@@ -13,8 +13,8 @@ from sqlalchemy import select
 from epimanager.domain.validation import ChildInput, DoseInput
 from epimanager.platform_sim.server import RunningServer
 from epimanager.services.children import create_child
-from epimanager.services.database import Database
 from epimanager.services.doses import add_dose, update_dose
+from epimanager.store.database import Database
 from epimanager.store.models import Child, Dose
 from epimanager.sync import queue
 from epimanager.sync.client import PlatformAuthError, PlatformUnavailable, RetryPolicy, check_url

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from epimanager.services.database import open_database
 from epimanager.services.demo import generate
+from epimanager.store.database import open_database
 from epimanager.store.migrate import script_heads
 from epimanager.upgrade.install.layout import Target, current_version
 from epimanager.upgrade.package import build_package

@@ -9,7 +9,7 @@ import pytest
 
 from epimanager.resources import resource_path
 from epimanager.services.config.unit_codes import load_unit_codes
-from epimanager.services.database import open_database
+from epimanager.store.database import open_database
 from epimanager.upgrade.install.apply import apply_package
 from epimanager.upgrade.install.history import read_history
 from epimanager.upgrade.install.layout import Target, UpgradeError, current_version, write_pointer

@@ -14,12 +14,12 @@ from epimanager.services.children import create_child, get_child, update_child
 from epimanager.services.cleaning.duplicates import find_duplicates
 from epimanager.services.cleaning.merge import list_merges, merge_children, undo_merge
 from epimanager.services.cleaning.quality import quality_report
-from epimanager.services.database import Database
 from epimanager.services.doses import add_dose, delete_dose
 from epimanager.services.queries.changes import ChangeQuery
 from epimanager.services.queries.common import iter_rows
 from epimanager.services.registry import change_status, deleted_doses, get_deleted_child, status_history
 from epimanager.services.search import search
+from epimanager.store.database import Database
 from epimanager.store.models import AuditLog, Child, Dose
 
 TODAY = date(2026, 11, 26)

@@ -11,9 +11,9 @@ import pytest
 from epimanager import paths
 from epimanager.errors import EpiError, NotFoundError, ValidationError
 from epimanager.services.config import folders, platform, record, takeover, unit, unit_codes
-from epimanager.services.database import Database, open_database
 from epimanager.services.demo import generate
 from epimanager.services.units import init_database
+from epimanager.store.database import Database, open_database
 
 
 def tree(folder: Path) -> dict[str, str]:
@@ -82,13 +82,17 @@ def test_committee_rename_and_disable(db: Database) -> None:
 
 
 def test_platform_token_is_kept_but_never_shown(db: Database) -> None:
-    platform.set_platform(db, url="http://platform.example:8080/", user="xw01", token="s3cret")
+    platform.set_platform(db, url="https://platform.example:8080/", user="xw01", token="s3cret")
     rec = record.show_config(db)
-    assert rec.platform_url == "http://platform.example:8080"
+    assert rec.platform_url == "https://platform.example:8080"
     assert "s3cret" not in str(rec.to_json())
     assert platform.platform_settings(db).token == "s3cret"
-    with pytest.raises(ValidationError, match=r"http://"):
+    with pytest.raises(ValidationError, match=r"平台地址无效：ftp://x（应为 https://"):
         platform.set_platform(db, url="ftp://x")
+    # one address rule for every caller: personal data never goes over plain http to another machine
+    with pytest.raises(ValidationError, match="必须使用 https"):
+        platform.set_platform(db, url="http://10.1.2.3:8080")
+    assert platform.platform_settings(db).url == "https://platform.example:8080"
 
 
 def test_backup_folder_is_configurable(db: Database, tmp_path: Path) -> None:

@@ -12,7 +12,6 @@ from openpyxl import load_workbook
 from epimanager.domain.validation import ChildInput, DoseInput
 from epimanager.errors import NotFoundError, ValidationError
 from epimanager.services.children import create_child, update_child
-from epimanager.services.database import Database
 from epimanager.services.doses import add_dose, delete_dose
 from epimanager.services.queries.changes import ChangeQuery
 from epimanager.services.queries.common import Query, iter_rows
@@ -21,6 +20,7 @@ from epimanager.services.queries.export import export_csv, export_query, export_
 from epimanager.services.queries.gap import GapQuery
 from epimanager.services.queries.managed import ManagedQuery
 from epimanager.services.registry import change_status, delete_child
+from epimanager.store.database import Database
 
 TODAY = date(2026, 11, 26)
 NOV = (date(2026, 11, 1), date(2026, 11, 30))

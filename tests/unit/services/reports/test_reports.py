@@ -15,13 +15,13 @@ from epimanager.domain.reports import COLUMNS_6_1
 from epimanager.domain.validation import ChildInput, DoseInput
 from epimanager.errors import ValidationError
 from epimanager.services.children import create_child, update_child
-from epimanager.services.database import Database
 from epimanager.services.doses import add_dose, delete_dose
 from epimanager.services.reports.report_6_1 import report_6_1
 from epimanager.services.reports.report_6_1_state import Stored as _Stored
 from epimanager.services.reports.report_6_1_state import state_key
 from epimanager.services.reports.report_6_1_state import store as _store
 from epimanager.services.reports.runs import generate, runs_for
+from epimanager.store.database import Database
 
 TODAY = date(2026, 4, 5)
 OTHER_UNIT = "3201040101"

@@ -9,9 +9,9 @@ from sqlalchemy import select
 
 from epimanager.domain.validation import ChildInput, DoseInput
 from epimanager.services.children import create_child
-from epimanager.services.database import Database
 from epimanager.services.doses import add_dose
 from epimanager.services.stock import catalog, movements
+from epimanager.store.database import Database
 from epimanager.store.models_stock import StockMovement
 
 TODAY = date(2026, 11, 26)

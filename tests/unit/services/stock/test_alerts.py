@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from epimanager.services.database import Database
 from epimanager.services.stock import alerts, catalog, movements
+from epimanager.store.database import Database
 from tests.unit.services.stock.conftest import TODAY, receive
 
 

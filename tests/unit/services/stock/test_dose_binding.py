@@ -9,9 +9,9 @@ from sqlalchemy import select
 
 from epimanager.errors import ValidationError
 from epimanager.services.children import get_child
-from epimanager.services.database import Database
 from epimanager.services.doses import delete_dose, update_dose
 from epimanager.services.stock import catalog, movements
+from epimanager.store.database import Database
 from epimanager.store.models_stock import StockMovement
 from tests.unit.services.stock.conftest import OTHER_UNIT, TODAY, dose, ledger, qty, receive
 

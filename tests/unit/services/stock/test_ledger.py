@@ -9,8 +9,8 @@ from sqlalchemy import text, update
 from sqlalchemy.exc import IntegrityError
 
 from epimanager.errors import NotFoundError, ValidationError
-from epimanager.services.database import Database
 from epimanager.services.stock import movements
+from epimanager.store.database import Database
 from epimanager.store.models_stock import StockBatch
 from tests.unit.services.stock.conftest import ledger, qty, receive
 

@@ -10,8 +10,8 @@ from sqlalchemy import update
 from epimanager.domain.validation import ChildInput
 from epimanager.errors import ValidationError
 from epimanager.services.children import create_child
-from epimanager.services.database import Database
 from epimanager.services.stock import catalog, movements
+from epimanager.store.database import Database
 from epimanager.store.models_stock import StockBatch
 from tests.unit.services.stock.conftest import TODAY, dose, ledger, receive
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from epimanager.services.database import Database
 from epimanager.services.stock import catalog, movements, proposals
+from epimanager.store.database import Database
 from tests.unit.services.stock.conftest import TODAY, dose, receive
 
 

@@ -14,9 +14,9 @@ from hypothesis import strategies as st
 from epimanager.domain.validation import ChildInput, DoseInput
 from epimanager.errors import EpiError
 from epimanager.services.children import create_child
-from epimanager.services.database import Database
 from epimanager.services.doses import add_dose, delete_dose
 from epimanager.services.stock import catalog, counts, export, movements, records, reports
+from epimanager.store.database import Database
 
 TODAY = date(2026, 11, 26)
 

@@ -7,8 +7,8 @@ from datetime import date
 import pytest
 
 from epimanager.errors import ValidationError
-from epimanager.services.database import Database
 from epimanager.services.stock import scan
+from epimanager.store.database import Database
 from tests.unit.services.stock.conftest import TODAY, dose, qty, receive
 
 

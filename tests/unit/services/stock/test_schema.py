@@ -10,9 +10,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import text
 
-from epimanager.services.database import open_database
 from epimanager.services.stock import catalog, movements
 from epimanager.store import models_stock
+from epimanager.store.database import open_database
 from epimanager.store.engine import make_engine
 from epimanager.store.migrate import alembic_config
 from epimanager.store.models import Base
