@@ -18,10 +18,12 @@ from typing import Any
 from sqlalchemy import func, insert, select
 
 from epimanager.domain.identifiers import is_child_code
+from epimanager.domain.schedule import Given
 from epimanager.domain.validation import ChildInput, DoseInput, child_problems, dose_problems
 from epimanager.resources import catalog
 from epimanager.services import audit
 from epimanager.services.children import CHILD_COLUMNS, allocate_codes, child_values, reserve_code
+from epimanager.services.clinical import facts_from, immunoglobulin_rows
 from epimanager.services.import_rows import DOSE_COLUMNS, parse_child_row, parse_dose_row, read_rows
 from epimanager.services.search_index import bulk_index
 from epimanager.services.units import committee_ids
@@ -47,11 +49,15 @@ class ImportReport:
     imported: int
     errors: tuple[RowError, ...] = field(default_factory=tuple)
     dry_run: bool = False
+    #: rows imported although the schedule engine counts the dose as invalid (confirmed by the caller)
+    confirmed_invalid: tuple[RowError, ...] = field(default_factory=tuple)
 
     def summary(self) -> str:
         what = "儿童" if self.kind == "children" else "接种记录"
         verb = "可导入" if self.dry_run else "已导入"
         s = f"共 {self.total} 行：{verb}{what} {self.imported} 条，错误 {len(self.errors)} 行"
+        if self.confirmed_invalid:
+            s += f"，其中无效剂次 {len(self.confirmed_invalid)} 条（已确认）"
         if self.dry_run:
             s += "（试运行，未写入数据库）"
         return s
@@ -168,6 +174,36 @@ def _existing_codes(db: Database, codes: list[str]) -> set[str]:
     return found
 
 
+def _invalid_doses(db: Database, good: list[tuple[int, DoseInput]], lines: list[int]) -> dict[int, str]:
+    """``line -> the engine's reasons`` for the imported doses that would not count.
+
+    Each child is forecast once, with its stored doses and all its imported ones.
+    """
+    from epimanager.services.doses import invalid_reasons
+    from epimanager.services.forecast import engine
+
+    cat = catalog()
+    by_child: dict[int, list[tuple[int, str, date]]] = {}
+    for (cid, inp), line in zip(good, lines, strict=True):
+        by_child.setdefault(cid, []).append((line, cat.resolve(inp.vaccine).code, inp.date))
+    out: dict[int, str] = {}
+    eng = engine()
+    with db.session() as s:
+        for cid, new in by_child.items():
+            child = s.get(Child, cid)
+            assert child is not None
+            stored = [Given(d.vaccine_code, d.date) for d in child.doses if not d.deleted]
+            facts = facts_from(child.mother_hbsag, child.birth_weight_kg, immunoglobulin_rows(s, cid))
+            doses = stored + [Given(code, day) for _, code, day in new]
+            last = max(d.date for d in doses)
+            fc = eng.forecast(child.birth_date, max(last, child.birth_date), doses, child.sex, facts=facts)
+            for line, code, day in new:
+                reasons = invalid_reasons(ev for ev in fc.doses if ev.vaccine == code and ev.date == day)
+                if reasons:
+                    out[line] = "、".join(reasons)
+    return out
+
+
 def import_doses(
     db: Database,
     path: Path,
@@ -176,7 +212,14 @@ def import_doses(
     user: str | None = None,
     today: date | None = None,
     progress: Progress | None = None,
+    confirm_invalid: bool = False,
 ) -> ImportReport:
+    """Import doses; every bad row is listed with its line and skipped, the good ones go in together.
+
+    A dose the schedule engine counts as invalid (with the child's other doses, stored and
+    imported) is a bad row with the engine's reason unless ``confirm_invalid``; then it is imported
+    and listed in ``confirmed_invalid`` — the same rule as :func:`epimanager.services.doses.add_dose`.
+    """
     today = today or date.today()
     rows = read_rows(path, DOSE_COLUMNS)
     unit = db.own_unit_code()
@@ -191,6 +234,7 @@ def import_doses(
                 children[code] = (cid, birth)
     errors: list[RowError] = []
     good: list[tuple[int, DoseInput]] = []
+    lines: list[int] = []
     for line, row in rows:
         code = row.get("child_code", "").strip()
         try:
@@ -207,8 +251,21 @@ def import_doses(
             errors.append(RowError(line, "；".join(problems)))
         else:
             good.append((cid, inp))
+            lines.append(line)
+    invalid = _invalid_doses(db, good, lines)
+    confirmed: list[RowError] = []
+    if invalid:
+        if confirm_invalid:
+            confirmed = [RowError(line, f"{reason}（无效剂次，已确认导入）") for line, reason in invalid.items()]
+        else:
+            errors.extend(
+                RowError(line, f"{reason}：无效剂次，未导入（确认无误可加 --confirm-invalid）")
+                for line, reason in invalid.items()
+            )
+            errors.sort(key=lambda e: e.line)
+            good = [g for g, line in zip(good, lines, strict=True) if line not in invalid]
     if dry_run or not good:
-        return ImportReport("doses", len(rows), len(good), tuple(errors), dry_run)
+        return ImportReport("doses", len(rows), len(good), tuple(errors), dry_run, tuple(confirmed))
     now = datetime.now()
     cat = catalog()
     records = []
@@ -255,4 +312,4 @@ def import_doses(
             new=f"导入接种记录 {len(records)} 条（{Path(path).name}）",
         )
     log.info("import doses: %d rows, %d imported, %d rejected", len(rows), len(good), len(errors))
-    return ImportReport("doses", len(rows), len(good), tuple(errors), False)
+    return ImportReport("doses", len(rows), len(good), tuple(errors), False, tuple(confirmed))

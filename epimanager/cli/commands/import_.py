@@ -19,6 +19,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("kind", choices=("children", "doses"), help="children=儿童，doses=接种记录")
     p.add_argument("file", type=Path, metavar="FILE")
     p.add_argument("--dry-run", action="store_true", help="只检查，不写入")
+    p.add_argument(
+        "--confirm-invalid",
+        action="store_true",
+        help="接种记录：免疫程序评价为无效的剂次（间短、未到月龄……）也导入；不加时这些行列为错误、不导入",
+    )
     p.add_argument("--json", action="store_true", help="以 JSON 输出结果")
     p.set_defaults(handler=run)
 
@@ -28,8 +33,10 @@ def run(args: argparse.Namespace) -> int:
 
     db = open_database(args)
     try:
-        fn = import_children if args.kind == "children" else import_doses
-        report = fn(db, args.file, dry_run=args.dry_run)
+        if args.kind == "children":
+            report = import_children(db, args.file, dry_run=args.dry_run)
+        else:
+            report = import_doses(db, args.file, dry_run=args.dry_run, confirm_invalid=args.confirm_invalid)
     finally:
         db.close()
     if args.json:
@@ -40,10 +47,13 @@ def run(args: argparse.Namespace) -> int:
                 "imported": report.imported,
                 "dry_run": report.dry_run,
                 "errors": [{"line": e.line, "reason": e.reason} for e in report.errors],
+                "confirmed_invalid": [{"line": e.line, "reason": e.reason} for e in report.confirmed_invalid],
             }
         )
     else:
         for e in report.errors:
+            print(f"第 {e.line} 行：{e.reason}", file=sys.stderr)
+        for e in report.confirmed_invalid:
             print(f"第 {e.line} 行：{e.reason}", file=sys.stderr)
         print(report.summary())
     return 1 if report.errors else 0

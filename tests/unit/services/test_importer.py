@@ -156,3 +156,34 @@ def test_unreadable_json_is_a_clear_error(db: Database, tmp_path: Path) -> None:
     with pytest.raises(EpiError, match="JSON 文件格式错误"):
         import_children(db, bad, today=TODAY)
     assert count(db, Dose) == 0
+
+
+def test_invalid_doses_are_listed_by_line_and_imported_only_when_confirmed(db: Database, tmp_path: Path) -> None:
+    """The dose service's rule holds in the importer too: HepB 第2剂 is due at 1 month of age (on day 4
+    it is 未到月龄) and MMR from 8 months (at 3 months it is 首针提前)."""
+    write(tmp_path / "c.csv", HEADER + ",child_code\n张浩,男,2025-03-01,李梅,,,,,东风村,本地,320102010120250001\n")
+    import_children(db, tmp_path / "c.csv", today=TODAY)
+    head = "child_code,vaccine,dose_number,date,batch,manufacturer,site,unit_code"
+    first = write(
+        tmp_path / "d1.csv",
+        head + "\n320102010120250001,HepB,1,2025-03-01,,,,"
+        "\n320102010120250001,HepB,2,2025-03-04,,,,"  # line 3: 未到月龄
+        "\n320102010120250001,MMR,1,2025-06-01,,,,\n",  # line 4: 首针提前
+    )
+    report = import_doses(db, first, today=TODAY)
+    assert report.imported == 1
+    assert [(e.line, e.reason.split("：")[0]) for e in report.errors] == [(3, "未到月龄"), (4, "首针提前")]
+    assert "--confirm-invalid" in report.errors[0].reason
+    assert [(d.vaccine_abbr, d.dose_number) for d in get_child(db, "320102010120250001").doses] == [("HepB", 1)]
+
+    again = write(
+        tmp_path / "d2.csv",
+        head + "\n320102010120250001,HepB,2,2025-03-04,,,,\n320102010120250001,MMR,1,2025-06-01,,,,\n",
+    )
+    report = import_doses(db, again, today=TODAY, confirm_invalid=True)
+    assert (report.imported, report.errors) == (2, ())
+    assert [(e.line, e.reason) for e in report.confirmed_invalid] == [
+        (2, "未到月龄（无效剂次，已确认导入）"),
+        (3, "首针提前（无效剂次，已确认导入）"),
+    ]
+    assert len(get_child(db, "320102010120250001").doses) == 3
