@@ -10,7 +10,6 @@ import argparse
 import os
 
 from epimanager.cli.common import date_arg, open_database, print_json
-from epimanager.services.clinical import add_immunoglobulin, list_immunoglobulin
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -37,6 +36,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Add or list entries."""
+    from epimanager.services.clinical import add_immunoglobulin, list_immunoglobulin
+
     db = open_database(args)
     try:
         if args.action == "add":
