@@ -14,9 +14,9 @@ from datetime import date
 from functools import partial
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSettings, QSize, Qt
-from PySide6.QtGui import QAction, QCloseEvent, QShowEvent
-from PySide6.QtWidgets import QApplication, QDialog, QDockWidget, QMainWindow, QToolBar, QWidget
+from PySide6.QtCore import QByteArray, QSettings, Qt
+from PySide6.QtGui import QCloseEvent, QShowEvent
+from PySide6.QtWidgets import QApplication, QDialog, QDockWidget, QMainWindow, QWidget
 
 from epimanager import settings as prefs
 from epimanager.errors import NotFoundError
@@ -36,6 +36,7 @@ from epimanager.ui.child.grid import VaccinationView
 from epimanager.ui.child.new_child import NewChildDialog
 from epimanager.ui.child.panel import ChildPanel
 from epimanager.ui.events import Events
+from epimanager.ui.menus import build_menus, build_toolbar
 from epimanager.ui.print import documents
 from epimanager.ui.search.dialog import SearchDialog
 from epimanager.ui.settings_dialog import SettingsDialog
@@ -105,8 +106,8 @@ class MainWindow(QMainWindow):
         self.reminders_dock: QDockWidget | None = None
         self._queries: dict[str, QWidget] = {}
 
-        self.toolbar = self._build_toolbar()
-        self.hints_action = self._build_menus()
+        self.toolbar = build_toolbar(self, self.registry)
+        self.hints_action = build_menus(self, self.registry, self.panel_dock, self.toolbar, self.set_shortcut_hints)
         self.status = StatusBar(f"{self.info.code} {self.info.name}", str(db.path), lambda: pending_uploads(db))
         self.setStatusBar(self.status)
         self.events.message.connect(lambda text: self.status.showMessage(text, 8000))
@@ -128,93 +129,6 @@ class MainWindow(QMainWindow):
         self._restore_state()
 
     # -- building -------------------------------------------------------------------------
-
-    def _build_toolbar(self) -> QToolBar:
-        bar = QToolBar(self.tr("快捷栏"), self)
-        bar.setObjectName("shortcutBar")
-        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextUnderIcon)
-        bar.setIconSize(QSize(24, 24))
-        bar.setMovable(False)
-        for spec, action in self.registry:
-            if spec.toolbar:
-                bar.addAction(action)
-        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
-        return bar
-
-    def _build_menus(self) -> QAction:
-        a = self.registry
-        menus = (
-            (
-                self.tr("系统(&S)"),
-                (
-                    ActionId.UPLOAD,
-                    ActionId.BACKUP,
-                    ActionId.BACKUP_ENCRYPTED,
-                    ActionId.RESTORE,
-                    None,
-                    ActionId.CONFIG,
-                    ActionId.UPGRADE,
-                    ActionId.USERS,
-                    ActionId.CHANGE_PASSWORD,
-                    None,
-                    ActionId.SETTINGS,
-                    None,
-                    ActionId.QUIT,
-                ),
-            ),
-            (
-                self.tr("儿童(&C)"),
-                (
-                    ActionId.NEW_CHILD,
-                    ActionId.QUICK_SEARCH,
-                    ActionId.REFRESH,
-                    ActionId.STATUS_CHANGE,
-                    None,
-                    ActionId.CLEANING,
-                ),
-            ),
-            (
-                self.tr("接种(&V)"),
-                (
-                    ActionId.RECORD_DOSE,
-                    ActionId.EDIT_DOSE,
-                    ActionId.DELETE_DOSE,
-                    None,
-                    ActionId.PRINT_RECORD,
-                    ActionId.PRINT_RECEIPT,
-                ),
-            ),
-            (
-                self.tr("查询(&Q)"),
-                (
-                    ActionId.QUERY_DOSES,
-                    ActionId.QUERY_MANAGED,
-                    ActionId.QUERY_GAP,
-                    ActionId.QUERY_CHANGES,
-                    ActionId.QUERY_STATUS_CHANGES,
-                    None,
-                    ActionId.REPORTS,
-                    ActionId.REMINDERS,
-                ),
-            ),
-        )
-        for title, ids in menus:
-            menu = self.menuBar().addMenu(title)
-            for aid in ids:
-                if aid is None:
-                    menu.addSeparator()
-                else:
-                    menu.addAction(a[aid])
-        hints = QAction(self.tr("显示快捷键提示(&H)"), self)
-        hints.setObjectName("action_toggle_hints")
-        hints.setCheckable(True)
-        hints.toggled.connect(self.set_shortcut_hints)
-        view = self.menuBar().addMenu(self.tr("视图(&W)"))
-        view.addAction(hints)
-        view.addAction(self.panel_dock.toggleViewAction())
-        self.toolbar.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
-        self.toolbar.customContextMenuRequested.connect(lambda pos: view.popup(self.toolbar.mapToGlobal(pos)))
-        return hints
 
     def _connect_actions(self) -> None:
         a = self.registry

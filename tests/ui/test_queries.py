@@ -7,6 +7,7 @@ from pathlib import Path
 
 from openpyxl import load_workbook
 from PySide6.QtCore import QDate, Qt
+from PySide6.QtWidgets import QApplication
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
@@ -148,7 +149,10 @@ def test_model_keeps_loading_in_the_background_after_empty_pages(qtbot: QtBot, d
     assert model.rowCount() == 0 and model.has_more  # returned at once: the window stays responsive
     qtbot.waitUntil(lambda: model.rowCount() == 3)
     assert [model.data(model.index(i, 0)) for i in range(3)] == ["5", "6", "7"]
-    qtbot.wait(20)
-    assert model.rowCount() == 3 and model.has_more  # stops once a page's worth arrived
+    # stops once a page's worth arrived: nothing more is scheduled (a condition, not a clock)
+    qtbot.waitUntil(lambda: not model.filling)
+    calls = q.calls
+    QApplication.processEvents()
+    assert model.rowCount() == 3 and model.has_more and q.calls == calls
     model.fetch_all()
     assert model.rowCount() == 4 and not model.has_more

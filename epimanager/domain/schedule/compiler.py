@@ -11,8 +11,18 @@ from typing import Any
 
 from epimanager.domain.catalog import Catalog
 from epimanager.domain.dates import parse_date
-from epimanager.domain.schedule.ages import ZERO, Offset, parse_offset
-from epimanager.domain.schedule.facts import Advice, Condition, compile_advice, compile_condition
+from epimanager.domain.schedule.ages import ZERO, Offset
+from epimanager.domain.schedule.facts import Condition, compile_condition
+from epimanager.domain.schedule.fields import (
+    advice,
+    check_keys,
+    early_course,
+    offset,
+    opt_offset,
+    req,
+    skip_dose,
+)
+from epimanager.domain.schedule.fields import product as product_code
 from epimanager.domain.schedule.model import (
     DoseRule,
     Handover,
@@ -29,9 +39,6 @@ from epimanager.domain.schedule.model import (
 #: Raw-format version understood by this compiler.
 FORMAT = 1
 
-#: Keys that only document the data (ignored by the engine).
-_DOC_KEYS = frozenset({"note", "source", "confidence", "name"})
-
 
 def compile_versions(raw_versions: Iterable[Mapping[str, Any]], catalog: Catalog) -> list[ScheduleVersion]:
     """Validate, resolve ``extends`` and compile raw version objects.
@@ -41,7 +48,7 @@ def compile_versions(raw_versions: Iterable[Mapping[str, Any]], catalog: Catalog
     """
     raws = {}
     for raw in raw_versions:
-        vid = _req(raw, "id", "版本")
+        vid = req(raw, "id", "版本")
         if vid in raws:
             raise ScheduleDataError(f"免疫程序版本重复：{vid}")
         if int(raw.get("format", FORMAT)) != FORMAT:
@@ -98,53 +105,23 @@ def _resolve(
     return merged
 
 
-def _req(obj: Mapping[str, Any], key: str, where: str) -> str:
-    if key not in obj:
-        raise ScheduleDataError(f"{where}缺少字段“{key}”")
-    return str(obj[key])
-
-
-def _offset(value: Any, where: str) -> Offset:
-    try:
-        return parse_offset(str(value))
-    except ValueError as e:
-        raise ScheduleDataError(f"{where}：{e}") from None
-
-
-def _opt_offset(obj: Mapping[str, Any], key: str, where: str) -> Offset | None:
-    return _offset(obj[key], f"{where} {key}") if obj.get(key) is not None else None
-
-
-def _check_keys(obj: Mapping[str, Any], allowed: set[str], where: str) -> None:
-    unknown = set(obj) - allowed - _DOC_KEYS
-    if unknown:
-        raise ScheduleDataError(f"{where}含未知字段：{'、'.join(sorted(unknown))}")
-
-
-def _product(catalog: Catalog, text: Any, where: str) -> str:
-    try:
-        return catalog.resolve(str(text)).code
-    except KeyError as e:
-        raise ScheduleDataError(f"{where}：{e.args[0]}") from None
-
-
 def _compile_version(raw: Mapping[str, Any], catalog: Catalog) -> ScheduleVersion:
     vid = str(raw["id"])
-    _check_keys(raw, {"format", "id", "effective_from", "settings", "series"}, f"免疫程序 {vid} ")
+    check_keys(raw, {"format", "id", "effective_from", "settings", "series"}, f"免疫程序 {vid} ")
     try:
-        effective = parse_date(_req(raw, "effective_from", f"免疫程序 {vid} "))
+        effective = parse_date(req(raw, "effective_from", f"免疫程序 {vid} "))
     except ValueError as e:
         raise ScheduleDataError(f"免疫程序 {vid}：{e}") from None
     settings = raw["settings"]
     where = f"免疫程序 {vid} settings"
-    _check_keys(
+    check_keys(
         settings,
         {"catch_up_max_age", "live_spacing_days", "live_spacing_exempt", "timely_within", "immunoglobulin_wait"},
         where,
     )
-    catch_up = _offset(settings.get("catch_up_max_age", "18y"), where)
-    timely = _offset(settings.get("timely_within", "1m"), where)
-    exempt = frozenset(_product(catalog, p, where) for p in settings.get("live_spacing_exempt", []))
+    catch_up = offset(settings.get("catch_up_max_age", "18y"), where)
+    timely = offset(settings.get("timely_within", "1m"), where)
+    exempt = frozenset(product_code(catalog, p, where) for p in settings.get("live_spacing_exempt", []))
     ig_wait = _ig_wait(settings.get("immunoglobulin_wait"), catalog, where)
     series: list[SeriesRule] = []
     for s in raw["series"]:
@@ -178,14 +155,14 @@ def _ig_wait(raw: Any, catalog: Catalog, where: str) -> dict[str, Offset]:
     """``{"live_injectable": "3m", "products": {"1802": "1m"}}`` → product → wait."""
     if not raw:
         return {}
-    _check_keys(raw, {"live_injectable", "products"}, f"{where} immunoglobulin_wait")
+    check_keys(raw, {"live_injectable", "products"}, f"{where} immunoglobulin_wait")
     out: dict[str, Offset] = {}
     if raw.get("live_injectable"):
-        live = _offset(raw["live_injectable"], where)
+        live = offset(raw["live_injectable"], where)
         out.update({v.code: live for v in catalog.vaccines if v.live_injectable})
     for p, wait in raw.get("products", {}).items():
-        code = _product(catalog, p, where)
-        off = _offset(wait, where)
+        code = product_code(catalog, p, where)
+        off = offset(wait, where)
         if off == ZERO:
             out.pop(code, None)  # no wait (BCG)
         else:
@@ -194,9 +171,9 @@ def _ig_wait(raw: Any, catalog: Catalog, where: str) -> dict[str, Offset]:
 
 
 def _compile_series(raw: Mapping[str, Any], vid: str, catalog: Catalog, catch_up: Offset, timely: Offset) -> SeriesRule:
-    sid = _req(raw, "id", f"免疫程序 {vid} 的系列")
+    sid = req(raw, "id", f"免疫程序 {vid} 的系列")
     where = f"免疫程序 {vid} 系列 {sid}"
-    _check_keys(
+    check_keys(
         raw,
         {"id", "sex", "max_age", "tracks", "default_track", "handover", "track_when", "needs", "history_products"},
         where,
@@ -210,7 +187,7 @@ def _compile_series(raw: Mapping[str, Any], vid: str, catalog: Catalog, catch_up
     owners: dict[str, list[str]] = {}
     for t in tracks_raw:
         for p in t.get("products", []):
-            owners.setdefault(_product(catalog, p, where), []).append(str(t["id"]))
+            owners.setdefault(product_code(catalog, p, where), []).append(str(t["id"]))
     product_track = {code: ts[0] for code, ts in owners.items() if len(ts) == 1}
     for code in product_track:
         if code not in counting:
@@ -229,29 +206,29 @@ def _compile_series(raw: Mapping[str, Any], vid: str, catalog: Catalog, catch_up
         if sex is None:
             raise ScheduleDataError(f"{where}：sex 应为 M 或 F")
     max_age = catch_up
-    own_max = _opt_offset(raw, "max_age", where)
+    own_max = opt_offset(raw, "max_age", where)
     if own_max is not None and own_max < catch_up:
         max_age = own_max
     handover = None
     if raw.get("handover"):
         h = raw["handover"]
-        _check_keys(h, {"from", "min_interval", "if_none", "if_partial"}, f"{where} handover")
+        check_keys(h, {"from", "min_interval", "if_none", "if_partial"}, f"{where} handover")
         none = h.get("if_none", {})
-        _check_keys(none, {"min_age", "complete_before"}, f"{where} handover.if_none")
+        check_keys(none, {"min_age", "complete_before"}, f"{where} handover.if_none")
         partial = h.get("if_partial", {})
-        _check_keys(partial, {"min_age", "complete_before", "min_interval"}, f"{where} handover.if_partial")
+        check_keys(partial, {"min_age", "complete_before", "min_interval"}, f"{where} handover.if_partial")
         handover = Handover(
-            from_series=_req(h, "from", f"{where} handover"),
-            min_interval=_offset(h.get("min_interval", "0d"), f"{where} handover"),
-            if_none_min_age=_opt_offset(none, "min_age", where),
-            if_none_complete_before=_opt_offset(none, "complete_before", where),
-            if_partial_min_interval=_opt_offset(partial, "min_interval", where),
-            if_partial_min_age=_opt_offset(partial, "min_age", where),
-            if_partial_complete_before=_opt_offset(partial, "complete_before", where),
+            from_series=req(h, "from", f"{where} handover"),
+            min_interval=offset(h.get("min_interval", "0d"), f"{where} handover"),
+            if_none_min_age=opt_offset(none, "min_age", where),
+            if_none_complete_before=opt_offset(none, "complete_before", where),
+            if_partial_min_interval=opt_offset(partial, "min_interval", where),
+            if_partial_min_age=opt_offset(partial, "min_age", where),
+            if_partial_complete_before=opt_offset(partial, "complete_before", where),
         )
     track_when = []
     for tw in raw.get("track_when", []):
-        _check_keys(tw, {"when", "track"}, f"{where} track_when")
+        check_keys(tw, {"when", "track"}, f"{where} track_when")
         if str(tw.get("track")) not in tracks:
             raise ScheduleDataError(f"{where}：track_when 的 track {tw.get('track')} 不存在")
         track_when.append((_condition(tw.get("when"), where), str(tw["track"])))
@@ -272,11 +249,11 @@ def _compile_series(raw: Mapping[str, Any], vid: str, catalog: Catalog, catch_up
 
 def _history_product(raw: Mapping[str, Any], where: str, catalog: Catalog) -> HistoryProduct:
     hw = f"{where} history_products"
-    _check_keys(raw, {"any_of", "none_of", "product"}, hw)
+    check_keys(raw, {"any_of", "none_of", "product"}, hw)
     return HistoryProduct(
-        frozenset(_product(catalog, p, hw) for p in raw.get("any_of", [])),
-        frozenset(_product(catalog, p, hw) for p in raw.get("none_of", [])),
-        _product(catalog, _req(raw, "product", hw), hw),
+        frozenset(product_code(catalog, p, hw) for p in raw.get("any_of", [])),
+        frozenset(product_code(catalog, p, hw) for p in raw.get("none_of", [])),
+        product_code(catalog, req(raw, "product", hw), hw),
     )
 
 
@@ -290,17 +267,17 @@ def _condition(raw: Any, where: str) -> Condition:
 def _need(raw: Mapping[str, Any], where: str, catalog: Catalog, counting: set[str], timely: Offset) -> Need:
     """A series-level ``needs`` entry, with the dose it adds past the end of the track."""
     nw = f"{where} needs"
-    _check_keys(raw, {"products", "count", "product", "min_age", "interval", "waived_by", "when", "early"}, nw)
-    products = frozenset(_product(catalog, p, nw) for p in raw.get("products", []))
+    check_keys(raw, {"products", "count", "product", "min_age", "interval", "waived_by", "when", "early"}, nw)
+    products = frozenset(product_code(catalog, p, nw) for p in raw.get("products", []))
     if not products or not products <= counting:
         raise ScheduleDataError(f"{nw}：products 应为计入该系列的疫苗")
-    product = _product(catalog, _req(raw, "product", nw), nw)
+    product = product_code(catalog, req(raw, "product", nw), nw)
     rule = DoseRule(
         index=-1,
-        min_age=_offset(raw.get("min_age", "0d"), nw),
+        min_age=offset(raw.get("min_age", "0d"), nw),
         complete_before=None,
         effective_complete_before=None,
-        intervals=(Interval(-1, _offset(raw.get("interval", "0d"), nw), None),),
+        intervals=(Interval(-1, offset(raw.get("interval", "0d"), nw), None),),
         product=product,
         product_rules=(),
         accepts=products,
@@ -312,7 +289,7 @@ def _need(raw: Mapping[str, Any], where: str, catalog: Catalog, counting: set[st
         products=products,
         count=int(raw.get("count", 1)),
         product=product,
-        waived_by=frozenset(_product(catalog, p, nw) for p in raw.get("waived_by", [])),
+        waived_by=frozenset(product_code(catalog, p, nw) for p in raw.get("waived_by", [])),
         when=_condition(raw["when"], nw) if raw.get("when") else None,
         rule=rule,
         early=bool(raw.get("early", False)),
@@ -327,17 +304,17 @@ def _compile_track(
     shared: frozenset[str],
     timely: Offset,
 ) -> Track:
-    tid = _req(raw, "id", f"{series_where} 的 track")
+    tid = req(raw, "id", f"{series_where} 的 track")
     where = f"{series_where} track {tid}"
-    _check_keys(raw, {"id", "products", "doses"}, where)
-    products = tuple(_product(catalog, p, where) for p in raw.get("products", []))
+    check_keys(raw, {"id", "products", "doses"}, where)
+    products = tuple(product_code(catalog, p, where) for p in raw.get("products", []))
     if not products:
         raise ScheduleDataError(f"{where}：products 不能为空")
     default_accepts = frozenset(products) | shared
     doses_raw: Sequence[Mapping[str, Any]] = raw.get("doses", [])
     if not doses_raw:
         raise ScheduleDataError(f"{where}：doses 不能为空")
-    own_cb = [_opt_offset(d, "complete_before", f"{where} 第{i + 1}剂") for i, d in enumerate(doses_raw)]
+    own_cb = [opt_offset(d, "complete_before", f"{where} 第{i + 1}剂") for i, d in enumerate(doses_raw)]
     effective_cb: list[Offset | None] = [None] * len(doses_raw)
     nearest: Offset | None = None
     for i in range(len(doses_raw) - 1, -1, -1):
@@ -347,7 +324,7 @@ def _compile_track(
     doses = []
     for i, d in enumerate(doses_raw):
         dw = f"{where} 第{i + 1}剂"
-        _check_keys(
+        check_keys(
             d,
             {
                 "min_age",
@@ -367,7 +344,7 @@ def _compile_track(
         )
         intervals = []
         for iv in d.get("intervals", []):
-            _check_keys(iv, {"from", "min", "max", "from_age"}, f"{dw} interval")
+            check_keys(iv, {"from", "min", "max", "from_age"}, f"{dw} interval")
             frm = iv.get("from", "previous")
             if frm == "previous":
                 idx = -1
@@ -377,73 +354,48 @@ def _compile_track(
                     raise ScheduleDataError(f"{dw}：interval.from 应为此前的剂次")
             intervals.append(
                 Interval(
-                    idx, _offset(iv.get("min", "0d"), dw), _opt_offset(iv, "max", dw), _opt_offset(iv, "from_age", dw)
+                    idx, offset(iv.get("min", "0d"), dw), opt_offset(iv, "max", dw), opt_offset(iv, "from_age", dw)
                 )
             )
         if i > 0 and not intervals:
             intervals.append(Interval(-1, ZERO, None))
         rules = []
         for r in d.get("product_rules", []):
-            _check_keys(r, {"product", "born_before", "age_at_least"}, f"{dw} product_rules")
+            check_keys(r, {"product", "born_before", "age_at_least"}, f"{dw} product_rules")
             born = r.get("born_before")
             try:
                 born_ord = parse_date(str(born)).toordinal() if born else None
             except ValueError as e:
                 raise ScheduleDataError(f"{dw}：{e}") from None
             rule = ProductRule(
-                _product(catalog, _req(r, "product", dw), dw),
+                product_code(catalog, req(r, "product", dw), dw),
                 born_ord,
-                _opt_offset(r, "age_at_least", dw),
+                opt_offset(r, "age_at_least", dw),
             )
             if rule.born_before_ord is None and rule.age_at_least is None:
                 raise ScheduleDataError(f"{dw}：product_rules 需要 born_before 或 age_at_least")
             rules.append(rule)
-        accepts = frozenset(_product(catalog, p, dw) for p in d["accepts"]) if "accepts" in d else default_accepts
+        accepts = frozenset(product_code(catalog, p, dw) for p in d["accepts"]) if "accepts" in d else default_accepts
         if not accepts <= counting:
             raise ScheduleDataError(f"{dw}：accepts 中有不计入该系列的疫苗")
         doses.append(
             DoseRule(
                 index=i,
-                min_age=_offset(_req(d, "min_age", dw), dw),
+                min_age=offset(req(d, "min_age", dw), dw),
                 complete_before=own_cb[i],
                 effective_complete_before=effective_cb[i],
                 intervals=tuple(intervals),
-                product=_product(catalog, d.get("product", products[0]), dw),
+                product=product_code(catalog, d.get("product", products[0]), dw),
                 product_rules=tuple(rules),
                 accepts=accepts,
-                skip_if_previous_dose_at_age=_opt_offset(d, "skip_if_previous_dose_at_age", dw),
-                timely_within=_opt_offset(d, "timely_within", dw) or timely,
+                skip_if_previous_dose_at_age=opt_offset(d, "skip_if_previous_dose_at_age", dw),
+                timely_within=opt_offset(d, "timely_within", dw) or timely,
                 product_min_age={
-                    _product(catalog, p, dw): _offset(age, dw) for p, age in d.get("product_min_age", {}).items()
+                    product_code(catalog, p, dw): offset(age, dw) for p, age in d.get("product_min_age", {}).items()
                 },
-                early_course=_early_course(d.get("early_course"), catalog, dw),
-                advice=tuple(_advice(a, dw) for a in d.get("advice", [])),
-                skip_if_dose_at_age=_skip_dose(d.get("skip_if_dose_at_age"), i, dw),
+                early_course=early_course(d.get("early_course"), catalog, dw),
+                advice=tuple(advice(a, dw) for a in d.get("advice", [])),
+                skip_if_dose_at_age=skip_dose(d.get("skip_if_dose_at_age"), i, dw),
             )
         )
     return Track(tid, str(raw.get("name", tid)), products, tuple(doses))
-
-
-def _early_course(raw: Any, catalog: Catalog, where: str) -> tuple[frozenset[str], Offset] | None:
-    if not raw:
-        return None
-    _check_keys(raw, {"products", "min_age"}, f"{where} early_course")
-    products = frozenset(_product(catalog, p, where) for p in raw.get("products", []))
-    return products, _offset(_req(raw, "min_age", f"{where} early_course"), where)
-
-
-def _advice(raw: Any, where: str) -> Advice:
-    try:
-        return compile_advice(raw, where)
-    except ValueError as e:
-        raise ScheduleDataError(str(e)) from None
-
-
-def _skip_dose(raw: Any, index: int, where: str) -> tuple[int, Offset] | None:
-    if not raw:
-        return None
-    _check_keys(raw, {"dose", "age"}, f"{where} skip_if_dose_at_age")
-    n = int(raw.get("dose", 1)) - 1
-    if not 0 <= n < index:
-        raise ScheduleDataError(f"{where}：skip_if_dose_at_age.dose 应为此前的剂次")
-    return n, _offset(_req(raw, "age", where), where)

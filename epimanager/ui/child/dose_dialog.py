@@ -9,8 +9,6 @@ for confirmation.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date
 from functools import partial
 from typing import Any
@@ -33,46 +31,24 @@ from PySide6.QtWidgets import (
 from epimanager.domain.catalog import Vaccine
 from epimanager.domain.codes import DoseAttribute
 from epimanager.domain.dates import parse_date
-from epimanager.domain.schedule import ChildFacts, DoseEvaluation, Forecast, SeriesStatus
-from epimanager.domain.schedule.facts import NO_FACTS
+from epimanager.domain.schedule import DoseEvaluation, SeriesStatus
 from epimanager.domain.validation import DoseInput
 from epimanager.errors import EpiError
 from epimanager.resources import catalog
 from epimanager.services import doses as doses_service
 from epimanager.services.doses import OTHER_PLACE, add_dose, update_dose
-from epimanager.services.records import ChildRecord, DoseRecord
+from epimanager.services.records import DoseRecord
 from epimanager.services.ui_support import BatchProposal
 from epimanager.store.database import Database
 from epimanager.ui import notify
+from epimanager.ui.child.dose_context import ROUTES, SITES, DoseContext, evaluate_new
 from epimanager.ui.child.model import status_label
 from epimanager.ui.child.model import tr as grid_tr
 from epimanager.ui.code_labels import tr_code
 from epimanager.ui.dates import to_date, to_qdate
 from epimanager.ui.worker import Latest
 
-SITES = ("左上臂", "右上臂", "左大腿", "右大腿", "口服", "臀部")
-ROUTES = (("IM", "肌内注射"), ("SC", "皮下注射"), ("ID", "皮内注射"), ("PO", "口服"))
-
-
-@dataclass(frozen=True)
-class DoseContext:
-    """What the dialog needs to know besides the form."""
-
-    child: ChildRecord
-    forecast: Forecast | None
-    nurse: str
-    own_unit: str
-    today: date
-    batches: Callable[[str, date], list[BatchProposal]]
-    # the child's clinical facts (HBsAg, weight, immunoglobulin) the evaluation uses
-    facts: ChildFacts = NO_FACTS
-
-
-def evaluate_new(
-    child: ChildRecord, code: str, day: date, exclude: str | None = None, facts: ChildFacts | None = None
-) -> list[DoseEvaluation]:
-    """How a dose of ``code`` on ``day`` would be evaluated with the child's other doses (the service's rule)."""
-    return doses_service.evaluate_new(child.birth_date, child.sex, child.doses, code, day, exclude=exclude, facts=facts)
+__all__ = ["ROUTES", "SITES", "DoseContext", "DoseDialog", "evaluate_new"]
 
 
 class DoseDialog(QDialog):

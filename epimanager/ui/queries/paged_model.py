@@ -63,6 +63,11 @@ class PagedTableModel(QAbstractTableModel):
     def has_more(self) -> bool:
         return self._more
 
+    @property
+    def filling(self) -> bool:
+        """Still loading pages in the background towards what the view asked for (a timer is pending)."""
+        return self._more and self._query is not None and len(self._rows) < self._target
+
     def set_query(self, query: Query | None) -> None:
         """Show another query (or none); the first page loads when the view asks for it."""
         self.beginResetModel()
@@ -123,7 +128,7 @@ class PagedTableModel(QAbstractTableModel):
         self._schedule()
 
     def _schedule(self) -> None:
-        if self._more and len(self._rows) < self._target:
+        if self.filling:
             generation = self._generation
             QTimer.singleShot(_CONTINUE_MS, lambda: self._continue(generation))
 
