@@ -933,147 +933,147 @@ Reason for deleting:</translation>
 <context>
     <name>DoseDialog</name>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="97"/>
+        <location filename="../../ui/child/dose_dialog.py" line="73"/>
         <source>修改接种记录</source>
         <extracomment>the batch proposals for the chosen vaccine have been read and shown</extracomment>
         <translation>Edit dose</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="97"/>
+        <location filename="../../ui/child/dose_dialog.py" line="73"/>
         <source>接种登记</source>
         <translation>Vaccination</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="127"/>
-        <location filename="../../ui/child/dose_dialog.py" line="360"/>
+        <location filename="../../ui/child/dose_dialog.py" line="103"/>
+        <location filename="../../ui/child/dose_dialog.py" line="336"/>
         <source>本单位</source>
         <translation>This unit</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="128"/>
-        <location filename="../../ui/child/dose_dialog.py" line="362"/>
+        <location filename="../../ui/child/dose_dialog.py" line="104"/>
+        <location filename="../../ui/child/dose_dialog.py" line="338"/>
         <source>外地</source>
         <translation>Elsewhere</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="129"/>
+        <location filename="../../ui/child/dose_dialog.py" line="105"/>
         <source>本单位、外地，或输入接种单位的10位编码</source>
         <translation>This unit, elsewhere, or type the 10-digit unit code</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="140"/>
+        <location filename="../../ui/child/dose_dialog.py" line="116"/>
         <source>疫苗(&amp;V)：</source>
         <translation>&amp;Vaccine:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="141"/>
+        <location filename="../../ui/child/dose_dialog.py" line="117"/>
         <source>剂次(&amp;N)：</source>
         <translation>Dose &amp;number:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="142"/>
+        <location filename="../../ui/child/dose_dialog.py" line="118"/>
         <source>接种属性(&amp;A)：</source>
         <translation>Dose &amp;type:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="143"/>
+        <location filename="../../ui/child/dose_dialog.py" line="119"/>
         <source>接种日期(&amp;D)：</source>
         <translation>&amp;Date:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="144"/>
+        <location filename="../../ui/child/dose_dialog.py" line="120"/>
         <source>批号(&amp;B)：</source>
         <translation>&amp;Batch:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="145"/>
+        <location filename="../../ui/child/dose_dialog.py" line="121"/>
         <source>生产企业(&amp;M)：</source>
         <translation>&amp;Manufacturer:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="146"/>
+        <location filename="../../ui/child/dose_dialog.py" line="122"/>
         <source>失效期(&amp;E)：</source>
         <translation>&amp;Expiry:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="147"/>
+        <location filename="../../ui/child/dose_dialog.py" line="123"/>
         <source>接种部位(&amp;S)：</source>
         <translation>&amp;Site:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="148"/>
+        <location filename="../../ui/child/dose_dialog.py" line="124"/>
         <source>接种途径(&amp;R)：</source>
         <translation>&amp;Route:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="149"/>
+        <location filename="../../ui/child/dose_dialog.py" line="125"/>
         <source>接种护士(&amp;U)：</source>
         <translation>N&amp;urse:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="150"/>
+        <location filename="../../ui/child/dose_dialog.py" line="126"/>
         <source>接种地点(&amp;P)：</source>
         <translation>&amp;Place:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="156"/>
+        <location filename="../../ui/child/dose_dialog.py" line="132"/>
         <source>保存(&amp;S)</source>
         <translation>&amp;Save</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="158"/>
+        <location filename="../../ui/child/dose_dialog.py" line="134"/>
         <source>取消</source>
         <translation>Cancel</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="253"/>
+        <location filename="../../ui/child/dose_dialog.py" line="229"/>
         <source>正在读取可用批号…</source>
         <translation>Reading the batches in use…</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="277"/>
+        <location filename="../../ui/child/dose_dialog.py" line="253"/>
         <source>库存 %1 人份</source>
         <translation>in stock: %1 doses</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="277"/>
+        <location filename="../../ui/child/dose_dialog.py" line="253"/>
         <source>近期使用</source>
         <translation>used lately</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="280"/>
+        <location filename="../../ui/child/dose_dialog.py" line="256"/>
         <source>无可用批号，请输入</source>
         <translation>No batch in use; type one</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="335"/>
+        <location filename="../../ui/child/dose_dialog.py" line="311"/>
         <source>评价：—（不属于免疫程序的系列）</source>
         <translation>Evaluation: — (not part of a schedule series)</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="342"/>
+        <location filename="../../ui/child/dose_dialog.py" line="318"/>
         <source>评价：✗ %1 —— 无效剂次，不计入免疫程序</source>
         <translation>Evaluation: ✗ %1 — invalid dose, does not count</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="345"/>
+        <location filename="../../ui/child/dose_dialog.py" line="321"/>
         <source>评价：✓ %1</source>
         <translation>Evaluation: ✓ %1</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="356"/>
+        <location filename="../../ui/child/dose_dialog.py" line="332"/>
         <source>失效期格式不正确：%1</source>
         <translation>Expiry date is not valid: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="391"/>
+        <location filename="../../ui/child/dose_dialog.py" line="367"/>
         <source>这一剂评价为“%1”，是无效剂次，不计入免疫程序。
 仍要保存吗？</source>
         <translation>This dose is evaluated as “%1”: an invalid dose that does not count.
 Save it anyway?</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="392"/>
+        <location filename="../../ui/child/dose_dialog.py" line="368"/>
         <source>无效剂次</source>
         <translation>Invalid dose</translation>
     </message>
@@ -1678,73 +1678,73 @@ Save it anyway?</translation>
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../ui/main_window.py" line="71"/>
+        <location filename="../../ui/main_window.py" line="72"/>
         <source>EpiManager 儿童预防接种信息管理系统 · %1</source>
         <translation>EpiManager Child Immunization Information System · %1</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="99"/>
+        <location filename="../../ui/main_window.py" line="100"/>
         <source>基本资料</source>
         <translation>Basic information</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="133"/>
+        <location filename="../../ui/menus.py" line="81"/>
         <source>快捷栏</source>
         <translation>Shortcut bar</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="148"/>
+        <location filename="../../ui/menus.py" line="20"/>
         <source>系统(&amp;S)</source>
         <translation>&amp;System</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="166"/>
+        <location filename="../../ui/menus.py" line="38"/>
         <source>儿童(&amp;C)</source>
         <translation>&amp;Child</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="177"/>
+        <location filename="../../ui/menus.py" line="49"/>
         <source>接种(&amp;V)</source>
         <translation>&amp;Vaccination</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="188"/>
+        <location filename="../../ui/menus.py" line="60"/>
         <source>查询(&amp;Q)</source>
         <translation>&amp;Queries</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="208"/>
+        <location filename="../../ui/menus.py" line="108"/>
         <source>显示快捷键提示(&amp;H)</source>
         <translation>Show shortcut &amp;hints</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="212"/>
+        <location filename="../../ui/menus.py" line="112"/>
         <source>视图(&amp;W)</source>
         <translation>Vie&amp;w</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="241"/>
+        <location filename="../../ui/main_window.py" line="155"/>
         <source>没有正在编辑的内容</source>
         <translation>Nothing is being edited</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="321"/>
+        <location filename="../../ui/main_window.py" line="235"/>
         <source>已新建儿童 %1，编码 %2</source>
         <translation>New child %1 created, code %2</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="334"/>
+        <location filename="../../ui/main_window.py" line="248"/>
         <source>工作提醒</source>
         <translation>Work reminders</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="347"/>
-        <location filename="../../ui/main_window.py" line="386"/>
+        <location filename="../../ui/main_window.py" line="261"/>
+        <location filename="../../ui/main_window.py" line="300"/>
         <source>请先按 F3 查找并打开一个儿童</source>
         <translation>Press F3 to find and open a child first</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="420"/>
+        <location filename="../../ui/main_window.py" line="334"/>
         <source>儿童个案 %1 人（本单位管理 %2 人），接种记录 %3 条
 
 按 F3 查找儿童，或按 F2 新建儿童。</source>
