@@ -196,7 +196,7 @@ def main() -> int:
     # 儿童 → 数据清理: probable duplicates, found on a worker thread
     cleaning = w.open_query("CleaningScreen")
     cleaning.resize(1300, 640)
-    cleaning.find()  # type: ignore[attr-defined]
+    cleaning.find_duplicates()  # type: ignore[attr-defined]
     for _ in range(600):
         settle(app, 100)
         if cleaning.find_button.isEnabled():  # type: ignore[attr-defined]
