@@ -218,11 +218,13 @@ def one_more_try(db: Database, max_attempts: int) -> None:
         )
 
 
-def count_unanswered(db: Database, max_attempts: int) -> int:
-    """Waiting records sent ``max_attempts`` times without an answer from the platform."""
+def count_unanswered(db: Database, max_attempts: int, *, below: int | None = None) -> int:
+    """Waiting records sent at least ``max_attempts`` (and fewer than ``below``) times without an answer."""
+    cap = "" if below is None else " AND attempts < :b"
     with db.session() as s:
         n = s.execute(
-            text("SELECT COUNT(*) FROM sync_outbox WHERE state = 'pending' AND attempts >= :c"), {"c": max_attempts}
+            text(f"SELECT COUNT(*) FROM sync_outbox WHERE state = 'pending' AND attempts >= :c{cap}"),
+            {"c": max_attempts, "b": below},
         ).scalar()
     return int(n or 0)
 

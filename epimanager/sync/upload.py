@@ -139,7 +139,8 @@ def upload(
                     accepted += counts.accepted
                     stale += counts.stale
                     rejected += counts.rejected
-                    if counts.unanswered:  # the platform skipped records: back off before resending
+                    if counts.unanswered and queue.count_unanswered(db, 1, below=MAX_UNANSWERED):
+                        # the platform skipped records that will be sent again: back off first
                         unanswered_rounds += 1
                         wait = cl.policy.delay(unanswered_rounds)
                         if stop is not None:

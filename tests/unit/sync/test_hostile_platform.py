@@ -128,8 +128,9 @@ def test_answers_only_for_unknown_ids_stop_after_five_sends_with_backoff(db: Dat
         client.close()
         assert len(bad.posts) == 5
     assert (report.accepted, report.unanswered, report.remaining) == (0, 3, 3)
-    # a growing wait between the resends (0.01·2ⁿ, jittered to 50–100 %, capped at 0.05)
-    assert len(slept) == 5
+    # a growing wait before each of the 4 resends (0.01·2ⁿ, jittered to 50–100 %, capped at 0.05),
+    # none after the last send
+    assert len(slept) == 4
     for n, wait in enumerate(slept[:3]):
         assert 0.01 * 2**n / 2 <= wait <= 0.01 * 2**n
     assert counts(db) == (3, 0, 0)
