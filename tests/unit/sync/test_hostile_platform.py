@@ -48,25 +48,33 @@ def counts(db: Database) -> tuple[int, int, int]:
 # -- 11: redirects are never followed --------------------------------------------------------
 
 
+def accept_all(h: BaseHTTPRequestHandler, body: bytes) -> None:
+    """Another host: takes any batch, token or not, and answers "accepted"."""
+    results = [{"uuid": r["uuid"], "version": r["version"], "status": "accepted"} for r in records(body)]
+    reply_json(h, {"results": results})
+
+
 @pytest.mark.parametrize("code", [301, 302, 303, 307, 308])
 def test_a_redirect_sends_nothing_elsewhere_and_marks_nothing_sent(
     db: Database, platform: RunningServer, quick: RetryPolicy, code: int
 ) -> None:
     two_children_one_dose(db)
+    with serve(Hostile(accept_all)) as elsewhere:
 
-    def to_other_host(h: BaseHTTPRequestHandler, _body: bytes) -> None:
-        reply(h, code, b"", Location=platform.url + "/api/v1/batches")
+        def to_other_host(h: BaseHTTPRequestHandler, _body: bytes) -> None:
+            reply(h, code, b"", Location=elsewhere.url + "/api/v1/batches")
 
-    with serve(Hostile(to_other_host)) as bad:
-        with pytest.raises(PlatformRedirect, match="平台返回了重定向") as exc:
-            upload(db, url=bad.url, token=TOKEN, policy=quick)
-        assert f"HTTP {code}" in exc.value.message and "未上传" in exc.value.message
-        assert exc.value.exit_code != 0
-        assert bad.requests == 1  # not retried either
-    assert platform.store.counts()["records"] == 0  # the other host received nothing
+        with serve(Hostile(to_other_host)) as bad:
+            with pytest.raises(PlatformRedirect, match="平台返回了重定向") as exc:
+                upload(db, url=bad.url, token=TOKEN, policy=quick)
+            assert f"HTTP {code}" in exc.value.message and "未上传" in exc.value.message
+            assert exc.value.exit_code != 0
+            assert bad.requests == 1  # not retried either
+        assert elsewhere.requests == 0  # the other host received nothing
     assert counts(db) == (3, 0, 0)
     # the records go, once, when the address is right
     assert upload(db, url=platform.url, token=TOKEN, policy=quick).accepted == 3
+    assert platform.store.counts()["records"] == 3
 
 
 def test_a_lookup_does_not_follow_a_redirect_either(platform: RunningServer, quick: RetryPolicy) -> None:
