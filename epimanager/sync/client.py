@@ -191,8 +191,9 @@ class PlatformClient:
                     retry_after = _retry_after(resp)
                 elif resp.status_code >= 400:
                     if resp.status_code in (404, 405) or not _is_json(resp):
+                        kept = "记录仍待上传" if method == "POST" else "本次请求未完成"
                         raise PlatformProtocolError(
-                            f"平台的回复不符合协议（HTTP {resp.status_code}），记录仍待上传；请核对平台地址 {self.url}"
+                            f"平台的回复不符合协议（HTTP {resp.status_code}），{kept}；请核对平台地址 {self.url}"
                         )
                     raise PlatformRefused(
                         f"平台拒绝了请求（HTTP {resp.status_code}）：{_message(resp)}", resp.status_code
