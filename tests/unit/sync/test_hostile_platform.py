@@ -14,6 +14,7 @@ from datetime import date
 from http.server import BaseHTTPRequestHandler
 
 import pytest
+from sqlalchemy import text
 
 from epimanager.domain.validation import ChildInput, DoseInput
 from epimanager.platform_sim.server import RunningServer
@@ -288,3 +289,33 @@ def test_threads_are_not_left_behind(db: Database) -> None:
         upload(db, url=bad.url, token=TOKEN, policy=RetryPolicy(base=0.001, cap=0.001))
     time.sleep(0.1)
     assert threading.active_count() <= before + 1
+
+
+# -- downloads from a platform that does not speak the protocol ---------------------------------
+
+
+def test_a_lookup_reply_outside_the_protocol_is_a_clear_error(quick: RetryPolicy) -> None:
+    for data in ([], {"children": "x"}, {"children": [{"data": {}}]}):
+        with serve(Hostile(_json(data))) as bad:
+            client = PlatformClient(bad.url, TOKEN, policy=quick)
+            try:
+                with pytest.raises(PlatformUnavailable, match="不符合协议"):
+                    lookup(client, "3201020101", code="320102010120260001")
+            finally:
+                client.close()
+
+
+def test_a_newborn_cursor_that_does_not_move_on_stops_at_once(db: Database, quick: RetryPolicy) -> None:
+    from epimanager.sync.download import pull_newborns
+
+    page = {"records": [{"uuid": "u1", "version": 1, "owner_unit": "3201020101", "data": {}}], "next": 0}
+    with serve(Hostile(_json(page))) as bad:
+        client = PlatformClient(bad.url, TOKEN, policy=quick)
+        try:
+            with pytest.raises(PlatformUnavailable, match="游标"):
+                pull_newborns(db, client)
+        finally:
+            client.close()
+        assert bad.requests == 1
+    with db.session() as s:
+        assert s.execute(text("SELECT COUNT(*) FROM child")).scalar() == 0  # nothing was brought in
