@@ -19,7 +19,7 @@ from pathlib import Path
 
 from epimanager.errors import PermissionDenied
 from epimanager.services import users
-from epimanager.services.database import Database, open_database
+from epimanager.store.database import Database, open_database
 from tests.helpers.cli import REPO
 
 T0 = datetime(2026, 11, 26, 9, 0, 0)
@@ -91,7 +91,7 @@ import json, sys
 from datetime import datetime
 from epimanager.errors import PermissionDenied
 from epimanager.services import users
-from epimanager.services.database import open_database
+from epimanager.store.database import open_database
 db = open_database(sys.argv[1])
 sys.stdin.readline()  # all processes start guessing together
 out = []

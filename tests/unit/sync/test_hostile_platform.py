@@ -19,8 +19,8 @@ from sqlalchemy import text
 from epimanager.domain.validation import ChildInput, DoseInput
 from epimanager.platform_sim.server import RunningServer
 from epimanager.services.children import create_child
-from epimanager.services.database import Database
 from epimanager.services.doses import add_dose
+from epimanager.store.database import Database
 from epimanager.sync import queue
 from epimanager.sync.auto import AutoUploader
 from epimanager.sync.client import PlatformClient, PlatformRedirect, PlatformUnavailable, RetryPolicy

@@ -10,7 +10,7 @@ from pathlib import Path
 from epimanager.domain.validation import ChildInput
 from epimanager.platform_sim.server import RunningServer
 from epimanager.services.children import create_child
-from epimanager.services.database import open_database
+from epimanager.store.database import open_database
 from tests.helpers.cli import run_cli
 
 from .conftest import TOKEN
