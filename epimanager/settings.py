@@ -168,8 +168,15 @@ def _v1_to_v2(d: dict[str, Any]) -> dict[str, Any]:
 MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _v1_to_v2}
 
 
+def _schema_version(d: dict[str, Any]) -> int:
+    version = d.get("schema_version", 1)
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise ValueError(f"schema_version 无效：{str(version)[:40]}")
+    return version
+
+
 def migrate(d: dict[str, Any]) -> dict[str, Any]:
-    version = int(d.get("schema_version", 1))
+    version = _schema_version(d)
     if version > SCHEMA_VERSION:
         raise ValueError(f"设置文件来自更新的版本（{version}）")
     while version < SCHEMA_VERSION:
@@ -221,23 +228,49 @@ def from_json(d: dict[str, Any]) -> Settings:
     return replace(base, **values)
 
 
+#: What a damaged file can raise while it is read and understood (bad bytes and bad JSON are
+#: ValueErrors; values of the wrong type TypeErrors; very deep nesting a RecursionError).
+_UNREADABLE = (ValueError, TypeError, KeyError, RecursionError)
+
+
 def load(path: Path | None = None) -> Settings:
-    """The saved settings, or the defaults when there is no (readable) file."""
+    """The saved settings, or the defaults when there is no (readable) file.
+
+    A file that cannot be used — not UTF-8, not JSON, not an object, a bad ``schema_version``,
+    nesting too deep, a directory or an unreadable file in its place — is moved aside
+    (``settings.json.bad``, or ``.bad.2`` … when that name is taken) and the defaults are used.
+    """
     path = path or settings_path()
     try:
-        raw = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except FileNotFoundError:
         return Settings()
+    except OSError as exc:  # a directory in its place, no permission to read
+        return _set_aside(path, exc)
     try:
-        data = json.loads(raw)
+        data = json.loads(raw.decode("utf-8"))
         if not isinstance(data, dict):
             raise ValueError("not an object")
         return from_json(data)
-    except ValueError as exc:
-        bad = path.with_name(path.name + ".bad")
-        log.warning("settings file %s unreadable (%s); moved to %s, using defaults", path, exc, bad)
-        path.replace(bad)
+    except _UNREADABLE as exc:
+        return _set_aside(path, exc)
+
+
+def _set_aside(path: Path, problem: BaseException) -> Settings:
+    reason = f"{type(problem).__name__}: {str(problem)[:200]}"
+    for n in range(1, 100):
+        bad = path.with_name(path.name + (".bad" if n == 1 else f".bad.{n}"))
+        if bad.exists() or bad.is_symlink():
+            continue
+        try:
+            os.replace(path, bad)
+        except OSError as exc:
+            log.warning("settings file %s unusable (%s) and not moved (%s); using defaults", path, reason, exc)
+            return Settings()
+        log.warning("settings file %s unusable (%s); moved to %s, using defaults", path, reason, bad)
         return Settings()
+    log.warning("settings file %s unusable (%s); using defaults", path, reason)
+    return Settings()
 
 
 def save(settings: Settings, path: Path | None = None) -> Path:

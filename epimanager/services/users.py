@@ -22,7 +22,7 @@ import os
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from epimanager.errors import NotFoundError, PermissionDenied, ValidationError
@@ -266,52 +266,81 @@ def _minutes_left(until: datetime, now: datetime) -> int:
     return max(1, math.ceil((until - now).total_seconds() / 60))
 
 
+def _locked_message(name: str, until: datetime, now: datetime) -> str:
+    return f"账户 {name} 因多次密码错误已锁定，请 {_minutes_left(until, now)} 分钟后再试（或请系统管理员解锁）"
+
+
 def authenticate(db: Database, name: str, password: str, *, now: datetime | None = None) -> Actor:
     """Check ``name``/``password``: counts failures, locks after :data:`MAX_FAILURES`.
 
-    Raises :class:`PermissionDenied` with the message to show (wrong name and
-    wrong password read the same; a locked account says how many minutes remain).
+    Raises :class:`PermissionDenied` with the message to show: an unknown name and a wrong
+    password read exactly the same (:data:`BAD_LOGIN`, no count of tries left, which only a
+    real account could have); a locked account says how many minutes remain.  The password is
+    checked outside any transaction; the failure count then goes up in one ``UPDATE … SET
+    failed_count = failed_count + 1`` that holds the write lock while the new count is read
+    back, so parallel guesses (threads or processes on one database file) are all counted.
     """
     now = now or datetime.now()
     name = (name or "").strip()
-    with db.transaction() as s:
+    with db.session() as s:
         user = s.scalar(select(AppUser).where(AppUser.name == name)) if name else None
-        if user is None:
-            _burn_time(password)
-            log.warning("login failed: unknown user")
-            raise PermissionDenied(BAD_LOGIN)
-        if user.locked_until is not None and user.locked_until > now:
-            log.warning("login refused: %s is locked", user.name)
-            raise PermissionDenied(
-                f"账户 {user.name} 因多次密码错误已锁定，请 {_minutes_left(user.locked_until, now)} 分钟后再试"
-                "（或请系统管理员解锁）"
+        found = None if user is None else (user.id, user.name, user.role, user.active, user.password_hash)
+        locked_until = None if user is None else user.locked_until
+    if found is None:
+        _burn_time(password)
+        log.warning("login failed: unknown user")
+        raise PermissionDenied(BAD_LOGIN)
+    uid, uname, role, active, stored = found
+    if locked_until is not None and locked_until > now:
+        log.warning("login refused: %s is locked", uname)
+        raise PermissionDenied(_locked_message(uname, locked_until, now))
+    ok = verify_password(password, stored)
+    if ok and not active:
+        log.warning("login refused: %s is disabled", uname)
+        raise PermissionDenied(f"用户 {uname} 已停用，请联系系统管理员")
+    not_locked = or_(AppUser.locked_until.is_(None), AppUser.locked_until <= now)
+    with db.transaction() as s:
+        if ok:
+            done = s.connection().execute(
+                update(AppUser)
+                .where(AppUser.id == uid, not_locked)
+                .values(failed_count=0, locked_until=None, last_login=now)
+                .execution_options(synchronize_session=False)
             )
-        if not verify_password(password, user.password_hash):
-            user.failed_count = (user.failed_count or 0) + 1
-            if user.failed_count >= MAX_FAILURES:
-                user.locked_until = now + timedelta(minutes=LOCK_MINUTES)
-                user.failed_count = 0
-                locked = True
-            else:
-                locked = False
-            left = MAX_FAILURES - user.failed_count
-            uname = user.name
-        elif not user.active:
-            log.warning("login refused: %s is disabled", user.name)
-            raise PermissionDenied(f"用户 {user.name} 已停用，请联系系统管理员")
         else:
-            user.failed_count = 0
-            user.locked_until = None
-            user.last_login = now
-            actor = Actor(user.name, user.role)
-            log.info("login ok: %s role=%s", actor.name, ROLE_CODES.get(actor.role, "?"))
-            return actor
+            done = s.connection().execute(
+                update(AppUser)
+                .where(AppUser.id == uid, not_locked)
+                .values(failed_count=func.coalesce(AppUser.failed_count, 0) + 1)
+                .execution_options(synchronize_session=False)
+            )
+        count, until = s.execute(select(AppUser.failed_count, AppUser.locked_until).where(AppUser.id == uid)).one()
+        if not done.rowcount:  # a parallel guess locked the account meanwhile
+            locked = None
+        elif not ok and count >= MAX_FAILURES:
+            until = now + timedelta(minutes=LOCK_MINUTES)
+            s.execute(
+                update(AppUser)
+                .where(AppUser.id == uid)
+                .values(failed_count=0, locked_until=until)
+                .execution_options(synchronize_session=False)
+            )
+            locked = True
+        else:
+            locked = False
     # the failure count is committed before refusing
+    if locked is None:
+        log.warning("login refused: %s is locked", uname)
+        raise PermissionDenied(_locked_message(uname, until or now, now))
+    if ok:
+        actor = Actor(uname, role)
+        log.info("login ok: %s role=%s", actor.name, ROLE_CODES.get(actor.role, "?"))
+        return actor
     if locked:
         log.warning("login failed: %s, account locked for %d minutes", uname, LOCK_MINUTES)
         raise PermissionDenied(f"密码错误次数过多，账户 {uname} 已锁定 {LOCK_MINUTES} 分钟")
-    log.warning("login failed: %s (wrong password)", uname)
-    raise PermissionDenied(f"{BAD_LOGIN}（再错 {left} 次将锁定 {LOCK_MINUTES} 分钟）")
+    log.warning("login failed: %s (wrong password, %d in a row)", uname, count)
+    raise PermissionDenied(BAD_LOGIN)
 
 
 def login(db: Database, name: str, password: str, *, now: datetime | None = None) -> Actor:

@@ -2,7 +2,9 @@
 
 Every ``interval_s`` seconds (``sync.auto_interval_s``, 0 = off; read again on
 each round) it checks that the platform is reachable and, if records are
-waiting, uploads them.  Callbacks run on the uploader's thread: a GUI must
+waiting, uploads them.  A round that fails, or leaves records the platform did
+not answer, doubles the wait before the next one (up to :data:`MAX_BACKOFF_S`);
+a complete round goes back to the interval.  Callbacks run on the uploader's thread: a GUI must
 hand them to its own thread (e.g. a Qt signal).
 """
 
@@ -15,10 +17,14 @@ from collections.abc import Callable
 from epimanager.errors import EpiError
 from epimanager.store.database import Database
 from epimanager.sync import queue
+from epimanager.sync.client import RetryPolicy
 from epimanager.sync.config import load_settings
 from epimanager.sync.upload import Progress, UploadReport, make_client, upload
 
 log = logging.getLogger(__name__)
+
+#: the longest wait between rounds after failures (one hour)
+MAX_BACKOFF_S = 3600.0
 
 #: ``on_done(report, error)``: exactly one of them is set; error is a Chinese message
 Done = Callable[[UploadReport | None, str | None], None]
@@ -33,12 +39,16 @@ class AutoUploader:
         on_progress: Progress | None = None,
         interval_s: float | None = None,
         first_delay_s: float = 5.0,
+        policy: RetryPolicy | None = None,
     ) -> None:
         self.db = db
         self.on_done = on_done
         self.on_progress = on_progress
         self._interval_override = interval_s
         self._first_delay = first_delay_s
+        self._policy = policy
+        #: rounds in a row that failed or left records unanswered
+        self.failures = 0
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
@@ -83,6 +93,8 @@ class AutoUploader:
             if interval <= 0:
                 continue  # automatic upload is off; look again later
             self.run_once()
+            if self.failures:
+                delay = min(MAX_BACKOFF_S, max(delay, interval * 2**self.failures))
 
     def run_once(self) -> UploadReport | None:
         """One round: skip quietly when nothing waits or the platform is unreachable."""
@@ -91,7 +103,7 @@ class AutoUploader:
             settings = load_settings(self.db)
             if not settings.url or not queue.count_waiting(self.db):
                 return None
-            client = make_client(self.db, settings=settings)
+            client = make_client(self.db, settings=settings, policy=self._policy)
             try:
                 if not client.ping():
                     return None
@@ -99,14 +111,17 @@ class AutoUploader:
             finally:
                 client.close()
         except EpiError as exc:
+            self.failures += 1
             if self.on_done:
                 self.on_done(None, exc.message)
             return None
         except Exception:  # a bug must not kill the uploader thread
+            self.failures += 1
             log.exception("automatic upload failed")
             if self.on_done:
                 self.on_done(None, "自动上传出错（程序错误，已记录日志）")
             return None
+        self.failures = 0 if report.complete or not report.unanswered else self.failures + 1
         if self.on_done:
             self.on_done(report, None)
         return report

@@ -2,8 +2,13 @@
 
 Transient failures (timeouts, dropped connections, 408/425/429/5xx, a reply
 that is not JSON) are retried up to :class:`RetryPolicy` bounds, honouring
-``Retry-After``.  401/403 raise :class:`PlatformAuthError` at once; other 4xx
-raise :class:`PlatformRefused` (not retried: the same request would fail again).
+``Retry-After``; each try also has a total deadline (a server that drips its
+reply byte by byte is cut off).  401/403 raise :class:`PlatformAuthError` at
+once; a redirect raises :class:`PlatformRedirect` (never followed: the
+clinic's records go to the configured address or nowhere); a reply that is
+not the protocol (404/405, an HTML error page, JSON of another shape) raises
+:class:`PlatformProtocolError`; other 4xx raise :class:`PlatformRefused` (not
+retried: the same request would fail again).
 """
 
 from __future__ import annotations
@@ -18,9 +23,10 @@ from urllib.parse import urlsplit
 import requests
 
 from epimanager import __version__
-from epimanager.domain.platform_protocol import BATCHES, IDEMPOTENCY_HEADER, PING
+from epimanager.domain.platform_protocol import ACCEPTED, BATCHES, IDEMPOTENCY_HEADER, PING, REJECTED, STALE
 from epimanager.errors import EpiError, PermissionDenied
 from epimanager.services.platform import LOOPBACK, check_url
+from epimanager.sync.deadline import Deadline
 
 TRANSIENT_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
 
@@ -33,6 +39,20 @@ class PlatformUnavailable(EpiError):
     """The platform could not be reached (after retrying)."""
 
     exit_code = 6
+
+
+class PlatformRedirect(PlatformUnavailable):
+    """The platform answered with a redirect (3xx): never followed, nothing sent elsewhere."""
+
+
+class PlatformProtocolError(PlatformUnavailable):
+    """The reply is not the protocol (wrong address, a proxy's page): records stay waiting."""
+
+
+_CONNECTION_PROBLEMS = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
+
+#: The per-record answers the protocol knows; any other word leaves the record waiting.
+RESULT_STATUSES = frozenset({ACCEPTED, REJECTED, STALE})
 
 
 class PlatformRefused(EpiError):
@@ -83,13 +103,18 @@ class PlatformClient:
         policy: RetryPolicy | None = None,
         session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        deadline: float = 120.0,
     ) -> None:
         self.url = check_url(url)
         self.token = token
         self.timeout = timeout
         self.policy = policy or RetryPolicy()
         self.sleep = sleep
+        #: seconds one try of a request may take in all (connect, send, the whole reply)
+        self.deadline = deadline
         self.session = session or requests.Session()
+        self._deadline = Deadline()
+        self._deadline.mount(self.session)
         self.session.headers["User-Agent"] = f"EpiManager/{__version__}"
         if urlsplit(self.url).hostname in LOOPBACK:
             self.session.trust_env = False  # never send loopback traffic through a proxy
@@ -126,24 +151,50 @@ class PlatformClient:
             attempt += 1
             retry_after: float | None = None
             self.requests_made += 1
+            budget = max(0.5, min(self.deadline, self.policy.max_elapsed - (time.monotonic() - started)))
             try:
-                resp = self.session.request(
-                    method, self.url + path, params=params, data=body, headers=h, timeout=self.timeout, verify=True
-                )
-            except requests.exceptions.SSLError as exc:
-                raise PlatformUnavailable(f"平台证书校验失败，已停止连接（{self.url}）：{exc}") from None
-            except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as exc:
-                problem = f"连接失败（{type(exc).__name__}）"
+                with self._deadline.limit(budget):
+                    resp = self.session.request(
+                        method,
+                        self.url + path,
+                        params=params,
+                        data=body,
+                        headers=h,
+                        timeout=self.timeout,
+                        verify=True,
+                        allow_redirects=False,
+                    )
+            except requests.RequestException as exc:
+                if self._deadline.expired:
+                    problem = f"平台在 {budget:.0f} 秒内没有回复完（回复过慢，已中断）"
+                elif isinstance(exc, requests.exceptions.SSLError):
+                    raise PlatformUnavailable(f"平台证书校验失败，已停止连接（{self.url}）：{exc}") from None
+                elif isinstance(exc, _CONNECTION_PROBLEMS):
+                    problem = f"连接失败（{type(exc).__name__}）"
+                else:
+                    raise
             else:
                 if resp.status_code in (401, 403):
                     raise PlatformAuthError(
                         f"平台拒绝了本单位的令牌（HTTP {resp.status_code}）：请用 "
                         "epimanager sync config --token 令牌 设置正确的令牌；本次没有任何记录被标记为已上传"
                     )
+                if 300 <= resp.status_code < 400:
+                    where = resp.headers.get("Location") or "未说明地址"
+                    what = "未上传任何记录" if method == "POST" else "未跟随"
+                    raise PlatformRedirect(
+                        f"平台返回了重定向（HTTP {resp.status_code}，指向 {where[:200]}），{what}；"
+                        "请核对平台地址（epimanager sync config --url）"
+                    )
                 if resp.status_code in TRANSIENT_STATUS:
                     problem = f"平台暂时不可用（HTTP {resp.status_code}）"
                     retry_after = _retry_after(resp)
                 elif resp.status_code >= 400:
+                    if resp.status_code in (404, 405) or not _is_json(resp):
+                        kept = "记录仍待上传" if method == "POST" else "本次请求未完成"
+                        raise PlatformProtocolError(
+                            f"平台的回复不符合协议（HTTP {resp.status_code}），{kept}；请核对平台地址 {self.url}"
+                        )
                     raise PlatformRefused(
                         f"平台拒绝了请求（HTTP {resp.status_code}）：{_message(resp)}", resp.status_code
                     )
@@ -164,18 +215,30 @@ class PlatformClient:
             self.sleep(wait)
 
     def post_batch(self, key: str, body: bytes) -> dict[str, Any]:
+        """POST one batch; the reply is checked against the protocol (``{"results": [...]}``)."""
         reply = self.request_json("POST", BATCHES, body=body, headers={IDEMPOTENCY_HEADER: key})
         if not isinstance(reply, dict) or not isinstance(reply.get("results"), list):
-            raise PlatformRefused("平台的回复格式不正确（缺少 results）", 200)
+            raise PlatformProtocolError(
+                f"平台的回复不符合协议（缺少 results 列表），本批记录仍待上传；请核对平台地址 {self.url}"
+            )
         return reply
 
     def ping(self, timeout: float = 3.0) -> bool:
         """Is the platform reachable right now?  (One quick try, no retries.)"""
         try:
-            resp = self.session.get(self.url + PING, timeout=timeout, verify=True)
+            with self._deadline.limit(timeout):
+                resp = self.session.get(self.url + PING, timeout=timeout, verify=True, allow_redirects=False)
         except requests.RequestException:
             return False
         return resp.status_code == 200
+
+
+def _is_json(resp: requests.Response) -> bool:
+    try:
+        resp.json()
+    except ValueError:
+        return False
+    return True
 
 
 def _message(resp: requests.Response) -> str:

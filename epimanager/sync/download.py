@@ -27,7 +27,7 @@ from epimanager.store.models import Child, Committee, Dose
 from epimanager.store.models_sync import SyncOwner
 from epimanager.store.outbox import REMOTE_APPLY
 from epimanager.sync import config as cfg
-from epimanager.sync.client import PlatformClient
+from epimanager.sync.client import PlatformClient, PlatformProtocolError
 from epimanager.sync.mapping import child_fields, dose_fields
 
 
@@ -111,7 +111,25 @@ def lookup(
     else:
         raise ValidationError("请提供儿童编码、身份证号，或 姓名 + 出生日期（可加母亲姓名）")
     reply = client.request_json("GET", CHILDREN, params=params)
-    return [RemoteChild.from_json(r) for r in reply.get("children", [])]
+    children = reply.get("children", []) if isinstance(reply, dict) else None
+    return [_remote(r, client) for r in _list(children, client)]
+
+
+def _not_protocol(client: PlatformClient, what: str) -> PlatformProtocolError:
+    return PlatformProtocolError(f"平台的回复不符合协议（{what}），本地没有任何改动；请核对平台地址 {client.url}")
+
+
+def _list(value: Any, client: PlatformClient) -> list[Any]:
+    if not isinstance(value, list):
+        raise _not_protocol(client, "缺少记录列表")
+    return value
+
+
+def _remote(rec: Any, client: PlatformClient) -> RemoteChild:
+    try:
+        return RemoteChild.from_json(rec)
+    except (KeyError, TypeError, ValueError):
+        raise _not_protocol(client, "记录缺少 uuid、version 或 owner_unit") from None
 
 
 def _has_local_changes(s: Session, uuid: str) -> bool:
@@ -223,14 +241,21 @@ def pull_newborns(db: Database, client: PlatformClient, *, user: str | None = No
     out: list[BroughtIn] = []
     while True:
         reply = client.request_json("GET", NEWBORNS, params={"unit": own, "since": str(since)})
-        records = reply.get("records") or []
+        if not isinstance(reply, dict):
+            raise _not_protocol(client, "回复不是对象")
+        records = _list(reply.get("records") or [], client)
         if not records:
             return out
+        following = reply.get("next")
+        if isinstance(following, bool) or not isinstance(following, int) or following <= since:
+            # a cursor that does not move on would bring the same page back for ever
+            raise _not_protocol(client, f"新生儿游标 next 没有前进：{str(following)[:20]}")
+        remote = [_remote(r, client) for r in records]
         with db.transaction() as s:
             s.info[REMOTE_APPLY] = True
-            for rec in records:
-                out.append(_apply(s, RemoteChild.from_json(rec), own, user))
-            since = int(reply.get("next", since))
+            for rec in remote:
+                out.append(_apply(s, rec, own, user))
+            since = following
             set_config(s, cfg.NEWBORNS_SINCE_KEY, str(since))
 
 

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from epimanager.domain.platform_protocol import ACCEPTED, KIND_CHILD, KIND_DOSE, PROTOCOL_VERSION, STALE
+from epimanager.domain.platform_protocol import ACCEPTED, KIND_CHILD, KIND_DOSE, PROTOCOL_VERSION, REJECTED, STALE
 
 # The status and the rejected list are user-facing: they live in the services layer.
 from epimanager.services.outbox import (
@@ -109,18 +109,23 @@ def _build_records(s: Session, rows: list[Any], own_unit: str) -> tuple[list[dic
     return records, missing
 
 
-def claim(db: Database, own_unit: str, size: int) -> Batch | None:
-    """Take up to ``size`` pending records into a new batch (committed with its body and key)."""
+def claim(db: Database, own_unit: str, size: int, *, max_attempts: int | None = None) -> Batch | None:
+    """Take up to ``size`` pending records into a new batch (committed with its body and key).
+
+    ``attempts`` counts the sends of a record since the platform last answered for it; with
+    ``max_attempts`` a record sent that often without an answer is not taken again.
+    """
     key = str(uuid_mod.uuid4())
+    cap = "" if max_attempts is None else " AND attempts < :cap"
     with db.transaction() as s:
         conn = s.connection()
         # A write first: the transaction holds SQLite's write lock before it reads.
         n = conn.execute(
             text(
                 "UPDATE sync_outbox SET state = 'sending', batch_key = :k, attempts = attempts + 1 "
-                "WHERE id IN (SELECT id FROM sync_outbox WHERE state = 'pending' ORDER BY id LIMIT :n)"
+                f"WHERE id IN (SELECT id FROM sync_outbox WHERE state = 'pending'{cap} ORDER BY id LIMIT :n)"
             ),
-            {"k": key, "n": size},
+            {"k": key, "n": size, "cap": max_attempts},
         ).rowcount
         if not n:
             return None
@@ -149,41 +154,47 @@ def claim(db: Database, own_unit: str, size: int) -> Batch | None:
 
 
 def ack(db: Database, key: str, results: Iterable[Any]) -> AckCounts:
-    """Apply the platform's per-record answers to a batch; unanswered records go back to pending."""
+    """Apply the platform's per-record answers to a batch; unanswered records go back to pending.
+
+    An answer for a record not in the batch changes nothing; a status word the protocol does
+    not know counts as no answer (the record stays waiting, it is not rejected).
+    """
     now = _now()
-    sent: list[tuple[Any, ...]] = []
+    sent: dict[str, list[tuple[Any, ...]]] = {ACCEPTED: [], STALE: []}
     rejected: list[tuple[Any, ...]] = []
-    stale = 0
     for r in results:
         if not isinstance(r, dict) or not isinstance(r.get("uuid"), str):
             continue
         status = r.get("status")
         if status in (ACCEPTED, STALE):
-            stale += status == STALE
             reason = r.get("reason") if status == STALE else None
-            sent.append((r.get("version"), now, reason, r["uuid"], key))
-        else:
+            sent[status].append((r.get("version"), now, reason, r["uuid"], key))
+        elif status == REJECTED:
             rejected.append((str(r.get("reason") or "平台拒收（未说明原因）"), r["uuid"], key))
+    done: dict[str, int] = {ACCEPTED: 0, STALE: 0, REJECTED: 0}
     with db.transaction() as s:
         conn = s.connection()
-        if sent:
-            conn.exec_driver_sql(
-                "UPDATE sync_outbox SET state = 'sent', sent_version = ?, sent_at = ?, reason = ?, batch_key = NULL "
-                "WHERE uuid = ? AND batch_key = ?",
-                sent,
-            )
+        # counted by the rows changed: an answer for an id not in this batch counts for nothing
+        for status, rows in sent.items():
+            if rows:
+                done[status] = conn.exec_driver_sql(
+                    "UPDATE sync_outbox SET state = 'sent', sent_version = ?, sent_at = ?, reason = ?, "
+                    "batch_key = NULL, attempts = 0 WHERE uuid = ? AND batch_key = ?",
+                    rows,
+                ).rowcount
         if rejected:
-            conn.exec_driver_sql(
-                "UPDATE sync_outbox SET state = 'rejected', reason = ?, batch_key = NULL "
+            done[REJECTED] = conn.exec_driver_sql(
+                "UPDATE sync_outbox SET state = 'rejected', reason = ?, batch_key = NULL, attempts = 0 "
                 "WHERE uuid = ? AND batch_key = ?",
                 rejected,
-            )
+            ).rowcount
         unanswered = conn.execute(
             text("UPDATE sync_outbox SET state = 'pending', batch_key = NULL WHERE batch_key = :k"), {"k": key}
         ).rowcount
         conn.execute(text("DELETE FROM sync_batch WHERE key = :k"), {"k": key})
-        set_config(s, cfg.LAST_SUCCESS_KEY, datetime.now().isoformat(timespec="seconds"))
-    return AckCounts(len(sent) - stale, stale, len(rejected), int(unanswered or 0))
+        if any(done.values()):
+            set_config(s, cfg.LAST_SUCCESS_KEY, datetime.now().isoformat(timespec="seconds"))
+    return AckCounts(done[ACCEPTED], done[STALE], done[REJECTED], int(unanswered or 0))
 
 
 def reject_batch(db: Database, key: str, reason: str) -> int:
@@ -195,6 +206,26 @@ def reject_batch(db: Database, key: str, reason: str) -> int:
             {"r": reason, "k": key},
         ).rowcount
         conn.execute(text("DELETE FROM sync_batch WHERE key = :k"), {"k": key})
+    return int(n or 0)
+
+
+def one_more_try(db: Database, max_attempts: int) -> None:
+    """Records that reached ``max_attempts`` unanswered in earlier runs get one send in this run."""
+    with db.transaction() as s:
+        s.connection().execute(
+            text("UPDATE sync_outbox SET attempts = :c - 1 WHERE state = 'pending' AND attempts >= :c"),
+            {"c": max_attempts},
+        )
+
+
+def count_unanswered(db: Database, max_attempts: int, *, below: int | None = None) -> int:
+    """Waiting records sent at least ``max_attempts`` (and fewer than ``below``) times without an answer."""
+    cap = "" if below is None else " AND attempts < :b"
+    with db.session() as s:
+        n = s.execute(
+            text(f"SELECT COUNT(*) FROM sync_outbox WHERE state = 'pending' AND attempts >= :c{cap}"),
+            {"c": max_attempts, "b": below},
+        ).scalar()
     return int(n or 0)
 
 
@@ -210,10 +241,12 @@ __all__ = [
     "SyncStatus",
     "ack",
     "claim",
+    "count_unanswered",
     "count_waiting",
     "drop",
     "heal_orphans",
     "note_error",
+    "one_more_try",
     "reject_batch",
     "rejected",
     "retry",

@@ -24,6 +24,10 @@ from epimanager.sync.config import SyncSettings, load_settings
 #: ``progress(done, total)`` — records answered so far, records waiting at the start
 Progress = Callable[[int, int], None]
 
+#: Sends of one record the platform leaves unanswered before a run stops sending it (backing
+#: off between them); a later run tries it once more.
+MAX_UNANSWERED = 5
+
 #: One upload at a time per process (the GUI action and the automatic uploader share it).
 _UPLOAD_LOCK = threading.Lock()
 
@@ -38,6 +42,8 @@ class UploadReport:
     seconds: float
     requests: int
     retries: int
+    #: records the platform left unanswered :data:`MAX_UNANSWERED` times (still waiting)
+    unanswered: int = 0
 
     @property
     def sent(self) -> int:
@@ -53,13 +59,24 @@ class UploadReport:
             "seconds": round(self.seconds, 3),
             "requests": self.requests,
             "retries": self.retries,
+            "unanswered": self.unanswered,
         }
 
     def summary(self) -> str:
         s = f"已上传 {self.sent} 条，被拒 {self.rejected} 条，剩余 {self.remaining} 条（{self.seconds:.1f} 秒）"
         if self.rejected:
             s += "；被拒记录见 epimanager sync rejected"
+        if self.unanswered:
+            s += (
+                f"；平台连续 {MAX_UNANSWERED} 次未答复其中 {self.unanswered} 条记录，已停止重发"
+                "（记录仍待上传，下次上传时再试；如持续出现请联系平台管理员）"
+            )
         return s
+
+    @property
+    def complete(self) -> bool:
+        """Every record answered and none rejected."""
+        return not self.rejected and not self.unanswered
 
 
 def make_client(
@@ -104,13 +121,15 @@ def upload(
     with _UPLOAD_LOCK:
         try:
             queue.heal_orphans(db)
+            queue.one_more_try(db, MAX_UNANSWERED)
             total = queue.count_waiting(db)
             done = 0
+            unanswered_rounds = 0
             if progress:
                 progress(0, total)
 
             def send(batch: queue.Batch) -> None:
-                nonlocal accepted, stale, rejected, batches, done
+                nonlocal accepted, stale, rejected, batches, done, unanswered_rounds
                 try:
                     reply = cl.post_batch(batch.key, batch.body)
                 except PlatformRefused as exc:
@@ -120,6 +139,14 @@ def upload(
                     accepted += counts.accepted
                     stale += counts.stale
                     rejected += counts.rejected
+                    if counts.unanswered and queue.count_unanswered(db, 1, below=MAX_UNANSWERED):
+                        # the platform skipped records that will be sent again: back off first
+                        unanswered_rounds += 1
+                        wait = cl.policy.delay(unanswered_rounds)
+                        if stop is not None:
+                            stop.wait(wait)
+                        else:
+                            cl.sleep(wait)
                 batches += 1
                 done += batch.records
                 if progress:
@@ -130,7 +157,7 @@ def upload(
                     break
                 send(batch)
             while stop is None or not stop.is_set():
-                claimed = queue.claim(db, own, size)
+                claimed = queue.claim(db, own, size, max_attempts=MAX_UNANSWERED)
                 if claimed is None:
                     break
                 if claimed.records:
@@ -151,4 +178,5 @@ def upload(
         seconds=time.monotonic() - started,
         requests=cl.requests_made,
         retries=cl.retries,
+        unanswered=queue.count_unanswered(db, MAX_UNANSWERED),
     )

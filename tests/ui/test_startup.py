@@ -61,3 +61,17 @@ def test_ui_font_prefers_a_simplified_chinese_family(qtbot: QtBot) -> None:
         assert chosen in PREFERRED and families[0] == chosen
     else:  # no CJK font installed: the preferred list still leads the fallback chain
         assert families[: len(PREFERRED)] == list(PREFERRED)
+
+
+def test_the_window_starts_with_defaults_over_a_garbage_settings_file(
+    qtbot: QtBot, db: Database, tmp_path: Path
+) -> None:
+    path = tmp_path / "settings.json"
+    path.write_bytes(b'{"schema_version": null, "nurse": "\xff\xfe"}')  # bad version, bad bytes
+    w = MainWindow(db, settings_path=path)
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    assert "玄武区测试社区卫生服务中心预防接种门诊" in w.windowTitle()
+    assert "护士" in w.status.user_label.text()  # the default nurse
+    assert (tmp_path / "settings.json.bad").exists() and not path.exists()

@@ -99,3 +99,51 @@ def test_idle_lock_minutes_is_kept_and_bad_values_fall_back() -> None:
     assert from_json({"schema_version": 2, "idle_lock_minutes": 30}).idle_lock_minutes == 30
     for bad in (-1, "5", True, 99999):
         assert from_json({"schema_version": 2, "idle_lock_minutes": bad}).idle_lock_minutes == 10
+
+
+# -- issue #16, 5: a garbage file never stops the client ------------------------------------------
+
+GARBAGE: dict[str, bytes] = {
+    "not-utf8": b'{"nurse": "\xff\xfe\xb0\xa1"}',
+    "gb18030": '{"nurse": "李护士"}'.encode("gb18030"),
+    "version-0": b'{"schema_version": 0}',
+    "version-null": b'{"schema_version": null}',
+    "version-negative": b'{"schema_version": -3}',
+    "version-list": b'{"schema_version": [2]}',
+    "version-text": b'{"schema_version": "2"}',
+    "version-true": b'{"schema_version": true}',
+    "deep-nesting": b"[" * 100_000 + b"]" * 100_000,
+    "deep-object": b'{"shortcuts": ' + b'{"a": ' * 50_000 + b"1" + b"}" * 50_001,
+    "empty": b"",
+}
+
+
+@pytest.mark.parametrize("name", list(GARBAGE))
+def test_a_garbage_file_is_moved_aside_and_defaults_used(tmp_path: Path, name: str) -> None:
+    path = tmp_path / "settings.json"
+    path.write_bytes(GARBAGE[name])
+    assert prefs.load(path) == Settings()
+    assert not path.exists()
+    assert (tmp_path / "settings.json.bad").read_bytes() == GARBAGE[name]  # kept for whoever looks
+    # and the next start is clean: the defaults can be saved and read back
+    prefs.save(Settings(nurse="王护士"), path)
+    assert prefs.load(path).nurse == "王护士"
+
+
+def test_a_directory_in_place_of_the_file_is_moved_aside(tmp_path: Path) -> None:
+    path = tmp_path / "settings.json"
+    (path / "inner").mkdir(parents=True)
+    (path / "inner" / "x.txt").write_text("x", encoding="utf-8")
+    assert prefs.load(path) == Settings()
+    assert (tmp_path / "settings.json.bad" / "inner" / "x.txt").exists()
+    prefs.save(Settings(), path)
+    assert path.is_file()
+
+
+def test_an_earlier_bad_file_is_not_overwritten(tmp_path: Path) -> None:
+    path = tmp_path / "settings.json"
+    (tmp_path / "settings.json.bad").mkdir()  # even a directory of that name
+    path.write_bytes(b'{"schema_version": null}')
+    assert prefs.load(path) == Settings()
+    assert (tmp_path / "settings.json.bad").is_dir()
+    assert (tmp_path / "settings.json.bad.2").read_bytes() == b'{"schema_version": null}'

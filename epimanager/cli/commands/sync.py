@@ -12,13 +12,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("sync", help="与免疫规划平台同步", description="上传个案和接种记录到平台，或从平台下载。")
     ssub = p.add_subparsers(dest="action", required=True, metavar="ACTION")
 
+    def token_opts(q: argparse.ArgumentParser, help_text: str) -> None:
+        t = q.add_mutually_exclusive_group()
+        t.add_argument("--token", help=help_text + "（会出现在进程列表中，建议用 --token-stdin）")
+        t.add_argument("--token-stdin", action="store_true", help="从标准输入读取令牌（一行）")
+
     def platform_opts(q: argparse.ArgumentParser) -> None:
         q.add_argument("--url", help="平台地址（默认：sync config 中设置的地址）")
-        q.add_argument("--token", help="本单位的令牌（默认：sync config 中设置的令牌）")
+        token_opts(q, "本单位的令牌（默认：sync config 中设置的令牌）")
 
     c = ssub.add_parser("config", help="设置或查看平台地址、令牌、自动上传间隔")
     c.add_argument("--url")
-    c.add_argument("--token")
+    token_opts(c, "本单位的令牌")
     c.add_argument("--interval", type=int, metavar="SECONDS", help="自动上传间隔秒数（0 = 关闭）")
     c.add_argument("--batch-size", type=int, metavar="N", help="每批条数（1–2000，默认 500）")
     c.add_argument("--json", action="store_true")
@@ -68,9 +73,22 @@ def register(sub: argparse._SubParsersAction) -> None:
     nb.set_defaults(handler=run_newborns)
 
 
+def _token(args: argparse.Namespace) -> str | None:
+    """``--token``, or one line read from standard input with ``--token-stdin``."""
+    if not getattr(args, "token_stdin", False):
+        return args.token
+    from epimanager.errors import ValidationError
+
+    line = sys.stdin.readline().strip()
+    if not line:
+        raise ValidationError("--token-stdin：标准输入中没有令牌（应为一行文字）")
+    return line
+
+
 def run_config(args: argparse.Namespace) -> int:
     from epimanager.sync.config import load_settings, save_settings
 
+    args.token = _token(args)
     db = open_database(args)
     try:
         if args.url is None and args.token is None and args.interval is None and args.batch_size is None:
@@ -97,10 +115,11 @@ def run_upload(args: argparse.Namespace) -> int:
         if not args.quiet and not args.json:
             print(f"\r上传中 {done}/{total}", end="", file=sys.stderr, flush=True)
 
+    token = _token(args)
     db = open_database(args)
     try:
         try:
-            report = upload(db, url=args.url, token=args.token, batch_size=args.batch_size, progress=progress)
+            report = upload(db, url=args.url, token=token, batch_size=args.batch_size, progress=progress)
         finally:
             if not args.quiet and not args.json:
                 print(file=sys.stderr)
@@ -110,7 +129,7 @@ def run_upload(args: argparse.Namespace) -> int:
         print_json(report.to_json())
     else:
         print(report.summary())
-    return 0
+    return 0 if report.complete else 1
 
 
 def run_status(args: argparse.Namespace) -> int:
@@ -179,7 +198,7 @@ def run_lookup(args: argparse.Namespace) -> int:
 
     db = open_database(args)
     try:
-        client = make_client(db, url=args.url, token=args.token)
+        client = make_client(db, url=args.url, token=_token(args))
         try:
             found = lookup(
                 client,
@@ -221,7 +240,7 @@ def run_newborns(args: argparse.Namespace) -> int:
 
     db = open_database(args)
     try:
-        client = make_client(db, url=args.url, token=args.token)
+        client = make_client(db, url=args.url, token=_token(args))
         try:
             got = pull_newborns(db, client)
         finally:
