@@ -144,24 +144,46 @@ def test_an_edit_while_its_batch_is_in_flight_is_sent_again_later(db: Database) 
     assert body["records"][0]["version"] == 1
 
 
-def test_every_new_sessionmaker_queues_its_changes(db: Database) -> None:
+SESSIONMAKER_LOOP = """
+import gc, sys
+from datetime import date
+from pathlib import Path
+from sqlalchemy.orm import sessionmaker
+from epimanager.domain.validation import ChildInput
+from epimanager.services.children import create_child
+from epimanager.store.database import open_database
+from epimanager.store.outbox import install_outbox
+from epimanager.sync import queue
+
+db = open_database(Path(sys.argv[1]))
+for i in range(150):
+    db.sessions = install_outbox(sessionmaker(db.engine, expire_on_commit=False))
+    create_child(db, ChildInput(f"王{i}", "1", date(2026, 3, 1), mother_name="李梅"), today=date(2026, 11, 26))
+    assert queue.count_waiting(db) == i + 1, f"change {i + 1} was not queued"
+    gc.collect()
+db.close()
+print("ok")
+"""
+
+
+def test_every_new_sessionmaker_queues_its_changes(db_path: Path) -> None:
     """Each opened database gets a fresh sessionmaker; none may lose the outbox hook.
 
     A guard based on ``event.contains`` used to skip the registration when a new sessionmaker's
     class reused the id() of a collected one (258 of 300 here): changes were then silently not
-    queued for upload.
+    queued for upload.  Run in a fresh interpreter: ``gc.collect()`` 150 times on the whole test
+    session's heap took a minute.
     """
-    import gc
-    from datetime import date as _date
+    import subprocess
+    import sys
 
-    from sqlalchemy.orm import sessionmaker
-
-    from epimanager.services.children import create_child
-    from epimanager.store.outbox import install_outbox
-    from epimanager.sync import queue
-
-    for i in range(150):
-        db.sessions = install_outbox(sessionmaker(db.engine, expire_on_commit=False))
-        create_child(db, ChildInput(f"王{i}", "1", _date(2026, 3, 1), mother_name="李梅"), today=_date(2026, 11, 26))
-        assert queue.count_waiting(db) == i + 1, f"change {i + 1} was not queued"
-        gc.collect()
+    done = subprocess.run(
+        [sys.executable, "-c", SESSIONMAKER_LOOP, str(db_path)],
+        cwd=Path(__file__).resolve().parents[3],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ok"
