@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -11,8 +9,10 @@ from pathlib import Path
 from typing import Any
 
 from epimanager.errors import ValidationError
+from epimanager.services import table_files
 from epimanager.services.stock.records import MovementRecord
 from epimanager.services.stock.reports import MonthlySummary, OnHandRow
+from epimanager.services.table_files import Sheet, csv_text, sheet_name
 
 
 @dataclass(frozen=True)
@@ -159,60 +159,33 @@ def movements_table(lines: Sequence[MovementRecord], title: str = "疫苗出入�
     return Table(title, headers, body)
 
 
-def _cell(v: Any) -> Any:
-    if v is None:
-        return ""
-    if isinstance(v, date):
-        return v.isoformat()
-    return v
-
-
 def table_csv(table: Table) -> str:
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\r\n")
-    w.writerow(table.headers)
-    for r in table.rows:
-        w.writerow([_cell(v) for v in r])
-    return buf.getvalue()
+    return csv_text(table.headers, table.rows)
 
 
 def write_csv(table: Table, path: Path) -> Path:
     """UTF-8 with BOM, so that Excel on a Chinese Windows opens it correctly."""
-    path.write_text(table_csv(table), encoding="utf-8-sig", newline="")
+    table_files.write_csv(path, table.headers, table.rows)
     return path
 
 
 def write_xlsx(tables: Iterable[Table], path: Path) -> Path:
     """One sheet per table: a title row, a bold header row, then the rows (dates as dates)."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
-
-    wb = Workbook()
-    wb.remove(wb.active)  # type: ignore[arg-type]
-    for i, t in enumerate(tables):
-        ws = wb.create_sheet(title=_sheet_name(t.title, i))
-        ws.append([t.title])
-        ws["A1"].font = Font(bold=True, size=13)
-        ws.append(list(t.headers))
-        for cell in ws[2]:
-            cell.font = Font(bold=True)
-        for r in t.rows:
-            ws.append(["" if v is None else v for v in r])
-        for col, h in enumerate(t.headers, start=1):
-            ws.column_dimensions[get_column_letter(col)].width = max(10, len(h) * 2 + 2)
-            for row in ws.iter_rows(min_row=3, min_col=col, max_col=col):
-                if isinstance(row[0].value, date):
-                    row[0].number_format = "yyyy-mm-dd"
-        ws.freeze_panes = "A3"
-    wb.save(path)
+    table_files.write_xlsx(
+        path,
+        [
+            Sheet(
+                sheet_name(t.title, i),
+                t.headers,
+                t.rows,
+                title=t.title,
+                freeze="A3",
+                widths=[max(10, len(h) * 2 + 2) for h in t.headers],
+            )
+            for i, t in enumerate(tables)
+        ],
+    )
     return path
-
-
-def _sheet_name(title: str, i: int) -> str:
-    bad = set("[]:*?/\\")
-    name = "".join(ch for ch in title if ch not in bad)[:31]
-    return name or f"Sheet{i + 1}"
 
 
 def write_table(table: Table, path: Path, fmt: str) -> Path:
