@@ -5,10 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from epimanager.cli.common import date_arg, open_database, print_json
-from epimanager.domain.schedule import Forecast, SeriesStatus
 from epimanager.errors import EpiError, ValidationError
+
+if TYPE_CHECKING:
+    from epimanager.domain.schedule import Forecast
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -82,16 +85,19 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+#: status value (SeriesStatus) → label; by value so that building the parser never loads the engine
 _STATUS = {
-    SeriesStatus.COMPLETE: "已完成",
-    SeriesStatus.NOT_YET: "未到期",
-    SeriesStatus.DUE: "应种",
-    SeriesStatus.OVERDUE: "超期",
-    SeriesStatus.AGED_OUT: "超龄",
+    "complete": "已完成",
+    "not_yet": "未到期",
+    "due": "应种",
+    "overdue": "超期",
+    "aged_out": "超龄",
 }
 
 
 def format_text(fc: Forecast) -> str:
+    from epimanager.domain.schedule import SeriesStatus
+
     """A plain-text summary for the console."""
     from epimanager.services.forecast import forecast_json
 
@@ -104,7 +110,7 @@ def format_text(fc: Forecast) -> str:
     for s in data["series"]:
         lines.append(
             f"{s['series']:<8}{s['next_dose'] or '-':<6}{s['vaccine'] or '-':<8}"
-            f"{s['earliest'] or '-':<12}{s['complete_before'] or '-':<12}{_STATUS[SeriesStatus(s['status'])]}"
+            f"{s['earliest'] or '-':<12}{s['complete_before'] or '-':<12}{_STATUS[SeriesStatus(s['status']).value]}"
         )
         lines.extend(f"　　注：{note}" for note in s["notes"])
     if data["doses"]:
