@@ -27,7 +27,7 @@ from epimanager.services.clinical import facts_from, immunoglobulin_rows
 from epimanager.services.records import DoseRecord
 from epimanager.services.stock import dose_binding
 from epimanager.store.database import Database
-from epimanager.store.models import Child, Dose, touch
+from epimanager.store.models import AuditLog, Child, Dose, touch
 
 log = logging.getLogger(__name__)
 
@@ -279,9 +279,21 @@ def update_dose(
 
 
 def delete_dose(db: Database, uuid: str, *, user: str | None = None, reason: str | None = None) -> None:
-    """Soft-delete a dose (it can be viewed and restored); audited."""
+    """Soft-delete a dose (it can be viewed and restored); audited.
+
+    A 普通用户 deletes only doses they recorded themselves; another user's (or an imported) dose
+    needs 业务管理员.
+    """
     with db.transaction() as s:
         dose = _load_dose(s, uuid)
+        recorder = s.scalar(
+            select(AuditLog.user)
+            .where(AuditLog.kind == "dose_add", AuditLog.entity_uuid == uuid)
+            .order_by(AuditLog.id)
+            .limit(1)
+        )
+        if db.actor is None or recorder != db.actor.name:
+            permissions.check(db, "delete_others_dose")  # passes in setup mode (no user yet)
         dose.deleted = True
         # 疫苗出入库: the 人份 goes back to its batch
         dose_binding.release_for_dose(s, dose, user=user)

@@ -60,6 +60,7 @@ ROLE_CODES: dict[str, str] = {ORDINARY: "user", BUSINESS_ADMIN: "business_admin"
 #: Actions guarded here, with the lowest role allowed to do them.
 ACTIONS: dict[str, str] = {
     "delete_child": BUSINESS_ADMIN,
+    "delete_others_dose": BUSINESS_ADMIN,
     "restore_child": BUSINESS_ADMIN,
     "restore_dose": BUSINESS_ADMIN,
     "merge_children": BUSINESS_ADMIN,
@@ -74,6 +75,7 @@ ACTIONS: dict[str, str] = {
 #: Action names as a nurse reads them in a refusal.
 ACTION_LABELS: dict[str, str] = {
     "delete_child": "删除个案",
+    "delete_others_dose": "删除他人登记的接种记录",
     "restore_child": "恢复个案",
     "restore_dose": "恢复接种记录",
     "merge_children": "合并个案",

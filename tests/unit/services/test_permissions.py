@@ -40,6 +40,7 @@ class World:
     dup: str  # a pair to merge
     merge_id: int  # a merge to undo
     backup_file: Path
+    setup_dose: str = ""  # a live dose recorded before any user existed (nobody's own)
 
 
 def _child(db: Database, name: str, mother: str) -> str:
@@ -59,6 +60,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, World]:
         registry.delete_child(db, deleted, user="setup", reason="测试")
         dose = add_dose(db, live, DoseInput("HepB", 1, date(2026, 3, 1)), user="setup", today=TODAY)
         delete_dose(db, dose.uuid, user="setup", reason="录错")
+        setup_dose = add_dose(db, live, DoseInput("DTaP", 1, date(2026, 5, 1)), user="setup", today=TODAY).uuid
         keep, dup = _child(db, "刘洋", "陈静"), _child(db, "刘洋", "陈静")
         k2, d2 = _child(db, "孙悦", "周敏"), _child(db, "孙悦", "周敏")
         merge_id = merge.merge_children(db, k2, d2, user="setup").id
@@ -70,7 +72,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, World]:
         users.logout(db)
     finally:
         db.close()
-    return path, World(live, deleted, dose.uuid, keep, dup, merge_id, backup_file)
+    return path, World(live, deleted, dose.uuid, keep, dup, merge_id, backup_file, setup_dose)
 
 
 @pytest.fixture
@@ -91,6 +93,7 @@ def _target(db: Database, tmp: Path) -> Target:
 
 ACTIONS: dict[str, Callable[[Database, World, Path], object]] = {
     "delete_child": lambda db, w, tmp: registry.delete_child(db, w.live, user=None),
+    "delete_others_dose": lambda db, w, tmp: delete_dose(db, w.setup_dose, reason="核对"),
     "restore_child": lambda db, w, tmp: registry.restore_child(db, w.deleted, user=None),
     "restore_dose": lambda db, w, tmp: registry.restore_dose(db, w.dose_uuid, user=None),
     "merge_children": lambda db, w, tmp: merge.merge_children(db, w.keep, w.dup, user=None),
@@ -218,5 +221,24 @@ def test_two_handles_on_one_file_act_for_their_own_users(fresh: tuple[Database, 
             registry.delete_child(other, world.live, user=None)
         registry.delete_child(db, world.live, user=None)
         assert db.acting_as(None).actor is None and db.actor is not None
+    finally:
+        other.close()
+
+
+def test_an_ordinary_user_deletes_only_the_doses_they_recorded(fresh: tuple[Database, World, Path]) -> None:
+    """The role table: 普通用户 soft-delete *own* doses; another nurse's dose needs 业务管理员."""
+    db, world, _ = fresh
+    users.login(db, "nurse", PASSWORDS["普通用户"])
+    mine = add_dose(db, world.live, DoseInput("BCG", 1, date(2026, 3, 1)), today=TODAY)
+    other = open_database(db.path)
+    try:
+        users.login(other, "boss", PASSWORDS["业务管理员"])
+        theirs = add_dose(other, world.live, DoseInput("HepB", 2, date(2026, 4, 1)), today=TODAY)
+        with pytest.raises(PermissionDenied, match="删除他人登记的接种记录需要业务管理员"):
+            delete_dose(db, theirs.uuid, reason="登记错了")
+        assert theirs.uuid in {d.uuid for d in get_child(db, world.live).doses}  # nothing changed
+        delete_dose(db, mine.uuid, reason="登记错了")  # their own: allowed
+        delete_dose(other, theirs.uuid, reason="核对后删除")  # 业务管理员: allowed
+        assert {d.uuid for d in get_child(db, world.live).doses}.isdisjoint({mine.uuid, theirs.uuid})
     finally:
         other.close()
