@@ -121,6 +121,9 @@ def open_database(path: Path, *, create: bool = False, backup_dir: Path | None =
         if not create:
             raise DatabaseError(f"数据库文件不存在：{path}（请先运行 epimanager init）")
         path.parent.mkdir(parents=True, exist_ok=True)
+    elif not create and path.is_file() and path.stat().st_size == 0:
+        # an emptied file (a failed copy, a full disk) must not silently become a new, empty clinic
+        raise DatabaseError(f"文件不是有效的数据库或已损坏：{path}（空文件）")
     engine = make_engine(path)
     try:
         backup = migrate.ensure_schema(engine, path, backup_dir or backup_dir_for(path))

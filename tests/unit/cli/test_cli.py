@@ -185,3 +185,13 @@ def test_dose_add_refuses_an_invalid_dose_unless_confirmed(db_path: Path) -> Non
     )
     assert ok.returncode == 0, ok.stderr
     assert len(json.loads(run_cli("child", "show", code, "--json", db=db_path).stdout)["doses"]) == 1
+
+
+def test_an_empty_database_file_is_refused_by_every_command(tmp_path: Path) -> None:
+    empty = tmp_path / "clinic.sqlite"
+    empty.write_bytes(b"")
+    for argv in (["search", "zhang"], ["child", "show", "320102010120260001"], ["remind", "list"]):
+        r = run_cli(*argv, db=empty)
+        assert r.returncode == 4, (argv, r.stdout, r.stderr)
+        assert r.stderr.startswith("错误：文件不是有效的数据库或已损坏")
+    assert empty.stat().st_size == 0

@@ -164,3 +164,17 @@ def test_a_locked_database_is_a_known_error_and_nothing_is_saved(db_path: Path) 
     with db.session() as s:
         assert s.execute(text("SELECT count(*) FROM child")).scalar() == 0
     db.close()
+
+
+def test_an_empty_or_truncated_file_is_refused_and_never_made_a_new_clinic(db_path: Path, tmp_path: Path) -> None:
+    """#16 item 6: a 0-byte file used to be initialised silently as an empty clinic."""
+    empty = tmp_path / "empty.sqlite"
+    empty.write_bytes(b"")
+    with pytest.raises(DatabaseError, match="文件不是有效的数据库或已损坏") as err:
+        open_database(empty)
+    assert err.value.exit_code == 4
+    assert empty.stat().st_size == 0  # untouched
+    truncated = tmp_path / "truncated.sqlite"
+    truncated.write_bytes(db_path.read_bytes()[:50_000])
+    with pytest.raises(DatabaseError, match="文件不是有效的数据库或已损坏"):
+        open_database(truncated)
