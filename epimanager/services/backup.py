@@ -32,6 +32,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from epimanager.domain.identifiers import is_unit_code
 from epimanager.errors import DatabaseError, EpiError
 from epimanager.services import permissions
 from epimanager.services.config import folders
@@ -76,7 +77,7 @@ def backup(
     """Write a verified, compressed backup (encrypted with ``passphrase``); record the attempt."""
     when = now or datetime.now()
     folder = Path(to_dir) if to_dir else default_backup_dir(db)
-    unit = db.config(OWN_UNIT_KEY) or "unknown"
+    unit = file_unit(db.config(OWN_UNIT_KEY))
     if passphrase is not None and not passphrase:
         raise EpiError("备份密码不能为空")
     suffix = ENC_SUFFIX if passphrase else SUFFIX
@@ -200,7 +201,14 @@ def inspect_backup(file: Path, work: Path, passphrase: str | None = None) -> Res
     facts = file_facts(work)
     if not facts.is_epimanager:
         raise EpiError(f"备份文件不是 EpiManager 数据库：{file.name}")
+    if facts.own_unit is not None and not is_unit_code(facts.own_unit):
+        raise EpiError(f"备份文件中的接种单位编码无效（应为10位数字）：{file.name}")
     return RestoreCheck(facts.own_unit, facts.revisions, facts.live_children)
+
+
+def file_unit(code: str | None) -> str:
+    """The unit code as it may appear in a file name: 10 digits, else ``unknown`` (never a path)."""
+    return code if code and is_unit_code(code) else "unknown"
 
 
 def restore(

@@ -166,3 +166,21 @@ def test_backup_taken_during_writes_holds_every_record_committed_before_it(db_pa
     rdb.close()
     assert before <= stored
     assert n is not None and len(before) <= n <= total_written
+
+
+def test_a_unit_code_is_never_a_path_in_a_backup_name(db: Database, tmp_path: Path) -> None:
+    """#16 item 15: a restored backup's unit code went into file names unchecked (``../../…``)."""
+    from epimanager.store.database import set_config
+
+    folder = tmp_path / "bk"
+    with db.transaction() as s:
+        set_config(s, "own_unit_code", "../../escaped")
+    info = bk.backup(db, folder)
+    assert info.path.parent == folder and info.path.name.startswith("unknown-")
+    assert not (tmp_path.parent / "escaped").exists() and list(tmp_path.parent.glob("escaped*")) == []
+
+    # that backup carries the bad code: restoring it is refused and changes nothing
+    before = db.path.read_bytes()
+    with pytest.raises(EpiError, match="接种单位编码无效"):
+        bk.restore(db, info.path, allow_other_unit=True)
+    assert db.path.read_bytes() == before
