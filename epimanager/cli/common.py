@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from datetime import date
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from epimanager.domain.dates import parse_date
@@ -42,3 +43,16 @@ def require(value: str | None, message: str) -> str:
     if not value:
         raise ValidationError(message)
     return value
+
+
+def check_out_path(out: Path, db_path: Path, *, force: bool) -> None:
+    """Refuse an ``--out`` that is the clinic database itself (or its -wal/-shm/-journal), or an
+    existing file unless ``--force``: an export must never overwrite the data it was made from."""
+    target = Path(out).expanduser().resolve()
+    db = Path(db_path).expanduser().resolve()
+    if target in {db, *(db.with_name(db.name + sfx) for sfx in ("-wal", "-shm", "-journal"))}:
+        raise ValidationError(f"不能把导出写到数据库文件本身：{out}")
+    if target.is_dir():
+        raise ValidationError(f"--out 是一个文件夹，请给出文件名：{out}")
+    if target.exists() and not force:
+        raise ValidationError(f"文件已存在：{out}（确认覆盖请加 --force）")

@@ -60,6 +60,8 @@ def _split_user(argv: list[str]) -> tuple[list[str], str | None]:
 
 #: Commands that never touch the clinic database (no login, no log file).
 _NO_DATABASE = {"platform-sim"}
+#: Commands whose ``--out`` writes an export file (checked before anything runs).
+_WRITES_OUT = {"query", "report", "stock"}
 #: Commands whose own ``--user`` names the operator: it is also the login name.
 _OPERATOR_USER = {"registry", "clean", "stock", "report"}
 
@@ -136,6 +138,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             # The GUI is imported lazily so that the CLI never needs Qt.
             gui = importlib.import_module("epimanager.ui.app")
             return int(gui.run(args))
+        if args.command in _WRITES_OUT and getattr(args, "out", None) is not None:
+            from pathlib import Path
+
+            from epimanager.cli.common import check_out_path
+            from epimanager.paths import resolve_db_path
+
+            check_out_path(Path(args.out), resolve_db_path(args.db), force=getattr(args, "force", False))
         if args.command not in _NO_DATABASE:
             _prepare(args)
         return int(args.handler(args))

@@ -11,6 +11,7 @@ from epimanager.cli.common import date_arg, open_database, print_json
 
 def _output(p: argparse.ArgumentParser) -> None:
     p.add_argument("--format", choices=("text", "json", "csv", "xlsx"), default=None, help="输出格式（默认 text）")
+    p.add_argument("--force", action="store_true", help="--out 的文件已存在时覆盖")
     p.add_argument("--out", type=Path, metavar="FILE", help="写入文件（csv/xlsx；不给 --format 时按扩展名）")
     p.add_argument("--json", action="store_true", help="同 --format json")
 

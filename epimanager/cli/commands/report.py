@@ -17,6 +17,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--month", required=True, metavar="YYYY-MM", help="统计月份")
     p.add_argument("--residence", metavar="本地|流动|临时|合计", help="表6-1 的居住属性筛选（默认合计）")
     p.add_argument("--format", choices=("json", "csv", "xlsx", "text"), default="text", help="输出格式（默认表格文本）")
+    p.add_argument("--force", action="store_true", help="--out 的文件已存在时覆盖")
     p.add_argument("--out", type=Path, metavar="FILE", help="写入文件（xlsx 必须指定）")
     p.add_argument("--user", metavar="NAME", help="生成人")
     p.set_defaults(handler=run)

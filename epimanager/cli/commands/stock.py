@@ -128,6 +128,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     rep.add_argument("--month", required=True, type=_month_arg, metavar="YYYY-MM")
     rep.add_argument("--format", choices=("json", "csv", "xlsx"), default="json")
     rep.add_argument("--out", type=Path, help="输出文件（xlsx 必填）")
+    rep.add_argument("--force", action="store_true", help="--out 的文件已存在时覆盖")
     rep.set_defaults(handler=run_report)
 
     oh = ssub.add_parser("on-hand", help="库存（含失效期、近效期提示）")
@@ -135,6 +136,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     oh.add_argument("--json", action="store_true")
     oh.add_argument("--format", choices=("csv", "xlsx"))
     oh.add_argument("--out", type=Path)
+    oh.add_argument("--force", action="store_true", help="--out 的文件已存在时覆盖")
     oh.set_defaults(handler=run_on_hand)
 
     mv = ssub.add_parser("movements", help="出入库明细")
@@ -143,6 +145,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     mv.add_argument("--json", action="store_true")
     mv.add_argument("--format", choices=("csv", "xlsx"))
     mv.add_argument("--out", type=Path)
+    mv.add_argument("--force", action="store_true", help="--out 的文件已存在时覆盖")
     mv.set_defaults(handler=run_movements)
 
     ex = ssub.add_parser("expire-open-vials", help="将超过时限的开启瓶剩余人份记为损耗")

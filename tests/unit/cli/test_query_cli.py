@@ -65,3 +65,22 @@ def test_gap_to_xlsx_file(db_path: Path, tmp_path: Path) -> None:
     assert values[1][0] == a and values[1][7] == "13800000001"
     r = run_cli("query", "gap", "--on", "2025-06-15", "--format", "xlsx", db=db_path)
     assert r.returncode == 2 and "需要 --out" in r.stderr
+
+
+def test_an_export_never_overwrites_the_database_or_an_existing_file(db_path: Path, tmp_path: Path) -> None:
+    """#16 item 4: ``--out`` equal to the live database replaced it with a CSV."""
+    before = db_path.read_bytes()
+    for target in (db_path, db_path.with_name(db_path.name + "-wal")):
+        r = run_cli("query", "managed", "--format", "csv", "--out", target, db=db_path)
+        assert r.returncode == 2 and "不能把导出写到数据库文件本身" in r.stderr, r.stderr
+    assert db_path.read_bytes() == before
+    out = tmp_path / "managed.csv"
+    out.write_text("keep me", encoding="utf-8")
+    r = run_cli("query", "managed", "--format", "csv", "--out", out, db=db_path)
+    assert r.returncode == 2 and "文件已存在" in r.stderr and "--force" in r.stderr
+    assert out.read_text(encoding="utf-8") == "keep me"
+    r = run_cli("query", "managed", "--format", "csv", "--out", out, "--force", db=db_path)
+    assert r.returncode == 0, r.stderr
+    assert out.read_text(encoding="utf-8-sig").startswith("儿童编码")
+    r = run_cli("report", "6-1", "--month", "2026-10", "--format", "csv", "--out", db_path, db=db_path)
+    assert r.returncode == 2 and db_path.read_bytes() == before
