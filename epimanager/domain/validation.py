@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -69,9 +70,34 @@ def _blank(v: str | None) -> bool:
     return v is None or not v.strip()
 
 
+#: Text fields of a child checked for control characters, with their labels.
+_TEXT_FIELDS = (
+    ("name", "姓名"),
+    ("mother_name", "母亲姓名"),
+    ("father_name", "父亲姓名"),
+    ("phone", "联系电话"),
+    ("address", "家庭住址"),
+    ("school", "学校/托幼机构"),
+    ("allergy", "过敏史"),
+    ("remark", "备注"),
+)
+
+
+def control_character(text: str | None) -> str | None:
+    """The first control or direction-override character in ``text`` (NUL, ESC, U+202E …), as ``U+XXXX``."""
+    for ch in text or "":
+        if unicodedata.category(ch) in ("Cc", "Cf") and ch not in "\u200d":  # ZWJ stays (names in some scripts)
+            return f"U+{ord(ch):04X}"
+    return None
+
+
 def child_problems(c: ChildInput, today: date) -> list[str]:
     """Every rule the child breaks, as Chinese messages (empty list = valid)."""
     p: list[str] = []
+    for attr, label in _TEXT_FIELDS:
+        bad = control_character(getattr(c, attr))
+        if bad:
+            p.append(f"{label}含有不可见的控制字符（{bad}），请重新输入")
     name = c.name.strip() if c.name else ""
     if not name:
         p.append("姓名不能为空")

@@ -6,6 +6,9 @@ pages through a query): both writers stream, so memory stays flat.
 
 - CSV is UTF-8 with a BOM when written to a file (Excel on a Chinese Windows
   then opens it right); cells are shown as :func:`cell_text` shows them.
+- No cell becomes a live formula: in CSV text starting like one gets a leading apostrophe
+  (:func:`inert`); in xlsx it is stored as a plain string cell (a name such as ``=cmd|' /C calc'!A0``
+  stays that text).
 - xlsx has one sheet per :class:`Sheet`: an optional bold title line, a bold
   header row, then the rows; dates stay dates (``yyyy-mm-dd``), times become
   text.
@@ -15,6 +18,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -38,12 +42,30 @@ def cell_text(v: Any) -> str:
     return str(plain(v))
 
 
+_NEGATIVE = re.compile(r"-\d+(\.\d+)?")
+#: characters an xlsx file cannot hold (openpyxl's ILLEGAL_CHARACTERS_RE) and the bidi overrides
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\u202a-\u202e\u2066-\u2069]")
+
+
+def inert(v: Any) -> Any:
+    """A text cell that a spreadsheet would run as a formula (starting with ``=``, ``+``, ``@``, tab,
+    CR or ``-``) gets a leading apostrophe, so Excel and WPS show it as text. A plain negative number
+    (``-3``, ``-1.5``) and a lone ``-`` are left as they are. Control and direction-override characters
+    (which an xlsx cannot hold, or which hide what a cell says) become U+FFFD."""
+    if not isinstance(v, str) or not v:
+        return v
+    v = _CONTROL.sub("\ufffd", v)  # a control character (NUL, ESC …) would break the whole xlsx file
+    if v[0] in "=+@\t\r" or (v[0] == "-" and v != "-" and not _NEGATIVE.fullmatch(v)):
+        return "'" + v
+    return v
+
+
 def _write_rows(stream: TextIO, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
     w = csv.writer(stream, lineterminator="\r\n")
-    w.writerow(header)
+    w.writerow([inert(h) for h in header])
     n = 0
     for row in rows:
-        w.writerow([cell_text(v) for v in row])
+        w.writerow([inert(cell_text(v)) for v in row])
         n += 1
     return n
 
@@ -118,6 +140,10 @@ def write_xlsx(path: Path, sheets: Iterable[Sheet]) -> int:
                 elif isinstance(v, date):
                     cell = WriteOnlyCell(ws, value=datetime.combine(v, datetime.min.time()))
                     cell.number_format = "yyyy-mm-dd"
+                    values.append(cell)
+                elif isinstance(v, str) and inert(v) != v:
+                    cell = WriteOnlyCell(ws, value=_CONTROL.sub("\ufffd", v))
+                    cell.data_type = "s"  # the exact text, never a formula
                     values.append(cell)
                 else:
                     values.append(v)

@@ -60,3 +60,16 @@ def test_expired_vaccine_and_bad_trace_code_are_refused() -> None:
     problems = dose_problems(d, born, TODAY)
     assert "疫苗已过期（失效期 2025-03-31 早于接种日期）" in problems
     assert "追溯码应为以8开头的20位数字" in problems
+
+
+def test_control_characters_are_refused_in_names_and_text_fields() -> None:
+    """#16 item 12: NUL, ESC and U+202E (right-to-left override) are refused on input."""
+    from epimanager.domain.validation import ChildInput, child_problems
+
+    born = date(2026, 3, 1)
+    for bad, code in (("张\x00浩", "U+0000"), ("张\x1b浩", "U+001B"), ("\u202e浩张", "U+202E")):
+        problems = child_problems(ChildInput(bad, "1", born, mother_name="李梅"), date(2026, 4, 1))
+        assert f"姓名含有不可见的控制字符（{code}）" in "；".join(problems)
+    problems = child_problems(ChildInput("张浩", "1", born, mother_name="李\x07梅"), date(2026, 4, 1))
+    assert any("母亲姓名含有不可见的控制字符（U+0007）" in p for p in problems)
+    assert child_problems(ChildInput("阿依古丽·买买提", "2", born, mother_name="李梅"), date(2026, 4, 1)) == []

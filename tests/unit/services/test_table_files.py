@@ -40,3 +40,26 @@ def test_xlsx_has_title_header_dates_and_frozen_panes(tmp_path: Path) -> None:
     assert ws["B3"].number_format == "yyyy-mm-dd" and ws["A1"].font.b and ws["A2"].font.b
     assert ws.freeze_panes == "C3"
     assert wb.worksheets[1].column_dimensions["A"].width == 20
+
+
+EVIL = ("=cmd|' /C calc'!A0", "+1+1", "@SUM(A1)", "-2+3", "\tTAB", "-3", "-1.5", "-", "张浩")
+
+
+def test_no_cell_becomes_a_live_formula(tmp_path: Path) -> None:
+    """#16 item 12: names, batches or manufacturers starting with = + - @ (or tab/CR) became formulas."""
+    text = csv_text(("x",) * len(EVIL), [EVIL])
+    assert text.splitlines()[1] == "'=cmd|' /C calc'!A0,'+1+1,'@SUM(A1),'-2+3,'\tTAB,-3,-1.5,-,张浩"
+    path = tmp_path / "evil.xlsx"
+    write_xlsx(path, [Sheet("s", ("x",) * len(EVIL), [EVIL])])
+    ws = load_workbook(path).worksheets[0]
+    cells = next(iter(ws.iter_rows(min_row=2, max_row=2)))
+    assert [c.value for c in cells] == list(EVIL)  # the exact text …
+    assert all(c.data_type == "s" for c in cells)  # … stored as text, never as a formula ("f")
+
+
+def test_a_control_character_in_one_name_does_not_break_the_export(tmp_path: Path) -> None:
+    path = tmp_path / "ctl.xlsx"
+    write_xlsx(path, [Sheet("s", ("姓名",), [("张\x00浩",), ("\u202e浩张",), ("李梅",)])])
+    values = [r[0] for r in load_workbook(path).worksheets[0].iter_rows(min_row=2, values_only=True)]
+    assert values == ["张\ufffd浩", "\ufffd浩张", "李梅"]
+    assert csv_text(("姓名",), [("a\x1bb",)]).splitlines()[1] == "a\ufffdb"
