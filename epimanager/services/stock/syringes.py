@@ -24,8 +24,9 @@ from sqlalchemy.orm import Session
 
 from epimanager.domain import stock as rules
 from epimanager.domain.stock import MovementKind
+from epimanager.errors import ValidationError
 from epimanager.resources import load_json
-from epimanager.services.stock.ledger import add_movement, set_state, vial_state
+from epimanager.services.stock.ledger import add_movement, check_floor, set_state, vial_state
 from epimanager.services.stock.syringe_types import SYRINGE, SYRINGE_TYPES, syringe_type
 from epimanager.store.database import Database
 from epimanager.store.models import Dose
@@ -54,8 +55,9 @@ def syringes_for(vaccine_code: str) -> tuple[str | None, str | None]:
 
 
 def _syringe_batch(s: Session, stype: str, on: date) -> StockBatch | None:
-    """The syringe batch to use (first to expire, unexpired, with stock), or None."""
-    return s.scalars(
+    """The syringe batch a dose on ``on`` takes from: first to expire, unexpired, with stock
+    now and on every day from ``on`` (the ledger never goes negative), or None."""
+    candidates = s.scalars(
         select(StockBatch)
         .join(StockProduct)
         .where(
@@ -65,8 +67,14 @@ def _syringe_batch(s: Session, stype: str, on: date) -> StockBatch | None:
             StockBatch.expiry >= on,
         )
         .order_by(StockBatch.expiry, StockBatch.id)
-        .limit(1)
-    ).first()
+    ).all()
+    for b in candidates:
+        try:
+            check_floor(s, b, -1, on)
+        except ValidationError:
+            continue  # e.g. a back-dated dose, before this batch was received
+        return b
+    return None
 
 
 def _manages_syringes(s: Session, on: date) -> bool:

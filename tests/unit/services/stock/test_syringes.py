@@ -207,3 +207,25 @@ def test_on_hand_lists_vaccines_then_syringes_in_their_units(stocked: Database) 
         ("AD-0.5", 100, "支"),
         ("MIX-5", 10, "支"),
     ]
+
+
+def test_a_back_dated_dose_takes_no_syringe_the_ledger_did_not_yet_hold(db: Database, code: str) -> None:
+    receive(db, "HepB", "B1", date(2027, 6, 30), 10)
+    receive(db, "AD-0.5", "S1", date(2029, 1, 31), 1)  # 10-01
+    movements.issue(
+        db,
+        vaccine="AD-0.5",
+        batch_no="S1",
+        quantity=1,
+        subtype="transfer",
+        counterparty="村卫生室",
+        on=date(2026, 11, 20),
+    )
+    receive(db, "AD-0.5", "S2", date(2029, 1, 31), 5, on=date(2026, 11, 25))
+    # entered today, given on 11-05: S1 was empty by now, S2 not yet received on 11-05
+    dose(db, code, "HepB", "B1", 1, date(2026, 11, 5))
+    assert (qty(db, "AD-0.5", "S1"), qty(db, "AD-0.5", "S2"), qty(db, "HepB", "B1")) == (0, 5, 9)
+    assert [(x.abbr, x.doses) for x in syringes.shortages(db, date(2026, 11, 1))] == [("AD-0.5", 1)]
+    # given today: S2
+    dose(db, code, "HepB", "B1", 2, TODAY)
+    assert qty(db, "AD-0.5", "S2") == 4
