@@ -76,5 +76,23 @@ def test_syringes_received_used_by_a_dose_listed_and_reported(db_path: Path, tmp
         "2026年11月 注射器出入库汇总",
         "2026年11月 出入库明细",
     ]
+    # a BCG dose finds no 0.1 ml syringe left: saved, and the shortage is listed
+    ok(
+        "stock",
+        "issue",
+        "--syringe",
+        "AD-0.1",
+        "--batch",
+        "S01",
+        "--quantity",
+        "20",
+        "--date",
+        "2026-11-21",
+        db=db_path,
+    )
+    receive(db_path, "--vaccine", "BCG", "C1", 5)
+    ok("dose", "add", child, "--vaccine", "BCG", "--dose", "1", "--date", "2026-11-22", "--batch", "C1", db=db_path)
+    alerts = ok("stock", "alerts", "--date", "2026-11-26", db=db_path).splitlines()
+    assert alerts == ["注射器短缺：自毁型注射器 0.1ml（AD-0.1）1 剂次接种时库存无此注射器（2026-11-22～2026-11-22）"]
     products = ok("stock", "product", "list", db=db_path).splitlines()
     assert "AD05 自毁型注射器 0.5ml 山东威高  免费  最低库存 0 支" in products
