@@ -126,9 +126,7 @@ def run_alerts(args: argparse.Namespace) -> int:
         u = unit_of(x.product.kind)
         print(f"低库存：{x.product.label} 现有 {x.on_hand} {u}，最低 {x.minimum} {u}，缺 {x.shortfall} {u}")
     for sh in short:
-        print(
-            f"注射器短缺：{sh.label}（{sh.abbr}）{sh.doses} 剂次接种时库存无此注射器（{sh.first}～{sh.last}）"
-        )
+        print(f"注射器短缺：{sh.label}（{sh.abbr}）{sh.doses} 剂次接种时库存无此注射器（{sh.first}～{sh.last}）")
     if not expiring and not low and not short:
         print("没有需要提醒的库存")
     return 0
