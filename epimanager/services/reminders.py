@@ -1,9 +1,9 @@
 """F7 工作提醒: what needs attention today, each with the action that fixes it.
 
 Sources: last month's reports not generated, backup too old or failed,
-records waiting for upload or rejected by the platform, vaccine batches
-expiring within 30 days or products below their minimum, and user-defined
-reminders.
+records waiting for upload or rejected by the platform, vaccine and syringe
+batches expiring within 30 days or products below their minimum, doses that
+found no syringe in stock in the last 30 days, and user-defined reminders.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from epimanager.services import outbox as sync_queue
 from epimanager.services.reports.common import KINDS
 from epimanager.services.reports.runs import runs_for
 from epimanager.services.stock import alerts as stock_alerts
+from epimanager.services.stock import syringes
 from epimanager.store.database import Database, set_config
 from epimanager.store.models_reports import Reminder
 
@@ -72,8 +73,15 @@ def _stock_notices(db: Database, today: date) -> list[Notice]:
     for low in stock_alerts.below_minimum(db, on=today):
         p = low.product
         maker = p.manufacturer or "未注明厂家"
-        text = f"{p.vaccine_name}（{maker}）库存 {low.on_hand} 人份，低于最低库存 {low.minimum}"
+        unit = "支" if p.kind == "syringe" else "人份"
+        text = f"{p.vaccine_name}（{maker}）库存 {low.on_hand} {unit}，低于最低库存 {low.minimum}"
         out.append(Notice("stock", "warning", text, f"stock:product:{p.id}"))
+    for sh in syringes.shortages(db, syringes.shortage_window_start(today)):
+        text = (
+            f"注射器短缺：{sh.label}（{sh.abbr}）近 {syringes.SHORTAGE_DAYS} 天有 {sh.doses} 剂次接种时"
+            f"库存无此注射器，请入库或盘点"
+        )
+        out.append(Notice("stock", "warning", text, f"stock:syringe:{sh.syringe_type}"))
     return out
 
 

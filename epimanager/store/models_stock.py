@@ -28,7 +28,7 @@ from epimanager.store.models import Base, new_uuid
 
 
 class StockProduct(Base):
-    """A vaccine product: vaccine code + manufacturer + specification."""
+    """A stock product: vaccine code (or syringe type) + manufacturer + specification."""
 
     __tablename__ = "stock_product"
     __table_args__ = (
@@ -39,6 +39,9 @@ class StockProduct(Base):
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     uuid: Mapped[str] = mapped_column(String(36), unique=True, default=new_uuid)
+    #: vaccine 疫苗 (quantities in 人份) / syringe 注射器 (quantities in 支); set by the service
+    kind: Mapped[str] = mapped_column(String(8), default="vaccine", server_default="vaccine")
+    #: the 4-digit vaccine code, or a syringe's code (``AD05`` = AD-0.5, ``MX50`` = MIX-5)
     vaccine_code: Mapped[str] = mapped_column(String(4))
     #: 生产企业 ("" when unknown, so that the unique key works)
     manufacturer: Mapped[str] = mapped_column(String(100), default="")
@@ -139,3 +142,21 @@ class StockMovement(Base):
     vial_opened_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     batch: Mapped[StockBatch] = relationship()
+
+
+class StockSyringeShortage(Base):
+    """A dose that found no syringe of its type in stock (recorded, never refused; shown in F7)."""
+
+    __tablename__ = "stock_syringe_shortage"
+    __table_args__ = (
+        Index("ix_stock_syringe_shortage_dose_uuid", "dose_uuid"),
+        Index("ix_stock_syringe_shortage_date", "date"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dose_uuid: Mapped[str] = mapped_column(String(36))
+    #: the code of the syringe the dose needed, e.g. ``AD05``
+    syringe_type: Mapped[str] = mapped_column(String(4))
+    #: the dose's date
+    date: Mapped[date] = mapped_column(Date)
+    at: Mapped[datetime] = mapped_column(DateTime)
+    user: Mapped[str | None] = mapped_column(String(50))

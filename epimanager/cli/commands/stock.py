@@ -33,8 +33,18 @@ def _price_arg(text: str) -> int:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+SYRINGE_HELP = "注射器规格：AD-0.1 / AD-0.5 / AD-1（自毁型）、MIX-5（稀释用），数量单位为支"
+
+
+def _product_arg(p: argparse.ArgumentParser) -> None:
+    """``--vaccine CODE`` or ``--syringe TYPE``: both name the stock product (dest ``vaccine``)."""
+    g = p.add_mutually_exclusive_group(required=True)
+    g.add_argument("--vaccine", help="疫苗编码或缩写，如 0201 / HepB / 乙肝")
+    g.add_argument("--syringe", dest="vaccine", metavar="TYPE", help=SYRINGE_HELP)
+
+
 def _batch_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--vaccine", required=True, help="疫苗编码或缩写，如 0201 / HepB / 乙肝")
+    _product_arg(p)
     p.add_argument("--batch", required=True, help="批号")
     p.add_argument("--manufacturer", help="生产企业（同一疫苗有多个产品时必填）")
     p.add_argument("--spec", help="规格（同一疫苗同一企业有多个规格时必填）")
@@ -48,14 +58,18 @@ def _common_args(p: argparse.ArgumentParser) -> None:
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
-        "stock", help="疫苗出入库", description="疫苗出入库：入库、出库、损耗、盘点和报表（单位：人份）。"
+        "stock",
+        help="疫苗和注射器出入库",
+        description=(
+            "疫苗和注射器出入库：入库、出库、损耗、盘点和报表（疫苗单位：人份；注射器用 --syringe TYPE，单位：支）。"
+        ),
     )
     ssub = p.add_subparsers(dest="action", required=True, metavar="ACTION")
 
-    prod = ssub.add_parser("product", help="疫苗产品（企业、规格、人份）")
+    prod = ssub.add_parser("product", help="疫苗和注射器产品（企业、规格、人份）")
     psub = prod.add_subparsers(dest="product_action", required=True, metavar="ACTION")
-    padd = psub.add_parser("add", help="登记一个产品")
-    padd.add_argument("--vaccine", required=True, help="疫苗编码或缩写")
+    padd = psub.add_parser("add", help="登记一个产品（疫苗或注射器）")
+    _product_arg(padd)
     padd.add_argument("--manufacturer", default="", help="生产企业")
     padd.add_argument("--spec", default="", help="规格，如 10μg/0.5ml")
     padd.add_argument("--doses-per-vial", type=int, default=1, help="每瓶（支）人份数（默认1）")
@@ -67,7 +81,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     padd.add_argument("--json", action="store_true")
     padd.set_defaults(handler=run_product_add)
     pset = psub.add_parser("set", help="修改产品的最低库存、开启后时限、价格")
-    pset.add_argument("--vaccine", required=True)
+    _product_arg(pset)
     pset.add_argument("--manufacturer")
     pset.add_argument("--spec")
     pset.add_argument("--min", type=int, dest="min_quantity")
@@ -127,7 +141,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     rep = ssub.add_parser("report", help="月度出入库汇总（期初、入库、出库、损耗、期末）")
     rep.add_argument("--month", required=True, type=_month_arg, metavar="YYYY-MM")
     rep.add_argument("--format", choices=("json", "csv", "xlsx"), default="json")
-    rep.add_argument("--out", type=Path, help="输出文件（xlsx 必填）")
+    rep.add_argument("--out", type=Path, help="输出文件（xlsx 必填；xlsx 含疫苗、注射器两部分和明细）")
+    rep.add_argument("--part", choices=("vaccine", "syringe"), default="vaccine", help="csv 输出哪一部分（默认疫苗）")
     rep.add_argument("--force", action="store_true", help="--out 的文件已存在时覆盖")
     rep.set_defaults(handler=run_report)
 

@@ -15,7 +15,7 @@ def _print_movement(args: argparse.Namespace, m: Any, verb: str) -> None:
         return
     print(
         f"{verb}：{m.vaccine_abbr} 批号 {m.batch_no}（失效期 {m.expiry}）{m.subtype_label} "
-        f"{m.delta:+d} 人份，结存 {m.balance} 人份"
+        f"{m.delta:+d} {m.unit}，结存 {m.balance} {m.unit}"
     )
 
 

@@ -10,6 +10,10 @@ from epimanager.cli.common import open_database, print_json
 
 def _product_line(p: Any) -> str:
     price = "免费" if p.free else (f"{p.price_fen / 100:.2f}元" if p.price_fen is not None else "收费")
+    if p.kind == "syringe":
+        return f"{p.vaccine_code} {p.vaccine_name} {p.manufacturer} {p.specification}".rstrip() + (
+            f"  {price}  最低库存 {p.min_quantity} 支"
+        )
     return (
         f"{p.vaccine_code} {p.label}  每瓶{p.doses_per_vial}人份  {price}  "
         f"最低库存 {p.min_quantity}  开启后 {p.open_vial_hours:g} 小时"

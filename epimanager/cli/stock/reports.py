@@ -35,7 +35,7 @@ def run_report(args: argparse.Namespace) -> int:
         else:
             print_json(summary.to_json())
         return 0
-    table = export.summary_table(summary)
+    table = export.syringe_summary_table(summary) if args.part == "syringe" else export.summary_table(summary)
     if args.format == "csv":
         if args.out is None:
             sys.stdout.write(export.table_csv(table))
@@ -43,7 +43,7 @@ def run_report(args: argparse.Namespace) -> int:
         export.write_csv(table, args.out)
     else:
         title = f"{year}年{month}月 出入库明细"
-        export.write_xlsx([table, export.movements_table(lines, title)], _need_out(args))
+        export.write_xlsx([*export.summary_tables(summary), export.movements_table(lines, title)], _need_out(args))
     print(f"已导出：{args.out}")
     return 0
 
@@ -68,7 +68,7 @@ def run_on_hand(args: argparse.Namespace) -> int:
         for r in rows:
             vials = f"（{r.closed_vials}瓶未开启，开启瓶剩{r.open_remaining}人份）" if r.doses_per_vial > 1 else ""
             parts = [r.vaccine_abbr, r.manufacturer, f"批号 {r.batch_no}", f"失效期 {r.expiry}"]
-            parts += [f"{r.quantity} 人份{vials}", r.status]
+            parts += [f"{r.quantity} {r.unit}{vials}", r.status]
             print("  ".join(p for p in parts if p))
     return 0
 
@@ -99,23 +99,34 @@ def run_movements(args: argparse.Namespace) -> int:
 
 
 def run_alerts(args: argparse.Namespace) -> int:
-    from epimanager.services.stock import alerts
+    from epimanager.services.stock import alerts, syringes
+    from epimanager.services.stock.records import unit_of
 
     db = open_database(args)
     try:
         expiring = alerts.expiring_batches(db, args.days, args.date)
         low = alerts.below_minimum(db, args.date)
+        short = syringes.shortages(db, syringes.shortage_window_start(args.date or date.today()))
     finally:
         db.close()
     if args.json:
-        print_json({"expiring": [e.to_json() for e in expiring], "below_minimum": [x.to_json() for x in low]})
+        print_json(
+            {
+                "expiring": [e.to_json() for e in expiring],
+                "below_minimum": [x.to_json() for x in low],
+                "syringe_shortages": [x.to_json() for x in short],
+            }
+        )
         return 0
     for e in expiring:
         b = e.batch
         when = f"已过期 {-e.days_left} 天" if e.days_left < 0 else f"{e.days_left} 天后失效"
-        print(f"近效期：{b.vaccine_abbr} 批号 {b.batch_no} 失效期 {b.expiry}（{when}），{b.quantity} 人份")
+        print(f"近效期：{b.vaccine_abbr} 批号 {b.batch_no} 失效期 {b.expiry}（{when}），{b.quantity} {b.unit}")
     for x in low:
-        print(f"低库存：{x.product.label} 现有 {x.on_hand} 人份，最低 {x.minimum} 人份，缺 {x.shortfall} 人份")
-    if not expiring and not low:
+        u = unit_of(x.product.kind)
+        print(f"低库存：{x.product.label} 现有 {x.on_hand} {u}，最低 {x.minimum} {u}，缺 {x.shortfall} {u}")
+    for sh in short:
+        print(f"注射器短缺：{sh.label}（{sh.abbr}）{sh.doses} 剂次接种时库存无此注射器（{sh.first}～{sh.last}）")
+    if not expiring and not low and not short:
         print("没有需要提醒的库存")
     return 0

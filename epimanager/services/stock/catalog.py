@@ -17,6 +17,7 @@ from epimanager.services.stock.records import (
     product_record,
     vaccine_names,
 )
+from epimanager.services.stock.syringe_types import SYRINGE, SYRINGE_TYPES, VACCINE
 from epimanager.store.database import Database
 from epimanager.store.models_stock import StockProduct, StockProductCode
 
@@ -76,6 +77,7 @@ def check_product_numbers(
 
 def new_product(s: Session, code: str, manufacturer: str, specification: str, doses_per_vial: int) -> StockProduct:
     p = StockProduct(
+        kind=SYRINGE if code in SYRINGE_TYPES else VACCINE,
         vaccine_code=code,
         manufacturer=manufacturer,
         specification=specification,
@@ -156,12 +158,13 @@ def find_products(s: Session, code: str, manufacturer: str | None, specification
 def one_product(s: Session, code: str, manufacturer: str | None, specification: str | None) -> StockProduct:
     found = find_products(s, code, manufacturer, specification)
     abbr = vaccine_names(code)[0]
+    what = "注射器" if code in SYRINGE_TYPES else "疫苗"
     if not found:
         who = f"（{manufacturer}）" if manufacturer else ""
-        raise NotFoundError(f"库存中没有疫苗 {abbr}{who} 的产品")
+        raise NotFoundError(f"库存中没有{what} {abbr}{who} 的产品")
     if len(found) > 1:
         names = "、".join(f"{p.manufacturer or '未填企业'} {p.specification}".strip() for p in found)
-        raise ValidationError(f"疫苗 {abbr} 有多个产品（{names}），请指定生产企业或规格")
+        raise ValidationError(f"{what} {abbr} 有多个产品（{names}），请指定生产企业或规格")
     return found[0]
 
 

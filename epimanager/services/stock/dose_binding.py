@@ -1,7 +1,8 @@
 """Doses bound to stock batches, called by :mod:`epimanager.services.doses` inside its own transaction.
 
 A dose given at this unit whose vaccine + batch number is a batch in stock takes one 人份
-from it; deleting the dose or changing its batch puts it back.  Doses for batches not in
+from it, and the syringes its vaccine needs (:mod:`.syringes`); deleting the dose or
+changing its batch puts them back.  Doses for batches not in
 stock (外地, back-entry, clinics not using stock) and doses dated before the batch's first
 receipt are saved without touching stock.
 """
@@ -25,6 +26,8 @@ from epimanager.services.stock.ledger import (
     write_off_open_vial,
 )
 from epimanager.services.stock.records import TRACE7, MovementRecord, movement_record, vaccine_names
+from epimanager.services.stock.syringe_types import VACCINE
+from epimanager.services.stock.syringes import clear_shortages, consume_syringes
 from epimanager.store.database import OWN_UNIT_KEY, get_config
 from epimanager.store.models import Dose
 from epimanager.store.models_stock import StockBatch, StockMovement, StockProduct, StockProductCode
@@ -101,6 +104,7 @@ def consume_for_dose(
         dose.manufacturer = p.manufacturer
     now = now or datetime.now()
     write_off_open_vial(s, b, now, user)
+    opens_vial = p.doses_per_vial > 1 and b.open_remaining == 0
     try:
         new, drawn_from = rules.draw_dose(vial_state(b), p.doses_per_vial, now)
     except ShortStock as exc:
@@ -118,7 +122,10 @@ def consume_for_dose(
         dose_uuid=dose.uuid,
         vial_opened_at=drawn_from,
     )
-    return movement_record(m, b.quantity)
+    record = movement_record(m, b.quantity)
+    # the syringe(s): one to inject, one to mix when this dose opened a multi-dose vial
+    consume_syringes(s, dose, opens_vial, user=user, now=now)
+    return record
 
 
 def release_for_dose(
@@ -135,6 +142,7 @@ def release_for_dose(
     counted in nets to zero.
     """
     now = now or datetime.now()
+    clear_shortages(s, dose.uuid)
     rows = s.execute(
         select(StockMovement.batch_id, func.sum(StockMovement.delta))
         .where(StockMovement.dose_uuid == dose.uuid, StockMovement.kind == MovementKind.OUT.value)
@@ -179,7 +187,13 @@ def rebind_dose(
     target = _dose_batch(s, dose)
     bound = s.execute(
         select(StockMovement.batch_id, func.sum(StockMovement.delta), func.max(StockMovement.date))
-        .where(StockMovement.dose_uuid == dose.uuid, StockMovement.kind == MovementKind.OUT.value)
+        .join(StockBatch)
+        .join(StockProduct)
+        .where(
+            StockMovement.dose_uuid == dose.uuid,
+            StockMovement.kind == MovementKind.OUT.value,
+            StockProduct.kind == VACCINE,
+        )
         .group_by(StockMovement.batch_id)
         .having(func.sum(StockMovement.delta) < 0)
     ).all()

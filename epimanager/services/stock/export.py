@@ -10,8 +10,8 @@ from typing import Any
 
 from epimanager.errors import ValidationError
 from epimanager.services import table_files
-from epimanager.services.stock.records import MovementRecord
-from epimanager.services.stock.reports import MonthlySummary, OnHandRow
+from epimanager.services.stock.records import MovementRecord, vaccine_names
+from epimanager.services.stock.reports import MonthlySummary, OnHandRow, SummaryRow
 from epimanager.services.table_files import Sheet, csv_text, sheet_name
 
 
@@ -22,25 +22,28 @@ class Table:
     rows: tuple[tuple[Any, ...], ...]
 
 
+_SUMMARY_FIGURES = ("期初", "入库", "出库", "损耗", "盘点调整", "期末")
+
+
 def summary_table(summary: MonthlySummary) -> Table:
-    headers = (
-        "疫苗编码",
-        "疫苗",
-        "生产企业",
-        "规格",
-        "批号",
-        "失效期",
-        "期初",
-        "入库",
-        "出库",
-        "损耗",
-        "盘点调整",
-        "期末",
-        "其中接种",
+    """The vaccine part of the monthly summary (人份), batch rows and a 小计 per vaccine."""
+    headers = ("疫苗编码", "疫苗", "生产企业", "规格", "批号", "失效期", *_SUMMARY_FIGURES, "其中接种")
+    return Table(summary.title, headers, _summary_rows(summary.rows, summary.vaccine_totals()))
+
+
+def syringe_summary_table(summary: MonthlySummary) -> Table:
+    """The syringe part of the monthly summary (支), batch rows and a 小计 per syringe type."""
+    headers = ("注射器编码", "注射器", "名称", "生产企业", "规格", "批号", "失效期", *_SUMMARY_FIGURES, "其中接种使用")
+    rows = tuple(
+        (*r[:2], vaccine_names(r[0])[1], *r[2:]) for r in _summary_rows(summary.syringe_rows, summary.syringe_totals())
     )
+    return Table(summary.syringe_title, headers, rows)
+
+
+def _summary_rows(summary_rows: Sequence[SummaryRow], totals_list: Sequence[SummaryRow]) -> tuple[tuple[Any, ...], ...]:
     rows: list[tuple[Any, ...]] = []
-    totals = {t.vaccine_code: t for t in summary.vaccine_totals()}
-    for i, r in enumerate(summary.rows):
+    totals = {t.vaccine_code: t for t in totals_list}
+    for i, r in enumerate(summary_rows):
         rows.append(
             (
                 r.vaccine_code,
@@ -58,8 +61,8 @@ def summary_table(summary: MonthlySummary) -> Table:
                 r.doses_given,
             )
         )
-        last_of_vaccine = i + 1 == len(summary.rows) or summary.rows[i + 1].vaccine_code != r.vaccine_code
-        if last_of_vaccine:
+        last_of_code = i + 1 == len(summary_rows) or summary_rows[i + 1].vaccine_code != r.vaccine_code
+        if last_of_code:
             t = totals[r.vaccine_code]
             rows.append(
                 (
@@ -78,7 +81,15 @@ def summary_table(summary: MonthlySummary) -> Table:
                     t.doses_given,
                 )
             )
-    return Table(summary.title, headers, tuple(rows))
+    return tuple(rows)
+
+
+def summary_tables(summary: MonthlySummary) -> list[Table]:
+    """Both parts: vaccines, then syringes (when the clinic keeps syringes)."""
+    tables = [summary_table(summary)]
+    if summary.syringe_rows:
+        tables.append(syringe_summary_table(summary))
+    return tables
 
 
 def on_hand_table(rows: Sequence[OnHandRow], on: date | None = None) -> Table:
@@ -95,6 +106,7 @@ def on_hand_table(rows: Sequence[OnHandRow], on: date | None = None) -> Table:
         "未开启瓶数",
         "开启瓶剩余人份",
         "状态",
+        "单位",
     )
     body = tuple(
         (
@@ -110,10 +122,11 @@ def on_hand_table(rows: Sequence[OnHandRow], on: date | None = None) -> Table:
             r.closed_vials,
             r.open_remaining,
             r.status,
+            r.unit,
         )
         for r in rows
     )
-    return Table(f"疫苗库存（{(on or date.today()).isoformat()}）", headers, body)
+    return Table(f"疫苗和注射器库存（{(on or date.today()).isoformat()}）", headers, body)
 
 
 def movements_table(lines: Sequence[MovementRecord], title: str = "疫苗出入库明细") -> Table:

@@ -16,14 +16,19 @@ from epimanager.domain import stock as rules
 from epimanager.domain.stock import VialState
 from epimanager.errors import NotFoundError, ValidationError
 from epimanager.resources import catalog
-from epimanager.services.stock.records import effective_open_vial_hours, vaccine_names
+from epimanager.services.stock.records import effective_open_vial_hours, unit_of, vaccine_names
+from epimanager.services.stock.syringe_types import syringe_type
 from epimanager.store.models_stock import StockBatch, StockMovement, StockProduct
 
 
 def resolve_vaccine(text: str) -> str:
+    """A vaccine code from its code, abbreviation or alias — or a syringe type (``AD-0.5``, ``MIX-5``)."""
     try:
         return catalog().resolve(text).code
     except KeyError as exc:
+        stype = syringe_type(text)
+        if stype is not None:
+            return stype
         raise ValidationError(str(exc.args[0])) from None
 
 
@@ -87,9 +92,10 @@ def _balance_floor(s: Session, batch_id: int, on: date) -> int:
 
 def short_error(b: StockBatch, available: int, needed: int, note: str = "") -> ValidationError:
     abbr = vaccine_names(b.product.vaccine_code)[0]
+    u = unit_of(b.product.kind)
     return ValidationError(
-        f"库存不足：{abbr} 批号 {b.batch_no} 可用 {available} 人份{note}，"
-        f"需要 {needed} 人份，缺少 {needed - available} 人份"
+        f"库存不足：{abbr} 批号 {b.batch_no} 可用 {available} {u}{note}，"
+        f"需要 {needed} {u}，缺少 {needed - available} {u}"
     )
 
 

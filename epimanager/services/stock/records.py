@@ -17,11 +17,17 @@ from sqlalchemy.orm import Session
 from epimanager.domain import stock as rules
 from epimanager.domain.stock import MovementKind
 from epimanager.resources import catalog
+from epimanager.services.stock.syringe_types import SYRINGE, SYRINGE_TYPES, VACCINE
 from epimanager.store.models_stock import StockBatch, StockMovement, StockProduct, StockProductCode
 
 #: kinds of code a product is known by (``stock_product_code.kind``)
 TRACE7 = "trace7"
 GTIN = "gtin"
+
+
+def unit_of(kind: str) -> str:
+    """The unit stock of a kind is counted in: 人份 (vaccine doses) or 支 (syringes)."""
+    return "支" if kind == SYRINGE else "人份"
 
 
 def _jsonable(d: dict[str, Any]) -> dict[str, Any]:
@@ -37,7 +43,9 @@ def _jsonable(d: dict[str, Any]) -> dict[str, Any]:
 
 
 def vaccine_names(code: str) -> tuple[str, str]:
-    """(abbreviation, name) of a vaccine code; the code itself when the catalog does not know it."""
+    """(abbreviation, name) of a vaccine code or syringe type; the code itself when neither is known."""
+    if code in SYRINGE_TYPES:
+        return SYRINGE_TYPES[code]
     vac = catalog().get(code)
     return (vac.abbr, vac.name) if vac else (code, code)
 
@@ -59,6 +67,8 @@ class ProductRecord:
     open_vial_hours: float
     trace_prefixes: tuple[str, ...] = ()
     gtins: tuple[str, ...] = ()
+    #: vaccine / syringe
+    kind: str = VACCINE
 
     @property
     def label(self) -> str:
@@ -85,6 +95,12 @@ class BatchRecord:
     quantity: int
     open_remaining: int
     opened_at: datetime | None
+    #: vaccine / syringe (quantities in 支)
+    kind: str = VACCINE
+
+    @property
+    def unit(self) -> str:
+        return unit_of(self.kind)
 
     @property
     def closed_vials(self) -> int:
@@ -119,6 +135,12 @@ class MovementRecord:
     dose_uuid: str | None
     #: the batch's balance after this movement (cached balance at the time of recording)
     balance: int | None = None
+    #: vaccine / syringe (quantities in 支)
+    kind_of_product: str = VACCINE
+
+    @property
+    def unit(self) -> str:
+        return unit_of(self.kind_of_product)
 
     @property
     def quantity(self) -> int:
@@ -230,6 +252,7 @@ def product_record(s: Session, p: StockProduct) -> ProductRecord:
         open_vial_hours=effective_open_vial_hours(p),
         trace_prefixes=tuple(c for k, c in codes if k == TRACE7),
         gtins=tuple(c for k, c in codes if k == GTIN),
+        kind=p.kind,
     )
 
 
@@ -249,6 +272,7 @@ def batch_record(b: StockBatch) -> BatchRecord:
         quantity=b.quantity,
         open_remaining=b.open_remaining,
         opened_at=b.opened_at,
+        kind=p.kind,
     )
 
 
@@ -277,4 +301,5 @@ def movement_record(m: StockMovement, balance: int | None = None) -> MovementRec
         user=m.user,
         dose_uuid=m.dose_uuid,
         balance=balance,
+        kind_of_product=p.kind,
     )

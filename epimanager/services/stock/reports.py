@@ -18,7 +18,8 @@ from epimanager.domain import stock as rules
 from epimanager.errors import ValidationError
 from epimanager.resources import catalog
 from epimanager.services.stock.ledger import resolve_vaccine
-from epimanager.services.stock.records import MovementRecord, batch_record, movement_record, vaccine_names
+from epimanager.services.stock.records import MovementRecord, batch_record, movement_record, unit_of, vaccine_names
+from epimanager.services.stock.syringe_types import SYRINGE, VACCINE
 from epimanager.store.database import Database
 from epimanager.store.models_stock import StockBatch, StockMovement, StockProduct
 
@@ -42,8 +43,10 @@ class SummaryRow:
     #: 盘点 adjustments (+ surplus, − loss)
     adjusted: int
     closing: int
-    #: of ``issued``: doses recorded for children
+    #: of ``issued``: doses recorded for children (for a syringe: syringes those doses took)
     doses_given: int
+    #: vaccine (figures in 人份) / syringe (figures in 支)
+    kind: str = VACCINE
 
     @property
     def balanced(self) -> bool:
@@ -62,38 +65,53 @@ _FIGURES = ("opening", "received", "issued", "wasted", "adjusted", "closing", "d
 class MonthlySummary:
     year: int
     month: int
+    #: the vaccine part
     rows: tuple[SummaryRow, ...]
+    #: the syringe part (注射器, by type then batch)
+    syringe_rows: tuple[SummaryRow, ...] = ()
 
     @property
     def title(self) -> str:
         return f"{self.year}年{self.month}月 疫苗出入库汇总"
 
+    @property
+    def syringe_title(self) -> str:
+        return f"{self.year}年{self.month}月 注射器出入库汇总"
+
     def vaccine_totals(self) -> list[SummaryRow]:
         """One row per vaccine (batch ``小计``, earliest expiry) adding up its batches."""
-        totals: dict[str, SummaryRow] = {}
-        for r in self.rows:
-            t = totals.get(r.vaccine_code)
-            if t is None:
-                totals[r.vaccine_code] = replace(r, manufacturer="", specification="", batch_no="小计")
-            else:
-                sums = {f: getattr(t, f) + getattr(r, f) for f in _FIGURES}
-                totals[r.vaccine_code] = replace(t, expiry=min(t.expiry, r.expiry), **sums)
-        return list(totals.values())
+        return _totals(self.rows)
+
+    def syringe_totals(self) -> list[SummaryRow]:
+        """One row per syringe type adding up its batches."""
+        return _totals(self.syringe_rows)
 
     def to_json(self) -> dict[str, Any]:
+        def short(t: SummaryRow) -> dict[str, Any]:
+            drop = ("batch_no", "expiry", "manufacturer", "specification", "kind")
+            return {k: v for k, v in t.to_json().items() if k not in drop}
+
         return {
             "year": self.year,
             "month": self.month,
             "rows": [r.to_json() for r in self.rows],
-            "vaccines": [
-                {
-                    k: v
-                    for k, v in t.to_json().items()
-                    if k not in ("batch_no", "expiry", "manufacturer", "specification")
-                }
-                for t in self.vaccine_totals()
-            ],
+            "vaccines": [short(t) for t in self.vaccine_totals()],
+            "syringe_rows": [r.to_json() for r in self.syringe_rows],
+            "syringes": [short(t) for t in self.syringe_totals()],
         }
+
+
+def _totals(rows: tuple[SummaryRow, ...]) -> list[SummaryRow]:
+    """One row per product code (batch ``小计``, earliest expiry) adding up its batches."""
+    totals: dict[str, SummaryRow] = {}
+    for r in rows:
+        t = totals.get(r.vaccine_code)
+        if t is None:
+            totals[r.vaccine_code] = replace(r, manufacturer="", specification="", batch_no="小计")
+        else:
+            sums = {f: getattr(t, f) + getattr(r, f) for f in _FIGURES}
+            totals[r.vaccine_code] = replace(t, expiry=min(t.expiry, r.expiry), **sums)
+    return list(totals.values())
 
 
 def _class_order(code: str) -> tuple[int, str]:
@@ -160,10 +178,12 @@ def monthly_summary(db: Database, year: int, month: int) -> MonthlySummary:
                     adjusted=int(adj),
                     closing=int(closing),
                     doses_given=-int(doses),
+                    kind=p.kind,
                 )
             )
     rows.sort(key=lambda r: (_class_order(r.vaccine_code), r.manufacturer, r.expiry, r.batch_no))
-    return MonthlySummary(year, month, tuple(rows))
+    vaccines = tuple(r for r in rows if r.kind == VACCINE)
+    return MonthlySummary(year, month, vaccines, tuple(r for r in rows if r.kind == SYRINGE))
 
 
 @dataclass(frozen=True)
@@ -182,6 +202,12 @@ class OnHandRow:
     open_remaining: int
     #: "已过期" / "近效期" (within 30 days) / ""
     status: str
+    #: vaccine (quantities in 人份) / syringe (in 支)
+    kind: str = VACCINE
+
+    @property
+    def unit(self) -> str:
+        return unit_of(self.kind)
 
     def to_json(self) -> dict[str, Any]:
         d = asdict(self)
@@ -190,7 +216,7 @@ class OnHandRow:
 
 
 def on_hand(db: Database, on: date | None = None, *, near_days: int = 30) -> list[OnHandRow]:
-    """Every batch with stock, by vaccine then expiry."""
+    """Every batch with stock, by vaccine then expiry; then the syringes, by type then expiry."""
     on = on or date.today()
     with db.session() as s:
         bs = s.scalars(select(StockBatch).join(StockProduct).where(StockBatch.quantity > 0)).all()
@@ -212,9 +238,11 @@ def on_hand(db: Database, on: date | None = None, *, near_days: int = 30) -> lis
                     closed_vials=b.closed_vials,
                     open_remaining=b.open_remaining,
                     status=status,
+                    kind=b.kind,
                 )
             )
-    rows.sort(key=lambda r: (_class_order(r.vaccine_code), r.expiry, r.batch_no))
+    # vaccines first (by class), then syringes (by type)
+    rows.sort(key=lambda r: (r.kind == SYRINGE, _class_order(r.vaccine_code), r.expiry, r.batch_no))
     return rows
 
 

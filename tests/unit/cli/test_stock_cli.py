@@ -200,7 +200,7 @@ def test_a_dose_recorded_from_the_cli_takes_stock(db_path: Path) -> None:
     )
     assert r.returncode == 2 and "缺少 1 人份" in r.stderr
     alerts = json.loads(ok("stock", "alerts", "--json", "--date", "2026-11-26", db=db_path))
-    assert alerts == {"expiring": [], "below_minimum": []}
+    assert alerts == {"expiring": [], "below_minimum": [], "syringe_shortages": []}
     ok("stock", "product", "set", "--vaccine", "HepB", "--min", "10", db=db_path)
     alerts = json.loads(ok("stock", "alerts", "--json", "--date", "2026-11-26", db=db_path))
     assert [(x["vaccine_abbr"], x["on_hand"], x["shortfall"]) for x in alerts["below_minimum"]] == [("HepB", 0, 10)]

@@ -26,7 +26,13 @@ def _stock_diffs(diff: list) -> list:  # type: ignore[type-arg]
 
 def test_migration_matches_the_models(db_path: Path) -> None:
     assert models_stock.StockMovement.__tablename__ in STOCK_TABLES
-    assert {"stock_product", "stock_product_code", "stock_batch", "stock_movement"} == STOCK_TABLES
+    assert {
+        "stock_product",
+        "stock_product_code",
+        "stock_batch",
+        "stock_movement",
+        "stock_syringe_shortage",
+    } == STOCK_TABLES
     engine = make_engine(db_path)
     try:
         with engine.connect() as conn:
@@ -76,3 +82,41 @@ def test_an_older_database_gains_empty_stock_tables_and_keeps_its_doses(tmp_path
         assert catalog.get_batch(db, "HepB", "B1").quantity == 5
     finally:
         db.close()
+
+
+def test_syringes_migration_goes_down_dropping_the_syringes_and_up_again(db_path: Path) -> None:
+    db = open_database(db_path)
+    try:
+        movements.receive(
+            db,
+            vaccine="HepB",
+            batch_no="B1",
+            expiry=date(2027, 6, 30),
+            quantity=10,
+            on=date(2026, 10, 1),
+            trace_code="81234567890123456789",
+        )
+        movements.receive(
+            db, vaccine="AD-0.5", batch_no="S1", expiry=date(2029, 1, 31), quantity=50, on=date(2026, 10, 1)
+        )
+    finally:
+        db.close()
+    engine = make_engine(db_path)
+    cfg = alembic_config()
+    try:
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.downgrade(cfg, "0009_clinical")
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT vaccine_code FROM stock_product")).scalars().all() == ["0201"]
+            assert conn.execute(text("SELECT count(*) FROM stock_movement")).scalar() == 1
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT kind FROM stock_product")).scalars().all() == ["vaccine"]
+            # the vaccine's batch, ledger and learned code came through both ways untouched
+            assert conn.execute(text("SELECT quantity FROM stock_batch")).scalars().all() == [10]
+            assert conn.execute(text("SELECT code FROM stock_product_code")).scalars().all() == ["8123456"]
+    finally:
+        engine.dispose()
