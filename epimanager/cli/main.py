@@ -70,11 +70,11 @@ def _prepare(args: argparse.Namespace) -> None:
     """Open the log file next to the database and log in when the database has users."""
     from epimanager.logs import setup_logging
     from epimanager.paths import resolve_db_path
-    from epimanager.store.quick import user_count
+    from epimanager.store.sqlite_files import users_state
 
     path = resolve_db_path(args.db)
     setup_logging(path.parent)
-    if not path.exists() or user_count(path) == 0:
+    if not path.exists() or users_state(path, None)[0] == 0:
         return  # setup mode: no user yet
     from epimanager.cli.secrets import PASSWORD_ENV, secret, username
     from epimanager.services import users

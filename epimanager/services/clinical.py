@@ -60,10 +60,15 @@ def immunoglobulin_rows(s: Session, child_id: int) -> list[tuple[str, date]]:
     return [(str(p), d) for p, d in s.execute(q)]
 
 
+def session_facts(s: Session, child_id: int, mother_hbsag: str | None, birth_weight_kg: float | None) -> ChildFacts:
+    """A stored child's facts read in the caller's session (one query for the immunoglobulin entries)."""
+    return facts_from(mother_hbsag, birth_weight_kg, immunoglobulin_rows(s, child_id))
+
+
 def child_facts(db: Database, child_id: int, mother_hbsag: str | None, birth_weight_kg: float | None) -> ChildFacts:
     """A stored child's facts (one query for the immunoglobulin entries)."""
     with db.session() as s:
-        return facts_from(mother_hbsag, birth_weight_kg, immunoglobulin_rows(s, child_id))
+        return session_facts(s, child_id, mother_hbsag, birth_weight_kg)
 
 
 def add_immunoglobulin(

@@ -23,7 +23,7 @@ from epimanager.domain.validation import DoseInput, dose_problems
 from epimanager.errors import NotFoundError, ValidationError
 from epimanager.resources import catalog
 from epimanager.services import audit, permissions
-from epimanager.services.clinical import facts_from, immunoglobulin_rows
+from epimanager.services.clinical import session_facts
 from epimanager.services.records import DoseRecord
 from epimanager.services.stock import dose_binding
 from epimanager.store.database import Database
@@ -72,7 +72,7 @@ def invalid_reasons(evaluations: Iterable[DoseEvaluation]) -> list[str]:
 def _check_counts(s: Session, child: Child, code: str, day: date, *, exclude: str | None, confirm: bool) -> str:
     """Refuse an invalid dose unless confirmed; returns the audit note of a confirmed one."""
     others = [d for d in s.scalars(select(Dose).where(Dose.child_id == child.id, Dose.deleted.is_(False)))]
-    facts = facts_from(child.mother_hbsag, child.birth_weight_kg, immunoglobulin_rows(s, child.id))
+    facts = session_facts(s, child.id, child.mother_hbsag, child.birth_weight_kg)
     reasons = invalid_reasons(
         evaluate_new(child.birth_date, child.sex, others, code, day, exclude=exclude, facts=facts)
     )

@@ -23,7 +23,7 @@ from epimanager.domain.validation import ChildInput, DoseInput, child_problems, 
 from epimanager.resources import catalog
 from epimanager.services import audit
 from epimanager.services.children import CHILD_COLUMNS, allocate_codes, child_values, reserve_code
-from epimanager.services.clinical import facts_from, immunoglobulin_rows
+from epimanager.services.clinical import session_facts
 from epimanager.services.import_rows import DOSE_COLUMNS, parse_child_row, parse_dose_row, read_rows
 from epimanager.services.search_index import bulk_index
 from epimanager.services.units import committee_ids
@@ -193,7 +193,7 @@ def _invalid_doses(db: Database, good: list[tuple[int, DoseInput]], lines: list[
             child = s.get(Child, cid)
             assert child is not None
             stored = [Given(d.vaccine_code, d.date) for d in child.doses if not d.deleted]
-            facts = facts_from(child.mother_hbsag, child.birth_weight_kg, immunoglobulin_rows(s, cid))
+            facts = session_facts(s, cid, child.mother_hbsag, child.birth_weight_kg)
             doses = stored + [Given(code, day) for _, code, day in new]
             last = max(d.date for d in doses)
             fc = eng.forecast(child.birth_date, max(last, child.birth_date), doses, child.sex, facts=facts)

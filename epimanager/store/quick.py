@@ -122,27 +122,4 @@ def open_reader(path: Path | str) -> Reader | None:
     return Reader(con)
 
 
-def user_count(path: Path | str) -> int:
-    """How many users the database has (0: setup mode, also for a missing file or a database without users)."""
-    reader = open_reader(path)
-    if reader is None:
-        return _user_count_any(path)
-    with reader:
-        return int(reader.scalar("SELECT count(*) FROM app_user") or 0)
-
-
-def _user_count_any(path: Path | str) -> int:
-    """:func:`user_count` on a database that is not at this program's schema (before a migration)."""
-    file = Path(path)
-    if "://" in str(path) or not file.is_file():
-        return 0
-    con = sqlite3.connect(file, timeout=10)
-    try:
-        return int(con.execute("SELECT count(*) FROM app_user").fetchone()[0])
-    except sqlite3.Error:  # no such table yet (before 0007_users), or not a database
-        return 0
-    finally:
-        con.close()
-
-
-__all__ = ["Reader", "Row", "SessionReader", "open_reader", "user_count"]
+__all__ = ["Reader", "Row", "SessionReader", "open_reader"]

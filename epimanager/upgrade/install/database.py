@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 import shutil
 from pathlib import Path
 
@@ -13,6 +12,7 @@ from alembic.config import Config
 from epimanager.errors import EpiError
 from epimanager.store.engine import make_engine
 from epimanager.store.migrate import MIGRATIONS_DIR, known_revisions
+from epimanager.store.revisions import revision_of
 from epimanager.store.sqlite_files import file_facts, in_use, integrity_check, remove_sidecars
 from epimanager.upgrade.install.layout import UpgradeError
 from epimanager.upgrade.package import sha256_file
@@ -55,18 +55,14 @@ def restore_db(backup: Path, db: Path) -> None:
     os.replace(tmp, db)
 
 
-def _revision_id(path: Path) -> str | None:
-    m = re.search(r"^revision\s*(?::\s*str\s*)?=\s*['\"]([^'\"]+)['\"]", path.read_text(encoding="utf-8"), re.M)
-    return m.group(1) if m else None
-
-
 def migrate_copy(db_copy: Path, package_migrations: list[Path], workdir: Path) -> None:
     """Upgrade ``db_copy`` to heads of the built-in revisions plus the package's."""
     script = workdir / "migrations"
     shutil.copytree(MIGRATIONS_DIR, script, ignore=shutil.ignore_patterns("__pycache__"))
     known = known_revisions()
     for path in package_migrations:
-        rev = _revision_id(path)
+        found = revision_of(path)
+        rev = found[0] if found else None
         if rev is None:
             raise UpgradeError(f"升级包中的数据库迁移文件缺少 revision：{path.name}")
         if rev in known:

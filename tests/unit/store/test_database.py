@@ -178,3 +178,18 @@ def test_an_empty_or_truncated_file_is_refused_and_never_made_a_new_clinic(db_pa
     truncated.write_bytes(db_path.read_bytes()[:50_000])
     with pytest.raises(DatabaseError, match="文件不是有效的数据库或已损坏"):
         open_database(truncated)
+
+
+def test_a_migration_file_s_revision_is_read_from_either_assignment_form(tmp_path: Path) -> None:
+    """The one reader serves start-up and upgrade packages (whose files may use Alembic's newer template)."""
+    from epimanager.store.revisions import revision_of
+
+    plain = tmp_path / "a.py"
+    plain.write_text('revision = "0011_x"\ndown_revision = "0010_syringes"\n', encoding="utf-8")
+    typed = tmp_path / "b.py"
+    typed.write_text('revision: str = "0012_y"\ndown_revision: str | None = "0011_x"\n', encoding="utf-8")
+    broken = tmp_path / "c.py"
+    broken.write_text("revision = (\n", encoding="utf-8")
+    assert revision_of(plain) == ("0011_x", ("0010_syringes",))
+    assert revision_of(typed) == ("0012_y", ("0011_x",))
+    assert revision_of(broken) is None
