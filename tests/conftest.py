@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import uuid
 from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import pytest
@@ -11,8 +14,14 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.pop("EPIMANAGER_DB", None)
 
+from epimanager.paths import DbLocation, ServerUrl, parse_db
 from epimanager.services.units import init_database
 from epimanager.store.database import Database, open_database
+from tests.helpers.pg import Cluster, bin_dir
+
+#: The throwaway cluster's address (set by the controlling process; xdist workers inherit it).
+PG_ENV = "EPIMANAGER_TEST_PG"
+BACKENDS = ("sqlite", "postgresql")
 
 UNIT = "3201020101"
 UNIT_NAME = "玄武区测试社区卫生服务中心预防接种门诊"
@@ -25,6 +34,112 @@ def _isolated_data_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: py
     monkeypatch.setenv("EPIMANAGER_DATA_DIR", str(tmp_path_factory.mktemp("datadir")))
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Start one PostgreSQL cluster for the run (the controller does; workers inherit its address)."""
+    if hasattr(config, "workerinput") or os.environ.get(PG_ENV):
+        return
+    bindir = bin_dir()
+    if bindir is None:
+        if os.environ.get("CI"):
+            raise pytest.UsageError("PostgreSQL 15+ is not installed: run installer/bootstrap-debian.sh --dev")
+        return
+    cluster = Cluster(bindir).start()
+    atexit.register(cluster.stop)
+    config.stash[_CLUSTER] = cluster
+    os.environ[PG_ENV] = cluster.url()
+
+
+_CLUSTER = pytest.StashKey[Cluster]()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    cluster = config.stash.get(_CLUSTER, None)
+    if cluster is not None:
+        cluster.stop()
+        os.environ.pop(PG_ENV, None)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Every service/store test that takes ``db`` (or ``db_location``) runs on both backends; a test that
+    also wants the SQLite file (``db_path``) stays on SQLite."""
+    names = metafunc.fixturenames
+    if (
+        "backend" in names
+        and "db_path" not in names
+        and "tests/unit/" in str(metafunc.definition.path).replace(os.sep, "/")
+    ):
+        metafunc.parametrize("backend", BACKENDS, indirect=True)
+
+
+@pytest.fixture
+def backend(request: pytest.FixtureRequest) -> str:
+    return getattr(request, "param", "sqlite")
+
+
+def _admin_url() -> str:
+    url = os.environ.get(PG_ENV)
+    if not url:
+        pytest.skip("PostgreSQL is not installed here (installer/bootstrap-debian.sh --dev installs it)")
+    return url
+
+
+def _pg_exec(sql: str) -> None:
+    import psycopg
+
+    with psycopg.connect(_admin_url(), autocommit=True) as con:
+        con.execute(sql)
+
+
+@contextmanager
+def server_database(template: str | None = None) -> Iterator[ServerUrl]:
+    """A new, empty (or copied from ``template``) database on the test cluster, dropped afterwards."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    _pg_exec(f"CREATE DATABASE {name}" + (f" TEMPLATE {template}" if template else ""))
+    loc = parse_db(_admin_url().rsplit("/", 1)[0] + "/" + name)
+    assert isinstance(loc, ServerUrl)
+    try:
+        yield loc
+    finally:
+        _pg_exec(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def clinic_location(backend: str, folder: Path, stack: ExitStack) -> DbLocation:
+    """An initialised clinic (unit 3201020101, three 区域划分) on ``backend`` (module-scoped fixtures)."""
+    if backend == "postgresql":
+        loc: DbLocation = stack.enter_context(server_database())
+    else:
+        loc = folder / "epi.sqlite"
+    init_database(loc, UNIT, UNIT_NAME, list(COMMITTEES))
+    return loc
+
+
+@pytest.fixture(scope="session")
+def pg_template(worker_id: str) -> str:
+    """A database initialised like ``db_path`` (unit 3201020101, three 区域划分), copied for each test."""
+    name = f"tmpl_{worker_id}_{uuid.uuid4().hex[:6]}"
+    _pg_exec(f"CREATE DATABASE {name}")
+    loc = parse_db(_admin_url().rsplit("/", 1)[0] + "/" + name)
+    init_database(loc, UNIT, UNIT_NAME, list(COMMITTEES))
+    return name
+
+
+@pytest.fixture
+def pg_location(pg_template: str) -> Iterator[ServerUrl]:
+    """A fresh server database (copied from the template) for one test, dropped after it."""
+    with server_database(pg_template) as loc:
+        yield loc
+
+
+@pytest.fixture
+def db_location(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> DbLocation:
+    """Where the test's clinic lives: a fresh SQLite file or a fresh server database."""
+    if backend == "postgresql":
+        return request.getfixturevalue("pg_location")  # type: ignore[no-any-return]
+    path = tmp_path / "epi.sqlite"
+    init_database(path, UNIT, UNIT_NAME, list(COMMITTEES))
+    return path
+
+
 @pytest.fixture
 def db_path(tmp_path: Path) -> Path:
     """A freshly initialised database file for unit 3201020101 with three 区域划分."""
@@ -34,7 +149,9 @@ def db_path(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def db(db_path: Path) -> Iterator[Database]:
-    database = open_database(db_path)
+def db(backend: str, request: pytest.FixtureRequest) -> Iterator[Database]:
+    # a test that also asked for the file gets that very file
+    name = "db_path" if "db_path" in request.fixturenames else "db_location"
+    database = open_database(request.getfixturevalue(name))
     yield database
     database.close()

@@ -23,6 +23,7 @@ from epimanager.resources import load_json
 from epimanager.services.demo_doses import DOSE_COLS, Uuids, dose_history
 from epimanager.services.search_index import bulk_index
 from epimanager.services.units import add_committee, committee_ids
+from epimanager.store.bulk import Bulk
 from epimanager.store.database import Database
 from epimanager.store.models import Child
 from epimanager.store.outbox import UPSERT_SQL, outbox_rows
@@ -84,15 +85,11 @@ def generate(
         next_id = (s.scalar(select(func.max(Child.id))) or 0) + 1
     serials: dict[tuple[str, int], int] = {}
     with db.engine.connect() as conn:
+        raw = Bulk(conn)
+        raw.fast()  # before the first statement opens the transaction
         serial_rows = conn.execute(text("SELECT unit_code, year, last_serial FROM child_code_serial")).all()
         for u, y, last in serial_rows:
             serials[(u, y)] = last
-        raw = conn.connection.driver_connection
-        assert raw is not None
-        raw.execute("PRAGMA synchronous=OFF")
-        raw.execute("PRAGMA cache_size=-262144")
-        child_sql = f"INSERT INTO child ({','.join(_CHILD_COLS)}) VALUES ({','.join('?' * len(_CHILD_COLS))})"
-        dose_sql = f"INSERT INTO dose ({','.join(DOSE_COLS)}) VALUES ({','.join('?' * len(DOSE_COLS))})"
         # Secondary dose indexes are rebuilt once at the end (a sorted build is
         # far faster than millions of random inserts).
         rebuilt = children >= 50000
@@ -170,16 +167,17 @@ def generate(
                 )
                 index_rows.append((cid, name, mother, father))
                 dose_history(rng, uuids, cid, sex, birth, today, unit, other_units, now, dose_rows)
-            raw.executemany(child_sql, child_rows)
-            raw.executemany(dose_sql, dose_rows)
+            raw.insert("child", _CHILD_COLS, child_rows)
+            raw.insert("dose", DOSE_COLS, dose_rows)
             bulk_index(conn, index_rows)
-            raw.executemany(UPSERT_SQL, outbox_rows("child", [(r[1], 1) for r in child_rows]))
-            raw.executemany(UPSERT_SQL, outbox_rows("dose", [(r[0], 1) for r in dose_rows]))
+            raw.many(UPSERT_SQL, outbox_rows("child", [(r[1], 1) for r in child_rows]))
+            raw.many(UPSERT_SQL, outbox_rows("dose", [(r[0], 1) for r in dose_rows]))
             total_doses += len(dose_rows)
             done += n
             if progress:
                 progress(done, children)
-        raw.executemany(
+        raw.sequences(("child", "dose"))
+        raw.many(
             "INSERT INTO child_code_serial (unit_code, year, last_serial) VALUES (?, ?, ?) "
             "ON CONFLICT (unit_code, year) DO UPDATE SET last_serial = excluded.last_serial",
             [(u, y, n) for (u, y), n in serials.items()],
@@ -188,6 +186,6 @@ def generate(
             raw.execute("CREATE INDEX IF NOT EXISTS ix_dose_date ON dose (date)")
             raw.execute("CREATE INDEX IF NOT EXISTS ix_dose_vaccine_date ON dose (vaccine_code, date)")
         conn.commit()
-        raw.execute("PRAGMA synchronous=FULL")
+        raw.done()
     seconds = (datetime.now() - started).total_seconds()
     return DemoReport(children, total_doses, seconds)

@@ -146,6 +146,9 @@ class Rows(Protocol):
     CLI, which then never imports SQLAlchemy).
     """
 
+    #: True on PostgreSQL (no ``INDEXED BY`` hints there)
+    server: bool
+
     def rows(self, sql: str, params: Mapping[str, Any]) -> Sequence[Sequence[Any]]: ...
 
 
@@ -185,17 +188,17 @@ def search_rows(session: Rows, query: str, limit: int = 50) -> SearchResult:
         # Exact keys sort first in the range, so the cap never drops an exact match for a prefix one.
         params["q"], params["qn"] = parsed.pinyin, next_prefix(parsed.pinyin)
         parts.append(
-            "SELECT child_id AS cid, (key <> :q) * 3 + kind % 10 - 1 AS tier FROM ("
+            "SELECT child_id AS cid, CASE WHEN key <> :q THEN 3 ELSE 0 END + kind % 10 - 1 AS tier FROM ("
             "SELECT key, child_id, kind FROM child_search_key WHERE key >= :q AND key < :qn "
-            "ORDER BY key, child_id LIMIT :cap)"
+            "ORDER BY key, child_id LIMIT :cap) AS k"
         )
         counts.append("SELECT 1 FROM child_search_key WHERE key >= :q AND key < :qn")
     if parsed.hanzi:
         params["h"], params["hn"] = parsed.hanzi, next_prefix(parsed.hanzi)
         for person, col in enumerate(("name", "mother_name", "father_name")):
             parts.append(
-                f"SELECT id AS cid, ({col} <> :h) * 3 + {person} AS tier FROM ("
-                f"SELECT id, {col} FROM child WHERE {col} >= :h AND {col} < :hn ORDER BY {col} LIMIT :cap)"
+                f"SELECT id AS cid, CASE WHEN {col} <> :h THEN 3 ELSE 0 END + {person} AS tier FROM ("
+                f"SELECT id, {col} FROM child WHERE {col} >= :h AND {col} < :hn ORDER BY {col} LIMIT :cap) AS n"
             )
             counts.append(f"SELECT 1 FROM child WHERE {col} >= :h AND {col} < :hn")
     dates = parsed.dates if (parsed.pinyin or parsed.hanzi) else None
@@ -205,16 +208,17 @@ def search_rows(session: Rows, query: str, limit: int = 50) -> SearchResult:
         # the name index (not the table); only reached when nothing else matched.
         h = parsed.hanzi
         params["p"] = "%" + h.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        part = "SELECT id FROM child INDEXED BY ix_child_name WHERE name LIKE :p ESCAPE '\\'"
+        hint = "" if session.server else "INDEXED BY ix_child_name"
+        part = f"SELECT id FROM child {hint} WHERE name LIKE :p ESCAPE '\\'"
         rows, total = _rank(
-            session, [f"SELECT id AS cid, {_TIER_PART} AS tier FROM ({part} LIMIT :cap)"], params, dates, limit
+            session, [f"SELECT id AS cid, {_TIER_PART} AS tier FROM ({part} LIMIT :cap) AS p"], params, dates, limit
         )
         counts = [part]
     more = total > limit
     if not more and total:
         # Few rows shown: say "more" only if a lookup stopped at its cap.
         more = any(
-            session.rows(f"SELECT COUNT(*) FROM ({c} LIMIT :cap1)", {**params, "cap1": cap + 1})[0][0] > cap
+            session.rows(f"SELECT COUNT(*) FROM ({c} LIMIT :cap1) AS c", {**params, "cap1": cap + 1})[0][0] > cap
             for c in counts
         )
     return SearchResult(parsed, rows, more)
@@ -242,7 +246,7 @@ def _rank(
             SELECT c.id AS id, m.tier AS tier, (c.status IN ({_MANAGED_SQL})) AS managed,
                    c.birth_date AS bd, COUNT(*) OVER () AS total
             FROM m JOIN child c ON c.id = m.cid
-            WHERE c.deleted = 0{date_sql}
+            WHERE c.deleted = false{date_sql}
             ORDER BY managed DESC, tier, bd DESC, c.id
             LIMIT :lim
         )
@@ -292,7 +296,7 @@ def _date_search(session: Rows, parsed: ParsedQuery, limit: int) -> SearchResult
     code_ids: set[int] = set()
     for code in parsed.codes:
         for t in session.rows(
-            _DISPLAY_SQL + "WHERE c.deleted = 0 AND (c.code = :c OR c.id_number = :c OR c.birth_cert_no = :c "
+            _DISPLAY_SQL + "WHERE c.deleted = false AND (c.code = :c OR c.id_number = :c OR c.birth_cert_no = :c "
             "OR c.phone = :c)",
             {"c": code},
         ):
@@ -306,7 +310,7 @@ def _date_search(session: Rows, parsed: ParsedQuery, limit: int) -> SearchResult
         params["lim"] = limit + 1 - len(found)
         rows = session.rows(
             _DISPLAY_SQL
-            + "WHERE c.birth_date >= :d0 AND c.birth_date < :d1 AND c.deleted = 0 "
+            + "WHERE c.birth_date >= :d0 AND c.birth_date < :d1 AND c.deleted = false "
             + f"AND c.status {cond} ({_MANAGED_SQL}) ORDER BY c.birth_date, c.id LIMIT :lim",
             params,
         )

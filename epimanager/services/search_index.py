@@ -15,9 +15,10 @@ from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session
 
 from epimanager.domain.search.keys import child_keys
+from epimanager.store.dialect import run
 
 _INSERT = "INSERT INTO child_search_key (key, child_id, kind) VALUES (?, ?, ?)"
-_INSERT_OR_IGNORE = "INSERT OR IGNORE INTO child_search_key (key, child_id, kind) VALUES (?, ?, ?)"
+_INSERT_OR_IGNORE = "INSERT INTO child_search_key (key, child_id, kind) VALUES (?, ?, ?) ON CONFLICT DO NOTHING"
 #: Keys collected before one ``executemany`` (sorted by key first: the table
 #: is clustered on the key, so sorted batches touch each page once).
 _BATCH_KEYS = 200_000
@@ -34,7 +35,7 @@ def index_child(session: Session, child_id: int, name: str, mother: str | None, 
     conn.execute(text("DELETE FROM child_search_key WHERE child_id = :cid"), {"cid": child_id})
     rows = key_rows(child_id, name, mother, father)
     if rows:
-        conn.exec_driver_sql(_INSERT, rows)
+        run(conn, _INSERT, rows)
 
 
 def bulk_index(conn: Connection, children: Iterable[tuple[int, str, str | None, str | None]]) -> int:
@@ -59,7 +60,7 @@ def bulk_index(conn: Connection, children: Iterable[tuple[int, str, str | None, 
 
 def _flush(conn: Connection, batch: list[tuple[str, int, int]]) -> int:
     batch.sort()
-    conn.exec_driver_sql(_INSERT_OR_IGNORE, batch)
+    run(conn, _INSERT_OR_IGNORE, batch)
     return len(batch)
 
 

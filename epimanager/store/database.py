@@ -19,10 +19,10 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from epimanager.domain.actor import Actor
-from epimanager.errors import DatabaseError
-from epimanager.paths import backup_dir_for
+from epimanager.errors import DatabaseError, PermissionDenied
+from epimanager.paths import DbLocation, ServerUrl, backup_dir_for
 from epimanager.store import migrate
-from epimanager.store.engine import make_engine
+from epimanager.store.engine import make_engine, writer
 from epimanager.store.models import AppConfig
 from epimanager.store.outbox import install_outbox
 
@@ -35,24 +35,43 @@ ACTOR_KEY = "epimanager.actor"
 class Database:
     """An open database.  Build with :func:`open_database`."""
 
-    path: Path
+    location: DbLocation
     engine: Engine
     sessions: sessionmaker[Session]
     migrated_from_backup: Path | None = None
     #: The logged-in user this handle works for (set by login; None in setup mode or before login).
     actor: Actor | None = None
+    #: Sessions of write transactions (``BEGIN IMMEDIATE`` on SQLite).
+    writers: sessionmaker[Session] | None = None
+
+    @property
+    def path(self) -> Path:
+        """The SQLite file (a server database has none: check :attr:`server` first)."""
+        if isinstance(self.location, ServerUrl):
+            raise DatabaseError("此操作只适用于单机版数据库文件，不适用于数据库服务器")
+        return self.location
+
+    @property
+    def server(self) -> ServerUrl | None:
+        """The clinic-server address, or None for a standalone SQLite file."""
+        return self.location if isinstance(self.location, ServerUrl) else None
+
+    @property
+    def backend(self) -> str:
+        """``sqlite`` or ``postgresql``."""
+        return self.engine.dialect.name
 
     @contextmanager
     def session(self) -> Iterator[Session]:
         """A session for reading (rolled back at the end)."""
-        with known_errors(), self.sessions() as s:
+        with known_errors(self.location), self.sessions() as s:
             s.info[ACTOR_KEY] = self.actor
             yield s
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
-        """A session in one transaction: committed on success, else rolled back."""
-        with known_errors(), self.sessions.begin() as s:
+        """A session in one write transaction: committed on success, else rolled back."""
+        with known_errors(self.location), (self.writers or self.sessions).begin() as s:
             s.info[ACTOR_KEY] = self.actor
             yield s
 
@@ -85,38 +104,81 @@ _ENVIRONMENT = (
     (("readonly database", "read-only"), "数据库文件是只读的，无法保存（请检查文件夹权限）"),
     (("malformed", "not a database", "file is encrypted"), "数据库文件已损坏或不是有效的数据库，请从备份恢复"),
     (("unable to open database",), "无法打开数据库文件（请检查文件夹是否存在、是否有权限）"),
+    (
+        ("could not obtain lock", "lock timeout"),
+        "数据库正忙：另一台工作站正在修改同一记录，请稍后再试（未保存任何改动）",
+    ),
+    (("no space left", "could not extend file"), "数据库服务器磁盘空间不足，无法写入（未保存任何改动）"),
+    (("read-only transaction",), "数据库服务器处于只读状态（备用服务器？），无法保存"),
+)
+_AUTH = ("password authentication failed", "no password supplied", 'role "', "no pg_hba.conf entry")
+_UNREACHABLE = (
+    "connection refused",
+    "could not connect",
+    "connection timeout",
+    "timeout expired",
+    "server closed the connection",
+    "connection to server",
+    "terminating connection",
+    "connection is closed",
+    "could not translate host name",
+    "consuming input failed",
+    "the connection is lost",
 )
 
 
-def environment_message(exc: BaseException) -> str | None:
-    """The Chinese message for a locked / busy / full / read-only / damaged database, else None."""
+def environment_message(exc: BaseException, location: DbLocation | None = None) -> str | None:
+    """The Chinese message for a locked / busy / full / read-only / damaged / unreachable database, else None."""
     text = str(getattr(exc, "orig", None) or exc).lower()
+    if isinstance(location, ServerUrl):
+        if any(n in text for n in _UNREACHABLE):
+            return (
+                f"无法连接数据库服务器 {location.host}:{location.port}（请检查服务器电脑是否开机、网络是否连通；"
+                "未保存任何改动）"
+            )
+        if "does not exist" in text and "database" in text:
+            return f"数据库服务器 {location.host}:{location.port} 上没有数据库 {location.dbname}"
     for needles, message in _ENVIRONMENT:
         if any(n in text for n in needles):
             return message
     return None
 
 
+class ServerLost(DatabaseError):
+    """The clinic server went away (or could not be reached): nothing was saved; try again later."""
+
+
 @contextmanager
-def known_errors() -> Iterator[None]:
+def known_errors(location: DbLocation | None = None) -> Iterator[None]:
     """Turn the driver's environment errors into :class:`DatabaseError` (a message, not a crash dialog)."""
     try:
         yield
     except (OperationalError, SQLAlchemyDatabaseError) as exc:
-        message = environment_message(exc)
+        text = str(getattr(exc, "orig", None) or exc).lower()
+        if isinstance(location, ServerUrl) and any(n in text for n in _AUTH):
+            raise PermissionDenied(
+                f"数据库服务器 {location.host}:{location.port} 拒绝登录：用户名或密码错误，或本机未被允许连接"
+            ) from exc
+        message = environment_message(exc, location)
         if message is None:
             raise
+        if isinstance(location, ServerUrl) and message.startswith("无法连接"):
+            raise ServerLost(message) from exc
         raise DatabaseError(message) from exc
 
 
-def open_database(path: Path, *, create: bool = False, backup_dir: Path | None = None) -> Database:
-    """Open (and migrate) the database at ``path``.
+def open_database(
+    location: DbLocation | str, *, create: bool = False, backup_dir: Path | None = None, pool_size: int = 5
+) -> Database:
+    """Open (and migrate) the database at ``location`` (a SQLite file or a clinic-server address).
 
-    With ``create=False`` a missing file is an error rather than silently a
-    new empty database.  Before migrating an existing database a backup copy
-    is written to ``backup_dir`` (default: ``backups/`` next to it).
+    With ``create=False`` a missing file (or a server database without tables) is an error rather
+    than silently a new empty database.  Before migrating an existing database a backup copy is
+    written to ``backup_dir`` (default: ``backups/`` next to it, or in the data folder).
     """
-    path = Path(path)
+    if isinstance(location, ServerUrl):
+        return _open_server(location, create=create, backup_dir=backup_dir, pool_size=pool_size)
+    path = Path(location)
     if not path.exists():
         if not create:
             raise DatabaseError(f"数据库文件不存在：{path}（请先运行 epimanager init）")
@@ -130,7 +192,29 @@ def open_database(path: Path, *, create: bool = False, backup_dir: Path | None =
     except BaseException:
         engine.dispose()
         raise
-    return Database(path, engine, install_outbox(sessionmaker(engine, expire_on_commit=False)), backup)
+    return _database(path, engine, backup)
+
+
+def _database(location: DbLocation, engine: Engine, backup: Path | None) -> Database:
+    sessions = install_outbox(sessionmaker(engine, expire_on_commit=False))
+    writers = install_outbox(sessionmaker(writer(engine), expire_on_commit=False))
+    return Database(location, engine, sessions, backup, writers=writers)
+
+
+def _open_server(location: ServerUrl, *, create: bool, backup_dir: Path | None, pool_size: int) -> Database:
+    engine = make_engine(location, pool_size=pool_size)
+    try:
+        with known_errors(location):
+            if not create and not migrate.schema_state(engine).has_tables:
+                raise DatabaseError(
+                    f"数据库服务器 {location.host}:{location.port} 上的数据库 {location.dbname} 是空的"
+                    "（请先在服务器上初始化：系统 → 配置工具，或 epimanager server init）"
+                )
+            backup = migrate.ensure_schema(engine, location, backup_dir or backup_dir_for(location))
+    except BaseException:
+        engine.dispose()
+        raise
+    return _database(location, engine, backup)
 
 
 def set_config(session: Session, key: str, value: str) -> None:

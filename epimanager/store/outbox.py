@@ -26,6 +26,7 @@ from sqlalchemy import Connection, event, inspect, text
 from sqlalchemy.orm import Session, UOWTransaction, sessionmaker
 
 from epimanager.errors import PermissionDenied
+from epimanager.store.dialect import run
 from epimanager.store.models import Child, Dose, new_uuid
 
 #: Set ``session.info[REMOTE_APPLY] = True`` while writing records that came from the platform.
@@ -63,7 +64,7 @@ def enqueue_rows(conn: Connection, kind: str, records: Iterable[tuple[str, int]]
     """Queue many records in the caller's transaction (bulk paths).  Returns the count."""
     rows = outbox_rows(kind, records, when)
     for start in range(0, len(rows), 20000):
-        conn.exec_driver_sql(UPSERT_SQL, rows[start : start + 20000])
+        run(conn, UPSERT_SQL, rows[start : start + 20000])
     return len(rows)
 
 
@@ -133,9 +134,9 @@ def _capture(session: Session, _ctx: UOWTransaction) -> None:
     stamp = _stamp(datetime.now())
     conn = session.connection()
     if rows:
-        conn.exec_driver_sql(UPSERT_SQL, [(u, k, v, stamp) for (u, v), k in zip(rows, kinds, strict=True)])
+        run(conn, UPSERT_SQL, [(u, k, v, stamp) for (u, v), k in zip(rows, kinds, strict=True)])
     if events:
-        conn.exec_driver_sql(_EVENT_SQL, events)
+        run(conn, _EVENT_SQL, events)
 
 
 def install_outbox(sessions: sessionmaker[Session]) -> sessionmaker[Session]:

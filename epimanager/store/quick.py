@@ -52,6 +52,9 @@ _CONVERTERS = {"DATE": _date, "DATETIME": _datetime, "BOOLEAN": _bool}
 class Reader:
     """A read-only connection; :meth:`rows` takes SQL with ``:name`` parameters."""
 
+    #: SQLite (the quick reader reads files only)
+    server = False
+
     def __init__(self, con: sqlite3.Connection) -> None:
         self._con = con
 
@@ -84,6 +87,8 @@ class SessionReader:
 
     def __init__(self, session: Any) -> None:
         self._session = session
+        #: whether the session reads a clinic server (PostgreSQL)
+        self.server = session.get_bind().dialect.name == "postgresql"
 
     def rows(self, sql: str, params: Mapping[str, Any] | None = None) -> list[Any]:
         from sqlalchemy import text

@@ -30,6 +30,7 @@ from epimanager.services.outbox import (
     status,
 )
 from epimanager.store.database import Database, set_config
+from epimanager.store.dialect import run
 from epimanager.store.models import Child, Committee, Dose
 from epimanager.sync import config as cfg
 from epimanager.sync.mapping import child_data, dose_data
@@ -134,7 +135,8 @@ def claim(db: Database, own_unit: str, size: int, *, max_attempts: int | None = 
         ).all()
         records, missing = _build_records(s, list(rows), own_unit)
         if missing:
-            conn.exec_driver_sql(
+            run(
+                conn,
                 "UPDATE sync_outbox SET state = 'rejected', batch_key = NULL, reason = '本地记录已不存在' "
                 "WHERE uuid = ?",
                 [(u,) for u in missing],
@@ -177,13 +179,15 @@ def ack(db: Database, key: str, results: Iterable[Any]) -> AckCounts:
         # counted by the rows changed: an answer for an id not in this batch counts for nothing
         for status, rows in sent.items():
             if rows:
-                done[status] = conn.exec_driver_sql(
+                done[status] = run(
+                    conn,
                     "UPDATE sync_outbox SET state = 'sent', sent_version = ?, sent_at = ?, reason = ?, "
                     "batch_key = NULL, attempts = 0 WHERE uuid = ? AND batch_key = ?",
                     rows,
                 ).rowcount
         if rejected:
-            done[REJECTED] = conn.exec_driver_sql(
+            done[REJECTED] = run(
+                conn,
                 "UPDATE sync_outbox SET state = 'rejected', reason = ?, batch_key = NULL, attempts = 0 "
                 "WHERE uuid = ? AND batch_key = ?",
                 rejected,

@@ -24,7 +24,7 @@ from epimanager.store.sqlite_files import online_copy
 def backup_dir(db: Database) -> Path:
     """The configured backup folder, else ``backups/`` next to the database."""
     value = config_value(db, BACKUP_DIR_KEY)
-    return Path(value) if value else backup_dir_for(db.path)
+    return Path(value) if value else backup_dir_for(db.location)
 
 
 def configured_install_root(db: Database) -> Path | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from epimanager.paths import local_dir_for
 from epimanager.services.config.common import UNIT_YEAR_KEY, config_value
 from epimanager.services.config.folders import backup_dir, configured_install_root
 from epimanager.services.config.platform import platform_settings
@@ -40,8 +41,8 @@ def show_config(db: Database) -> ConfigRecord:
         unit_name=info.name if info else None,
         unit_code_year=int(year) if year else None,
         committees=info.committees if info else (),
-        db_path=str(db.path),
-        data_dir=str(db.path.parent),
+        db_path=str(db.location),
+        data_dir=str(local_dir_for(db.location)),
         backup_dir=str(backup_dir(db)),
         install_root=str(root) if root else None,
         platform_url=platform.url,

@@ -11,6 +11,7 @@ from epimanager.domain.reports import AGE_GROUPS, age_group
 from epimanager.services.reports.common import KINDS, UNASSIGNED, parse_period
 from epimanager.services.units import committee_names, unit_info
 from epimanager.store.database import Database
+from epimanager.store.dialect import has_table, run
 
 
 def case_statistics(db: Database, period: str) -> dict[str, Any]:
@@ -20,14 +21,11 @@ def case_statistics(db: Database, period: str) -> dict[str, Any]:
     info = unit_info(db)
     with db.session() as s:
         names = committee_names(s, info.code)
-        rows = (
-            s.connection()
-            .exec_driver_sql(
-                "SELECT birth_date, status, committee_id, created_at FROM child WHERE deleted = 0 AND birth_date <= ?",
-                (end.isoformat(),),
-            )
-            .all()
-        )
+        rows = run(
+            s.connection(),
+            "SELECT CAST(birth_date AS TEXT), status, committee_id, created_at FROM child WHERE deleted = false AND birth_date <= ?",
+            (end.isoformat(),),
+        ).all()
     by_status: Counter[str] = Counter()
     by_age: Counter[str] = Counter()
     by_committee: Counter[str] = Counter()
@@ -64,12 +62,11 @@ def _status_changes(db: Database, start: date, end: date) -> tuple[int, int]:
     """Moves out and deaths recorded in the month (from the 在册变更 history when present)."""
     with db.session() as s:
         conn = s.connection()
-        has_history = conn.exec_driver_sql(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'status_change'"
-        ).first()
+        has_history = has_table(conn, "status_change")
         if has_history is None:
             return 0, 0
-        rows = conn.exec_driver_sql(
+        rows = run(
+            conn,
             "SELECT new_status, count(*) FROM status_change WHERE change_date >= ? AND change_date <= ? "
             "GROUP BY new_status",
             (start.isoformat(), end.isoformat()),

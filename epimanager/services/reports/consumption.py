@@ -8,6 +8,7 @@ from epimanager.resources import catalog
 from epimanager.services.reports.common import KINDS, parse_period
 from epimanager.services.units import unit_info
 from epimanager.store.database import Database
+from epimanager.store.dialect import run
 
 
 def consumption_log(db: Database, period: str) -> dict[str, Any]:
@@ -16,16 +17,13 @@ def consumption_log(db: Database, period: str) -> dict[str, Any]:
     info = unit_info(db)
     cat = catalog()
     with db.session() as s:
-        rows = (
-            s.connection()
-            .exec_driver_sql(
-                "SELECT date, vaccine_code, COALESCE(batch_no, ''), COALESCE(manufacturer, ''), count(*) FROM dose "
-                "WHERE deleted = 0 AND unit_code = ? AND date >= ? AND date <= ? "
-                "GROUP BY date, vaccine_code, batch_no, manufacturer ORDER BY date, vaccine_code, batch_no",
-                (info.code, start.isoformat(), end.isoformat()),
-            )
-            .all()
-        )
+        rows = run(
+            s.connection(),
+            "SELECT CAST(date AS TEXT), vaccine_code, COALESCE(batch_no, ''), COALESCE(manufacturer, ''), count(*) FROM dose "
+            "WHERE deleted = false AND unit_code = ? AND date >= ? AND date <= ? "
+            "GROUP BY date, vaccine_code, batch_no, manufacturer ORDER BY date, vaccine_code, batch_no",
+            (info.code, start.isoformat(), end.isoformat()),
+        ).all()
     items = []
     for day, code, batch, maker, n in rows:
         vac = cat.get(code)

@@ -30,6 +30,7 @@ from epimanager.domain.reports import (
     sum_columns,
 )
 from epimanager.domain.schedule import ScheduleEngine
+from epimanager.paths import DbLocation
 from epimanager.resources import catalog
 from epimanager.services.forecast import engine
 from epimanager.services.reports.common import KINDS, UNASSIGNED, Progress, parse_period
@@ -46,7 +47,7 @@ from epimanager.services.reports.report_6_1_state import (
 )
 from epimanager.services.units import committee_names, unit_info
 from epimanager.store.database import Database
-from epimanager.store.sqlite_files import connect_raw
+from epimanager.store.dialect import indexed_by, open_reader
 
 _CHUNK = 900
 _PROGRESS_STEP = 10_000
@@ -104,7 +105,7 @@ def _candidates(
     """
     managed, res = child_filter(residence)
     if key is None:
-        skip, fresh = "", "1"
+        skip, fresh = "", "true"
     else:
         skip = f"AND c.id NOT IN (SELECT st.child_id FROM report_state st WHERE {HOLDS})"
         # rows made this month (from the doses before it began) are as good as new ones
@@ -114,20 +115,21 @@ def _candidates(
         )
     sql = f"""
         WITH need AS (
-            SELECT c.id FROM child c INDEXED BY ix_child_birth_date
+            SELECT c.id FROM child c {indexed_by(s, "ix_child_birth_date")}
             WHERE c.birth_date <= :end AND c.birth_date > :oldest {skip}
         )
-        SELECT c.id, c.birth_date, c.sex, c.committee_id, 1, {fresh},
+        SELECT c.id, CAST(c.birth_date AS TEXT), c.sex, c.committee_id, true, {fresh},
                c.birth_date > :young
                OR (c.sex = '2' AND c.birth_date > :girls)
-               OR EXISTS (SELECT 1 FROM dose d WHERE d.child_id = c.id AND d.deleted = 0
+               OR EXISTS (SELECT 1 FROM dose d WHERE d.child_id = c.id AND d.deleted = false
                           AND d.date > :recent AND d.date <= :end)
         FROM need JOIN child c ON c.id = need.id
-        WHERE c.deleted = 0 AND c.status IN ({managed}) {res}
+        WHERE c.deleted = false AND c.status IN ({managed}) {res}
         UNION
-        SELECT c.id, c.birth_date, c.sex, c.committee_id, c.status IN ({managed}), {fresh}, 1 FROM child c
+        SELECT c.id, CAST(c.birth_date AS TEXT), c.sex, c.committee_id, c.status IN ({managed}), {fresh}, true
+        FROM child c
         JOIN dose d ON d.child_id = c.id
-        WHERE c.deleted = 0 AND d.deleted = 0 AND d.unit_code = :unit {res}
+        WHERE c.deleted = false AND d.deleted = false AND d.unit_code = :unit {res}
           AND d.date >= :start AND d.date <= :end
     """
     params = month_params(
@@ -161,8 +163,8 @@ def _doses(raw: Any, ids: Sequence[int], unit: str) -> dict[int, list[DoseFact]]
     if not ids:
         return facts
     select = (
-        "SELECT child_id, vaccine_code, date, dose_number, unit_code = ? FROM dose INDEXED BY ix_dose_child_id "
-        "WHERE deleted = 0 AND "
+        f"SELECT child_id, vaccine_code, CAST(date AS TEXT), dose_number, unit_code = ? FROM dose "
+        f"{'' if raw.server else 'INDEXED BY ix_dose_child_id'} WHERE deleted = false AND "
     )
     if ids[-1] - ids[0] < 4 * len(ids):  # dense: one range scan, dropping the few children not asked for
         wanted = set(ids)
@@ -181,7 +183,7 @@ _Part = tuple[dict[int | None, Counter[str]], dict[int | None, Counter[str]], li
 
 
 def _count(
-    db_path: str,
+    location: DbLocation,
     unit: str,
     start: date,
     end: date,
@@ -199,7 +201,7 @@ def _count(
     due: dict[int | None, Counter[str]] = defaultdict(Counter)
     given: dict[int | None, Counter[str]] = defaultdict(Counter)
     stored: list[Stored] = []
-    con = connect_raw(db_path, readonly=True)
+    con = open_reader(location)
     try:
         for i in range(0, len(kids), 20000):
             page = kids[i : i + 20000]
@@ -269,7 +271,7 @@ def report_6_1(
         parts: list[_Part] = []
         n = _workers(len(kids))
         if n == 1:
-            parts.append(_count(str(db.path), info.code, start, end, kids, exhaustive, today))
+            parts.append(_count(db.location, info.code, start, end, kids, exhaustive, today))
             if key is not None:
                 parts.append((stored_counts(s, start, end, residence, key), {}, []))
         else:
@@ -279,7 +281,7 @@ def report_6_1(
             method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
             with ProcessPoolExecutor(n, mp_context=multiprocessing.get_context(method)) as pool:
                 futures = [
-                    pool.submit(_count, str(db.path), info.code, start, end, c, exhaustive, today) for c in chunks
+                    pool.submit(_count, db.location, info.code, start, end, c, exhaustive, today) for c in chunks
                 ]
                 if key is not None:  # meanwhile
                     parts.append((stored_counts(s, start, end, residence, key), {}, []))

@@ -30,6 +30,7 @@ from epimanager.domain.schedule import Given, ScheduleEngine
 from epimanager.resources import load_json
 from epimanager.services.forecast import load_schedule_data
 from epimanager.store.database import Database
+from epimanager.store.dialect import run
 
 #: bump when the meaning of stored 6-1 rows changes
 STATE_FORMAT = 1
@@ -71,7 +72,7 @@ def stored_counts(
         JOIN child c ON c.id = st.child_id
         JOIN report_due r ON r.child_id = st.child_id
         WHERE {HOLDS}
-          AND c.deleted = 0 AND c.status IN ({managed}) {res}
+          AND c.deleted = false AND c.status IN ({managed}) {res}
           AND c.birth_date <= :end AND c.birth_date > :oldest
           AND r.earliest >= :backlog AND r.earliest <= :end AND r.a_from <= :end AND r.a_until > :end
         GROUP BY c.committee_id, r.col
@@ -131,19 +132,22 @@ def store(db: Database, gen: int, key: str, stored: Sequence[Stored]) -> bool:
         with db.transaction() as s:
             con = s.connection()
             ids = [(st.child_id,) for st in stored]
-            con.exec_driver_sql("DELETE FROM report_due WHERE child_id = ?", ids)
-            con.exec_driver_sql(
-                "INSERT OR REPLACE INTO report_state (child_id, key, basis, latest, next_after, v_from, v_until) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            run(con, "DELETE FROM report_due WHERE child_id = ?", ids)
+            run(
+                con,
+                "INSERT INTO report_state (child_id, key, basis, latest, next_after, v_from, v_until) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (child_id) DO UPDATE SET key = excluded.key, "
+                "basis = excluded.basis, latest = excluded.latest, next_after = excluded.next_after, "
+                "v_from = excluded.v_from, v_until = excluded.v_until",
                 [(st.child_id, key, st.basis, st.latest, st.next_after, st.v_from, st.v_until) for st in stored],
             )
             due = [(st.child_id, *row) for st in stored for row in st.due]
             if due:
-                con.exec_driver_sql(
-                    "INSERT INTO report_due (child_id, col, earliest, a_from, a_until) VALUES (?, ?, ?, ?, ?)", due
+                run(
+                    con, "INSERT INTO report_due (child_id, col, earliest, a_from, a_until) VALUES (?, ?, ?, ?, ?)", due
                 )
             # read under the write lock: any dose/child change since the report began bumped it
-            if con.exec_driver_sql("SELECT gen FROM report_state_gen WHERE id = 1").scalar() != gen:
+            if run(con, "SELECT gen FROM report_state_gen WHERE id = 1").scalar() != gen:
                 raise _Changed
     except _Changed:
         return False

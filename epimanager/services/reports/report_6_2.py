@@ -9,6 +9,7 @@ from epimanager.resources import catalog
 from epimanager.services.reports.common import KINDS, parse_period
 from epimanager.services.units import unit_info
 from epimanager.store.database import Database
+from epimanager.store.dialect import run
 
 
 def report_6_2(db: Database, period: str) -> dict[str, Any]:
@@ -18,8 +19,9 @@ def report_6_2(db: Database, period: str) -> dict[str, Any]:
     cat = catalog()
     counts: Counter[str] = Counter()
     with db.session() as s:
-        rows = s.connection().exec_driver_sql(
-            "SELECT vaccine_code, free, combination_code, count(*) FROM dose WHERE deleted = 0 AND unit_code = ? "
+        rows = run(
+            s.connection(),
+            "SELECT vaccine_code, free, combination_code, count(*) FROM dose WHERE deleted = false AND unit_code = ? "
             "AND date >= ? AND date <= ? GROUP BY vaccine_code, free, combination_code",
             (info.code, start.isoformat(), end.isoformat()),
         )

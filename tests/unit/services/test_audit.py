@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import date
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from epimanager.domain.validation import ChildInput, DoseInput
 from epimanager.errors import ValidationError
@@ -67,10 +66,8 @@ def test_verify_accepts_an_intact_chain(db: Database) -> None:
 
 def test_verify_finds_an_edited_row(db: Database) -> None:
     build(db)
-    conn = sqlite3.connect(db.path)
-    with conn:
-        conn.execute("UPDATE audit_log SET new_value = '13900000000' WHERE id = 2")
-    conn.close()
+    with db.engine.begin() as conn:
+        conn.execute(text("UPDATE audit_log SET new_value = '13900000000' WHERE id = 2"))
     report = audit.verify(db)
     assert not report.ok
     assert report.broken_id == 2 and report.checked == 1
@@ -79,10 +76,8 @@ def test_verify_finds_an_edited_row(db: Database) -> None:
 
 def test_verify_finds_a_deleted_row_at_the_next_entry(db: Database) -> None:
     build(db)
-    conn = sqlite3.connect(db.path)
-    with conn:
-        conn.execute("DELETE FROM audit_log WHERE id = 3")
-    conn.close()
+    with db.engine.begin() as conn:
+        conn.execute(text("DELETE FROM audit_log WHERE id = 3"))
     report = audit.verify(db, page_size=2)
     assert report.broken_id == 4 and report.checked == 2
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import ExitStack
 from datetime import date
 from pathlib import Path
 
@@ -12,11 +13,13 @@ from sqlalchemy import text
 from epimanager.domain.codes import Status
 from epimanager.domain.identifiers import id_check_char
 from epimanager.domain.validation import ChildInput
+from epimanager.paths import DbLocation
 from epimanager.services.children import create_child, update_child
 from epimanager.services.search import MATCH_BIRTH, MATCH_CODE, MATCH_MOTHER, MATCH_NAME, search
 from epimanager.services.search_index import bulk_index, rebuild_index
 from epimanager.services.units import init_database
 from epimanager.store.database import Database, open_database
+from tests.conftest import BACKENDS, server_database
 
 TODAY = date(2026, 11, 26)
 
@@ -79,9 +82,17 @@ def _add(db: Database, name: str, birth: date, **kw: object) -> str:
     return create_child(db, inp, today=TODAY).code
 
 
-@pytest.fixture(scope="module")
-def db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
-    path = tmp_path_factory.mktemp("search") / "clinic.sqlite"
+@pytest.fixture(scope="module", params=BACKENDS)
+def db(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[Database]:
+    with ExitStack() as stack:
+        yield from _clinic(tmp_path_factory, request.param, stack)
+
+
+def _clinic(tmp_path_factory: pytest.TempPathFactory, backend: str, stack: ExitStack) -> Iterator[Database]:
+    if backend == "postgresql":
+        path: DbLocation = stack.enter_context(server_database())
+    else:
+        path = tmp_path_factory.mktemp("search") / "clinic.sqlite"
     init_database(path, "3201020101", "测试接种门诊", ["城关社区", "东风村"])
     d = open_database(path)
     add = _add
@@ -105,7 +116,7 @@ def db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
     for i, (name, _full, _ini) in enumerate(COMPOUND):
         add(d, name, date(2016, 1 + i, 11))
     with d.transaction() as s:
-        s.execute(text("UPDATE child SET deleted = 1 WHERE name = '删除了'"))
+        s.execute(text("UPDATE child SET deleted = true WHERE name = '删除了'"))
     yield d
     d.close()
 

@@ -11,6 +11,7 @@ from alembic import op
 from sqlalchemy import text
 
 from epimanager.domain.search.keys import child_keys
+from epimanager.store.dialect import run
 
 revision = "0002_search"
 down_revision = "0001_initial"
@@ -34,8 +35,8 @@ def upgrade() -> None:
     ]
     rows.sort()
     if rows:
-        conn.exec_driver_sql(
-            "INSERT OR IGNORE INTO child_search_key (key, child_id, kind) VALUES (?, ?, ?)",
+        run(conn, 
+            "INSERT INTO child_search_key (key, child_id, kind) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
             rows,
         )
 

@@ -32,6 +32,32 @@ TRIGGERS = {
     "tr_report_state_child_delete": f"AFTER DELETE ON child BEGIN {_FORGET.format(ref='OLD', col='id')} END",
 }
 
+#: The same triggers on PostgreSQL (a row trigger calls one plpgsql function).
+PG_TRIGGERS = (
+    """CREATE FUNCTION report_state_forget() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      IF TG_TABLE_NAME = 'dose' THEN
+        IF TG_OP <> 'INSERT' THEN
+          DELETE FROM report_state WHERE child_id = OLD.child_id;
+          DELETE FROM report_due WHERE child_id = OLD.child_id;
+        END IF;
+        IF TG_OP <> 'DELETE' THEN
+          DELETE FROM report_state WHERE child_id = NEW.child_id;
+          DELETE FROM report_due WHERE child_id = NEW.child_id;
+        END IF;
+      ELSE
+        DELETE FROM report_state WHERE child_id = OLD.id;
+        DELETE FROM report_due WHERE child_id = OLD.id;
+      END IF;
+      UPDATE report_state_gen SET gen = gen + 1;
+      RETURN NULL;
+    END $$""",
+    "CREATE TRIGGER tr_report_state_dose AFTER INSERT OR DELETE OR UPDATE OF child_id, vaccine_code, date, deleted "
+    "ON dose FOR EACH ROW EXECUTE FUNCTION report_state_forget()",
+    "CREATE TRIGGER tr_report_state_child AFTER DELETE OR UPDATE OF birth_date, sex "
+    "ON child FOR EACH ROW EXECUTE FUNCTION report_state_forget()",
+)
+
 
 def upgrade() -> None:
     op.create_table(
@@ -64,13 +90,22 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_report_state_gen")),
     )
     op.execute("INSERT INTO report_state_gen (id, gen) VALUES (1, 0)")
+    if op.get_bind().dialect.name == "postgresql":
+        for statement in PG_TRIGGERS:
+            op.execute(statement)
+        return
     for name, body in TRIGGERS.items():
         op.execute(f"CREATE TRIGGER {name} {body}")
 
 
 def downgrade() -> None:
-    for name in TRIGGERS:
-        op.execute(f"DROP TRIGGER {name}")
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP TRIGGER tr_report_state_dose ON dose")
+        op.execute("DROP TRIGGER tr_report_state_child ON child")
+        op.execute("DROP FUNCTION report_state_forget()")
+    else:
+        for name in TRIGGERS:
+            op.execute(f"DROP TRIGGER {name}")
     op.drop_table("report_state_gen")
     op.drop_index("ix_report_due_child_id", table_name="report_due")
     op.drop_index("ix_report_due_earliest", table_name="report_due")

@@ -10,6 +10,7 @@ import pytest
 
 from epimanager import paths
 from epimanager.errors import EpiError, NotFoundError, ValidationError
+from epimanager.paths import local_dir_for
 from epimanager.services.config import folders, platform, record, takeover, unit, unit_codes
 from epimanager.services.demo import generate
 from epimanager.services.units import init_database
@@ -96,7 +97,7 @@ def test_platform_token_is_kept_but_never_shown(db: Database) -> None:
 
 
 def test_backup_folder_is_configurable(db: Database, tmp_path: Path) -> None:
-    assert folders.backup_dir(db) == db.path.parent / "backups"
+    assert folders.backup_dir(db) == local_dir_for(db.location) / "backups"
     folders.set_backup_dir(db, tmp_path / "bk")
     assert record.show_config(db).backup_dir == str(tmp_path / "bk")
 
@@ -153,7 +154,9 @@ def test_takeover_copies_everything_and_never_touches_the_old_folder(old_install
     assert (target.parent / "backups" / "old-backup.epibak.gz").read_bytes() == b"old backup"
 
 
-def test_takeover_refuses_a_database_with_children_unless_forced(old_install: Path, db: Database) -> None:
+def test_takeover_refuses_a_database_with_children_unless_forced(
+    old_install: Path, db: Database, db_path: Path
+) -> None:
     generate(db, 2, seed=9)
     db.close()
     before = hashlib.sha256(db.path.read_bytes()).hexdigest()

@@ -1,0 +1,91 @@
+"""The few places where SQLite and PostgreSQL differ, behind one interface.
+
+Services write portable SQL (``ON CONFLICT``, ``false``/``true``, ISO date strings as parameters);
+what cannot be portable goes through these helpers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Connection, CursorResult, text
+from sqlalchemy.orm import Session
+
+from epimanager.paths import DbLocation, ServerUrl
+
+
+def is_server(bind: Connection | Session) -> bool:
+    """Whether ``bind`` talks to PostgreSQL (the clinic server)."""
+    return (
+        bind.get_bind().dialect.name == "postgresql" if isinstance(bind, Session) else bind.dialect.name == "postgresql"
+    )
+
+
+def run(conn: Connection, sql: str, params: Sequence[Any] | None = None) -> CursorResult[Any]:
+    """Run driver-level SQL written with ``?`` placeholders (one tuple, or a list of tuples for many rows)."""
+    if conn.dialect.paramstyle in ("format", "pyformat"):
+        sql = sql.replace("%", "%%").replace("?", "%s")
+    if params is None:
+        return conn.exec_driver_sql(sql)
+    return conn.exec_driver_sql(sql, params)  # type: ignore[arg-type]
+
+
+def indexed_by(bind: Connection | Session, index: str) -> str:
+    """``INDEXED BY <index>`` on SQLite (its planner needs the hint there), nothing on PostgreSQL."""
+    return "" if is_server(bind) else f"INDEXED BY {index}"
+
+
+def iso(value: date | datetime | str | None) -> str | None:
+    """A date column's raw value as an ISO string (SQLite returns text, PostgreSQL a date)."""
+    if value is None or isinstance(value, str):
+        return value
+    return value.isoformat()
+
+
+def has_table(conn: Connection, name: str) -> bool:
+    return conn.dialect.has_table(conn, name)
+
+
+def lock_rows(bind: Session, table: str, where: str, params: dict[str, Any]) -> None:
+    """Lock the rows a write decides on until the transaction ends (``FOR UPDATE`` on PostgreSQL; on
+    SQLite the write transaction already holds the database's write lock from ``BEGIN IMMEDIATE``)."""
+    if is_server(bind):
+        bind.execute(text(f"SELECT 1 FROM {table} WHERE {where} FOR UPDATE"), params)
+
+
+def advisory_lock(bind: Session, key: int) -> None:
+    """Serialise one kind of write across desks until the transaction ends (PostgreSQL
+    ``pg_advisory_xact_lock``; on SQLite ``BEGIN IMMEDIATE`` already serialises every writer)."""
+    if is_server(bind):
+        bind.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
+
+
+class RawReader:
+    """A plain driver connection for bulk reads in worker processes: ``execute(sql with ?, params)``."""
+
+    def __init__(self, con: Any, server: bool) -> None:
+        self._con = con
+        self.server = server
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        if self.server:
+            sql = sql.replace("%", "%%").replace("?", "%s")
+        return self._con.execute(sql, tuple(params))
+
+    def close(self) -> None:
+        self._con.close()
+
+
+def open_reader(location: DbLocation) -> RawReader:
+    """A read-only driver connection to ``location`` (SQLite file or clinic server)."""
+    if isinstance(location, ServerUrl):
+        import psycopg
+
+        con = psycopg.connect(location.url.replace("postgresql+psycopg://", "postgresql://", 1), autocommit=False)
+        con.read_only = True
+        return RawReader(con, True)
+    from epimanager.store.sqlite_files import connect_raw
+
+    return RawReader(connect_raw(location, readonly=True), False)

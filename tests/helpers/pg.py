@@ -1,0 +1,90 @@
+"""A throwaway PostgreSQL cluster for the test run (and the benchmarks).
+
+``initdb`` into a temp folder and ``pg_ctl start`` on a free loopback port; run as the unprivileged
+``postgres`` user when the run is root (PostgreSQL refuses to run as root).  Durability settings are
+off (the cluster is thrown away); stopped with ``pg_ctl stop -m immediate`` and removed at the end.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+from pathlib import Path
+
+SUPERUSER = "epim"
+
+
+def bin_dir() -> Path | None:
+    """The newest PostgreSQL ≥ 15 server binaries on this machine (Debian's layout first), else None."""
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(Path(p).parts[-3]))
+    for initdb in reversed(found):
+        if int(Path(initdb).parts[-3]) >= 15:
+            return Path(initdb).parent
+    on_path = shutil.which("initdb")
+    return Path(on_path).parent if on_path else None
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Cluster:
+    def __init__(self, bindir: Path) -> None:
+        self.bindir = bindir
+        self.base = Path(tempfile.mkdtemp(prefix="epim-pg-"))
+        self.data = self.base / "data"
+        self.port = _free_port()
+        self.user: str | None = None
+        if os.geteuid() == 0:
+            self.user = "postgres" if _has_user("postgres") else "nobody"
+            pw = pwd.getpwnam(self.user)
+            os.chown(self.base, pw.pw_uid, pw.pw_gid)
+        self.started = False
+
+    def _run(self, *cmd: str) -> None:
+        subprocess.run(
+            cmd, check=True, user=self.user, cwd=self.base, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
+
+    def start(self) -> Cluster:
+        self._run(
+            str(self.bindir / "initdb"), "-D", str(self.data), "-U", SUPERUSER, "--auth=trust",
+            "-E", "UTF8", "--locale=C.UTF-8", "--no-sync",
+        )  # fmt: skip
+        options = (
+            f"-p {self.port} -k {self.base} -c listen_addresses=127.0.0.1 -c fsync=off "
+            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=300 -c shared_buffers=64MB"
+        )
+        self._run(
+            str(self.bindir / "pg_ctl"), "-D", str(self.data), "-o", options, "-l", str(self.base / "log"),
+            "-w", "-t", "60", "start",
+        )  # fmt: skip
+        self.started = True
+        return self
+
+    def url(self, dbname: str = "postgres") -> str:
+        return f"postgresql://{SUPERUSER}@127.0.0.1:{self.port}/{dbname}"
+
+    def stop(self) -> None:
+        if self.started:
+            subprocess.run(
+                [str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop"],
+                user=self.user, cwd=self.base, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False,
+            )  # fmt: skip
+            self.started = False
+        shutil.rmtree(self.base, ignore_errors=True)
+
+
+def _has_user(name: str) -> bool:
+    try:
+        pwd.getpwnam(name)
+    except KeyError:
+        return False
+    return True
