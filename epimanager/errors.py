@@ -46,3 +46,9 @@ class DatabaseError(EpiError):
 
 class PermissionDenied(EpiError):
     exit_code = 5
+
+
+class StaleRecord(EpiError):
+    """The record was changed (at another desk or window) after the user read it: nothing was saved."""
+
+    exit_code = 6

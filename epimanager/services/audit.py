@@ -16,8 +16,9 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from epimanager.errors import StaleRecord
 from epimanager.services import permissions
-from epimanager.store.database import Database
+from epimanager.store.database import DESK_KEY, Database
 from epimanager.store.models import AuditLog
 
 #: Audit kinds and their labels (个案变更查询).  Services add to the log with these kinds.
@@ -109,11 +110,31 @@ def record(
         old_value=None if old is None else str(old),
         new_value=None if new is None else str(new),
         prev_hash=prev,
+        desk=session.info.get(DESK_KEY),
     )
     entry.hash = _digest(prev, entry)
     session.add(entry)
     session.flush()
     return entry
+
+
+def require_version(session: Session, entity_uuid: str, current: int, seen: int | None) -> None:
+    """Refuse a save made from a stale view: ``seen`` (the version the user read) is not ``current``.
+
+    The message names who changed it, when and at which desk (from the audit trail).
+    """
+    if seen is None or seen == current:
+        return
+    last = session.execute(
+        select(AuditLog.user, AuditLog.at, AuditLog.desk)
+        .where(AuditLog.entity_uuid == entity_uuid)
+        .order_by(AuditLog.id.desc())
+        .limit(1)
+    ).first()
+    who = (last.user if last else None) or "另一用户"
+    when = last.at.strftime("%Y-%m-%d %H:%M") if last else "刚才"
+    where = (last.desk if last else None) or "另一工作站"
+    raise StaleRecord(f"此记录已被 {who} 于 {when} 在 {where} 修改，请刷新后再保存（本次未保存任何改动）")
 
 
 @dataclass(frozen=True)

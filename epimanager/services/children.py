@@ -8,7 +8,7 @@ from dataclasses import fields, replace
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session, selectinload
 
 from epimanager.domain.identifiers import make_child_code, normalize_id_number
@@ -19,6 +19,7 @@ from epimanager.services.records import ChildRecord
 from epimanager.services.search_index import index_child
 from epimanager.services.units import require_committee_ids
 from epimanager.store.database import Database
+from epimanager.store.dialect import is_server
 from epimanager.store.models import Child, ChildCodeSerial, touch
 
 log = logging.getLogger(__name__)
@@ -28,22 +29,61 @@ EDITABLE_FIELDS = tuple(CHILD_FIELD_LABELS)
 _NAME_FIELDS = {"name", "mother_name", "father_name"}
 
 
-def allocate_codes(session: Session, unit_code: str, year: int, count: int) -> list[str]:
-    """Hand out ``count`` new child codes; serials are never reused."""
-    row = session.get(ChildCodeSerial, (unit_code, year))
+MAX_SERIAL = 9999
+
+
+def _serial_row(session: Session, unit_code: str, year: int) -> ChildCodeSerial:
+    """The unit-year's serial counter, locked until the transaction ends (desks registering at the same
+    moment wait for each other here: on PostgreSQL a row lock, on SQLite the write transaction's lock)."""
+    if is_server(session):
+        session.execute(
+            text(
+                "INSERT INTO child_code_serial (unit_code, year, last_serial) VALUES (:u, :y, 0) "
+                "ON CONFLICT (unit_code, year) DO NOTHING"
+            ),
+            {"u": unit_code, "y": year},
+        )
+    row = session.get(ChildCodeSerial, (unit_code, year), with_for_update=is_server(session))
     if row is None:
         row = ChildCodeSerial(unit_code=unit_code, year=year, last_serial=0)
         session.add(row)
-    start = row.last_serial
-    codes = [make_child_code(unit_code, year, start + i + 1) for i in range(count)]
-    row.last_serial = start + count
-    return codes
+    return row
+
+
+def allocate_codes(session: Session, unit_code: str, year: int, count: int) -> list[str]:
+    """Hand out ``count`` new child codes, unique under concurrent registration.
+
+    Serials go up from the counter; when a stray high serial (an imported 9999) has used up the top,
+    the free serials below are handed out instead; a year with all 9,999 taken is a clear refusal.
+    """
+    row = _serial_row(session, unit_code, year)
+    picked: list[int] = []
+    n = row.last_serial
+    while len(picked) < count and n < MAX_SERIAL:
+        # from the counter up, skipping codes already on record (loaded from elsewhere, or older data)
+        batch = list(range(n + 1, min(MAX_SERIAL, n + count - len(picked) + 16) + 1))
+        codes = [make_child_code(unit_code, year, k) for k in batch]
+        taken = set(session.scalars(select(Child.code).where(Child.code.in_(codes))))
+        picked += [k for k, c in zip(batch, codes, strict=True) if c not in taken][: count - len(picked)]
+        n = batch[-1]
+    if len(picked) < count:
+        prefix = f"{unit_code}{year:04d}"
+        used = {
+            int(c[14:])
+            for c in session.scalars(select(Child.code).where(Child.code.like(prefix + "%")))
+            if len(c) == 18 and c[14:].isdigit()
+        } | set(picked)
+        picked += [k for k in range(1, MAX_SERIAL + 1) if k not in used][: count - len(picked)]
+    if len(picked) < count:
+        raise ValidationError(f"{year} 年出生儿童的编码已用完（{unit_code} 的 {MAX_SERIAL} 个编号都已使用）")
+    row.last_serial = max(row.last_serial, *picked)
+    return [make_child_code(unit_code, year, k) for k in picked]
 
 
 def reserve_code(session: Session, code: str) -> None:
     """Record that a given code is taken so generated codes never collide with it."""
     unit, year, serial = code[:10], int(code[10:14]), int(code[14:])
-    row = session.get(ChildCodeSerial, (unit, year))
+    row = _serial_row(session, unit, year)
     if row is None:
         session.add(ChildCodeSerial(unit_code=unit, year=year, last_serial=serial))
     elif row.last_serial < serial:
@@ -185,14 +225,20 @@ def update_child(
     *,
     user: str | None = None,
     today: date | None = None,
+    expected_version: int | None = None,
 ) -> ChildRecord:
-    """Change basic data; each changed field is audited (old → new) in the same transaction."""
+    """Change basic data; each changed field is audited (old → new) in the same transaction.
+
+    ``expected_version`` is the version the user saw: if the child changed since (at another desk or
+    window), :class:`~epimanager.errors.StaleRecord` is raised and nothing is written.
+    """
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
         raise ValidationError(f"不能修改字段：{', '.join(sorted(unknown))}")
     today = today or date.today()
     with db.transaction() as s:
         child = _load(s, code)
+        audit.require_version(s, child.uuid, child.version, expected_version)
         before = _as_input(child)
         after = replace(before, **dict(changes))
         problems = child_problems(after, today)

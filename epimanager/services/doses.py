@@ -209,8 +209,11 @@ def update_dose(
     user: str | None = None,
     today: date | None = None,
     confirm_invalid: bool = False,
+    expected_version: int | None = None,
 ) -> DoseRecord:
     """Change a saved dose; every changed field is audited in the same transaction.
+
+    ``expected_version`` is the version the user saw: a stale one is refused (:class:`StaleRecord`).
 
     A change of vaccine or date that makes the dose invalid is refused with :class:`InvalidDose`
     unless ``confirm_invalid``.
@@ -221,6 +224,7 @@ def update_dose(
     today = today or date.today()
     with db.transaction() as s:
         dose = _load_dose(s, uuid)
+        audit.require_version(s, dose.uuid, dose.version, expected_version)
         child = s.get(Child, dose.child_id)
         assert child is not None
         current = DoseInput(
@@ -278,14 +282,22 @@ def update_dose(
         return DoseRecord.from_orm(dose)
 
 
-def delete_dose(db: Database, uuid: str, *, user: str | None = None, reason: str | None = None) -> None:
-    """Soft-delete a dose (it can be viewed and restored); audited.
+def delete_dose(
+    db: Database,
+    uuid: str,
+    *,
+    user: str | None = None,
+    reason: str | None = None,
+    expected_version: int | None = None,
+) -> None:
+    """Soft-delete a dose (it can be viewed and restored); audited.  A stale ``expected_version`` is refused.
 
     A 普通用户 deletes only doses they recorded themselves; another user's (or an imported) dose
     needs 业务管理员.
     """
     with db.transaction() as s:
         dose = _load_dose(s, uuid)
+        audit.require_version(s, dose.uuid, dose.version, expected_version)
         recorder = s.scalar(
             select(AuditLog.user)
             .where(AuditLog.kind == "dose_add", AuditLog.entity_uuid == uuid)

@@ -34,6 +34,8 @@ class DoseRecord:
     free: bool
     trace_code: str | None
     combination_code: str | None
+    #: the record's version when read (an edit or delete carries it: a stale one is refused)
+    version: int = 1
 
     @property
     def attribute_label(self) -> str:
@@ -61,6 +63,7 @@ class DoseRecord:
             free=d.free,
             trace_code=d.trace_code,
             combination_code=d.combination_code,
+            version=d.version,
         )
 
     def to_json(self) -> dict[str, Any]:

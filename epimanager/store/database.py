@@ -8,12 +8,13 @@ author). Nothing about who is acting is kept anywhere else.
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Connection, Engine, event, select
 from sqlalchemy.exc import DatabaseError as SQLAlchemyDatabaseError
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -29,6 +30,20 @@ from epimanager.store.outbox import install_outbox
 OWN_UNIT_KEY = "own_unit_code"
 #: ``session.info`` key of the :class:`Actor` a session works for (None: nobody logged in).
 ACTOR_KEY = "epimanager.actor"
+#: ``session.info`` key of the desk (workstation) name a session works at.
+DESK_KEY = "epimanager.desk"
+#: PostgreSQL advisory lock every write transaction takes first: one writer at a time, as SQLite's
+#: ``BEGIN IMMEDIATE`` (readers never wait).  Every decision a write makes from what it reads — the
+#: next child code, stock on hand, a dose already on record, the audit chain's last hash, the
+#: version the user saw — is then made under the lock, on both backends alike.
+WRITE_LOCK_KEY = 0x45504D01
+#: How long a desk waits for another desk's write before saying the database is busy.
+LOCK_TIMEOUT_S = 10
+
+
+def default_desk() -> str:
+    """This workstation's name (the PC's host name) until the user picks a desk."""
+    return (socket.gethostname() or "本机")[:40]
 
 
 @dataclass
@@ -43,6 +58,8 @@ class Database:
     actor: Actor | None = None
     #: Sessions of write transactions (``BEGIN IMMEDIATE`` on SQLite).
     writers: sessionmaker[Session] | None = None
+    #: The desk (workstation) this handle works at: recorded on every audited change.
+    desk: str = field(default_factory=default_desk)
 
     @property
     def path(self) -> Path:
@@ -66,6 +83,7 @@ class Database:
         """A session for reading (rolled back at the end)."""
         with known_errors(self.location), self.sessions() as s:
             s.info[ACTOR_KEY] = self.actor
+            s.info[DESK_KEY] = self.desk
             yield s
 
     @contextmanager
@@ -73,6 +91,7 @@ class Database:
         """A session in one write transaction: committed on success, else rolled back."""
         with known_errors(self.location), (self.writers or self.sessions).begin() as s:
             s.info[ACTOR_KEY] = self.actor
+            s.info[DESK_KEY] = self.desk
             yield s
 
     def acting_as(self, actor: Actor | None) -> Database:
@@ -198,7 +217,14 @@ def open_database(
 def _database(location: DbLocation, engine: Engine, backup: Path | None) -> Database:
     sessions = install_outbox(sessionmaker(engine, expire_on_commit=False))
     writers = install_outbox(sessionmaker(writer(engine), expire_on_commit=False))
+    if isinstance(location, ServerUrl):
+        event.listen(writers, "after_begin", _take_write_lock)
     return Database(location, engine, sessions, backup, writers=writers)
+
+
+def _take_write_lock(_session: Session, _transaction: object, connection: Connection) -> None:
+    connection.exec_driver_sql(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT_S}s'")
+    connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")
 
 
 def _open_server(location: ServerUrl, *, create: bool, backup_dir: Path | None, pool_size: int) -> Database:

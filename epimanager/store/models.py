@@ -223,3 +223,5 @@ class AuditLog(Base):
     new_value: Mapped[str | None] = mapped_column(Text)
     prev_hash: Mapped[str | None] = mapped_column(String(64))
     hash: Mapped[str | None] = mapped_column(String(64))
+    #: the workstation (desk) the change was made at (not part of the hash)
+    desk: Mapped[str | None] = mapped_column(String(40))

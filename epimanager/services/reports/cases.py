@@ -23,7 +23,8 @@ def case_statistics(db: Database, period: str) -> dict[str, Any]:
         names = committee_names(s, info.code)
         rows = run(
             s.connection(),
-            "SELECT CAST(birth_date AS TEXT), status, committee_id, created_at FROM child WHERE deleted = false AND birth_date <= ?",
+            "SELECT CAST(birth_date AS TEXT), status, committee_id, created_at FROM child "
+            "WHERE deleted = false AND birth_date <= ?",
             (end.isoformat(),),
         ).all()
     by_status: Counter[str] = Counter()

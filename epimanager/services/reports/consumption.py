@@ -19,7 +19,8 @@ def consumption_log(db: Database, period: str) -> dict[str, Any]:
     with db.session() as s:
         rows = run(
             s.connection(),
-            "SELECT CAST(date AS TEXT), vaccine_code, COALESCE(batch_no, ''), COALESCE(manufacturer, ''), count(*) FROM dose "
+            "SELECT CAST(date AS TEXT), vaccine_code, COALESCE(batch_no, ''), COALESCE(manufacturer, ''), count(*) "
+            "FROM dose "
             "WHERE deleted = false AND unit_code = ? AND date >= ? AND date <= ? "
             "GROUP BY date, vaccine_code, batch_no, manufacturer ORDER BY date, vaccine_code, batch_no",
             (info.code, start.isoformat(), end.isoformat()),

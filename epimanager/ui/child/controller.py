@@ -14,7 +14,7 @@ from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QWidget
 
 from epimanager.domain.schedule import Forecast
-from epimanager.errors import EpiError
+from epimanager.errors import EpiError, StaleRecord
 from epimanager.services.children import get_child, update_child
 from epimanager.services.doses import delete_dose
 from epimanager.services.forecast import forecast_record, record_facts
@@ -83,7 +83,14 @@ class CurrentChild(QObject):
 
     def save_fields(self, code: str, changes: dict[str, Any]) -> ChildRecord:
         """The panel's in-place edit: validated and audited by the service."""
-        updated = update_child(self.db, code, changes, user=self._settings().nurse, today=self.today())
+        seen = self.child.version if self.child is not None and self.child.code == code else None
+        try:
+            updated = update_child(
+                self.db, code, changes, user=self._settings().nurse, today=self.today(), expected_version=seen
+            )
+        except StaleRecord:
+            self.reload()  # show what the other desk saved; the message says to redo the change
+            raise
         self.child = updated
         self._show()
         self.events.child_changed.emit(code)
@@ -157,9 +164,17 @@ class CurrentChild(QObject):
         if reason is None:
             return False
         try:
-            delete_dose(self.db, dose.uuid, user=self._settings().nurse, reason=reason.strip() or None)
+            delete_dose(
+                self.db,
+                dose.uuid,
+                user=self._settings().nurse,
+                reason=reason.strip() or None,
+                expected_version=dose.version,
+            )
         except EpiError as exc:
             notify.warning(self.window, self.tr("不能删除"), exc.message)
+            if isinstance(exc, StaleRecord):
+                self.reload()
             return False
         self.reload()
         self.events.child_changed.emit(self.child.code)

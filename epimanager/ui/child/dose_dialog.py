@@ -386,6 +386,7 @@ class DoseDialog(QDialog):
                     user=self.ctx.nurse,
                     today=self.ctx.today,
                     confirm_invalid=confirmed,
+                    expected_version=self.dose.version,
                 )
         except EpiError as exc:
             self.error.setText(exc.message)
