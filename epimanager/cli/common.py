@@ -45,12 +45,12 @@ def require(value: str | None, message: str) -> str:
     return value
 
 
-def check_out_path(out: Path, db_path: Path, *, force: bool) -> None:
+def check_out_path(out: Path, db_path: Path | None, *, force: bool) -> None:
     """Refuse an ``--out`` that is the clinic database itself (or its -wal/-shm/-journal), or an
     existing file unless ``--force``: an export must never overwrite the data it was made from."""
     target = Path(out).expanduser().resolve()
-    db = Path(db_path).expanduser().resolve()
-    if target in {db, *(db.with_name(db.name + sfx) for sfx in ("-wal", "-shm", "-journal"))}:
+    db = Path(db_path).expanduser().resolve() if db_path is not None else None
+    if db is not None and target in {db, *(db.with_name(db.name + sfx) for sfx in ("-wal", "-shm", "-journal"))}:
         raise ValidationError(f"不能把导出写到数据库文件本身：{out}")
     if target.is_dir():
         raise ValidationError(f"--out 是一个文件夹，请给出文件名：{out}")

@@ -69,16 +69,26 @@ _OPERATOR_USER = {"registry", "clean", "stock", "report"}
 def _prepare(args: argparse.Namespace) -> None:
     """Open the log file next to the database and log in when the database has users."""
     from epimanager.logs import setup_logging
-    from epimanager.paths import resolve_db_path
+    from epimanager.paths import ServerUrl, local_dir_for, resolve_db_path
     from epimanager.store.sqlite_files import users_state
 
     path = resolve_db_path(args.db)
-    setup_logging(path.parent)
-    if not path.exists() or users_state(path, None)[0] == 0:
-        return  # setup mode: no user yet
+    setup_logging(local_dir_for(path))
+    if args.command == "server":
+        return  # sets up a server database (its own checks)
     from epimanager.cli.secrets import PASSWORD_ENV, secret, username
     from epimanager.services import users
     from epimanager.store.database import open_database
+
+    if isinstance(path, ServerUrl):
+        probe = open_database(path)
+        try:
+            if not users.has_users(probe):
+                return
+        finally:
+            probe.close()
+    elif not path.exists() or users_state(path, None)[0] == 0:
+        return  # setup mode: no user yet
 
     given = args.login_user
     if given is None and args.command in _OPERATOR_USER:
@@ -144,7 +154,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from epimanager.cli.common import check_out_path
             from epimanager.paths import resolve_db_path
 
-            check_out_path(Path(args.out), resolve_db_path(args.db), force=getattr(args, "force", False))
+            location = resolve_db_path(args.db)
+            check_out_path(
+                Path(args.out), location if isinstance(location, Path) else None, force=getattr(args, "force", False)
+            )
         if args.command not in _NO_DATABASE:
             _prepare(args)
         return int(args.handler(args))

@@ -19,6 +19,7 @@ then chunks ``length (4, big-endian) | ciphertext+tag``.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import logging
 import os
@@ -36,6 +37,7 @@ from epimanager.domain.identifiers import is_unit_code
 from epimanager.errors import DatabaseError, EpiError
 from epimanager.services import permissions
 from epimanager.services.config import folders
+from epimanager.store import pg_files
 from epimanager.store.database import OWN_UNIT_KEY, Database
 from epimanager.store.migrate import backup_copy, known_revisions
 from epimanager.store.models_reports import BackupLog
@@ -43,6 +45,9 @@ from epimanager.store.sqlite_files import DriverError, file_facts, integrity_che
 
 SUFFIX = ".epibak.gz"
 ENC_SUFFIX = ".epibak.enc"
+#: A clinic server's backup: pg_dump's custom format (restored with `epimanager server restore`).
+PG_SUFFIX = ".pgdump"
+PG_ENC_SUFFIX = ".pgdump.enc"
 MAGIC = b"EPIBAK\x01E"
 CHUNK = 1 << 20
 KDF_LOG2_N, KDF_R, KDF_P = 15, 8, 1
@@ -80,6 +85,8 @@ def backup(
     unit = file_unit(db.config(OWN_UNIT_KEY))
     if passphrase is not None and not passphrase:
         raise EpiError("备份密码不能为空")
+    if db.server is not None:
+        return _server_backup(db, folder, unit, when, keep, passphrase)
     suffix = ENC_SUFFIX if passphrase else SUFFIX
     target = folder / f"{unit}-{when:%Y%m%d-%H%M%S}{suffix}"
     try:
@@ -113,6 +120,40 @@ def backup(
     return BackupInfo(target, size, when)
 
 
+def _server_backup(
+    db: Database, folder: Path, unit: str, when: datetime, keep: int, passphrase: str | None
+) -> BackupInfo:
+    """A clinic server's backup: a custom-format ``pg_dump`` (compressed by pg_dump), checked by reading
+    its table of contents back, encrypted with ``passphrase``, written under a temporary name, then renamed."""
+    assert db.server is not None
+    target = folder / f"{unit}-{when:%Y%m%d-%H%M%S}{PG_ENC_SUFFIX if passphrase else PG_SUFFIX}"
+    partial = folder / (target.name + ".partial")
+    sealed = folder / (target.name + ".sealed")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        pg_files.dump(db.server, partial)
+        check = pg_files.check_dump(partial)
+        if check != "ok":
+            raise EpiError(f"备份校验失败：{check}")
+        if passphrase:
+            encrypt_file(partial, sealed, passphrase)
+            partial.unlink()
+            partial = sealed
+        os.replace(partial, target)
+    except (OSError, EpiError) as exc:
+        for left in (partial, sealed):
+            with contextlib.suppress(OSError):
+                left.unlink(missing_ok=True)
+        message = exc.message if isinstance(exc, EpiError) else str(exc)
+        _log(db, None, ok=False, size=None, message=message, at=when)
+        raise EpiError(f"备份失败：{message}") from None
+    size = target.stat().st_size
+    _log(db, target, ok=True, size=size, message=None, at=when)
+    log.info("server backup written: %s (%d bytes)", target.name, size)
+    _prune(folder, unit, keep)
+    return BackupInfo(target, size, when)
+
+
 def _log(db: Database, path: Path | None, *, ok: bool, size: int | None, message: str | None, at: datetime) -> None:
     with db.transaction() as s:
         s.add(BackupLog(at=at, path=str(path) if path else None, ok=ok, size=size, message=message))
@@ -121,7 +162,7 @@ def _log(db: Database, path: Path | None, *, ok: bool, size: int | None, message
 def _prune(folder: Path, unit: str, keep: int) -> None:
     if keep <= 0:
         return
-    for suffix in (SUFFIX, ENC_SUFFIX):
+    for suffix in (SUFFIX, ENC_SUFFIX, PG_SUFFIX, PG_ENC_SUFFIX):
         files = sorted(folder.glob(f"{unit}-*{suffix}"))
         for old in files[:-keep]:
             old.unlink(missing_ok=True)

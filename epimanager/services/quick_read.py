@@ -10,17 +10,27 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 from epimanager.errors import DatabaseError, NotFoundError
+from epimanager.paths import DbLocation, ServerUrl
 from epimanager.services.records import ChildRecord
-from epimanager.store.quick import Reader, open_reader
+from epimanager.store.quick import Reader, SessionReader, open_reader
 
 
 @contextmanager
-def reading(path: Path) -> Iterator[Reader]:
+def reading(path: DbLocation) -> Iterator[Reader | SessionReader]:
+    if isinstance(path, ServerUrl):  # a clinic server: read through the ordinary connection
+        from epimanager.store.database import open_database
+
+        db = open_database(path)
+        try:
+            with db.session() as s:
+                yield SessionReader(s)
+        finally:
+            db.close()
+        return
     quick = open_reader(path)
     if quick is None:
         from epimanager.store.database import open_database
@@ -33,11 +43,11 @@ def reading(path: Path) -> Iterator[Reader]:
         yield quick
 
 
-def child_by_code(rows: Reader, code: str) -> ChildRecord:
+def child_by_code(rows: Reader | SessionReader, code: str) -> ChildRecord:
     """The child with its (non-deleted) doses, as :func:`epimanager.services.children.get_child` gives it."""
     found = rows.rows(
         "SELECT c.*, cm.name AS committee_name FROM child c LEFT JOIN committee cm ON cm.id = c.committee_id "
-        "WHERE c.code = :code AND c.deleted = 0",
+        "WHERE c.code = :code AND c.deleted = false",
         {"code": code},
     )
     if not found:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from epimanager.domain.identifiers import county_of, unit_code_problem
 from epimanager.errors import EpiError, ValidationError
+from epimanager.paths import DbLocation
 from epimanager.services import permissions
 from epimanager.store.database import OWN_UNIT_KEY, Database, get_config, open_database, set_config
 from epimanager.store.models import Committee, Unit
@@ -22,7 +22,7 @@ class UnitInfo:
     committees: tuple[str, ...]
 
 
-def init_database(path: Path, unit_code: str, unit_name: str, committees: list[str] | None = None) -> UnitInfo:
+def init_database(path: DbLocation, unit_code: str, unit_name: str, committees: list[str] | None = None) -> UnitInfo:
     """Create (or migrate) the database and set the own unit.
 
     Re-running on an existing database keeps its data; changing the own unit

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, CursorResult, text
+from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session
 
 from epimanager.paths import DbLocation, ServerUrl
@@ -23,13 +23,13 @@ def is_server(bind: Connection | Session) -> bool:
     )
 
 
-def run(conn: Connection, sql: str, params: Sequence[Any] | None = None) -> CursorResult[Any]:
+def run(conn: Connection, sql: str, params: Sequence[Any] | None = None) -> Any:
     """Run driver-level SQL written with ``?`` placeholders (one tuple, or a list of tuples for many rows)."""
     if conn.dialect.paramstyle in ("format", "pyformat"):
         sql = sql.replace("%", "%%").replace("?", "%s")
     if params is None:
         return conn.exec_driver_sql(sql)
-    return conn.exec_driver_sql(sql, params)  # type: ignore[arg-type]
+    return conn.exec_driver_sql(sql, params)
 
 
 def indexed_by(bind: Connection | Session, index: str) -> str:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Engine, inspect, text
 
 from epimanager.errors import DatabaseError
+from epimanager.paths import DbLocation, ServerUrl
 from epimanager.store.revisions import MIGRATIONS_DIR, known_revisions, script_heads
 from epimanager.store.sqlite_files import online_copy
 
@@ -54,16 +55,22 @@ def schema_state(engine: Engine) -> SchemaState:
     return SchemaState(frozenset(revs), frozenset(script_heads()), bool(tables))
 
 
-def backup_copy(db_path: Path, backup_dir: Path, reason: str) -> Path:
-    """Copy a live database with SQLite's online backup API."""
+def backup_copy(db_path: DbLocation, backup_dir: Path, reason: str) -> Path:
+    """Copy a live database (SQLite's online backup API; ``pg_dump`` for a clinic server)."""
     backup_dir.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+    if isinstance(db_path, ServerUrl):
+        from epimanager.store import pg_files
+
+        target = backup_dir / f"{db_path.dbname}-{reason}-{stamp}.pgdump"
+        pg_files.dump(db_path, target)
+        return target
     target = backup_dir / f"{db_path.stem}-{reason}-{stamp}.sqlite"
     online_copy(db_path, target)
     return target
 
 
-def ensure_schema(engine: Engine, db_path: Path, backup_dir: Path) -> Path | None:
+def ensure_schema(engine: Engine, db_path: DbLocation, backup_dir: Path) -> Path | None:
     """Bring the database to the current schema.
 
     Returns the path of the backup made before migrating (None when nothing

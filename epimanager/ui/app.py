@@ -5,13 +5,14 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from pathlib import Path
 
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 
 from epimanager import settings
 from epimanager.errors import EpiError
 from epimanager.logs import setup_logging
-from epimanager.paths import resolve_db_path
+from epimanager.paths import local_dir_for, resolve_db_path
 from epimanager.store.database import open_database
 from epimanager.ui import crash, i18n
 from epimanager.ui.first_run import FirstRunDialog
@@ -47,15 +48,15 @@ def run(args: argparse.Namespace) -> int:
     crash.install()
     preferences = settings.load()
     i18n.install(app, preferences.language)
-    path = resolve_db_path(getattr(args, "db", None))
-    if not path.exists() and FirstRunDialog(path).exec() != QDialog.DialogCode.Accepted:
-        return 1
     try:
+        path = resolve_db_path(getattr(args, "db", None))
+        if isinstance(path, Path) and not path.exists() and FirstRunDialog(path).exec() != QDialog.DialogCode.Accepted:
+            return 1
         db = open_database(path)
     except EpiError as exc:
         QMessageBox.critical(None, "EpiManager", exc.message)
         return exc.exit_code
-    setup_logging(path.parent)
+    setup_logging(local_dir_for(path))
     actor = ensure_login(db)  # the first 系统管理员 on a new database, else the login dialog
     if actor is None:
         db.close()

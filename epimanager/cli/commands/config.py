@@ -59,9 +59,13 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _db_path(args: argparse.Namespace) -> Path:
+    from epimanager.errors import EpiError
     from epimanager.paths import resolve_db_path
 
-    return resolve_db_path(getattr(args, "db", None))
+    location = resolve_db_path(getattr(args, "db", None))
+    if not isinstance(location, Path):
+        raise EpiError("接管旧数据只适用于单机版数据库文件；服务器数据库请用 epimanager server migrate")
+    return location
 
 
 def run_show(args: argparse.Namespace) -> int:

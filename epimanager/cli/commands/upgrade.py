@@ -65,12 +65,18 @@ def _root_arg(p: argparse.ArgumentParser) -> None:
 
 
 def _target(args: argparse.Namespace) -> Target:
+    from epimanager.errors import EpiError
     from epimanager.paths import resolve_db_path
     from epimanager.services.config.common import INSTALL_ROOT_KEY
     from epimanager.services.config.takeover import read_config_value
     from epimanager.upgrade.install.layout import Target, frozen_install_root
 
-    db_path = resolve_db_path(getattr(args, "db", None))
+    location = resolve_db_path(getattr(args, "db", None))
+    if not isinstance(location, Path):
+        raise EpiError(
+            "连接数据库服务器的工作站：请在每台工作站上升级程序；服务器上的数据库在第一台新版本程序启动时自动迁移（先备份）"
+        )
+    db_path = location
     root = args.install_root
     if root is None and not os.environ.get("EPIMANAGER_INSTALL_ROOT") and frozen_install_root() is None:
         configured = read_config_value(db_path, INSTALL_ROOT_KEY)

@@ -19,6 +19,8 @@ from epimanager.store.database import Database, open_database
 from epimanager.store.models import Child, Dose
 
 TODAY = date(2026, 11, 26)
+#: the standalone file's backups (a clinic server's pg_dump backups: test_server.py)
+BACKENDS = ("sqlite",)
 
 
 def add_child(db: Database, name: str) -> str:

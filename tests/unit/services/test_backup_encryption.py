@@ -17,6 +17,8 @@ from epimanager.store.database import Database, open_database
 from epimanager.store.models import Child
 
 TODAY = date(2026, 11, 26)
+#: the standalone file's backups (a clinic server's pg_dump backups: test_server.py)
+BACKENDS = ("sqlite",)
 PASS = "门诊备份-口令 2026"
 
 

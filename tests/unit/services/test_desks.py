@@ -39,7 +39,9 @@ def test_a_child_edit_from_a_stale_view_is_refused_naming_who_when_and_where(db:
         update_child(desk1, code, {"phone": "13800000001"}, user="李护士", today=TODAY, expected_version=1)
     finally:
         desk1.close()
-    with pytest.raises(StaleRecord, match=r"此记录已被 李护士 于 \d{4}-\d\d-\d\d \d\d:\d\d 在 1号接种台 修改，请刷新后再保存"):
+    with pytest.raises(
+        StaleRecord, match=r"此记录已被 李护士 于 \d{4}-\d\d-\d\d \d\d:\d\d 在 1号接种台 修改，请刷新后再保存"
+    ):
         update_child(
             db, code, {"phone": "13900000002"}, user="王护士", today=TODAY, expected_version=seen_by_desk_2.version
         )

@@ -48,7 +48,7 @@ def test_a_back_dated_issue_may_not_make_any_later_day_negative(db: Database) ->
 
 def test_the_database_itself_refuses_a_negative_balance(db: Database) -> None:
     receive(db, "HepB", "B1", date(2027, 6, 30), 1)
-    with pytest.raises(IntegrityError, match="ck_stock_batch_(quantity|open_remaining)"), db.transaction() as s:
+    with pytest.raises(IntegrityError, match=r"ck_stock_batch_(quantity|open_remaining)"), db.transaction() as s:
         s.execute(update(StockBatch).values(quantity=-1))
     with pytest.raises(IntegrityError, match="ck_stock_movement_in_positive"), db.transaction() as s:
         s.execute(text("UPDATE stock_movement SET delta = -1"))
