@@ -54,6 +54,7 @@ def child_by_code(rows: Reader | SessionReader, code: str) -> ChildRecord:
         raise NotFoundError(f"找不到儿童编码为 {code} 的个案")
     row = found[0]
     doses = rows.rows("SELECT * FROM dose WHERE child_id = :id", {"id": row.id})
-    child: Any = SimpleNamespace(**{name: getattr(row, name) for name in row._names}, doses=doses)
+    names = row._names if hasattr(row, "_names") and isinstance(row._names, dict) else row._fields
+    child: Any = SimpleNamespace(**{name: getattr(row, name) for name in names}, doses=doses)
     child.committee = SimpleNamespace(name=row.committee_name) if row.committee_name is not None else None
     return ChildRecord.from_orm(child)

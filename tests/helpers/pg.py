@@ -17,6 +17,8 @@ import tempfile
 from pathlib import Path
 
 SUPERUSER = "epim"
+#: The superuser's password: connections over TCP must give it (scram-sha-256), as on a clinic server.
+PASSWORD = "epim-test-pw"
 
 
 def bin_dir() -> Path | None:
@@ -54,9 +56,14 @@ class Cluster:
         )
 
     def start(self) -> Cluster:
+        pwfile = self.base / "pw"
+        pwfile.write_text(PASSWORD)
+        if self.user:
+            pw = pwd.getpwnam(self.user)
+            os.chown(pwfile, pw.pw_uid, pw.pw_gid)
         self._run(
-            str(self.bindir / "initdb"), "-D", str(self.data), "-U", SUPERUSER, "--auth=trust",
-            "-E", "UTF8", "--locale=C.UTF-8", "--no-sync",
+            str(self.bindir / "initdb"), "-D", str(self.data), "-U", SUPERUSER, "--pwfile", str(pwfile),
+            "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync",
         )  # fmt: skip
         options = (
             f"-p {self.port} -k {self.base} -c listen_addresses=127.0.0.1 -c fsync=off "
@@ -70,7 +77,7 @@ class Cluster:
         return self
 
     def url(self, dbname: str = "postgres") -> str:
-        return f"postgresql://{SUPERUSER}@127.0.0.1:{self.port}/{dbname}"
+        return f"postgresql://{SUPERUSER}:{PASSWORD}@127.0.0.1:{self.port}/{dbname}"
 
     def stop(self) -> None:
         if self.started:
