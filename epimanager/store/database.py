@@ -38,7 +38,7 @@ DESK_KEY = "epimanager.desk"
 #: version the user saw — is then made under the lock, on both backends alike.
 WRITE_LOCK_KEY = 0x45504D01
 #: How long a desk waits for another desk's write before saying the database is busy.
-LOCK_TIMEOUT_S = 10
+LOCK_TIMEOUT_S = 30
 
 
 def default_desk() -> str:

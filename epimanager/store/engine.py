@@ -26,7 +26,7 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from epimanager.paths import DbLocation, ServerUrl
 
 MIN_SQLITE = (3, 35, 0)
-BUSY_TIMEOUT_MS = 10_000
+BUSY_TIMEOUT_MS = 30_000
 #: Execution option of the engine behind write transactions (``Database.transaction``).
 WRITE = "epimanager_write"
 #: Seconds a desk waits for the clinic server before saying it cannot reach it.
