@@ -23,6 +23,7 @@ from epimanager.domain.actor import Actor
 from epimanager.errors import DatabaseError, PermissionDenied
 from epimanager.paths import DbLocation, ServerUrl, backup_dir_for
 from epimanager.store import migrate
+from epimanager.store.changes import ChangeFeed, install_notify
 from epimanager.store.engine import make_engine, writer
 from epimanager.store.models import AppConfig
 from epimanager.store.outbox import install_outbox
@@ -93,6 +94,10 @@ class Database:
             s.info[ACTOR_KEY] = self.actor
             s.info[DESK_KEY] = self.desk
             yield s
+
+    def change_feed(self) -> ChangeFeed:
+        """A started feed of the changes other desks and windows make (stop it when done)."""
+        return ChangeFeed(self.location, self.desk).start()
 
     def acting_as(self, actor: Actor | None) -> Database:
         """Another handle on the same engine that works for ``actor``."""
@@ -219,6 +224,7 @@ def _database(location: DbLocation, engine: Engine, backup: Path | None) -> Data
     writers = install_outbox(sessionmaker(writer(engine), expire_on_commit=False))
     if isinstance(location, ServerUrl):
         event.listen(writers, "after_begin", _take_write_lock)
+        install_notify(writers)
     return Database(location, engine, sessions, backup, writers=writers)
 
 

@@ -14,12 +14,12 @@ from datetime import date
 from functools import partial
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSettings, Qt
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QShowEvent
 from PySide6.QtWidgets import QApplication, QDialog, QDockWidget, QMainWindow, QWidget
 
 from epimanager import settings as prefs
-from epimanager.errors import NotFoundError
+from epimanager.errors import EpiError, NotFoundError
 from epimanager.paths import data_dir
 from epimanager.services.children import get_child
 from epimanager.services.forecast import engine
@@ -50,6 +50,10 @@ def _window_state() -> QSettings:
     return QSettings(str(data_dir() / "window.ini"), QSettings.Format.IniFormat)
 
 
+#: How often the window looks for other desks' changes (they show within a second).
+FEED_POLL_MS = 400
+
+
 class MainWindow(QMainWindow):
     def __init__(
         self,
@@ -69,7 +73,11 @@ class MainWindow(QMainWindow):
         self.registry = ActionRegistry(self.settings, self)
         for _spec, action in self.registry:
             self.addAction(action)  # keys work wherever the focus is in the window
-        self.setWindowTitle(self.tr("EpiManager 儿童预防接种信息管理系统 · %1").replace("%1", self.info.name))
+        self.setWindowTitle(
+            self.tr("EpiManager 儿童预防接种信息管理系统 · %1 · %2")
+            .replace("%1", self.info.name)
+            .replace("%2", db.desk)
+        )
         self.resize(1280, 760)
 
         self.current = CurrentChild(
@@ -108,7 +116,8 @@ class MainWindow(QMainWindow):
 
         self.toolbar = build_toolbar(self, self.registry)
         self.hints_action = build_menus(self, self.registry, self.panel_dock, self.toolbar, self.set_shortcut_hints)
-        self.status = StatusBar(f"{self.info.code} {self.info.name}", str(db.path), lambda: pending_uploads(db))
+        self.status = StatusBar(f"{self.info.code} {self.info.name}", str(db.location), lambda: pending_uploads(db))
+        self.status.set_desk(db.desk, None, server=db.server is not None)
         self.setStatusBar(self.status)
         self.events.message.connect(lambda text: self.status.showMessage(text, 8000))
         self.events.child_changed.connect(lambda _code: self.status.refresh_pending())
@@ -127,6 +136,25 @@ class MainWindow(QMainWindow):
         self._summary = Latest(self)
         self.summary = self.grid.empty
         self._restore_state()
+        # other desks and windows: their saves show here within a second
+        self.feed = db.change_feed()
+        self._feed_timer = QTimer(self)
+        self._feed_timer.setInterval(FEED_POLL_MS)
+        self._feed_timer.timeout.connect(self.poll_changes)
+        self._feed_timer.start()
+
+    def poll_changes(self) -> None:
+        """Show what other desks changed: the open child is read again; the desk count and the server
+        connection go to the status bar."""
+        state = self.feed.drain()
+        self.status.set_desk(self.db.desk, state.desks, server=self.db.server is not None)
+        self.status.set_connection_lost(state.lost)
+        child = self.current.child
+        if child is not None and (state.everything or child.id in state.children):
+            try:
+                self.current.reload()
+            except EpiError as exc:  # the server went away meanwhile: the banner says so
+                self.status.showMessage(exc.message, 8000)
 
     # -- building -------------------------------------------------------------------------
 
@@ -353,6 +381,8 @@ class MainWindow(QMainWindow):
             self.restoreState(dock_state)
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        self._feed_timer.stop()
+        self.feed.stop()
         self.system.shutdown()
         state = _window_state()
         state.setValue("geometry", self.saveGeometry())

@@ -25,13 +25,38 @@ class StatusBar(QStatusBar):
         self.db_label.setToolTip(db_path)
         self.pending_label = QLabel(self.tr("待上传：—"))
         self.pending_label.setObjectName("pendingUploads")
-        for w in (self.unit_label, self.user_label, self.db_label, self.pending_label):
+        self.desk_label = QLabel()
+        self.desk_label.setObjectName("deskLabel")
+        self.lost_label = QLabel()
+        self.lost_label.setObjectName("serverLost")
+        self.lost_label.setStyleSheet("QLabel { color: white; background: #c62828; padding: 1px 6px; }")
+        self.lost_label.hide()
+        self.addWidget(self.lost_label)
+        for w in (self.unit_label, self.desk_label, self.user_label, self.db_label, self.pending_label):
             self.addPermanentWidget(w)
         self._worker = Latest(self)
         self._timer = QTimer(self)
         self._timer.setInterval(REFRESH_MS)
         self._timer.timeout.connect(self.refresh_pending)
         self._timer.start()
+
+    def set_desk(self, desk: str, on_line: int | None, *, server: bool) -> None:
+        text = self.tr("工作站：%1").replace("%1", desk)
+        if server and on_line is not None:
+            text += self.tr(" · 在线 %1 台").replace("%1", str(on_line))
+        self.desk_label.setText(text)
+
+    def set_connection_lost(self, where: str | None) -> None:
+        """A red banner while the clinic server cannot be reached (saves are refused, forms keep their values)."""
+        if where is None:
+            self.lost_label.hide()
+            return
+        self.lost_label.setText(
+            self.tr("与数据库服务器 %1 的连接已断开，正在重试…（已填写的内容会保留，连上后再保存）").replace(
+                "%1", where
+            )
+        )
+        self.lost_label.show()
 
     def set_user(self, nurse: str) -> None:
         self.user_label.setText(self.tr("操作员：%1").replace("%1", nurse))

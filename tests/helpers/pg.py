@@ -65,6 +65,11 @@ class Cluster:
             str(self.bindir / "initdb"), "-D", str(self.data), "-U", SUPERUSER, "--pwfile", str(pwfile),
             "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync",
         )  # fmt: skip
+        self.resume()
+        return self
+
+    def resume(self) -> None:
+        """Start the (initialised) cluster again: the server comes back."""
         options = (
             f"-p {self.port} -k {self.base} -c listen_addresses=127.0.0.1 -c fsync=off "
             "-c synchronous_commit=off -c full_page_writes=off -c max_connections=300 -c shared_buffers=64MB"
@@ -74,7 +79,11 @@ class Cluster:
             "-w", "-t", "60", "start",
         )  # fmt: skip
         self.started = True
-        return self
+
+    def pause(self) -> None:
+        """Stop the server, keeping its data (a clinic server switched off, a cable pulled)."""
+        self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop")
+        self.started = False
 
     def url(self, dbname: str = "postgres") -> str:
         return f"postgresql://{SUPERUSER}:{PASSWORD}@127.0.0.1:{self.port}/{dbname}"

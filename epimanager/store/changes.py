@@ -1,0 +1,183 @@
+"""Desks see each other: which children another desk (or window) changed, and how many desks are on line.
+
+A :class:`ChangeFeed` watches the database from a background thread and collects what changed:
+
+- **PostgreSQL**: every write transaction that touched a child or a dose sends ``NOTIFY epimanager``
+  with the children's ids when it commits (:func:`install_notify`); the feed ``LISTEN``\\s on its own
+  connection, whose ``application_name`` names the desk, so the desks on line are counted from
+  ``pg_stat_activity``.  A lost connection is retried with back-off and reported.
+- **SQLite**: ``PRAGMA data_version`` changes when another connection commits; the feed polls it
+  (it cannot say which child, so "everything" is reported and the open child is read again).
+
+The GUI drains the feed from a timer (:meth:`ChangeFeed.drain` never blocks).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session, UOWTransaction, sessionmaker
+
+from epimanager.paths import DbLocation, ServerUrl
+from epimanager.store.models import Child, Dose
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "epimanager"
+APP_PREFIX = "EpiManager:"
+_PENDING_KEY = "epimanager.changed_children"
+#: SQLite: how often the feed asks whether another connection committed.
+POLL_S = 0.3
+
+
+def install_notify(sessions: sessionmaker[Session]) -> None:
+    """PostgreSQL: announce the children each write transaction changed, when it commits."""
+    event.listen(sessions, "after_flush", _collect)
+    event.listen(sessions, "before_commit", _notify)
+
+
+def _collect(session: Session, _ctx: UOWTransaction) -> None:
+    ids: set[int] = session.info.setdefault(_PENDING_KEY, set())
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, Child) and obj.id is not None:
+            ids.add(obj.id)
+        elif isinstance(obj, Dose) and obj.child_id is not None:
+            ids.add(obj.child_id)
+
+
+def _notify(session: Session) -> None:
+    ids: set[int] = session.info.pop(_PENDING_KEY, set())
+    if ids:
+        from sqlalchemy import text
+
+        payload = json.dumps(sorted(ids)[:500])  # NOTIFY payloads stay well under 8000 bytes
+        session.execute(text("SELECT pg_notify(:c, :p)"), {"c": CHANNEL, "p": payload})
+
+
+@dataclass
+class FeedState:
+    children: set[int] = field(default_factory=set)
+    everything: bool = False
+    desks: int | None = None
+    lost: str | None = None  # why the server cannot be reached (None: connected)
+
+
+class ChangeFeed:
+    """Collects changes made by other connections, in a daemon thread."""
+
+    def __init__(self, location: DbLocation, desk: str) -> None:
+        self.location = location
+        self.desk = desk
+        self._state = FeedState()
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="epimanager-changes", daemon=True)
+
+    def start(self) -> ChangeFeed:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=3)
+
+    def drain(self) -> FeedState:
+        """What changed since the last call (and the current desk count / connection state)."""
+        with self._lock:
+            out = FeedState(set(self._state.children), self._state.everything, self._state.desks, self._state.lost)
+            self._state.children.clear()
+            self._state.everything = False
+        return out
+
+    def _set(self, **values: Any) -> None:
+        with self._lock:
+            for k, v in values.items():
+                setattr(self._state, k, v)
+
+    def _run(self) -> None:
+        if isinstance(self.location, ServerUrl):
+            self._run_server(self.location)
+        else:
+            self._run_file()
+
+    # -- SQLite --------------------------------------------------------------------------------
+
+    def _run_file(self) -> None:
+        from epimanager.store.sqlite_files import connect_raw
+
+        con = None
+        last: int | None = None
+        while not self._stop.is_set():
+            try:
+                if con is None:
+                    assert not isinstance(self.location, ServerUrl)
+                    con = connect_raw(self.location, readonly=True)
+                    con.isolation_level = None
+                version = int(con.execute("PRAGMA data_version").fetchone()[0])
+                if last is not None and version != last:
+                    self._set(everything=True)
+                last = version
+            except (sqlite3.Error, OSError) as exc:  # a file being replaced (restore) or gone: try again later
+                log.info("change feed: %s", exc)
+                if con is not None:
+                    with contextlib.suppress(Exception):
+                        con.close()
+                con = None
+            self._stop.wait(POLL_S)
+        if con is not None:
+            con.close()
+
+    # -- PostgreSQL ----------------------------------------------------------------------------
+
+    def _run_server(self, location: ServerUrl) -> None:
+        import psycopg
+
+        url = location.url.replace("postgresql+psycopg://", "postgresql://", 1)
+        delay = 1.0
+        while not self._stop.is_set():
+            try:
+                with psycopg.connect(
+                    url, autocommit=True, connect_timeout=5, application_name=(APP_PREFIX + self.desk)[:63]
+                ) as con:
+                    con.execute(f"LISTEN {CHANNEL}")
+                    if self._state.lost is not None:
+                        self._set(lost=None, everything=True)  # back: read what changed meanwhile
+                    delay = 1.0
+                    next_count = 0.0
+                    while not self._stop.is_set():
+                        if time.monotonic() >= next_count:
+                            self._set(desks=_desks_on_line(con))
+                            next_count = time.monotonic() + 5
+                        for note in con.notifies(timeout=0.5, stop_after=50):
+                            self._take(note.payload)
+            except (psycopg.Error, OSError) as exc:  # the server went away: say so and try again
+                self._set(lost=f"{location.host}:{location.port}")
+                log.info("change feed: server lost: %s", exc)
+                self._stop.wait(delay)
+                delay = min(delay * 2, 15.0)
+
+    def _take(self, payload: str) -> None:
+        try:
+            ids = {int(i) for i in json.loads(payload)}
+        except (ValueError, TypeError):
+            self._set(everything=True)
+            return
+        with self._lock:
+            self._state.children |= ids
+
+
+def _desks_on_line(con: Any) -> int:
+    row = con.execute(
+        "SELECT count(DISTINCT application_name) FROM pg_stat_activity "
+        "WHERE datname = current_database() AND application_name LIKE %s",
+        (APP_PREFIX + "%",),
+    ).fetchone()
+    return int(row[0]) if row else 0
