@@ -109,9 +109,13 @@ def parse_db(value: str | os.PathLike[str]) -> DbLocation:
 
 
 def default_db_path() -> DbLocation:
+    """``EPIMANAGER_DB``; else the clinic server chosen in the configuration tool; else the data folder's file."""
     env = os.environ.get("EPIMANAGER_DB")
     if env:
         return parse_db(env)
+    server = read_location().get("server")
+    if isinstance(server, str) and server:
+        return parse_db(server)
     return data_dir() / "epimanager.sqlite"
 
 

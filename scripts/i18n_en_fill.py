@@ -21,6 +21,18 @@ EN = {
     "10位单位编码，如 3201020101": "10-digit unit code, e.g. 3201020101",
     "6位县级国标码": "6-digit county code",
     "EpiManager 儿童预防接种信息管理系统 · %1": "EpiManager Child Immunization Information System · %1",
+    "EpiManager 儿童预防接种信息管理系统 · %1 · %2": "EpiManager Child Immunization Information System · %1 · %2",
+    "postgresql://用户:密码@服务器:5432/epimanager（留空：单机版）": (
+        "postgresql://user:password@server:5432/epimanager (empty: standalone)"
+    ),
+    "连接并使用(&S)": "Connect and &use",
+    "数据库服务器：": "Database server:",
+    "已设置数据库：%1；重新启动 EpiManager 后生效。": "Database set to %1; takes effect when EpiManager restarts.",
+    "工作站：%1": "Desk: %1",
+    " · 在线 %1 台": " · %1 on line",
+    "与数据库服务器 %1 的连接已断开，正在重试…（已填写的内容会保留，连上后再保存）": (
+        "Connection to the database server %1 lost, retrying… (what you typed is kept; save when it is back)"
+    ),
     "“%1”的快捷键：%2": "Shortcut of “%1”: %2",
     "⚠ 可能重复（%1）：%2 %3 母亲 %4，编码 %5": "⚠ Possible duplicate (%1): %2 %3 mother %4, code %5",
     "✓ 身份证号有效：已填入性别 %1、出生日期 %2": "✓ Valid ID number: sex %1 and birth date %2 filled in",

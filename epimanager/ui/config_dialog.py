@@ -112,6 +112,19 @@ class ConfigDialog(QDialog):
         data_row.addWidget(self.data_dir, 1)
         data_row.addWidget(self.move_data_button)
         ml.addRow(self.tr("数据文件夹："), data_row)
+        server_row = QHBoxLayout()
+        self.server_address = QLineEdit(str(self.db.server) if self.db.server else "")
+        self.server_address.setObjectName("serverAddress")
+        self.server_address.setPlaceholderText(self.tr("postgresql://用户:密码@服务器:5432/epimanager（留空：单机版）"))
+        self.server_button = QPushButton(self.tr("连接并使用(&S)"))
+        self.server_button.clicked.connect(lambda: self.use_server(self.server_address.text()))
+        server_row.addWidget(self.server_address, 1)
+        server_row.addWidget(self.server_button)
+        ml.addRow(self.tr("数据库服务器："), server_row)
+        if self.db.server is None:
+            self.move_data_button.setEnabled(True)
+        else:
+            self.move_data_button.setEnabled(False)  # the data lives on the server
         backup_row = QHBoxLayout()
         self.backup_dir = QLineEdit(rec.backup_dir)
         browse = QPushButton(self.tr("浏览…"))
@@ -234,6 +247,18 @@ class ConfigDialog(QDialog):
         folder = QFileDialog.getExistingDirectory(self, self.tr("选择新的数据文件夹"))
         if folder:
             self.move_data_dir_to(Path(folder))
+
+    def use_server(self, address: str) -> bool:
+        """Make this PC a desk of the clinic server at ``address`` (empty: standalone), from the next start."""
+        if self.db.server is not None and "***" in address:
+            address = self.db.server.url  # the shown address hides the password: keep the current one
+        try:
+            location = folders.use_server(address)
+        except EpiError as exc:
+            self.error.setText(exc.message)
+            return False
+        self.error.setText(self.tr("已设置数据库：%1；重新启动 EpiManager 后生效。").replace("%1", str(location)))
+        return True
 
     def move_data_dir_to(self, folder: Path) -> bool:
         try:

@@ -97,3 +97,35 @@ def test_offers_an_earlier_installation_for_takeover(
     with qtbot.waitSignal(dlg.takeover_requested) as sig:
         click(qtbot, dlg.takeover_button)
     assert sig.args == [str((old / "epimanager.sqlite").resolve())]
+
+
+def test_a_pc_becomes_a_desk_of_the_clinic_server_from_the_config_tool(
+    qtbot: QtBot, db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from epimanager import paths
+    from tests.conftest import server_database
+
+    monkeypatch.setenv("EPIMANAGER_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.delenv("EPIMANAGER_DB", raising=False)
+    dlg = ConfigDialog(db)
+    qtbot.addWidget(dlg)
+    # a server that is not initialised yet is refused with the reason; nothing is kept
+    with server_database() as empty:
+        dlg.server_address.setText(empty.url)
+        assert not dlg.use_server(dlg.server_address.text())
+        assert "是空的" in dlg.error.text()
+        assert paths.default_db_path() == paths.data_dir() / "epimanager.sqlite"
+    dlg.server_address.setText("mysql://h/db")
+    assert not dlg.use_server(dlg.server_address.text()) and "不支持的数据库地址" in dlg.error.text()
+    # an initialised one is kept for the next start
+    with server_database() as ready:
+        from epimanager.services.units import init_database
+
+        init_database(ready, "3201020101", "玄武门诊", ["东风村"])
+        dlg.server_address.setText(ready.url)
+        assert dlg.use_server(dlg.server_address.text())
+        assert "重新启动 EpiManager 后生效" in dlg.error.text()
+        assert paths.default_db_path() == ready
+    # and back to standalone
+    assert dlg.use_server("")
+    assert paths.default_db_path() == paths.data_dir() / "epimanager.sqlite"

@@ -779,92 +779,112 @@
         <translation>Data folder:</translation>
     </message>
     <message>
-        <location filename="../../ui/config_dialog.py" line="117"/>
+        <location filename="../../ui/config_dialog.py" line="118"/>
+        <source>postgresql://用户:密码@服务器:5432/epimanager（留空：单机版）</source>
+        <translation>postgresql://user:password@server:5432/epimanager (empty: standalone)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/config_dialog.py" line="119"/>
+        <source>连接并使用(&amp;S)</source>
+        <translation>Connect and &amp;use</translation>
+    </message>
+    <message>
+        <location filename="../../ui/config_dialog.py" line="123"/>
+        <source>数据库服务器：</source>
+        <translation>Database server:</translation>
+    </message>
+    <message>
+        <location filename="../../ui/config_dialog.py" line="130"/>
         <source>浏览…</source>
         <translation>Browse…</translation>
     </message>
     <message>
-        <location filename="../../ui/config_dialog.py" line="121"/>
+        <location filename="../../ui/config_dialog.py" line="134"/>
         <source>备份文件夹(&amp;B)：</source>
         <translation>&amp;Backup folder:</translation>
     </message>
     <message>
-        <location filename="../../ui/config_dialog.py" line="123"/>
+        <location filename="../../ui/config_dialog.py" line="136"/>
         <source>https://平台地址</source>
         <translation>https://platform-address</translation>
     </message>
     <message>
-        <location filename="../../ui/config_dialog.py" line="128"/>
+        <location filename="../../ui/config_dialog.py" line="141"/>
         <source>已设置，留空则不修改</source>
         <translation>Set; leave empty to keep</translation>
     </message>
     <message>
-        <location filename="../../ui/config_dialog.py" line="128"/>
+        <location filename="../../ui/config_dialog.py" line="141"/>
         <source>令牌/密码</source>
         <translation>Token/password</translation>
     </message>
     <message>
-        <location filename="../../ui/config_dialog.py" line="130"/>
+        <location filename="../../ui/config_dialog.py" line="143"/>
         <source>平台地址(&amp;U)：</source>
         <translation>Platform &amp;URL:</translation>
     </message>
     <message>
-        <location filename="../../ui/config_dialog.py" line="131"/>
+        <location filename="../../ui/config_dialog.py" line="144"/>
         <source>平台用户：</source>
         <translation>Platform user:</translation>
     </message>
     <message>
-        <location filename="../../ui/config_dialog.py" line="132"/>
+        <location filename="../../ui/config_dialog.py" line="145"/>
         <source>令牌/密码：</source>
         <translation>Token/password:</translation>
     </message>
     <message>
-        <location filename="../../ui/config_dialog.py" line="137"/>
+        <location filename="../../ui/config_dialog.py" line="150"/>
         <source>接管旧数据…</source>
         <translation>Take over old data…</translation>
     </message>
     <message>
-        <location filename="../../ui/config_dialog.py" line="142"/>
+        <location filename="../../ui/config_dialog.py" line="155"/>
         <source>旧安装的数据：</source>
         <translation>Data of an old installation:</translation>
     </message>
     <message>
-        <location filename="../../ui/config_dialog.py" line="152"/>
+        <location filename="../../ui/config_dialog.py" line="165"/>
         <source>保存</source>
         <translation>Save</translation>
     </message>
     <message>
-        <location filename="../../ui/config_dialog.py" line="153"/>
+        <location filename="../../ui/config_dialog.py" line="166"/>
         <source>取消</source>
         <translation>Cancel</translation>
     </message>
     <message>
-        <location filename="../../ui/config_dialog.py" line="189"/>
+        <location filename="../../ui/config_dialog.py" line="202"/>
         <source>%1（已停用）</source>
         <translation>%1 (disabled)</translation>
     </message>
     <message>
-        <location filename="../../ui/config_dialog.py" line="214"/>
+        <location filename="../../ui/config_dialog.py" line="227"/>
         <source>请先在列表中选择要改名的区域划分</source>
         <translation>First choose the area to rename in the list</translation>
     </message>
     <message>
-        <location filename="../../ui/config_dialog.py" line="222"/>
+        <location filename="../../ui/config_dialog.py" line="235"/>
         <source>请先在列表中选择区域划分</source>
         <translation>First choose an area in the list</translation>
     </message>
     <message>
-        <location filename="../../ui/config_dialog.py" line="229"/>
+        <location filename="../../ui/config_dialog.py" line="242"/>
         <source>选择备份文件夹</source>
         <translation>Choose backup folder</translation>
     </message>
     <message>
-        <location filename="../../ui/config_dialog.py" line="234"/>
+        <location filename="../../ui/config_dialog.py" line="247"/>
         <source>选择新的数据文件夹</source>
         <translation>Choose new data folder</translation>
     </message>
     <message>
-        <location filename="../../ui/config_dialog.py" line="245"/>
+        <location filename="../../ui/config_dialog.py" line="260"/>
+        <source>已设置数据库：%1；重新启动 EpiManager 后生效。</source>
+        <translation>Database set to %1; takes effect when EpiManager restarts.</translation>
+    </message>
+    <message>
+        <location filename="../../ui/config_dialog.py" line="270"/>
         <source>数据库已复制到 %1；重新启动 EpiManager 后使用新文件夹，旧文件夹保持不变。</source>
         <translation>Database copied to %1; EpiManager uses the new folder after restarting, the old folder is left as it is.</translation>
     </message>
@@ -887,45 +907,45 @@ Click “Show Details…”, copy the text and send it to support.</translation>
         <translation>Open child</translation>
     </message>
     <message>
-        <location filename="../../ui/child/controller.py" line="96"/>
+        <location filename="../../ui/child/controller.py" line="103"/>
         <source>请先按 F3 查找并打开一个儿童</source>
         <translation>Press F3 to find and open a child first</translation>
     </message>
     <message>
-        <location filename="../../ui/child/controller.py" line="123"/>
-        <location filename="../../ui/child/controller.py" line="151"/>
+        <location filename="../../ui/child/controller.py" line="130"/>
+        <location filename="../../ui/child/controller.py" line="158"/>
         <source>请先在接种登记表中选中一剂</source>
         <translation>Select a dose in the vaccination grid first</translation>
     </message>
     <message>
-        <location filename="../../ui/child/controller.py" line="140"/>
+        <location filename="../../ui/child/controller.py" line="147"/>
         <source>已保存：%1 第%2剂 %3</source>
         <translation>Saved: %1 dose %2 %3</translation>
     </message>
     <message>
-        <location filename="../../ui/child/controller.py" line="153"/>
+        <location filename="../../ui/child/controller.py" line="160"/>
         <source>第%1剂</source>
         <translation>Dose %1</translation>
     </message>
     <message>
-        <location filename="../../ui/child/controller.py" line="155"/>
+        <location filename="../../ui/child/controller.py" line="162"/>
         <source>删除接种记录</source>
         <translation>Delete dose</translation>
     </message>
     <message>
-        <location filename="../../ui/child/controller.py" line="155"/>
+        <location filename="../../ui/child/controller.py" line="162"/>
         <source>删除 %1？
 请填写删除原因：</source>
         <translation>Delete %1?
 Reason for deleting:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/controller.py" line="162"/>
+        <location filename="../../ui/child/controller.py" line="175"/>
         <source>不能删除</source>
         <translation>Cannot delete</translation>
     </message>
     <message>
-        <location filename="../../ui/child/controller.py" line="166"/>
+        <location filename="../../ui/child/controller.py" line="181"/>
         <source>已删除：%1</source>
         <translation>Deleted: %1</translation>
     </message>
@@ -1678,12 +1698,7 @@ Save it anyway?</translation>
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../ui/main_window.py" line="72"/>
-        <source>EpiManager 儿童预防接种信息管理系统 · %1</source>
-        <translation>EpiManager Child Immunization Information System · %1</translation>
-    </message>
-    <message>
-        <location filename="../../ui/main_window.py" line="100"/>
+        <location filename="../../ui/main_window.py" line="108"/>
         <source>基本资料</source>
         <translation>Basic information</translation>
     </message>
@@ -1723,28 +1738,34 @@ Save it anyway?</translation>
         <translation>Vie&amp;w</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="155"/>
+        <location filename="../../ui/main_window.py" line="77"/>
+        <source>EpiManager 儿童预防接种信息管理系统 · %1 · %2</source>
+        <extracomment>How often the window looks for other desks&apos; changes (they show within a second).</extracomment>
+        <translation>EpiManager Child Immunization Information System · %1 · %2</translation>
+    </message>
+    <message>
+        <location filename="../../ui/main_window.py" line="183"/>
         <source>没有正在编辑的内容</source>
         <translation>Nothing is being edited</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="235"/>
+        <location filename="../../ui/main_window.py" line="263"/>
         <source>已新建儿童 %1，编码 %2</source>
         <translation>New child %1 created, code %2</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="248"/>
+        <location filename="../../ui/main_window.py" line="276"/>
         <source>工作提醒</source>
         <translation>Work reminders</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="261"/>
-        <location filename="../../ui/main_window.py" line="300"/>
+        <location filename="../../ui/main_window.py" line="289"/>
+        <location filename="../../ui/main_window.py" line="328"/>
         <source>请先按 F3 查找并打开一个儿童</source>
         <translation>Press F3 to find and open a child first</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="334"/>
+        <location filename="../../ui/main_window.py" line="362"/>
         <source>儿童个案 %1 人（本单位管理 %2 人），接种记录 %3 条
 
 按 F3 查找儿童，或按 F2 新建儿童。</source>
@@ -2798,12 +2819,27 @@ Create a new child anyway?</translation>
         <translation>To upload: —</translation>
     </message>
     <message>
-        <location filename="../../ui/status_bar.py" line="37"/>
+        <location filename="../../ui/status_bar.py" line="44"/>
+        <source>工作站：%1</source>
+        <translation>Desk: %1</translation>
+    </message>
+    <message>
+        <location filename="../../ui/status_bar.py" line="46"/>
+        <source> · 在线 %1 台</source>
+        <translation> · %1 on line</translation>
+    </message>
+    <message>
+        <location filename="../../ui/status_bar.py" line="55"/>
+        <source>与数据库服务器 %1 的连接已断开，正在重试…（已填写的内容会保留，连上后再保存）</source>
+        <translation>Connection to the database server %1 lost, retrying… (what you typed is kept; save when it is back)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/status_bar.py" line="62"/>
         <source>操作员：%1</source>
         <translation>User: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/status_bar.py" line="44"/>
+        <location filename="../../ui/status_bar.py" line="69"/>
         <source>待上传：%1</source>
         <translation>To upload: %1</translation>
     </message>

@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 from epimanager.errors import ValidationError
-from epimanager.paths import backup_dir_for, location_file
+from epimanager.paths import DbLocation, ServerUrl, backup_dir_for, data_dir, location_file, parse_db
 from epimanager.services import permissions
 from epimanager.services.config.common import (
     BACKUP_DIR_KEY,
@@ -17,7 +17,7 @@ from epimanager.services.config.common import (
     previous_dirs,
     writable_dir,
 )
-from epimanager.store.database import Database, set_config
+from epimanager.store.database import Database, open_database, set_config
 from epimanager.store.sqlite_files import online_copy
 
 
@@ -76,3 +76,33 @@ def move_data_dir(db_path: Path, new_dir: Path) -> Path:
     )
     os.replace(tmp_loc, path)
     return target
+
+
+def use_server(address: str | None) -> DbLocation:
+    """Make this PC a desk of a clinic server (``address``), or standalone again (None / empty).
+
+    The server is tried first (reachable, password right, initialised, not newer than this program);
+    the choice is kept in this PC's ``location.json`` and used from the next start.
+    """
+    path = location_file()
+    try:
+        current = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    except (OSError, ValueError):
+        current = {}
+    if not isinstance(current, dict):
+        current = {}
+    location: DbLocation
+    if address and address.strip():
+        location = parse_db(address.strip())
+        if not isinstance(location, ServerUrl):
+            raise ValidationError("请填写数据库服务器地址，形如 postgresql://用户:密码@主机:5432/数据库名")
+        open_database(location).close()  # reachable, initialised, not newer: or a clear message
+        current["server"] = location.url
+    else:
+        current.pop("server", None)
+        location = data_dir() / DB_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(current, ensure_ascii=False, indent=1), encoding="utf-8")
+    os.replace(tmp, path)
+    return location
