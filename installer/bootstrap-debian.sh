@@ -19,6 +19,10 @@ apt_pkgs=(
   libxcb-randr0 libxcb-render0 libxcb-render-util0 libxcb-shape0 libxcb-shm0 libxcb-sync1
   libxcb-util1 libxcb-xfixes0 libxcb-xkb1 xvfb xauth
 )
+# pg_dump / pg_restore: backups of a clinic-server database from any desk
+apt_pkgs+=(postgresql-client)
+# the test run starts its own throwaway PostgreSQL cluster (initdb + pg_ctl from this package)
+if [ -n "$extras" ]; then apt_pkgs+=(postgresql); fi
 py="${PYTHON:-python3}"
 if ! "$py" -c 'import ensurepip, venv' 2>/dev/null; then apt_pkgs+=(python3-venv); fi
 

@@ -38,8 +38,10 @@ def _free_port() -> int:
 
 
 class Cluster:
-    def __init__(self, bindir: Path) -> None:
+    def __init__(self, bindir: Path, *, durable: bool = False) -> None:
         self.bindir = bindir
+        #: fsync and synchronous commit on (benchmarks: as a clinic server runs); off for the tests
+        self.durable = durable
         self.base = Path(tempfile.mkdtemp(prefix="epim-pg-"))
         self.data = self.base / "data"
         self.port = _free_port()
@@ -70,10 +72,11 @@ class Cluster:
 
     def resume(self) -> None:
         """Start the (initialised) cluster again: the server comes back."""
-        options = (
-            f"-p {self.port} -k {self.base} -c listen_addresses=127.0.0.1 -c fsync=off "
-            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=300 -c shared_buffers=64MB"
-        )
+        options = f"-p {self.port} -k {self.base} -c listen_addresses=127.0.0.1 -c max_connections=300"
+        if self.durable:
+            options += " -c shared_buffers=512MB -c maintenance_work_mem=512MB -c max_wal_size=4GB"
+        else:
+            options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c shared_buffers=64MB"
         self._run(
             str(self.bindir / "pg_ctl"), "-D", str(self.data), "-o", options, "-l", str(self.base / "log"),
             "-w", "-t", "60", "start",

@@ -1,4 +1,5 @@
-"""The desk (workstation) each audited change was made at: several desks share a clinic server
+"""The desk (workstation) each audited change was made at: several desks share a clinic server;
+search columns in byte order on PostgreSQL
 
 Revision ID: 0011_desks
 Revises: 0010_syringes
@@ -15,9 +16,18 @@ branch_labels = None
 depends_on = None
 
 
+#: Columns F3 searches by prefix range (``key >= 'lpp' AND key < 'lpq'``): on PostgreSQL they compare
+#: byte by byte (collation "C"), as on SQLite, whatever locale the server's database was created with.
+_BYTE_ORDER = (("child_search_key", "key", 60), ("child", "name", 50), ("child", "mother_name", 50),
+               ("child", "father_name", 50))  # fmt: skip
+
+
 def upgrade() -> None:
     with op.batch_alter_table("audit_log") as batch:
         batch.add_column(sa.Column("desk", sa.String(length=40), nullable=True))
+    if op.get_bind().dialect.name == "postgresql":
+        for table, column, length in _BYTE_ORDER:
+            op.execute(f'ALTER TABLE {table} ALTER COLUMN {column} TYPE VARCHAR({length}) COLLATE "C"')
 
 
 def downgrade() -> None:

@@ -1,0 +1,166 @@
+"""Benchmark of the clinic server (PostgreSQL) against the standalone file (SQLite) on the same data.
+
+Starts its own throwaway PostgreSQL cluster (durable settings: fsync and synchronous_commit on, as a
+clinic server runs), builds (once, then reuses) a SQLite demo clinic of ``--children`` children, and
+reports:
+
+* ``server migrate`` of that clinic onto the server: seconds and rows/s;
+* F3 search p50 / p99 on PostgreSQL over loopback for the issue's query mix, and the ratio to SQLite
+  on the same data (same queries, same process);
+* dose save p50 / p99 on PostgreSQL (one desk), and saves/s of 4 desk processes at once;
+* 表6-1 on the server, cold (first run: stores each child's rows) and warm.
+
+Usage::
+
+    nice -n 10 .venv/bin/python benchmarks/bench_server.py --children 200000
+    .venv/bin/python benchmarks/bench_server.py --children 1000000 --queries 300
+"""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import os
+import subprocess
+import sys
+import time
+from datetime import date, timedelta
+from functools import partial
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "benchmarks"))
+
+from bench_search import SPEC_MIX, _default_db, _pct, _time, build_database, sample_queries  # noqa: E402
+
+from epimanager.domain.validation import DoseInput  # noqa: E402
+from epimanager.paths import ServerUrl, parse_db  # noqa: E402
+from epimanager.services.doses import add_dose  # noqa: E402
+from epimanager.services.reports.report_6_1 import report_6_1  # noqa: E402
+from epimanager.services.search import search  # noqa: E402
+from epimanager.services.server import move_to_server  # noqa: E402
+from epimanager.store.database import Database, open_database  # noqa: E402
+from tests.helpers.pg import Cluster, bin_dir  # noqa: E402
+
+#: the saves are about speed, not the schedule: confirmed as the service asks
+CONFIRM = {"confirm_invalid": True}
+if "confirm_duplicate" in inspect.signature(add_dose).parameters:
+    CONFIRM["confirm_duplicate"] = True
+
+
+def search_figures(db: Database, queries: dict[str, list[str]]) -> tuple[float, float]:
+    mix = [q for kind in SPEC_MIX for q in queries[kind]]
+    for q in mix[:100]:  # warm
+        search(db, q)
+    times = [_time(partial(search, db, q)) for q in mix]
+    return _pct(times, 50), _pct(times, 99)
+
+
+def dose_saves(db: Database, n: int) -> tuple[float, float]:
+    with db.session() as s:
+        from sqlalchemy import text
+
+        codes = [r[0] for r in s.execute(text("SELECT code FROM child WHERE deleted = false ORDER BY id LIMIT 200"))]
+    times = []
+    for i in range(n):
+        inp = DoseInput("HepB", 1, date(2020, 1, 2) + timedelta(days=i))
+        times.append(
+            _time(partial(add_dose, db, codes[i % len(codes)], inp, confirm_invalid=True, confirm_duplicate=True))
+        )
+    return _pct(times, 50), _pct(times, 99)
+
+
+def desks_per_second(location: ServerUrl, desks: int, saves: int) -> float:
+    db = open_database(location)
+    with db.session() as s:
+        from sqlalchemy import text
+
+        shared = [
+            r[0] for r in s.execute(text("SELECT code FROM child WHERE deleted = false ORDER BY id DESC LIMIT 40"))
+        ]
+    db.close()
+    started = time.perf_counter()
+    procs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "tests.helpers.desk",
+                location.url,
+                f"desk{k}",
+                "0",
+                str(saves),
+                str(5000 + k * saves),
+                ",".join(shared),
+            ],
+            cwd=REPO,
+            stdout=subprocess.DEVNULL,
+            env=dict(os.environ, PYTHONPATH=str(REPO)),
+        )
+        for k in range(desks)
+    ]
+    for p in procs:
+        if p.wait() != 0:
+            raise SystemExit("a desk process failed")
+    return desks * saves / (time.perf_counter() - started)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--children", type=int, default=1_000_000)
+    ap.add_argument("--queries", type=int, default=200, help="queries per type")
+    ap.add_argument("--saves", type=int, default=200)
+    args = ap.parse_args()
+    bindir = bin_dir()
+    if bindir is None:
+        raise SystemExit("PostgreSQL 15+ is needed (installer/bootstrap-debian.sh --dev)")
+    path = _default_db(args.children)
+    built = build_database(path, args.children, seed=1)
+    print(
+        f"SQLite demo clinic: {path} ({args.children:,} children){'' if built is None else f', built in {built:.0f} s'}"
+    )
+    cluster = Cluster(bindir, durable=True).start()
+    try:
+        import psycopg
+
+        with psycopg.connect(cluster.url(), autocommit=True) as con:
+            con.execute("CREATE DATABASE clinic")
+        location = parse_db(cluster.url("clinic"))
+        assert isinstance(location, ServerUrl)
+        moved = move_to_server(path, location)
+        print(
+            f"server migrate: {moved.rows:,} rows in {moved.seconds:.1f} s = {moved.rows / moved.seconds:,.0f} rows/s"
+        )
+        lite = open_database(path)
+        server = open_database(location)
+        queries = sample_queries(lite, args.queries, seed=7)
+        s50, s99 = search_figures(lite, queries)
+        p50, p99 = search_figures(server, queries)
+        print(f"F3 search (issue mix, {sum(len(queries[k]) for k in SPEC_MIX)} queries): "
+              f"PostgreSQL p50 {p50:.2f} ms p99 {p99:.2f} ms; SQLite p50 {s50:.2f} ms p99 {s99:.2f} ms; "
+              f"ratio PG/SQLite p50 {p50 / s50:.1f}x p99 {p99 / s99:.1f}x")  # fmt: skip
+        d50, d99 = dose_saves(server, args.saves)
+        print(f"dose save, one desk on PostgreSQL: p50 {d50:.1f} ms p99 {d99:.1f} ms")
+        rate = desks_per_second(location, 4, args.saves)
+        print(f"4 desk processes at once on PostgreSQL: {rate:.0f} dose saves/s in all")
+        period = date.today().replace(day=1) - timedelta(days=1)
+        t = time.perf_counter()
+        report_6_1(server, period.strftime("%Y-%m"))
+        cold = time.perf_counter() - t
+        t = time.perf_counter()
+        report_6_1(server, period.strftime("%Y-%m"))
+        warm = time.perf_counter() - t
+        print(
+            f"表6-1 on PostgreSQL, {args.children:,} children: "
+            f"cold {cold:.1f} s (stores each child's rows), warm {warm:.2f} s"
+        )
+        lite.close()
+        server.close()
+    finally:
+        cluster.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
