@@ -136,3 +136,77 @@ def test_killed_stream_of_dose_saves_keeps_every_committed_dose(tmp_path: Path) 
         missing = [u for u in confirmed if u not in stored]
         assert missing == [], f"{len(missing)} committed doses lost"
     assert len(confirmed) > 50
+
+
+def _clinic_at_0003(path: Path, n: int) -> None:
+    """An older clinic (schema 0003, before the upload queue) with ``n`` children and a dose each."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from epimanager.store.engine import make_engine
+    from epimanager.store.migrate import alembic_config
+
+    engine = make_engine(path)
+    cfg = alembic_config()
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0003_stock")
+    with engine.begin() as conn:
+        conn.execute(
+            text("INSERT INTO unit (code, name, level, county_code) VALUES ('3201020101', '门诊', 4, '320102')")
+        )
+        conn.execute(text("INSERT INTO app_config (key, value) VALUES ('own_unit_code', '3201020101')"))
+        conn.execute(
+            text(
+                "INSERT INTO child (uuid, code, name, sex, birth_date, residence, status, managing_unit, created_unit,"
+                " mother_hbsag, created_at, updated_at, version, deleted) VALUES (:u, :c, '张浩', '1', '2020-05-01',"
+                " 1, 1, '3201020101', '3201020101', '0', '2020-05-01 10:00:00', '2020-05-01 10:00:00', 1, 0)"
+            ),
+            [{"u": f"u-{i}", "c": f"32010201012020{i:04d}"} for i in range(1, n + 1)],
+        )
+        conn.execute(
+            text(
+                "INSERT INTO dose (uuid, child_id, vaccine_code, dose_number, date, attribute, free, created_at,"
+                " updated_at, version, deleted) SELECT 'd-' || id, id, '0201', 1, '2020-05-01', 0, 1,"
+                " '2020-05-01 10:00:00', '2020-05-01 10:00:00', 1, 0 FROM child"
+            )
+        )
+    engine.dispose()
+
+
+def test_sigkill_during_the_start_up_migration_leaves_the_old_schema_and_the_next_start_migrates(
+    tmp_path: Path,
+) -> None:
+    """Issue #16 item 2: a kill while a migration runs (e.g. while 0004 fills the upload queue) used to
+    leave new tables committed and the version old, so that every later start failed.  Migrations now
+    run in one transaction (SQLite's DDL is transactional once the driver stops committing on its
+    own): a kill leaves the old schema, and the next start migrates."""
+    db = tmp_path / "old.sqlite"
+    _clinic_at_0003(db, 9999)
+    rng = random.Random(4)
+    killed = 0
+    for _ in range(6):
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "epimanager", "--db", str(db), "search", "zhanghao"],
+            cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        )  # fmt: skip
+        time.sleep(rng.uniform(0.4, 2.5))
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGKILL)
+            killed += 1
+        proc.wait()
+        con = sqlite3.connect(db)
+        try:
+            version = con.execute("SELECT version_num FROM alembic_version").fetchone()[0]
+            tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        finally:
+            con.close()
+        if version == "0003_stock":  # killed mid-way: nothing of the later revisions was kept
+            assert "sync_outbox" not in tables
+        if version != "0003_stock":
+            break
+    assert killed >= 1
+    r = run_cli("search", "320102010120209999", "--json", db=db)
+    assert r.returncode == 0, r.stderr
+    assert '"320102010120209999"' in r.stdout
+    assert integrity(db) == "ok" and children(db) == 9999

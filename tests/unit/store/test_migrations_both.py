@@ -44,7 +44,9 @@ def test_every_revision_upgrades_and_downgrades_on_both_backends(empty: Engine) 
     assert len(revisions) >= 11 and revisions[0] == "0001_initial"
     _to(empty, revisions[0])
     with empty.begin() as conn:  # a clinic with a child and a dose before the later revisions run
-        conn.execute(text("INSERT INTO unit (code, name, level, county_code) VALUES ('3201020101', '门诊', 4, '320102')"))
+        conn.execute(
+            text("INSERT INTO unit (code, name, level, county_code) VALUES ('3201020101', '门诊', 4, '320102')")
+        )
         conn.execute(
             text(
                 "INSERT INTO child (uuid, code, name, sex, birth_date, residence, status, managing_unit, created_unit, "
