@@ -76,11 +76,10 @@ def _prepare(args: argparse.Namespace) -> None:
     setup_logging(local_dir_for(path))
     if args.command == "server":
         return  # sets up a server database (its own checks)
-    from epimanager.cli.secrets import PASSWORD_ENV, secret, username
-    from epimanager.services import users
-    from epimanager.store.database import open_database
-
     if isinstance(path, ServerUrl):
+        from epimanager.services import users
+        from epimanager.store.database import open_database
+
         probe = open_database(path)
         try:
             if not users.has_users(probe):
@@ -89,6 +88,9 @@ def _prepare(args: argparse.Namespace) -> None:
             probe.close()
     elif not path.exists() or users_state(path, None)[0] == 0:
         return  # setup mode: no user yet
+    from epimanager.cli.secrets import PASSWORD_ENV, secret, username
+    from epimanager.services import users
+    from epimanager.store.database import open_database
 
     given = args.login_user
     if given is None and args.command in _OPERATOR_USER:

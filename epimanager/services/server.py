@@ -69,6 +69,8 @@ def move_to_server(source: Path, target: ServerUrl, *, progress: Progress | None
         server = open_database(target, create=True)  # the schema, by the same migrations
         try:
             counts = _copy(snapshot, server.engine, progress)
+            with server.engine.connect() as conn:  # planner statistics for the copied tables
+                conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("ANALYZE"))
             check = audit.verify(server)
             if not check.ok:
                 raise DatabaseError(f"迁移后审计链校验失败（第 {check.broken_id} 条）：{check.problem}")

@@ -224,7 +224,7 @@ def _child_with_doses_before(db: Database, month_start: str) -> tuple[int, str, 
     with db.session() as s:
         row = s.execute(
             text(
-                "SELECT c.id, c.code, (SELECT uuid FROM dose WHERE child_id = c.id AND deleted = 0 "
+                "SELECT c.id, c.code, (SELECT uuid FROM dose WHERE child_id = c.id AND deleted = false "
                 "ORDER BY date DESC LIMIT 1) FROM child c JOIN report_state r ON r.child_id = c.id "
                 "WHERE c.birth_date BETWEEN '2024-06-01' AND '2025-06-01' "
                 "AND NOT EXISTS (SELECT 1 FROM dose d WHERE d.child_id = c.id "
