@@ -41,6 +41,7 @@ class ActionId(StrEnum):
     QUERY_GAP = "query_gap"
     QUERY_CHANGES = "query_changes"
     QUERY_STATUS_CHANGES = "query_status_changes"
+    STOCK = "stock"
     DELETE_DOSE = "delete_dose"
     SAVE = "save"
     PRINT_RECORD = "print_record"
@@ -167,6 +168,14 @@ SPECS: tuple[ActionSpec, ...] = (
         _SP.SP_ArrowForward,
         "Ctrl+5",
         QT_TRANSLATE_NOOP("Actions", "在册情况的变更记录"),
+        toolbar=False,
+    ),
+    ActionSpec(
+        ActionId.STOCK,
+        QT_TRANSLATE_NOOP("Actions", "库存一览(&K)"),
+        _SP.SP_DirIcon,
+        "Ctrl+6",
+        QT_TRANSLATE_NOOP("Actions", "疫苗和注射器的库存、效期和出入库明细；入库、报损、盘点"),
         toolbar=False,
     ),
     ActionSpec(

@@ -13,6 +13,7 @@ from dataclasses import replace
 from datetime import date
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QSettings, Qt
 from PySide6.QtGui import QCloseEvent, QShowEvent
@@ -43,6 +44,9 @@ from epimanager.ui.settings_dialog import SettingsDialog
 from epimanager.ui.status_bar import StatusBar
 from epimanager.ui.system_actions import SystemActions
 from epimanager.ui.worker import Latest
+
+if TYPE_CHECKING:
+    from epimanager.ui.stock.screen import StockScreen
 
 
 def _window_state() -> QSettings:
@@ -105,6 +109,7 @@ class MainWindow(QMainWindow):
         self.resizeDocks([self.panel_dock], [330], Qt.Orientation.Horizontal)
         self.reminders_dock: QDockWidget | None = None
         self._queries: dict[str, QWidget] = {}
+        self.stock_screen: StockScreen | None = None
 
         self.toolbar = build_toolbar(self, self.registry)
         self.hints_action = build_menus(self, self.registry, self.panel_dock, self.toolbar, self.set_shortcut_hints)
@@ -154,6 +159,7 @@ class MainWindow(QMainWindow):
         a.on(ActionId.QUIT, self.close)
         a.on(ActionId.SAVE, lambda: self.events.message.emit(self.tr("没有正在编辑的内容")))
         a.on(ActionId.STATUS_CHANGE, self.change_status)
+        a.on(ActionId.STOCK, self.open_stock)
         for aid, name in (
             (ActionId.QUERY_DOSES, "DoseQueryScreen"),
             (ActionId.QUERY_MANAGED, "ManagedQueryScreen"),
@@ -247,7 +253,9 @@ class MainWindow(QMainWindow):
 
             dock = QDockWidget(self.tr("工作提醒"), self)
             dock.setObjectName("remindersDock")
-            dock.setWidget(RemindersPanel(self.db, self.settings.nurse, dock))
+            panel = RemindersPanel(self.db, self.settings.nurse, dock)
+            panel.action_requested.connect(self.open_stock_notice)
+            dock.setWidget(panel)
             self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
             self.reminders_dock = dock
             dock.show()
@@ -285,6 +293,25 @@ class MainWindow(QMainWindow):
         screen.raise_()
         screen.activateWindow()
         return screen
+
+    def open_stock(self) -> StockScreen:
+        """库存一览 in its own window (one instance), read again each time it is opened."""
+        from epimanager.ui.stock.screen import StockScreen
+
+        screen = self.stock_screen
+        if screen is None:
+            screen = self.stock_screen = StockScreen(self.db, self.settings.nurse, self.today, self)
+            screen.changed.connect(self.events.message)
+        screen.refresh()
+        screen.show()
+        screen.raise_()
+        screen.activateWindow()
+        return screen
+
+    def open_stock_notice(self, action: str) -> None:
+        """An F7 stock notice (``stock:…``) opens 库存一览 on its line; other kinds are not stock's."""
+        if action.startswith("stock:"):
+            self.open_stock().point_at(action)
 
     def open_reports(self) -> QDialog:
         from epimanager.ui.reports.dialog import ReportDialog

@@ -4,278 +4,288 @@
 <context>
     <name>Actions</name>
     <message>
-        <location filename="../../ui/actions.py" line="77"/>
+        <location filename="../../ui/actions.py" line="78"/>
         <source>新建儿童(&amp;N)</source>
         <extracomment>Order = order on the shortcut bar and in the settings page.</extracomment>
         <translation>&amp;New child</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="80"/>
+        <location filename="../../ui/actions.py" line="81"/>
         <source>建立新的儿童个案</source>
         <translation>Register a new child</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="84"/>
+        <location filename="../../ui/actions.py" line="85"/>
         <source>快速查询(&amp;F)</source>
         <translation>Quick search (&amp;F)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="87"/>
+        <location filename="../../ui/actions.py" line="88"/>
         <source>按姓名、拼音、出生日期或编码查找儿童</source>
         <translation>Find a child by name, pinyin, birth date or code</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="91"/>
+        <location filename="../../ui/actions.py" line="92"/>
         <source>接种登记(&amp;R)</source>
         <translation>&amp;Record dose</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="94"/>
+        <location filename="../../ui/actions.py" line="95"/>
         <source>为当前儿童登记一剂接种</source>
         <translation>Record a dose for the current child</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="98"/>
+        <location filename="../../ui/actions.py" line="99"/>
         <source>刷新</source>
         <translation>Refresh</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="101"/>
+        <location filename="../../ui/actions.py" line="102"/>
         <source>重新读取当前儿童</source>
         <translation>Reload the current child</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="106"/>
+        <location filename="../../ui/actions.py" line="107"/>
         <source>修改剂次(&amp;E)</source>
         <translation>&amp;Edit dose</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="109"/>
+        <location filename="../../ui/actions.py" line="110"/>
         <source>修改选中的接种记录</source>
         <translation>Edit the selected dose</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="113"/>
+        <location filename="../../ui/actions.py" line="114"/>
         <source>工作提醒(&amp;W)</source>
         <translation>&amp;Work reminders</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="116"/>
+        <location filename="../../ui/actions.py" line="117"/>
         <source>今天需要处理的事项</source>
         <translation>What needs doing today</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="120"/>
+        <location filename="../../ui/actions.py" line="121"/>
         <source>报表查询(&amp;Q)</source>
         <translation>Reports (&amp;Q)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="123"/>
+        <location filename="../../ui/actions.py" line="124"/>
         <source>月报（6-1、6-2 等）</source>
         <translation>Monthly reports (6-1, 6-2 …)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="127"/>
+        <location filename="../../ui/actions.py" line="128"/>
         <source>在册变更(&amp;M)</source>
         <translation>Register &amp;move</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="130"/>
+        <location filename="../../ui/actions.py" line="131"/>
         <source>变更当前儿童的在册情况（迁出需选择原因）</source>
         <translation>Change the current child&apos;s register status (moving out needs a reason)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="134"/>
+        <location filename="../../ui/actions.py" line="135"/>
         <source>接种明细查询(&amp;J)</source>
         <translation>Dose details query (&amp;J)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="137"/>
+        <location filename="../../ui/actions.py" line="138"/>
         <source>按日期、疫苗、区域查询接种记录</source>
         <translation>Doses by date, vaccine and area</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="142"/>
+        <location filename="../../ui/actions.py" line="143"/>
         <source>管理门诊查询(&amp;G)</source>
         <translation>Managed children query (&amp;G)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="145"/>
+        <location filename="../../ui/actions.py" line="146"/>
         <source>本单位管理的儿童</source>
         <translation>Children managed by this unit</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="150"/>
+        <location filename="../../ui/actions.py" line="151"/>
         <source>免疫空白查询(&amp;K)</source>
         <translation>Immunization gap query (&amp;K)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="153"/>
+        <location filename="../../ui/actions.py" line="154"/>
         <source>有应种或超期未种疫苗的儿童（可打印通知）</source>
         <translation>Children with due or overdue vaccines (call-up list can be printed)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="158"/>
+        <location filename="../../ui/actions.py" line="159"/>
         <source>个案变更查询(&amp;L)</source>
         <translation>Record changes query (&amp;L)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="161"/>
+        <location filename="../../ui/actions.py" line="162"/>
         <source>基本资料、接种剂次的修改和删除记录</source>
         <translation>Changes and deletions of basic data and doses</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="166"/>
+        <location filename="../../ui/actions.py" line="167"/>
         <source>在册变更查询(&amp;Z)</source>
         <translation>Register changes query (&amp;Z)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="169"/>
+        <location filename="../../ui/actions.py" line="170"/>
         <source>在册情况的变更记录</source>
         <translation>History of register status changes</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="174"/>
+        <location filename="../../ui/actions.py" line="175"/>
+        <source>库存一览(&amp;K)</source>
+        <translation>Stock on &amp;hand</translation>
+    </message>
+    <message>
+        <location filename="../../ui/actions.py" line="178"/>
+        <source>疫苗和注射器的库存、效期和出入库明细；入库、报损、盘点</source>
+        <translation>Vaccines and syringes on hand, expiry dates and ledgers; receive, write off, count</translation>
+    </message>
+    <message>
+        <location filename="../../ui/actions.py" line="183"/>
         <source>删除剂次(&amp;D)</source>
         <translation>&amp;Delete dose</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="177"/>
+        <location filename="../../ui/actions.py" line="186"/>
         <source>删除选中的接种记录（可追溯）</source>
         <translation>Delete the selected dose (kept in the audit trail)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="182"/>
+        <location filename="../../ui/actions.py" line="191"/>
         <source>保存(&amp;S)</source>
         <translation>&amp;Save</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="185"/>
+        <location filename="../../ui/actions.py" line="194"/>
         <source>保存正在编辑的内容</source>
         <translation>Save what is being edited</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="190"/>
+        <location filename="../../ui/actions.py" line="199"/>
         <source>打印接种记录(&amp;P)</source>
         <translation>&amp;Print record</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="193"/>
+        <location filename="../../ui/actions.py" line="202"/>
         <source>打印或保存为 PDF：接种记录（接种证页）</source>
         <translation>Print or save as PDF: the vaccination record (certificate page)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="197"/>
+        <location filename="../../ui/actions.py" line="206"/>
         <source>打印回执(&amp;T)</source>
         <translation>Prin&amp;t receipt</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="200"/>
+        <location filename="../../ui/actions.py" line="209"/>
         <source>今天的接种回执及下次接种日期</source>
         <translation>Today&apos;s receipt with the next due date</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="205"/>
+        <location filename="../../ui/actions.py" line="214"/>
         <source>上传个案(&amp;U)</source>
         <translation>&amp;Upload records</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="208"/>
+        <location filename="../../ui/actions.py" line="217"/>
         <source>把待上传的个案、剂次和在册变更上传到免疫规划平台</source>
         <translation>Upload pending children, doses and registration changes to the immunization platform</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="212"/>
+        <location filename="../../ui/actions.py" line="221"/>
         <source>数据备份(&amp;B)</source>
         <translation>&amp;Back up data</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="215"/>
+        <location filename="../../ui/actions.py" line="224"/>
         <source>立即备份数据库（校验后压缩保存）</source>
         <translation>Back up the database now (checked, then compressed)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="220"/>
+        <location filename="../../ui/actions.py" line="229"/>
         <source>加密备份(&amp;E)…</source>
         <translation>&amp;Encrypted backup…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="223"/>
+        <location filename="../../ui/actions.py" line="232"/>
         <source>用密码加密备份文件（拷出本机的备份请加密）</source>
         <translation>Encrypt the backup file with a passphrase (do this for backups that leave this PC)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="228"/>
+        <location filename="../../ui/actions.py" line="237"/>
         <source>恢复备份(&amp;R)…</source>
         <translation>&amp;Restore backup…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="231"/>
+        <location filename="../../ui/actions.py" line="240"/>
         <source>校验备份后用它替换当前数据库（先另存安全副本）</source>
         <translation>Check a backup, then replace the current database with it (a safety copy is kept first)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="236"/>
+        <location filename="../../ui/actions.py" line="245"/>
         <source>安装升级包(&amp;G)…</source>
         <translation>Install up&amp;grade…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="239"/>
+        <location filename="../../ui/actions.py" line="248"/>
         <source>安装县疾控下发的签名升级包</source>
         <translation>Install a signed upgrade package from the county CDC</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="244"/>
+        <location filename="../../ui/actions.py" line="253"/>
         <source>配置工具(&amp;C)…</source>
         <translation>&amp;Configuration…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="247"/>
+        <location filename="../../ui/actions.py" line="256"/>
         <source>单位编码、区域划分、数据与备份文件夹、平台地址</source>
         <translation>Unit code, areas, data and backup folders, platform address</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="252"/>
+        <location filename="../../ui/actions.py" line="261"/>
         <source>数据清理(&amp;D)…</source>
         <translation>&amp;Data cleaning…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="255"/>
+        <location filename="../../ui/actions.py" line="264"/>
         <source>疑似重复个案的合并与撤销、数据质量检查</source>
         <translation>Merge (and undo) probable duplicate children; data-quality check</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="260"/>
+        <location filename="../../ui/actions.py" line="269"/>
         <source>用户管理(&amp;M)…</source>
         <translation>User &amp;management…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="263"/>
+        <location filename="../../ui/actions.py" line="272"/>
         <source>新建用户、修改角色、停用、解锁、重设密码（系统管理员）</source>
         <translation>Create users, change roles, disable, unlock, reset passwords (system administrator)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="268"/>
+        <location filename="../../ui/actions.py" line="277"/>
         <source>修改密码(&amp;W)…</source>
         <translation>Change pass&amp;word…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="271"/>
+        <location filename="../../ui/actions.py" line="280"/>
         <source>修改自己的登录密码</source>
         <translation>Change your own login password</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="276"/>
+        <location filename="../../ui/actions.py" line="285"/>
         <source>设置(&amp;O)</source>
         <translation>Settings (&amp;O)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="279"/>
+        <location filename="../../ui/actions.py" line="288"/>
         <source>显示字段、快捷键、语言</source>
         <translation>Fields, shortcut keys, language</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="281"/>
+        <location filename="../../ui/actions.py" line="290"/>
         <source>退出(&amp;X)</source>
         <translation>E&amp;xit</translation>
     </message>
@@ -867,6 +877,34 @@
         <location filename="../../ui/config_dialog.py" line="245"/>
         <source>数据库已复制到 %1；重新启动 EpiManager 后使用新文件夹，旧文件夹保持不变。</source>
         <translation>Database copied to %1; EpiManager uses the new folder after restarting, the old folder is left as it is.</translation>
+    </message>
+</context>
+<context>
+    <name>CountDialog</name>
+    <message>
+        <location filename="../../ui/stock/dialogs.py" line="232"/>
+        <source>盘点</source>
+        <translation>Stock count</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/dialogs.py" line="237"/>
+        <source>批次</source>
+        <translation>Batch</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/dialogs.py" line="238"/>
+        <source>实盘数量(&amp;Q)（%1）</source>
+        <translation>&amp;Quantity counted (%1)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/dialogs.py" line="239"/>
+        <source>差异原因(&amp;R)</source>
+        <translation>&amp;Reason for the difference</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/dialogs.py" line="240"/>
+        <source>盘点日期</source>
+        <translation>Date counted</translation>
     </message>
 </context>
 <context>
@@ -1634,6 +1672,64 @@ Save it anyway?</translation>
     </message>
 </context>
 <context>
+    <name>LedgerDialog</name>
+    <message>
+        <location filename="../../ui/stock/ledger.py" line="21"/>
+        <source>出入库明细 — %1 批号 %2</source>
+        <translation>Ledger — %1 batch %2</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/ledger.py" line="24"/>
+        <source>日期</source>
+        <translation>Date</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/ledger.py" line="25"/>
+        <source>类型</source>
+        <translation>Type</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/ledger.py" line="26"/>
+        <source>数量</source>
+        <translation>Quantity</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/ledger.py" line="27"/>
+        <source>结存</source>
+        <translation>Balance</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/ledger.py" line="28"/>
+        <source>单据号</source>
+        <translation>Document no.</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/ledger.py" line="29"/>
+        <source>供货/调入单位</source>
+        <translation>Supplier / receiving unit</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/ledger.py" line="30"/>
+        <source>原因</source>
+        <translation>Reason</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/ledger.py" line="31"/>
+        <source>操作员</source>
+        <translation>Operator</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/ledger.py" line="55"/>
+        <source>%1 条记录，单位：%2</source>
+        <translation>%1 lines, unit: %2</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/ledger.py" line="59"/>
+        <source>关闭</source>
+        <translation>Close</translation>
+    </message>
+</context>
+<context>
     <name>LockDialog</name>
     <message>
         <location filename="../../ui/lock_screen.py" line="38"/>
@@ -1678,17 +1774,17 @@ Save it anyway?</translation>
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../ui/main_window.py" line="72"/>
+        <location filename="../../ui/main_window.py" line="76"/>
         <source>EpiManager 儿童预防接种信息管理系统 · %1</source>
         <translation>EpiManager Child Immunization Information System · %1</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="100"/>
+        <location filename="../../ui/main_window.py" line="104"/>
         <source>基本资料</source>
         <translation>Basic information</translation>
     </message>
     <message>
-        <location filename="../../ui/menus.py" line="81"/>
+        <location filename="../../ui/menus.py" line="82"/>
         <source>快捷栏</source>
         <translation>Shortcut bar</translation>
     </message>
@@ -1713,38 +1809,43 @@ Save it anyway?</translation>
         <translation>&amp;Queries</translation>
     </message>
     <message>
-        <location filename="../../ui/menus.py" line="108"/>
+        <location filename="../../ui/menus.py" line="72"/>
+        <source>库存(&amp;K)</source>
+        <translation>Stoc&amp;k</translation>
+    </message>
+    <message>
+        <location filename="../../ui/menus.py" line="109"/>
         <source>显示快捷键提示(&amp;H)</source>
         <translation>Show shortcut &amp;hints</translation>
     </message>
     <message>
-        <location filename="../../ui/menus.py" line="112"/>
+        <location filename="../../ui/menus.py" line="113"/>
         <source>视图(&amp;W)</source>
         <translation>Vie&amp;w</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="155"/>
+        <location filename="../../ui/main_window.py" line="160"/>
         <source>没有正在编辑的内容</source>
         <translation>Nothing is being edited</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="235"/>
+        <location filename="../../ui/main_window.py" line="241"/>
         <source>已新建儿童 %1，编码 %2</source>
         <translation>New child %1 created, code %2</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="248"/>
+        <location filename="../../ui/main_window.py" line="254"/>
         <source>工作提醒</source>
         <translation>Work reminders</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="261"/>
-        <location filename="../../ui/main_window.py" line="300"/>
+        <location filename="../../ui/main_window.py" line="269"/>
+        <location filename="../../ui/main_window.py" line="327"/>
         <source>请先按 F3 查找并打开一个儿童</source>
         <translation>Press F3 to find and open a child first</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="334"/>
+        <location filename="../../ui/main_window.py" line="361"/>
         <source>儿童个案 %1 人（本单位管理 %2 人），接种记录 %3 条
 
 按 F3 查找儿童，或按 F2 新建儿童。</source>
@@ -1774,6 +1875,19 @@ Press F3 to find a child, or F2 for a new child.</translation>
         <location filename="../../ui/queries/managed.py" line="38"/>
         <source>在册情况</source>
         <translation>Register status</translation>
+    </message>
+</context>
+<context>
+    <name>MovementDialog</name>
+    <message>
+        <location filename="../../ui/stock/dialogs.py" line="92"/>
+        <source>保存(&amp;S)</source>
+        <translation>&amp;Save</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/dialogs.py" line="93"/>
+        <source>取消</source>
+        <translation>Cancel</translation>
     </message>
 </context>
 <context>
@@ -2271,6 +2385,74 @@ Create a new child anyway?</translation>
         <location filename="../../ui/queries/screen.py" line="146"/>
         <source>已显示 %1 行（全部）</source>
         <translation>%1 rows shown (all)</translation>
+    </message>
+</context>
+<context>
+    <name>ReceiveDialog</name>
+    <message>
+        <location filename="../../ui/stock/dialogs.py" line="123"/>
+        <source>入库</source>
+        <translation>Receive</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/dialogs.py" line="142"/>
+        <source>疫苗/注射器(&amp;P)</source>
+        <translation>Vaccine/syringe (&amp;P)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/dialogs.py" line="143"/>
+        <source>生产企业(&amp;M)</source>
+        <translation>&amp;Manufacturer</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/dialogs.py" line="144"/>
+        <source>规格</source>
+        <translation>Specification</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/dialogs.py" line="145"/>
+        <source>每瓶人份</source>
+        <translation>Doses per vial</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/dialogs.py" line="146"/>
+        <source>批号(&amp;B)</source>
+        <translation>&amp;Batch</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/dialogs.py" line="147"/>
+        <source>失效期(&amp;E)</source>
+        <translation>&amp;Expiry</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/dialogs.py" line="148"/>
+        <source>入库数量(&amp;Q)</source>
+        <translation>&amp;Quantity received</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/dialogs.py" line="149"/>
+        <source>供货单位</source>
+        <translation>Supplier</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/dialogs.py" line="150"/>
+        <source>单据号</source>
+        <translation>Document no.</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/dialogs.py" line="151"/>
+        <source>入库日期</source>
+        <translation>Date received</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/dialogs.py" line="171"/>
+        <source>数量单位：支</source>
+        <translation>Quantity in syringes</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/dialogs.py" line="171"/>
+        <source>数量单位：人份</source>
+        <translation>Quantity in doses</translation>
     </message>
 </context>
 <context>
@@ -2832,6 +3014,191 @@ Create a new child anyway?</translation>
     </message>
 </context>
 <context>
+    <name>StockDialogs</name>
+    <message>
+        <location filename="../../ui/stock/dialogs.py" line="39"/>
+        <source>破损</source>
+        <translation>Broken</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/dialogs.py" line="40"/>
+        <source>过期</source>
+        <translation>Expired</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/dialogs.py" line="41"/>
+        <source>冷链故障</source>
+        <translation>Cold-chain failure</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/dialogs.py" line="42"/>
+        <source>开启后废弃</source>
+        <translation>Discarded after opening</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/dialogs.py" line="43"/>
+        <source>其他损耗</source>
+        <translation>Other loss</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/dialogs.py" line="67"/>
+        <source>%1 %2%3 批号 %4，库存 %5 %6</source>
+        <translation>%1 %2%3 batch %4, on hand %5 %6</translation>
+    </message>
+</context>
+<context>
+    <name>StockModel</name>
+    <message>
+        <location filename="../../ui/stock/model.py" line="20"/>
+        <source>类别</source>
+        <translation>Kind</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/model.py" line="21"/>
+        <source>名称</source>
+        <translation>Name</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/model.py" line="22"/>
+        <source>简称</source>
+        <translation>Abbr.</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/model.py" line="23"/>
+        <source>生产企业</source>
+        <translation>Manufacturer</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/model.py" line="24"/>
+        <source>规格</source>
+        <translation>Specification</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/model.py" line="25"/>
+        <source>批号</source>
+        <translation>Batch</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/model.py" line="26"/>
+        <source>失效期</source>
+        <translation>Expiry</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/model.py" line="27"/>
+        <source>库存</source>
+        <translation>On hand</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/model.py" line="28"/>
+        <source>单位</source>
+        <translation>Unit</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/model.py" line="29"/>
+        <source>提示</source>
+        <translation>Attention</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/model.py" line="34"/>
+        <source>疫苗</source>
+        <translation>Vaccine</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/model.py" line="35"/>
+        <source>注射器</source>
+        <translation>Syringe</translation>
+    </message>
+</context>
+<context>
+    <name>StockScreen</name>
+    <message>
+        <location filename="../../ui/stock/screen.py" line="63"/>
+        <source>库存一览</source>
+        <extracomment>the list was (re)read and shown a receipt, wastage or count was saved (the message for the status bar)</extracomment>
+        <translation>Stock on hand</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/screen.py" line="82"/>
+        <source>出入库明细(&amp;L)</source>
+        <translation>&amp;Ledger</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/screen.py" line="83"/>
+        <source>入库(&amp;I)…</source>
+        <translation>Rece&amp;ive…</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/screen.py" line="84"/>
+        <source>报损(&amp;W)…</source>
+        <translation>&amp;Write off…</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/screen.py" line="85"/>
+        <source>盘点(&amp;C)…</source>
+        <translation>&amp;Count…</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/screen.py" line="86"/>
+        <source>刷新(&amp;R)</source>
+        <translation>&amp;Refresh</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/screen.py" line="87"/>
+        <source>关闭</source>
+        <translation>Close</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/screen.py" line="90"/>
+        <source>回车：所选批号的出入库明细&#x3000;F5：刷新&#x3000;Esc：关闭</source>
+        <translation>Enter: ledger of the selected batch&#x3000;F5: refresh&#x3000;Esc: close</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/screen.py" line="120"/>
+        <source>正在读取库存…</source>
+        <translation>Reading the stock…</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/screen.py" line="139"/>
+        <source>截至 %1：疫苗 %2 个批号，注射器 %3 个批号；需要注意 %4 行</source>
+        <translation>As of %1: %2 vaccine batches, %3 syringe batches; %4 lines need attention</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/screen.py" line="146"/>
+        <source>库存中没有疫苗或注射器。按“入库”登记领取的疫苗和注射器。</source>
+        <translation>No vaccines or syringes in stock. Use “Receive” to record vaccines and syringes received.</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/screen.py" line="179"/>
+        <source>请先选择一个有库存的批号</source>
+        <translation>First choose a batch with stock</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/screen.py" line="191"/>
+        <source>正在读取出入库明细…</source>
+        <translation>Reading the ledger…</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/screen.py" line="210"/>
+        <source>已入库</source>
+        <translation>Received</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/screen.py" line="218"/>
+        <source>已报损</source>
+        <translation>Written off</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/screen.py" line="226"/>
+        <source>已盘点</source>
+        <translation>Counted</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/screen.py" line="236"/>
+        <source>%1：%2 批号 %3 %4 %5，结存 %6 %5</source>
+        <translation>%1: %2 batch %3 %4 %5, balance %6 %5</translation>
+    </message>
+</context>
+<context>
     <name>System</name>
     <message>
         <location filename="../../ui/system_actions.py" line="24"/>
@@ -3195,6 +3562,39 @@ Package: %4, %5 files, signature verified</translation>
         <location filename="../../ui/child/grid.py" line="111"/>
         <source>目前没有应种疫苗</source>
         <translation>Nothing due now</translation>
+    </message>
+</context>
+<context>
+    <name>WasteDialog</name>
+    <message>
+        <location filename="../../ui/stock/dialogs.py" line="196"/>
+        <source>报损</source>
+        <translation>Write off</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/dialogs.py" line="204"/>
+        <source>批次</source>
+        <translation>Batch</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/dialogs.py" line="205"/>
+        <source>损耗类型(&amp;K)</source>
+        <translation>&amp;Kind of loss</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/dialogs.py" line="206"/>
+        <source>报损数量(&amp;Q)（%1）</source>
+        <translation>&amp;Quantity (%1)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/dialogs.py" line="207"/>
+        <source>原因(&amp;R)</source>
+        <translation>&amp;Reason</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/dialogs.py" line="208"/>
+        <source>日期</source>
+        <translation>Date</translation>
     </message>
 </context>
 </TS>
