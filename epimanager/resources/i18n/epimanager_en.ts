@@ -1719,12 +1719,12 @@ Save it anyway?</translation>
         <translation>Operator</translation>
     </message>
     <message>
-        <location filename="../../ui/stock/ledger.py" line="55"/>
+        <location filename="../../ui/stock/ledger.py" line="58"/>
         <source>%1 条记录，单位：%2</source>
         <translation>%1 lines, unit: %2</translation>
     </message>
     <message>
-        <location filename="../../ui/stock/ledger.py" line="59"/>
+        <location filename="../../ui/stock/ledger.py" line="62"/>
         <source>关闭</source>
         <translation>Close</translation>
     </message>
@@ -3158,42 +3158,42 @@ Create a new child anyway?</translation>
         <translation>Reading the stock…</translation>
     </message>
     <message>
-        <location filename="../../ui/stock/screen.py" line="139"/>
+        <location filename="../../ui/stock/screen.py" line="141"/>
         <source>截至 %1：疫苗 %2 个批号，注射器 %3 个批号；需要注意 %4 行</source>
         <translation>As of %1: %2 vaccine batches, %3 syringe batches; %4 lines need attention</translation>
     </message>
     <message>
-        <location filename="../../ui/stock/screen.py" line="146"/>
+        <location filename="../../ui/stock/screen.py" line="148"/>
         <source>库存中没有疫苗或注射器。按“入库”登记领取的疫苗和注射器。</source>
         <translation>No vaccines or syringes in stock. Use “Receive” to record vaccines and syringes received.</translation>
     </message>
     <message>
-        <location filename="../../ui/stock/screen.py" line="179"/>
+        <location filename="../../ui/stock/screen.py" line="181"/>
         <source>请先选择一个有库存的批号</source>
         <translation>First choose a batch with stock</translation>
     </message>
     <message>
-        <location filename="../../ui/stock/screen.py" line="191"/>
+        <location filename="../../ui/stock/screen.py" line="193"/>
         <source>正在读取出入库明细…</source>
         <translation>Reading the ledger…</translation>
     </message>
     <message>
-        <location filename="../../ui/stock/screen.py" line="210"/>
+        <location filename="../../ui/stock/screen.py" line="212"/>
         <source>已入库</source>
         <translation>Received</translation>
     </message>
     <message>
-        <location filename="../../ui/stock/screen.py" line="218"/>
+        <location filename="../../ui/stock/screen.py" line="220"/>
         <source>已报损</source>
         <translation>Written off</translation>
     </message>
     <message>
-        <location filename="../../ui/stock/screen.py" line="226"/>
+        <location filename="../../ui/stock/screen.py" line="228"/>
         <source>已盘点</source>
         <translation>Counted</translation>
     </message>
     <message>
-        <location filename="../../ui/stock/screen.py" line="236"/>
+        <location filename="../../ui/stock/screen.py" line="238"/>
         <source>%1：%2 批号 %3 %4 %5，结存 %6 %5</source>
         <translation>%1: %2 batch %3 %4 %5, balance %6 %5</translation>
     </message>

@@ -51,6 +51,9 @@ class LedgerDialog(QDialog):
         self.view.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
         self.view.verticalHeader().hide()
         self.view.resizeColumnsToContents()
+        header_view = self.view.horizontalHeader()
+        for col in range(len(header) - 1):
+            header_view.resizeSection(col, header_view.sectionSize(col) + 14)
         self.view.horizontalHeader().setStretchLastSection(True)
         summary = self.tr("%1 条记录，单位：%2").replace("%1", str(len(rows))).replace("%2", line.unit)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)

@@ -131,6 +131,8 @@ class StockScreen(QDialog):
         self.model.set_lines(lines)
         self.table.resizeColumnsToContents()
         header = self.table.horizontalHeader()
+        for col in range(COL_MARKS):
+            header.resizeSection(col, header.sectionSize(col) + 14)  # air between the columns
         header.setSectionResizeMode(COL_MARKS, QHeaderView.ResizeMode.Stretch)
         vaccines = sum(1 for ln in lines if not ln.is_syringe and ln.batch_id)
         syringes = sum(1 for ln in lines if ln.is_syringe and ln.batch_id)
