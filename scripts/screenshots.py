@@ -43,7 +43,9 @@ def build_demo(path: Path, children: int) -> None:
         check=True,
         cwd=REPO,
     )
-    subprocess.run([*run, "demo", "--children", str(children), "--seed", "1", "--quiet"], check=True, cwd=REPO)
+    subprocess.run(
+        [*run, "demo", "--children", str(children), "--seed", "1", "--quiet", "--stock"], check=True, cwd=REPO
+    )
 
 
 def settle(app: QApplication, ms: int = 300) -> None:
@@ -99,6 +101,11 @@ def main() -> int:
     i18n.install(app, Language.ZH_CN)
     db = open_database(args.db)
     today = date.today()
+    from epimanager.services.demo_stock import receive_demo_stock
+    from epimanager.services.stock.reports import on_hand
+
+    if not on_hand(db, today):  # a demo database built before `demo --stock`: give it some stock to show
+        print("demo stock received:", receive_demo_stock(db, today))
     w = MainWindow(db, Settings(nurse="王护士"), settings_path=tmp / "settings.json")
     w.resize(1366, 740)
     w.show()
@@ -204,6 +211,17 @@ def main() -> int:
     settle(app, 300)
     save(cleaning, args.out, "11-data-cleaning.png")
     cleaning.close()
+
+    # 库存一览 (Ctrl+6): vaccines and syringes on hand, read on a worker thread
+    stock = w.open_stock()
+    stock.resize(1240, 560)
+    for _ in range(100):
+        settle(app, 100)
+        if stock.model.rowCount() > 0:
+            break
+    settle(app, 300)
+    save(stock, args.out, "12-stock-on-hand.png")
+    stock.close()
     w.close()
     db.close()
     return 0
