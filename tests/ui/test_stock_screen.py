@@ -10,6 +10,7 @@ from datetime import date
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
+from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
 from epimanager.domain.validation import ChildInput, DoseInput
@@ -19,7 +20,7 @@ from epimanager.services.stock import catalog, movements, overview
 from epimanager.store.database import Database
 from epimanager.ui.main_window import MainWindow
 from epimanager.ui.stock.dialogs import CountDialog, ReceiveDialog, WasteDialog
-from epimanager.ui.stock.model import COL_ABBR, COL_BATCH, COL_KIND, COL_MARKS, COL_QTY, COL_UNIT
+from epimanager.ui.stock.model import COL_ABBR, COL_BATCH, COL_KIND, COL_MARKS, COL_QTY, COL_UNIT, StockTableModel
 from epimanager.ui.stock.screen import StockScreen
 from tests.helpers.qt import type_text
 from tests.ui.conftest import TODAY  # 2026-11-26
@@ -203,3 +204,10 @@ def test_an_empty_stock_says_how_to_start(qtbot: QtBot, db: Database, make_windo
     assert screen.model.rowCount() == 0
     screen.waste()
     assert screen.message.text() == "请先选择一个有库存的批号"
+
+
+def test_the_table_model_is_a_well_behaved_qt_model(qtmodeltester: ModelTester, stocked: Database) -> None:
+    model = StockTableModel()
+    model.set_lines(overview.overview(stocked, TODAY))
+    qtmodeltester.check(model)
+    assert model.rowCount() == 5
