@@ -164,3 +164,14 @@ def test_6_1_header_paths() -> None:
     assert column_6_1("MenA2") == ("A群流脑疫苗", "第2剂")
     assert column_6_1("HepAL") == ("甲肝减毒活疫苗",)
     assert column_6_1("HepAI2") == ("甲肝灭活疫苗", "第2剂")
+
+
+def test_wrap_breaks_between_items_never_inside_a_number() -> None:
+    def width(text: str) -> float:  # Han characters twice as wide as Latin ones, as printed
+        return sum(2 if not unbreakable(ch) else 1 for ch in text)
+
+    due = "bOPV第3剂(超期)、MPSV-AC第2剂(超期)、HepA-L第1剂(超期)"
+    assert layout.wrap(due, 24, width) == ["bOPV第3剂(超期)、", "MPSV-AC第2剂(超期)、", "HepA-L第1剂(超期)"]
+    assert layout.wrap("区域划分", 8, width) == ["区域划分"]  # exactly as wide: one line
+    assert layout.wrap("区域划分", 4, width) == ["区域", "划分"]
+    assert layout.wrap("100.0%", 3, width) == ["100.0%"]  # too narrow, still whole

@@ -18,7 +18,7 @@ The rules, in order:
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
@@ -50,6 +50,44 @@ def tokens(text: str) -> list[str]:
     return _TOKEN.findall(text)
 
 
+_PIECE = re.compile(r"[^、，,；;\s]*[、，,；;\s]*")
+
+
+def wrap(text: str, width: float, measure: Callable[[str], float]) -> list[str]:
+    """``text`` in lines no wider than ``width``: broken after 、，; or a space when possible (a list of
+    vaccines breaks between vaccines), else between Han characters; an unbreakable run is never cut."""
+    width *= 1 + 1e-9  # a column made exactly as wide as its text keeps it on one line
+    if measure(text) <= width:
+        return [text]
+    lines: list[str] = []
+    line = ""
+    for piece in _PIECE.findall(text):
+        if not piece:
+            continue
+        if line and measure(line + piece.rstrip()) > width:
+            lines.append(line.rstrip())
+            line = piece.lstrip()
+        else:
+            line += piece
+        while measure(line.rstrip()) > width:  # one piece wider than the line: between its tokens
+            parts = tokens(line)
+            if len(parts) < 2:
+                break
+            cut = parts[0]
+            for part in parts[1:]:
+                if measure(cut + part) > width:
+                    break
+                cut += part
+            rest = line[line.index(cut) + len(cut) :] if cut in line else ""
+            if not rest.strip():
+                break
+            lines.append(cut)
+            line = rest.lstrip()
+    if line.strip():
+        lines.append(line.rstrip())
+    return lines or [text]
+
+
 class Metrics(Protocol):
     """Text measurement in the caller's unit (the Qt side: printer device pixels)."""
 
@@ -58,10 +96,6 @@ class Metrics(Protocol):
 
     def width(self, text: str, size: float, bold: bool = False) -> float:
         """Width of ``text`` on one line at ``size`` points."""
-        ...
-
-    def lines(self, text: str, width: float, size: float, bold: bool = False) -> int:
-        """Lines ``text`` takes when wrapped into ``width``."""
         ...
 
     def line_height(self, size: float) -> float: ...
@@ -275,7 +309,7 @@ def _band(table: PrintTable, m: Metrics, size: float, columns: list[int], widths
     heights = [0.0] * table.levels
     for cell in sorted(cells, key=lambda h: h.bottom - h.top):
         width = sum(widths[cell.first : cell.last + 1]) - pad_x
-        need = m.lines(cell.text, width, size, True) * lh + pad_y
+        need = len(wrap(cell.text, width, lambda t: m.width(t, size, True))) * lh + pad_y
         have = sum(heights[cell.top : cell.bottom + 1])
         if need > have:
             heights[cell.bottom] += need - have
@@ -296,7 +330,7 @@ def _row_heights(table: PrintTable, m: Metrics, size: float, bands: Sequence[Ban
         lines = 1
         for c, text in enumerate(row):
             if text and not unbreakable(text) and m.width(text, size, bold) > width_of[c] - pad_x:
-                lines = max(lines, m.lines(text, width_of[c] - pad_x, size, bold))
+                lines = max(lines, len(wrap(text, width_of[c] - pad_x, lambda t, b=bold: m.width(t, size, b))))
         out.append(lines * lh + pad_y)
     return tuple(out)
 

@@ -15,7 +15,7 @@ from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import QApplication, QDialog, QWidget
 
 from epimanager.ui.fonts import PREFERRED
-from epimanager.ui.print.layout import Band, Plan, PrintTable, Sheet, plan, unbreakable
+from epimanager.ui.print.layout import Band, Plan, PrintTable, Sheet, plan, unbreakable, wrap
 
 MARGIN_MM = 10.0
 _GRID = QColor("#333333")
@@ -54,11 +54,6 @@ class PrinterMetrics:
             # a little slack: the PDF/printer engine may round glyph advances up
             self._widths[key] = self.metrics(size, bold).horizontalAdvance(text) * 1.02
         return self._widths[key]
-
-    def lines(self, text: str, width: float, size: float, bold: bool = False) -> int:
-        fm = self.metrics(size, bold)
-        rect = fm.boundingRect(QRectF(0, 0, max(width, 1.0), 1e7), _wrap_flags(Qt.AlignmentFlag.AlignLeft), text)
-        return max(1, round(rect.height() / fm.lineSpacing()))
 
     def line_height(self, size: float) -> float:
         return self.metrics(size).lineSpacing()
@@ -171,8 +166,11 @@ class _Painter:
         if self._font != (size, bold):
             p.setFont(self.m.font(size, bold))
             self._font = (size, bold)
-        flags = _single_flags(align) if unbreakable(text) else _wrap_flags(align)
-        p.drawText(rect, flags, text)
+        if unbreakable(text):
+            p.drawText(rect, _single_flags(align), text)
+        else:  # the engine's own line breaks (the ones the layout counted), Qt's only as a fallback
+            lines = wrap(text, rect.width(), lambda t: self.m.width(t, size, bold))
+            p.drawText(rect, _wrap_flags(align), "\n".join(lines))
 
     def _pen(self, p: QPainter, points: float) -> None:
         p.setPen(QPen(_GRID, points * self.m.per_point))

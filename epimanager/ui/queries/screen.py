@@ -164,7 +164,8 @@ class QueryScreen(QWidget):
         rows = [[display(v) for v in self.model.row(n).values] for n in range(self.model.rowCount())]
         info = unit_info(self.db)
         count = self.tr("共 %1 行").replace("%1", str(len(rows)))
-        lines = [f"{info.code} {info.name}　{count}", *self.filter_lines()]
+        unit = self.tr("单位：%1").replace("%1", f"{info.code} {info.name}")
+        lines = [f"{unit}　{count}", *self.filter_lines()]
         return list_table(self.windowTitle(), lines, query.columns, rows)
 
     def print_pdf(self, path: Path) -> int:
