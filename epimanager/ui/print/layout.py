@@ -327,10 +327,14 @@ def _row_heights(table: PrintTable, m: Metrics, size: float, bands: Sequence[Ban
     out = []
     for r, row in enumerate(table.rows):
         bold = r in table.bold_rows
+
+        def measure(text: str, bold: bool = bold) -> float:
+            return m.width(text, size, bold)
+
         lines = 1
         for c, text in enumerate(row):
-            if text and not unbreakable(text) and m.width(text, size, bold) > width_of[c] - pad_x:
-                lines = max(lines, len(wrap(text, width_of[c] - pad_x, lambda t, b=bold: m.width(t, size, b))))
+            if text and not unbreakable(text) and measure(text) > width_of[c] - pad_x:
+                lines = max(lines, len(wrap(text, width_of[c] - pad_x, measure)))
         out.append(lines * lh + pad_y)
     return tuple(out)
 
