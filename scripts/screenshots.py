@@ -180,7 +180,7 @@ def main() -> int:
     reports = w.open_reports()
     reports.resize(1300, 640)
     reports.start()
-    for _ in range(600):
+    for _ in range(3000):  # up to 5 minutes on a busy machine
         settle(app, 100)
         if reports.report is not None:
             break

@@ -203,6 +203,27 @@ def header_cells(table: PrintTable, columns: Sequence[int]) -> tuple[HeaderCell,
     return tuple(cells)
 
 
+def wrap_even(text: str, width: float, measure: Callable[[str], float]) -> list[str]:
+    """As :func:`wrap`, in as many lines, but of even length (a header: 白破/疫苗, not 白破疫/苗)."""
+    lines = wrap(text, width, measure)
+    if len(lines) < 2:
+        return lines
+    even = wrap(text, _narrowest(text, len(lines), measure), measure)
+    return even if len(even) == len(lines) else lines
+
+
+def _narrowest(text: str, lines: int, measure: Callable[[str], float]) -> float:
+    """The least width that wraps ``text`` into at most ``lines`` lines (白破/疫苗 rather than 白破疫/苗)."""
+    lo, hi = measure(text) / lines, measure(text)
+    for _ in range(16):
+        mid = (lo + hi) / 2
+        if len(wrap(text, mid, measure)) <= lines:
+            hi = mid
+        else:
+            lo = mid
+    return hi
+
+
 def _column_needs(table: PrintTable, m: Metrics, size: float) -> tuple[list[float], list[float], list[float]]:
     """(minimum, header on one line, preferred) width of every column at ``size``, paddings included."""
     pad = 2 * PAD_X * m.per_point
@@ -227,12 +248,15 @@ def _column_needs(table: PrintTable, m: Metrics, size: float) -> tuple[list[floa
         if col.header:
             label = col.header[-1]
             head = m.width(label, size, True)
-            hi = max(hi, head)
             floor = min(head, m.width("汉" * HEADER_CHARS, size, True))
             lo = max(lo, floor, *(m.width(t, size, True) for t in tokens(label)))
+            # a label standing over several header rows (卡介苗 beside 乙肝疫苗/第1剂) may take a line each
+            rows = table.levels - len(col.header) + 1
+            if rows > 1:
+                head = _narrowest(label, rows, lambda t: m.width(t, size, True))
         least.append(lo + pad)
         mid.append(max(head, lo) + pad)
-        wish.append(max(hi, lo) + pad)
+        wish.append(max(hi, head, lo) + pad)
     # a spanning label (a vaccine over its doses) would rather not wrap either
     for cell in header_cells(table, range(len(table.columns))):
         if cell.first == cell.last:

@@ -15,7 +15,7 @@ from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import QApplication, QDialog, QWidget
 
 from epimanager.ui.fonts import PREFERRED
-from epimanager.ui.print.layout import Band, Plan, PrintTable, Sheet, plan, unbreakable, wrap
+from epimanager.ui.print.layout import PAD_X, Band, Plan, PrintTable, Sheet, plan, unbreakable, wrap, wrap_even
 
 MARGIN_MM = 10.0
 _GRID = QColor("#333333")
@@ -160,7 +160,9 @@ class _Painter:
             painter.end()
         return total
 
-    def _text(self, p: QPainter, rect: QRectF, text: str, align: Qt.AlignmentFlag, size: float, bold: bool) -> None:
+    def _text(
+        self, p: QPainter, rect: QRectF, text: str, align: Qt.AlignmentFlag, size: float, bold: bool, even: bool = False
+    ) -> None:
         if not text:
             return
         if self._font != (size, bold):
@@ -169,7 +171,7 @@ class _Painter:
         if unbreakable(text):
             p.drawText(rect, _single_flags(align), text)
         else:  # the engine's own line breaks (the ones the layout counted), Qt's only as a fallback
-            lines = wrap(text, rect.width(), lambda t: self.m.width(t, size, bold))
+            lines = (wrap_even if even else wrap)(text, rect.width(), lambda t: self.m.width(t, size, bold))
             p.drawText(rect, _wrap_flags(align), "\n".join(lines))
 
     def _pen(self, p: QPainter, points: float) -> None:
@@ -207,10 +209,10 @@ class _Painter:
         p.setBrush(_HEADER_FILL)
         p.drawRects(rects)
         p.setBrush(Qt.BrushStyle.NoBrush)
-        pad = 1.5 * self.m.per_point
+        pad = PAD_X * self.m.per_point
         for cell, rect in zip(band.header, rects, strict=True):
             inner = rect.adjusted(pad, 0, -pad, 0)
-            self._text(p, inner, cell.text, Qt.AlignmentFlag.AlignHCenter, self.plan.size, True)
+            self._text(p, inner, cell.text, Qt.AlignmentFlag.AlignHCenter, self.plan.size, True, even=True)
         return ys[-1]
 
     def _rows(self, p: QPainter, band: Band, xs: list[float], sheet: Sheet, top: float) -> None:
@@ -220,7 +222,7 @@ class _Painter:
             ys.append(ys[-1] + heights[r])
         rects: list[QRectF] = []
         texts: list[tuple[QRectF, str, Qt.AlignmentFlag, bool]] = []
-        pad = 2.5 * self.m.per_point
+        pad = PAD_X * self.m.per_point
         for i, c in enumerate(band.columns):
             col = self.table.columns[c]
             r = sheet.first_row
