@@ -10,7 +10,9 @@ import re
 import shutil
 import subprocess
 from collections import Counter
+from dataclasses import replace
 from datetime import date
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -23,7 +25,7 @@ from epimanager.services.children import create_child
 from epimanager.services.units import add_committee
 from epimanager.store.database import Database
 from epimanager.ui.print import layout
-from epimanager.ui.print.layout import PrintTable, unbreakable
+from epimanager.ui.print.layout import Column, PrintTable, unbreakable
 from epimanager.ui.print.table_printer import PrinterMetrics, new_printer, plan_for
 from epimanager.ui.print.tables import column_6_1, list_table
 from epimanager.ui.queries import GapQueryScreen
@@ -175,3 +177,33 @@ def test_wrap_breaks_between_items_never_inside_a_number() -> None:
     assert layout.wrap("区域划分", 8, width) == ["区域划分"]  # exactly as wide: one line
     assert layout.wrap("区域划分", 4, width) == ["区域", "划分"]
     assert layout.wrap("100.0%", 3, width) == ["100.0%"]  # too narrow, still whole
+
+
+def test_pages_break_between_groups_unless_a_group_is_taller_than_a_page(qtbot: QtBot) -> None:
+    printer = new_printer()
+    rows = [(f"村{g}", item, "1") for g in range(40) for item in ("应种", "实种", "接种率")]
+    table = PrintTable("表", ("单位",), (Column(("区域划分",)), Column(("项目",)), Column(("乙肝",))), tuple(rows))
+    grouped = replace(table, groups=(3,) * 40)
+    loose = plan_for(table, printer)
+    kept = plan_for(grouped, printer)
+    assert len(kept.sheets) >= 2
+    assert all(s.first_row % 3 == 0 and s.end_row % 3 == 0 for s in kept.sheets)
+    assert any(s.end_row % 3 for s in loose.sheets)  # without groups the page is simply filled
+    # one group of 120 rows cannot stay whole: it is split, and nothing is lost or repeated
+    huge = replace(table, groups=(120,))
+    sheets = plan_for(huge, printer).sheets
+    assert len(sheets) >= 2 and sheets[0].first_row == 0 and sheets[-1].end_row == 120
+    assert all(a.end_row == b.first_row for a, b in pairwise(sheets))
+
+
+def test_grouped_header_cells_span_their_doses_and_the_single_columns_span_down() -> None:
+    cols = (Column(("区域划分",)), Column(("乙肝疫苗", "第1剂")), Column(("乙肝疫苗", "第2剂")), Column(("卡介苗",)))
+    table = PrintTable("表", (), cols, ())
+    cells = {(c.text, c.first, c.last, c.top, c.bottom) for c in layout.header_cells(table, range(4))}
+    assert cells == {
+        ("区域划分", 0, 0, 0, 1),
+        ("乙肝疫苗", 1, 2, 0, 0),
+        ("第1剂", 1, 1, 1, 1),
+        ("第2剂", 2, 2, 1, 1),
+        ("卡介苗", 3, 3, 0, 1),
+    }

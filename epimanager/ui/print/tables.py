@@ -90,11 +90,13 @@ def report_table(report: dict[str, Any], printed_on: date) -> PrintTable:
     header, rows = table(report)
     text_rows = [tuple("" if v is None else str(v) for v in r) for r in rows]
     groups: tuple[int, ...] = ()
-    if report["report"] == "cases":  # one block per 分类
+    merge = report["report"] == "cases"
+    if merge:  # one block per 分类, its name once
         sizes: list[int] = []
-        for i, r in enumerate(text_rows):
-            if i and r[0] == text_rows[i - 1][0]:
+        for i, r in enumerate(rows):
+            if i and r[0] == rows[i - 1][0]:
                 sizes[-1] += 1
+                text_rows[i] = ("", *text_rows[i][1:])
             else:
                 sizes.append(1)
         groups = tuple(sizes)
@@ -102,7 +104,10 @@ def report_table(report: dict[str, Any], printed_on: date) -> PrintTable:
     return PrintTable(
         title=report["title"],
         lines=report_lines(report),
-        columns=tuple(Column((h,), key=c == 0, align="right" if numeric[c] else "left") for c, h in enumerate(header)),
+        columns=tuple(
+            Column((h,), key=c == 0, align="right" if numeric[c] else "left", merge=merge and c == 0)
+            for c, h in enumerate(header)
+        ),
         rows=tuple(text_rows),
         groups=groups,
         bold_rows=frozenset({len(text_rows) - 1}) if report["report"] != "cases" and text_rows else frozenset(),
