@@ -45,6 +45,14 @@ def pages(pdf: Path) -> list[str]:
     return out.split("\f")[:-1]
 
 
+def page_size(pdf: Path) -> tuple[float, float]:
+    """Width and height of the first page, points (pdfinfo)."""
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+    found = re.search(r"Page size:\s+([\d.]+) x ([\d.]+) pts", info)
+    assert found is not None
+    return float(found.group(1)), float(found.group(2))
+
+
 def squeeze(text: str) -> str:
     return re.sub(r"\s+", "", text)
 
@@ -68,6 +76,7 @@ def test_6_1_prints_like_the_paper_form_on_every_page(qtbot: QtBot, clinic: Data
     count = dlg.print_to_pdf(pdf)
     text = pages(pdf)
     assert count == len(text) >= 2
+    assert page_size(pdf) == (842.0, 595.0)  # A4 landscape: forty columns
 
     names = [r["committee"] for r in report["rows"]]
     assert len(names) >= 16  # the demo adds 新华社区
@@ -122,6 +131,7 @@ def test_a_query_list_prints_whole_numbers_and_repeats_its_header(qtbot: QtBot, 
     count = screen.print_pdf(pdf)
     text = pages(pdf)
     assert count == len(text) >= 2
+    assert page_size(pdf) == (595.0, 842.0)  # nine columns fit A4 portrait
     for n, page in enumerate(text, start=1):
         flat = squeeze(page)
         assert "预防接种通知单（玄武区测试社区卫生服务中心预防接种门诊）" in flat
