@@ -25,9 +25,10 @@ from epimanager.services.children import create_child
 from epimanager.services.units import add_committee
 from epimanager.store.database import Database
 from epimanager.ui.print import layout
-from epimanager.ui.print.layout import Column, PrintTable, unbreakable
+from epimanager.ui.print.layout import Column, PrintTable
 from epimanager.ui.print.table_printer import PrinterMetrics, new_printer, plan_for
 from epimanager.ui.print.tables import column_6_1, list_table
+from epimanager.ui.print.text import unbreakable, wrap
 from epimanager.ui.queries import GapQueryScreen
 from epimanager.ui.reports.dialog import ReportDialog
 
@@ -183,10 +184,10 @@ def test_wrap_breaks_between_items_never_inside_a_number() -> None:
         return sum(2 if not unbreakable(ch) else 1 for ch in text)
 
     due = "bOPV第3剂(超期)、MPSV-AC第2剂(超期)、HepA-L第1剂(超期)"
-    assert layout.wrap(due, 24, width) == ["bOPV第3剂(超期)、", "MPSV-AC第2剂(超期)、", "HepA-L第1剂(超期)"]
-    assert layout.wrap("区域划分", 8, width) == ["区域划分"]  # exactly as wide: one line
-    assert layout.wrap("区域划分", 4, width) == ["区域", "划分"]
-    assert layout.wrap("100.0%", 3, width) == ["100.0%"]  # too narrow, still whole
+    assert wrap(due, 24, width) == ["bOPV第3剂(超期)、", "MPSV-AC第2剂(超期)、", "HepA-L第1剂(超期)"]
+    assert wrap("区域划分", 8, width) == ["区域划分"]  # exactly as wide: one line
+    assert wrap("区域划分", 4, width) == ["区域", "划分"]
+    assert wrap("100.0%", 3, width) == ["100.0%"]  # too narrow, still whole
 
 
 def test_pages_break_between_groups_unless_a_group_is_taller_than_a_page(qtbot: QtBot) -> None:

@@ -15,7 +15,8 @@ from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import QApplication, QDialog, QWidget
 
 from epimanager.ui.fonts import PREFERRED
-from epimanager.ui.print.layout import PAD_X, Band, Plan, PrintTable, Sheet, plan, unbreakable, wrap, wrap_even
+from epimanager.ui.print.layout import PAD_X, Band, Plan, PrintTable, Sheet, plan
+from epimanager.ui.print.text import unbreakable, wrap, wrap_even
 
 MARGIN_MM = 10.0
 _GRID = QColor("#333333")
