@@ -18,7 +18,7 @@ The rules, in order (line breaking itself is in :mod:`epimanager.ui.print.text`)
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from epimanager.ui.print.text import narrowest, tokens, unbreakable, wrap
@@ -123,7 +123,6 @@ class Plan:
     head_height: float  # title block, above the table
     foot_height: float  # page number line, below
     header_height: float = 0.0
-    notes: tuple[str, ...] = field(default=())
 
 
 def header_cells(table: PrintTable, columns: Sequence[int]) -> tuple[HeaderCell, ...]:
