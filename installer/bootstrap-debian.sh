@@ -19,6 +19,8 @@ apt_pkgs=(
   libxcb-randr0 libxcb-render0 libxcb-render-util0 libxcb-shape0 libxcb-shm0 libxcb-sync1
   libxcb-util1 libxcb-xfixes0 libxcb-xkb1 xvfb xauth
 )
+# --dev: pdftotext/pdftoppm read printed PDFs back in the tests and render them for the screenshots
+if [ -n "$extras" ]; then apt_pkgs+=(poppler-utils); fi
 py="${PYTHON:-python3}"
 if ! "$py" -c 'import ensurepip, venv' 2>/dev/null; then apt_pkgs+=(python3-venv); fi
 

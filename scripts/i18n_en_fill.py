@@ -385,6 +385,12 @@ EN = {
     "接种日期：%1　共 %2 人": "Vaccination date: %1　%2 children",
     "序号": "No.",
     "通知单已保存到 %1": "Call-up list saved to %1",
+    # the table printer (reports, lists)
+    "第 %1 页 / 共 %2 页": "Page %1 of %2",
+    "（续表）": " (continued)",
+    "无法打开打印机或 PDF 文件": "Cannot open the printer or the PDF file",
+    "共 %1 行": "%1 rows",
+    "已打印到 %1": "Printed to %1",
     "管理单位编码（空 = 全部）": "Managing unit code (empty = all)",
     "个案变更查询": "Record changes",
     "接种明细查询": "Dose details",

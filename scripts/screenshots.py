@@ -187,12 +187,19 @@ def main() -> int:
     reports = w.open_reports()
     reports.resize(1300, 640)
     reports.start()
-    for _ in range(600):
+    for _ in range(3000):  # up to 5 minutes on a busy machine
         settle(app, 100)
         if reports.report is not None:
             break
     settle(app, 300)
     save(reports, args.out, "09-report-6-1.png")
+    # the same report printed (A4, through the table printer): pages 1 and 2 as the CDC gets them
+    pdf = tmp / "6-1.pdf"
+    reports.print_to_pdf(pdf)
+    for n, name in ((1, "13-print-6-1-page1"), (2, "14-print-6-1-page2")):
+        page = ["-f", str(n), "-l", str(n), "-singlefile"]
+        subprocess.run(["pdftoppm", "-r", "110", "-png", *page, str(pdf), str(args.out / name)], check=True)
+        print(args.out / f"{name}.png")
     reports.close()
 
     # F7 工作提醒 beside the main window

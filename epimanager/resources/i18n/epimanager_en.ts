@@ -1456,22 +1456,17 @@ Save it anyway?</translation>
         <translation>Print call-up list…</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/gap.py" line="69"/>
+        <location filename="../../ui/queries/gap.py" line="62"/>
         <source>预防接种通知单（%1）</source>
         <translation>Vaccination Call-up List (%1)</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/gap.py" line="71"/>
+        <location filename="../../ui/queries/gap.py" line="63"/>
         <source>接种日期：%1&#x3000;共 %2 人</source>
         <translation>Vaccination date: %1&#x3000;%2 children</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/gap.py" line="73"/>
-        <source>序号</source>
-        <translation>No.</translation>
-    </message>
-    <message>
-        <location filename="../../ui/queries/gap.py" line="102"/>
+        <location filename="../../ui/queries/gap.py" line="69"/>
         <source>通知单已保存到 %1</source>
         <translation>Call-up list saved to %1</translation>
     </message>
@@ -2272,6 +2267,21 @@ Create a new child anyway?</translation>
         <source>接种回执</source>
         <translation>Vaccination Receipt</translation>
     </message>
+    <message>
+        <location filename="../../ui/print/table_printer.py" line="79"/>
+        <source>第 %1 页 / 共 %2 页</source>
+        <translation>Page %1 of %2</translation>
+    </message>
+    <message>
+        <location filename="../../ui/print/table_printer.py" line="83"/>
+        <source>（续表）</source>
+        <translation> (continued)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/print/table_printer.py" line="153"/>
+        <source>无法打开打印机或 PDF 文件</source>
+        <translation>Cannot open the printer or the PDF file</translation>
+    </message>
 </context>
 <context>
     <name>Queries</name>
@@ -2318,12 +2328,12 @@ Create a new child anyway?</translation>
         <translation>Managed children</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/screen.py" line="29"/>
+        <location filename="../../ui/queries/screen.py" line="33"/>
         <source>（全部）</source>
         <translation>(all)</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/screen.py" line="58"/>
+        <location filename="../../ui/queries/screen.py" line="62"/>
         <source>查询</source>
         <extracomment>a row was double-clicked: the child&apos;s code the screen&apos;s title (marked with ``QT_TRANSLATE_NOOP(&quot;Queries&quot;, …)``, translated where shown)</extracomment>
         <translation>Query</translation>
@@ -2337,52 +2347,72 @@ Create a new child anyway?</translation>
 <context>
     <name>QueryScreen</name>
     <message>
-        <location filename="../../ui/queries/screen.py" line="66"/>
+        <location filename="../../ui/queries/screen.py" line="70"/>
         <source>查询(&amp;Q)</source>
         <translation>&amp;Search</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/screen.py" line="67"/>
+        <location filename="../../ui/queries/screen.py" line="71"/>
         <source>导出 Excel…</source>
         <translation>Export Excel…</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/screen.py" line="68"/>
+        <location filename="../../ui/queries/screen.py" line="72"/>
         <source>导出 CSV…</source>
         <translation>Export CSV…</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/screen.py" line="126"/>
+        <location filename="../../ui/queries/screen.py" line="73"/>
+        <source>打印(&amp;P)…</source>
+        <translation>&amp;Print…</translation>
+    </message>
+    <message>
+        <location filename="../../ui/queries/screen.py" line="133"/>
         <source>已导出 %1 行到 %2</source>
         <translation>Exported %1 rows to %2</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/screen.py" line="130"/>
+        <location filename="../../ui/queries/screen.py" line="166"/>
+        <source>共 %1 行</source>
+        <translation>%1 rows</translation>
+    </message>
+    <message>
+        <location filename="../../ui/queries/screen.py" line="167"/>
+        <source>单位：%1</source>
+        <translation>Unit: %1</translation>
+    </message>
+    <message>
+        <location filename="../../ui/queries/screen.py" line="174"/>
+        <source>已打印到 %1</source>
+        <translation>Printed to %1</translation>
+    </message>
+    <message>
+        <location filename="../../ui/queries/screen.py" line="181"/>
         <source>导出 Excel</source>
         <translation>Export Excel</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/screen.py" line="130"/>
+        <location filename="../../ui/queries/screen.py" line="181"/>
         <source>导出 CSV</source>
         <translation>Export CSV</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/screen.py" line="131"/>
+        <location filename="../../ui/queries/screen.py" line="182"/>
         <source>Excel 文件 (*.xlsx)</source>
         <translation>Excel files (*.xlsx)</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/screen.py" line="131"/>
+        <location filename="../../ui/queries/screen.py" line="182"/>
         <source>CSV 文件 (*.csv)</source>
         <translation>CSV files (*.csv)</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/screen.py" line="146"/>
+        <location filename="../../ui/queries/screen.py" line="197"/>
         <source>已显示 %1 行，向下滚动加载更多</source>
         <translation>%1 rows shown; scroll down to load more</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/screen.py" line="146"/>
+        <location filename="../../ui/queries/screen.py" line="197"/>
         <source>已显示 %1 行（全部）</source>
         <translation>%1 rows shown (all)</translation>
     </message>
@@ -2598,62 +2628,62 @@ Create a new child anyway?</translation>
 <context>
     <name>ReportDialog</name>
     <message>
-        <location filename="../../ui/reports/dialog.py" line="49"/>
+        <location filename="../../ui/reports/dialog.py" line="50"/>
         <source>月报</source>
         <translation>Monthly reports</translation>
     </message>
     <message>
-        <location filename="../../ui/reports/dialog.py" line="65"/>
+        <location filename="../../ui/reports/dialog.py" line="66"/>
         <source>生成(&amp;G)</source>
         <translation>&amp;Generate</translation>
     </message>
     <message>
-        <location filename="../../ui/reports/dialog.py" line="67"/>
+        <location filename="../../ui/reports/dialog.py" line="68"/>
         <source>导出 Excel(&amp;E)</source>
         <translation>&amp;Export Excel</translation>
     </message>
     <message>
-        <location filename="../../ui/reports/dialog.py" line="68"/>
+        <location filename="../../ui/reports/dialog.py" line="69"/>
         <source>导出 CSV(&amp;C)</source>
         <translation>Export &amp;CSV</translation>
     </message>
     <message>
-        <location filename="../../ui/reports/dialog.py" line="69"/>
+        <location filename="../../ui/reports/dialog.py" line="70"/>
         <source>打印(&amp;P)…</source>
         <translation>&amp;Print…</translation>
     </message>
     <message>
-        <location filename="../../ui/reports/dialog.py" line="81"/>
+        <location filename="../../ui/reports/dialog.py" line="82"/>
         <source>报表(&amp;K)：</source>
         <translation>Report (&amp;K):</translation>
     </message>
     <message>
-        <location filename="../../ui/reports/dialog.py" line="82"/>
+        <location filename="../../ui/reports/dialog.py" line="83"/>
         <source>月份(&amp;M)：</source>
         <translation>&amp;Month:</translation>
     </message>
     <message>
-        <location filename="../../ui/reports/dialog.py" line="83"/>
+        <location filename="../../ui/reports/dialog.py" line="84"/>
         <source>居住属性(&amp;R)：</source>
         <translation>&amp;Residence:</translation>
     </message>
     <message>
-        <location filename="../../ui/reports/dialog.py" line="132"/>
+        <location filename="../../ui/reports/dialog.py" line="133"/>
         <source>正在生成…</source>
         <translation>Generating…</translation>
     </message>
     <message>
-        <location filename="../../ui/reports/dialog.py" line="158"/>
+        <location filename="../../ui/reports/dialog.py" line="159"/>
         <source>已生成，并记录为本月已完成</source>
         <translation>Generated, and recorded as done for the month</translation>
     </message>
     <message>
-        <location filename="../../ui/reports/dialog.py" line="168"/>
+        <location filename="../../ui/reports/dialog.py" line="169"/>
         <source>导出</source>
         <translation>Export</translation>
     </message>
     <message>
-        <location filename="../../ui/reports/dialog.py" line="178"/>
+        <location filename="../../ui/reports/dialog.py" line="179"/>
         <source>已导出：%1</source>
         <translation>Exported: %1</translation>
     </message>

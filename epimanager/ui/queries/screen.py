@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QPushButton,
     QTableView,
     QVBoxLayout,
@@ -19,11 +20,14 @@ from PySide6.QtWidgets import (
 )
 
 from epimanager.errors import EpiError
-from epimanager.services.queries.common import Query
+from epimanager.services.queries.common import Query, display
 from epimanager.services.queries.export import export_query
-from epimanager.services.units import committee_ids
+from epimanager.services.units import committee_ids, unit_info
 from epimanager.store.database import Database
 from epimanager.ui.i18n import QT_TRANSLATE_NOOP
+from epimanager.ui.print.layout import PrintTable
+from epimanager.ui.print.table_printer import print_table_to_pdf, print_table_with_dialog
+from epimanager.ui.print.tables import list_table
 from epimanager.ui.queries.paged_model import PagedTableModel
 
 ALL = QT_TRANSLATE_NOOP("Queries", "（全部）")
@@ -66,6 +70,7 @@ class QueryScreen(QWidget):
         self.search_button = QPushButton(self.tr("查询(&Q)"))
         self.export_xlsx_button = QPushButton(self.tr("导出 Excel…"))
         self.export_csv_button = QPushButton(self.tr("导出 CSV…"))
+        self.print_button = QPushButton(self.tr("打印(&P)…"))
         self.status = QLabel("")
         self.error = QLabel("")
         self.error.setStyleSheet("color: #b00020")
@@ -82,6 +87,7 @@ class QueryScreen(QWidget):
         self.buttons.addStretch(1)
         self.buttons.addWidget(self.export_xlsx_button)
         self.buttons.addWidget(self.export_csv_button)
+        self.buttons.addWidget(self.print_button)
         layout = QVBoxLayout(self)
         layout.addLayout(self.filters)
         layout.addLayout(self.buttons)
@@ -92,6 +98,7 @@ class QueryScreen(QWidget):
         self.search_button.clicked.connect(self.run_query)
         self.export_xlsx_button.clicked.connect(lambda: self._ask_export("xlsx"))
         self.export_csv_button.clicked.connect(lambda: self._ask_export("csv"))
+        self.print_button.clicked.connect(self._ask_print)
         self.table.doubleClicked.connect(self._double_clicked)
         self.model.failed.connect(self._show_error)
         self.model.loaded.connect(self._show_count)
@@ -125,6 +132,50 @@ class QueryScreen(QWidget):
             return 0
         self.status.setText(self.tr("已导出 %1 行到 %2").replace("%1", str(n)).replace("%2", str(path)))
         return n
+
+    # -- printing --------------------------------------------------------------------------
+
+    def filter_lines(self) -> list[str]:
+        """The filters as printed under the title (label：value, the empty ones left out)."""
+        parts = []
+        for n in range(self.filters.rowCount()):
+            label = self.filters.itemAt(n, QFormLayout.ItemRole.LabelRole)
+            field = self.filters.itemAt(n, QFormLayout.ItemRole.FieldRole)
+            widget = field.widget() if field is not None else None
+            value = ""
+            if isinstance(widget, QLineEdit):
+                value = widget.text().strip()
+            elif isinstance(widget, QComboBox):
+                value = widget.currentText() if widget.currentData() is not None else ""
+            elif isinstance(widget, QDateEdit):
+                value = widget.date().toString("yyyy-MM-dd")
+            lab = label.widget() if label is not None else None
+            if value and isinstance(lab, QLabel):
+                parts.append(f"{lab.text().replace('&', '')}：{value}")
+        return ["　".join(parts)] if parts else []
+
+    def print_table(self) -> PrintTable:
+        """The whole result of the current filters (every page loaded) as printed."""
+        if self.model.query is None:
+            self.run_query()
+        self.model.fetch_all()
+        query = self.model.query
+        assert query is not None
+        rows = [[display(v) for v in self.model.row(n).values] for n in range(self.model.rowCount())]
+        info = unit_info(self.db)
+        count = self.tr("共 %1 行").replace("%1", str(len(rows)))
+        unit = self.tr("单位：%1").replace("%1", f"{info.code} {info.name}")
+        lines = [f"{unit}　{count}", *self.filter_lines()]
+        return list_table(self.windowTitle(), lines, query.columns, rows)
+
+    def print_pdf(self, path: Path) -> int:
+        """Print the list to a PDF file; the number of pages."""
+        pages = print_table_to_pdf(self.print_table(), path)
+        self.status.setText(self.tr("已打印到 %1").replace("%1", str(path)))
+        return pages
+
+    def _ask_print(self) -> None:
+        print_table_with_dialog(self.print_table(), self)
 
     def _ask_export(self, fmt: str) -> None:
         caption = self.tr("导出 Excel") if fmt == "xlsx" else self.tr("导出 CSV")
