@@ -16,7 +16,7 @@ transaction, on the doses stored there.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
@@ -30,6 +30,7 @@ from epimanager.errors import NotFoundError, ValidationError
 from epimanager.resources import catalog
 from epimanager.services import audit, permissions
 from epimanager.services.clinical import session_facts
+from epimanager.services.dose_duplicates import Clash, find_clash
 from epimanager.services.records import DoseRecord
 from epimanager.services.stock import dose_binding
 from epimanager.store.database import Database
@@ -51,11 +52,16 @@ class InvalidDose(ValidationError):
 class DuplicateDose(ValidationError):
     """The child already has this dose; saving it again needs a confirmation as a correction/补录."""
 
-    def __init__(self, vaccine_name: str, dose_number: int, day: date, *, same_day: bool) -> None:
-        self.vaccine_name, self.dose_number, self.day, self.same_day = vaccine_name, dose_number, day, same_day
+    def __init__(self, clash: Clash) -> None:
+        self.vaccine_name, self.dose_number, self.day, self.same_day = (
+            clash.vaccine_name,
+            clash.dose_number,
+            clash.day,
+            clash.same_day,
+        )
         #: the existing dose in words: 百白破疫苗 第3剂（2026-05-01）
-        self.existing = f"{vaccine_name} 第{dose_number}剂（{day.isoformat()}）"
-        what = f"同一天已有{self.existing}" if same_day else f"该儿童已有有效的{self.existing}"
+        self.existing = clash.existing
+        what = f"同一天已有{self.existing}" if clash.same_day else f"该儿童已有有效的{self.existing}"
         super().__init__(f"{what}，是重复剂次；确认作为更正/补录后才能保存")
 
 
@@ -107,11 +113,11 @@ def _check_dose(
     ]
     facts = session_facts(s, child.id, child.mother_hbsag, child.birth_weight_kg)
     notes = []
-    dup = duplicate_of(child.birth_date, child.sex, others, code, number, day, facts=lambda: facts)
-    if dup is not None:
+    clash = find_clash(child.birth_date, child.sex, others, code, number, day, facts=lambda: facts)
+    if clash is not None:
         if not confirm_duplicate:
-            raise dup
-        notes.append(f"确认作为更正/补录：已有{dup.existing}")
+            raise DuplicateDose(clash)
+        notes.append(f"确认作为更正/补录：已有{clash.existing}")
     if counts:
         reasons = invalid_reasons(evaluate_new(child.birth_date, child.sex, others, code, day, facts=facts))
         if reasons and not confirm_invalid:
@@ -119,60 +125,6 @@ def _check_dose(
         if reasons:
             notes.append(f"确认保存无效剂次：{'、'.join(reasons)}")
     return "".join(f"（{n}）" for n in notes)
-
-
-def duplicate_of(
-    birth: date,
-    sex: str,
-    others: Iterable[Any],
-    code: str,
-    number: int,
-    day: date,
-    *,
-    facts: Callable[[], ChildFacts] | None = None,
-) -> DuplicateDose | None:
-    """The clash of a new dose (``code``, ``number``, ``day``) with the child's other doses (rows or
-    records with ``vaccine_code``, ``dose_number``, ``date``), as the error to raise; None when none.
-
-    A clash is the same product on the same day, or a dose the engine counts as valid in a series
-    the new one counts for, with the same dose number (``facts`` gives the child's clinical facts,
-    read only when the engine has to judge an existing dose) (a combination product such as 五联 only
-    clashes with the same product: its numbers are its own).  Vaccines outside the schedule (流感,
-    狂犬病 …) are numbered per course, so only the same-day rule applies to them.
-    """
-    cat = catalog()
-    doses = list(others)
-    for d in doses:
-        if d.vaccine_code == code and d.date == day:
-            return DuplicateDose(_name(d.vaccine_code), d.dose_number, d.date, same_day=True)
-    vac = cat.get(code)
-    series = set(vac.counts_for) if vac else set()
-    if not series:
-        return None
-
-    def clashes(d: Any) -> bool:
-        other = cat.get(d.vaccine_code)
-        if d.dose_number != number or other is None or not series & set(other.counts_for):
-            return False
-        return d.vaccine_code == code or (len(other.counts_for) == 1 and len(series) == 1)
-
-    candidates = [d for d in doses if clashes(d)]
-    if not candidates:
-        return None
-    from epimanager.services.forecast import engine
-
-    last = max(d.date for d in doses)
-    fc = engine().forecast(birth, max(last, birth), doses, sex, facts=facts() if facts else None)
-    valid = {(ev.vaccine, ev.date) for ev in fc.doses if ev.valid and ev.series in series}
-    for d in sorted(candidates, key=lambda d: d.date):
-        if (d.vaccine_code, d.date) in valid:
-            return DuplicateDose(_name(d.vaccine_code), d.dose_number, d.date, same_day=False)
-    return None
-
-
-def _name(code: str) -> str:
-    vac = catalog().get(code)
-    return vac.name if vac else code
 
 
 def resolve_vaccine_code(text: str) -> str:

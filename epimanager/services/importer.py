@@ -228,7 +228,7 @@ def import_doses(
     and listed in ``confirmed_invalid`` — the same rule as :func:`epimanager.services.doses.add_dose`.
     A dose the child already has (stored, or on an earlier line of the file) is a bad row unless
     ``confirm_duplicate`` (then listed in ``confirmed_duplicate``): the service's rule
-    (:func:`~epimanager.services.doses.duplicate_of`), checked inside the write transaction.
+    (:func:`~epimanager.services.dose_duplicates.find_clash`), checked inside the write transaction.
     """
     today = today or date.today()
     rows = read_rows(path, DOSE_COLUMNS)
@@ -345,7 +345,8 @@ def _drop_duplicates(
     """The dose service's duplicate rule on the rows to import, against the stored doses read in
     ``s`` and the earlier lines of the file: a duplicate row is added to ``errors`` (or, when
     ``confirm``, kept and returned as confirmed); returns the rows to import and their lines."""
-    from epimanager.services.doses import duplicate_of
+    from epimanager.services.dose_duplicates import find_clash
+    from epimanager.services.doses import DuplicateDose
 
     cat = catalog()
     ids = sorted({cid for cid, _ in good})
@@ -370,7 +371,8 @@ def _drop_duplicates(
         def facts(cid: int = cid, hbsag: str = hbsag, kg: float | None = kg) -> ChildFacts:
             return session_facts(s, cid, hbsag, kg)
 
-        dup = duplicate_of(birth, sex, had[cid], vcode, inp.dose_number, inp.date, facts=facts)
+        clash = find_clash(birth, sex, had[cid], vcode, inp.dose_number, inp.date, facts=facts)
+        dup = DuplicateDose(clash) if clash is not None else None
         if dup is not None and not confirm:
             errors.append(RowError(line, f"{dup.message}：未导入（确属更正/补录可加 --confirm-duplicate）"))
             dropped = True
