@@ -7,6 +7,7 @@ import subprocess
 from datetime import date
 from pathlib import Path
 
+from PySide6.QtCore import QDate
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
@@ -159,6 +160,8 @@ def test_two_injections_in_one_visit_get_different_sites(qtbot: QtBot, db: Datab
     dlg = window.current.record_dose("1201")
     assert dlg is not None
     assert dlg.site.currentText() == "左上臂"
+    dlg.date.setDate(QDate(2026, 11, 25))  # back-dated: another visit, the usual site
+    assert dlg.site.currentText() == "右上臂"
     dlg.reject()
     add_dose(db, code, DoseInput("JE-L", 2, TODAY, site="左上臂"), today=TODAY)
     window.current.reload()

@@ -956,13 +956,13 @@ Reason for deleting:</translation>
     </message>
     <message>
         <location filename="../../ui/child/dose_dialog.py" line="106"/>
-        <location filename="../../ui/child/dose_dialog.py" line="320"/>
+        <location filename="../../ui/child/dose_dialog.py" line="326"/>
         <source>本单位</source>
         <translation>This unit</translation>
     </message>
     <message>
         <location filename="../../ui/child/dose_dialog.py" line="107"/>
-        <location filename="../../ui/child/dose_dialog.py" line="322"/>
+        <location filename="../../ui/child/dose_dialog.py" line="328"/>
         <source>外地</source>
         <translation>Elsewhere</translation>
     </message>
@@ -1037,84 +1037,84 @@ Reason for deleting:</translation>
         <translation>Cancel</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="213"/>
+        <location filename="../../ui/child/dose_dialog.py" line="219"/>
         <source>正在读取可用批号…</source>
         <translation>Reading the batches in use…</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="237"/>
+        <location filename="../../ui/child/dose_dialog.py" line="243"/>
         <source>库存 %1 人份</source>
         <translation>in stock: %1 doses</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="237"/>
+        <location filename="../../ui/child/dose_dialog.py" line="243"/>
         <source>近期使用</source>
         <translation>used lately</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="240"/>
+        <location filename="../../ui/child/dose_dialog.py" line="246"/>
         <source>无可用批号，请输入</source>
         <translation>No batch in use; type one</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="295"/>
+        <location filename="../../ui/child/dose_dialog.py" line="301"/>
         <source>评价：—（不属于免疫程序的系列）</source>
         <translation>Evaluation: — (not part of a schedule series)</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="302"/>
+        <location filename="../../ui/child/dose_dialog.py" line="308"/>
         <source>评价：✗ %1 —— 无效剂次，不计入免疫程序</source>
         <translation>Evaluation: ✗ %1 — invalid dose, does not count</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="305"/>
+        <location filename="../../ui/child/dose_dialog.py" line="311"/>
         <source>评价：✓ %1</source>
         <translation>Evaluation: ✓ %1</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="316"/>
+        <location filename="../../ui/child/dose_dialog.py" line="322"/>
         <source>失效期格式不正确：%1</source>
         <translation>Expiry date is not valid: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="344"/>
+        <location filename="../../ui/child/dose_dialog.py" line="350"/>
         <source>请先选择疫苗</source>
         <translation>Choose a vaccine first</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="347"/>
+        <location filename="../../ui/child/dose_dialog.py" line="353"/>
         <source>请选择剂次</source>
         <translation>Choose the dose number</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="361"/>
+        <location filename="../../ui/child/dose_dialog.py" line="367"/>
         <source>%1。作为更正/补录保存吗？</source>
         <translation>%1. Save it as a correction / back-entry?</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="362"/>
+        <location filename="../../ui/child/dose_dialog.py" line="368"/>
         <source>重复剂次</source>
         <translation>Duplicate dose</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="367"/>
+        <location filename="../../ui/child/dose_dialog.py" line="373"/>
         <source>这一剂评价为“%1”，是无效剂次，不计入免疫程序。
 仍要保存吗？</source>
         <translation>This dose is evaluated as “%1”: an invalid dose that does not count.
 Save it anyway?</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="370"/>
+        <location filename="../../ui/child/dose_dialog.py" line="376"/>
         <source>无效剂次</source>
         <translation>Invalid dose</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="380"/>
+        <location filename="../../ui/child/dose_dialog.py" line="386"/>
         <source>同一天已有%1</source>
         <translation>The same day already has %1</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="380"/>
+        <location filename="../../ui/child/dose_dialog.py" line="386"/>
         <source>该儿童已有有效的%1</source>
         <translation>The child already has a valid %1</translation>
     </message>

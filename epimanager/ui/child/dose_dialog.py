@@ -145,7 +145,7 @@ class DoseDialog(QDialog):
         layout.addWidget(buttons)
 
         self.vaccine.currentIndexChanged.connect(self._vaccine_changed)
-        self.date.dateChanged.connect(self._update_evaluation)
+        self.date.dateChanged.connect(self._date_changed)
         self.batch.currentIndexChanged.connect(self._batch_chosen)
         self._proposals: list[BatchProposal] = []
         self._batch_worker = Latest(self)
@@ -187,6 +187,12 @@ class DoseDialog(QDialog):
             self.dose_number.setValue(min(number or 0, 10))
             self._set_site_route(proposed_site(vac.code, self.ctx.child.doses, self.day()), vac.route)
             self._load_batches(vac.code)
+        self._update_evaluation()
+
+    def _date_changed(self) -> None:
+        """Another day is another visit: that day's injections decide the site."""
+        if self.dose is None and self.vaccine.currentData() is not None:
+            self._set_site_route(proposed_site(self.current_vaccine().code, self.ctx.child.doses, self.day()), None)
         self._update_evaluation()
 
     def _set_site_route(self, site: str | None, route: str | None) -> None:
@@ -380,14 +386,12 @@ class DoseDialog(QDialog):
         text = self.tr("同一天已有%1") if exc.same_day else self.tr("该儿童已有有效的%1")
         return text.replace("%1", exc.existing)
 
-    def _save(self, inp: DoseInput, confirm_invalid: bool, confirm_duplicate: bool) -> DoseRecord:
-        nurse, today = self.ctx.nurse, self.ctx.today
+    def _save(self, inp: DoseInput, invalid: bool, duplicate: bool) -> DoseRecord:
         if self.dose is None:
-            code = self.ctx.child.code
-            return add_dose(self.db, code, inp, user=nurse, today=today, confirm_invalid=confirm_invalid,
-                            confirm_duplicate=confirm_duplicate)  # fmt: skip
-        return update_dose(self.db, self.dose.uuid, self._changes(inp), user=nurse, today=today,
-                           confirm_invalid=confirm_invalid, confirm_duplicate=confirm_duplicate)  # fmt: skip
+            save = partial(add_dose, self.db, self.ctx.child.code, inp)
+        else:
+            save = partial(update_dose, self.db, self.dose.uuid, self._changes(inp))
+        return save(user=self.ctx.nurse, today=self.ctx.today, confirm_invalid=invalid, confirm_duplicate=duplicate)
 
     def _changes(self, inp: DoseInput) -> dict[str, Any]:
         d = self.dose
