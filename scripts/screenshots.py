@@ -231,7 +231,44 @@ def main() -> int:
     stock.close()
     w.close()
     db.close()
+    save_receipt(args.out, tmp)
     return 0
+
+
+def save_receipt(out: Path, tmp: Path) -> None:
+    """15-receipt.png: the printed 回执 (PDF → pdftoppm) of a two-year-old given JE-L 第2剂 on
+    2026-11-26 — the next visit is HepA-L 28 days later (a fixed, hand-checked case)."""
+    from epimanager.domain.validation import ChildInput, DoseInput
+    from epimanager.services.children import create_child, get_child
+    from epimanager.services.doses import add_dose
+    from epimanager.services.forecast import forecast_record
+    from epimanager.services.next_visit import next_visit
+    from epimanager.services.units import init_database
+    from epimanager.store.database import open_database
+    from epimanager.ui.print import documents
+
+    day = date(2026, 11, 26)
+    path = tmp / "receipt.sqlite"
+    init_database(path, UNIT, UNIT_NAME, ["东风村"])
+    db = open_database(path)
+    code = create_child(db, ChildInput("王小明", "1", date(2024, 11, 26), mother_name="李梅"), today=day).code
+    history = (
+        ("HepB", 1, "2024-11-26"), ("BCG", 1, "2024-11-26"), ("HepB", 2, "2024-12-26"), ("IPV", 1, "2025-01-26"),
+        ("DTaP", 1, "2025-01-26"), ("IPV", 2, "2025-02-26"), ("bOPV", 3, "2025-03-26"), ("DTaP", 2, "2025-03-26"),
+        ("HepB", 3, "2025-05-26"), ("DTaP", 3, "2025-05-26"), ("MPSV-A", 1, "2025-05-26"), ("MMR", 1, "2025-07-26"),
+        ("JE-L", 1, "2025-07-26"), ("MPSV-A", 2, "2025-08-26"), ("DTaP", 4, "2026-05-26"), ("MMR", 2, "2026-05-26"),
+    )  # fmt: skip
+    for vaccine, n, when in history:
+        add_dose(db, code, DoseInput(vaccine, n, date.fromisoformat(when)), today=day)
+    add_dose(db, code, DoseInput("JE-L", 2, day, batch_no="202609A1", nurse="王护士"), today=day)
+    child = get_child(db, code)
+    html = documents.receipt_html(
+        child, forecast_record(db, child, day), next_visit(db, child, day), UNIT_NAME, {UNIT: UNIT_NAME}, day
+    )
+    pdf = documents.print_to_pdf(documents.document(html), tmp / "receipt.pdf")
+    subprocess.run(["pdftoppm", "-png", "-r", "80", "-singlefile", str(pdf), str(out / "15-receipt")], check=True)
+    print(out / "15-receipt.png")
+    db.close()
 
 
 if __name__ == "__main__":

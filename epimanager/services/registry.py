@@ -351,10 +351,14 @@ def back_enter_dose(
     other_unit: str | None = None,
     user: str | None = None,
     today: date | None = None,
+    confirm_invalid: bool = False,
+    confirm_duplicate: bool = False,
 ) -> DoseRecord:
     """补录: a dose given elsewhere — at unit ``other_unit`` (10 digits) or 外地 when None.
 
-    It counts for the child's forecast but not for this unit's 实种.
+    It counts for the child's forecast but not for this unit's 实种.  Like any dose, an invalid one
+    is refused unless ``confirm_invalid``, and one the child already has
+    (:class:`~epimanager.services.doses.DuplicateDose`) unless ``confirm_duplicate``.
     """
     if other_unit:
         other = other_unit.strip()
@@ -366,4 +370,12 @@ def back_enter_dose(
         place = replace(inp, unit_code=other)
     else:
         place = replace(inp, unit_code=None, place_text=OTHER_PLACE)
-    return add_dose(db, child_code, place, user=user, today=today)
+    return add_dose(
+        db,
+        child_code,
+        place,
+        user=user,
+        today=today,
+        confirm_invalid=confirm_invalid,
+        confirm_duplicate=confirm_duplicate,
+    )

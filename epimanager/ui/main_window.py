@@ -327,7 +327,7 @@ class MainWindow(QMainWindow):
             self.events.message.emit(self.tr("请先按 F3 查找并打开一个儿童"))
             return None
         build = documents.record_html if kind == "record" else documents.receipt_html
-        return build(child, self.current.forecast, self.info.name, self._unit_names, self.today())
+        return build(child, self.current.forecast, self.current.visit, self.info.name, self._unit_names, self.today())
 
     def print_page(self, kind: str, pdf: Path | None = None) -> bool:
         html = self.page_html(kind)

@@ -920,50 +920,51 @@ Click “Show Details…”, copy the text and send it to support.</translation>
 <context>
     <name>CurrentChild</name>
     <message>
-        <location filename="../../ui/child/controller.py" line="63"/>
+        <location filename="../../ui/child/controller.py" line="66"/>
         <source>打开个案</source>
+        <extracomment>the next visit after today (today&apos;s doses count): the receipt, the record print, the grid</extracomment>
         <translation>Open child</translation>
     </message>
     <message>
-        <location filename="../../ui/child/controller.py" line="96"/>
+        <location filename="../../ui/child/controller.py" line="102"/>
         <source>请先按 F3 查找并打开一个儿童</source>
         <translation>Press F3 to find and open a child first</translation>
     </message>
     <message>
-        <location filename="../../ui/child/controller.py" line="123"/>
-        <location filename="../../ui/child/controller.py" line="151"/>
+        <location filename="../../ui/child/controller.py" line="129"/>
+        <location filename="../../ui/child/controller.py" line="157"/>
         <source>请先在接种登记表中选中一剂</source>
         <translation>Select a dose in the vaccination grid first</translation>
     </message>
     <message>
-        <location filename="../../ui/child/controller.py" line="140"/>
+        <location filename="../../ui/child/controller.py" line="146"/>
         <source>已保存：%1 第%2剂 %3</source>
         <translation>Saved: %1 dose %2 %3</translation>
     </message>
     <message>
-        <location filename="../../ui/child/controller.py" line="153"/>
+        <location filename="../../ui/child/controller.py" line="159"/>
         <source>第%1剂</source>
         <translation>Dose %1</translation>
     </message>
     <message>
-        <location filename="../../ui/child/controller.py" line="155"/>
+        <location filename="../../ui/child/controller.py" line="161"/>
         <source>删除接种记录</source>
         <translation>Delete dose</translation>
     </message>
     <message>
-        <location filename="../../ui/child/controller.py" line="155"/>
+        <location filename="../../ui/child/controller.py" line="161"/>
         <source>删除 %1？
 请填写删除原因：</source>
         <translation>Delete %1?
 Reason for deleting:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/controller.py" line="162"/>
+        <location filename="../../ui/child/controller.py" line="168"/>
         <source>不能删除</source>
         <translation>Cannot delete</translation>
     </message>
     <message>
-        <location filename="../../ui/child/controller.py" line="166"/>
+        <location filename="../../ui/child/controller.py" line="172"/>
         <source>已删除：%1</source>
         <translation>Deleted: %1</translation>
     </message>
@@ -971,149 +972,189 @@ Reason for deleting:</translation>
 <context>
     <name>DoseDialog</name>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="73"/>
+        <location filename="../../ui/child/dose_dialog.py" line="74"/>
         <source>修改接种记录</source>
         <extracomment>the batch proposals for the chosen vaccine have been read and shown</extracomment>
         <translation>Edit dose</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="73"/>
+        <location filename="../../ui/child/dose_dialog.py" line="74"/>
         <source>接种登记</source>
         <translation>Vaccination</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="103"/>
-        <location filename="../../ui/child/dose_dialog.py" line="336"/>
+        <location filename="../../ui/child/dose_dialog.py" line="79"/>
+        <source>请选择疫苗</source>
+        <translation>Choose a vaccine</translation>
+    </message>
+    <message>
+        <location filename="../../ui/child/dose_dialog.py" line="83"/>
+        <source>请选择</source>
+        <translation>Choose</translation>
+    </message>
+    <message>
+        <location filename="../../ui/child/dose_dialog.py" line="106"/>
+        <location filename="../../ui/child/dose_dialog.py" line="326"/>
         <source>本单位</source>
         <translation>This unit</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="104"/>
-        <location filename="../../ui/child/dose_dialog.py" line="338"/>
+        <location filename="../../ui/child/dose_dialog.py" line="107"/>
+        <location filename="../../ui/child/dose_dialog.py" line="328"/>
         <source>外地</source>
         <translation>Elsewhere</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="105"/>
+        <location filename="../../ui/child/dose_dialog.py" line="108"/>
         <source>本单位、外地，或输入接种单位的10位编码</source>
         <translation>This unit, elsewhere, or type the 10-digit unit code</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="116"/>
+        <location filename="../../ui/child/dose_dialog.py" line="119"/>
         <source>疫苗(&amp;V)：</source>
         <translation>&amp;Vaccine:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="117"/>
+        <location filename="../../ui/child/dose_dialog.py" line="120"/>
         <source>剂次(&amp;N)：</source>
         <translation>Dose &amp;number:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="118"/>
+        <location filename="../../ui/child/dose_dialog.py" line="121"/>
         <source>接种属性(&amp;A)：</source>
         <translation>Dose &amp;type:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="119"/>
+        <location filename="../../ui/child/dose_dialog.py" line="122"/>
         <source>接种日期(&amp;D)：</source>
         <translation>&amp;Date:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="120"/>
+        <location filename="../../ui/child/dose_dialog.py" line="123"/>
         <source>批号(&amp;B)：</source>
         <translation>&amp;Batch:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="121"/>
+        <location filename="../../ui/child/dose_dialog.py" line="124"/>
         <source>生产企业(&amp;M)：</source>
         <translation>&amp;Manufacturer:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="122"/>
+        <location filename="../../ui/child/dose_dialog.py" line="125"/>
         <source>失效期(&amp;E)：</source>
         <translation>&amp;Expiry:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="123"/>
+        <location filename="../../ui/child/dose_dialog.py" line="126"/>
         <source>接种部位(&amp;S)：</source>
         <translation>&amp;Site:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="124"/>
+        <location filename="../../ui/child/dose_dialog.py" line="127"/>
         <source>接种途径(&amp;R)：</source>
         <translation>&amp;Route:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="125"/>
+        <location filename="../../ui/child/dose_dialog.py" line="128"/>
         <source>接种护士(&amp;U)：</source>
         <translation>N&amp;urse:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="126"/>
+        <location filename="../../ui/child/dose_dialog.py" line="129"/>
         <source>接种地点(&amp;P)：</source>
         <translation>&amp;Place:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="132"/>
+        <location filename="../../ui/child/dose_dialog.py" line="135"/>
         <source>保存(&amp;S)</source>
         <translation>&amp;Save</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="134"/>
+        <location filename="../../ui/child/dose_dialog.py" line="137"/>
         <source>取消</source>
         <translation>Cancel</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="229"/>
+        <location filename="../../ui/child/dose_dialog.py" line="219"/>
         <source>正在读取可用批号…</source>
         <translation>Reading the batches in use…</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="253"/>
+        <location filename="../../ui/child/dose_dialog.py" line="243"/>
         <source>库存 %1 人份</source>
         <translation>in stock: %1 doses</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="253"/>
+        <location filename="../../ui/child/dose_dialog.py" line="243"/>
         <source>近期使用</source>
         <translation>used lately</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="256"/>
+        <location filename="../../ui/child/dose_dialog.py" line="246"/>
         <source>无可用批号，请输入</source>
         <translation>No batch in use; type one</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="311"/>
+        <location filename="../../ui/child/dose_dialog.py" line="301"/>
         <source>评价：—（不属于免疫程序的系列）</source>
         <translation>Evaluation: — (not part of a schedule series)</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="318"/>
+        <location filename="../../ui/child/dose_dialog.py" line="308"/>
         <source>评价：✗ %1 —— 无效剂次，不计入免疫程序</source>
         <translation>Evaluation: ✗ %1 — invalid dose, does not count</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="321"/>
+        <location filename="../../ui/child/dose_dialog.py" line="311"/>
         <source>评价：✓ %1</source>
         <translation>Evaluation: ✓ %1</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="332"/>
+        <location filename="../../ui/child/dose_dialog.py" line="322"/>
         <source>失效期格式不正确：%1</source>
         <translation>Expiry date is not valid: %1</translation>
     </message>
     <message>
+        <location filename="../../ui/child/dose_dialog.py" line="350"/>
+        <source>请先选择疫苗</source>
+        <translation>Choose a vaccine first</translation>
+    </message>
+    <message>
+        <location filename="../../ui/child/dose_dialog.py" line="353"/>
+        <source>请选择剂次</source>
+        <translation>Choose the dose number</translation>
+    </message>
+    <message>
         <location filename="../../ui/child/dose_dialog.py" line="367"/>
+        <source>%1。作为更正/补录保存吗？</source>
+        <translation>%1. Save it as a correction / back-entry?</translation>
+    </message>
+    <message>
+        <location filename="../../ui/child/dose_dialog.py" line="368"/>
+        <source>重复剂次</source>
+        <translation>Duplicate dose</translation>
+    </message>
+    <message>
+        <location filename="../../ui/child/dose_dialog.py" line="373"/>
         <source>这一剂评价为“%1”，是无效剂次，不计入免疫程序。
 仍要保存吗？</source>
         <translation>This dose is evaluated as “%1”: an invalid dose that does not count.
 Save it anyway?</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="368"/>
+        <location filename="../../ui/child/dose_dialog.py" line="376"/>
         <source>无效剂次</source>
         <translation>Invalid dose</translation>
+    </message>
+    <message>
+        <location filename="../../ui/child/dose_dialog.py" line="386"/>
+        <source>同一天已有%1</source>
+        <translation>The same day already has %1</translation>
+    </message>
+    <message>
+        <location filename="../../ui/child/dose_dialog.py" line="386"/>
+        <source>该儿童已有有效的%1</source>
+        <translation>The child already has a valid %1</translation>
     </message>
 </context>
 <context>
@@ -1474,126 +1515,131 @@ Save it anyway?</translation>
 <context>
     <name>Grid</name>
     <message>
-        <location filename="../../ui/child/model.py" line="43"/>
+        <location filename="../../ui/child/model.py" line="44"/>
         <source>常规</source>
         <extracomment>Column groups of dose attributes (SEED: 常规 / 应急 / 强化 / 防病需要). 加强 and 补种 are doses of the routine schedule, so they sit with 常规.</extracomment>
         <translation>Routine</translation>
     </message>
     <message>
-        <location filename="../../ui/child/model.py" line="47"/>
+        <location filename="../../ui/child/model.py" line="48"/>
         <source>应急</source>
         <translation>Emergency</translation>
     </message>
     <message>
-        <location filename="../../ui/child/model.py" line="48"/>
+        <location filename="../../ui/child/model.py" line="49"/>
         <source>强化</source>
         <translation>Campaign</translation>
     </message>
     <message>
-        <location filename="../../ui/child/model.py" line="49"/>
+        <location filename="../../ui/child/model.py" line="50"/>
         <source>防病需要</source>
         <translation>Outbreak control</translation>
     </message>
     <message>
-        <location filename="../../ui/child/model.py" line="55"/>
+        <location filename="../../ui/child/model.py" line="56"/>
         <source>超期未种</source>
         <extracomment>Forecast state → (label source text, background colour). Never colour alone.</extracomment>
         <translation>Overdue</translation>
     </message>
     <message>
-        <location filename="../../ui/child/model.py" line="56"/>
+        <location filename="../../ui/child/model.py" line="57"/>
         <source>应种</source>
         <translation>Due</translation>
     </message>
     <message>
-        <location filename="../../ui/child/model.py" line="57"/>
+        <location filename="../../ui/child/model.py" line="58"/>
         <source>未到期</source>
         <translation>Not yet</translation>
     </message>
     <message>
-        <location filename="../../ui/child/model.py" line="58"/>
+        <location filename="../../ui/child/model.py" line="59"/>
         <source>已完成</source>
         <translation>Complete</translation>
     </message>
     <message>
-        <location filename="../../ui/child/model.py" line="59"/>
+        <location filename="../../ui/child/model.py" line="60"/>
         <source>超龄不再接种</source>
         <translation>Aged out</translation>
     </message>
     <message>
-        <location filename="../../ui/child/model.py" line="64"/>
+        <location filename="../../ui/child/model.py" line="65"/>
         <source>疫苗</source>
         <translation>Vaccine</translation>
     </message>
     <message>
-        <location filename="../../ui/child/model.py" line="65"/>
+        <location filename="../../ui/child/model.py" line="66"/>
         <source>状态</source>
         <translation>State</translation>
     </message>
     <message>
-        <location filename="../../ui/child/model.py" line="66"/>
+        <location filename="../../ui/child/model.py" line="67"/>
         <source>下一剂</source>
         <translation>Next dose</translation>
     </message>
     <message>
-        <location filename="../../ui/child/model.py" line="67"/>
+        <location filename="../../ui/child/model.py" line="68"/>
         <source>最早日期</source>
         <translation>Earliest</translation>
     </message>
     <message>
-        <location filename="../../ui/child/model.py" line="250"/>
+        <location filename="../../ui/child/model.py" line="248"/>
+        <source>同一剂次的另一条记录（无效后重种或更正）</source>
+        <extracomment>(group index, dose-column number (1-based), repeat) → dose; in 常规 the column number is the dose number on record, and a second record of one number (a repeat after an invalid dose, a confirmed correction) takes a repeat column under the same number</extracomment>
+        <translation>Another record of the same dose number (repeated after an invalid dose, or a correction)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/child/model.py" line="267"/>
         <source>不预测</source>
-        <extracomment>group index → dose-column number (1-based) → dose</extracomment>
         <translation>No forecast</translation>
     </message>
     <message>
-        <location filename="../../ui/child/model.py" line="255"/>
-        <location filename="../../ui/child/model.py" line="336"/>
+        <location filename="../../ui/child/model.py" line="272"/>
+        <location filename="../../ui/child/model.py" line="350"/>
         <source>第%1剂</source>
         <translation>Dose %1</translation>
     </message>
     <message>
-        <location filename="../../ui/child/model.py" line="279"/>
+        <location filename="../../ui/child/model.py" line="293"/>
         <source>该疫苗不在免疫程序中，不做接种预测</source>
         <translation>This vaccine is not in the immunization schedule: no forecast</translation>
     </message>
     <message>
-        <location filename="../../ui/child/model.py" line="302"/>
+        <location filename="../../ui/child/model.py" line="316"/>
         <source>外地</source>
         <translation>Elsewhere</translation>
     </message>
     <message>
-        <location filename="../../ui/child/model.py" line="309"/>
+        <location filename="../../ui/child/model.py" line="323"/>
         <source>本单位</source>
         <translation>This unit</translation>
     </message>
     <message>
-        <location filename="../../ui/child/model.py" line="337"/>
+        <location filename="../../ui/child/model.py" line="351"/>
         <source>日期：</source>
         <translation>Date: </translation>
     </message>
     <message>
-        <location filename="../../ui/child/model.py" line="338"/>
+        <location filename="../../ui/child/model.py" line="352"/>
         <source>属性：</source>
         <translation>Type: </translation>
     </message>
     <message>
-        <location filename="../../ui/child/model.py" line="339"/>
+        <location filename="../../ui/child/model.py" line="353"/>
         <source>地点：</source>
         <translation>Place: </translation>
     </message>
     <message>
-        <location filename="../../ui/child/model.py" line="343"/>
+        <location filename="../../ui/child/model.py" line="357"/>
         <source>评价：</source>
         <translation>Evaluation: </translation>
     </message>
     <message>
-        <location filename="../../ui/child/model.py" line="346"/>
+        <location filename="../../ui/child/model.py" line="360"/>
         <source>批号：</source>
         <translation>Batch: </translation>
     </message>
     <message>
-        <location filename="../../ui/child/model.py" line="351"/>
+        <location filename="../../ui/child/model.py" line="365"/>
         <source>接种护士：</source>
         <translation>Nurse: </translation>
     </message>
@@ -2136,134 +2182,140 @@ Create a new child anyway?</translation>
 <context>
     <name>Print</name>
     <message>
-        <location filename="../../ui/print/documents.py" line="32"/>
-        <location filename="../../ui/print/documents.py" line="43"/>
+        <location filename="../../ui/print/documents.py" line="33"/>
+        <location filename="../../ui/print/documents.py" line="44"/>
         <source>疫苗</source>
         <translation>Vaccine</translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="33"/>
-        <location filename="../../ui/print/documents.py" line="44"/>
+        <location filename="../../ui/print/documents.py" line="34"/>
+        <location filename="../../ui/print/documents.py" line="45"/>
         <source>剂次</source>
         <translation>Dose</translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="34"/>
+        <location filename="../../ui/print/documents.py" line="35"/>
         <source>接种日期</source>
         <translation>Date</translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="35"/>
+        <location filename="../../ui/print/documents.py" line="36"/>
         <source>属性</source>
         <translation>Type</translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="36"/>
+        <location filename="../../ui/print/documents.py" line="37"/>
         <source>批号</source>
         <translation>Batch</translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="37"/>
+        <location filename="../../ui/print/documents.py" line="38"/>
         <source>生产企业</source>
         <translation>Manufacturer</translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="38"/>
+        <location filename="../../ui/print/documents.py" line="39"/>
         <source>接种单位</source>
         <translation>Unit</translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="39"/>
+        <location filename="../../ui/print/documents.py" line="40"/>
         <source>接种护士</source>
         <translation>Nurse</translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="40"/>
+        <location filename="../../ui/print/documents.py" line="41"/>
         <source>评价</source>
         <translation>Evaluation</translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="45"/>
-        <source>最早日期</source>
-        <translation>Earliest</translation>
+        <location filename="../../ui/print/documents.py" line="46"/>
+        <source>可种日期</source>
+        <translation>From</translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="46"/>
+        <location filename="../../ui/print/documents.py" line="47"/>
         <source>状态</source>
         <translation>State</translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="85"/>
+        <location filename="../../ui/print/documents.py" line="86"/>
         <source>外地</source>
         <translation>Elsewhere</translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="133"/>
+        <location filename="../../ui/print/documents.py" line="132"/>
         <source>目前没有待接种的免疫规划疫苗。</source>
         <translation>No NIP vaccine is due for now.</translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="134"/>
+        <location filename="../../ui/print/documents.py" line="133"/>
+        <location filename="../../ui/print/documents.py" line="147"/>
         <source>第%1剂</source>
         <translation>Dose %1</translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="156"/>
+        <location filename="../../ui/print/documents.py" line="148"/>
+        <source>下次接种：%1 起</source>
+        <translation>Next visit: from %1</translation>
+    </message>
+    <message>
+        <location filename="../../ui/print/documents.py" line="150"/>
+        <source>届时接种：%1</source>
+        <translation>Then: %1</translation>
+    </message>
+    <message>
+        <location filename="../../ui/print/documents.py" line="170"/>
         <source>打印日期：</source>
         <translation>Printed: </translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="160"/>
+        <location filename="../../ui/print/documents.py" line="174"/>
         <source>接种记录</source>
         <translation>Doses</translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="164"/>
+        <location filename="../../ui/print/documents.py" line="178"/>
         <source>下次接种</source>
         <translation>Next vaccinations</translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="168"/>
+        <location filename="../../ui/print/documents.py" line="182"/>
         <source>请妥善保管接种证，按时带孩子接种。</source>
         <translation>Please keep the vaccination certificate and come on time.</translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="171"/>
+        <location filename="../../ui/print/documents.py" line="185"/>
         <source>儿童预防接种记录</source>
         <translation>Child Vaccination Record</translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="183"/>
-        <source>下次接种：%1 第%2剂，%3 起</source>
-        <translation>Next: %1 dose %2, from %3</translation>
-    </message>
-    <message>
-        <location filename="../../ui/print/documents.py" line="189"/>
+        <location filename="../../ui/print/documents.py" line="146"/>
         <source>下次接种：暂无</source>
         <translation>Next: none for now</translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="191"/>
+        <location filename="../../ui/print/documents.py" line="200"/>
         <source>儿童：</source>
         <translation>Child: </translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="193"/>
+        <location filename="../../ui/print/documents.py" line="202"/>
         <source>出生日期：</source>
         <translation>Birth date: </translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="199"/>
+        <location filename="../../ui/print/documents.py" line="208"/>
         <source>今日接种</source>
         <translation>Given today</translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="205"/>
+        <location filename="../../ui/print/documents.py" line="215"/>
         <source>接种后请在接种单位留观30分钟。</source>
         <translation>Please stay at the clinic for 30 minutes after the vaccination.</translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="208"/>
+        <location filename="../../ui/print/documents.py" line="218"/>
         <source>接种回执</source>
         <translation>Vaccination Receipt</translation>
     </message>
@@ -3564,32 +3616,33 @@ Package: %4, %5 files, signature verified</translation>
 <context>
     <name>VaccinationView</name>
     <message>
-        <location filename="../../ui/child/grid.py" line="45"/>
+        <location filename="../../ui/child/grid.py" line="46"/>
         <source>按 F3 查找儿童，或按 F2 新建儿童。</source>
         <translation>Press F3 to find a child, or F2 for a new child.</translation>
     </message>
     <message>
-        <location filename="../../ui/child/grid.py" line="80"/>
+        <location filename="../../ui/child/grid.py" line="81"/>
         <source>接种登记</source>
         <translation>Vaccination</translation>
     </message>
     <message>
-        <location filename="../../ui/child/grid.py" line="84"/>
+        <location filename="../../ui/child/grid.py" line="85"/>
         <source>接种登记 · %1（%2，%3）</source>
         <translation>Vaccination · %1 (%2, %3)</translation>
     </message>
     <message>
-        <location filename="../../ui/child/grid.py" line="108"/>
+        <location filename="../../ui/child/grid.py" line="112"/>
+        <location filename="../../ui/child/grid.py" line="116"/>
         <source>%1 第%2剂（%3）</source>
         <translation>%1 dose %2 (%3)</translation>
     </message>
     <message>
-        <location filename="../../ui/child/grid.py" line="110"/>
+        <location filename="../../ui/child/grid.py" line="123"/>
         <source>下次</source>
         <translation>Next</translation>
     </message>
     <message>
-        <location filename="../../ui/child/grid.py" line="111"/>
+        <location filename="../../ui/child/grid.py" line="124"/>
         <source>目前没有应种疫苗</source>
         <translation>Nothing due now</translation>
     </message>
