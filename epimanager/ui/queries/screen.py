@@ -59,6 +59,8 @@ class QueryScreen(QWidget):
     open_child = Signal(str)
     #: the screen's title (marked with ``QT_TRANSLATE_NOOP("Queries", …)``, translated where shown)
     title = QT_TRANSLATE_NOOP("Queries", "查询")
+    #: a long last column (the query's column title) that takes the remaining width and wraps
+    wrap_column: str | None = None
 
     def __init__(self, db: Database, user: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -102,6 +104,7 @@ class QueryScreen(QWidget):
         self.table.doubleClicked.connect(self._double_clicked)
         self.model.failed.connect(self._show_error)
         self.model.loaded.connect(self._show_count)
+        self.model.rowsInserted.connect(self._fit_rows)
 
     # -- for subclasses --------------------------------------------------------------------
 
@@ -190,6 +193,23 @@ class QueryScreen(QWidget):
         header = self.table.horizontalHeader()
         for c in range(self.model.columnCount()):
             header.resizeSection(c, header.sectionSize(c) + 8)
+        query = self.model.query
+        if self.wrap_column and query is not None and self.wrap_column in query.columns:
+            c = query.columns.index(self.wrap_column)
+            others = sum(header.sectionSize(i) for i in range(self.model.columnCount()) if i != c)
+            # what the viewport will be once the row numbers and the vertical scroll bar show up
+            t = self.table
+            bars = t.verticalHeader().sizeHint().width() + t.verticalScrollBar().sizeHint().width()
+            room = t.width() - 2 * t.frameWidth() - bars - others
+            header.resizeSection(c, max(room, 240))
+            self.table.setWordWrap(True)
+            self.table.resizeRowsToContents()
+
+    def _fit_rows(self, _parent: QModelIndex, first: int, last: int) -> None:
+        """Rows of a wrapped column grow to show all of it (only the rows just loaded are measured)."""
+        if self.wrap_column and self._sized:
+            for row in range(first, last + 1):
+                self.table.resizeRowToContents(row)
 
     def _show_count(self, n: int, more: bool) -> None:
         if not self._sized and n:
