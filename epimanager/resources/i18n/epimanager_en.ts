@@ -1433,47 +1433,47 @@ Save it anyway?</translation>
 <context>
     <name>GapQueryScreen</name>
     <message>
-        <location filename="../../ui/queries/gap.py" line="35"/>
+        <location filename="../../ui/queries/gap.py" line="36"/>
         <source>疫苗或系列：HepB、MMR、麻腮风 …（空 = 全部）</source>
         <translation>Vaccine or series: HepB, MMR … (empty = all)</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/gap.py" line="37"/>
+        <location filename="../../ui/queries/gap.py" line="38"/>
         <source>接种日期</source>
         <translation>Date</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/gap.py" line="38"/>
+        <location filename="../../ui/queries/gap.py" line="39"/>
         <source>疫苗</source>
         <translation>Vaccine</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/gap.py" line="39"/>
+        <location filename="../../ui/queries/gap.py" line="40"/>
         <source>区域划分</source>
         <translation>Area</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/gap.py" line="40"/>
+        <location filename="../../ui/queries/gap.py" line="41"/>
         <source>打印通知单…</source>
         <translation>Print call-up list…</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/gap.py" line="69"/>
+        <location filename="../../ui/queries/gap.py" line="70"/>
         <source>预防接种通知单（%1）</source>
         <translation>Vaccination Call-up List (%1)</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/gap.py" line="71"/>
+        <location filename="../../ui/queries/gap.py" line="72"/>
         <source>接种日期：%1&#x3000;共 %2 人</source>
         <translation>Vaccination date: %1&#x3000;%2 children</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/gap.py" line="73"/>
+        <location filename="../../ui/queries/gap.py" line="74"/>
         <source>序号</source>
         <translation>No.</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/gap.py" line="102"/>
+        <location filename="../../ui/queries/gap.py" line="103"/>
         <source>通知单已保存到 %1</source>
         <translation>Call-up list saved to %1</translation>
     </message>
@@ -2263,52 +2263,53 @@ Create a new child anyway?</translation>
 <context>
     <name>QueryScreen</name>
     <message>
-        <location filename="../../ui/queries/screen.py" line="69"/>
+        <location filename="../../ui/queries/screen.py" line="71"/>
         <source>查询(&amp;Q)</source>
+        <extracomment>a long last column (the query&apos;s column title) that takes the remaining width and wraps</extracomment>
         <translation>&amp;Search</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/screen.py" line="70"/>
+        <location filename="../../ui/queries/screen.py" line="72"/>
         <source>导出 Excel…</source>
         <translation>Export Excel…</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/screen.py" line="71"/>
+        <location filename="../../ui/queries/screen.py" line="73"/>
         <source>导出 CSV…</source>
         <translation>Export CSV…</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/screen.py" line="134"/>
+        <location filename="../../ui/queries/screen.py" line="137"/>
         <source>已导出 %1 行到 %2</source>
         <translation>Exported %1 rows to %2</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/screen.py" line="138"/>
+        <location filename="../../ui/queries/screen.py" line="141"/>
         <source>导出 Excel</source>
         <translation>Export Excel</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/screen.py" line="138"/>
+        <location filename="../../ui/queries/screen.py" line="141"/>
         <source>导出 CSV</source>
         <translation>Export CSV</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/screen.py" line="139"/>
+        <location filename="../../ui/queries/screen.py" line="142"/>
         <source>Excel 文件 (*.xlsx)</source>
         <translation>Excel files (*.xlsx)</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/screen.py" line="139"/>
+        <location filename="../../ui/queries/screen.py" line="142"/>
         <source>CSV 文件 (*.csv)</source>
         <translation>CSV files (*.csv)</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/screen.py" line="200"/>
+        <location filename="../../ui/queries/screen.py" line="220"/>
         <source>已显示 %1 行，向下滚动加载更多</source>
         <translation>%1 rows shown; scroll down to load more</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/screen.py" line="200"/>
+        <location filename="../../ui/queries/screen.py" line="220"/>
         <source>已显示 %1 行（全部）</source>
         <translation>%1 rows shown (all)</translation>
     </message>
