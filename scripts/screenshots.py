@@ -229,6 +229,19 @@ def main() -> int:
     settle(app, 300)
     save(stock, args.out, "12-stock-on-hand.png")
     stock.close()
+
+    # Ctrl+3 免疫空白 and Ctrl+1 接种明细 (this month): placed on the screen, columns fitted to content
+    for name, shot in (("GapQueryScreen", "16-query-gap.png"), ("DoseQueryScreen", "17-query-doses.png")):
+        screen = w.open_query(name)
+        screen.run_query()  # type: ignore[attr-defined]
+        for _ in range(300):
+            settle(app, 100)
+            model = screen.model  # type: ignore[attr-defined]
+            if model.rowCount() >= 25 or not model.filling:
+                break
+        settle(app, 300)
+        save(screen, args.out, shot)
+        screen.close()
     w.close()
     db.close()
     save_receipt(args.out, tmp)

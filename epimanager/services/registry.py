@@ -119,7 +119,7 @@ def _blank_none(v: str | None) -> str | None:
 def change_status(
     db: Database,
     code: str,
-    new_status: Status | int | str,
+    new_status: Status | int | str | None,
     date: date,
     reason: str | None = None,
     remark: str | None = None,
@@ -133,6 +133,8 @@ def change_status(
     needs a remark.  Refused changes raise :class:`ValidationError` and
     change nothing.
     """
+    if new_status is None or new_status == "":
+        raise ValidationError("请选择新的在册情况")
     try:
         new = parse_status(new_status)
     except ValueError as exc:

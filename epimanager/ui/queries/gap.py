@@ -27,6 +27,7 @@ class GapQueryScreen(QueryScreen):
     """Children with due or overdue doses on a date, by vaccine and 区域划分."""
 
     title = QT_TRANSLATE_NOOP("Queries", "免疫空白查询")
+    wrap_column = "应种疫苗"
 
     def __init__(self, db: Database, user: str, parent: QWidget | None = None) -> None:
         super().__init__(db, user, parent)

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QDate, QModelIndex, Signal
+from PySide6.QtCore import QCoreApplication, QDate, QModelIndex, Qt, Signal
+from PySide6.QtGui import QKeyEvent, QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -60,6 +63,8 @@ class QueryScreen(QWidget):
     open_child = Signal(str)
     #: the screen's title (marked with ``QT_TRANSLATE_NOOP("Queries", …)``, translated where shown)
     title = QT_TRANSLATE_NOOP("Queries", "查询")
+    #: a long last column (the query's column title) that takes the remaining width and wraps
+    wrap_column: str | None = None
 
     def __init__(self, db: Database, user: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -81,6 +86,10 @@ class QueryScreen(QWidget):
         self.table.setAlternatingRowColors(True)
         self.table.setEditTriggers(QTableView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().setDefaultSectionSize(22)
+        self.table.setTabKeyNavigation(False)  # Tab leaves the table (back to the filters)
+        self.table.setWordWrap(False)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        self._sized = False
 
         self.buttons = QHBoxLayout()
         self.buttons.addWidget(self.search_button)
@@ -102,6 +111,7 @@ class QueryScreen(QWidget):
         self.table.doubleClicked.connect(self._double_clicked)
         self.model.failed.connect(self._show_error)
         self.model.loaded.connect(self._show_count)
+        self.model.rowsInserted.connect(self._fit_rows)
 
     # -- for subclasses --------------------------------------------------------------------
 
@@ -119,6 +129,7 @@ class QueryScreen(QWidget):
             self._show_error(exc.message)
             return
         self.model.set_query(query)
+        self._sized = False
         if self.model.canFetchMore():
             self.model.fetchMore()
 
@@ -186,6 +197,8 @@ class QueryScreen(QWidget):
             self.export_to(path if path.suffix.lower() == f".{fmt}" else path.with_suffix(f".{fmt}"))
 
     def _double_clicked(self, index: QModelIndex) -> None:
+        if not index.isValid():
+            return
         code = self.model.child_code(index.row())
         if code:
             self.open_child.emit(code)
@@ -193,6 +206,67 @@ class QueryScreen(QWidget):
     def _show_error(self, message: str) -> None:
         self.error.setText(message)
 
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        """Enter: on a row, open the child; in a filter, run the query and go to the rows."""
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            if self.table.hasFocus():
+                self._double_clicked(self.table.currentIndex())
+            else:
+                self.run_query()
+                if not self.error.text():
+                    self.table.setFocus(Qt.FocusReason.OtherFocusReason)
+            return
+        super().keyPressEvent(event)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        """Tab goes filters → 查询 → the rows → the other buttons (set once the subclass built its filters)."""
+        if not getattr(self, "_tab_order_set", False):
+            self._tab_order_set = True
+            chain: list[QWidget] = []
+            for row in range(self.filters.rowCount()):
+                item = self.filters.itemAt(row, QFormLayout.ItemRole.FieldRole)
+                field = item.widget() if item is not None else None
+                if field is not None:
+                    chain.append(field)
+            chain += [self.search_button, self.table]
+            for i in range(self.buttons.count()):
+                button = self.buttons.itemAt(i)
+                w = button.widget() if button is not None else None
+                if w is not None and w not in chain:
+                    chain.append(w)
+            for a, b in itertools.pairwise(chain):
+                QWidget.setTabOrder(a, b)
+        super().showEvent(event)
+
+    def fit_columns(self) -> None:
+        """Every column as wide as its header and the loaded rows (a child code is never cut)."""
+        self.table.resizeColumnsToContents()
+        header = self.table.horizontalHeader()
+        for c in range(self.model.columnCount()):
+            header.resizeSection(c, header.sectionSize(c) + 8)
+        query = self.model.query
+        if self.wrap_column and query is not None and self.wrap_column in query.columns:
+            c = query.columns.index(self.wrap_column)
+            others = sum(header.sectionSize(i) for i in range(self.model.columnCount()) if i != c)
+            # what the viewport will be once the row numbers and the vertical scroll bar show up
+            t = self.table
+            bars = t.verticalHeader().sizeHint().width() + t.verticalScrollBar().sizeHint().width()
+            room = t.width() - 2 * t.frameWidth() - bars - others
+            header.resizeSection(c, max(room, 240))
+            self.table.setWordWrap(True)
+            self.table.resizeRowsToContents()
+
+    def _fit_rows(self, _parent: QModelIndex, first: int, last: int) -> None:
+        """Rows of a wrapped column grow to show all of it (only the rows just loaded are measured)."""
+        if self.wrap_column and self._sized:
+            for row in range(first, last + 1):
+                self.table.resizeRowToContents(row)
+
     def _show_count(self, n: int, more: bool) -> None:
+        if not self._sized and n:
+            self._sized = True
+            self.fit_columns()
+            if not self.table.currentIndex().isValid():
+                self.table.setCurrentIndex(self.model.index(0, 0))
         text = self.tr("已显示 %1 行，向下滚动加载更多") if more else self.tr("已显示 %1 行（全部）")
         self.status.setText(text.replace("%1", str(n)))
