@@ -23,6 +23,8 @@ apt_pkgs=(
 apt_pkgs+=(postgresql-client)
 # the test run starts its own throwaway PostgreSQL cluster (initdb + pg_ctl from this package)
 if [ -n "$extras" ]; then apt_pkgs+=(postgresql); fi
+# --dev: pdftotext/pdftoppm read printed PDFs back in the tests and render them for the screenshots
+if [ -n "$extras" ]; then apt_pkgs+=(poppler-utils); fi
 py="${PYTHON:-python3}"
 if ! "$py" -c 'import ensurepip, venv' 2>/dev/null; then apt_pkgs+=(python3-venv); fi
 

@@ -43,7 +43,9 @@ def build_demo(path: Path, children: int) -> None:
         check=True,
         cwd=REPO,
     )
-    subprocess.run([*run, "demo", "--children", str(children), "--seed", "1", "--quiet"], check=True, cwd=REPO)
+    subprocess.run(
+        [*run, "demo", "--children", str(children), "--seed", "1", "--quiet", "--stock"], check=True, cwd=REPO
+    )
 
 
 def settle(app: QApplication, ms: int = 300) -> None:
@@ -99,6 +101,11 @@ def main() -> int:
     i18n.install(app, Language.ZH_CN)
     db = open_database(args.db)
     today = date.today()
+    from epimanager.services.demo_stock import receive_demo_stock
+    from epimanager.services.stock.reports import on_hand
+
+    if not on_hand(db, today):  # a demo database built before `demo --stock`: give it some stock to show
+        print("demo stock received:", receive_demo_stock(db, today))
     w = MainWindow(db, Settings(nurse="王护士"), settings_path=tmp / "settings.json")
     w.resize(1366, 740)
     w.show()
@@ -180,12 +187,19 @@ def main() -> int:
     reports = w.open_reports()
     reports.resize(1300, 640)
     reports.start()
-    for _ in range(600):
+    for _ in range(3000):  # up to 5 minutes on a busy machine
         settle(app, 100)
         if reports.report is not None:
             break
     settle(app, 300)
     save(reports, args.out, "09-report-6-1.png")
+    # the same report printed (A4, through the table printer): pages 1 and 2 as the CDC gets them
+    pdf = tmp / "6-1.pdf"
+    reports.print_to_pdf(pdf)
+    for n, name in ((1, "13-print-6-1-page1"), (2, "14-print-6-1-page2")):
+        page = ["-f", str(n), "-l", str(n), "-singlefile"]
+        subprocess.run(["pdftoppm", "-r", "110", "-png", *page, str(pdf), str(args.out / name)], check=True)
+        print(args.out / f"{name}.png")
     reports.close()
 
     # F7 工作提醒 beside the main window
@@ -204,9 +218,70 @@ def main() -> int:
     settle(app, 300)
     save(cleaning, args.out, "11-data-cleaning.png")
     cleaning.close()
+
+    # 库存一览 (Ctrl+6): vaccines and syringes on hand, read on a worker thread
+    stock = w.open_stock()
+    stock.resize(1240, 560)
+    for _ in range(100):
+        settle(app, 100)
+        if stock.model.rowCount() > 0:
+            break
+    settle(app, 300)
+    save(stock, args.out, "12-stock-on-hand.png")
+    stock.close()
+
+    # Ctrl+3 免疫空白 and Ctrl+1 接种明细 (this month): placed on the screen, columns fitted to content
+    for name, shot in (("GapQueryScreen", "16-query-gap.png"), ("DoseQueryScreen", "17-query-doses.png")):
+        screen = w.open_query(name)
+        screen.run_query()  # type: ignore[attr-defined]
+        for _ in range(300):
+            settle(app, 100)
+            model = screen.model  # type: ignore[attr-defined]
+            if model.rowCount() >= 25 or not model.filling:
+                break
+        settle(app, 300)
+        save(screen, args.out, shot)
+        screen.close()
     w.close()
     db.close()
+    save_receipt(args.out, tmp)
     return 0
+
+
+def save_receipt(out: Path, tmp: Path) -> None:
+    """15-receipt.png: the printed 回执 (PDF → pdftoppm) of a two-year-old given JE-L 第2剂 on
+    2026-11-26 — the next visit is HepA-L 28 days later (a fixed, hand-checked case)."""
+    from epimanager.domain.validation import ChildInput, DoseInput
+    from epimanager.services.children import create_child, get_child
+    from epimanager.services.doses import add_dose
+    from epimanager.services.forecast import forecast_record
+    from epimanager.services.next_visit import next_visit
+    from epimanager.services.units import init_database
+    from epimanager.store.database import open_database
+    from epimanager.ui.print import documents
+
+    day = date(2026, 11, 26)
+    path = tmp / "receipt.sqlite"
+    init_database(path, UNIT, UNIT_NAME, ["东风村"])
+    db = open_database(path)
+    code = create_child(db, ChildInput("王小明", "1", date(2024, 11, 26), mother_name="李梅"), today=day).code
+    history = (
+        ("HepB", 1, "2024-11-26"), ("BCG", 1, "2024-11-26"), ("HepB", 2, "2024-12-26"), ("IPV", 1, "2025-01-26"),
+        ("DTaP", 1, "2025-01-26"), ("IPV", 2, "2025-02-26"), ("bOPV", 3, "2025-03-26"), ("DTaP", 2, "2025-03-26"),
+        ("HepB", 3, "2025-05-26"), ("DTaP", 3, "2025-05-26"), ("MPSV-A", 1, "2025-05-26"), ("MMR", 1, "2025-07-26"),
+        ("JE-L", 1, "2025-07-26"), ("MPSV-A", 2, "2025-08-26"), ("DTaP", 4, "2026-05-26"), ("MMR", 2, "2026-05-26"),
+    )  # fmt: skip
+    for vaccine, n, when in history:
+        add_dose(db, code, DoseInput(vaccine, n, date.fromisoformat(when)), today=day)
+    add_dose(db, code, DoseInput("JE-L", 2, day, batch_no="202609A1", nurse="王护士"), today=day)
+    child = get_child(db, code)
+    html = documents.receipt_html(
+        child, forecast_record(db, child, day), next_visit(db, child, day), UNIT_NAME, {UNIT: UNIT_NAME}, day
+    )
+    pdf = documents.print_to_pdf(documents.document(html), tmp / "receipt.pdf")
+    subprocess.run(["pdftoppm", "-png", "-r", "80", "-singlefile", str(pdf), str(out / "15-receipt")], check=True)
+    print(out / "15-receipt.png")
+    db.close()
 
 
 if __name__ == "__main__":

@@ -100,6 +100,7 @@ def dose_history(
     diligence = rng.random()  # some families are always late, some never come back
     dropped: set[str] = set()
     last_by_series: dict[str, date] = {}
+    given: dict[str, int] = {}  # doses recorded per series: a missed dose leaves no gap in the numbers
     je_inactivated = rng.random() < 0.1
     for series, plan_code, number, plan_months in _PLAN_2021:
         if series in dropped:
@@ -134,7 +135,8 @@ def dose_history(
         last_by_series[series] = when
         if series == "JE" and je_inactivated:
             code = "1802"
-        _add(rng, uuids, cid, code, number, when, unit, other_units, now, out)
+        given[series] = given.get(series, 0) + 1
+        _add(rng, uuids, cid, code, given[series], when, unit, other_units, now, out, site_number=number)
     if sex == "2":
         d13 = add_months(birth, 13 * 12)
         if d13 >= _HPV_START and d13 <= today and rng.random() < 0.7:
@@ -161,6 +163,7 @@ def _add(
     out: list[tuple[Any, ...]],
     *,
     free: bool = True,
+    site_number: int | None = None,
 ) -> None:
     r = rng.random()
     place_unit: str | None = unit
@@ -181,7 +184,7 @@ def _add(
             f"{when.year}{when.month:02d}{code[-2:]}",
             add_months(when, 18).isoformat(),
             _MAKERS.get(code, "国药集团"),
-            _SITES.get(code, "左上臂" if number % 2 else "右上臂"),
+            _SITES.get(code, "左上臂" if (site_number or number) % 2 else "右上臂"),
             "PO" if code in ("0311", "2401") else ("ID" if code == "0101" else "IM"),
             "演示护士",
             place_unit,

@@ -5,6 +5,12 @@ The schedule engine evaluates every new or changed dose against the child's othe
 refused with :class:`InvalidDose` naming the reasons unless the caller passes
 ``confirm_invalid=True`` — the GUI after its 仍要保存吗？ question, the CLI with
 ``--confirm-invalid``, the importer with ``--confirm-invalid`` — and the confirmation is audited.
+
+A dose the child already has is refused with :class:`DuplicateDose` — a *valid* dose of the same
+series with the same dose number, or the same product on the same day — unless the caller confirms
+it as a correction/补录 with ``confirm_duplicate=True`` (GUI question, ``--confirm-duplicate`` on the
+CLI and the importer); that confirmation is audited too.  Both rules are checked inside the write
+transaction, on the doses stored there.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from epimanager.errors import NotFoundError, ValidationError
 from epimanager.resources import catalog
 from epimanager.services import audit, permissions
 from epimanager.services.clinical import session_facts
+from epimanager.services.dose_duplicates import Clash, find_clash
 from epimanager.services.records import DoseRecord
 from epimanager.services.stock import dose_binding
 from epimanager.store.database import Database
@@ -40,6 +47,22 @@ class InvalidDose(ValidationError):
     def __init__(self, reasons: list[str]) -> None:
         self.reasons = reasons
         super().__init__(f"这一剂评价为“{'、'.join(reasons)}”，是无效剂次，不计入免疫程序；需确认后才能保存")
+
+
+class DuplicateDose(ValidationError):
+    """The child already has this dose; saving it again needs a confirmation as a correction/补录."""
+
+    def __init__(self, clash: Clash) -> None:
+        self.vaccine_name, self.dose_number, self.day, self.same_day = (
+            clash.vaccine_name,
+            clash.dose_number,
+            clash.day,
+            clash.same_day,
+        )
+        #: the existing dose in words: 百白破疫苗 第3剂（2026-05-01）
+        self.existing = clash.existing
+        what = f"同一天已有{self.existing}" if clash.same_day else f"该儿童已有有效的{self.existing}"
+        super().__init__(f"{what}，是重复剂次；确认作为更正/补录后才能保存")
 
 
 def evaluate_new(
@@ -69,16 +92,39 @@ def invalid_reasons(evaluations: Iterable[DoseEvaluation]) -> list[str]:
     return list(dict.fromkeys(ev.reason or "无效" for ev in evaluations if not ev.valid))
 
 
-def _check_counts(s: Session, child: Child, code: str, day: date, *, exclude: str | None, confirm: bool) -> str:
-    """Refuse an invalid dose unless confirmed; returns the audit note of a confirmed one."""
-    others = [d for d in s.scalars(select(Dose).where(Dose.child_id == child.id, Dose.deleted.is_(False)))]
+def _check_dose(
+    s: Session,
+    child: Child,
+    code: str,
+    number: int,
+    day: date,
+    *,
+    exclude: str | None,
+    confirm_invalid: bool,
+    confirm_duplicate: bool,
+    counts: bool = True,
+) -> str:
+    """Refuse a duplicate, then an invalid dose, unless confirmed; returns the audit note of a
+    confirmed one.  ``counts=False`` skips the engine's evaluation (only the dose number changed)."""
+    others = [
+        d
+        for d in s.scalars(select(Dose).where(Dose.child_id == child.id, Dose.deleted.is_(False)))
+        if d.uuid != exclude
+    ]
     facts = session_facts(s, child.id, child.mother_hbsag, child.birth_weight_kg)
-    reasons = invalid_reasons(
-        evaluate_new(child.birth_date, child.sex, others, code, day, exclude=exclude, facts=facts)
-    )
-    if reasons and not confirm:
-        raise InvalidDose(reasons)
-    return f"（确认保存无效剂次：{'、'.join(reasons)}）" if reasons else ""
+    notes = []
+    clash = find_clash(child.birth_date, child.sex, others, code, number, day, facts=lambda: facts)
+    if clash is not None:
+        if not confirm_duplicate:
+            raise DuplicateDose(clash)
+        notes.append(f"确认作为更正/补录：已有{clash.existing}")
+    if counts:
+        reasons = invalid_reasons(evaluate_new(child.birth_date, child.sex, others, code, day, facts=facts))
+        if reasons and not confirm_invalid:
+            raise InvalidDose(reasons)
+        if reasons:
+            notes.append(f"确认保存无效剂次：{'、'.join(reasons)}")
+    return "".join(f"（{n}）" for n in notes)
 
 
 def resolve_vaccine_code(text: str) -> str:
@@ -96,18 +142,29 @@ def add_dose(
     user: str | None = None,
     today: date | None = None,
     confirm_invalid: bool = False,
+    confirm_duplicate: bool = False,
 ) -> DoseRecord:
     """Validate and record one dose for a child (own unit unless told otherwise).
 
     An invalid dose (by the schedule engine) is refused with :class:`InvalidDose` unless
-    ``confirm_invalid``.
+    ``confirm_invalid``; a dose the child already has with :class:`DuplicateDose` unless
+    ``confirm_duplicate``.
     """
     own = db.own_unit_code()
     with db.transaction() as s:
         child = s.scalar(select(Child).where(Child.code == child_code, Child.deleted.is_(False)))
         if child is None:
             raise NotFoundError(f"找不到儿童编码为 {child_code} 的个案")
-        dose = record_dose(s, child, inp, own_unit=own, user=user, today=today, confirm_invalid=confirm_invalid)
+        dose = record_dose(
+            s,
+            child,
+            inp,
+            own_unit=own,
+            user=user,
+            today=today,
+            confirm_invalid=confirm_invalid,
+            confirm_duplicate=confirm_duplicate,
+        )
         return DoseRecord.from_orm(dose)
 
 
@@ -120,6 +177,7 @@ def record_dose(
     user: str | None = None,
     today: date | None = None,
     confirm_invalid: bool = False,
+    confirm_duplicate: bool = False,
 ) -> Dose:
     """:func:`add_dose` inside the caller's transaction (a new child's birth doses go in with the child)."""
     today = today or date.today()
@@ -129,7 +187,16 @@ def record_dose(
     problems = dose_problems(inp, child.birth_date, today)
     if problems:
         raise ValidationError(problems)
-    note = _check_counts(s, child, code, inp.date, exclude=None, confirm=confirm_invalid)
+    note = _check_dose(
+        s,
+        child,
+        code,
+        inp.dose_number,
+        inp.date,
+        exclude=None,
+        confirm_invalid=confirm_invalid,
+        confirm_duplicate=confirm_duplicate,
+    )
     unit_code = inp.unit_code
     if unit_code is None and inp.place_text != OTHER_PLACE:
         unit_code = own_unit
@@ -209,6 +276,7 @@ def update_dose(
     user: str | None = None,
     today: date | None = None,
     confirm_invalid: bool = False,
+    confirm_duplicate: bool = False,
     expected_version: int | None = None,
 ) -> DoseRecord:
     """Change a saved dose; every changed field is audited in the same transaction.
@@ -216,7 +284,8 @@ def update_dose(
     ``expected_version`` is the version the user saw: a stale one is refused (:class:`StaleRecord`).
 
     A change of vaccine or date that makes the dose invalid is refused with :class:`InvalidDose`
-    unless ``confirm_invalid``.
+    unless ``confirm_invalid``; a change of vaccine, dose number or date that makes it a dose the
+    child already has, with :class:`DuplicateDose` unless ``confirm_duplicate``.
     """
     unknown = set(changes) - set(EDITABLE_DOSE_FIELDS)
     if unknown:
@@ -250,8 +319,18 @@ def update_dose(
         if problems:
             raise ValidationError(problems)
         note = ""
-        if (after.vaccine, after.date) != (current.vaccine, current.date):
-            note = _check_counts(s, child, after.vaccine, after.date, exclude=dose.uuid, confirm=confirm_invalid)
+        if (after.vaccine, after.dose_number, after.date) != (current.vaccine, current.dose_number, current.date):
+            note = _check_dose(
+                s,
+                child,
+                after.vaccine,
+                after.dose_number,
+                after.date,
+                exclude=dose.uuid,
+                confirm_invalid=confirm_invalid,
+                confirm_duplicate=confirm_duplicate,
+                counts=(after.vaccine, after.date) != (current.vaccine, current.date),
+            )
         changed = False
         stock_fields_changed = False
         for f in EDITABLE_DOSE_FIELDS:
@@ -271,7 +350,7 @@ def update_dose(
                 user=user,
                 field=f,
                 old=old,
-                new=f"{new}{note}" if note and f in ("vaccine", "date") else new,
+                new=f"{new}{note}" if note and f in ("vaccine", "dose_number", "date") else new,
             )
         if changed:
             touch(dose)

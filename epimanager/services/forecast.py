@@ -390,7 +390,8 @@ def gap_json(child: GapChild) -> dict[str, Any]:
     """One gap-list row as JSON."""
     abbr = _abbreviations()
     return {
-        "code": child.code,
+        "child_code": child.code,
+        "code": child.code,  # alias of child_code for one release
         "name": child.name,
         "sex": child.sex,
         "birth_date": child.birth_date.isoformat(),

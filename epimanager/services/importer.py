@@ -13,12 +13,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import func, insert, select
+from sqlalchemy.orm import Session
 
+from epimanager.domain.catalog import Vaccine
 from epimanager.domain.identifiers import is_child_code
-from epimanager.domain.schedule import Given
+from epimanager.domain.schedule import ChildFacts, Given
 from epimanager.domain.validation import ChildInput, DoseInput, child_problems, dose_problems
 from epimanager.resources import catalog
 from epimanager.services import audit
@@ -51,6 +53,8 @@ class ImportReport:
     dry_run: bool = False
     #: rows imported although the schedule engine counts the dose as invalid (confirmed by the caller)
     confirmed_invalid: tuple[RowError, ...] = field(default_factory=tuple)
+    #: rows imported although the child already had the dose (confirmed as corrections/补录)
+    confirmed_duplicate: tuple[RowError, ...] = field(default_factory=tuple)
 
     def summary(self) -> str:
         what = "儿童" if self.kind == "children" else "接种记录"
@@ -58,6 +62,8 @@ class ImportReport:
         s = f"共 {self.total} 行：{verb}{what} {self.imported} 条，错误 {len(self.errors)} 行"
         if self.confirmed_invalid:
             s += f"，其中无效剂次 {len(self.confirmed_invalid)} 条（已确认）"
+        if self.confirmed_duplicate:
+            s += f"，重复剂次 {len(self.confirmed_duplicate)} 条（已确认为更正/补录）"
         if self.dry_run:
             s += "（试运行，未写入数据库）"
         return s
@@ -213,12 +219,16 @@ def import_doses(
     today: date | None = None,
     progress: Progress | None = None,
     confirm_invalid: bool = False,
+    confirm_duplicate: bool = False,
 ) -> ImportReport:
     """Import doses; every bad row is listed with its line and skipped, the good ones go in together.
 
     A dose the schedule engine counts as invalid (with the child's other doses, stored and
     imported) is a bad row with the engine's reason unless ``confirm_invalid``; then it is imported
     and listed in ``confirmed_invalid`` — the same rule as :func:`epimanager.services.doses.add_dose`.
+    A dose the child already has (stored, or on an earlier line of the file) is a bad row unless
+    ``confirm_duplicate`` (then listed in ``confirmed_duplicate``): the service's rule
+    (:func:`~epimanager.services.dose_duplicates.find_clash`), checked inside the write transaction.
     """
     today = today or date.today()
     rows = read_rows(path, DOSE_COLUMNS)
@@ -252,6 +262,10 @@ def import_doses(
         else:
             good.append((cid, inp))
             lines.append(line)
+    # a duplicate is named as such (not by the invalid reason it also has); checked again below,
+    # inside the write transaction, against what is stored then
+    with db.session() as s:
+        good, lines, _ = _drop_duplicates(s, good, lines, errors, confirm_duplicate)
     invalid = _invalid_doses(db, good, lines)
     confirmed: list[RowError] = []
     if invalid:
@@ -263,53 +277,111 @@ def import_doses(
                 for line, reason in invalid.items()
             )
             errors.sort(key=lambda e: e.line)
-            good = [g for g, line in zip(good, lines, strict=True) if line not in invalid]
+            kept = [(g, line) for g, line in zip(good, lines, strict=True) if line not in invalid]
+            good, lines = [g for g, _ in kept], [line for _, line in kept]
     if dry_run or not good:
-        return ImportReport("doses", len(rows), len(good), tuple(errors), dry_run, tuple(confirmed))
+        with db.session() as s:
+            good, lines, confirmed_dup = _drop_duplicates(s, good, lines, errors, confirm_duplicate)
+        return ImportReport("doses", len(rows), len(good), tuple(errors), dry_run, tuple(confirmed), confirmed_dup)
     now = datetime.now()
     cat = catalog()
-    records = []
-    for cid, inp in good:
-        vac = cat.resolve(inp.vaccine)
-        records.append(
-            {
-                "uuid": new_uuid(),
-                "child_id": cid,
-                "vaccine_code": vac.code,
-                "dose_number": inp.dose_number,
-                "date": inp.date,
-                "attribute": int(inp.attribute),
-                "batch_no": inp.batch_no,
-                "expiry": None,
-                "manufacturer": inp.manufacturer,
-                "site": inp.site or vac.site,
-                "route": vac.route,
-                "nurse": None,
-                "unit_code": inp.unit_code,
-                "place_text": inp.place_text,
-                "free": vac.nip,
-                "trace_code": None,
-                "combination_code": None,
-                "created_at": now,
-                "updated_at": now,
-                "version": 1,
-                "deleted": False,
-            }
-        )
     with db.transaction() as s:
+        good, lines, confirmed_dup = _drop_duplicates(s, good, lines, errors, confirm_duplicate)
+        records = [_dose_values(cid, inp, cat.resolve(inp.vaccine), now) for cid, inp in good]
         for start in range(0, len(records), 5000):
             s.execute(insert(Dose), records[start : start + 5000])
             if progress:
                 progress(min(start + 5000, len(records)), len(records))
-        enqueue_rows(s.connection(), "dose", [(str(r["uuid"]), 1) for r in records], now)
-        audit.record(
-            s,
-            kind="import",
-            entity="dose",
-            entity_uuid=new_uuid(),
-            child_id=None,
-            user=user,
-            new=f"导入接种记录 {len(records)} 条（{Path(path).name}）",
-        )
+        if records:
+            enqueue_rows(s.connection(), "dose", [(str(r["uuid"]), 1) for r in records], now)
+            audit.record(
+                s,
+                kind="import",
+                entity="dose",
+                entity_uuid=new_uuid(),
+                child_id=None,
+                user=user,
+                new=f"导入接种记录 {len(records)} 条（{Path(path).name}）",
+            )
     log.info("import doses: %d rows, %d imported, %d rejected", len(rows), len(good), len(errors))
-    return ImportReport("doses", len(rows), len(good), tuple(errors), False, tuple(confirmed))
+    return ImportReport("doses", len(rows), len(good), tuple(errors), False, tuple(confirmed), confirmed_dup)
+
+
+def _dose_values(cid: int, inp: DoseInput, vac: Vaccine, now: datetime) -> dict[str, Any]:
+    return {
+        "uuid": new_uuid(),
+        "child_id": cid,
+        "vaccine_code": vac.code,
+        "dose_number": inp.dose_number,
+        "date": inp.date,
+        "attribute": int(inp.attribute),
+        "batch_no": inp.batch_no,
+        "expiry": None,
+        "manufacturer": inp.manufacturer,
+        "site": inp.site or vac.site,
+        "route": vac.route,
+        "nurse": None,
+        "unit_code": inp.unit_code,
+        "place_text": inp.place_text,
+        "free": vac.nip,
+        "trace_code": None,
+        "combination_code": None,
+        "created_at": now,
+        "updated_at": now,
+        "version": 1,
+        "deleted": False,
+    }
+
+
+class _Had(NamedTuple):
+    vaccine_code: str
+    dose_number: int
+    date: date
+
+
+def _drop_duplicates(
+    s: Session, good: list[tuple[int, DoseInput]], lines: list[int], errors: list[RowError], confirm: bool
+) -> tuple[list[tuple[int, DoseInput]], list[int], tuple[RowError, ...]]:
+    """The dose service's duplicate rule on the rows to import, against the stored doses read in
+    ``s`` and the earlier lines of the file: a duplicate row is added to ``errors`` (or, when
+    ``confirm``, kept and returned as confirmed); returns the rows to import and their lines."""
+    from epimanager.services.dose_duplicates import find_clash
+    from epimanager.services.doses import DuplicateDose
+
+    cat = catalog()
+    ids = sorted({cid for cid, _ in good})
+    had: dict[int, list[_Had]] = {cid: [] for cid in ids}
+    kids: dict[int, tuple[date, str, str, float | None]] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        q = select(Dose.child_id, Dose.vaccine_code, Dose.dose_number, Dose.date)
+        for cid, code, number, day in s.execute(q.where(Dose.child_id.in_(chunk), Dose.deleted.is_(False))):
+            had[cid].append(_Had(code, number, day))
+        q2 = select(Child.id, Child.birth_date, Child.sex, Child.mother_hbsag, Child.birth_weight_kg)
+        for cid, birth, sex, hbsag, kg in s.execute(q2.where(Child.id.in_(chunk))):
+            kids[cid] = (birth, sex, hbsag, kg)
+    keep: list[tuple[int, DoseInput]] = []
+    kept_lines: list[int] = []
+    confirmed: list[RowError] = []
+    dropped = False
+    for (cid, inp), line in zip(good, lines, strict=True):
+        birth, sex, hbsag, kg = kids[cid]
+        vcode = cat.resolve(inp.vaccine).code
+
+        def facts(cid: int = cid, hbsag: str = hbsag, kg: float | None = kg) -> ChildFacts:
+            return session_facts(s, cid, hbsag, kg)
+
+        clash = find_clash(birth, sex, had[cid], vcode, inp.dose_number, inp.date, facts=facts)
+        dup = DuplicateDose(clash) if clash is not None else None
+        if dup is not None and not confirm:
+            errors.append(RowError(line, f"{dup.message}：未导入（确属更正/补录可加 --confirm-duplicate）"))
+            dropped = True
+            continue
+        if dup is not None:
+            confirmed.append(RowError(line, f"{dup.message.split('，')[0]}（重复剂次，已确认为更正/补录）"))
+        had[cid].append(_Had(vcode, inp.dose_number, inp.date))
+        keep.append((cid, inp))
+        kept_lines.append(line)
+    if dropped:
+        errors.sort(key=lambda e: e.line)
+    return keep, kept_lines, tuple(confirmed)

@@ -160,7 +160,8 @@ class ChildRecord:
         )
 
     def to_json(self) -> dict[str, Any]:
-        d = _jsonable(asdict(self))
+        """The CLI's JSON: ``child_code`` as everywhere; ``code`` kept as an alias for one release."""
+        d = {"child_code": self.code, **_jsonable(asdict(self))}
         d.pop("id", None)
         d["sex_label"] = self.sex_label
         d["status_label"] = self.status_label

@@ -119,7 +119,7 @@ def _blank_none(v: str | None) -> str | None:
 def change_status(
     db: Database,
     code: str,
-    new_status: Status | int | str,
+    new_status: Status | int | str | None,
     date: date,
     reason: str | None = None,
     remark: str | None = None,
@@ -133,6 +133,8 @@ def change_status(
     needs a remark.  Refused changes raise :class:`ValidationError` and
     change nothing.
     """
+    if new_status is None or new_status == "":
+        raise ValidationError("请选择新的在册情况")
     try:
         new = parse_status(new_status)
     except ValueError as exc:
@@ -351,10 +353,14 @@ def back_enter_dose(
     other_unit: str | None = None,
     user: str | None = None,
     today: date | None = None,
+    confirm_invalid: bool = False,
+    confirm_duplicate: bool = False,
 ) -> DoseRecord:
     """补录: a dose given elsewhere — at unit ``other_unit`` (10 digits) or 外地 when None.
 
-    It counts for the child's forecast but not for this unit's 实种.
+    It counts for the child's forecast but not for this unit's 实种.  Like any dose, an invalid one
+    is refused unless ``confirm_invalid``, and one the child already has
+    (:class:`~epimanager.services.doses.DuplicateDose`) unless ``confirm_duplicate``.
     """
     if other_unit:
         other = other_unit.strip()
@@ -366,4 +372,12 @@ def back_enter_dose(
         place = replace(inp, unit_code=other)
     else:
         place = replace(inp, unit_code=None, place_text=OTHER_PLACE)
-    return add_dose(db, child_code, place, user=user, today=today)
+    return add_dose(
+        db,
+        child_code,
+        place,
+        user=user,
+        today=today,
+        confirm_invalid=confirm_invalid,
+        confirm_duplicate=confirm_duplicate,
+    )

@@ -84,6 +84,8 @@ class SearchRow:
     matched: str
     #: closeness tier used for ranking (lower = closer)
     tier: int
+    #: 联系电话 (tells two children of the same name apart, with the mother's name and the age)
+    phone: str | None = None
 
     @property
     def in_register(self) -> bool:
@@ -114,6 +116,7 @@ class SearchRow:
             "sex": self.sex_label,
             "birth_date": self.birth_date.isoformat(),
             "mother_name": self.mother_name,
+            "phone": self.phone,
             "status": self.status_label,
             "committee": self.committee,
         }
@@ -251,7 +254,7 @@ def _rank(
             LIMIT :lim
         )
         SELECT r.total, r.tier, c.id, c.code, c.name, c.sex, c.birth_date, c.mother_name, c.father_name,
-               c.status, cm.name
+               c.status, cm.name, c.phone
         FROM r JOIN child c ON c.id = r.id LEFT JOIN committee cm ON cm.id = c.committee_id
         ORDER BY r.managed DESC, r.tier, r.bd DESC, c.id
     """
@@ -261,7 +264,7 @@ def _rank(
 
 
 def _row(t: Any, tier: int) -> SearchRow:
-    cid, code, name, sex, birth, mother, father, status, committee = t
+    cid, code, name, sex, birth, mother, father, status, committee, phone = t
     matched = _TIER_MATCH.get(tier) or (MATCH_NAME, MATCH_MOTHER, MATCH_FATHER)[tier % 3]
     return SearchRow(
         child_id=cid,
@@ -275,11 +278,12 @@ def _row(t: Any, tier: int) -> SearchRow:
         committee=committee,
         matched=matched,
         tier=tier,
+        phone=phone,
     )
 
 
 _DISPLAY_SQL = (
-    "SELECT c.id, c.code, c.name, c.sex, c.birth_date, c.mother_name, c.father_name, c.status, cm.name "
+    "SELECT c.id, c.code, c.name, c.sex, c.birth_date, c.mother_name, c.father_name, c.status, cm.name, c.phone "
     "FROM child c LEFT JOIN committee cm ON cm.id = c.committee_id "
 )
 

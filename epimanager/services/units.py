@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import or_, select
@@ -105,6 +106,28 @@ def unit_info(db: Database) -> UnitInfo:
     with db.session() as s:
         unit = s.get(Unit, code)
         return UnitInfo(code, unit.name if unit else "", tuple(committee_names(s, code).values()))
+
+
+def unit_names_in(s: Session, codes: Iterable[str | None]) -> dict[str, str]:
+    """Names of the units ``codes`` (another unit shown by its name, not a bare code).
+
+    From the units this database knows, then from the newest unit-code list; a code
+    found in neither is left out.
+    """
+    wanted = {c for c in codes if c}
+    if not wanted:
+        return {}
+    names = {code: name for code, name in s.execute(select(Unit.code, Unit.name).where(Unit.code.in_(wanted)))}
+    missing = wanted - names.keys()
+    if missing:
+        from epimanager.services.config.unit_codes import load_unit_codes
+
+        try:
+            _, entries = load_unit_codes()
+        except EpiError:  # no list installed: codes stay codes
+            entries = []
+        names.update({e.code: e.name for e in entries if e.code in missing})
+    return names
 
 
 def committee_ids(db: Database) -> dict[str, int]:

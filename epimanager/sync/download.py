@@ -55,7 +55,8 @@ class RemoteChild:
             "uuid": self.uuid,
             "version": self.version,
             "owner_unit": self.owner_unit,
-            "code": d.get("chil_code"),
+            "child_code": d.get("chil_code"),
+            "code": d.get("chil_code"),  # alias of child_code for one release
             "name": d.get("chil_name"),
             "sex": d.get("chil_sex"),
             "birth_date": d.get("chil_birthday"),
@@ -76,7 +77,8 @@ class BroughtIn:
     kept_local: bool
 
     def to_json(self) -> dict[str, Any]:
-        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+        # ``code``: alias of ``child_code`` for one release
+        return {"child_code": self.code, **{k: getattr(self, k) for k in self.__dataclass_fields__}}
 
     def summary(self) -> str:
         what = "已导入" if self.created else ("已更新" if self.updated or self.doses_added else "已是最新")

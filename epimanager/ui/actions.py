@@ -41,6 +41,7 @@ class ActionId(StrEnum):
     QUERY_GAP = "query_gap"
     QUERY_CHANGES = "query_changes"
     QUERY_STATUS_CHANGES = "query_status_changes"
+    STOCK = "stock"
     DELETE_DOSE = "delete_dose"
     SAVE = "save"
     PRINT_RECORD = "print_record"
@@ -56,6 +57,10 @@ class ActionId(StrEnum):
     CHANGE_PASSWORD = "change_password"
     SETTINGS = "settings"
     QUIT = "quit"
+    FOCUS_PANEL = "focus_panel"
+    FOCUS_GRID = "focus_grid"
+    NEXT_PANEL = "next_panel"
+    PREVIOUS_PANEL = "previous_panel"
 
 
 @dataclass(frozen=True)
@@ -170,6 +175,14 @@ SPECS: tuple[ActionSpec, ...] = (
         toolbar=False,
     ),
     ActionSpec(
+        ActionId.STOCK,
+        QT_TRANSLATE_NOOP("Actions", "库存一览(&K)"),
+        _SP.SP_DirIcon,
+        "Ctrl+6",
+        QT_TRANSLATE_NOOP("Actions", "疫苗和注射器的库存、效期和出入库明细；入库、报损、盘点"),
+        toolbar=False,
+    ),
+    ActionSpec(
         ActionId.DELETE_DOSE,
         QT_TRANSLATE_NOOP("Actions", "删除剂次(&D)"),
         _SP.SP_TrashIcon,
@@ -279,6 +292,38 @@ SPECS: tuple[ActionSpec, ...] = (
         QT_TRANSLATE_NOOP("Actions", "显示字段、快捷键、语言"),
     ),
     ActionSpec(ActionId.QUIT, QT_TRANSLATE_NOOP("Actions", "退出(&X)"), None, "Ctrl+Q", toolbar=False),
+    ActionSpec(
+        ActionId.FOCUS_PANEL,
+        QT_TRANSLATE_NOOP("Actions", "转到基本资料(&B)"),
+        None,
+        "Ctrl+Shift+B",
+        QT_TRANSLATE_NOOP("Actions", "光标移到左侧基本资料，回车修改字段"),
+        toolbar=False,
+    ),
+    ActionSpec(
+        ActionId.FOCUS_GRID,
+        QT_TRANSLATE_NOOP("Actions", "转到接种登记(&J)"),
+        None,
+        "Ctrl+Shift+J",
+        QT_TRANSLATE_NOOP("Actions", "光标移到接种登记表格"),
+        toolbar=False,
+    ),
+    ActionSpec(
+        ActionId.NEXT_PANEL,
+        QT_TRANSLATE_NOOP("Actions", "下一个面板"),
+        None,
+        "Ctrl+Tab",
+        QT_TRANSLATE_NOOP("Actions", "基本资料 → 接种登记 → 工作提醒，依次切换"),
+        toolbar=False,
+    ),
+    ActionSpec(
+        ActionId.PREVIOUS_PANEL,
+        QT_TRANSLATE_NOOP("Actions", "上一个面板"),
+        None,
+        "Ctrl+Shift+Tab",
+        QT_TRANSLATE_NOOP("Actions", "反方向切换面板"),
+        toolbar=False,
+    ),
 )
 
 SPEC_BY_ID: dict[ActionId, ActionSpec] = {s.id: s for s in SPECS}

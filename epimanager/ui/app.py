@@ -66,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
     lock = IdleLock(window, db, minutes=preferences.idle_lock_minutes)
     lock.user_switched.connect(window.set_operator)
     lock.start()
-    window.show()
+    window.present()  # active with the keyboard in it: F3 works at once, also without a window manager
     window.system.start_auto_upload()
     try:
         code = app.exec()

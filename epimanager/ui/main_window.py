@@ -13,6 +13,7 @@ from dataclasses import replace
 from datetime import date
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QShowEvent
@@ -36,6 +37,8 @@ from epimanager.ui.child.grid import VaccinationView
 from epimanager.ui.child.new_child import NewChildDialog
 from epimanager.ui.child.panel import ChildPanel
 from epimanager.ui.events import Events
+from epimanager.ui.focus import FocusChain, FocusReturn, present
+from epimanager.ui.geometry import place_on_screen
 from epimanager.ui.menus import build_menus, build_toolbar
 from epimanager.ui.print import documents
 from epimanager.ui.search.dialog import SearchDialog
@@ -43,6 +46,9 @@ from epimanager.ui.settings_dialog import SettingsDialog
 from epimanager.ui.status_bar import StatusBar
 from epimanager.ui.system_actions import SystemActions
 from epimanager.ui.worker import Latest
+
+if TYPE_CHECKING:
+    from epimanager.ui.stock.screen import StockScreen
 
 
 def _window_state() -> QSettings:
@@ -113,6 +119,11 @@ class MainWindow(QMainWindow):
         self.resizeDocks([self.panel_dock], [330], Qt.Orientation.Horizontal)
         self.reminders_dock: QDockWidget | None = None
         self._queries: dict[str, QWidget] = {}
+        self.stock_screen: StockScreen | None = None
+        self._focus_return = FocusReturn(self, lambda: self.grid.table)
+        self.focus_chain = FocusChain(
+            self, self.panel_dock, self.panel.view, self.grid.table, lambda: self.reminders_dock
+        )
 
         self.toolbar = build_toolbar(self, self.registry)
         self.hints_action = build_menus(self, self.registry, self.panel_dock, self.toolbar, self.set_shortcut_hints)
@@ -126,7 +137,7 @@ class MainWindow(QMainWindow):
         self.system.message.connect(lambda text: self.status.showMessage(text, 10000))
         self.system.uploaded.connect(self.status.refresh_pending)
 
-        self.search_dialog = SearchDialog(lambda text: search(db, text), self)
+        self.search_dialog = SearchDialog(lambda text: search(db, text), self, today)
         self.search_dialog.child_chosen.connect(self.current.open)
         self.search_dialog.finished.connect(self._focus_grid)
         self.new_child_dialog: NewChildDialog | None = None
@@ -160,6 +171,12 @@ class MainWindow(QMainWindow):
 
     def _connect_actions(self) -> None:
         a = self.registry
+        for _spec, action in a:  # first: a key pressed in a query screen acts in the main window
+            action.triggered.connect(self._come_forward)
+        a.on(ActionId.FOCUS_PANEL, self.focus_chain.panel)
+        a.on(ActionId.FOCUS_GRID, self.focus_chain.grid)
+        a.on(ActionId.NEXT_PANEL, self.focus_chain.step)
+        a.on(ActionId.PREVIOUS_PANEL, lambda: self.focus_chain.step(forward=False))
         a.on(ActionId.NEW_CHILD, self.new_child)
         a.on(ActionId.QUICK_SEARCH, self.quick_search)
         a.on(ActionId.RECORD_DOSE, self.current.record_dose)
@@ -182,6 +199,7 @@ class MainWindow(QMainWindow):
         a.on(ActionId.QUIT, self.close)
         a.on(ActionId.SAVE, lambda: self.events.message.emit(self.tr("没有正在编辑的内容")))
         a.on(ActionId.STATUS_CHANGE, self.change_status)
+        a.on(ActionId.STOCK, self.open_stock)
         for aid, name in (
             (ActionId.QUERY_DOSES, "DoseQueryScreen"),
             (ActionId.QUERY_MANAGED, "ManagedQueryScreen"),
@@ -237,8 +255,15 @@ class MainWindow(QMainWindow):
 
     def _focus_grid(self) -> None:
         """Back from a dialog: the keyboard goes to the grid (F4 records, Enter edits)."""
-        self.activateWindow()
-        self.grid.table.setFocus()
+        present(self, self.grid.table)
+
+    def present(self) -> None:
+        """In front, active, the keyboard in the grid: F3 works at once (also without a window manager)."""
+        present(self, self.grid.table)
+
+    def _come_forward(self) -> None:
+        if QApplication.activeWindow() in self._queries.values():
+            present(self)
 
     def quick_search(self) -> SearchDialog:
         self.search_dialog.start()
@@ -275,12 +300,16 @@ class MainWindow(QMainWindow):
 
             dock = QDockWidget(self.tr("工作提醒"), self)
             dock.setObjectName("remindersDock")
-            dock.setWidget(RemindersPanel(self.db, self.settings.nurse, dock))
+            panel = RemindersPanel(self.db, self.settings.nurse, dock)
+            panel.action_requested.connect(self.open_stock_notice)
+            dock.setWidget(panel)
             self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
             self.reminders_dock = dock
-            dock.show()
+        elif self.reminders_dock.isVisible() and self.focus_chain.in_reminders():
+            self.reminders_dock.hide()  # F7 again: away, and the keyboard back in the grid
+            self.focus_chain.grid()
             return
-        self.reminders_dock.setVisible(not self.reminders_dock.isVisible())
+        self.focus_chain.reminders(self.reminders_dock)
 
     def change_status(self) -> QDialog | None:
         """在册变更 of the current child (the registry screen's own dialog)."""
@@ -305,14 +334,33 @@ class MainWindow(QMainWindow):
         if screen is None:
             screen = getattr(queries, name)(self.db, self.settings.nurse, self)
             screen.setWindowFlag(Qt.WindowType.Window)
+            queries.window_keys(screen, [action for _spec, action in self.registry])
             screen.resize(1100, 640)
             screen.open_child.connect(self.current.open)
             screen.open_child.connect(lambda _code: self._focus_grid())
             self._queries[name] = screen
+        present(screen, queries.first_filter(screen))
+        place_on_screen(screen, self)  # once shown: the frame (title bar, borders) is known
+        return screen
+
+    def open_stock(self) -> StockScreen:
+        """库存一览 in its own window (one instance), read again each time it is opened."""
+        from epimanager.ui.stock.screen import StockScreen
+
+        screen = self.stock_screen
+        if screen is None:
+            screen = self.stock_screen = StockScreen(self.db, self.settings.nurse, self.today, self)
+            screen.changed.connect(self.events.message)
+        screen.refresh()
         screen.show()
         screen.raise_()
         screen.activateWindow()
         return screen
+
+    def open_stock_notice(self, action: str) -> None:
+        """An F7 stock notice (``stock:…``) opens 库存一览 on its line; other kinds are not stock's."""
+        if action.startswith("stock:"):
+            self.open_stock().point_at(action)
 
     def open_reports(self) -> QDialog:
         from epimanager.ui.reports.dialog import ReportDialog
@@ -328,7 +376,7 @@ class MainWindow(QMainWindow):
             self.events.message.emit(self.tr("请先按 F3 查找并打开一个儿童"))
             return None
         build = documents.record_html if kind == "record" else documents.receipt_html
-        return build(child, self.current.forecast, self.info.name, self._unit_names, self.today())
+        return build(child, self.current.forecast, self.current.visit, self.info.name, self._unit_names, self.today())
 
     def print_page(self, kind: str, pdf: Path | None = None) -> bool:
         html = self.page_html(kind)

@@ -69,6 +69,7 @@ MENUS: tuple[tuple[str, tuple[ActionId | None, ...]], ...] = (
             ActionId.REMINDERS,
         ),
     ),
+    (QT_TRANSLATE_NOOP("MainWindow", "库存(&K)"), (ActionId.STOCK,)),
 )
 
 

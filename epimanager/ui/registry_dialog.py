@@ -63,6 +63,7 @@ class RegistryDialog(QDialog):
             .replace("%3", tr_code(self.current.label))
         )
         self.status_combo = QComboBox()
+        self.status_combo.addItem(self.tr("（请选择）"), None)  # no default: the nurse chooses
         for s in Status:
             if s not in (Status.DELETED, self.current):
                 self.status_combo.addItem(tr_code(s.label), int(s))
@@ -126,7 +127,7 @@ class RegistryDialog(QDialog):
             self.record = change_status(
                 self.db,
                 self.child_code,
-                int(self.status_combo.currentData()),
+                self.status_combo.currentData(),
                 to_date(self.date.date()),
                 reason,
                 self.remark.text(),

@@ -99,10 +99,11 @@ def test_gap_screen_prints_the_call_up_list_to_pdf(qtbot: QtBot, db: Database, t
     screen.on.setDate(QDate(2025, 6, 15))
     qtbot.mouseClick(screen.search_button, Qt.MouseButton.LeftButton)
     assert [screen.model.child_code(i) for i in range(screen.model.rowCount())] == codes[:2]
-    page = screen.call_up_html()
-    assert "13800000000" in page and "儿童1" in page and "儿童2" not in page and "共 2 人" in page
+    page = screen.print_table()
+    cells = [c for row in page.rows for c in row]
+    assert "13800000000" in cells and "儿童1" in cells and "儿童2" not in cells and "共 2 人" in page.lines[0]
     pdf = tmp_path / "call-up.pdf"
-    screen.print_pdf(pdf)
+    assert screen.print_pdf(pdf) == 1
     assert pdf.read_bytes().startswith(b"%PDF") and pdf.stat().st_size > 1000
 
 

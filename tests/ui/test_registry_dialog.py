@@ -59,3 +59,16 @@ def test_reason_only_for_move_out(qtbot: QtBot, db: Database) -> None:
     qtbot.mouseClick(dlg.ok_button, Qt.MouseButton.LeftButton)
     assert dlg.result() == RegistryDialog.DialogCode.Accepted
     assert get_child(db, code).status == Status.DEAD
+
+
+def test_no_status_is_chosen_for_the_nurse(qtbot: QtBot, db: Database) -> None:
+    """F9 preselects nothing (迁出 used to be preselected): saving without a choice says so and changes nothing."""
+    code = make(db)
+    dlg = RegistryDialog(db, "王医生", code)
+    qtbot.addWidget(dlg)
+    assert dlg.status_combo.currentText() == "（请选择）" and dlg.status_combo.currentData() is None
+    assert not dlg.reason.isEnabled()
+    qtbot.mouseClick(dlg.ok_button, Qt.MouseButton.LeftButton)
+    assert dlg.error.text() == "请选择新的在册情况"
+    assert dlg.result() != RegistryDialog.DialogCode.Accepted
+    assert get_child(db, code).status == Status.LOCAL and status_history(db, code) == []

@@ -17,6 +17,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--children", type=int, required=True, metavar="N", help="儿童数")
     p.add_argument("--seed", type=int, default=1, metavar="S", help="随机种子（相同种子得到相同数据）")
     p.add_argument("--quiet", action="store_true", help="不显示进度")
+    p.add_argument("--stock", action="store_true", help="同时登记演示用的疫苗和注射器库存（入库、最低库存）")
     p.set_defaults(handler=run)
 
 
@@ -32,8 +33,13 @@ def run(args: argparse.Namespace) -> int:
             print(f"\r已生成 {done}/{total} 名儿童", end="", file=sys.stderr, flush=True)
 
     db = open_database(args)
+    receipts = 0
     try:
         report = generate(db, args.children, seed=args.seed, progress=progress)
+        if args.stock:
+            from epimanager.services.demo_stock import receive_demo_stock
+
+            receipts = receive_demo_stock(db)
     finally:
         db.close()
     if not args.quiet:
@@ -42,4 +48,6 @@ def run(args: argparse.Namespace) -> int:
     print(
         f"已生成儿童 {report.children} 名、接种记录 {report.doses} 条，用时 {report.seconds:.1f} 秒（{rate:.0f} 名/秒）"
     )
+    if receipts:
+        print(f"已登记演示库存：{receipts} 个批号（疫苗和注射器）")
     return 0

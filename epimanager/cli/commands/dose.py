@@ -29,12 +29,17 @@ def register(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="确认保存免疫程序评价为无效的剂次（首针提前、未到月龄、间短……）；不加时拒绝并说明原因",
     )
+    add.add_argument(
+        "--confirm-duplicate",
+        action="store_true",
+        help="确认保存儿童已有的剂次（同一系列同一剂次的有效记录，或同一疫苗同一天）作为更正/补录；不加时拒绝并说明",
+    )
     add.add_argument("--json", action="store_true")
     add.set_defaults(handler=run_add)
 
 
 def run_add(args: argparse.Namespace) -> int:
-    from epimanager.services.doses import InvalidDose, add_dose
+    from epimanager.services.doses import DuplicateDose, InvalidDose, add_dose
 
     try:
         attribute = DoseAttribute.parse(args.attribute)
@@ -53,9 +58,18 @@ def run_add(args: argparse.Namespace) -> int:
     )
     db = open_database(args)
     try:
-        dose = add_dose(db, args.child_code, inp, user=args.nurse, confirm_invalid=args.confirm_invalid)
+        dose = add_dose(
+            db,
+            args.child_code,
+            inp,
+            user=args.nurse,
+            confirm_invalid=args.confirm_invalid,
+            confirm_duplicate=args.confirm_duplicate,
+        )
     except InvalidDose as exc:
         raise ValidationError(f"{exc.message}（确需登记请加 --confirm-invalid）") from None
+    except DuplicateDose as exc:
+        raise ValidationError(f"{exc.message}（确属更正/补录请加 --confirm-duplicate）") from None
     finally:
         db.close()
     if args.json:

@@ -24,6 +24,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="接种记录：免疫程序评价为无效的剂次（间短、未到月龄……）也导入；不加时这些行列为错误、不导入",
     )
+    p.add_argument(
+        "--confirm-duplicate",
+        action="store_true",
+        help="接种记录：儿童已有的剂次（同一系列同一剂次的有效记录，或同一疫苗同一天）作为更正/补录也导入；"
+        "不加时这些行列为错误、不导入",
+    )
     p.add_argument("--json", action="store_true", help="以 JSON 输出结果")
     p.set_defaults(handler=run)
 
@@ -36,7 +42,13 @@ def run(args: argparse.Namespace) -> int:
         if args.kind == "children":
             report = import_children(db, args.file, dry_run=args.dry_run)
         else:
-            report = import_doses(db, args.file, dry_run=args.dry_run, confirm_invalid=args.confirm_invalid)
+            report = import_doses(
+                db,
+                args.file,
+                dry_run=args.dry_run,
+                confirm_invalid=args.confirm_invalid,
+                confirm_duplicate=args.confirm_duplicate,
+            )
     finally:
         db.close()
     if args.json:
@@ -48,12 +60,13 @@ def run(args: argparse.Namespace) -> int:
                 "dry_run": report.dry_run,
                 "errors": [{"line": e.line, "reason": e.reason} for e in report.errors],
                 "confirmed_invalid": [{"line": e.line, "reason": e.reason} for e in report.confirmed_invalid],
+                "confirmed_duplicate": [{"line": e.line, "reason": e.reason} for e in report.confirmed_duplicate],
             }
         )
     else:
         for e in report.errors:
             print(f"第 {e.line} 行：{e.reason}", file=sys.stderr)
-        for e in report.confirmed_invalid:
+        for e in (*report.confirmed_invalid, *report.confirmed_duplicate):
             print(f"第 {e.line} 行：{e.reason}", file=sys.stderr)
         print(report.summary())
     return 1 if report.errors else 0

@@ -77,6 +77,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     b.add_argument("--date", type=date_arg, required=True, metavar="YYYY-MM-DD")
     b.add_argument("--unit", metavar="CODE", help="接种单位编码（10位）；不填为外地")
     b.add_argument("--batch")
+    b.add_argument(
+        "--confirm-duplicate",
+        action="store_true",
+        help="确认补录儿童已有的剂次（同一系列同一剂次的有效记录，或同一疫苗同一天）；不加时拒绝并说明",
+    )
     _user(b)
     b.add_argument("--json", action="store_true", help="以 JSON 输出")
     b.set_defaults(handler=run_backfill)
@@ -209,6 +214,8 @@ def run_temp(args: argparse.Namespace) -> int:
 
 def run_backfill(args: argparse.Namespace) -> int:
     from epimanager.domain.validation import DoseInput
+    from epimanager.errors import ValidationError
+    from epimanager.services.doses import DuplicateDose
     from epimanager.services.registry import back_enter_dose
 
     db = open_database(args)
@@ -219,7 +226,10 @@ def run_backfill(args: argparse.Namespace) -> int:
             DoseInput(args.vaccine, args.dose, args.date, batch_no=args.batch),
             other_unit=args.unit,
             user=args.user,
+            confirm_duplicate=args.confirm_duplicate,
         )
+    except DuplicateDose as exc:
+        raise ValidationError(f"{exc.message}（确属更正/补录请加 --confirm-duplicate）") from None
     finally:
         db.close()
     if args.json:

@@ -4,280 +4,330 @@
 <context>
     <name>Actions</name>
     <message>
-        <location filename="../../ui/actions.py" line="77"/>
+        <location filename="../../ui/actions.py" line="82"/>
         <source>新建儿童(&amp;N)</source>
         <extracomment>Order = order on the shortcut bar and in the settings page.</extracomment>
         <translation>&amp;New child</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="80"/>
+        <location filename="../../ui/actions.py" line="85"/>
         <source>建立新的儿童个案</source>
         <translation>Register a new child</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="84"/>
+        <location filename="../../ui/actions.py" line="89"/>
         <source>快速查询(&amp;F)</source>
         <translation>Quick search (&amp;F)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="87"/>
+        <location filename="../../ui/actions.py" line="92"/>
         <source>按姓名、拼音、出生日期或编码查找儿童</source>
         <translation>Find a child by name, pinyin, birth date or code</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="91"/>
+        <location filename="../../ui/actions.py" line="96"/>
         <source>接种登记(&amp;R)</source>
         <translation>&amp;Record dose</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="94"/>
+        <location filename="../../ui/actions.py" line="99"/>
         <source>为当前儿童登记一剂接种</source>
         <translation>Record a dose for the current child</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="98"/>
+        <location filename="../../ui/actions.py" line="103"/>
         <source>刷新</source>
         <translation>Refresh</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="101"/>
+        <location filename="../../ui/actions.py" line="106"/>
         <source>重新读取当前儿童</source>
         <translation>Reload the current child</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="106"/>
+        <location filename="../../ui/actions.py" line="111"/>
         <source>修改剂次(&amp;E)</source>
         <translation>&amp;Edit dose</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="109"/>
+        <location filename="../../ui/actions.py" line="114"/>
         <source>修改选中的接种记录</source>
         <translation>Edit the selected dose</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="113"/>
+        <location filename="../../ui/actions.py" line="118"/>
         <source>工作提醒(&amp;W)</source>
         <translation>&amp;Work reminders</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="116"/>
+        <location filename="../../ui/actions.py" line="121"/>
         <source>今天需要处理的事项</source>
         <translation>What needs doing today</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="120"/>
+        <location filename="../../ui/actions.py" line="125"/>
         <source>报表查询(&amp;Q)</source>
         <translation>Reports (&amp;Q)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="123"/>
+        <location filename="../../ui/actions.py" line="128"/>
         <source>月报（6-1、6-2 等）</source>
         <translation>Monthly reports (6-1, 6-2 …)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="127"/>
+        <location filename="../../ui/actions.py" line="132"/>
         <source>在册变更(&amp;M)</source>
         <translation>Register &amp;move</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="130"/>
+        <location filename="../../ui/actions.py" line="135"/>
         <source>变更当前儿童的在册情况（迁出需选择原因）</source>
         <translation>Change the current child&apos;s register status (moving out needs a reason)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="134"/>
+        <location filename="../../ui/actions.py" line="139"/>
         <source>接种明细查询(&amp;J)</source>
         <translation>Dose details query (&amp;J)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="137"/>
+        <location filename="../../ui/actions.py" line="142"/>
         <source>按日期、疫苗、区域查询接种记录</source>
         <translation>Doses by date, vaccine and area</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="142"/>
+        <location filename="../../ui/actions.py" line="147"/>
         <source>管理门诊查询(&amp;G)</source>
         <translation>Managed children query (&amp;G)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="145"/>
+        <location filename="../../ui/actions.py" line="150"/>
         <source>本单位管理的儿童</source>
         <translation>Children managed by this unit</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="150"/>
+        <location filename="../../ui/actions.py" line="155"/>
         <source>免疫空白查询(&amp;K)</source>
         <translation>Immunization gap query (&amp;K)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="153"/>
+        <location filename="../../ui/actions.py" line="158"/>
         <source>有应种或超期未种疫苗的儿童（可打印通知）</source>
         <translation>Children with due or overdue vaccines (call-up list can be printed)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="158"/>
+        <location filename="../../ui/actions.py" line="163"/>
         <source>个案变更查询(&amp;L)</source>
         <translation>Record changes query (&amp;L)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="161"/>
+        <location filename="../../ui/actions.py" line="166"/>
         <source>基本资料、接种剂次的修改和删除记录</source>
         <translation>Changes and deletions of basic data and doses</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="166"/>
+        <location filename="../../ui/actions.py" line="171"/>
         <source>在册变更查询(&amp;Z)</source>
         <translation>Register changes query (&amp;Z)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="169"/>
+        <location filename="../../ui/actions.py" line="174"/>
         <source>在册情况的变更记录</source>
         <translation>History of register status changes</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="174"/>
+        <location filename="../../ui/actions.py" line="179"/>
+        <source>库存一览(&amp;K)</source>
+        <translation>Stock on &amp;hand</translation>
+    </message>
+    <message>
+        <location filename="../../ui/actions.py" line="182"/>
+        <source>疫苗和注射器的库存、效期和出入库明细；入库、报损、盘点</source>
+        <translation>Vaccines and syringes on hand, expiry dates and ledgers; receive, write off, count</translation>
+    </message>
+    <message>
+        <location filename="../../ui/actions.py" line="187"/>
         <source>删除剂次(&amp;D)</source>
         <translation>&amp;Delete dose</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="177"/>
+        <location filename="../../ui/actions.py" line="190"/>
         <source>删除选中的接种记录（可追溯）</source>
         <translation>Delete the selected dose (kept in the audit trail)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="182"/>
+        <location filename="../../ui/actions.py" line="195"/>
         <source>保存(&amp;S)</source>
         <translation>&amp;Save</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="185"/>
+        <location filename="../../ui/actions.py" line="198"/>
         <source>保存正在编辑的内容</source>
         <translation>Save what is being edited</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="190"/>
+        <location filename="../../ui/actions.py" line="203"/>
         <source>打印接种记录(&amp;P)</source>
         <translation>&amp;Print record</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="193"/>
+        <location filename="../../ui/actions.py" line="206"/>
         <source>打印或保存为 PDF：接种记录（接种证页）</source>
         <translation>Print or save as PDF: the vaccination record (certificate page)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="197"/>
+        <location filename="../../ui/actions.py" line="210"/>
         <source>打印回执(&amp;T)</source>
         <translation>Prin&amp;t receipt</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="200"/>
+        <location filename="../../ui/actions.py" line="213"/>
         <source>今天的接种回执及下次接种日期</source>
         <translation>Today&apos;s receipt with the next due date</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="205"/>
+        <location filename="../../ui/actions.py" line="218"/>
         <source>上传个案(&amp;U)</source>
         <translation>&amp;Upload records</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="208"/>
+        <location filename="../../ui/actions.py" line="221"/>
         <source>把待上传的个案、剂次和在册变更上传到免疫规划平台</source>
         <translation>Upload pending children, doses and registration changes to the immunization platform</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="212"/>
+        <location filename="../../ui/actions.py" line="225"/>
         <source>数据备份(&amp;B)</source>
         <translation>&amp;Back up data</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="215"/>
+        <location filename="../../ui/actions.py" line="228"/>
         <source>立即备份数据库（校验后压缩保存）</source>
         <translation>Back up the database now (checked, then compressed)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="220"/>
+        <location filename="../../ui/actions.py" line="233"/>
         <source>加密备份(&amp;E)…</source>
         <translation>&amp;Encrypted backup…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="223"/>
+        <location filename="../../ui/actions.py" line="236"/>
         <source>用密码加密备份文件（拷出本机的备份请加密）</source>
         <translation>Encrypt the backup file with a passphrase (do this for backups that leave this PC)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="228"/>
+        <location filename="../../ui/actions.py" line="241"/>
         <source>恢复备份(&amp;R)…</source>
         <translation>&amp;Restore backup…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="231"/>
+        <location filename="../../ui/actions.py" line="244"/>
         <source>校验备份后用它替换当前数据库（先另存安全副本）</source>
         <translation>Check a backup, then replace the current database with it (a safety copy is kept first)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="236"/>
+        <location filename="../../ui/actions.py" line="249"/>
         <source>安装升级包(&amp;G)…</source>
         <translation>Install up&amp;grade…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="239"/>
+        <location filename="../../ui/actions.py" line="252"/>
         <source>安装县疾控下发的签名升级包</source>
         <translation>Install a signed upgrade package from the county CDC</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="244"/>
+        <location filename="../../ui/actions.py" line="257"/>
         <source>配置工具(&amp;C)…</source>
         <translation>&amp;Configuration…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="247"/>
+        <location filename="../../ui/actions.py" line="260"/>
         <source>单位编码、区域划分、数据与备份文件夹、平台地址</source>
         <translation>Unit code, areas, data and backup folders, platform address</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="252"/>
+        <location filename="../../ui/actions.py" line="265"/>
         <source>数据清理(&amp;D)…</source>
         <translation>&amp;Data cleaning…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="255"/>
+        <location filename="../../ui/actions.py" line="268"/>
         <source>疑似重复个案的合并与撤销、数据质量检查</source>
         <translation>Merge (and undo) probable duplicate children; data-quality check</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="260"/>
+        <location filename="../../ui/actions.py" line="273"/>
         <source>用户管理(&amp;M)…</source>
         <translation>User &amp;management…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="263"/>
+        <location filename="../../ui/actions.py" line="276"/>
         <source>新建用户、修改角色、停用、解锁、重设密码（系统管理员）</source>
         <translation>Create users, change roles, disable, unlock, reset passwords (system administrator)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="268"/>
+        <location filename="../../ui/actions.py" line="281"/>
         <source>修改密码(&amp;W)…</source>
         <translation>Change pass&amp;word…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="271"/>
+        <location filename="../../ui/actions.py" line="284"/>
         <source>修改自己的登录密码</source>
         <translation>Change your own login password</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="276"/>
+        <location filename="../../ui/actions.py" line="289"/>
         <source>设置(&amp;O)</source>
         <translation>Settings (&amp;O)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="279"/>
+        <location filename="../../ui/actions.py" line="292"/>
         <source>显示字段、快捷键、语言</source>
         <translation>Fields, shortcut keys, language</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="281"/>
+        <location filename="../../ui/actions.py" line="294"/>
         <source>退出(&amp;X)</source>
         <translation>E&amp;xit</translation>
+    </message>
+    <message>
+        <location filename="../../ui/actions.py" line="297"/>
+        <source>转到基本资料(&amp;B)</source>
+        <translation>Go to &amp;basic data</translation>
+    </message>
+    <message>
+        <location filename="../../ui/actions.py" line="300"/>
+        <source>光标移到左侧基本资料，回车修改字段</source>
+        <translation>Keyboard to the basic data on the left; Enter edits a field</translation>
+    </message>
+    <message>
+        <location filename="../../ui/actions.py" line="305"/>
+        <source>转到接种登记(&amp;J)</source>
+        <translation>Go to the vaccination &amp;grid</translation>
+    </message>
+    <message>
+        <location filename="../../ui/actions.py" line="308"/>
+        <source>光标移到接种登记表格</source>
+        <translation>Keyboard to the vaccination grid</translation>
+    </message>
+    <message>
+        <location filename="../../ui/actions.py" line="313"/>
+        <source>下一个面板</source>
+        <translation>Next panel</translation>
+    </message>
+    <message>
+        <location filename="../../ui/actions.py" line="316"/>
+        <source>基本资料 → 接种登记 → 工作提醒，依次切换</source>
+        <translation>Basic data → vaccination grid → work reminders, in turn</translation>
+    </message>
+    <message>
+        <location filename="../../ui/actions.py" line="321"/>
+        <source>上一个面板</source>
+        <translation>Previous panel</translation>
+    </message>
+    <message>
+        <location filename="../../ui/actions.py" line="324"/>
+        <source>反方向切换面板</source>
+        <translation>Panels in the other direction</translation>
     </message>
 </context>
 <context>
@@ -890,6 +940,34 @@
     </message>
 </context>
 <context>
+    <name>CountDialog</name>
+    <message>
+        <location filename="../../ui/stock/dialogs.py" line="232"/>
+        <source>盘点</source>
+        <translation>Stock count</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/dialogs.py" line="237"/>
+        <source>批次</source>
+        <translation>Batch</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/dialogs.py" line="238"/>
+        <source>实盘数量(&amp;Q)（%1）</source>
+        <translation>&amp;Quantity counted (%1)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/dialogs.py" line="239"/>
+        <source>差异原因(&amp;R)</source>
+        <translation>&amp;Reason for the difference</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/dialogs.py" line="240"/>
+        <source>盘点日期</source>
+        <translation>Date counted</translation>
+    </message>
+</context>
+<context>
     <name>Crash</name>
     <message>
         <location filename="../../ui/crash.py" line="70"/>
@@ -902,50 +980,51 @@ Click “Show Details…”, copy the text and send it to support.</translation>
 <context>
     <name>CurrentChild</name>
     <message>
-        <location filename="../../ui/child/controller.py" line="63"/>
+        <location filename="../../ui/child/controller.py" line="66"/>
         <source>打开个案</source>
+        <extracomment>the next visit after today (today&apos;s doses count): the receipt, the record print, the grid</extracomment>
         <translation>Open child</translation>
     </message>
     <message>
-        <location filename="../../ui/child/controller.py" line="103"/>
+        <location filename="../../ui/child/controller.py" line="109"/>
         <source>请先按 F3 查找并打开一个儿童</source>
         <translation>Press F3 to find and open a child first</translation>
     </message>
     <message>
-        <location filename="../../ui/child/controller.py" line="130"/>
-        <location filename="../../ui/child/controller.py" line="158"/>
+        <location filename="../../ui/child/controller.py" line="136"/>
+        <location filename="../../ui/child/controller.py" line="164"/>
         <source>请先在接种登记表中选中一剂</source>
         <translation>Select a dose in the vaccination grid first</translation>
     </message>
     <message>
-        <location filename="../../ui/child/controller.py" line="147"/>
+        <location filename="../../ui/child/controller.py" line="153"/>
         <source>已保存：%1 第%2剂 %3</source>
         <translation>Saved: %1 dose %2 %3</translation>
     </message>
     <message>
-        <location filename="../../ui/child/controller.py" line="160"/>
+        <location filename="../../ui/child/controller.py" line="166"/>
         <source>第%1剂</source>
         <translation>Dose %1</translation>
     </message>
     <message>
-        <location filename="../../ui/child/controller.py" line="162"/>
+        <location filename="../../ui/child/controller.py" line="168"/>
         <source>删除接种记录</source>
         <translation>Delete dose</translation>
     </message>
     <message>
-        <location filename="../../ui/child/controller.py" line="162"/>
+        <location filename="../../ui/child/controller.py" line="168"/>
         <source>删除 %1？
 请填写删除原因：</source>
         <translation>Delete %1?
 Reason for deleting:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/controller.py" line="175"/>
+        <location filename="../../ui/child/controller.py" line="181"/>
         <source>不能删除</source>
         <translation>Cannot delete</translation>
     </message>
     <message>
-        <location filename="../../ui/child/controller.py" line="181"/>
+        <location filename="../../ui/child/controller.py" line="187"/>
         <source>已删除：%1</source>
         <translation>Deleted: %1</translation>
     </message>
@@ -953,149 +1032,189 @@ Reason for deleting:</translation>
 <context>
     <name>DoseDialog</name>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="73"/>
+        <location filename="../../ui/child/dose_dialog.py" line="74"/>
         <source>修改接种记录</source>
         <extracomment>the batch proposals for the chosen vaccine have been read and shown</extracomment>
         <translation>Edit dose</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="73"/>
+        <location filename="../../ui/child/dose_dialog.py" line="74"/>
         <source>接种登记</source>
         <translation>Vaccination</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="103"/>
-        <location filename="../../ui/child/dose_dialog.py" line="336"/>
+        <location filename="../../ui/child/dose_dialog.py" line="79"/>
+        <source>请选择疫苗</source>
+        <translation>Choose a vaccine</translation>
+    </message>
+    <message>
+        <location filename="../../ui/child/dose_dialog.py" line="83"/>
+        <source>请选择</source>
+        <translation>Choose</translation>
+    </message>
+    <message>
+        <location filename="../../ui/child/dose_dialog.py" line="106"/>
+        <location filename="../../ui/child/dose_dialog.py" line="326"/>
         <source>本单位</source>
         <translation>This unit</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="104"/>
-        <location filename="../../ui/child/dose_dialog.py" line="338"/>
+        <location filename="../../ui/child/dose_dialog.py" line="107"/>
+        <location filename="../../ui/child/dose_dialog.py" line="328"/>
         <source>外地</source>
         <translation>Elsewhere</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="105"/>
+        <location filename="../../ui/child/dose_dialog.py" line="108"/>
         <source>本单位、外地，或输入接种单位的10位编码</source>
         <translation>This unit, elsewhere, or type the 10-digit unit code</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="116"/>
+        <location filename="../../ui/child/dose_dialog.py" line="119"/>
         <source>疫苗(&amp;V)：</source>
         <translation>&amp;Vaccine:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="117"/>
+        <location filename="../../ui/child/dose_dialog.py" line="120"/>
         <source>剂次(&amp;N)：</source>
         <translation>Dose &amp;number:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="118"/>
+        <location filename="../../ui/child/dose_dialog.py" line="121"/>
         <source>接种属性(&amp;A)：</source>
         <translation>Dose &amp;type:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="119"/>
+        <location filename="../../ui/child/dose_dialog.py" line="122"/>
         <source>接种日期(&amp;D)：</source>
         <translation>&amp;Date:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="120"/>
+        <location filename="../../ui/child/dose_dialog.py" line="123"/>
         <source>批号(&amp;B)：</source>
         <translation>&amp;Batch:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="121"/>
+        <location filename="../../ui/child/dose_dialog.py" line="124"/>
         <source>生产企业(&amp;M)：</source>
         <translation>&amp;Manufacturer:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="122"/>
+        <location filename="../../ui/child/dose_dialog.py" line="125"/>
         <source>失效期(&amp;E)：</source>
         <translation>&amp;Expiry:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="123"/>
+        <location filename="../../ui/child/dose_dialog.py" line="126"/>
         <source>接种部位(&amp;S)：</source>
         <translation>&amp;Site:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="124"/>
+        <location filename="../../ui/child/dose_dialog.py" line="127"/>
         <source>接种途径(&amp;R)：</source>
         <translation>&amp;Route:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="125"/>
+        <location filename="../../ui/child/dose_dialog.py" line="128"/>
         <source>接种护士(&amp;U)：</source>
         <translation>N&amp;urse:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="126"/>
+        <location filename="../../ui/child/dose_dialog.py" line="129"/>
         <source>接种地点(&amp;P)：</source>
         <translation>&amp;Place:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="132"/>
+        <location filename="../../ui/child/dose_dialog.py" line="135"/>
         <source>保存(&amp;S)</source>
         <translation>&amp;Save</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="134"/>
+        <location filename="../../ui/child/dose_dialog.py" line="137"/>
         <source>取消</source>
         <translation>Cancel</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="229"/>
+        <location filename="../../ui/child/dose_dialog.py" line="219"/>
         <source>正在读取可用批号…</source>
         <translation>Reading the batches in use…</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="253"/>
+        <location filename="../../ui/child/dose_dialog.py" line="243"/>
         <source>库存 %1 人份</source>
         <translation>in stock: %1 doses</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="253"/>
+        <location filename="../../ui/child/dose_dialog.py" line="243"/>
         <source>近期使用</source>
         <translation>used lately</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="256"/>
+        <location filename="../../ui/child/dose_dialog.py" line="246"/>
         <source>无可用批号，请输入</source>
         <translation>No batch in use; type one</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="311"/>
+        <location filename="../../ui/child/dose_dialog.py" line="301"/>
         <source>评价：—（不属于免疫程序的系列）</source>
         <translation>Evaluation: — (not part of a schedule series)</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="318"/>
+        <location filename="../../ui/child/dose_dialog.py" line="308"/>
         <source>评价：✗ %1 —— 无效剂次，不计入免疫程序</source>
         <translation>Evaluation: ✗ %1 — invalid dose, does not count</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="321"/>
+        <location filename="../../ui/child/dose_dialog.py" line="311"/>
         <source>评价：✓ %1</source>
         <translation>Evaluation: ✓ %1</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="332"/>
+        <location filename="../../ui/child/dose_dialog.py" line="322"/>
         <source>失效期格式不正确：%1</source>
         <translation>Expiry date is not valid: %1</translation>
     </message>
     <message>
+        <location filename="../../ui/child/dose_dialog.py" line="350"/>
+        <source>请先选择疫苗</source>
+        <translation>Choose a vaccine first</translation>
+    </message>
+    <message>
+        <location filename="../../ui/child/dose_dialog.py" line="353"/>
+        <source>请选择剂次</source>
+        <translation>Choose the dose number</translation>
+    </message>
+    <message>
         <location filename="../../ui/child/dose_dialog.py" line="367"/>
+        <source>%1。作为更正/补录保存吗？</source>
+        <translation>%1. Save it as a correction / back-entry?</translation>
+    </message>
+    <message>
+        <location filename="../../ui/child/dose_dialog.py" line="368"/>
+        <source>重复剂次</source>
+        <translation>Duplicate dose</translation>
+    </message>
+    <message>
+        <location filename="../../ui/child/dose_dialog.py" line="373"/>
         <source>这一剂评价为“%1”，是无效剂次，不计入免疫程序。
 仍要保存吗？</source>
         <translation>This dose is evaluated as “%1”: an invalid dose that does not count.
 Save it anyway?</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="368"/>
+        <location filename="../../ui/child/dose_dialog.py" line="376"/>
         <source>无效剂次</source>
         <translation>Invalid dose</translation>
+    </message>
+    <message>
+        <location filename="../../ui/child/dose_dialog.py" line="386"/>
+        <source>同一天已有%1</source>
+        <translation>The same day already has %1</translation>
+    </message>
+    <message>
+        <location filename="../../ui/child/dose_dialog.py" line="386"/>
+        <source>该儿童已有有效的%1</source>
+        <translation>The child already has a valid %1</translation>
     </message>
 </context>
 <context>
@@ -1413,47 +1532,42 @@ Save it anyway?</translation>
 <context>
     <name>GapQueryScreen</name>
     <message>
-        <location filename="../../ui/queries/gap.py" line="35"/>
+        <location filename="../../ui/queries/gap.py" line="36"/>
         <source>疫苗或系列：HepB、MMR、麻腮风 …（空 = 全部）</source>
         <translation>Vaccine or series: HepB, MMR … (empty = all)</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/gap.py" line="37"/>
+        <location filename="../../ui/queries/gap.py" line="38"/>
         <source>接种日期</source>
         <translation>Date</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/gap.py" line="38"/>
+        <location filename="../../ui/queries/gap.py" line="39"/>
         <source>疫苗</source>
         <translation>Vaccine</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/gap.py" line="39"/>
+        <location filename="../../ui/queries/gap.py" line="40"/>
         <source>区域划分</source>
         <translation>Area</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/gap.py" line="40"/>
+        <location filename="../../ui/queries/gap.py" line="41"/>
         <source>打印通知单…</source>
         <translation>Print call-up list…</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/gap.py" line="69"/>
+        <location filename="../../ui/queries/gap.py" line="63"/>
         <source>预防接种通知单（%1）</source>
         <translation>Vaccination Call-up List (%1)</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/gap.py" line="71"/>
+        <location filename="../../ui/queries/gap.py" line="64"/>
         <source>接种日期：%1&#x3000;共 %2 人</source>
         <translation>Vaccination date: %1&#x3000;%2 children</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/gap.py" line="73"/>
-        <source>序号</source>
-        <translation>No.</translation>
-    </message>
-    <message>
-        <location filename="../../ui/queries/gap.py" line="102"/>
+        <location filename="../../ui/queries/gap.py" line="70"/>
         <source>通知单已保存到 %1</source>
         <translation>Call-up list saved to %1</translation>
     </message>
@@ -1461,126 +1575,131 @@ Save it anyway?</translation>
 <context>
     <name>Grid</name>
     <message>
-        <location filename="../../ui/child/model.py" line="43"/>
+        <location filename="../../ui/child/model.py" line="44"/>
         <source>常规</source>
         <extracomment>Column groups of dose attributes (SEED: 常规 / 应急 / 强化 / 防病需要). 加强 and 补种 are doses of the routine schedule, so they sit with 常规.</extracomment>
         <translation>Routine</translation>
     </message>
     <message>
-        <location filename="../../ui/child/model.py" line="47"/>
+        <location filename="../../ui/child/model.py" line="48"/>
         <source>应急</source>
         <translation>Emergency</translation>
     </message>
     <message>
-        <location filename="../../ui/child/model.py" line="48"/>
+        <location filename="../../ui/child/model.py" line="49"/>
         <source>强化</source>
         <translation>Campaign</translation>
     </message>
     <message>
-        <location filename="../../ui/child/model.py" line="49"/>
+        <location filename="../../ui/child/model.py" line="50"/>
         <source>防病需要</source>
         <translation>Outbreak control</translation>
     </message>
     <message>
-        <location filename="../../ui/child/model.py" line="55"/>
+        <location filename="../../ui/child/model.py" line="56"/>
         <source>超期未种</source>
         <extracomment>Forecast state → (label source text, background colour). Never colour alone.</extracomment>
         <translation>Overdue</translation>
     </message>
     <message>
-        <location filename="../../ui/child/model.py" line="56"/>
+        <location filename="../../ui/child/model.py" line="57"/>
         <source>应种</source>
         <translation>Due</translation>
     </message>
     <message>
-        <location filename="../../ui/child/model.py" line="57"/>
+        <location filename="../../ui/child/model.py" line="58"/>
         <source>未到期</source>
         <translation>Not yet</translation>
     </message>
     <message>
-        <location filename="../../ui/child/model.py" line="58"/>
+        <location filename="../../ui/child/model.py" line="59"/>
         <source>已完成</source>
         <translation>Complete</translation>
     </message>
     <message>
-        <location filename="../../ui/child/model.py" line="59"/>
+        <location filename="../../ui/child/model.py" line="60"/>
         <source>超龄不再接种</source>
         <translation>Aged out</translation>
     </message>
     <message>
-        <location filename="../../ui/child/model.py" line="64"/>
+        <location filename="../../ui/child/model.py" line="65"/>
         <source>疫苗</source>
         <translation>Vaccine</translation>
     </message>
     <message>
-        <location filename="../../ui/child/model.py" line="65"/>
+        <location filename="../../ui/child/model.py" line="66"/>
         <source>状态</source>
         <translation>State</translation>
     </message>
     <message>
-        <location filename="../../ui/child/model.py" line="66"/>
+        <location filename="../../ui/child/model.py" line="67"/>
         <source>下一剂</source>
         <translation>Next dose</translation>
     </message>
     <message>
-        <location filename="../../ui/child/model.py" line="67"/>
+        <location filename="../../ui/child/model.py" line="68"/>
         <source>最早日期</source>
         <translation>Earliest</translation>
     </message>
     <message>
-        <location filename="../../ui/child/model.py" line="250"/>
+        <location filename="../../ui/child/model.py" line="248"/>
+        <source>同一剂次的另一条记录（无效后重种或更正）</source>
+        <extracomment>(group index, dose-column number (1-based), repeat) → dose; in 常规 the column number is the dose number on record, and a second record of one number (a repeat after an invalid dose, a confirmed correction) takes a repeat column under the same number</extracomment>
+        <translation>Another record of the same dose number (repeated after an invalid dose, or a correction)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/child/model.py" line="267"/>
         <source>不预测</source>
-        <extracomment>group index → dose-column number (1-based) → dose</extracomment>
         <translation>No forecast</translation>
     </message>
     <message>
-        <location filename="../../ui/child/model.py" line="255"/>
-        <location filename="../../ui/child/model.py" line="336"/>
+        <location filename="../../ui/child/model.py" line="272"/>
+        <location filename="../../ui/child/model.py" line="350"/>
         <source>第%1剂</source>
         <translation>Dose %1</translation>
     </message>
     <message>
-        <location filename="../../ui/child/model.py" line="279"/>
+        <location filename="../../ui/child/model.py" line="293"/>
         <source>该疫苗不在免疫程序中，不做接种预测</source>
         <translation>This vaccine is not in the immunization schedule: no forecast</translation>
     </message>
     <message>
-        <location filename="../../ui/child/model.py" line="302"/>
+        <location filename="../../ui/child/model.py" line="316"/>
         <source>外地</source>
         <translation>Elsewhere</translation>
     </message>
     <message>
-        <location filename="../../ui/child/model.py" line="309"/>
+        <location filename="../../ui/child/model.py" line="323"/>
         <source>本单位</source>
         <translation>This unit</translation>
     </message>
     <message>
-        <location filename="../../ui/child/model.py" line="337"/>
+        <location filename="../../ui/child/model.py" line="351"/>
         <source>日期：</source>
         <translation>Date: </translation>
     </message>
     <message>
-        <location filename="../../ui/child/model.py" line="338"/>
+        <location filename="../../ui/child/model.py" line="352"/>
         <source>属性：</source>
         <translation>Type: </translation>
     </message>
     <message>
-        <location filename="../../ui/child/model.py" line="339"/>
+        <location filename="../../ui/child/model.py" line="353"/>
         <source>地点：</source>
         <translation>Place: </translation>
     </message>
     <message>
-        <location filename="../../ui/child/model.py" line="343"/>
+        <location filename="../../ui/child/model.py" line="357"/>
         <source>评价：</source>
         <translation>Evaluation: </translation>
     </message>
     <message>
-        <location filename="../../ui/child/model.py" line="346"/>
+        <location filename="../../ui/child/model.py" line="360"/>
         <source>批号：</source>
         <translation>Batch: </translation>
     </message>
     <message>
-        <location filename="../../ui/child/model.py" line="351"/>
+        <location filename="../../ui/child/model.py" line="365"/>
         <source>接种护士：</source>
         <translation>Nurse: </translation>
     </message>
@@ -1654,6 +1773,64 @@ Save it anyway?</translation>
     </message>
 </context>
 <context>
+    <name>LedgerDialog</name>
+    <message>
+        <location filename="../../ui/stock/ledger.py" line="21"/>
+        <source>出入库明细 — %1 批号 %2</source>
+        <translation>Ledger — %1 batch %2</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/ledger.py" line="24"/>
+        <source>日期</source>
+        <translation>Date</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/ledger.py" line="25"/>
+        <source>类型</source>
+        <translation>Type</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/ledger.py" line="26"/>
+        <source>数量</source>
+        <translation>Quantity</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/ledger.py" line="27"/>
+        <source>结存</source>
+        <translation>Balance</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/ledger.py" line="28"/>
+        <source>单据号</source>
+        <translation>Document no.</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/ledger.py" line="29"/>
+        <source>供货/调入单位</source>
+        <translation>Supplier / receiving unit</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/ledger.py" line="30"/>
+        <source>原因</source>
+        <translation>Reason</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/ledger.py" line="31"/>
+        <source>操作员</source>
+        <translation>Operator</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/ledger.py" line="58"/>
+        <source>%1 条记录，单位：%2</source>
+        <translation>%1 lines, unit: %2</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/ledger.py" line="62"/>
+        <source>关闭</source>
+        <translation>Close</translation>
+    </message>
+</context>
+<context>
     <name>LockDialog</name>
     <message>
         <location filename="../../ui/lock_screen.py" line="38"/>
@@ -1698,12 +1875,12 @@ Save it anyway?</translation>
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../ui/main_window.py" line="108"/>
+        <location filename="../../ui/main_window.py" line="114"/>
         <source>基本资料</source>
         <translation>Basic information</translation>
     </message>
     <message>
-        <location filename="../../ui/menus.py" line="81"/>
+        <location filename="../../ui/menus.py" line="82"/>
         <source>快捷栏</source>
         <translation>Shortcut bar</translation>
     </message>
@@ -1728,44 +1905,49 @@ Save it anyway?</translation>
         <translation>&amp;Queries</translation>
     </message>
     <message>
-        <location filename="../../ui/menus.py" line="108"/>
+        <location filename="../../ui/menus.py" line="72"/>
+        <source>库存(&amp;K)</source>
+        <translation>Stoc&amp;k</translation>
+    </message>
+    <message>
+        <location filename="../../ui/menus.py" line="109"/>
         <source>显示快捷键提示(&amp;H)</source>
         <translation>Show shortcut &amp;hints</translation>
     </message>
     <message>
-        <location filename="../../ui/menus.py" line="112"/>
+        <location filename="../../ui/menus.py" line="113"/>
         <source>视图(&amp;W)</source>
         <translation>Vie&amp;w</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="77"/>
+        <location filename="../../ui/main_window.py" line="83"/>
         <source>EpiManager 儿童预防接种信息管理系统 · %1 · %2</source>
         <extracomment>How often the window looks for other desks&apos; changes (they show within a second).</extracomment>
         <translation>EpiManager Child Immunization Information System · %1 · %2</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="183"/>
+        <location filename="../../ui/main_window.py" line="200"/>
         <source>没有正在编辑的内容</source>
         <translation>Nothing is being edited</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="263"/>
+        <location filename="../../ui/main_window.py" line="288"/>
         <source>已新建儿童 %1，编码 %2</source>
         <translation>New child %1 created, code %2</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="276"/>
+        <location filename="../../ui/main_window.py" line="301"/>
         <source>工作提醒</source>
         <translation>Work reminders</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="289"/>
-        <location filename="../../ui/main_window.py" line="328"/>
+        <location filename="../../ui/main_window.py" line="318"/>
+        <location filename="../../ui/main_window.py" line="376"/>
         <source>请先按 F3 查找并打开一个儿童</source>
         <translation>Press F3 to find and open a child first</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="362"/>
+        <location filename="../../ui/main_window.py" line="410"/>
         <source>儿童个案 %1 人（本单位管理 %2 人），接种记录 %3 条
 
 按 F3 查找儿童，或按 F2 新建儿童。</source>
@@ -1795,6 +1977,19 @@ Press F3 to find a child, or F2 for a new child.</translation>
         <location filename="../../ui/queries/managed.py" line="38"/>
         <source>在册情况</source>
         <translation>Register status</translation>
+    </message>
+</context>
+<context>
+    <name>MovementDialog</name>
+    <message>
+        <location filename="../../ui/stock/dialogs.py" line="92"/>
+        <source>保存(&amp;S)</source>
+        <translation>&amp;Save</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/dialogs.py" line="93"/>
+        <source>取消</source>
+        <translation>Cancel</translation>
     </message>
 </context>
 <context>
@@ -2048,136 +2243,157 @@ Create a new child anyway?</translation>
 <context>
     <name>Print</name>
     <message>
-        <location filename="../../ui/print/documents.py" line="32"/>
-        <location filename="../../ui/print/documents.py" line="43"/>
+        <location filename="../../ui/print/documents.py" line="33"/>
+        <location filename="../../ui/print/documents.py" line="44"/>
         <source>疫苗</source>
         <translation>Vaccine</translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="33"/>
-        <location filename="../../ui/print/documents.py" line="44"/>
+        <location filename="../../ui/print/documents.py" line="34"/>
+        <location filename="../../ui/print/documents.py" line="45"/>
         <source>剂次</source>
         <translation>Dose</translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="34"/>
+        <location filename="../../ui/print/documents.py" line="35"/>
         <source>接种日期</source>
         <translation>Date</translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="35"/>
+        <location filename="../../ui/print/documents.py" line="36"/>
         <source>属性</source>
         <translation>Type</translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="36"/>
+        <location filename="../../ui/print/documents.py" line="37"/>
         <source>批号</source>
         <translation>Batch</translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="37"/>
+        <location filename="../../ui/print/documents.py" line="38"/>
         <source>生产企业</source>
         <translation>Manufacturer</translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="38"/>
+        <location filename="../../ui/print/documents.py" line="39"/>
         <source>接种单位</source>
         <translation>Unit</translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="39"/>
+        <location filename="../../ui/print/documents.py" line="40"/>
         <source>接种护士</source>
         <translation>Nurse</translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="40"/>
+        <location filename="../../ui/print/documents.py" line="41"/>
         <source>评价</source>
         <translation>Evaluation</translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="45"/>
-        <source>最早日期</source>
-        <translation>Earliest</translation>
+        <location filename="../../ui/print/documents.py" line="46"/>
+        <source>可种日期</source>
+        <translation>From</translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="46"/>
+        <location filename="../../ui/print/documents.py" line="47"/>
         <source>状态</source>
         <translation>State</translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="85"/>
+        <location filename="../../ui/print/documents.py" line="86"/>
         <source>外地</source>
         <translation>Elsewhere</translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="133"/>
+        <location filename="../../ui/print/documents.py" line="132"/>
         <source>目前没有待接种的免疫规划疫苗。</source>
         <translation>No NIP vaccine is due for now.</translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="134"/>
+        <location filename="../../ui/print/documents.py" line="133"/>
+        <location filename="../../ui/print/documents.py" line="147"/>
         <source>第%1剂</source>
         <translation>Dose %1</translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="156"/>
+        <location filename="../../ui/print/documents.py" line="148"/>
+        <source>下次接种：%1 起</source>
+        <translation>Next visit: from %1</translation>
+    </message>
+    <message>
+        <location filename="../../ui/print/documents.py" line="150"/>
+        <source>届时接种：%1</source>
+        <translation>Then: %1</translation>
+    </message>
+    <message>
+        <location filename="../../ui/print/documents.py" line="170"/>
         <source>打印日期：</source>
         <translation>Printed: </translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="160"/>
+        <location filename="../../ui/print/documents.py" line="174"/>
         <source>接种记录</source>
         <translation>Doses</translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="164"/>
+        <location filename="../../ui/print/documents.py" line="178"/>
         <source>下次接种</source>
         <translation>Next vaccinations</translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="168"/>
+        <location filename="../../ui/print/documents.py" line="182"/>
         <source>请妥善保管接种证，按时带孩子接种。</source>
         <translation>Please keep the vaccination certificate and come on time.</translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="171"/>
+        <location filename="../../ui/print/documents.py" line="185"/>
         <source>儿童预防接种记录</source>
         <translation>Child Vaccination Record</translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="183"/>
-        <source>下次接种：%1 第%2剂，%3 起</source>
-        <translation>Next: %1 dose %2, from %3</translation>
-    </message>
-    <message>
-        <location filename="../../ui/print/documents.py" line="189"/>
+        <location filename="../../ui/print/documents.py" line="146"/>
         <source>下次接种：暂无</source>
         <translation>Next: none for now</translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="191"/>
+        <location filename="../../ui/print/documents.py" line="200"/>
         <source>儿童：</source>
         <translation>Child: </translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="193"/>
+        <location filename="../../ui/print/documents.py" line="202"/>
         <source>出生日期：</source>
         <translation>Birth date: </translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="199"/>
+        <location filename="../../ui/print/documents.py" line="208"/>
         <source>今日接种</source>
         <translation>Given today</translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="205"/>
+        <location filename="../../ui/print/documents.py" line="215"/>
         <source>接种后请在接种单位留观30分钟。</source>
         <translation>Please stay at the clinic for 30 minutes after the vaccination.</translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="208"/>
+        <location filename="../../ui/print/documents.py" line="218"/>
         <source>接种回执</source>
         <translation>Vaccination Receipt</translation>
+    </message>
+    <message>
+        <location filename="../../ui/print/table_printer.py" line="79"/>
+        <source>第 %1 页 / 共 %2 页</source>
+        <translation>Page %1 of %2</translation>
+    </message>
+    <message>
+        <location filename="../../ui/print/table_printer.py" line="83"/>
+        <source>（续表）</source>
+        <translation> (continued)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/print/table_printer.py" line="153"/>
+        <source>无法打开打印机或 PDF 文件</source>
+        <translation>Cannot open the printer or the PDF file</translation>
     </message>
 </context>
 <context>
@@ -2225,12 +2441,12 @@ Create a new child anyway?</translation>
         <translation>Managed children</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/screen.py" line="29"/>
+        <location filename="../../ui/queries/screen.py" line="36"/>
         <source>（全部）</source>
         <translation>(all)</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/screen.py" line="58"/>
+        <location filename="../../ui/queries/screen.py" line="65"/>
         <source>查询</source>
         <extracomment>a row was double-clicked: the child&apos;s code the screen&apos;s title (marked with ``QT_TRANSLATE_NOOP(&quot;Queries&quot;, …)``, translated where shown)</extracomment>
         <translation>Query</translation>
@@ -2244,54 +2460,143 @@ Create a new child anyway?</translation>
 <context>
     <name>QueryScreen</name>
     <message>
-        <location filename="../../ui/queries/screen.py" line="66"/>
+        <location filename="../../ui/queries/screen.py" line="75"/>
         <source>查询(&amp;Q)</source>
+        <extracomment>a long last column (the query&apos;s column title) that takes the remaining width and wraps</extracomment>
         <translation>&amp;Search</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/screen.py" line="67"/>
+        <location filename="../../ui/queries/screen.py" line="76"/>
         <source>导出 Excel…</source>
         <translation>Export Excel…</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/screen.py" line="68"/>
+        <location filename="../../ui/queries/screen.py" line="77"/>
         <source>导出 CSV…</source>
         <translation>Export CSV…</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/screen.py" line="126"/>
+        <location filename="../../ui/queries/screen.py" line="78"/>
+        <source>打印(&amp;P)…</source>
+        <translation>&amp;Print…</translation>
+    </message>
+    <message>
+        <location filename="../../ui/queries/screen.py" line="144"/>
         <source>已导出 %1 行到 %2</source>
         <translation>Exported %1 rows to %2</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/screen.py" line="130"/>
+        <location filename="../../ui/queries/screen.py" line="177"/>
+        <source>共 %1 行</source>
+        <translation>%1 rows</translation>
+    </message>
+    <message>
+        <location filename="../../ui/queries/screen.py" line="178"/>
+        <source>单位：%1</source>
+        <translation>Unit: %1</translation>
+    </message>
+    <message>
+        <location filename="../../ui/queries/screen.py" line="185"/>
+        <source>已打印到 %1</source>
+        <translation>Printed to %1</translation>
+    </message>
+    <message>
+        <location filename="../../ui/queries/screen.py" line="192"/>
         <source>导出 Excel</source>
         <translation>Export Excel</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/screen.py" line="130"/>
+        <location filename="../../ui/queries/screen.py" line="192"/>
         <source>导出 CSV</source>
         <translation>Export CSV</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/screen.py" line="131"/>
+        <location filename="../../ui/queries/screen.py" line="193"/>
         <source>Excel 文件 (*.xlsx)</source>
         <translation>Excel files (*.xlsx)</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/screen.py" line="131"/>
+        <location filename="../../ui/queries/screen.py" line="193"/>
         <source>CSV 文件 (*.csv)</source>
         <translation>CSV files (*.csv)</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/screen.py" line="146"/>
+        <location filename="../../ui/queries/screen.py" line="271"/>
         <source>已显示 %1 行，向下滚动加载更多</source>
         <translation>%1 rows shown; scroll down to load more</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/screen.py" line="146"/>
+        <location filename="../../ui/queries/screen.py" line="271"/>
         <source>已显示 %1 行（全部）</source>
         <translation>%1 rows shown (all)</translation>
+    </message>
+</context>
+<context>
+    <name>ReceiveDialog</name>
+    <message>
+        <location filename="../../ui/stock/dialogs.py" line="123"/>
+        <source>入库</source>
+        <translation>Receive</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/dialogs.py" line="142"/>
+        <source>疫苗/注射器(&amp;P)</source>
+        <translation>Vaccine/syringe (&amp;P)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/dialogs.py" line="143"/>
+        <source>生产企业(&amp;M)</source>
+        <translation>&amp;Manufacturer</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/dialogs.py" line="144"/>
+        <source>规格</source>
+        <translation>Specification</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/dialogs.py" line="145"/>
+        <source>每瓶人份</source>
+        <translation>Doses per vial</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/dialogs.py" line="146"/>
+        <source>批号(&amp;B)</source>
+        <translation>&amp;Batch</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/dialogs.py" line="147"/>
+        <source>失效期(&amp;E)</source>
+        <translation>&amp;Expiry</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/dialogs.py" line="148"/>
+        <source>入库数量(&amp;Q)</source>
+        <translation>&amp;Quantity received</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/dialogs.py" line="149"/>
+        <source>供货单位</source>
+        <translation>Supplier</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/dialogs.py" line="150"/>
+        <source>单据号</source>
+        <translation>Document no.</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/dialogs.py" line="151"/>
+        <source>入库日期</source>
+        <translation>Date received</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/dialogs.py" line="171"/>
+        <source>数量单位：支</source>
+        <translation>Quantity in syringes</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/dialogs.py" line="171"/>
+        <source>数量单位：人份</source>
+        <translation>Quantity in doses</translation>
     </message>
 </context>
 <context>
@@ -2340,48 +2645,49 @@ Create a new child anyway?</translation>
         <translation>%1  %2  current registration: %3</translation>
     </message>
     <message>
-        <location filename="../../ui/registry_dialog.py" line="73"/>
+        <location filename="../../ui/registry_dialog.py" line="66"/>
+        <location filename="../../ui/registry_dialog.py" line="74"/>
         <source>（请选择）</source>
         <translation>(choose)</translation>
     </message>
     <message>
-        <location filename="../../ui/registry_dialog.py" line="78"/>
-        <location filename="../../ui/registry_dialog.py" line="119"/>
+        <location filename="../../ui/registry_dialog.py" line="79"/>
+        <location filename="../../ui/registry_dialog.py" line="120"/>
         <source>备注</source>
         <translation>Remark</translation>
     </message>
     <message>
-        <location filename="../../ui/registry_dialog.py" line="84"/>
+        <location filename="../../ui/registry_dialog.py" line="85"/>
         <source>个案</source>
         <translation>Child</translation>
     </message>
     <message>
-        <location filename="../../ui/registry_dialog.py" line="85"/>
+        <location filename="../../ui/registry_dialog.py" line="86"/>
         <source>新在册情况</source>
         <translation>New registration</translation>
     </message>
     <message>
-        <location filename="../../ui/registry_dialog.py" line="86"/>
+        <location filename="../../ui/registry_dialog.py" line="87"/>
         <source>变更日期</source>
         <translation>Date of change</translation>
     </message>
     <message>
-        <location filename="../../ui/registry_dialog.py" line="87"/>
+        <location filename="../../ui/registry_dialog.py" line="88"/>
         <source>迁出原因</source>
         <translation>Reason for moving out</translation>
     </message>
     <message>
-        <location filename="../../ui/registry_dialog.py" line="93"/>
+        <location filename="../../ui/registry_dialog.py" line="94"/>
         <source>保存</source>
         <translation>Save</translation>
     </message>
     <message>
-        <location filename="../../ui/registry_dialog.py" line="94"/>
+        <location filename="../../ui/registry_dialog.py" line="95"/>
         <source>取消</source>
         <translation>Cancel</translation>
     </message>
     <message>
-        <location filename="../../ui/registry_dialog.py" line="119"/>
+        <location filename="../../ui/registry_dialog.py" line="120"/>
         <source>备注（必填）</source>
         <translation>Remark (required)</translation>
     </message>
@@ -2437,62 +2743,62 @@ Create a new child anyway?</translation>
 <context>
     <name>ReportDialog</name>
     <message>
-        <location filename="../../ui/reports/dialog.py" line="49"/>
+        <location filename="../../ui/reports/dialog.py" line="50"/>
         <source>月报</source>
         <translation>Monthly reports</translation>
     </message>
     <message>
-        <location filename="../../ui/reports/dialog.py" line="65"/>
+        <location filename="../../ui/reports/dialog.py" line="66"/>
         <source>生成(&amp;G)</source>
         <translation>&amp;Generate</translation>
     </message>
     <message>
-        <location filename="../../ui/reports/dialog.py" line="67"/>
+        <location filename="../../ui/reports/dialog.py" line="68"/>
         <source>导出 Excel(&amp;E)</source>
         <translation>&amp;Export Excel</translation>
     </message>
     <message>
-        <location filename="../../ui/reports/dialog.py" line="68"/>
+        <location filename="../../ui/reports/dialog.py" line="69"/>
         <source>导出 CSV(&amp;C)</source>
         <translation>Export &amp;CSV</translation>
     </message>
     <message>
-        <location filename="../../ui/reports/dialog.py" line="69"/>
+        <location filename="../../ui/reports/dialog.py" line="70"/>
         <source>打印(&amp;P)…</source>
         <translation>&amp;Print…</translation>
     </message>
     <message>
-        <location filename="../../ui/reports/dialog.py" line="81"/>
+        <location filename="../../ui/reports/dialog.py" line="82"/>
         <source>报表(&amp;K)：</source>
         <translation>Report (&amp;K):</translation>
     </message>
     <message>
-        <location filename="../../ui/reports/dialog.py" line="82"/>
+        <location filename="../../ui/reports/dialog.py" line="83"/>
         <source>月份(&amp;M)：</source>
         <translation>&amp;Month:</translation>
     </message>
     <message>
-        <location filename="../../ui/reports/dialog.py" line="83"/>
+        <location filename="../../ui/reports/dialog.py" line="84"/>
         <source>居住属性(&amp;R)：</source>
         <translation>&amp;Residence:</translation>
     </message>
     <message>
-        <location filename="../../ui/reports/dialog.py" line="132"/>
+        <location filename="../../ui/reports/dialog.py" line="133"/>
         <source>正在生成…</source>
         <translation>Generating…</translation>
     </message>
     <message>
-        <location filename="../../ui/reports/dialog.py" line="158"/>
+        <location filename="../../ui/reports/dialog.py" line="159"/>
         <source>已生成，并记录为本月已完成</source>
         <translation>Generated, and recorded as done for the month</translation>
     </message>
     <message>
-        <location filename="../../ui/reports/dialog.py" line="168"/>
+        <location filename="../../ui/reports/dialog.py" line="169"/>
         <source>导出</source>
         <translation>Export</translation>
     </message>
     <message>
-        <location filename="../../ui/reports/dialog.py" line="178"/>
+        <location filename="../../ui/reports/dialog.py" line="179"/>
         <source>已导出：%1</source>
         <translation>Exported: %1</translation>
     </message>
@@ -2538,53 +2844,64 @@ Create a new child anyway?</translation>
 <context>
     <name>Search</name>
     <message>
-        <location filename="../../ui/search/model.py" line="21"/>
+        <location filename="../../ui/search/model.py" line="24"/>
+        <source>年龄</source>
+        <extracomment>The age column (worked out on the model&apos;s day, not stored).</extracomment>
+        <translation>Age</translation>
+    </message>
+    <message>
+        <location filename="../../ui/search/model.py" line="26"/>
         <source>姓名</source>
         <translation>Name</translation>
     </message>
     <message>
-        <location filename="../../ui/search/model.py" line="22"/>
+        <location filename="../../ui/search/model.py" line="27"/>
         <source>性别</source>
         <translation>Sex</translation>
     </message>
     <message>
-        <location filename="../../ui/search/model.py" line="23"/>
-        <location filename="../../ui/search/model.py" line="32"/>
+        <location filename="../../ui/search/model.py" line="28"/>
+        <location filename="../../ui/search/model.py" line="39"/>
         <source>出生日期</source>
         <translation>Birth date</translation>
     </message>
     <message>
-        <location filename="../../ui/search/model.py" line="24"/>
+        <location filename="../../ui/search/model.py" line="30"/>
         <source>母亲</source>
         <translation>Mother</translation>
     </message>
     <message>
-        <location filename="../../ui/search/model.py" line="25"/>
+        <location filename="../../ui/search/model.py" line="31"/>
         <source>父亲</source>
         <translation>Father</translation>
     </message>
     <message>
-        <location filename="../../ui/search/model.py" line="26"/>
+        <location filename="../../ui/search/model.py" line="32"/>
+        <source>联系电话</source>
+        <translation>Phone</translation>
+    </message>
+    <message>
+        <location filename="../../ui/search/model.py" line="33"/>
         <source>区域划分</source>
         <translation>Area</translation>
     </message>
     <message>
-        <location filename="../../ui/search/model.py" line="27"/>
+        <location filename="../../ui/search/model.py" line="34"/>
         <source>在册情况</source>
         <translation>Register status</translation>
     </message>
     <message>
-        <location filename="../../ui/search/model.py" line="28"/>
+        <location filename="../../ui/search/model.py" line="35"/>
         <source>儿童编码</source>
         <translation>Child code</translation>
     </message>
     <message>
-        <location filename="../../ui/search/model.py" line="29"/>
+        <location filename="../../ui/search/model.py" line="36"/>
         <source>匹配</source>
         <translation>Matched</translation>
     </message>
     <message>
-        <location filename="../../ui/search/model.py" line="31"/>
+        <location filename="../../ui/search/model.py" line="38"/>
         <source>编码</source>
         <translation>Code</translation>
     </message>
@@ -2592,37 +2909,37 @@ Create a new child anyway?</translation>
 <context>
     <name>SearchDialog</name>
     <message>
-        <location filename="../../ui/search/dialog.py" line="40"/>
+        <location filename="../../ui/search/dialog.py" line="47"/>
         <source>个案快速查询</source>
         <translation>Quick search</translation>
     </message>
     <message>
-        <location filename="../../ui/search/dialog.py" line="45"/>
+        <location filename="../../ui/search/dialog.py" line="52"/>
         <source>姓名、拼音（zhanghao）、首字母（lpp）、出生日期（2013 / 2013-01）、编码、身份证号或电话</source>
         <translation>Name, pinyin (zhanghao), initials (lpp), birth date (2013 / 2013-01), code, ID number or phone</translation>
     </message>
     <message>
-        <location filename="../../ui/search/dialog.py" line="48"/>
+        <location filename="../../ui/search/dialog.py" line="55"/>
         <source>查询(&amp;Q)：</source>
         <translation>&amp;Query:</translation>
     </message>
     <message>
-        <location filename="../../ui/search/dialog.py" line="62"/>
+        <location filename="../../ui/search/dialog.py" line="69"/>
         <source>输入后自动查询；↑/↓ 选择，回车打开，Esc 关闭。</source>
         <translation>Results follow your typing; ↑/↓ choose, Enter opens, Esc closes.</translation>
     </message>
     <message>
-        <location filename="../../ui/search/dialog.py" line="105"/>
+        <location filename="../../ui/search/dialog.py" line="113"/>
         <source>结果多于 %1 条，只显示前 %1 条；请输入更多内容缩小范围。</source>
         <translation>More than %1 results, showing the first %1; type more to narrow it down.</translation>
     </message>
     <message>
-        <location filename="../../ui/search/dialog.py" line="108"/>
+        <location filename="../../ui/search/dialog.py" line="116"/>
         <source>没有找到符合的儿童。</source>
         <translation>No matching child.</translation>
     </message>
     <message>
-        <location filename="../../ui/search/dialog.py" line="110"/>
+        <location filename="../../ui/search/dialog.py" line="118"/>
         <source>共 %1 条；↑/↓ 选择，回车打开。</source>
         <translation>%1 found; ↑/↓ to choose, Enter to open.</translation>
     </message>
@@ -2865,6 +3182,191 @@ Create a new child anyway?</translation>
         <location filename="../../ui/queries/status_changes.py" line="36"/>
         <source>区域划分</source>
         <translation>Area</translation>
+    </message>
+</context>
+<context>
+    <name>StockDialogs</name>
+    <message>
+        <location filename="../../ui/stock/dialogs.py" line="39"/>
+        <source>破损</source>
+        <translation>Broken</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/dialogs.py" line="40"/>
+        <source>过期</source>
+        <translation>Expired</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/dialogs.py" line="41"/>
+        <source>冷链故障</source>
+        <translation>Cold-chain failure</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/dialogs.py" line="42"/>
+        <source>开启后废弃</source>
+        <translation>Discarded after opening</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/dialogs.py" line="43"/>
+        <source>其他损耗</source>
+        <translation>Other loss</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/dialogs.py" line="67"/>
+        <source>%1 %2%3 批号 %4，库存 %5 %6</source>
+        <translation>%1 %2%3 batch %4, on hand %5 %6</translation>
+    </message>
+</context>
+<context>
+    <name>StockModel</name>
+    <message>
+        <location filename="../../ui/stock/model.py" line="20"/>
+        <source>类别</source>
+        <translation>Kind</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/model.py" line="21"/>
+        <source>名称</source>
+        <translation>Name</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/model.py" line="22"/>
+        <source>简称</source>
+        <translation>Abbr.</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/model.py" line="23"/>
+        <source>生产企业</source>
+        <translation>Manufacturer</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/model.py" line="24"/>
+        <source>规格</source>
+        <translation>Specification</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/model.py" line="25"/>
+        <source>批号</source>
+        <translation>Batch</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/model.py" line="26"/>
+        <source>失效期</source>
+        <translation>Expiry</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/model.py" line="27"/>
+        <source>库存</source>
+        <translation>On hand</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/model.py" line="28"/>
+        <source>单位</source>
+        <translation>Unit</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/model.py" line="29"/>
+        <source>提示</source>
+        <translation>Attention</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/model.py" line="34"/>
+        <source>疫苗</source>
+        <translation>Vaccine</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/model.py" line="35"/>
+        <source>注射器</source>
+        <translation>Syringe</translation>
+    </message>
+</context>
+<context>
+    <name>StockScreen</name>
+    <message>
+        <location filename="../../ui/stock/screen.py" line="63"/>
+        <source>库存一览</source>
+        <extracomment>the list was (re)read and shown a receipt, wastage or count was saved (the message for the status bar)</extracomment>
+        <translation>Stock on hand</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/screen.py" line="82"/>
+        <source>出入库明细(&amp;L)</source>
+        <translation>&amp;Ledger</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/screen.py" line="83"/>
+        <source>入库(&amp;I)…</source>
+        <translation>Rece&amp;ive…</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/screen.py" line="84"/>
+        <source>报损(&amp;W)…</source>
+        <translation>&amp;Write off…</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/screen.py" line="85"/>
+        <source>盘点(&amp;C)…</source>
+        <translation>&amp;Count…</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/screen.py" line="86"/>
+        <source>刷新(&amp;R)</source>
+        <translation>&amp;Refresh</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/screen.py" line="87"/>
+        <source>关闭</source>
+        <translation>Close</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/screen.py" line="90"/>
+        <source>回车：所选批号的出入库明细&#x3000;F5：刷新&#x3000;Esc：关闭</source>
+        <translation>Enter: ledger of the selected batch&#x3000;F5: refresh&#x3000;Esc: close</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/screen.py" line="120"/>
+        <source>正在读取库存…</source>
+        <translation>Reading the stock…</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/screen.py" line="141"/>
+        <source>截至 %1：疫苗 %2 个批号，注射器 %3 个批号；需要注意 %4 行</source>
+        <translation>As of %1: %2 vaccine batches, %3 syringe batches; %4 lines need attention</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/screen.py" line="148"/>
+        <source>库存中没有疫苗或注射器。按“入库”登记领取的疫苗和注射器。</source>
+        <translation>No vaccines or syringes in stock. Use “Receive” to record vaccines and syringes received.</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/screen.py" line="181"/>
+        <source>请先选择一个有库存的批号</source>
+        <translation>First choose a batch with stock</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/screen.py" line="193"/>
+        <source>正在读取出入库明细…</source>
+        <translation>Reading the ledger…</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/screen.py" line="212"/>
+        <source>已入库</source>
+        <translation>Received</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/screen.py" line="220"/>
+        <source>已报损</source>
+        <translation>Written off</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/screen.py" line="228"/>
+        <source>已盘点</source>
+        <translation>Counted</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/screen.py" line="238"/>
+        <source>%1：%2 批号 %3 %4 %5，结存 %6 %5</source>
+        <translation>%1: %2 batch %3 %4 %5, balance %6 %5</translation>
     </message>
 </context>
 <context>
@@ -3203,34 +3705,68 @@ Package: %4, %5 files, signature verified</translation>
 <context>
     <name>VaccinationView</name>
     <message>
-        <location filename="../../ui/child/grid.py" line="45"/>
+        <location filename="../../ui/child/grid.py" line="46"/>
         <source>按 F3 查找儿童，或按 F2 新建儿童。</source>
         <translation>Press F3 to find a child, or F2 for a new child.</translation>
     </message>
     <message>
-        <location filename="../../ui/child/grid.py" line="80"/>
+        <location filename="../../ui/child/grid.py" line="81"/>
         <source>接种登记</source>
         <translation>Vaccination</translation>
     </message>
     <message>
-        <location filename="../../ui/child/grid.py" line="84"/>
+        <location filename="../../ui/child/grid.py" line="85"/>
         <source>接种登记 · %1（%2，%3）</source>
         <translation>Vaccination · %1 (%2, %3)</translation>
     </message>
     <message>
-        <location filename="../../ui/child/grid.py" line="108"/>
+        <location filename="../../ui/child/grid.py" line="112"/>
+        <location filename="../../ui/child/grid.py" line="116"/>
         <source>%1 第%2剂（%3）</source>
         <translation>%1 dose %2 (%3)</translation>
     </message>
     <message>
-        <location filename="../../ui/child/grid.py" line="110"/>
+        <location filename="../../ui/child/grid.py" line="123"/>
         <source>下次</source>
         <translation>Next</translation>
     </message>
     <message>
-        <location filename="../../ui/child/grid.py" line="111"/>
+        <location filename="../../ui/child/grid.py" line="124"/>
         <source>目前没有应种疫苗</source>
         <translation>Nothing due now</translation>
+    </message>
+</context>
+<context>
+    <name>WasteDialog</name>
+    <message>
+        <location filename="../../ui/stock/dialogs.py" line="196"/>
+        <source>报损</source>
+        <translation>Write off</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/dialogs.py" line="204"/>
+        <source>批次</source>
+        <translation>Batch</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/dialogs.py" line="205"/>
+        <source>损耗类型(&amp;K)</source>
+        <translation>&amp;Kind of loss</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/dialogs.py" line="206"/>
+        <source>报损数量(&amp;Q)（%1）</source>
+        <translation>&amp;Quantity (%1)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/dialogs.py" line="207"/>
+        <source>原因(&amp;R)</source>
+        <translation>&amp;Reason</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/dialogs.py" line="208"/>
+        <source>日期</source>
+        <translation>Date</translation>
     </message>
 </context>
 </TS>

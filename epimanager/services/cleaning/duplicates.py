@@ -30,7 +30,7 @@ class ChildBrief:
     doses: int
 
     def to_json(self) -> dict[str, Any]:
-        d = asdict(self)
+        d = {"child_code": self.code, **asdict(self)}  # ``code``: alias for one release
         d["birth_date"] = self.birth_date.isoformat()
         d["status_label"] = Status(self.status).label
         return d

@@ -23,7 +23,7 @@ from epimanager.services.queries.common import (
     sex_label,
     status_label,
 )
-from epimanager.services.units import require_committee_ids
+from epimanager.services.units import require_committee_ids, unit_names_in
 from epimanager.store.database import Database
 from epimanager.store.models import Child, Committee, Dose
 
@@ -133,6 +133,7 @@ class DoseQuery:
                 .limit(limit)
             )
             rows = s.execute(q).all()
+            units = unit_names_in(s, (r[8] for r in rows if r[8] != own))
         if len(rows) == limit:
             cursor: Cursor | None = (rows[-1][1], rows[-1][0])
         else:
@@ -145,13 +146,15 @@ class DoseQuery:
                 place = "本单位"
             elif r[8] is None:
                 place = r[9] or "外地"
+            elif r[8] in units:  # another unit, by its name
+                place = units[r[8]]
             else:
                 place = r[8] + (f" {r[9]}" if r[9] and r[9] != r[8] else "")
             out.append(
                 Row(
                     (
                         r[1],
-                        vac.abbr if vac else r[2],
+                        vac.name if vac else r[2],
                         r[3],
                         attr_label,
                         r[5],

@@ -58,7 +58,7 @@ class GapQuery:
                 items = []
                 for f in child.due:
                     vac = cat.get(f.vaccine) if f.vaccine else None
-                    name = vac.abbr if vac else f.name
+                    name = vac.name if vac else f.name
                     late = "(超期)" if f.status == SeriesStatus.OVERDUE else ""
                     items.append(f"{name}第{f.next_dose}剂{late}")
                 values = (

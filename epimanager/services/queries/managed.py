@@ -20,7 +20,7 @@ from epimanager.services.queries.common import (
     status_codes,
     status_label,
 )
-from epimanager.services.units import require_committee_ids
+from epimanager.services.units import require_committee_ids, unit_names_in
 from epimanager.store.database import Database
 from epimanager.store.models import Child, Committee
 
@@ -93,6 +93,7 @@ class ManagedQuery:
             )
             rows = s.execute(q).all()
             top = int(s.scalar(select(func.max(Child.id))) or 0)
+            units = unit_names_in(s, (r[11] for r in rows))
         out = []
         for r in rows:
             try:
@@ -101,7 +102,11 @@ class ManagedQuery:
                 res = str(r[10])
             out.append(
                 Row(
-                    (r[1], r[2], sex_label(r[3]), r[4], r[5], r[6], r[7], r[8], status_label(r[9]), res, r[11], r[12]),
+                    (
+                        *(r[1], r[2], sex_label(r[3]), r[4], r[5], r[6], r[7], r[8], status_label(r[9]), res),
+                        units.get(r[11], r[11]),
+                        r[12],
+                    ),
                     r[1],
                 )
             )

@@ -13,4 +13,5 @@
 - :mod:`.alerts` — batches expiring soon, products below their minimum
 - :mod:`.reports` — monthly 出入库 summary, on-hand list, movements list
 - :mod:`.export` — those reports as tables, CSV and xlsx
+- :mod:`.overview` — the 库存一览 screen: the on-hand list with the F7 warnings on its lines, a batch's ledger
 """

@@ -204,6 +204,9 @@ class OnHandRow:
     status: str
     #: vaccine (quantities in 人份) / syringe (in 支)
     kind: str = VACCINE
+    #: the stock batch and its product (to open its ledger, or to find it in a notice)
+    batch_id: int = 0
+    product_id: int = 0
 
     @property
     def unit(self) -> str:
@@ -239,6 +242,8 @@ def on_hand(db: Database, on: date | None = None, *, near_days: int = 30) -> lis
                     open_remaining=b.open_remaining,
                     status=status,
                     kind=b.kind,
+                    batch_id=b.id,
+                    product_id=b.product_id,
                 )
             )
     # vaccines first (by class), then syringes (by type)
@@ -247,9 +252,18 @@ def on_hand(db: Database, on: date | None = None, *, near_days: int = 30) -> lis
 
 
 def movements(
-    db: Database, start: date, end: date, *, vaccine: str | None = None, batch_no: str | None = None
+    db: Database,
+    start: date,
+    end: date,
+    *,
+    vaccine: str | None = None,
+    batch_no: str | None = None,
+    batch_id: int | None = None,
 ) -> list[MovementRecord]:
-    """Ledger lines dated ``start`` ≤ date < ``end``, in date order, with each batch's running balance."""
+    """Ledger lines dated ``start`` ≤ date < ``end``, in date order, with each batch's running balance.
+
+    ``batch_id`` keeps one stock batch (the on-hand list's row), whatever its product's name.
+    """
     if end <= start:
         raise ValidationError("结束日期应晚于开始日期")
     m = StockMovement
@@ -258,6 +272,8 @@ def movements(
         q = q.where(StockProduct.vaccine_code == resolve_vaccine(vaccine))
     if batch_no:
         q = q.where(StockBatch.batch_no == rules.normalize_batch_no(batch_no))
+    if batch_id is not None:
+        q = q.where(StockBatch.id == batch_id)
     with db.session() as s:
         lines = s.scalars(q.order_by(m.date, m.id)).all()
         ids = {ln.batch_id for ln in lines}

@@ -18,6 +18,7 @@ from epimanager.errors import EpiError, StaleRecord
 from epimanager.services.children import get_child, update_child
 from epimanager.services.doses import delete_dose
 from epimanager.services.forecast import forecast_record, record_facts
+from epimanager.services.next_visit import NextVisit, next_visit
 from epimanager.services.records import ChildRecord, DoseRecord
 from epimanager.services.ui_support import batch_proposals
 from epimanager.settings import Settings
@@ -45,6 +46,8 @@ class CurrentChild(QObject):
         self.own_unit, self.window, self.today = own_unit, window, today
         self.child: ChildRecord | None = None
         self.forecast: Forecast | None = None
+        #: the next visit after today (today's doses count): the receipt, the record print, the grid
+        self.visit: NextVisit | None = None
         self.dialog: DoseDialog | None = None
         self.panel: ChildPanel | None = None
         self.view: VaccinationView | None = None
@@ -73,13 +76,16 @@ class CurrentChild(QObject):
     def _show(self) -> None:
         child = self.child
         self.forecast = None
+        self.visit = None
         if child is not None:
             as_of = max(self.today(), child.birth_date)
-            self.forecast = forecast_record(self.db, child, as_of)
+            facts = record_facts(self.db, child)
+            self.forecast = forecast_record(self.db, child, as_of, facts=facts)
+            self.visit = next_visit(self.db, child, self.today(), facts=facts)
         if self.panel is not None:
             self.panel.set_child(child)
         if self.view is not None:
-            self.view.set_child(child, self.forecast)
+            self.view.set_child(child, self.forecast, self.visit)
 
     def save_fields(self, code: str, changes: dict[str, Any]) -> ChildRecord:
         """The panel's in-place edit: validated and audited by the service."""

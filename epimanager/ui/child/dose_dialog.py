@@ -1,10 +1,11 @@
 """Record or edit one dose, from the keyboard.
 
-Proposals: due vaccines first; dose number from the forecast; date today;
-nurse = the logged-in nurse; batch / manufacturer / expiry from the batches
-in use; site and route from the vaccine's default.  The evaluation (及时 /
-合格 / 超期 / 首针提前 / 间短 …) is shown live; saving an invalid dose asks
-for confirmation.
+Proposals come from the service (:mod:`epimanager.services.next_visit`): due vaccines first and
+the most urgent one chosen (none when nothing is due: the nurse chooses); the next missing dose
+number; date today; nurse = the logged-in nurse; batch / manufacturer / expiry from the batches in
+use; the vaccine's route and its site — another one when an injection of the same visit took it.
+The evaluation (及时 / 合格 / 超期 / 首针提前 / 间短 …) is shown live; a dose the service refuses as
+invalid or as a duplicate is saved only after the nurse confirms (更正/补录 for a duplicate).
 """
 
 from __future__ import annotations
@@ -31,12 +32,12 @@ from PySide6.QtWidgets import (
 from epimanager.domain.catalog import Vaccine
 from epimanager.domain.codes import DoseAttribute
 from epimanager.domain.dates import parse_date
-from epimanager.domain.schedule import DoseEvaluation, SeriesStatus
+from epimanager.domain.schedule import DoseEvaluation
 from epimanager.domain.validation import DoseInput
 from epimanager.errors import EpiError
 from epimanager.resources import catalog
-from epimanager.services import doses as doses_service
-from epimanager.services.doses import OTHER_PLACE, add_dose, update_dose
+from epimanager.services.doses import OTHER_PLACE, DuplicateDose, InvalidDose, add_dose, update_dose
+from epimanager.services.next_visit import due_vaccines, proposed_dose_number, proposed_site, proposed_vaccine
 from epimanager.services.records import DoseRecord
 from epimanager.services.ui_support import BatchProposal
 from epimanager.store.database import Database
@@ -75,9 +76,11 @@ class DoseDialog(QDialog):
         self.setMinimumWidth(480)
         self.vaccine = QComboBox()
         self.vaccine.setObjectName("vaccine")
+        self.vaccine.setPlaceholderText(self.tr("请选择疫苗"))
         self._fill_vaccines()
         self.dose_number = QSpinBox()
-        self.dose_number.setRange(1, 10)
+        self.dose_number.setRange(0, 10)
+        self.dose_number.setSpecialValueText(self.tr("请选择"))  # 0: no proposal, the nurse chooses
         self.attribute = QComboBox()
         for a in DoseAttribute:
             self.attribute.addItem(tr_code(a.label), int(a))
@@ -142,7 +145,7 @@ class DoseDialog(QDialog):
         layout.addWidget(buttons)
 
         self.vaccine.currentIndexChanged.connect(self._vaccine_changed)
-        self.date.dateChanged.connect(self._update_evaluation)
+        self.date.dateChanged.connect(self._date_changed)
         self.batch.currentIndexChanged.connect(self._batch_chosen)
         self._proposals: list[BatchProposal] = []
         self._batch_worker = Latest(self)
@@ -150,8 +153,8 @@ class DoseDialog(QDialog):
             self._load(dose)
         else:
             self.date.setDate(to_qdate(ctx.today))
-            i = self.vaccine.findData(vaccine) if vaccine else 0
-            self.vaccine.setCurrentIndex(max(i, 0))
+            # Enter on a row proposes its vaccine; F4 the most urgent due one — or none: the nurse chooses
+            self.vaccine.setCurrentIndex(self.vaccine.findData(vaccine or proposed_vaccine(ctx.forecast)))
             self._vaccine_changed()
         self.vaccine.setFocus()
 
@@ -160,19 +163,9 @@ class DoseDialog(QDialog):
     def _fill_vaccines(self) -> None:
         """Due/overdue vaccines first (with their state), then the rest in catalog order."""
         cat = catalog()
-        fc = self.ctx.forecast
-        first: list[tuple[Vaccine, str]] = []
-        if fc is not None:
-            ranked = sorted(
-                (f for f in fc.series if f.vaccine and f.status in (SeriesStatus.OVERDUE, SeriesStatus.DUE)),
-                key=lambda f: (f.status is not SeriesStatus.OVERDUE, f.earliest or date.max),
-            )
-            for f in ranked:
-                vac = cat.get(f.vaccine or "")
-                if vac is not None and all(v.code != vac.code for v, _ in first):
-                    first.append((vac, status_label(f.status)))
-        for vac, state in first:
-            self.vaccine.addItem(f"{vac.name}  {vac.abbr}  【{state}】", vac.code)
+        first = [(vac, status) for code, status in due_vaccines(self.ctx.forecast) if (vac := cat.get(code))]
+        for vac, status in first:
+            self.vaccine.addItem(f"{vac.name}  {vac.abbr}  【{status_label(status)}】", vac.code)
         if first:
             self.vaccine.insertSeparator(self.vaccine.count())
         shown = {v.code for v, _ in first}
@@ -185,24 +178,21 @@ class DoseDialog(QDialog):
         assert vac is not None
         return vac
 
-    def _proposed_number(self, vac: Vaccine) -> int:
-        fc = self.ctx.forecast
-        if fc is not None:
-            for s in vac.counts_for:
-                f = fc.for_series(s)
-                if f is not None and f.next_dose and f.status is not SeriesStatus.COMPLETE:
-                    return min(f.next_dose, 10)
-        given = [d.dose_number for d in self.ctx.child.doses if d.vaccine_code == vac.code]
-        return min(max(given, default=0) + 1, 10)
-
     def _vaccine_changed(self) -> None:
         if self.vaccine.currentData() is None:
             return
         vac = self.current_vaccine()
         if self.dose is None:
-            self.dose_number.setValue(self._proposed_number(vac))
-            self._set_site_route(vac.site, vac.route)
+            number = proposed_dose_number(self.ctx.forecast, self.ctx.child.doses, vac.code)
+            self.dose_number.setValue(min(number or 0, 10))
+            self._set_site_route(proposed_site(vac.code, self.ctx.child.doses, self.day()), vac.route)
             self._load_batches(vac.code)
+        self._update_evaluation()
+
+    def _date_changed(self) -> None:
+        """Another day is another visit: that day's injections decide the site."""
+        if self.dose is None and self.vaccine.currentData() is not None:
+            self._set_site_route(proposed_site(self.current_vaccine().code, self.ctx.child.doses, self.day()), None)
         self._update_evaluation()
 
     def _set_site_route(self, site: str | None, route: str | None) -> None:
@@ -356,42 +346,52 @@ class DoseDialog(QDialog):
         )
 
     def try_save(self) -> None:
+        if self.vaccine.currentData() is None:
+            self.error.setText(self.tr("请先选择疫苗"))
+            return
+        if self.dose_number.value() == 0:
+            self.error.setText(self.tr("请选择剂次"))
+            return
         try:
             inp = self.dose_input()
         except EpiError as exc:
             self.error.setText(exc.message)
             return
-        confirmed = False
-        if self.invalid():
-            reasons = "、".join(doses_service.invalid_reasons(self.evaluations))
-            question = self.tr("这一剂评价为“%1”，是无效剂次，不计入免疫程序。\n仍要保存吗？").replace("%1", reasons)
-            if not notify.confirm(self, self.tr("无效剂次"), question):
+        # the service checks again in its transaction; each refusal it names is asked once, then audited
+        confirm_invalid = confirm_duplicate = False
+        while True:
+            try:
+                self.saved = self._save(inp, confirm_invalid, confirm_duplicate)
+                break
+            except DuplicateDose as exc:
+                question = self.tr("%1。作为更正/补录保存吗？").replace("%1", self._duplicate_text(exc))
+                if not notify.confirm(self, self.tr("重复剂次"), question):
+                    return
+                confirm_duplicate = True
+            except InvalidDose as exc:
+                reasons = "、".join(exc.reasons)
+                question = self.tr("这一剂评价为“%1”，是无效剂次，不计入免疫程序。\n仍要保存吗？").replace(
+                    "%1", reasons
+                )
+                if not notify.confirm(self, self.tr("无效剂次"), question):
+                    return
+                confirm_invalid = True
+            except EpiError as exc:
+                self.error.setText(exc.message)
                 return
-            confirmed = True  # the service evaluates again in its transaction and audits the confirmation
-        try:
-            if self.dose is None:
-                self.saved = add_dose(
-                    self.db,
-                    self.ctx.child.code,
-                    inp,
-                    user=self.ctx.nurse,
-                    today=self.ctx.today,
-                    confirm_invalid=confirmed,
-                )
-            else:
-                self.saved = update_dose(
-                    self.db,
-                    self.dose.uuid,
-                    self._changes(inp),
-                    user=self.ctx.nurse,
-                    today=self.ctx.today,
-                    confirm_invalid=confirmed,
-                    expected_version=self.dose.version,
-                )
-        except EpiError as exc:
-            self.error.setText(exc.message)
-            return
         self.accept()
+
+    def _duplicate_text(self, exc: DuplicateDose) -> str:
+        """同一天已有… / 该儿童已有有效的乙肝疫苗 第2剂（2026-04-01）"""
+        text = self.tr("同一天已有%1") if exc.same_day else self.tr("该儿童已有有效的%1")
+        return text.replace("%1", exc.existing)
+
+    def _save(self, inp: DoseInput, invalid: bool, duplicate: bool) -> DoseRecord:
+        if self.dose is None:
+            save = partial(add_dose, self.db, self.ctx.child.code, inp)
+        else:
+            save = partial(update_dose, self.db, self.dose.uuid, self._changes(inp), expected_version=self.dose.version)
+        return save(user=self.ctx.nurse, today=self.ctx.today, confirm_invalid=invalid, confirm_duplicate=duplicate)
 
     def _changes(self, inp: DoseInput) -> dict[str, Any]:
         d = self.dose

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QMenu, QTa
 
 from epimanager.domain.schedule import Forecast, SeriesStatus
 from epimanager.resources import catalog
+from epimanager.services.next_visit import NextVisit, next_dose_number
 from epimanager.services.records import ChildRecord, DoseRecord
 from epimanager.ui.child.model import STATUS_STYLE, VACCINE_ROLE, VaccinationModel, status_label
 from epimanager.ui.code_labels import tr_code
@@ -71,7 +72,7 @@ class VaccinationView(QWidget):
 
     # -- content ------------------------------------------------------------------
 
-    def set_child(self, child: ChildRecord | None, forecast: Forecast | None) -> None:
+    def set_child(self, child: ChildRecord | None, forecast: Forecast | None, visit: NextVisit | None = None) -> None:
         current = self.current_dose()
         self.model.set_child(child, forecast)
         self.table.setVisible(child is not None)
@@ -86,27 +87,39 @@ class VaccinationView(QWidget):
             .replace("%2", tr_code(child.sex_label))
             .replace("%3", child.birth_date.isoformat())
         )
-        self.summary.setText(self.summary_html(forecast))
+        self.summary.setText(self.summary_html(forecast, visit))
         self._fit_columns()
         if current is not None:
             idx = self.model.index_of_dose(current.uuid)
             if idx.isValid():
                 self.table.setCurrentIndex(idx)
 
-    def summary_html(self, forecast: Forecast | None) -> str:
-        """今日应种 / 超期 / 下次: one line each, with the colour *and* the word."""
+    def summary_html(self, forecast: Forecast | None, visit: NextVisit | None = None) -> str:
+        """今日应种 / 超期 / 下次: one line each, with the colour *and* the word.  After doses today
+        the 下次 line is the receipt's next visit (the same service)."""
         if forecast is None:
             return ""
         cat = catalog()
+        doses = self.model.child.doses if self.model.child is not None else ()
         parts: dict[SeriesStatus, list[str]] = {}
         for f in forecast.series:
-            if f.status in (SeriesStatus.DUE, SeriesStatus.OVERDUE, SeriesStatus.NOT_YET) and f.vaccine:
+            number = next_dose_number(forecast, doses, f.series)
+            if number is not None and f.vaccine:
                 vac = cat.get(f.vaccine)
                 name = vac.name if vac else f.vaccine
                 when = f.earliest.isoformat() if f.earliest else ""
                 parts.setdefault(f.status, []).append(
-                    self.tr("%1 第%2剂（%3）").replace("%1", name).replace("%2", str(f.next_dose)).replace("%3", when)
+                    self.tr("%1 第%2剂（%3）").replace("%1", name).replace("%2", str(number)).replace("%3", when)
                 )
+        if visit is not None and visit.date is not None and any(d.date == visit.visit_day for d in doses):
+            parts[SeriesStatus.NOT_YET] = [
+                self.tr("%1 第%2剂（%3）")
+                .replace("%1", d.name)
+                .replace("%2", str(d.dose_number))
+                .replace("%3", d.date.isoformat())
+                for d in visit.doses
+                if d.status is SeriesStatus.NOT_YET
+            ]
         next_word = self.tr("下次")
         nothing_due = self.tr("目前没有应种疫苗")
         lines = []

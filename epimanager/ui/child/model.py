@@ -26,6 +26,7 @@ from epimanager.domain.catalog import Vaccine
 from epimanager.domain.codes import DoseAttribute
 from epimanager.domain.schedule import DoseEvaluation, Forecast, SeriesForecast, SeriesStatus
 from epimanager.resources import catalog
+from epimanager.services.next_visit import next_dose_number
 from epimanager.services.records import ChildRecord, DoseRecord
 from epimanager.settings import PlaceDisplay
 from epimanager.ui.code_labels import tr_code
@@ -81,8 +82,10 @@ def status_label(status: SeriesStatus) -> str:
 class Row:
     vaccine: Vaccine
     forecast: SeriesForecast | None
-    #: group index → dose-column number (1-based) → dose
-    cells: dict[tuple[int, int], DoseRecord]
+    #: (group index, dose-column number (1-based), repeat) → dose; in 常规 the column number is the
+    #: dose number on record, and a second record of one number (a repeat after an invalid dose, a
+    #: confirmed correction) takes a repeat column under the same number
+    cells: dict[tuple[int, int, int], DoseRecord]
 
 
 @dataclass(frozen=True)
@@ -90,6 +93,7 @@ class Column:
     key: str  # fixed column key or "dose"
     group: int = -1
     number: int = 0
+    repeat: int = 0
 
 
 def series_status(forecast: Forecast, vac: Vaccine) -> SeriesForecast | None:
@@ -160,18 +164,18 @@ class VaccinationModel(QAbstractTableModel):
                     covered.add(f.series)
         rows = []
         for vac in cat.sorted(v for c in codes if (v := cat.get(c)) is not None):
-            cells: dict[tuple[int, int], DoseRecord] = {}
+            cells: dict[tuple[int, int, int], DoseRecord] = {}
             counters: dict[int, int] = {}
             for d in sorted(by_vaccine.get(vac.code, []), key=lambda d: (d.date, d.dose_number)):
                 g = GROUP_OF.get(d.attribute, 0)
                 if g == 0:
-                    n = d.dose_number
-                    while (g, n) in cells:  # a repeated dose number goes to the next free column
-                        n += 1
+                    n, k = d.dose_number, 0
+                    while (g, n, k) in cells:  # the same number again: a repeat column under it
+                        k += 1
                 else:
                     counters[g] = counters.get(g, 0) + 1
-                    n = counters[g]
-                cells[(g, n)] = d
+                    n, k = counters[g], 0
+                cells[(g, n, k)] = d
             fc = series_status(forecast, vac) if forecast is not None else None
             rows.append(Row(vac, fc, cells))
         return rows
@@ -179,8 +183,10 @@ class VaccinationModel(QAbstractTableModel):
     def _build_columns(self) -> list[Column]:
         cols = [Column("vaccine")] + [Column(k) for k in FIXED_COLUMNS[1:] if k in self.grid_fields]
         for g, (_name, _attrs, minimum) in enumerate(GROUPS):
-            used = max((n for r in self._rows for (gg, n) in r.cells if gg == g), default=0)
-            cols.extend(Column("dose", g, n) for n in range(1, max(minimum, used) + 1))
+            used = max((n for r in self._rows for (gg, n, _k) in r.cells if gg == g), default=0)
+            for n in range(1, max(minimum, used) + 1):
+                repeats = max((k for r in self._rows for (gg, nn, k) in r.cells if (gg, nn) == (g, n)), default=0)
+                cols.extend(Column("dose", g, n, k) for k in range(repeats + 1))
         return cols
 
     # -- access -------------------------------------------------------------------
@@ -197,18 +203,26 @@ class VaccinationModel(QAbstractTableModel):
         col = self._columns[index.column()]
         if col.key != "dose":
             return None
-        return self._rows[index.row()].cells.get((col.group, col.number))
+        return self._rows[index.row()].cells.get((col.group, col.number, col.repeat))
 
     def row_of_vaccine(self, code: str) -> int:
         return next((i for i, r in enumerate(self._rows) if r.vaccine.code == code), -1)
 
     def index_of_dose(self, uuid: str) -> QModelIndex:
         for r, row in enumerate(self._rows):
-            for (g, n), d in row.cells.items():
+            for (g, n, k), d in row.cells.items():
                 if d.uuid == uuid:
-                    c = next(i for i, col in enumerate(self._columns) if col.group == g and col.number == n)
+                    c = next(
+                        i for i, col in enumerate(self._columns) if (col.group, col.number, col.repeat) == (g, n, k)
+                    )
                     return self.index(r, c)
         return QModelIndex()
+
+    def _next_number(self, fc: SeriesForecast) -> int | None:
+        """The next missing dose number (the dose form proposes the same)."""
+        if self.forecast is None or self.child is None or not fc.vaccine:
+            return None
+        return next_dose_number(self.forecast, self.child.doses, fc.series)
 
     def evaluation(self, d: DoseRecord) -> DoseEvaluation | None:
         return self._evals.get((d.vaccine_code, d.date))
@@ -227,8 +241,11 @@ class VaccinationModel(QAbstractTableModel):
         col = self._columns[section]
         if role == Qt.ItemDataRole.DisplayRole:
             if col.key == "dose":
-                return f"{tr(GROUPS[col.group][0])}\n{_CIRCLED[col.number - 1] if col.number <= 10 else col.number}"
+                number = _CIRCLED[col.number - 1] if col.number <= 10 else str(col.number)
+                return f"{tr(GROUPS[col.group][0])}\n{number}{'′' * col.repeat}"
             return tr(_FIXED_TITLES[col.key])
+        if role == Qt.ItemDataRole.ToolTipRole and col.key == "dose" and col.repeat:
+            return QCoreApplication.translate("Grid", "同一剂次的另一条记录（无效后重种或更正）")
         if role == Qt.ItemDataRole.BackgroundRole and col.key == "dose":
             return QColor(("#eef3fb", "#fbeeee", "#f3eefb", "#eef8ee")[col.group])
         return None
@@ -251,11 +268,8 @@ class VaccinationModel(QAbstractTableModel):
             if col.key == "status":
                 return status_label(fc.status)
             if col.key == "next_dose":
-                return (
-                    QCoreApplication.translate("Grid", "第%1剂").replace("%1", str(fc.next_dose))
-                    if fc.next_dose and fc.vaccine
-                    else ""
-                )
+                number = self._next_number(fc)
+                return QCoreApplication.translate("Grid", "第%1剂").replace("%1", str(number)) if number else ""
             if col.key == "earliest":
                 return fc.earliest.isoformat() if fc.earliest and fc.status is not SeriesStatus.AGED_OUT else ""
         if role == STATUS_ROLE:
@@ -280,7 +294,7 @@ class VaccinationModel(QAbstractTableModel):
         return None
 
     def _dose_data(self, row: Row, col: Column, role: int) -> Any:
-        d = row.cells.get((col.group, col.number))
+        d = row.cells.get((col.group, col.number, col.repeat))
         if d is None:
             if role == VACCINE_ROLE:
                 return row.vaccine.code

@@ -16,8 +16,9 @@ from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import QApplication, QDialog, QWidget
 
 from epimanager.domain.codes import DoseAttribute
-from epimanager.domain.schedule import Forecast, SeriesStatus
+from epimanager.domain.schedule import Forecast
 from epimanager.resources import catalog
+from epimanager.services.next_visit import NextVisit
 from epimanager.services.records import ChildRecord, DoseRecord
 from epimanager.ui.child.fields import FIELD_BY_KEY
 from epimanager.ui.child.model import evaluations, status_label
@@ -42,7 +43,7 @@ _DOSE_HEADERS = (
 _NEXT_HEADERS = (
     QT_TRANSLATE_NOOP("Print", "疫苗"),
     QT_TRANSLATE_NOOP("Print", "剂次"),
-    QT_TRANSLATE_NOOP("Print", "最早日期"),
+    QT_TRANSLATE_NOOP("Print", "可种日期"),
     QT_TRANSLATE_NOOP("Print", "状态"),
 )
 _TABLE = '<table width="100%" border="1" cellspacing="0" cellpadding="3">'
@@ -107,38 +108,46 @@ def _dose_rows(doses: list[DoseRecord], forecast: Forecast | None, unit_names: d
             d.nurse or "",
             ev_text,
         )
-        body.append("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in cells) + "</tr>")
+        # the dose number, the date and the batch are never broken across lines
+        body.append(
+            "<tr>"
+            + "".join(_nobr(c) if i in (1, 2, 4) else f"<td>{escape(c)}</td>" for i, c in enumerate(cells))
+            + "</tr>"
+        )
     if not body:
         body.append(f'<tr><td colspan="9">{escape(QCoreApplication.translate("Print", "（无接种记录）"))}</td></tr>')
     return f"{_TABLE}<tr>{head}</tr>{''.join(body)}</table>"
 
 
-def next_due(forecast: Forecast | None, limit: int = 5) -> list[tuple[str, int | None, date | None, SeriesStatus]]:
-    """(vaccine name, dose number, earliest date, state) of the next doses, soonest first."""
-    if forecast is None:
-        return []
-    cat = catalog()
-    out: list[tuple[str, int | None, date | None, SeriesStatus]] = []
-    for f in forecast.series:
-        if f.status in (SeriesStatus.DUE, SeriesStatus.OVERDUE, SeriesStatus.NOT_YET) and f.vaccine:
-            vac = cat.get(f.vaccine)
-            out.append((vac.name if vac else f.vaccine, f.next_dose, f.earliest, f.status))
-    out.sort(key=lambda x: x[2] or date.max)
-    return out[:limit]
+def _nobr(text: str, tag: str = "td") -> str:
+    """A cell whose text is never broken across lines (dates, 第N剂, batch numbers).  Qt's table
+    layout honours ``white-space: nowrap`` on the cell; ``<nobr>`` inside a padded cell it breaks."""
+    return f'<{tag} style="white-space: nowrap">{escape(text)}</{tag}>'
 
 
-def _next_html(forecast: Forecast | None) -> str:
-    items = next_due(forecast, 8)
+def _next_html(visit: NextVisit | None, limit: int = 8) -> str:
+    """The open series after the visit, soonest first: vaccine, dose, from when, state."""
+    items = visit.doses[:limit] if visit is not None else ()
     if not items:
         return "<p>" + escape(QCoreApplication.translate("Print", "目前没有待接种的免疫规划疫苗。")) + "</p>"
     dose_word = QCoreApplication.translate("Print", "第%1剂")
     rows = "".join(
-        f"<tr><td>{escape(name)}</td><td>{escape(dose_word.replace('%1', str(n or '')))}</td>"
-        f"<td>{escape(d.isoformat() if d else '')}</td><td>{escape(status_label(st))}</td></tr>"
-        for name, n, d, st in items
+        f"<tr><td>{escape(d.name)}</td>{_nobr(dose_word.replace('%1', str(d.dose_number)))}"
+        f"{_nobr(d.date.isoformat())}{_nobr(status_label(d.status))}</tr>"
+        for d in items
     )
-    head = "".join(f"<th>{escape(tr(h))}</th>" for h in _NEXT_HEADERS)
+    head = "".join(_nobr(tr(h), "th") for h in _NEXT_HEADERS)
     return f"{_TABLE}<tr>{head}</tr>{rows}</table>"
+
+
+def next_visit_line(visit: NextVisit | None) -> tuple[str, str]:
+    """The receipt's headline (下次接种：2026-12-24 起) and what is given then."""
+    if visit is None or visit.date is None:
+        return QCoreApplication.translate("Print", "下次接种：暂无"), ""
+    dose_word = QCoreApplication.translate("Print", "第%1剂")
+    line = QCoreApplication.translate("Print", "下次接种：%1 起").replace("%1", visit.date.isoformat())
+    what = "、".join(f"{d.name} {dose_word.replace('%1', str(d.dose_number))}" for d in visit.first)
+    return line, QCoreApplication.translate("Print", "届时接种：%1").replace("%1", what)
 
 
 def _page(title: str, sub: str, body: str) -> str:
@@ -151,7 +160,12 @@ def _page(title: str, sub: str, body: str) -> str:
 
 
 def record_html(
-    child: ChildRecord, forecast: Forecast | None, unit_name: str, unit_names: dict[str, str], today: date
+    child: ChildRecord,
+    forecast: Forecast | None,
+    visit: NextVisit | None,
+    unit_name: str,
+    unit_names: dict[str, str],
+    today: date,
 ) -> str:
     printed = QCoreApplication.translate("Print", "打印日期：") + today.isoformat()
     body = (
@@ -163,7 +177,7 @@ def record_html(
         + "<h2>"
         + escape(QCoreApplication.translate("Print", "下次接种"))
         + "</h2>"
-        + _next_html(forecast)
+        + _next_html(visit)
         + '<p class="foot">'
         + escape(QCoreApplication.translate("Print", "请妥善保管接种证，按时带孩子接种。"))
         + "</p>"
@@ -172,21 +186,16 @@ def record_html(
 
 
 def receipt_html(
-    child: ChildRecord, forecast: Forecast | None, unit_name: str, unit_names: dict[str, str], today: date
+    child: ChildRecord,
+    forecast: Forecast | None,
+    visit: NextVisit | None,
+    unit_name: str,
+    unit_names: dict[str, str],
+    today: date,
 ) -> str:
+    """Today's doses and the next visit — as of the day after today, so today's doses count."""
     todays = [d for d in child.doses if d.date == today]
-    items = next_due(forecast, 3)
-    upcoming = [i for i in items if i[2] and i[2] > today] or items
-    nxt = upcoming[0] if upcoming else None
-    if nxt:
-        next_line = (
-            QCoreApplication.translate("Print", "下次接种：%1 第%2剂，%3 起")
-            .replace("%1", nxt[0])
-            .replace("%2", str(nxt[1] or ""))
-            .replace("%3", nxt[2].isoformat() if nxt[2] else "")
-        )
-    else:
-        next_line = QCoreApplication.translate("Print", "下次接种：暂无")
+    next_line, next_what = next_visit_line(visit)
     who = (
         QCoreApplication.translate("Print", "儿童：")
         + f"{child.name}（{child.code}）　"
@@ -199,8 +208,9 @@ def receipt_html(
         + escape(QCoreApplication.translate("Print", "今日接种"))
         + "</h2>"
         + _dose_rows(todays, forecast, unit_names)
-        + f"<h2>{escape(next_line)}</h2>"
-        + _next_html(forecast)
+        + _nobr(next_line, "h2")
+        + (f"<p>{escape(next_what)}</p>" if next_what else "")
+        + _next_html(visit)
         + '<p class="foot">'
         + escape(QCoreApplication.translate("Print", "接种后请在接种单位留观30分钟。"))
         + "</p>"

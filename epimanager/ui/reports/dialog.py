@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import html
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QDate, Qt
-from PySide6.QtGui import QKeyEvent, QPageLayout, QTextDocument
-from PySide6.QtPrintSupport import QPrintDialog, QPrinter
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
@@ -30,6 +28,9 @@ from epimanager.services.reports.common import KINDS
 from epimanager.services.reports.export import table, title_line, to_csv, to_xlsx
 from epimanager.services.reports.runs import generate
 from epimanager.store.database import Database
+from epimanager.ui.print.layout import PrintTable
+from epimanager.ui.print.table_printer import print_table_to_pdf, print_table_with_dialog
+from epimanager.ui.print.tables import report_table
 from epimanager.ui.reports.table_model import ReportTableModel
 from epimanager.ui.worker import Job, run_in_background
 
@@ -177,36 +178,17 @@ class ReportDialog(QDialog):
             path.write_text(to_csv(self.report), encoding="utf-8-sig")
         self.status.setText(self.tr("已导出：%1").replace("%1", str(path)))
 
-    def document(self) -> QTextDocument:
-        """The report as a printable document (title + table)."""
+    def print_table(self) -> PrintTable:
+        """The report as printed (表6-1 like the paper form), through the one table printer."""
         assert self.report is not None
-        header, rows = table(self.report)
-        cells = "".join(f"<th>{html.escape(h)}</th>" for h in header)
-        body = "".join("<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in r) + "</tr>" for r in rows)
-        doc = QTextDocument()
-        doc.setDefaultFont(self.font())
-        doc.setHtml(
-            f"<h3>{html.escape(title_line(self.report))}</h3>"
-            f"<table border='1' cellspacing='0' cellpadding='2'><tr>{cells}</tr>{body}</table>"
-        )
-        return doc
-
-    def _printer(self) -> QPrinter:
-        printer = QPrinter(QPrinter.PrinterMode.HighResolution)
-        if self.report and self.report["report"] == "6-1":
-            printer.setPageOrientation(QPageLayout.Orientation.Landscape)
-        return printer
+        return report_table(self.report, date.today())
 
     def _print(self) -> None:
-        printer = self._printer()
-        if QPrintDialog(printer, self).exec() == QDialog.DialogCode.Accepted:
-            self.document().print_(printer)
+        print_table_with_dialog(self.print_table(), self)
 
-    def print_to_pdf(self, path: Path) -> None:
-        printer = self._printer()
-        printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
-        printer.setOutputFileName(str(path))
-        self.document().print_(printer)
+    def print_to_pdf(self, path: Path) -> int:
+        """Write the printed report to a PDF file; the number of pages."""
+        return print_table_to_pdf(self.print_table(), path)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() == Qt.Key.Key_F5:

@@ -7,6 +7,7 @@ database; only the newest query's rows are shown.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent
@@ -22,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from epimanager.services.search import SearchResult
+from epimanager.ui.geometry import place_on_screen
 from epimanager.ui.search.model import SearchModel
 from epimanager.ui.worker import Latest
 
@@ -34,7 +36,12 @@ class SearchDialog(QDialog):
     child_chosen = Signal(str)
     results_shown = Signal(int)
 
-    def __init__(self, search: Callable[[str], SearchResult], parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        search: Callable[[str], SearchResult],
+        parent: QWidget | None = None,
+        today: Callable[[], date] = date.today,
+    ) -> None:
         super().__init__(parent)
         self._search = search
         self.setWindowTitle(self.tr("个案快速查询"))
@@ -47,7 +54,7 @@ class SearchDialog(QDialog):
         self.query.setClearButtonEnabled(True)
         label = QLabel(self.tr("查询(&Q)："))
         label.setBuddy(self.query)
-        self.model = SearchModel()
+        self.model = SearchModel(today)
         self.table = QTableView()
         self.table.setObjectName("results")
         self.table.setModel(self.model)
@@ -85,6 +92,7 @@ class SearchDialog(QDialog):
         self.show()
         self.raise_()
         self.activateWindow()
+        place_on_screen(self, self.parentWidget())
 
     # -- searching ------------------------------------------------------------------------
 

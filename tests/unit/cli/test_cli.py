@@ -195,3 +195,25 @@ def test_an_empty_database_file_is_refused_by_every_command(tmp_path: Path) -> N
         assert r.returncode == 4, (argv, r.stdout, r.stderr)
         assert r.stderr.startswith("错误：文件不是有效的数据库或已损坏")
     assert empty.stat().st_size == 0
+
+
+def test_dose_add_refuses_a_duplicate_unless_confirmed_as_a_correction(db_path: Path) -> None:
+    """The same HepB 第1剂 twice on one day: the second is refused (exit 2, nothing saved) until
+    --confirm-duplicate, and the confirmation is in the audit trail.  (A second HepB on the same day
+    does not count either, so it also needs --confirm-invalid.)"""
+    made = run_cli(
+        "child", "add", "--name", "王小明", "--sex", "男", "--birth-date", "2026-03-01", "--mother", "李梅", "--json",
+        db=db_path,
+    )  # fmt: skip
+    code = json.loads(made.stdout)["code"]
+    args = ("dose", "add", code, "--vaccine", "HepB", "--dose", "1", "--date", "2026-03-01")
+    assert run_cli(*args, db=db_path).returncode == 0
+    refused = run_cli(*args, db=db_path)
+    assert refused.returncode == 2
+    assert "同一天已有乙肝疫苗 第1剂（2026-03-01）" in refused.stderr and "--confirm-duplicate" in refused.stderr
+    assert len(json.loads(run_cli("child", "show", code, "--json", db=db_path).stdout)["doses"]) == 1
+    ok = run_cli(*args, "--confirm-duplicate", "--confirm-invalid", db=db_path)
+    assert ok.returncode == 0, ok.stderr
+    assert len(json.loads(run_cli("child", "show", code, "--json", db=db_path).stdout)["doses"]) == 2
+    log = run_cli("query", "changes", "--kind", "接种剂次", "--child", code, "--json", db=db_path)
+    assert "确认作为更正/补录：已有乙肝疫苗 第1剂（2026-03-01）" in log.stdout

@@ -67,3 +67,25 @@ def test_temporary_child_and_backfill(db_path: Path) -> None:
     assert r.returncode == 0, r.stderr
     dose = json.loads(r.stdout)
     assert (dose["unit_code"], dose["place_text"]) == (None, "外地")
+
+
+def test_backfill_refuses_a_dose_the_child_already_has_unless_confirmed(db_path: Path) -> None:
+    """补录 of a HepB 第1剂 that is already on record as valid (a month earlier): exit 2, nothing
+    written; --confirm-duplicate enters it."""
+    made = run_cli(
+        "child", "add", "--name", "王小明", "--sex", "男", "--birth-date", "2026-03-01", "--mother", "李梅", "--json",
+        db=db_path,
+    )  # fmt: skip
+    code = json.loads(made.stdout)["code"]
+    assert (
+        run_cli("dose", "add", code, "--vaccine", "HepB", "--dose", "1", "--date", "2026-03-01", db=db_path).returncode
+        == 0
+    )
+    args = ("registry", "backfill", code, "--vaccine", "HepB", "--dose", "1", "--date", "2026-04-01")
+    refused = run_cli(*args, db=db_path)
+    assert refused.returncode == 2
+    assert "该儿童已有有效的乙肝疫苗 第1剂（2026-03-01）" in refused.stderr and "--confirm-duplicate" in refused.stderr
+    assert len(json.loads(run_cli("child", "show", code, "--json", db=db_path).stdout)["doses"]) == 1
+    ok = run_cli(*args, "--confirm-duplicate", db=db_path)
+    assert ok.returncode == 0, ok.stderr
+    assert len(json.loads(run_cli("child", "show", code, "--json", db=db_path).stdout)["doses"]) == 2

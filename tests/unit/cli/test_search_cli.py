@@ -59,7 +59,7 @@ def test_search_json(db_path: Path) -> None:
     assert p.returncode == 0, p.stderr.decode()
     rows = json.loads(p.stdout.decode("utf-8"))
     assert {r["name"] for r in rows} == {"刘佩佩", "李萍萍"}
-    assert set(rows[0]) == {"child_code", "name", "sex", "birth_date", "mother_name", "status", "committee"}
+    assert set(rows[0]) == {"child_code", "name", "sex", "birth_date", "mother_name", "phone", "status", "committee"}
     liu = next(r for r in rows if r["name"] == "刘佩佩")
     assert liu["sex"] == "女" and liu["birth_date"] == "2020-03-01" and liu["mother_name"] == "赵敏"
     assert liu["status"] == "本地" and liu["committee"] == "城关社区" and len(liu["child_code"]) == 18

@@ -138,7 +138,8 @@ def test_backup_taken_during_writes_holds_every_record_committed_before_it(db_pa
         i = 0
         while not stop.is_set():
             inp = DoseInput("HepB", 1 + i % 3, date(2025, 1, 1) + timedelta(days=i % 600))
-            d = add_dose(wdb, code, inp, today=TODAY, confirm_invalid=True)  # storage test: validity aside
+            # storage test: validity and repeated dose numbers aside
+            d = add_dose(wdb, code, inp, today=TODAY, confirm_invalid=True, confirm_duplicate=True)
             committed.append((time.monotonic(), d.uuid))
             i += 1
         wdb.close()

@@ -83,3 +83,85 @@ def test_moving_a_dose_to_a_date_where_it_does_not_count_needs_confirmation(db: 
     assert get_child(db, code).doses[1].date == date(2026, 4, 1)
     moved = update_dose(db, second.uuid, {"date": date(2026, 3, 5)}, today=TODAY, confirm_invalid=True)
     assert moved.date == date(2026, 3, 5)
+
+
+# -- the duplicate-dose rule (shared by the GUI, the CLI and the importer) -------------------------
+
+
+def _dose_adds(db: Database) -> list[str | None]:
+    with db.session() as s:
+        return list(s.scalars(select(AuditLog.new_value).where(AuditLog.kind == "dose_add").order_by(AuditLog.id)))
+
+
+def test_a_dose_number_already_validly_on_record_is_refused_and_nothing_is_written(db: Database, code: str) -> None:
+    """Born 2026-03-01: HepB 1 at birth, HepB 2 at one month (2026-04-01) both count.  A HepB on
+    2026-09-01 (six months: it would count as the 3rd) typed as 第2剂 clashes with the valid 第2剂."""
+    from epimanager.services.doses import DuplicateDose
+
+    add_dose(db, code, DoseInput("HepB", 1, date(2026, 3, 1)), today=TODAY)
+    add_dose(db, code, DoseInput("HepB", 2, date(2026, 4, 1)), today=TODAY)
+    with pytest.raises(DuplicateDose) as err:
+        add_dose(db, code, DoseInput("HepB", 2, date(2026, 9, 1)), today=TODAY)
+    assert err.value.message.startswith("该儿童已有有效的乙肝疫苗 第2剂（2026-04-01）")
+    assert "更正/补录" in err.value.message
+    assert [(d.dose_number, d.date) for d in get_child(db, code).doses] == [
+        (1, date(2026, 3, 1)),
+        (2, date(2026, 4, 1)),
+    ]
+    assert len(_dose_adds(db)) == 2
+    # the same dose as 第3剂 is what the nurse meant: no clash
+    third = add_dose(db, code, DoseInput("HepB", 3, date(2026, 9, 1)), today=TODAY)
+    assert third.dose_number == 3
+
+
+def test_a_confirmed_duplicate_is_saved_and_the_confirmation_audited(db: Database, code: str) -> None:
+    add_dose(db, code, DoseInput("HepB", 1, date(2026, 3, 1)), today=TODAY)
+    add_dose(db, code, DoseInput("HepB", 2, date(2026, 4, 1)), today=TODAY)
+    saved = add_dose(
+        db, code, DoseInput("HepB", 2, date(2026, 9, 1)), user="李护士", today=TODAY, confirm_duplicate=True
+    )
+    assert saved.dose_number == 2
+    assert _dose_adds(db)[-1] == "HepB 第2剂 2026-09-01（确认作为更正/补录：已有乙肝疫苗 第2剂（2026-04-01））"
+
+
+def test_the_same_product_on_the_same_day_is_refused_whatever_the_number(db: Database, code: str) -> None:
+    from epimanager.services.doses import DuplicateDose
+
+    add_dose(db, code, DoseInput("HepB", 1, date(2026, 3, 1)), today=TODAY)
+    with pytest.raises(DuplicateDose, match=r"同一天已有乙肝疫苗 第1剂（2026-03-01）"):
+        add_dose(db, code, DoseInput("HepB", 2, date(2026, 3, 1)), today=TODAY)
+    assert len(get_child(db, code).doses) == 1
+
+
+def test_an_invalid_dose_on_record_does_not_block_its_number(db: Database, code: str) -> None:
+    """HepB 第2剂 on day 2 of life does not count (未到月龄); the real 第2剂 a month later is no duplicate."""
+    add_dose(db, code, DoseInput("HepB", 1, date(2026, 3, 1)), today=TODAY)
+    add_dose(db, code, DoseInput("HepB", 2, date(2026, 3, 2)), today=TODAY, confirm_invalid=True)
+    again = add_dose(db, code, DoseInput("HepB", 2, date(2026, 4, 1)), today=TODAY)
+    assert [d.dose_number for d in get_child(db, code).doses] == [1, 2, 2]
+    assert again.date == date(2026, 4, 1)
+
+
+def test_polio_numbers_run_across_ipv_and_bopv(db: Database, code: str) -> None:
+    """Polio is one series numbered 1–4 over IPV and bOPV: a bOPV 第2剂 clashes with a valid IPV 第2剂."""
+    from epimanager.services.doses import DuplicateDose
+
+    add_dose(db, code, DoseInput("IPV", 1, date(2026, 5, 1)), today=TODAY)
+    add_dose(db, code, DoseInput("IPV", 2, date(2026, 6, 1)), today=TODAY)
+    with pytest.raises(DuplicateDose, match="已有有效的脊灰灭活疫苗 第2剂（2026-06-01）"):
+        add_dose(db, code, DoseInput("bOPV", 2, date(2026, 7, 1)), today=TODAY)
+    assert add_dose(db, code, DoseInput("bOPV", 3, date(2026, 7, 1)), today=TODAY).dose_number == 3
+
+
+def test_changing_a_dose_number_onto_a_valid_one_needs_confirmation(db: Database, code: str) -> None:
+    from epimanager.services.doses import DuplicateDose
+
+    add_dose(db, code, DoseInput("HepB", 1, date(2026, 3, 1)), today=TODAY)
+    second = add_dose(db, code, DoseInput("HepB", 2, date(2026, 4, 1)), today=TODAY)
+    with pytest.raises(DuplicateDose, match="已有有效的乙肝疫苗 第1剂（2026-03-01）"):
+        update_dose(db, second.uuid, {"dose_number": 1}, today=TODAY)
+    assert [d.dose_number for d in get_child(db, code).doses] == [1, 2]
+    update_dose(db, second.uuid, {"dose_number": 1}, user="李护士", today=TODAY, confirm_duplicate=True)
+    with db.session() as s:
+        note = s.scalar(select(AuditLog.new_value).where(AuditLog.kind == "dose_update"))
+    assert note == "1（确认作为更正/补录：已有乙肝疫苗 第1剂（2026-03-01））"

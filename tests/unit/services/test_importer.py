@@ -187,3 +187,36 @@ def test_invalid_doses_are_listed_by_line_and_imported_only_when_confirmed(db: D
         (3, "首针提前（无效剂次，已确认导入）"),
     ]
     assert len(get_child(db, "320102010120250001").doses) == 3
+
+
+def test_duplicate_doses_are_listed_by_line_and_imported_only_when_confirmed(db: Database, tmp_path: Path) -> None:
+    """The dose service's duplicate rule in the importer: a HepB 第1剂 the child already has
+    (stored) and a line repeating an earlier line of the same file are bad rows until confirmed."""
+    write(tmp_path / "c.csv", HEADER + ",child_code\n张浩,男,2025-03-01,李梅,,,,,东风村,本地,320102010120250001\n")
+    import_children(db, tmp_path / "c.csv", today=TODAY)
+    head = "child_code,vaccine,dose_number,date,batch,manufacturer,site,unit_code"
+    stored = write(tmp_path / "d0.csv", head + "\n320102010120250001,HepB,1,2025-03-01,,,,\n")
+    assert import_doses(db, stored, today=TODAY).imported == 1
+    rows = (
+        head + "\n320102010120250001,HepB,1,2025-03-01,,,,"  # line 2: already stored, same day
+        "\n320102010120250001,HepB,2,2025-04-01,,,,"  # line 3: fine
+        "\n320102010120250001,HepB,2,2025-09-01,,,,\n"  # line 4: 第2剂 again (line 3 counts)
+    )
+    report = import_doses(db, write(tmp_path / "d1.csv", rows), today=TODAY)
+    assert report.imported == 1
+    assert [e.line for e in report.errors] == [2, 4]
+    assert report.errors[0].reason.startswith("同一天已有乙肝疫苗 第1剂（2025-03-01）")
+    assert report.errors[1].reason.startswith("该儿童已有有效的乙肝疫苗 第2剂（2025-04-01）")
+    assert "--confirm-duplicate" in report.errors[1].reason
+    assert [d.dose_number for d in get_child(db, "320102010120250001").doses] == [1, 2]
+
+    # at six months it counts (as the 3rd): only the duplicate needs confirming
+    again = write(tmp_path / "d2.csv", head + "\n320102010120250001,HepB,2,2025-09-01,,,,\n")
+    dry = import_doses(db, again, today=TODAY, dry_run=True, confirm_duplicate=True)
+    assert (dry.imported, dry.errors) == (1, ())
+    report = import_doses(db, again, today=TODAY, confirm_duplicate=True)
+    assert (report.imported, report.errors) == (1, ())
+    assert [(e.line, e.reason) for e in report.confirmed_duplicate] == [
+        (2, "该儿童已有有效的乙肝疫苗 第2剂（2025-04-01）（重复剂次，已确认为更正/补录）")
+    ]
+    assert [d.dose_number for d in get_child(db, "320102010120250001").doses] == [1, 2, 2]

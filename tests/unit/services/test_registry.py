@@ -185,3 +185,10 @@ def test_back_entered_doses_count_for_the_forecast_not_for_this_unit(db: Databas
     assert places == ["5224240101", "外地"]
     with pytest.raises(ValidationError, match="不能是本单位"):
         back_enter_dose(db, code, DoseInput("HepB", 2, date(2026, 4, 1)), other_unit="3201020101", today=TODAY)
+    # the same HepB 第1剂 entered again from the vaccination card: a duplicate, unless confirmed
+    again = DoseInput("HepB", 1, date(2026, 3, 1))
+    with pytest.raises(ValidationError, match="同一天已有乙肝疫苗 第1剂（2026-03-01）"):
+        back_enter_dose(db, code, again, today=TODAY)
+    assert len(get_child(db, code).doses) == 2
+    back_enter_dose(db, code, again, today=TODAY, confirm_duplicate=True, confirm_invalid=True)
+    assert len(get_child(db, code).doses) == 3

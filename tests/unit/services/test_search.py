@@ -244,9 +244,18 @@ def test_row_shows_what_the_dialog_needs(db: Database) -> None:
         "sex": "女",
         "birth_date": "2020-03-01",
         "mother_name": "赵敏",
+        "phone": None,
         "status": "本地",
         "committee": "城关社区",
     }
+
+
+def test_rows_carry_the_phone_to_tell_two_children_apart(db: Database) -> None:
+    """F3 shows age, mother and phone: the search returns the phone with every row (name and code look-ups)."""
+    [r] = search(db, "13812345678").rows
+    assert (r.name, r.phone) == ("单丽", "13812345678")
+    assert next(x for x in search(db, "shanli").rows if x.name == "单丽").phone == "13812345678"
+    assert [x.phone for x in search(db, "2020-03").rows if x.name == "刘佩佩"] == [None]
 
 
 def test_limit_and_more(db: Database) -> None:

@@ -75,6 +75,10 @@ def test_upload_status_and_a_wrong_token(db_path: Path, sim: tuple[str, Path]) -
 
     found = run_cli("sync", "lookup", "--code", code, "--json", db=db_path)
     assert json.loads(found.stdout)["children"][0]["doses"] == 1
+    # the child code under one name across the CLI (``code`` kept as an alias for one release)
+    assert (
+        json.loads(found.stdout)["children"][0]["child_code"] == code == json.loads(found.stdout)["children"][0]["code"]
+    )
 
 
 def test_export_fhir_and_hl7_from_the_command_line(db_path: Path) -> None:

@@ -63,9 +63,9 @@ def test_dose_query_filters(db: Database) -> None:
 
     rows = run()
     assert [(r[0], r[1], r[2], r[9]) for r in rows] == [
-        (date(2026, 11, 1), "HepB", 3, "张浩"),
-        (date(2026, 11, 3), "MPSV-A", 1, "张浩"),
-        (date(2026, 11, 5), "HepB", 3, "李娜"),
+        (date(2026, 11, 1), "乙肝疫苗", 3, "张浩"),
+        (date(2026, 11, 3), "A群流脑多糖疫苗", 1, "张浩"),
+        (date(2026, 11, 5), "乙肝疫苗", 3, "李娜"),
     ]
     assert (rows[0][4], rows[0][6], rows[0][7]) == ("B1", "王护士", "本单位")
     assert rows[0][13] == "13800000001" and rows[0][14] == "东风村"
@@ -96,6 +96,17 @@ def test_keyset_pages_cover_every_row_once_even_on_the_same_day(db: Database) ->
     assert [r[0] for p in managed for r in p] == codes
 
 
+def test_another_unit_and_the_managing_unit_are_shown_by_their_names(db: Database) -> None:
+    a = child(db, "张浩", date(2026, 5, 1))
+    # a unit of the unit-code list (resources/unit_codes/2026.csv), and one nobody knows
+    dose(db, a, "HepB", 3, date(2026, 11, 1), unit_code="3201020201")
+    dose(db, a, "HepB", 2, date(2026, 11, 2), unit_code="5224240101")
+    rows = [r.values for r in iter_rows(db, DoseQuery(*NOV))]
+    assert [r[7] for r in rows] == ["玄武区新街口社区卫生服务中心预防接种门诊", "5224240101"]
+    [managed] = [r.values for r in iter_rows(db, ManagedQuery())]
+    assert managed[10] == "玄武区测试社区卫生服务中心预防接种门诊"  # the own unit by name, not 3201020101
+
+
 def test_managed_query_by_unit_committee_and_birth(db: Database) -> None:
     a = child(db, "张浩", date(2025, 5, 1))
     child(db, "李娜", date(2026, 5, 1), committee="红旗村")
@@ -117,13 +128,13 @@ def test_gap_query_is_a_call_up_list_with_phones_and_pages(db: Database) -> None
     rows = list(iter_rows(db, GapQuery(on)))
     assert [r.child_code for r in rows] == [*due, red]
     first = rows[0].values
-    assert first[4] == 6 and first[7] == "13800000000" and "HepB第1剂" in first[10]
+    assert first[4] == 6 and first[7] == "13800000000" and "乙肝疫苗第1剂" in first[10]
     # paging: scan at most 2 children per call, at most 2 rows per page
     pages = all_pages(db, GapQuery(on, scan=2), 2)
     assert sum(len(p) for p in pages) == 6
     assert [r.child_code for r in iter_rows(db, GapQuery(on, committee="红旗村"))] == [red]
     only_bcg = list(iter_rows(db, GapQuery(on, series="BCG")))
-    assert all(r.values[10].startswith("BCG") for r in only_bcg) and len(only_bcg) == 6
+    assert all(r.values[10].startswith("卡介苗") for r in only_bcg) and len(only_bcg) == 6
 
 
 def test_change_query_kinds_user_child_and_newest_first(db: Database) -> None:
@@ -165,7 +176,7 @@ def test_export_csv_and_xlsx(db: Database, tmp_path: Path) -> None:
     with (tmp_path / "d.csv").open(encoding="utf-8-sig", newline="") as f:
         got = list(csv.reader(f))
     assert got[0] == list(q.columns)
-    assert got[1][:3] == ["2026-11-01", "HepB", "3"] and got[1][9] == "张浩"
+    assert got[1][:3] == ["2026-11-01", "乙肝疫苗", "3"] and got[1][9] == "张浩"
     assert export_query(db, q, tmp_path / "d.xlsx") == 1
     ws = load_workbook(tmp_path / "d.xlsx").active
     assert ws is not None

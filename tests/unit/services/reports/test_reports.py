@@ -257,8 +257,11 @@ def test_stored_rows_give_the_exhaustive_result_and_follow_every_change(db: Data
     same("2026-09")
 
     cid, code, latest = _child_with_doses_before(db, "2026-10-01")
-    # a demo child's history decides whether this dose counts; the rows must follow it either way
-    add_dose(db, code, DoseInput("MMR", 1, date(2026, 9, 20)), today=today, confirm_invalid=True)
+    # a demo child's history decides whether this dose counts (or repeats a dose on record); the rows
+    # must follow it either way
+    add_dose(
+        db, code, DoseInput("MMR", 1, date(2026, 9, 20)), today=today, confirm_invalid=True, confirm_duplicate=True
+    )
     assert cid not in _stored(db)
     same(month)
     assert cid in _stored(db)
@@ -269,7 +272,9 @@ def test_stored_rows_give_the_exhaustive_result_and_follow_every_change(db: Data
 
     # vaccinated after the month: its new rows come from the doses before this month, so they
     # still serve last month's report
-    add_dose(db, code, DoseInput("DTaP", 4, date(2026, 11, 20)), today=today, confirm_invalid=True)
+    add_dose(
+        db, code, DoseInput("DTaP", 4, date(2026, 11, 20)), today=today, confirm_invalid=True, confirm_duplicate=True
+    )
     same(month)
     with db.session() as s:
         state = s.execute(

@@ -32,9 +32,10 @@ def receive(db: Database, vaccine: str, batch: str, expiry: date, n: int, on: da
 
 
 def dose(db: Database, code: str, vaccine: str, batch: str | None, n: int = 1, on: date = TODAY, **kw: object):  # type: ignore[no-untyped-def]
-    # stock tests put doses anywhere in a history: whether each counts in the schedule is not their concern
+    # stock tests put doses anywhere in a history: whether each counts in the schedule, or repeats a
+    # dose number already on record, is not their concern
     inp = DoseInput(vaccine, n, on, batch_no=batch, **kw)  # type: ignore[arg-type]
-    return add_dose(db, code, inp, today=TODAY, confirm_invalid=True)
+    return add_dose(db, code, inp, today=TODAY, confirm_invalid=True, confirm_duplicate=True)
 
 
 def ledger(db: Database) -> list[tuple[str, str, int, str | None]]:
