@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from epimanager.errors import EpiError
-from epimanager.store.sqlite_files import online_copy, remove_sidecars
+from epimanager.store.sqlite_files import SAFETY_KEEP, online_copy, prune_copies, remove_sidecars
 from epimanager.upgrade.install.database import byte_copy, migrate_copy, schema_revisions
 from epimanager.upgrade.install.layout import CURRENT, Progress, Target, UpgradeError, read_pointer, stamp
 from epimanager.upgrade.package import VerifiedPackage, extract_section
@@ -127,6 +127,7 @@ def stage(a: Attempt, report: Progress) -> None:
         report(50, "正在备份数据库……")
         byte_copy(db, a.backup, a.db_digest)
         a.created.append(a.backup)
+        prune_copies(a.backup.parent, f"{db.stem}-before-upgrade-*.sqlite", SAFETY_KEEP)
         a.created.append(a.work)
         online_copy(db, a.work)
         a.schema_before = schema_revisions(a.work)
