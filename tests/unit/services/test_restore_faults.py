@@ -90,7 +90,7 @@ def test_restore_while_another_process_writes_is_refused_and_no_saved_dose_vanis
     writer = Writer(db_path, code)
     try:
         writer.wait_for(5)
-        with pytest.raises(DatabaseError, match="正被其他程序使用.*恢复未进行"):
+        with pytest.raises(DatabaseError, match=r"正被其他程序使用.*恢复未进行"):
             bk.restore(db, saved)
         r = run_cli("restore", saved, db=db_path)
         assert r.returncode == 4 and "错误：数据库正被其他程序使用" in r.stderr
@@ -139,7 +139,7 @@ def test_a_backup_without_users_needs_a_system_administrators_confirmation(
     before = with_users.read_bytes()
     db = open_database(with_users)
     users.login(db, "业务员", BIZ_PW)
-    with pytest.raises(bk.NoUsersInBackup, match="没有任何用户账号.*不再需要登录.*用户就是备份中的用户"):
+    with pytest.raises(bk.NoUsersInBackup, match=r"没有任何用户账号.*不再需要登录.*用户就是备份中的用户"):
         bk.restore(db, no_user_backup)
     with pytest.raises(PermissionDenied, match="系统管理员"):
         bk.restore(db, no_user_backup, allow_no_users=True)
@@ -239,7 +239,7 @@ def test_a_header_declaring_more_than_the_disk_holds_is_refused_at_once(db: Data
     huge.write_bytes(gzip.compress(bytes(real)))
     db.close()
     before = db.path.read_bytes()
-    with pytest.raises(EpiError, match="磁盘空间不足：恢复此备份需要约 .* MB"):
+    with pytest.raises(EpiError, match=r"磁盘空间不足：恢复此备份需要约 .* MB"):
         bk.restore(db, huge)
     # a real backup that does not fit either (a disk with 1 MB free): known before anything is written
     fine = tmp_path / "bk" / next(p.name for p in (tmp_path / "bk").iterdir())
