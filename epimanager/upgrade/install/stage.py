@@ -17,7 +17,7 @@ from epimanager.errors import EpiError
 from epimanager.store.sqlite_files import SAFETY_KEEP, online_copy, prune_copies, remove_sidecars
 from epimanager.upgrade.install.database import byte_copy, migrate_copy, schema_revisions
 from epimanager.upgrade.install.layout import CURRENT, Progress, Target, UpgradeError, read_pointer, stamp
-from epimanager.upgrade.package import VerifiedPackage, extract_section
+from epimanager.upgrade.package import VerifiedPackage, extract_section, sha256_file
 
 
 @dataclass
@@ -50,6 +50,8 @@ class Attempt:
     schema_after: list[str] = field(default_factory=list)
     #: the live database file has been replaced by the migrated copy
     switched: bool = False
+    #: SHA-256 the live database has after the switch (the migrated copy's, hashed while staging)
+    db_digest_after: str = ""
 
     @classmethod
     def plan(cls, pkg: VerifiedPackage, target: Target, from_version: str, has_db: bool, db_digest: str) -> Attempt:
@@ -141,3 +143,5 @@ def stage(a: Attempt, report: Progress) -> None:
                 raise UpgradeError(f"数据库迁移失败，已恢复原状：{exc}") from exc
         remove_sidecars(a.work)
         a.schema_after = schema_revisions(a.work)
+        # hashed now, not after the switch: a kill after the switch must find the history written
+        a.db_digest_after = sha256_file(a.work) if a.schema_after != a.schema_before else a.db_digest
