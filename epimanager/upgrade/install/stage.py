@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from epimanager.errors import EpiError
+from epimanager.services.reference_data import check_reference_update
 from epimanager.store.sqlite_files import SAFETY_KEEP, online_copy, prune_copies, remove_sidecars
 from epimanager.upgrade.install.database import byte_copy, migrate_copy, schema_revisions
 from epimanager.upgrade.install.layout import CURRENT, Progress, Target, UpgradeError, read_pointer, stamp
@@ -125,6 +126,11 @@ def stage(a: Attempt, report: Progress) -> None:
         a.data_files = [
             p.relative_to(a.overlay_staging).as_posix() for p in extract_section(pkg, "data", a.overlay_staging)
         ]
+        report(45, "正在校验参考数据……")
+        try:
+            check_reference_update(a.overlay_staging, a.data_files)
+        except EpiError as exc:
+            raise UpgradeError(f"升级包中的参考数据无法使用：{exc.message}。升级未进行，未做任何改动") from None
     if a.has_db:
         report(50, "正在备份数据库……")
         byte_copy(db, a.backup, a.db_digest)
