@@ -491,9 +491,8 @@ EN = {
     "完成": "Done",
     "升级未完成，原有程序和数据没有任何改动。": "The upgrade did not finish; the program and data are unchanged.",
     "升级失败，已恢复原状（程序错误：%1）": "Upgrade failed, everything restored (program error: %1)",
-    "将用备份文件替换当前数据库。恢复前先校验备份，并把当前数据库另存为安全副本。恢复后的用户账号就是备份中的用户账号。": (
-        "The current database will be replaced by the backup. The backup is checked first and the current"
-        " database is saved as a safety copy. After the restore, the user accounts are those in the backup."
+    "恢复后的用户账号就是备份中的用户账号，当前的用户账号不会保留。": (
+        "After the restore, the user accounts are those in the backup; the current accounts are not kept."
     ),
     "备份中没有用户账号，恢复后不再需要登录：我是系统管理员，确认要恢复": (
         "The backup has no user accounts, so no login will be needed after the restore:"

@@ -51,14 +51,12 @@ class RestoreDialog(QDialog):
         self.setWindowTitle(self.tr("恢复备份"))
         self.setMinimumWidth(460)
         layout = QVBoxLayout(self)
-        intro = QLabel(
-            self.tr(
-                "将用备份文件替换当前数据库。恢复前先校验备份，并把当前数据库另存为安全副本。"
-                "恢复后的用户账号就是备份中的用户账号。"
-            )
-        )
+        intro = QLabel(self.tr("将用备份文件替换当前数据库。恢复前先校验备份，并把当前数据库另存为安全副本。"))
         intro.setWordWrap(True)
         layout.addWidget(intro)
+        users_note = QLabel(self.tr("恢复后的用户账号就是备份中的用户账号，当前的用户账号不会保留。"))
+        users_note.setWordWrap(True)
+        layout.addWidget(users_note)
         form = QFormLayout()
         form.addRow(self.tr("备份文件："), QLabel(file.name))
         self.encrypted = backup.is_encrypted(file)
