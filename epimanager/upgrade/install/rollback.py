@@ -9,6 +9,7 @@ from pathlib import Path
 
 from epimanager.domain.actor import Actor
 from epimanager.services import permissions
+from epimanager.store.sqlite_files import SAFETY_KEEP, prune_copies
 from epimanager.upgrade.install.database import byte_copy, quiesce, restore_db
 from epimanager.upgrade.install.history import HistoryEntry, append_history, undoable
 from epimanager.upgrade.install.layout import (
@@ -71,6 +72,7 @@ def rollback(
                 report(20, "正在另存当前数据库……")
                 saved = target.backup_dir / f"{db.stem}-before-rollback-{entry.to_version}-{stamp()}.sqlite"
                 byte_copy(db, saved, digest)
+                prune_copies(target.backup_dir, f"{db.stem}-before-rollback-*.sqlite", SAFETY_KEEP)
     pointer = target.install_root / CURRENT
     overlay_pointer = target.overrides_root / CURRENT
     old_pointer = read_pointer(pointer)
