@@ -18,6 +18,7 @@ the disk can hold: a "gzip bomb" is refused before it fills the disk.
 
 from __future__ import annotations
 
+import errno
 import gzip
 import io
 import logging
@@ -282,7 +283,11 @@ def _decompress(file: Path, work: Path, passphrase: str | None, free_space: Call
                     pause_point("restore-decompressing")
             if written != size:
                 raise EpiError(f"备份文件已损坏（内容不完整）：{name}")
-    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+    except OSError as exc:
+        if exc.errno == errno.ENOSPC:  # the disk, not the backup
+            raise EpiError("磁盘空间不足：恢复未进行，未做任何改动") from None
+        raise EpiError(f"备份文件已损坏或不是 EpiManager 备份：{name}（{exc}）") from None
+    except EOFError as exc:
         raise EpiError(f"备份文件已损坏或不是 EpiManager 备份：{name}（{exc}）") from None
 
 
