@@ -144,6 +144,7 @@ def test_a_backup_without_users_needs_a_system_administrators_confirmation(
     with pytest.raises(PermissionDenied, match="系统管理员"):
         bk.restore(db, no_user_backup, allow_no_users=True)
     assert with_users.read_bytes() == before and names(with_users) == ["张浩"]
+    db.close()  # the refused restores left the handle open and usable
 
     db = open_database(with_users)
     users.login(db, "admin", ADMIN_PW)
