@@ -50,7 +50,7 @@ from epimanager.services.config import folders
 from epimanager.store.database import OWN_UNIT_KEY, Database
 from epimanager.store.migrate import known_revisions
 from epimanager.store.models_reports import BackupLog
-from epimanager.store.scratch import clean_partials, clean_scratch, partial_name, scratch
+from epimanager.store.scratch import clean_legacy, clean_partials, clean_scratch, partial_name, scratch
 from epimanager.store.sqlite_files import (
     HEADER_SIZE,
     DriverError,
@@ -105,6 +105,7 @@ def backup(
     try:
         folder.mkdir(parents=True, exist_ok=True)
         clean_partials(folder)
+        clean_legacy(folder)
         with scratch(db.path, "backup") as tmp:  # the snapshot beside the database, not on the target
             raw = tmp / "snapshot.sqlite"
             online_copy(db.path, raw, progress)
@@ -157,10 +158,11 @@ def _open_backup(file: Path, passphrase: str | None) -> Iterator[gzip.GzipFile]:
 
 
 def clean_leftovers(db: Database) -> int:
-    """At start-up: remove what killed backups and restores left (``tmp/``, ``.partial`` files)."""
-    removed = clean_scratch(db.path)
+    """At start-up: remove what killed backups and restores left (``tmp/``, ``.partial`` files, and
+    the ``tmpXXXXXXXX/`` folders of versions before ``tmp/``)."""
+    removed = clean_scratch(db.path) + clean_legacy(db.path.parent)
     for folder in {default_backup_dir(db), db.path.parent / "backups"}:
-        removed += clean_partials(folder)
+        removed += clean_partials(folder) + clean_legacy(folder)
     return removed
 
 

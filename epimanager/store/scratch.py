@@ -86,6 +86,30 @@ def clean_scratch(db_path: Path) -> int:
     return removed
 
 
+#: What versions before the ``tmp/`` folder left when killed: ``tempfile`` folders holding only these.
+_LEGACY_DIR = re.compile(r"^tmp[a-z0-9_]{8}$")
+_LEGACY_CONTENT = frozenset({"snapshot.sqlite", "snapshot.sqlite-journal", "restore.sqlite", "restore.gz"})
+_LEGACY_FILE = re.compile(r"^.+-\d{8}-\d{6}\.epibak\.(?:partial|sealed)$")
+
+
+def clean_legacy(folder: Path) -> int:
+    """Remove what a killed backup or restore of an earlier version left in ``folder`` (plain
+    snapshots in ``tmpXXXXXXXX/`` folders, ``*.epibak.partial``/``.sealed`` files); nothing else."""
+    removed = 0
+    if not Path(folder).is_dir():
+        return 0
+    for entry in Path(folder).iterdir():
+        if entry.is_dir() and not entry.is_symlink() and _LEGACY_DIR.match(entry.name):
+            inside = {p.name for p in entry.iterdir()}
+            if inside <= _LEGACY_CONTENT and all((entry / n).is_file() for n in inside):
+                shutil.rmtree(entry, ignore_errors=True)
+                removed += 1
+        elif entry.is_file() and _LEGACY_FILE.match(entry.name):
+            entry.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
 def clean_partials(folder: Path) -> int:
     """Remove ``.<name>.<pid>.partial`` files of processes that are no longer running."""
     removed = 0
