@@ -49,12 +49,30 @@ def dose_uuids(path: Path) -> set[str]:
 
 
 class Writer:
-    """Another desk: a real process saving doses one by one, printing each saved dose's UUID."""
+    """Another desk: a real process registering newborns and their HepB 1 one by one, printing each
+    saved dose's UUID (every child and dose new, so no rule about repeated doses is involved)."""
 
-    def __init__(self, db_path: Path, code: str) -> None:
+    SCRIPT = """
+import sys
+from datetime import date
+from pathlib import Path
+from epimanager.domain.validation import ChildInput, DoseInput
+from epimanager.services.children import create_child
+from epimanager.services.doses import add_dose
+from epimanager.store.database import open_database
+db = open_database(Path(sys.argv[1]))
+chars = "浩宇轩涵博文杰欣怡佳雨萱萍佩"
+for i in range(len(chars) ** 2):
+    name = "王" + chars[i // len(chars)] + chars[i % len(chars)]
+    code = create_child(db, ChildInput(name, "1", date(2026, 1, 1), mother_name="李梅")).code
+    dose = add_dose(db, code, DoseInput("HepB", 1, date(2026, 1, 1)))
+    print(dose.uuid, flush=True)
+"""
+
+    def __init__(self, db_path: Path) -> None:
         env = {**os.environ, "PYTHONIOENCODING": "utf-8", "PYTHONPATH": str(REPO)}
         self.proc = subprocess.Popen(
-            [sys.executable, str(REPO / "tests" / "helpers" / "dose_writer.py"), str(db_path), code],
+            [sys.executable, "-c", self.SCRIPT, str(db_path)],
             cwd=REPO,
             env=env,
             stdout=subprocess.PIPE,
@@ -85,9 +103,9 @@ def test_restore_while_another_process_writes_is_refused_and_no_saved_dose_vanis
     """Item 1: the restore replaced the file under the writer's open connection; every dose saved
     afterwards vanished.  Now it is refused (service and CLI, exit 4) and changes nothing."""
     db = open_database(db_path)
-    code = add(db, "张浩", date(2019, 6, 1))  # the writer's doses start in 2020
+    add(db, "张浩")
     saved = bk.backup(db, tmp_path / "bk").path
-    writer = Writer(db_path, code)
+    writer = Writer(db_path)
     try:
         writer.wait_for(5)
         with pytest.raises(DatabaseError, match=r"正被其他程序使用.*恢复未进行"):
