@@ -586,6 +586,13 @@ EN = {
     "实盘数量(&Q)（%1）": "&Quantity counted (%1)",
     "差异原因(&R)": "&Reason for the difference",
     "盘点日期": "Date counted",
+    "恢复后的用户账号就是备份中的用户账号，当前的用户账号不会保留。": (
+        "After the restore, the user accounts are those in the backup; the current accounts are not kept."
+    ),
+    "备份中没有用户账号，恢复后不再需要登录：我是系统管理员，确认要恢复": (
+        "The backup has no user accounts, so no login will be needed after the restore:"
+        " I am a system administrator and confirm the restore"
+    ),
 }
 
 

@@ -12,6 +12,7 @@ from epimanager import settings
 from epimanager.errors import EpiError
 from epimanager.logs import setup_logging
 from epimanager.paths import resolve_db_path
+from epimanager.services import backup
 from epimanager.store.database import open_database
 from epimanager.ui import crash, i18n
 from epimanager.ui.first_run import FirstRunDialog
@@ -56,6 +57,7 @@ def run(args: argparse.Namespace) -> int:
         QMessageBox.critical(None, "EpiManager", exc.message)
         return exc.exit_code
     setup_logging(path.parent)
+    backup.clean_leftovers(db)  # what a killed backup or restore left behind
     actor = ensure_login(db)  # the first 系统管理员 on a new database, else the login dialog
     if actor is None:
         db.close()

@@ -2795,27 +2795,37 @@ Create a new child anyway?</translation>
         <translation>The current database will be replaced with the backup. The backup is checked first and the current database is saved as a safety copy.</translation>
     </message>
     <message>
-        <location filename="../../ui/restore_dialog.py" line="58"/>
+        <location filename="../../ui/restore_dialog.py" line="57"/>
+        <source>恢复后的用户账号就是备份中的用户账号，当前的用户账号不会保留。</source>
+        <translation>After the restore, the user accounts are those in the backup; the current accounts are not kept.</translation>
+    </message>
+    <message>
+        <location filename="../../ui/restore_dialog.py" line="61"/>
         <source>备份文件：</source>
         <translation>Backup file:</translation>
     </message>
     <message>
-        <location filename="../../ui/restore_dialog.py" line="62"/>
+        <location filename="../../ui/restore_dialog.py" line="65"/>
         <source>备份密码：</source>
         <translation>Backup passphrase:</translation>
     </message>
     <message>
-        <location filename="../../ui/restore_dialog.py" line="64"/>
+        <location filename="../../ui/restore_dialog.py" line="67"/>
         <source>这是其他接种单位的备份，我确认要恢复</source>
         <translation>This backup belongs to another vaccination unit; restore it anyway</translation>
     </message>
     <message>
-        <location filename="../../ui/restore_dialog.py" line="73"/>
+        <location filename="../../ui/restore_dialog.py" line="69"/>
+        <source>备份中没有用户账号，恢复后不再需要登录：我是系统管理员，确认要恢复</source>
+        <translation>The backup has no user accounts, so no login will be needed after the restore: I am a system administrator and confirm the restore</translation>
+    </message>
+    <message>
+        <location filename="../../ui/restore_dialog.py" line="79"/>
         <source>恢复(&amp;R)</source>
         <translation>&amp;Restore</translation>
     </message>
     <message>
-        <location filename="../../ui/restore_dialog.py" line="80"/>
+        <location filename="../../ui/restore_dialog.py" line="86"/>
         <source>请输入备份密码</source>
         <translation>Please enter the backup passphrase</translation>
     </message>
