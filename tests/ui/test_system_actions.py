@@ -82,7 +82,8 @@ def test_logged_in_user_becomes_the_operator(qtbot: QtBot, db: Database, tmp_pat
     w = window(qtbot, db, tmp_path)
     w.set_operator("李护士")
     assert "操作员：李护士" in w.status.user_label.text()
-    assert w.settings.nurse == "李护士"
+    assert w.nurse() == "李护士"  # no 接种护士 preference: the logged-in user gives the doses
+    assert w.settings.nurse == ""  # a login never overwrites the preference (#21 item 7)
     assert not (tmp_path / "settings.json").exists()  # a login is not a saved preference
 
 

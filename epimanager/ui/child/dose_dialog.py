@@ -32,7 +32,7 @@ from epimanager.domain.catalog import Vaccine
 from epimanager.domain.codes import DoseAttribute
 from epimanager.domain.dates import parse_date
 from epimanager.domain.schedule import DoseEvaluation, SeriesStatus
-from epimanager.domain.validation import DoseInput
+from epimanager.domain.validation import DoseInput, dose_date_problem
 from epimanager.errors import EpiError
 from epimanager.resources import catalog
 from epimanager.services import doses as doses_service
@@ -46,6 +46,7 @@ from epimanager.ui.child.model import status_label
 from epimanager.ui.child.model import tr as grid_tr
 from epimanager.ui.code_labels import tr_code
 from epimanager.ui.dates import to_date, to_qdate
+from epimanager.ui.field_notes import FieldNotes
 from epimanager.ui.worker import Latest
 
 __all__ = ["ROUTES", "SITES", "DoseContext", "DoseDialog", "evaluate_new"]
@@ -84,7 +85,8 @@ class DoseDialog(QDialog):
         self.date = QDateEdit()
         self.date.setDisplayFormat("yyyy-MM-dd")
         self.date.setCalendarPopup(True)
-        self.date.setMaximumDate(to_qdate(ctx.today))
+        # no maximum: a typed future year stays as typed and is refused at the field (never clamped)
+        self.notes = FieldNotes()
         self.batch = QComboBox()
         self.batch.setEditable(True)
         self.batch.setObjectName("batch")
@@ -116,7 +118,7 @@ class DoseDialog(QDialog):
             (self.tr("疫苗(&V)："), self.vaccine),
             (self.tr("剂次(&N)："), self.dose_number),
             (self.tr("接种属性(&A)："), self.attribute),
-            (self.tr("接种日期(&D)："), self.date),
+            (self.tr("接种日期(&D)："), self.notes.wrap("date", self.date)),
             (self.tr("批号(&B)："), self.batch),
             (self.tr("生产企业(&M)："), self.manufacturer),
             (self.tr("失效期(&E)："), self.expiry),
@@ -296,8 +298,16 @@ class DoseDialog(QDialog):
         q = self.date.date()
         return to_date(q)
 
+    def date_problem(self) -> str | None:
+        """Before birth or after today: said at the date field, before any evaluation."""
+        problem = dose_date_problem(self.day(), self.ctx.child.birth_date, self.ctx.today)
+        self.notes.show([("date", problem)] if problem else [])
+        return problem
+
     def _update_evaluation(self) -> None:
-        if self.vaccine.currentData() is None:
+        if self.vaccine.currentData() is None or self.date_problem():
+            self.evaluations = []
+            self.evaluation.setText("")
             return
         self.evaluations = evaluate_new(
             self.ctx.child,
@@ -360,6 +370,10 @@ class DoseDialog(QDialog):
             inp = self.dose_input()
         except EpiError as exc:
             self.error.setText(exc.message)
+            return
+        problem = self.date_problem()
+        if problem:  # refused with its own reason first (not "首针提前 … 仍要保存吗？")
+            self.error.setText(problem)
             return
         confirmed = False
         if self.invalid():

@@ -1,0 +1,41 @@
+"""Dialogs grow with their text.
+
+A top-level dialog keeps the size it was shown with; a message set later on a word-wrapped
+label then wraps into more lines than the label has room for, and is cut off.  Call
+:func:`grow_to_fit` after changing such a text: the window grows (never shrinks) until its
+layout fits at the current width.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QLabel, QWidget
+
+#: A dialog with a message line is at least this wide (the message wraps into lines, not letters).
+MIN_DIALOG_WIDTH = 380
+
+
+def grow_to_fit(widget: QWidget) -> None:
+    """Make ``widget``'s window tall (and wide) enough for its layout; never smaller."""
+    win = widget.window()
+    layout = win.layout()
+    if layout is None:
+        return
+    layout.invalidate()
+    layout.activate()
+    minimum = layout.totalMinimumSize()
+    width = max(win.width(), minimum.width())
+    if layout.hasHeightForWidth():
+        height = layout.totalHeightForWidth(width)
+    else:
+        height = layout.totalSizeHint().height()
+    height = max(height, minimum.height())
+    if width > win.width() or height > win.height():
+        win.resize(width, max(height, win.height()))
+
+
+def set_message(label: QLabel, text: str, style: str | None = None) -> None:
+    """Set a (wrapped) message and let its window grow so that every line shows."""
+    if style is not None:
+        label.setStyleSheet(style)
+    label.setText(text)
+    grow_to_fit(label)
