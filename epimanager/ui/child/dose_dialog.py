@@ -155,7 +155,16 @@ class DoseDialog(QDialog):
             i = self.vaccine.findData(vaccine) if vaccine else 0
             self.vaccine.setCurrentIndex(max(i, 0))
             self._vaccine_changed()
+        self.place.currentIndexChanged.connect(self._place_changed)
         self.vaccine.setFocus()
+
+    def _place_changed(self) -> None:
+        """A dose given elsewhere carries no local nurse; back to 本单位, the nurse on duty again."""
+        here = self.place.currentData() == self.ctx.own_unit
+        if not here and self.nurse.text().strip() == self.ctx.nurse:
+            self.nurse.clear()
+        elif here and not self.nurse.text().strip():
+            self.nurse.setText(self.ctx.nurse)
 
     # -- vaccines -------------------------------------------------------------------
 
