@@ -254,11 +254,15 @@ class MainWindow(QMainWindow):
 
     def toggle_reminders(self) -> None:
         if self.reminders_dock is None:
+            from epimanager.ui.reports import notice_actions
             from epimanager.ui.reports.reminders_panel import RemindersPanel
 
             dock = QDockWidget(self.tr("工作提醒"), self)
             dock.setObjectName("remindersDock")
-            dock.setWidget(RemindersPanel(self.db, self.user(), dock))
+            panel = RemindersPanel(self.db, self.user(), dock)
+            panel.action_requested.connect(lambda action: notice_actions.act(self, action, self))
+            self.system.message.connect(lambda _text: panel.refresh())  # a backup or upload done
+            dock.setWidget(panel)
             self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
             self.reminders_dock = dock
             dock.show()
@@ -297,12 +301,19 @@ class MainWindow(QMainWindow):
         screen.activateWindow()
         return screen
 
-    def open_reports(self) -> QDialog:
+    def open_reports(self, kind: str = "6-1", month: str | None = None, *, generate: bool = False) -> QDialog:
         from epimanager.ui.reports.dialog import ReportDialog
 
-        dlg = ReportDialog(self.db, self.user(), self)
+        dlg = ReportDialog(self.db, self.user(), self, kind=kind, month=month)
         dlg.finished.connect(dlg.deleteLater)
+        from epimanager.ui.reports.reminders_panel import RemindersPanel
+
+        panel = self.reminders_dock.widget() if self.reminders_dock is not None else None
+        if isinstance(panel, RemindersPanel):  # a report handed in leaves F7
+            dlg.finished.connect(panel.refresh)
         dlg.open()
+        if generate:
+            dlg.start()
         return dlg
 
     def page_html(self, kind: str) -> str | None:
