@@ -266,7 +266,7 @@ def restore(
         if unknown:
             raise DatabaseError("此备份由更新版本的 EpiManager 创建，请先升级程序再恢复")
         if info.unit != own and not allow_other_unit:
-            raise EpiError(f"此备份属于接种单位 {info.unit}，本机为 {own}；确认无误后才能恢复（--other-unit）")
+            raise EpiError(f"此备份属于接种单位 {info.unit}，本机为 {own}；确认无误后才能恢复", fix="other_unit")
         safety = backup_copy(db.path, db.path.parent / "backups", "before-restore")
         db.close()
         remove_sidecars(db.path)

@@ -8,7 +8,7 @@ layout fits at the current width.
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QLabel, QWidget
+from PySide6.QtWidgets import QLabel, QLineEdit, QWidget
 
 #: A dialog with a message line is at least this wide (the message wraps into lines, not letters).
 MIN_DIALOG_WIDTH = 380
@@ -39,3 +39,12 @@ def set_message(label: QLabel, text: str, style: str | None = None) -> None:
         label.setStyleSheet(style)
     label.setText(text)
     grow_to_fit(label)
+
+
+def fit_placeholder(*edits: QLineEdit) -> None:
+    """Line edits at least as wide as their placeholder text (a hint cut in the middle says nothing)."""
+    for edit in edits:
+        text = edit.placeholderText()
+        if text:
+            # the frame and the text margins of the platform style, plus a little air
+            edit.setMinimumWidth(edit.fontMetrics().horizontalAdvance(text) + 24)

@@ -15,7 +15,7 @@ from epimanager.errors import EpiError
 from epimanager.services import users
 from epimanager.services.permissions import Actor
 from epimanager.store.database import Database
-from epimanager.ui.grow import MIN_DIALOG_WIDTH, set_message
+from epimanager.ui.grow import MIN_DIALOG_WIDTH, fit_placeholder, set_message
 
 
 def error_label() -> QLabel:
@@ -122,6 +122,7 @@ class FirstAdminDialog(QDialog):
         self.repeat = QLineEdit()
         self.repeat.setObjectName("repeat")
         self.repeat.setEchoMode(QLineEdit.EchoMode.Password)
+        fit_placeholder(self.user, self.display_name, self.password)
         form.addRow(self.tr("用户名(&U)："), self.user)
         form.addRow(self.tr("姓名(&N)："), self.display_name)
         form.addRow(self.tr("密码(&P)："), self.password)

@@ -17,6 +17,7 @@ from epimanager.store.database import Database
 from epimanager.sync.auto import AutoUploader
 from epimanager.sync.upload import UploadReport, upload
 from epimanager.ui import notify
+from epimanager.ui.fixes import worded
 from epimanager.ui.worker import Job, Progress, UiCall, run_in_background
 
 
@@ -241,8 +242,8 @@ class SystemActions(QObject):
 
         def on_error(error: EpiError) -> None:
             dlg.close()
-            self.message.emit(error.message)
-            notify.warning(self.window, "EpiManager", error.message)
+            self.message.emit(worded(error))
+            notify.warning(self.window, "EpiManager", worded(error))
 
         job = run_in_background(fn, on_done=on_done, on_error=on_error, on_progress=on_progress, owner=dlg)
         job.finished.connect(dlg.close)  # also after a bug (the crash dialog tells about it)

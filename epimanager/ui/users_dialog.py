@@ -30,6 +30,7 @@ from epimanager.errors import EpiError
 from epimanager.services import users
 from epimanager.services.permissions import ROLES
 from epimanager.store.database import Database
+from epimanager.ui.grow import fit_placeholder
 from epimanager.ui.login_dialog import NewPasswordDialog, error_label, password_field, say
 from epimanager.ui.tables import fill, read_only_table
 
@@ -92,6 +93,7 @@ class UsersDialog(QDialog):
         self.new_role = _role_box()
         self.new_password = password_field()
         self.new_password2 = password_field()
+        fit_placeholder(self.new_name, self.new_display_name)
         form.addRow(self.tr("用户名："), self.new_name)
         form.addRow(self.tr("姓名："), self.new_display_name)
         form.addRow(self.tr("角色："), self.new_role)

@@ -43,6 +43,7 @@ from epimanager.ui import notify
 from epimanager.ui.code_labels import tr_code
 from epimanager.ui.dates import to_date, to_qdate
 from epimanager.ui.field_notes import FieldNotes
+from epimanager.ui.grow import fit_placeholder
 from epimanager.ui.i18n import QT_TRANSLATE_NOOP
 
 BIRTH_DOSES = (
@@ -114,6 +115,7 @@ class NewChildDialog(QDialog):
             self.hbsag.addItem(tr_code(h.label), h.value)
         self.allergy = QLineEdit()
         self.remark = QLineEdit()
+        fit_placeholder(self.birth_weight, self.hukou)
         digits = self.id_number.fontMetrics().horizontalAdvance("0" * 18 + "XX")
         for w in (self.id_number, self.mother_id, self.father_id):
             w.setMinimumWidth(digits)
