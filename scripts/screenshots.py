@@ -204,6 +204,11 @@ def main() -> int:
     settle(app, 300)
     save(cleaning, args.out, "11-data-cleaning.png")
     cleaning.close()
+
+    # the edges of the daily loop: first run, names, messages at their fields (#21 items 5–9)
+    from scripts.screenshots_dialogs import render
+
+    render(app, w, args.out, settle, save)
     w.close()
     db.close()
     return 0

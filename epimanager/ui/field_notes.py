@@ -12,6 +12,8 @@ from collections.abc import Iterable
 
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
+from epimanager.ui.grow import grow_to_fit
+
 ERROR_STYLE = "color: #b00020"
 
 
@@ -56,10 +58,15 @@ class FieldNotes:
                 by_field.setdefault(key, []).append(message)
             else:
                 rest.append(message)
+        shown: list[QLabel] = []
         for key, label in self.notes.items():
             messages = by_field.get(key, [])
             label.setText("\n".join("✗ " + m for m in messages))
             label.setVisible(bool(messages))
+            if messages:
+                shown.append(label)
+        if shown:  # the form grows so that every note shows whole
+            grow_to_fit(*shown)
         return rest
 
     def text(self, key: str) -> str:

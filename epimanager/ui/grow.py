@@ -14,12 +14,23 @@ from PySide6.QtWidgets import QLabel, QLineEdit, QWidget
 MIN_DIALOG_WIDTH = 380
 
 
-def grow_to_fit(widget: QWidget) -> None:
-    """Make ``widget``'s window tall (and wide) enough for its layout; never smaller."""
+def grow_to_fit(widget: QWidget, *changed: QWidget) -> None:
+    """Make ``widget``'s window tall (and wide) enough for its layout; never smaller.  ``widget`` and
+    ``changed`` are the widgets whose text changed (nested ones included)."""
     win = widget.window()
     layout = win.layout()
     if layout is None:
         return
+    # a nested field's new text reaches the window's layout only through posted layout requests:
+    # drop the size caches on the way up now, so that the sizes below are the current ones
+    for start in (widget, *changed):
+        w: QWidget | None = start
+        while w is not None and w is not win:
+            w.updateGeometry()
+            inner = w.layout()
+            if inner is not None:
+                inner.invalidate()
+            w = w.parentWidget()
     layout.invalidate()
     layout.activate()
     minimum = layout.totalMinimumSize()

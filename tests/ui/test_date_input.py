@@ -105,3 +105,13 @@ def test_a_dose_before_birth_is_refused_first_with_its_own_reason(
     assert answers["asked"] == []
     assert dlg.error.text() == "接种日期 2026-09-01 早于出生日期 2026-09-26"
     assert len(get_child(db, code).doses) == 1
+
+
+def test_a_note_at_a_field_is_shown_whole(qtbot: QtBot, db: Database, window: MainWindow) -> None:
+    """#21 item 9: the form grows with its notes (a wrapped note under a field was cut off)."""
+    dlg = new_child(qtbot, window)
+    qtbot.keyClicks(dlg.id_number, FUTURE_ID)  # a long status under the ID widens the form first
+    qtbot.keyClicks(dlg.phone, "1381234567")  # one digit short
+    note = dlg.notes.notes["phone"]
+    assert note.isVisible() and note.text() == "✗ 电话号码格式不正确：“1381234567”（手机11位，或区号-号码）"
+    assert note.height() >= note.heightForWidth(note.width())  # every wrapped line has room
