@@ -36,7 +36,7 @@ class ReportDone(Base):
     period: Mapped[str] = mapped_column(String(7))
     how: Mapped[str] = mapped_column(String(10))  # exported | printed | marked
     at: Mapped[dt.datetime] = mapped_column(DateTime)
-    by: Mapped[str | None] = mapped_column(String(50))
+    done_by: Mapped[str | None] = mapped_column(String(50))
     target: Mapped[str | None] = mapped_column(Text)  # the exported file, if any
 
 

@@ -44,7 +44,7 @@ def test_generate_6_1_off_the_ui_thread_then_export_and_print(qtbot: QtBot, db: 
     # exported (and printed): F7 no longer asks for it
     assert not [n for n in notices(db, date(2026, 4, 2)) if n.action == "report:6-1:2026-03"]
     done = done_for(db, "2026-03")["6-1"]
-    assert (done.how, done.by, done.target) == ("printed", "王护士", str(tmp_path / "r.pdf"))
+    assert (done.how, done.done_by, done.target) == ("printed", "王护士", str(tmp_path / "r.pdf"))
 
 
 def test_marking_a_report_done_by_hand(qtbot: QtBot, db: Database) -> None:

@@ -85,7 +85,7 @@ class ReportDoneInfo:
     period: str
     how: str
     at: datetime
-    by: str | None
+    done_by: str | None
     target: str | None
 
 
@@ -105,15 +105,15 @@ def mark_done(
     if how not in DONE_HOW:
         raise ValidationError(f"未知的完成方式：“{how}”（可选：{'、'.join(DONE_HOW)}）")
     parse_period(period)
-    row = ReportDone(kind=kind, period=period, how=how, at=now or datetime.now(), by=user, target=target)
+    row = ReportDone(kind=kind, period=period, how=how, at=now or datetime.now(), done_by=user, target=target)
     with db.transaction() as s:
         s.add(row)
         s.flush()
-        return ReportDoneInfo(row.kind, row.period, row.how, row.at, row.by, row.target)
+        return ReportDoneInfo(row.kind, row.period, row.how, row.at, row.done_by, row.target)
 
 
 def done_for(db: Database, period: str) -> dict[str, ReportDoneInfo]:
     """The latest hand-in of each report kind for ``period`` (kinds not handed in are absent)."""
     with db.session() as s:
         rows = s.scalars(select(ReportDone).where(ReportDone.period == period).order_by(ReportDone.id)).all()
-        return {r.kind: ReportDoneInfo(r.kind, r.period, r.how, r.at, r.by, r.target) for r in rows}
+        return {r.kind: ReportDoneInfo(r.kind, r.period, r.how, r.at, r.done_by, r.target) for r in rows}

@@ -29,7 +29,7 @@ def upgrade() -> None:
         sa.Column("period", sa.String(length=7), nullable=False),
         sa.Column("how", sa.String(length=10), nullable=False),
         sa.Column("at", sa.DateTime(), nullable=False),
-        sa.Column("by", sa.String(length=50), nullable=True),
+        sa.Column("done_by", sa.String(length=50), nullable=True),
         sa.Column("target", sa.Text(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_report_done")),
     )
