@@ -40,7 +40,7 @@ def render(
     first = FirstRunDialog(tmp / "new" / "epi.sqlite")
     first.show()
     settle(app, 200)
-    save(first, out, "12-first-run.png")
+    save(first, out, "21-first-run.png")
     first.close()
 
     init_database(tmp / "epi.sqlite", "3201020101", "某某社区卫生服务中心预防接种门诊", ["东风村"])
@@ -52,7 +52,7 @@ def render(
     QTest.keyClicks(admin.repeat, "Admin-Shot-Pass-1")
     admin.ok_button.click()  # no real name yet: asked for, at once
     settle(app, 200)
-    save(admin, out, "13-first-admin.png")
+    save(admin, out, "22-first-admin.png")
     type_text(admin.display_name, "李站长")
     admin.ok_button.click()
     users.add_user(db, "wanghs", "Nurse-Shot-Pass-1", "普通用户", display_name="王海生")
@@ -60,7 +60,7 @@ def render(
     people = UsersDialog(db)
     people.show()
     settle(app, 200)
-    save(people, out, "14-users-real-names.png")
+    save(people, out, "23-users-real-names.png")
     people.close()
     users.logout(db)
 
@@ -72,7 +72,7 @@ def render(
         login.password.setText("wrong-password")
         login.ok_button.click()
     settle(app, 200)
-    save(login, out, "15-login-locked.png")
+    save(login, out, "24-login-locked.png")
     login.close()
     db.close()
 
@@ -82,7 +82,7 @@ def render(
     QTest.keyClicks(new.id_number, "32010220271115001" + id_check_char("32010220271115001"))  # born 2027
     QTest.keyClicks(new.phone, "1381234567")
     settle(app, 300)
-    save(new, out, "16-new-child-future-id.png")
+    save(new, out, "25-new-child-future-id.png")
     new.reject()
 
     dose = w.current.record_dose()
@@ -90,7 +90,7 @@ def render(
         today = dose.date.date()
         dose.date.setDate(today.addYears(1))  # as typed: kept, and said at the field
         settle(app, 300)
-        save(dose, out, "17-record-dose-future-date.png")
+        save(dose, out, "26-record-dose-future-date.png")
         dose.reject()
 
     try:
@@ -99,5 +99,5 @@ def render(
         box = QMessageBox(QMessageBox.Icon.Warning, "EpiManager", worded(exc), parent=w)
         box.show()
         settle(app, 200)
-        save(box, out, "18-upload-no-platform.png")
+        save(box, out, "27-upload-no-platform.png")
         box.close()
