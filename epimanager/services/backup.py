@@ -36,6 +36,7 @@ from epimanager.domain.identifiers import is_unit_code
 from epimanager.errors import DatabaseError, EpiError
 from epimanager.faults import pause_point
 from epimanager.services import permissions
+from epimanager.services.backup_changes import MARK_KEY, change_mark
 from epimanager.services.backup_crypto import (
     CHUNK,
     MAGIC,
@@ -47,7 +48,7 @@ from epimanager.services.backup_crypto import (
     is_encrypted,
 )
 from epimanager.services.config import folders
-from epimanager.store.database import OWN_UNIT_KEY, Database
+from epimanager.store.database import OWN_UNIT_KEY, Database, set_config
 from epimanager.store.migrate import known_revisions
 from epimanager.store.models_reports import BackupLog
 from epimanager.store.scratch import clean_legacy, clean_partials, clean_scratch, partial_name, scratch
@@ -85,6 +86,13 @@ def default_backup_dir(db: Database) -> Path:
     return folders.backup_dir(db)
 
 
+def target_path(db: Database, when: datetime, to_dir: Path | None = None, *, encrypted: bool = False) -> Path:
+    """The file a backup taken at ``when`` is written to (so a message can name it beforehand)."""
+    folder = Path(to_dir) if to_dir else default_backup_dir(db)
+    unit = file_unit(db.config(OWN_UNIT_KEY))
+    return folder / f"{unit}-{when:%Y%m%d-%H%M%S}{ENC_SUFFIX if encrypted else SUFFIX}"
+
+
 def backup(
     db: Database,
     to_dir: Path | None = None,
@@ -100,8 +108,8 @@ def backup(
     unit = file_unit(db.config(OWN_UNIT_KEY))
     if passphrase is not None and not passphrase:
         raise EpiError("备份密码不能为空")
-    suffix = ENC_SUFFIX if passphrase else SUFFIX
-    target = folder / f"{unit}-{when:%Y%m%d-%H%M%S}{suffix}"
+    target = target_path(db, when, folder, encrypted=bool(passphrase))
+    mark = change_mark(db)  # before the snapshot: a change made while copying still counts afterwards
     try:
         folder.mkdir(parents=True, exist_ok=True)
         clean_partials(folder)
@@ -128,7 +136,7 @@ def backup(
         _log(db, None, ok=False, size=None, message=message, at=when)
         raise EpiError(f"备份失败：{message}") from None
     size = target.stat().st_size
-    _log(db, target, ok=True, size=size, message=None, at=when)
+    _log(db, target, ok=True, size=size, message=None, at=when, mark=mark)
     log.info("backup written: %s (%d bytes, encrypted=%s)", target.name, size, bool(passphrase))
     _prune(folder, unit, keep)
     return BackupInfo(target, size, when)
@@ -166,9 +174,20 @@ def clean_leftovers(db: Database) -> int:
     return removed
 
 
-def _log(db: Database, path: Path | None, *, ok: bool, size: int | None, message: str | None, at: datetime) -> None:
+def _log(
+    db: Database,
+    path: Path | None,
+    *,
+    ok: bool,
+    size: int | None,
+    message: str | None,
+    at: datetime,
+    mark: str | None = None,
+) -> None:
     with db.transaction() as s:
         s.add(BackupLog(at=at, path=str(path) if path else None, ok=ok, size=size, message=message))
+        if mark is not None:
+            set_config(s, MARK_KEY, mark)
 
 
 def _prune(folder: Path, unit: str, keep: int) -> None:
@@ -206,9 +225,18 @@ DEFAULT_AUTO_BACKUP_HOURS = 24
 
 
 def auto_backup_hours(db: Database) -> int:
-    """Back up on exit when the last backup is older than this many hours (0 = never)."""
+    """0 switches the backup on exit off; any other value leaves it on (it runs whenever anything
+    changed since the last backup, see :func:`changed_since_backup`)."""
     value = db.config(AUTO_BACKUP_KEY)
     return int(value) if value and value.isdigit() else DEFAULT_AUTO_BACKUP_HOURS
+
+
+def changed_since_backup(db: Database) -> bool:
+    """True when there is no backup yet, or anything a backup keeps changed since the last one."""
+    if status(db).last_ok is None:
+        return True
+    stored = db.config(MARK_KEY)
+    return stored is None or stored != change_mark(db)
 
 
 def backup_due(db: Database, max_age: timedelta) -> bool:
@@ -358,7 +386,7 @@ def restore(
         if unknown:
             raise DatabaseError("此备份由更新版本的 EpiManager 创建，请先升级程序再恢复")
         if info.unit != own and not allow_other_unit:
-            raise EpiError(f"此备份属于接种单位 {info.unit}，本机为 {own}；确认无误后才能恢复（--other-unit）")
+            raise EpiError(f"此备份属于接种单位 {info.unit}，本机为 {own}；确认无误后才能恢复", fix="other_unit")
         if users_now and not info.users:
             if not allow_no_users:
                 raise NoUsersInBackup(NO_USERS)

@@ -71,7 +71,8 @@ def run(args: argparse.Namespace) -> int:
     window.system.start_auto_upload()
     try:
         code = app.exec()
-        window.system.backup_on_exit()  # when the last backup is older than configured (default a day)
+        if window.system.backup_on_exit():  # when anything changed since the last backup
+            window.system.tell_exit_backup()  # names the file
         return code
     finally:
         db.close()

@@ -27,6 +27,8 @@ from PySide6.QtWidgets import (
 from epimanager.errors import EpiError
 from epimanager.services import backup
 from epimanager.store.database import Database
+from epimanager.ui.fixes import worded
+from epimanager.ui.grow import set_message
 from epimanager.ui.login_dialog import error_label, password_field
 from epimanager.ui.worker import run_in_background
 
@@ -110,7 +112,7 @@ class RestoreDialog(QDialog):
     def _refused(self, error: EpiError) -> None:
         if isinstance(error, backup.NoUsersInBackup):
             self.no_users.show()
-        self.error.setText(error.message)
+        set_message(self.error, worded(error))
 
     def _settled(self) -> None:
         self.busy.hide()

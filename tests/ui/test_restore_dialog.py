@@ -126,6 +126,9 @@ def test_another_units_backup_needs_confirmation(qtbot: QtBot, db: Database, tmp
     qtbot.mouseClick(dlg.restore_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: dlg.error.text() != "", timeout=20000)
     assert "3201040101" in dlg.error.text()
+    # the way out is the dialog's own check box, not a command-line option (#21 item 9)
+    assert dlg.error.text().endswith("；确认无误请勾选“这是其他接种单位的备份，我确认要恢复”")
+    assert "--other-unit" not in dlg.error.text()
     assert names(db.path) == ["张浩"]
     dlg.other_unit.setChecked(True)
     with qtbot.waitSignal(dlg.restored, timeout=20000):
