@@ -4,6 +4,11 @@
 action, an environment problem.  They carry a message in Chinese that the GUI
 shows as is and the CLI prints on one line before exiting non-zero.  Anything
 else that escapes is a bug and goes to the crash handler.
+
+A message never names a command line or a menu: where the user puts it right is the error's
+``fix`` key (e.g. ``"platform"``), which each front end words in its own place — the CLI names
+its command or option (``epimanager sync config …``, ``--other-unit``), the GUI its menu or
+check box (系统 → 配置工具 …).
 """
 
 from __future__ import annotations
@@ -13,10 +18,14 @@ class EpiError(Exception):
     """A known, user-facing error (message in Chinese)."""
 
     exit_code = 1
+    #: where the user puts this right, as a key the front ends word (see the module doc); None: nowhere
+    fix: str | None = None
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, fix: str | None = None) -> None:
         super().__init__(message)
         self.message = message
+        if fix is not None:
+            self.fix = fix
 
     def __str__(self) -> str:
         return self.message
@@ -27,11 +36,11 @@ class ValidationError(EpiError):
 
     exit_code = 2
 
-    def __init__(self, problems: list[str] | str) -> None:
+    def __init__(self, problems: list[str] | str, *, fix: str | None = None) -> None:
         if isinstance(problems, str):
             problems = [problems]
         self.problems = list(problems)
-        super().__init__("；".join(self.problems))
+        super().__init__("；".join(self.problems), fix=fix)
 
 
 class NotFoundError(EpiError):

@@ -27,7 +27,7 @@ from epimanager.paths import data_dir
 
 log = logging.getLogger("epimanager.settings")
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 FILE_NAME = "settings.json"
 ENV_FILE = "EPIMANAGER_SETTINGS"
 
@@ -120,8 +120,8 @@ class Settings:
     grid_fields: tuple[str, ...] = DEFAULT_GRID_FIELDS
     place_display: PlaceDisplay = PlaceDisplay.NAME
     language: Language = Language.ZH_CN
-    #: the nurse recording doses when no user has logged in (the logged-in user replaces it)
-    nurse: str = "护士"
+    #: 接种护士 proposed on new doses ("" = the logged-in user's real name); a login never changes it
+    nurse: str = ""
     #: lock the screen after this many idle minutes (0 = never)
     idle_lock_minutes: int = 10
 
@@ -164,8 +164,16 @@ def _v1_to_v2(d: dict[str, Any]) -> dict[str, Any]:
     return d
 
 
+def _v2_to_v3(d: dict[str, Any]) -> dict[str, Any]:
+    """v2's ``nurse`` defaulted to the placeholder 护士, which v3 means as "the logged-in user"."""
+    d = dict(d)
+    if d.get("nurse") == "护士":
+        d["nurse"] = ""
+    return d
+
+
 #: ``MIGRATIONS[n]`` turns a version-n dict into version n+1.
-MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _v1_to_v2}
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _v1_to_v2, 2: _v2_to_v3}
 
 
 def _schema_version(d: dict[str, Any]) -> int:
@@ -219,7 +227,7 @@ def from_json(d: dict[str, Any]) -> Settings:
     hints = d.get("show_shortcut_hints", base.show_shortcut_hints)
     values["show_shortcut_hints"] = hints if isinstance(hints, bool) else base.show_shortcut_hints
     nurse = d.get("nurse", base.nurse)
-    values["nurse"] = nurse.strip() if isinstance(nurse, str) and nurse.strip() else base.nurse
+    values["nurse"] = nurse.strip() if isinstance(nurse, str) else base.nurse
     idle = d.get("idle_lock_minutes", base.idle_lock_minutes)
     ok = isinstance(idle, int) and not isinstance(idle, bool) and 0 <= idle <= 24 * 60
     values["idle_lock_minutes"] = idle if ok else base.idle_lock_minutes

@@ -598,6 +598,54 @@ EN = {
     "实盘数量(&Q)（%1）": "&Quantity counted (%1)",
     "差异原因(&R)": "&Reason for the difference",
     "盘点日期": "Date counted",
+    "恢复后的用户账号就是备份中的用户账号，当前的用户账号不会保留。": (
+        "After the restore, the user accounts are those in the backup; the current accounts are not kept."
+    ),
+    "备份中没有用户账号，恢复后不再需要登录：我是系统管理员，确认要恢复": (
+        "The backup has no user accounts, so no login will be needed after the restore:"
+        " I am a system administrator and confirm the restore"
+    ),
+    "登录用，如 wanghs": "For logging in, e.g. wanghs",
+    "真实姓名，接种记录上的接种护士": "Real name, the nurse on dose records",
+    "姓名(&N)：": "&Name:",
+    "姓名：": "Name:",
+    "请填写姓名：接种记录和打印中的接种护士用真实姓名": (
+        "Please enter the real name: dose records and prints name the nurse by it"
+    ),
+    "请在 系统 → 配置工具 的“文件夹与平台”中设置平台地址和令牌": (
+        "Set the platform address and token in System → Configuration tool, “Folders and platform”"
+    ),
+    "请在 系统 → 配置工具 中添加区域划分": "Add the areas in System → Configuration tool",
+    "确认无误请勾选“这是其他接种单位的备份，我确认要恢复”": (
+        "If this is right, tick “This is another unit’s backup, I confirm the restore”"
+    ),
+    "确认无误后勾选“允许编码表中没有的编码”": "If this is right, tick “Allow a code that is not in the list”",
+    "被平台拒收的记录": "Records rejected by the platform",
+    "记录": "Record",
+    "拒收原因": "Reason",
+    "修改时间": "Changed",
+    "请在儿童个案中改正后重新上传（F10）；改正的记录会自动重新排队。": (
+        "Correct them in the child’s record and upload again (F10); a corrected record is queued again by itself."
+    ),
+    "把 %1 的%2标记为已完成（已用其他方式上报）？": "Mark %2 of %1 as done (handed in another way)?",
+    "标记为已完成": "Mark as done",
+    "已标记为已完成：%1 %2": "Marked as done: %1 %2",
+    "此提醒在备份或上传完成后自动消失": "This notice goes away once the backup or upload is done",
+    "标记为已完成(&F)": "Mark as done (&F)",
+    "已用其他方式上报：本月此报表记为已完成，F7 不再提醒": (
+        "Handed in another way: this month’s report counts as done and F7 stops asking"
+    ),
+    "已生成。导出、打印或标记为已完成后，本月此报表才记为已完成": (
+        "Generated. The month’s report counts as done once exported, printed or marked as done"
+    ),
+    "（本月此报表已完成）": " (this month’s report is done)",
+    "留空：使用登录用户的姓名": "Empty: the logged-in user’s real name",
+    "正在备份数据库到 %1 …": "Backing up the database to %1 …",
+    "退出前已备份数据到：\n%1": "Backed up before closing to:\n%1",
+    "修改姓名…": "Change name…",
+    "修改姓名": "Change name",
+    "%1 的真实姓名：": "Real name of %1:",
+    "%1 的姓名已改为 %2": "Name of %1 changed to %2",
 }
 
 

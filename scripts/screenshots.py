@@ -242,6 +242,10 @@ def main() -> int:
         settle(app, 300)
         save(screen, args.out, shot)
         screen.close()
+    # the edges of the daily loop: first run, names, messages at their fields (#21 items 5–9)
+    from scripts.screenshots_dialogs import render
+
+    render(app, w, args.out, settle, save)
     w.close()
     db.close()
     save_receipt(args.out, tmp)

@@ -19,10 +19,12 @@ if TYPE_CHECKING:
 
 def open_database(args: argparse.Namespace, *, create: bool = False) -> Database:
     """Open the database named by ``--db`` / ``EPIMANAGER_DB`` / the default location, for the ``--user`` logged in."""
+    from epimanager.services.backup import clean_leftovers
     from epimanager.store.database import open_database as _open
 
     db = _open(resolve_db_path(getattr(args, "db", None)), create=create)
     db.actor = getattr(args, "actor", None)
+    clean_leftovers(db)  # what a killed backup or restore left behind
     return db
 
 

@@ -164,7 +164,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             _prepare(args)
         return int(args.handler(args))
     except EpiError as exc:
-        print(f"错误：{exc.message}", file=sys.stderr)
+        from epimanager.cli.fixes import worded
+
+        print(f"错误：{worded(exc)}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("已中断", file=sys.stderr)

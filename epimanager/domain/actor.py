@@ -16,3 +16,10 @@ class Actor:
 
     name: str
     role: str
+    #: the real name (王海生) written as 接种护士; None: the login name stands for it
+    display_name: str | None = None
+
+    @property
+    def real_name(self) -> str:
+        """The name to write as 接种护士 and on prints: the real name, else the login name."""
+        return self.display_name or self.name

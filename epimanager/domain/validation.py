@@ -93,60 +93,86 @@ def control_character(text: str | None) -> str | None:
 
 def child_problems(c: ChildInput, today: date) -> list[str]:
     """Every rule the child breaks, as Chinese messages (empty list = valid)."""
-    p: list[str] = []
+    return [message for _field, message in child_field_problems(c, today)]
+
+
+def id_birth_problem(id_number: str, today: date, label: str = "身份证号") -> str | None:
+    """A valid ID number whose birth date lies after ``today``: one clear message (else None)."""
+    idn = ids.normalize_id_number(id_number)
+    if ids.id_number_problem(idn) is not None:
+        return None
+    born = ids.id_birth_date(idn)
+    if born is not None and born > today:
+        return f"{label}中的出生日期 {born.isoformat()} 晚于今天，请核对{label}"
+    return None
+
+
+def child_field_problems(c: ChildInput, today: date) -> list[tuple[str, str]]:
+    """Every rule the child breaks as ``(field, message)``: the form shows each message at its field
+    (``field`` is a :class:`ChildInput` attribute)."""
+    p: list[tuple[str, str]] = []
     for attr, label in _TEXT_FIELDS:
         bad = control_character(getattr(c, attr))
         if bad:
-            p.append(f"{label}含有不可见的控制字符（{bad}），请重新输入")
+            p.append((attr, f"{label}含有不可见的控制字符（{bad}），请重新输入"))
     name = c.name.strip() if c.name else ""
     if not name:
-        p.append("姓名不能为空")
+        p.append(("name", "姓名不能为空"))
     elif len(name) > 20:
-        p.append("姓名过长（最多20个字）")
+        p.append(("name", "姓名过长（最多20个字）"))
     if c.sex not in (Sex.MALE, Sex.FEMALE):
-        p.append("性别必须为 男 或 女")
+        p.append(("sex", "性别必须为 男 或 女"))
     if c.birth_date > today:
-        p.append(f"出生日期 {c.birth_date.isoformat()} 晚于今天")
+        p.append(("birth_date", f"出生日期 {c.birth_date.isoformat()} 晚于今天"))
     elif c.birth_date.year < today.year - 30:
-        p.append(f"出生日期 {c.birth_date.isoformat()} 过早，请核对")
+        p.append(("birth_date", f"出生日期 {c.birth_date.isoformat()} 过早，请核对"))
     if _blank(c.mother_name) and _blank(c.father_name):
-        p.append("母亲姓名和父亲姓名至少填写一个")
+        p.append(("mother_name", "母亲姓名和父亲姓名至少填写一个"))
     if not _blank(c.id_number):
         assert c.id_number is not None
         idn = ids.normalize_id_number(c.id_number)
-        problem = ids.id_number_problem(idn)
-        if problem:
-            p.append(problem)
+        problem = ids.id_number_problem(idn) or id_birth_problem(idn, today)
+        if problem:  # a future birth date in the number is one error, not also a mismatch
+            p.append(("id_number", problem))
         else:
             born = ids.id_birth_date(idn)
             if born is not None and born != c.birth_date:
-                p.append(f"身份证号中的出生日期 {born.isoformat()} 与出生日期 {c.birth_date.isoformat()} 不符")
+                p.append(
+                    ("id_number", f"身份证号中的出生日期 {born.isoformat()} 与出生日期 {c.birth_date.isoformat()} 不符")
+                )
             sex = ids.id_sex(idn)
             if sex is not None and c.sex in (Sex.MALE, Sex.FEMALE) and sex != c.sex:
-                p.append(f"身份证号显示性别为{Sex(sex).label}，与填写的性别不符")
-    for label, v in (("母亲身份证号", c.mother_id_number), ("父亲身份证号", c.father_id_number)):
+                p.append(("id_number", f"身份证号显示性别为{Sex(sex).label}，与填写的性别不符"))
+    for attr, label, v in (
+        ("mother_id_number", "母亲身份证号", c.mother_id_number),
+        ("father_id_number", "父亲身份证号", c.father_id_number),
+    ):
         if not _blank(v):
             assert v is not None
             problem = ids.id_number_problem(v)
             if problem:
-                p.append(f"{label}：{problem}")
+                p.append((attr, f"{label}：{problem}"))
+            else:
+                future = id_birth_problem(v, today, label)
+                if future:
+                    p.append((attr, future))
     if not _blank(c.phone):
         assert c.phone is not None
         problem = ids.phone_problem(c.phone)
         if problem:
-            p.append(problem)
+            p.append(("phone", problem))
     if c.residence not in {r.value for r in Residence}:
-        p.append("居住属性必须为 本地/流动/临时")
+        p.append(("residence", "居住属性必须为 本地/流动/临时"))
     if c.status not in {s.value for s in Status}:
-        p.append("在册情况代码无效")
+        p.append(("status", "在册情况代码无效"))
     if c.child_code is not None and c.child_code.strip() and not ids.is_child_code(c.child_code.strip()):
-        p.append("儿童编码应为18位数字")
+        p.append(("child_code", "儿童编码应为18位数字"))
     if c.birth_weight_kg is not None and not (0.3 <= c.birth_weight_kg <= 8.0):
-        p.append("出生体重应在 0.3–8.0 公斤之间")
+        p.append(("birth_weight_kg", "出生体重应在 0.3–8.0 公斤之间"))
     if c.hukou_county and not (len(c.hukou_county) == 6 and c.hukou_county.isdigit()):
-        p.append("户籍县国标码应为6位数字")
+        p.append(("hukou_county", "户籍县国标码应为6位数字"))
     if c.birth_time and not _valid_time(c.birth_time):
-        p.append("出生时间格式应为 HH:MM")
+        p.append(("birth_time", "出生时间格式应为 HH:MM"))
     return p
 
 
@@ -176,12 +202,21 @@ class DoseInput:
     combination_code: str | None = None
 
 
+def dose_date_problem(day: date, birth_date: date, today: date) -> str | None:
+    """A dose date that cannot be (before the birth, after today): checked before anything else,
+    including the schedule's evaluation (a dose before birth is not "首针提前")."""
+    if day < birth_date:
+        return f"接种日期 {day.isoformat()} 早于出生日期 {birth_date.isoformat()}"
+    if day > today:
+        return f"接种日期 {day.isoformat()} 晚于今天"
+    return None
+
+
 def dose_problems(d: DoseInput, birth_date: date, today: date) -> list[str]:
     p: list[str] = []
-    if d.date < birth_date:
-        p.append(f"接种日期 {d.date.isoformat()} 早于出生日期 {birth_date.isoformat()}")
-    if d.date > today:
-        p.append(f"接种日期 {d.date.isoformat()} 晚于今天")
+    problem = dose_date_problem(d.date, birth_date, today)
+    if problem:
+        p.append(problem)
     if not 1 <= d.dose_number <= 10:
         p.append("剂次应在 1–10 之间")
     if d.attribute not in {a.value for a in DoseAttribute}:

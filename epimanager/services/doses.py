@@ -200,6 +200,8 @@ def record_dose(
     unit_code = inp.unit_code
     if unit_code is None and inp.place_text != OTHER_PLACE:
         unit_code = own_unit
+    # a dose given elsewhere (出生医院, 外地, another unit) carries no local nurse unless one is named
+    nurse = inp.nurse or (permissions.nurse_name(s, user) if unit_code == own_unit else None) or None
     dose = Dose(
         child_id=child.id,
         vaccine_code=code,
@@ -211,7 +213,7 @@ def record_dose(
         manufacturer=inp.manufacturer or None,
         site=inp.site or vac.site or None,
         route=inp.route or vac.route or None,
-        nurse=inp.nurse or permissions.operator(s, user),
+        nurse=nurse,
         unit_code=unit_code,
         place_text=inp.place_text or None,
         free=inp.free,

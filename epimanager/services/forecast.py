@@ -6,10 +6,12 @@ compiled into one :class:`~epimanager.domain.schedule.ScheduleEngine`.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -31,7 +33,7 @@ from epimanager.domain.schedule import (
 )
 from epimanager.domain.schedule.facts import HBSAG_VALUES, NO_FACTS
 from epimanager.errors import EpiError, ValidationError
-from epimanager.resources import catalog, load_json, resource_path
+from epimanager.resources import catalog, resource_path
 from epimanager.services.children import get_child
 from epimanager.services.clinical import child_facts, facts_from
 from epimanager.services.records import ChildRecord
@@ -43,13 +45,19 @@ from epimanager.store.models_clinical import ChildImmunoglobulin
 SCHEDULE_DIR = "schedules"
 
 
-def load_schedule_data() -> list[dict[str, Any]]:
-    """The raw schedule versions: every ``resources/schedules/*.json``."""
-    folder = resource_path(SCHEDULE_DIR)
-    files = sorted(p.name for p in folder.glob("*.json"))
+def load_schedule_data(folder: Path | None = None) -> list[dict[str, Any]]:
+    """The raw schedule versions: every ``resources/schedules/*.json`` (or ``folder/*.json``)."""
+    folder = folder or resource_path(SCHEDULE_DIR)
+    files = sorted(folder.glob("*.json"))
     if not files:
         raise EpiError(f"找不到免疫程序数据：{folder}")
-    return [load_json(SCHEDULE_DIR, name) for name in files]
+    raw: list[dict[str, Any]] = []
+    for path in files:
+        try:
+            raw.append(json.loads(path.read_text(encoding="utf-8")))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise EpiError(f"免疫程序数据有误：{path.name} 不是有效的 UTF-8 JSON（{exc}）") from None
+    return raw
 
 
 def build_engine(raw: Sequence[Mapping[str, Any]], cat: Catalog) -> ScheduleEngine:

@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 
     from epimanager.store.database import Database
 
-__all__ = ["ACTIONS", "ROLES", "Actor", "check", "check_path", "operator", "rank"]
+__all__ = ["ACTIONS", "ROLES", "Actor", "check", "check_path", "nurse_name", "operator", "rank"]
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +97,13 @@ def operator(who: Database | Session, user: str | None = None) -> str | None:
     """The name to write on a record: the logged-in actor's, else ``user`` (setup mode, or no login)."""
     actor = who.info.get(ACTOR_KEY) if isinstance(who, SessionType) else who.actor
     return actor.name if actor is not None else user
+
+
+def nurse_name(who: Database | Session, user: str | None = None) -> str | None:
+    """The 接种护士 of a dose given here when the caller names none: the logged-in actor's real
+    name (display name), else ``user`` (setup mode, or no login)."""
+    actor = who.info.get(ACTOR_KEY) if isinstance(who, SessionType) else who.actor
+    return actor.real_name if actor is not None else user
 
 
 def _decide(action: str, actor: Actor | None, count: int, state: tuple[str, bool] | None) -> None:

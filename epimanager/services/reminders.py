@@ -19,7 +19,7 @@ from epimanager.errors import NotFoundError, ValidationError
 from epimanager.services import backup
 from epimanager.services import outbox as sync_queue
 from epimanager.services.reports.common import KINDS
-from epimanager.services.reports.runs import runs_for
+from epimanager.services.reports.runs import done_for, runs_for
 from epimanager.services.stock import alerts as stock_alerts
 from epimanager.services.stock import syringes
 from epimanager.store.database import Database, set_config
@@ -108,10 +108,11 @@ def notices(db: Database, today: date | None = None, now: datetime | None = None
     now = now or datetime.now()
     out: list[Notice] = []
     period = previous_month(today)
-    done = runs_for(db, period)
+    done, generated = done_for(db, period), runs_for(db, period)
     for kind, title in KINDS.items():
-        if kind not in done:
-            out.append(Notice("report", "warning", f"上月（{period}）{title}尚未生成", f"report:{kind}:{period}"))
+        if kind not in done:  # a report counts once exported, printed or marked done — not when previewed
+            state = "已生成，尚未导出或打印" if kind in generated else "尚未生成"
+            out.append(Notice("report", "warning", f"上月（{period}）{title}{state}", f"report:{kind}:{period}"))
     st = backup.status(db)
     days = backup_max_age_days(db)
     if st.last_failed is not None:

@@ -68,8 +68,9 @@ def require_committee_ids(s: Session, unit_code: str, text: str, *, by_code: boo
     found = find_committees(s, unit_code, text, by_code=by_code)
     if not found:
         known = "、".join(committee_names(s, unit_code).values())
-        hint = known or "（尚未设置，请用 epimanager committee add 添加）"
-        raise ValidationError(f"区域划分“{text}”不存在；可选：{hint}")
+        if not known:
+            raise ValidationError(f"区域划分“{text}”不存在；本单位尚未设置区域划分", fix="committee")
+        raise ValidationError(f"区域划分“{text}”不存在；可选：{known}")
     return [c.id for c in found]
 
 

@@ -19,7 +19,7 @@ import hmac
 import logging
 import math
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, or_, select, update
@@ -53,14 +53,17 @@ class UserRecord:
     failed_count: int
     created_at: datetime
     last_login: datetime | None
+    #: the real name (姓名) written as 接种护士; None: not given
+    display_name: str | None = None
 
     @classmethod
     def from_orm(cls, u: AppUser) -> UserRecord:
-        return cls(u.name, u.role, u.active, u.locked_until, u.failed_count, u.created_at, u.last_login)
+        return cls(u.name, u.role, u.active, u.locked_until, u.failed_count, u.created_at, u.last_login, u.display_name)
 
     def to_json(self) -> dict[str, object]:
         return {
             "name": self.name,
+            "display_name": self.display_name,
             "role": self.role,
             "active": self.active,
             "locked_until": self.locked_until.isoformat(timespec="seconds") if self.locked_until else None,
@@ -128,6 +131,21 @@ def _clean_name(name: str) -> str:
     return name
 
 
+def _clean_display_name(display_name: str | None) -> str | None:
+    """A user's real name (姓名): optional, one line, at most 20 characters."""
+    from epimanager.domain.validation import control_character
+
+    text = (display_name or "").strip()
+    if not text:
+        return None
+    if len(text) > 20:
+        raise ValidationError("姓名不能超过 20 个字")
+    bad = control_character(text)
+    if bad:
+        raise ValidationError(f"姓名含有不可见的控制字符（{bad}），请重新输入")
+    return text
+
+
 def _check_role(role: str) -> str:
     if role not in ROLES:
         raise ValidationError(f"未知的角色：{role}（可选：{'、'.join(ROLES)}）")
@@ -159,9 +177,19 @@ def has_users(db: Database) -> bool:
 # -- management (系统管理员) ------------------------------------------------------------------
 
 
-def add_user(db: Database, name: str, password: str, role: str, *, now: datetime | None = None) -> UserRecord:
-    """Create a user.  In setup mode the first user must be a 系统管理员."""
+def add_user(
+    db: Database,
+    name: str,
+    password: str,
+    role: str,
+    *,
+    display_name: str | None = None,
+    now: datetime | None = None,
+) -> UserRecord:
+    """Create a user (``display_name``: the real name written as 接种护士).  In setup mode the
+    first user must be a 系统管理员."""
     name = _clean_name(name)
+    real = _clean_display_name(display_name)
     _check_role(role)
     _check_password(password)
     permissions.check(db, "manage_users")
@@ -172,6 +200,7 @@ def add_user(db: Database, name: str, password: str, role: str, *, now: datetime
             raise ValidationError(f"用户名 {name} 已存在")
         user = AppUser(
             name=name,
+            display_name=real,
             role=role,
             password_hash=hash_password(password),
             active=True,
@@ -185,11 +214,26 @@ def add_user(db: Database, name: str, password: str, role: str, *, now: datetime
     return record
 
 
-def create_first_admin(db: Database, name: str, password: str) -> UserRecord:
+def create_first_admin(db: Database, name: str, password: str, display_name: str | None = None) -> UserRecord:
     """First run: create the first 系统管理员 (refused once any user exists)."""
     if has_users(db):
         raise PermissionDenied("已存在用户；新用户由系统管理员在用户管理中创建")
-    return add_user(db, name, password, SYSTEM_ADMIN)
+    return add_user(db, name, password, SYSTEM_ADMIN, display_name=display_name)
+
+
+def set_display_name(db: Database, name: str, display_name: str | None) -> UserRecord:
+    """Change a user's real name: a 系统管理员 for anyone, every user for themselves."""
+    real = _clean_display_name(display_name)
+    if db.actor is None or db.actor.name != name.strip():
+        permissions.check(db, "manage_users")
+    with db.transaction() as s:
+        user = _get(s, name)
+        user.display_name = real
+        record = UserRecord.from_orm(user)
+    if db.actor is not None and db.actor.name == record.name:
+        db.actor = replace(db.actor, display_name=real)
+    log.info("user display name changed: %s", record.name)
+    return record
 
 
 def list_users(db: Database) -> list[UserRecord]:
@@ -284,13 +328,17 @@ def authenticate(db: Database, name: str, password: str, *, now: datetime | None
     name = (name or "").strip()
     with db.session() as s:
         user = s.scalar(select(AppUser).where(AppUser.name == name)) if name else None
-        found = None if user is None else (user.id, user.name, user.role, user.active, user.password_hash)
+        found = (
+            None
+            if user is None
+            else (user.id, user.name, user.role, user.active, user.password_hash, user.display_name)
+        )
         locked_until = None if user is None else user.locked_until
     if found is None:
         _burn_time(password)
         log.warning("login failed: unknown user")
         raise PermissionDenied(BAD_LOGIN)
-    uid, uname, role, active, stored = found
+    uid, uname, role, active, stored, real = found
     if locked_until is not None and locked_until > now:
         log.warning("login refused: %s is locked", uname)
         raise PermissionDenied(_locked_message(uname, locked_until, now))
@@ -333,7 +381,7 @@ def authenticate(db: Database, name: str, password: str, *, now: datetime | None
         log.warning("login refused: %s is locked", uname)
         raise PermissionDenied(_locked_message(uname, until or now, now))
     if ok:
-        actor = Actor(uname, role)
+        actor = Actor(uname, role, real)
         log.info("login ok: %s role=%s", actor.name, ROLE_CODES.get(actor.role, "?"))
         return actor
     if locked:

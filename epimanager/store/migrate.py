@@ -12,7 +12,7 @@ from sqlalchemy import Engine, inspect, text
 from epimanager.errors import DatabaseError
 from epimanager.paths import DbLocation, ServerUrl
 from epimanager.store.revisions import MIGRATIONS_DIR, known_revisions, script_heads
-from epimanager.store.sqlite_files import online_copy
+from epimanager.store.sqlite_files import safety_copy
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -65,9 +65,7 @@ def backup_copy(db_path: DbLocation, backup_dir: Path, reason: str) -> Path:
         target = backup_dir / f"{db_path.dbname}-{reason}-{stamp}.pgdump"
         pg_files.dump(db_path, target)
         return target
-    target = backup_dir / f"{db_path.stem}-{reason}-{stamp}.sqlite"
-    online_copy(db_path, target)
-    return target
+    return safety_copy(db_path, backup_dir, reason)  # a temporary name, then renamed; the newest kept
 
 
 def ensure_schema(engine: Engine, db_path: DbLocation, backup_dir: Path) -> Path | None:

@@ -24,6 +24,22 @@ class ReportRun(Base):
     payload: Mapped[str] = mapped_column(Text)
 
 
+class ReportDone(Base):
+    """A month's report handed in: exported (xlsx/CSV), printed, or marked done by hand.
+
+    Only these count for F7 工作提醒; generating or previewing a report does not."""
+
+    __tablename__ = "report_done"
+    __table_args__ = (Index("ix_report_done_kind_period", "kind", "period"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    period: Mapped[str] = mapped_column(String(7))
+    how: Mapped[str] = mapped_column(String(10))  # exported | printed | marked
+    at: Mapped[dt.datetime] = mapped_column(DateTime)
+    done_by: Mapped[str | None] = mapped_column(String(50))
+    target: Mapped[str | None] = mapped_column(Text)  # the exported file, if any
+
+
 class BackupLog(Base):
     """Every backup attempt, successful or not."""
 

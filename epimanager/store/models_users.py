@@ -16,6 +16,8 @@ class AppUser(Base):
     __tablename__ = "app_user"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(50), unique=True)
+    #: the real name (王海生) written as 接种护士 on doses and prints; None: use ``name``
+    display_name: Mapped[str | None] = mapped_column(String(50))
     role: Mapped[str] = mapped_column(String(10))
     password_hash: Mapped[str] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -9,9 +9,12 @@ no module outside ``store/`` imports the driver.
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import struct
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -84,6 +87,8 @@ class FileFacts:
     children: int
     live_children: int
     doses: int
+    #: user accounts (0: a database without users — login is off)
+    users: int = 0
 
     @property
     def is_epimanager(self) -> bool:
@@ -109,11 +114,14 @@ def file_facts(path: Path) -> FileFacts:
             children = int(one("SELECT count(*) FROM child") or 0) if "child" in tables else 0
             live = int(one("SELECT count(*) FROM child WHERE deleted = 0") or 0) if "child" in tables else 0
             doses = int(one("SELECT count(*) FROM dose") or 0) if "dose" in tables else 0
+            users = int(one("SELECT count(*) FROM app_user") or 0) if "app_user" in tables else 0
         finally:
             con.close()
     except sqlite3.DatabaseError as exc:
         raise DatabaseError(f"文件不是有效的数据库或已损坏：{path.name}（{exc}）") from exc
-    return FileFacts(tables, revisions, str(own) if own else None, str(name) if name else None, children, live, doses)
+    return FileFacts(
+        tables, revisions, str(own) if own else None, str(name) if name else None, children, live, doses, users
+    )
 
 
 def read_config_value(path: Path, key: str) -> str | None:
@@ -169,3 +177,62 @@ def remove_sidecars(path: Path) -> None:
     """Delete a closed database's ``-wal``/``-shm``/``-journal`` files."""
     for suffix in ("-wal", "-shm", "-journal"):
         path.with_name(path.name + suffix).unlink(missing_ok=True)
+
+
+#: Safety copies (before-restore, before-migrate, before-upgrade, …) kept per reason.
+SAFETY_KEEP = 5
+
+
+def safety_copy(db_path: Path, backup_dir: Path, reason: str, *, keep: int = SAFETY_KEEP) -> Path:
+    """A consistent copy of a live database, ``<stem>-<reason>-<time>.sqlite`` in ``backup_dir``.
+
+    Written under a hidden temporary name, synced, then renamed: a kill never leaves a
+    half-written file under a real name.  Older copies of the same ``reason`` beyond ``keep``
+    are removed.
+    """
+    backup_dir.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+    target = backup_dir / f"{db_path.stem}-{reason}-{stamp}.sqlite"
+    tmp = backup_dir / f".{target.name}.{os.getpid()}.partial"
+    try:
+        online_copy(db_path, tmp)
+        with tmp.open("rb+") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    prune_copies(backup_dir, f"{db_path.stem}-{reason}-*.sqlite", keep)
+    return target
+
+
+def prune_copies(folder: Path, pattern: str, keep: int) -> list[Path]:
+    """Remove all but the newest ``keep`` files matching ``pattern`` (names sort by time)."""
+    if keep <= 0:
+        return []
+    old = sorted(folder.glob(pattern))[:-keep]
+    for path in old:
+        path.unlink(missing_ok=True)
+    return old
+
+
+SQLITE_MAGIC = b"SQLite format 3\x00"
+HEADER_SIZE = 100
+
+
+def declared_size(header: bytes) -> int | None:
+    """The size a database file says it has (page size × page count in its 100-byte header).
+
+    None when ``header`` is not an SQLite header or the page count is not valid (an old writer).
+    """
+    if len(header) < HEADER_SIZE or not header.startswith(SQLITE_MAGIC):
+        return None
+    (page_size,) = struct.unpack(">H", header[16:18])
+    page_size = 65536 if page_size == 1 else page_size
+    if page_size < 512 or page_size & (page_size - 1):
+        return None
+    (change,) = struct.unpack(">I", header[24:28])
+    (pages,) = struct.unpack(">I", header[28:32])
+    (valid_for,) = struct.unpack(">I", header[92:96])
+    if pages == 0 or change != valid_for:
+        return None
+    return int(page_size) * int(pages)

@@ -176,15 +176,16 @@ class PlatformClient:
             else:
                 if resp.status_code in (401, 403):
                     raise PlatformAuthError(
-                        f"平台拒绝了本单位的令牌（HTTP {resp.status_code}）：请用 "
-                        "epimanager sync config --token 令牌 设置正确的令牌；本次没有任何记录被标记为已上传"
+                        f"平台拒绝了本单位的令牌（HTTP {resp.status_code}），本次没有任何记录被标记为已上传；"
+                        "请设置正确的令牌",
+                        fix="platform",
                     )
                 if 300 <= resp.status_code < 400:
                     where = resp.headers.get("Location") or "未说明地址"
                     what = "未上传任何记录" if method == "POST" else "未跟随"
                     raise PlatformRedirect(
-                        f"平台返回了重定向（HTTP {resp.status_code}，指向 {where[:200]}），{what}；"
-                        "请核对平台地址（epimanager sync config --url）"
+                        f"平台返回了重定向（HTTP {resp.status_code}，指向 {where[:200]}），{what}；请核对平台地址",
+                        fix="platform",
                     )
                 if resp.status_code in TRANSIENT_STATUS:
                     problem = f"平台暂时不可用（HTTP {resp.status_code}）"

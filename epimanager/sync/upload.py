@@ -94,7 +94,7 @@ def make_client(
         # sending the clinic's records to another address is the same decision as configuring it
         permissions.check(db, "change_unit_config")
     if not u:
-        raise ValidationError("尚未设置平台地址：请用 epimanager sync config --url 地址 --token 令牌 设置，或加 --url")
+        raise ValidationError("尚未设置平台地址和令牌", fix="platform")
     return PlatformClient(u, token if token is not None else st.token, policy=policy, timeout=timeout)
 
 

@@ -13,6 +13,7 @@ from epimanager import settings
 from epimanager.errors import EpiError
 from epimanager.logs import setup_logging
 from epimanager.paths import local_dir_for, resolve_db_path
+from epimanager.services import backup
 from epimanager.store.database import open_database
 from epimanager.ui import crash, i18n
 from epimanager.ui.first_run import FirstRunDialog
@@ -57,6 +58,7 @@ def run(args: argparse.Namespace) -> int:
         QMessageBox.critical(None, "EpiManager", exc.message)
         return exc.exit_code
     setup_logging(local_dir_for(path))
+    backup.clean_leftovers(db)  # what a killed backup or restore left behind
     actor = ensure_login(db)  # the first 系统管理员 on a new database, else the login dialog
     if actor is None:
         db.close()
@@ -70,7 +72,8 @@ def run(args: argparse.Namespace) -> int:
     window.system.start_auto_upload()
     try:
         code = app.exec()
-        window.system.backup_on_exit()  # when the last backup is older than configured (default a day)
+        if window.system.backup_on_exit():  # when anything changed since the last backup
+            window.system.tell_exit_backup()  # names the file
         return code
     finally:
         db.close()

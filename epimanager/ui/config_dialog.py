@@ -34,6 +34,8 @@ from epimanager.errors import EpiError
 from epimanager.services.config import folders, platform, record, takeover, unit, unit_codes
 from epimanager.services.units import add_committee
 from epimanager.store.database import Database
+from epimanager.ui.fixes import worded
+from epimanager.ui.grow import set_message
 
 
 class ConfigDialog(QDialog):
@@ -177,7 +179,7 @@ class ConfigDialog(QDialog):
         try:
             hits = unit_codes.search_unit_codes(self.unit_search.text(), year)
         except EpiError as exc:
-            self.error.setText(exc.message)
+            set_message(self.error, worded(exc))
             return
         for e in hits:
             item = QListWidgetItem(f"{e.code}  {e.name}  {e.county}")
@@ -211,7 +213,7 @@ class ConfigDialog(QDialog):
         try:
             fn()
         except EpiError as exc:
-            self.error.setText(exc.message)
+            set_message(self.error, worded(exc))
             return False
         self.error.clear()
         self._refresh_committees()
@@ -264,7 +266,7 @@ class ConfigDialog(QDialog):
         try:
             target = folders.move_data_dir(self.db.path, folder)
         except EpiError as exc:
-            self.error.setText(exc.message)
+            set_message(self.error, worded(exc))
             return False
         self.error.setText(
             self.tr("数据库已复制到 %1；重新启动 EpiManager 后使用新文件夹，旧文件夹保持不变。").replace(
@@ -302,6 +304,6 @@ class ConfigDialog(QDialog):
                 token=token if token else None,
             )
         except EpiError as exc:
-            self.error.setText(exc.message)
+            set_message(self.error, worded(exc))
             return
         self.accept()

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from epimanager import __version__
 from epimanager.errors import EpiError
 from epimanager.ui import notify
+from epimanager.ui.fixes import worded
 
 log = logging.getLogger("epimanager.crash")
 
@@ -87,7 +88,7 @@ def install() -> None:
             return
         if isinstance(value, EpiError):
             log.warning("%s reached the top: %s", kind.__name__, value.message)
-            reporter.pending.append(_Report(value.message, bug=False))
+            reporter.pending.append(_Report(worded(value), bug=False))
         else:
             text = details(kind, value, tb)
             log.error("uncaught exception\n%s", text)

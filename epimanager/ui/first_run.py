@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QL
 
 from epimanager.errors import EpiError
 from epimanager.services.units import init_database
+from epimanager.ui.grow import MIN_DIALOG_WIDTH, fit_placeholder, set_message
 
 
 class FirstRunDialog(QDialog):
@@ -17,13 +18,17 @@ class FirstRunDialog(QDialog):
         super().__init__(parent)
         self.db_path = db_path
         self.setWindowTitle(self.tr("首次使用：设置接种单位"))
+        self.setMinimumWidth(MIN_DIALOG_WIDTH)
         form = QFormLayout(self)
-        form.addRow(QLabel(self.tr("数据库位置：%1").replace("%1", str(db_path))))
+        where = QLabel(self.tr("数据库位置：%1").replace("%1", str(db_path)))
+        where.setWordWrap(True)
+        form.addRow(where)
         self.code = QLineEdit()
         self.code.setPlaceholderText(self.tr("10位单位编码，如 3201020101"))
         self.code.setMaxLength(10)
         self.name = QLineEdit()
         self.name.setPlaceholderText(self.tr("单位名称，如 某某社区卫生服务中心预防接种门诊"))
+        fit_placeholder(self.code, self.name)
         form.addRow(self.tr("单位编码(&C)："), self.code)
         form.addRow(self.tr("单位名称(&N)："), self.name)
         self.error = QLabel()
@@ -43,6 +48,6 @@ class FirstRunDialog(QDialog):
         try:
             init_database(self.db_path, self.code.text().strip(), self.name.text().strip())
         except EpiError as exc:
-            self.error.setText(exc.message)
+            set_message(self.error, exc.message)
             return
         self.accept()

@@ -15,6 +15,7 @@ from epimanager.errors import EpiError
 from epimanager.services import users
 from epimanager.services.permissions import Actor
 from epimanager.store.database import Database
+from epimanager.ui.grow import MIN_DIALOG_WIDTH, fit_placeholder, set_message
 
 
 def error_label() -> QLabel:
@@ -27,9 +28,8 @@ def error_label() -> QLabel:
 
 
 def say(label: QLabel, text: str, ok: bool = False) -> None:
-    """Put a result (green) or a refusal (red) on a dialog's message line."""
-    label.setStyleSheet("color: #1b5e20" if ok else "color: #b00020")
-    label.setText(text)
+    """Put a result (green) or a refusal (red) on a dialog's message line; the dialog grows to show it."""
+    set_message(label, text, "color: #1b5e20" if ok else "color: #b00020")
 
 
 def password_field() -> QLineEdit:
@@ -54,6 +54,7 @@ class LoginDialog(QDialog):
         self.db = db
         self.actor: Actor | None = None
         self.setWindowTitle(title or self.tr("登录 EpiManager"))
+        self.setMinimumWidth(MIN_DIALOG_WIDTH)
         self.form = form = QFormLayout(self)
         self.user = QLineEdit(user_name)
         self.user.setObjectName("user")
@@ -80,7 +81,7 @@ class LoginDialog(QDialog):
         try:
             self.actor = users.login(self.db, self.user.text(), self.password.text())
         except EpiError as exc:
-            self.error.setText(exc.message)
+            say(self.error, exc.message)
             self.password.clear()
             self.password.setFocus()
             return
@@ -97,6 +98,7 @@ class FirstAdminDialog(QDialog):
         self.db = db
         self.actor: Actor | None = None
         self.setWindowTitle(self.tr("首次使用：创建系统管理员"))
+        self.setMinimumWidth(MIN_DIALOG_WIDTH + 60)
         form = QFormLayout(self)
         intro = QLabel(
             self.tr(
@@ -108,6 +110,11 @@ class FirstAdminDialog(QDialog):
         form.addRow(intro)
         self.user = QLineEdit()
         self.user.setObjectName("user")
+        self.user.setPlaceholderText(self.tr("登录用，如 wanghs"))
+        self.display_name = QLineEdit()
+        self.display_name.setObjectName("displayName")
+        self.display_name.setMaxLength(20)
+        self.display_name.setPlaceholderText(self.tr("真实姓名，接种记录上的接种护士"))
         self.password = QLineEdit()
         self.password.setObjectName("password")
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
@@ -115,7 +122,9 @@ class FirstAdminDialog(QDialog):
         self.repeat = QLineEdit()
         self.repeat.setObjectName("repeat")
         self.repeat.setEchoMode(QLineEdit.EchoMode.Password)
+        fit_placeholder(self.user, self.display_name, self.password)
         form.addRow(self.tr("用户名(&U)："), self.user)
+        form.addRow(self.tr("姓名(&N)："), self.display_name)
         form.addRow(self.tr("密码(&P)："), self.password)
         form.addRow(self.tr("再输入一次(&R)："), self.repeat)
         self.error = error_label()
@@ -130,14 +139,18 @@ class FirstAdminDialog(QDialog):
         form.addRow(buttons)
 
     def _create(self) -> None:
+        if not self.display_name.text().strip():
+            say(self.error, self.tr("请填写姓名：接种记录和打印中的接种护士用真实姓名"))
+            self.display_name.setFocus()
+            return
         if self.password.text() != self.repeat.text():
-            self.error.setText(self.tr("两次输入的密码不一致"))
+            say(self.error, self.tr("两次输入的密码不一致"))
             return
         try:
-            users.create_first_admin(self.db, self.user.text(), self.password.text())
+            users.create_first_admin(self.db, self.user.text(), self.password.text(), self.display_name.text())
             self.actor = users.login(self.db, self.user.text(), self.password.text())
         except EpiError as exc:
-            self.error.setText(exc.message)
+            say(self.error, exc.message)
             return
         self.password.clear()
         self.repeat.clear()
@@ -166,6 +179,7 @@ class NewPasswordDialog(QDialog):
     def __init__(self, title: str, note: str, label: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle(title)
+        self.setMinimumWidth(MIN_DIALOG_WIDTH)
         self.form = form = QFormLayout(self)
         intro = QLabel(note)
         intro.setWordWrap(True)
@@ -186,9 +200,9 @@ class NewPasswordDialog(QDialog):
 
     def _check(self) -> None:
         if len(self.first.text()) < users.MIN_PASSWORD_LENGTH:
-            self.error.setText(self.tr("密码至少 %1 个字符").replace("%1", str(users.MIN_PASSWORD_LENGTH)))
+            say(self.error, self.tr("密码至少 %1 个字符").replace("%1", str(users.MIN_PASSWORD_LENGTH)))
         elif self.first.text() != self.second.text():
-            self.error.setText(self.tr("两次输入的密码不一致"))
+            say(self.error, self.tr("两次输入的密码不一致"))
         elif self._use(self.first.text()):
             self.accept()
 

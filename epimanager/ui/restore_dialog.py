@@ -27,6 +27,8 @@ from PySide6.QtWidgets import (
 from epimanager.errors import EpiError
 from epimanager.services import backup
 from epimanager.store.database import Database
+from epimanager.ui.fixes import worded
+from epimanager.ui.grow import set_message
 from epimanager.ui.login_dialog import error_label, password_field
 from epimanager.ui.worker import run_in_background
 
@@ -54,6 +56,9 @@ class RestoreDialog(QDialog):
         intro = QLabel(self.tr("将用备份文件替换当前数据库。恢复前先校验备份，并把当前数据库另存为安全副本。"))
         intro.setWordWrap(True)
         layout.addWidget(intro)
+        users_note = QLabel(self.tr("恢复后的用户账号就是备份中的用户账号，当前的用户账号不会保留。"))
+        users_note.setWordWrap(True)
+        layout.addWidget(users_note)
         form = QFormLayout()
         form.addRow(self.tr("备份文件："), QLabel(file.name))
         self.encrypted = backup.is_encrypted(file)
@@ -63,6 +68,9 @@ class RestoreDialog(QDialog):
         layout.addLayout(form)
         self.other_unit = QCheckBox(self.tr("这是其他接种单位的备份，我确认要恢复"))
         layout.addWidget(self.other_unit)
+        self.no_users = QCheckBox(self.tr("备份中没有用户账号，恢复后不再需要登录：我是系统管理员，确认要恢复"))
+        self.no_users.hide()  # shown when the backup turns out to have no users
+        layout.addWidget(self.no_users)
         self.busy = QProgressBar()
         self.busy.setRange(0, 0)
         self.busy.hide()
@@ -86,12 +94,13 @@ class RestoreDialog(QDialog):
         db, file = self.db, self.file
         passphrase = self.passphrase.text() if self.encrypted else None
         other = self.other_unit.isChecked()
+        no_users = self.no_users.isChecked()
         before = self._before
 
         def work() -> Path:
             if before is not None:
                 before()
-            return backup.restore(db, file, allow_other_unit=other, passphrase=passphrase)
+            return backup.restore(db, file, allow_other_unit=other, allow_no_users=no_users, passphrase=passphrase)
 
         job = run_in_background(work, on_done=self._restored, on_error=self._refused, owner=self)
         job.finished.connect(self._settled)  # after success, refusal or a bug
@@ -101,7 +110,9 @@ class RestoreDialog(QDialog):
         self.accept()
 
     def _refused(self, error: EpiError) -> None:
-        self.error.setText(error.message)
+        if isinstance(error, backup.NoUsersInBackup):
+            self.no_users.show()
+        set_message(self.error, worded(error))
 
     def _settled(self) -> None:
         self.busy.hide()

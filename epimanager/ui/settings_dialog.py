@@ -203,6 +203,7 @@ class SettingsDialog(QDialog):
         general = QWidget()
         form = QFormLayout(general)
         self.nurse = QLineEdit(settings.nurse)
+        self.nurse.setPlaceholderText(self.tr("留空：使用登录用户的姓名"))
         self.language = QComboBox()
         for lang, title in LANGUAGE_TITLES.items():
             self.language.addItem(title, lang.value)
@@ -242,7 +243,7 @@ class SettingsDialog(QDialog):
     def result_settings(self) -> Settings:
         s = replace(
             self.settings,
-            nurse=self.nurse.text().strip() or self.settings.nurse,
+            nurse=self.nurse.text().strip(),
             language=Language(self.language.currentData()),
             place_display=PlaceDisplay(self.place.currentData()),
             show_shortcut_hints=self.hints.isChecked(),

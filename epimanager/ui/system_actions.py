@@ -5,10 +5,10 @@ through :mod:`epimanager.ui.worker`."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QApplication, QDialog, QFileDialog, QMessageBox, QProgressDialog, QWidget
 
 from epimanager.errors import EpiError
@@ -17,6 +17,7 @@ from epimanager.store.database import Database
 from epimanager.sync.auto import AutoUploader
 from epimanager.sync.upload import UploadReport, upload
 from epimanager.ui import notify
+from epimanager.ui.fixes import worded
 from epimanager.ui.worker import Job, Progress, UiCall, run_in_background
 
 
@@ -52,6 +53,8 @@ class SystemActions(QObject):
         self.progress_job: Job | None = None
         self.passphrase_dialog: QWidget | None = None
         self.users_dialog: QWidget | None = None
+        #: the file the backup on exit wrote (None: none was needed, or it failed)
+        self.exit_backup: Path | None = None
 
     # -- upload -------------------------------------------------------------------------
 
@@ -76,12 +79,13 @@ class SystemActions(QObject):
 
     # -- backup -------------------------------------------------------------------------
 
-    def backup_now(self, passphrase: str | None = None) -> QProgressDialog:
-        db = self.db
+    def backup_now(self, passphrase: str | None = None, when: datetime | None = None) -> QProgressDialog:
+        db, when = self.db, when or datetime.now()
+        target = backup.target_path(db, when, encrypted=bool(passphrase))
         return self._run(
-            self.tr("正在备份数据库…"),
+            self.tr("正在备份数据库到 %1 …").replace("%1", str(target)),
             lambda progress: self.tr("备份完成：%1").replace(
-                "%1", str(backup.backup(db, progress=progress, passphrase=passphrase).path)
+                "%1", str(backup.backup(db, progress=progress, passphrase=passphrase, now=when).path)
             ),
         )
 
@@ -129,17 +133,34 @@ class SystemActions(QObject):
         return dlg
 
     def backup_on_exit(self) -> bool:
-        """Back up before closing when the last backup is older than the configured age.
+        """Back up before closing when anything changed since the last backup (not only when the
+        last one is a day old: closing at the end of day 2 after a day-1 backup protects day 2).
 
-        Runs on a worker thread behind a modal progress dialog; returns when done.
+        Runs on a worker thread behind a modal progress dialog that names the file; returns when
+        done.  :attr:`exit_backup` is the file written; :meth:`exit_backup_message` says where.
         """
-        hours = backup.auto_backup_hours(self.db)
-        if hours <= 0 or not backup.backup_due(self.db, timedelta(hours=hours)):
+        self.exit_backup = None
+        if backup.auto_backup_hours(self.db) <= 0 or not backup.changed_since_backup(self.db):
             return False
-        self.backup_now()
+        when = datetime.now()
+        self.backup_now(when=when)
         assert self.progress_job is not None
         self.progress_job.wait()
+        target = backup.target_path(self.db, when)
+        self.exit_backup = target if target.exists() else None  # a failure was shown by the dialog
         return True
+
+    def exit_backup_message(self) -> str:
+        assert self.exit_backup is not None
+        return self.tr("退出前已备份数据到：\n%1").replace("%1", str(self.exit_backup))
+
+    def tell_exit_backup(self, seconds: int = 8) -> None:
+        """Say where the backup on exit went, in a box that closes by itself (the day is over)."""
+        if self.exit_backup is None:
+            return
+        box = QMessageBox(QMessageBox.Icon.Information, "EpiManager", self.exit_backup_message())
+        QTimer.singleShot(seconds * 1000, box.accept)
+        box.exec()
 
     # -- upgrade and configuration -------------------------------------------------------
 
@@ -221,8 +242,8 @@ class SystemActions(QObject):
 
         def on_error(error: EpiError) -> None:
             dlg.close()
-            self.message.emit(error.message)
-            notify.warning(self.window, "EpiManager", error.message)
+            self.message.emit(worded(error))
+            notify.warning(self.window, "EpiManager", worded(error))
 
         job = run_in_background(fn, on_done=on_done, on_error=on_error, on_progress=on_progress, owner=dlg)
         job.finished.connect(dlg.close)  # also after a bug (the crash dialog tells about it)

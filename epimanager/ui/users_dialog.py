@@ -30,6 +30,7 @@ from epimanager.errors import EpiError
 from epimanager.services import users
 from epimanager.services.permissions import ROLES
 from epimanager.store.database import Database
+from epimanager.ui.grow import fit_placeholder
 from epimanager.ui.login_dialog import NewPasswordDialog, error_label, password_field, say
 from epimanager.ui.tables import fill, read_only_table
 
@@ -52,7 +53,7 @@ class UsersDialog(QDialog):
         layout = QVBoxLayout(self)
 
         self.table = read_only_table(
-            [self.tr("用户名"), self.tr("角色"), self.tr("状态"), self.tr("最近登录")], stretch=True
+            [self.tr("用户名"), self.tr("姓名"), self.tr("角色"), self.tr("状态"), self.tr("最近登录")], stretch=True
         )
         self.table.itemSelectionChanged.connect(self._selected)
         layout.addWidget(self.table)
@@ -63,8 +64,16 @@ class UsersDialog(QDialog):
         self.active_button = QPushButton(self.tr("停用"))
         self.unlock_button = QPushButton(self.tr("解锁"))
         self.reset_button = QPushButton(self.tr("重设密码…"))
+        self.rename_button = QPushButton(self.tr("修改姓名…"))
         row.addWidget(QLabel(self.tr("所选用户：")))
-        for w in (self.role, self.set_role_button, self.active_button, self.unlock_button, self.reset_button):
+        for w in (
+            self.role,
+            self.set_role_button,
+            self.active_button,
+            self.unlock_button,
+            self.reset_button,
+            self.rename_button,
+        ):
             row.addWidget(w)
         row.addStretch(1)
         layout.addLayout(row)
@@ -72,14 +81,21 @@ class UsersDialog(QDialog):
         self.active_button.clicked.connect(self.toggle_active)
         self.unlock_button.clicked.connect(self.unlock)
         self.reset_button.clicked.connect(self.reset_password)
+        self.rename_button.clicked.connect(self.ask_display_name)
 
         group = QGroupBox(self.tr("新建用户"))
         form = QFormLayout(group)
         self.new_name = QLineEdit()
+        self.new_name.setPlaceholderText(self.tr("登录用，如 wanghs"))
+        self.new_display_name = QLineEdit()
+        self.new_display_name.setMaxLength(20)
+        self.new_display_name.setPlaceholderText(self.tr("真实姓名，接种记录上的接种护士"))
         self.new_role = _role_box()
         self.new_password = password_field()
         self.new_password2 = password_field()
+        fit_placeholder(self.new_name, self.new_display_name)
         form.addRow(self.tr("用户名："), self.new_name)
+        form.addRow(self.tr("姓名："), self.new_display_name)
         form.addRow(self.tr("角色："), self.new_role)
         form.addRow(self.tr("密码："), self.new_password)
         form.addRow(self.tr("再次输入："), self.new_password2)
@@ -94,7 +110,7 @@ class UsersDialog(QDialog):
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
         self._selection_widgets = (self.role, self.set_role_button, self.active_button, self.unlock_button)
-        self._all_widgets = (*self._selection_widgets, self.reset_button, group)
+        self._all_widgets = (*self._selection_widgets, self.reset_button, self.rename_button, group)
         self.refresh()
 
     # -- reading ----------------------------------------------------------------------------
@@ -118,7 +134,7 @@ class UsersDialog(QDialog):
             else:
                 state = self.tr("正常")
             last = u.last_login.strftime("%Y-%m-%d %H:%M") if u.last_login else ""
-            rows.append((u.name, u.role, state, last))
+            rows.append((u.name, u.display_name or "", u.role, state, last))
         fill(self.table, rows)
         names = [u.name for u in self.records]
         self.table.selectRow(names.index(select) if select in names else 0)
@@ -130,7 +146,7 @@ class UsersDialog(QDialog):
 
     def _selected(self) -> None:
         u = self.selected()
-        for w in (*self._selection_widgets, self.reset_button):
+        for w in (*self._selection_widgets, self.reset_button, self.rename_button):
             w.setEnabled(u is not None)
         if u is not None:
             self.role.setCurrentText(u.role)
@@ -157,14 +173,37 @@ class UsersDialog(QDialog):
         if self.new_password.text() != self.new_password2.text():
             self._say(self.tr("两次输入的密码不一致"))
             return
-        role = self.new_role.currentText()
+        if not self.new_display_name.text().strip():
+            self._say(self.tr("请填写姓名：接种记录和打印中的接种护士用真实姓名"))
+            self.new_display_name.setFocus()
+            return
+        role, real = self.new_role.currentText(), self.new_display_name.text()
         if self._do(
-            lambda: users.add_user(self.db, name, self.new_password.text(), role),
+            lambda: users.add_user(self.db, name, self.new_password.text(), role, display_name=real),
             name,
             self.tr("已新建用户 %1").replace("%1", name),
         ):
-            for field in (self.new_name, self.new_password, self.new_password2):
+            for field in (self.new_name, self.new_display_name, self.new_password, self.new_password2):
                 field.clear()
+
+    def ask_display_name(self) -> None:
+        u = self.selected()
+        if u is None:
+            return
+        from epimanager.ui import notify
+
+        text = notify.ask_text(
+            self, self.tr("修改姓名"), self.tr("%1 的真实姓名：").replace("%1", u.name), u.display_name or ""
+        )
+        if text is not None:
+            self.set_display_name(u.name, text)
+
+    def set_display_name(self, name: str, display_name: str) -> bool:
+        return self._do(
+            lambda: users.set_display_name(self.db, name, display_name),
+            name,
+            self.tr("%1 的姓名已改为 %2").replace("%1", name).replace("%2", display_name.strip()),
+        )
 
     def change_role(self) -> None:
         u = self.selected()

@@ -35,6 +35,7 @@ from PySide6.QtWidgets import QWidget
 
 from epimanager.errors import EpiError
 from epimanager.ui import notify
+from epimanager.ui.fixes import worded
 
 log = logging.getLogger("epimanager.ui.worker")
 
@@ -175,7 +176,7 @@ class Job(QObject):
                     self._on_error(error)
                 else:
                     parent = self._owner if isinstance(self._owner, QWidget) else None
-                    notify.warning(parent, "EpiManager", error.message)
+                    notify.warning(parent, "EpiManager", worded(error))
         finally:
             self.finished.emit()
 

@@ -50,6 +50,38 @@ def path_problem(name: str) -> str | None:
     parts = name.rstrip("/").split("/")
     if any(p in ("", ".", "..") for p in parts):
         return f"路径越出目标文件夹：{name}"
+    for part in parts:
+        problem = windows_problem(part)
+        if problem:
+            return f"{problem}（程序也装在 Windows 上）：{name}"
+    return None
+
+
+#: Device names Windows reserves in every folder, with or without an extension (``CON.txt``).
+_RESERVED = re.compile(r"^(?:CON|PRN|AUX|NUL|CONIN\$|CONOUT\$|COM[0-9¹²³]|LPT[0-9¹²³])(?:\.[^.]*)*$", re.IGNORECASE)
+_FORBIDDEN_CHARS = frozenset('<>:"|?*')
+
+
+def windows_problem(part: str) -> str | None:
+    """Why one file or folder name cannot exist on Windows (None when it can)."""
+    if _RESERVED.match(part):
+        return f"文件名 {part} 是 Windows 保留的设备名"
+    bad = sorted({c for c in part if c in _FORBIDDEN_CHARS or ord(c) < 32})
+    if bad:
+        return f"文件名 {part!r} 含 Windows 不允许的字符 {''.join(bad)!r}"
+    if part.endswith((".", " ")):
+        return f"文件名 {part!r} 以点或空格结尾（Windows 会改掉它）"
+    return None
+
+
+def folder_conflict(paths: list[str]) -> str | None:
+    """A path that is also used as a folder by another path (``a`` and ``a/b``), compared as Windows would."""
+    files = {p.casefold() for p in paths}
+    for path in paths:
+        parts = path.casefold().split("/")
+        for i in range(1, len(parts)):
+            if "/".join(parts[:i]) in files:
+                return "/".join(path.split("/")[:i])
     return None
 
 
@@ -132,4 +164,7 @@ class Manifest:
                     raise PackageError(f"升级包清单中文件重复：{path}")
                 seen.add(path.casefold())
                 files.append(FileEntry(path, size, digest))
+            conflict = folder_conflict([f.path for f in files])
+            if conflict:
+                raise PackageError(f"升级包中 {conflict} 既是文件又是文件夹，已拒绝")
         return cls(version, min_version, notes.strip(), str(raw.get("released", "")), tuple(files))

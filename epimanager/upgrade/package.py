@@ -242,10 +242,10 @@ def extract_section(pkg: VerifiedPackage, section: str, target: Path, strip: boo
             rel = entry.path.split("/", 1)[1] if strip else entry.path
             dest = target.joinpath(*rel.split("/"))
             dest.resolve().relative_to(target.resolve())  # belt and braces: stays inside target
-            dest.parent.mkdir(parents=True, exist_ok=True)
             h = hashlib.sha256()
             total = 0
             try:
+                dest.parent.mkdir(parents=True, exist_ok=True)
                 with z.open(entry.path) as src, dest.open("wb") as out:
                     while chunk := src.read(_CHUNK):
                         total += len(chunk)
@@ -255,6 +255,10 @@ def extract_section(pkg: VerifiedPackage, section: str, target: Path, strip: boo
                         out.write(chunk)
             except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
                 raise PackageError(f"升级包已损坏或不完整：无法读取 {entry.path}") from exc
+            except (IsADirectoryError, NotADirectoryError, FileExistsError) as exc:
+                raise PackageError(
+                    f"升级包中的 {entry.path} 与已安装的同名文件夹或文件冲突，已拒绝。升级未进行，未做任何改动"
+                ) from exc
             if total != entry.size or h.hexdigest() != entry.sha256:
                 raise PackageError(f"升级包已损坏：{entry.path} 的大小或 SHA-256 与清单不符")
             written.append(dest)

@@ -23,7 +23,7 @@ def main() -> None:
     while True:
         # dose numbers and dates cycle, so most would not count: confirmed, as the crash test is about storage
         inp = DoseInput("HepB", 1 + i % 3, start + timedelta(days=i % 2000))
-        dose = add_dose(db, child_code, inp, confirm_invalid=True)
+        dose = add_dose(db, child_code, inp, confirm_invalid=True, confirm_duplicate=True)
         sys.stdout.write(dose.uuid + "\n")
         sys.stdout.flush()
         i += 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 from PySide6.QtCore import Qt
@@ -10,6 +11,7 @@ from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
 from epimanager.domain.validation import ChildInput, DoseInput
+from epimanager.services import users
 from epimanager.services.children import create_child, get_child
 from epimanager.services.clinical import add_immunoglobulin
 from epimanager.services.doses import add_dose
@@ -64,6 +66,10 @@ def test_f3_open_child_record_dose_and_see_grid_and_forecast_update(
 ) -> None:
     code = _child(db)
     w = window
+    # the nurse on duty logs in: her real name (not the login name) is the nurse on new doses
+    users.create_first_admin(db, "wanghs", "Nurse-Pass-21", "王海生")
+    users.login(db, "wanghs", "Nurse-Pass-21")
+    w.set_operator("wanghs")
     _open_with_f3(qtbot, w, "zhanghao")
     assert w.current.child is not None and w.current.child.code == code
     panel = w.panel.model
@@ -83,7 +89,7 @@ def test_f3_open_child_record_dose_and_see_grid_and_forecast_update(
     assert dlg.current_vaccine().abbr == "HepB"
     assert dlg.dose_number.value() == 2
     assert dlg.day() == TODAY
-    assert dlg.nurse.text() == "护士"
+    assert dlg.nurse.text() == "王海生"
     assert dlg.site.currentText() == "右上臂"
     assert dlg.route.currentData() == "IM"
     # a month after the earliest date: valid, but no longer 及时
@@ -105,7 +111,7 @@ def test_f3_open_child_record_dose_and_see_grid_and_forecast_update(
     assert cell(model, "HepB", "最早日期") == "2027-03-26"
     assert "乙肝疫苗 第2剂" not in w.grid.summary.text()
     saved = [d for d in get_child(db, code).doses if d.dose_number == 2]
-    assert saved and saved[0].batch_no == "20261101" and saved[0].nurse == "护士"
+    assert saved and saved[0].batch_no == "20261101" and saved[0].nurse == "王海生"
     assert "已保存" in w.statusBar().currentMessage()
 
 
@@ -134,6 +140,7 @@ def test_edit_and_delete_a_dose_are_audited(
     qtbot: QtBot, db: Database, window: MainWindow, answers: dict[str, list[object]]
 ) -> None:
     code = _child(db)
+    window.update_settings(replace(window.settings, nurse="护士"))  # 设置 → 接种护士 (nobody logged in)
     window.current.open(code)
     uuid = next(d.uuid for d in get_child(db, code).doses if d.vaccine_code == "0201")
     window.grid.select_dose(uuid)

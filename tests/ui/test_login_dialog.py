@@ -40,9 +40,13 @@ def login(qtbot: QtBot, dlg: LoginDialog, name: str, password: str) -> None:
 def test_first_run_creates_the_system_admin_and_logs_in(qtbot: QtBot, db: Database) -> None:
     dlg = FirstAdminDialog(db)
     qtbot.addWidget(dlg)
-    type_text(dlg.user, "李站长")
+    type_text(dlg.user, "lizz")
     QTest.keyClicks(dlg.password, ADMIN_PW)
     QTest.keyClicks(dlg.repeat, ADMIN_PW + "x")
+    qtbot.mouseClick(dlg.ok_button, Qt.MouseButton.LeftButton)
+    # the real name is asked first: doses and prints name the nurse by it (#21 item 7)
+    assert dlg.error.text() == "请填写姓名：接种记录和打印中的接种护士用真实姓名"
+    type_text(dlg.display_name, "李站长")
     qtbot.mouseClick(dlg.ok_button, Qt.MouseButton.LeftButton)
     assert dlg.error.text() == "两次输入的密码不一致"
     assert not users.has_users(db)
@@ -50,8 +54,23 @@ def test_first_run_creates_the_system_admin_and_logs_in(qtbot: QtBot, db: Databa
     QTest.keyClicks(dlg.repeat, ADMIN_PW)
     qtbot.mouseClick(dlg.ok_button, Qt.MouseButton.LeftButton)
     assert dlg.result() == FirstAdminDialog.DialogCode.Accepted
-    assert dlg.actor == permissions.Actor("李站长", "系统管理员")
+    assert dlg.actor == permissions.Actor("lizz", "系统管理员", "李站长")
     assert db.actor == dlg.actor
+    assert users.get_user(db, "lizz").display_name == "李站长"
+
+
+def test_a_long_login_error_is_shown_whole(qtbot: QtBot, staffed: Database) -> None:
+    """#21 item 9: the dialog grows with its message (the lock-out message used to be cut off)."""
+    dlg = LoginDialog(staffed)
+    qtbot.addWidget(dlg)
+    dlg.show()
+    qtbot.waitExposed(dlg)
+    for _ in range(6):
+        login(qtbot, dlg, "王护士", "wrong-password")
+    assert "请 5 分钟后再试" in dlg.error.text()
+    e = dlg.error
+    assert e.height() >= e.heightForWidth(e.width())  # every wrapped line has room
+    assert e.geometry().bottom() <= dlg.height()
 
 
 def test_login_shows_wrong_password_then_lockout(qtbot: QtBot, staffed: Database) -> None:

@@ -126,8 +126,57 @@ def test_another_units_backup_needs_confirmation(qtbot: QtBot, db: Database, tmp
     qtbot.mouseClick(dlg.restore_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: dlg.error.text() != "", timeout=20000)
     assert "3201040101" in dlg.error.text()
+    # the way out is the dialog's own check box, not a command-line option (#21 item 9)
+    assert dlg.error.text().endswith("；确认无误请勾选“这是其他接种单位的备份，我确认要恢复”")
+    assert "--other-unit" not in dlg.error.text()
     assert names(db.path) == ["张浩"]
     dlg.other_unit.setChecked(True)
     with qtbot.waitSignal(dlg.restored, timeout=20000):
         qtbot.mouseClick(dlg.restore_button, Qt.MouseButton.LeftButton)
     assert names(db.path) == ["赵六"]
+
+
+def test_restore_is_refused_while_another_program_holds_the_database(
+    qtbot: QtBot, db: Database, tmp_path: Path
+) -> None:
+    """#16 item 1: the file was replaced under another desk's open connection."""
+    add(db, "张浩")
+    file = backup.backup(db, tmp_path / "saved").path
+    add(db, "王小明")
+    other = sqlite3.connect(db.path)  # another desk, idle but connected
+    other.execute("SELECT count(*) FROM child").fetchone()
+    w = window(qtbot, db, tmp_path)
+    dlg = w.system.open_restore(file)
+    assert isinstance(dlg, RestoreDialog)
+    qtbot.mouseClick(dlg.restore_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dlg.error.text() != "", timeout=20000)
+    assert "正被其他程序使用" in dlg.error.text() and "未做任何改动" in dlg.error.text()
+    assert dlg.buttons.isEnabled() and w.isVisible()
+    assert names(db.path) == ["张浩", "王小明"]
+    other.close()
+    with qtbot.waitSignal(dlg.restored, timeout=20000):
+        qtbot.mouseClick(dlg.restore_button, Qt.MouseButton.LeftButton)
+    assert names(db.path) == ["张浩"]
+
+
+def test_a_backup_without_users_asks_for_confirmation(qtbot: QtBot, db: Database, tmp_path: Path) -> None:
+    """#16 item 16: restoring a backup without users turned login off without a word."""
+    from epimanager.services import users
+
+    add(db, "张浩")
+    file = backup.backup(db, tmp_path / "saved").path  # before any user existed
+    users.add_user(db, "admin", "Admin-Pass-2026", "系统管理员")
+    users.login(db, "admin", "Admin-Pass-2026")
+    add(db, "王小明")
+    w = window(qtbot, db, tmp_path)
+    dlg = w.system.open_restore(file)
+    assert isinstance(dlg, RestoreDialog) and dlg.no_users.isHidden()
+    qtbot.mouseClick(dlg.restore_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dlg.error.text() != "", timeout=20000)
+    assert "没有任何用户账号" in dlg.error.text() and "用户就是备份中的用户" in dlg.error.text()
+    assert dlg.no_users.isVisible() and not dlg.no_users.isChecked()
+    assert names(db.path) == ["张浩", "王小明"]
+    dlg.no_users.setChecked(True)
+    with qtbot.waitSignal(dlg.restored, timeout=20000):
+        qtbot.mouseClick(dlg.restore_button, Qt.MouseButton.LeftButton)
+    assert names(db.path) == ["张浩"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import date
 from pathlib import Path
 
@@ -82,7 +83,8 @@ def test_logged_in_user_becomes_the_operator(qtbot: QtBot, db: Database, tmp_pat
     w = window(qtbot, db, tmp_path)
     w.set_operator("李护士")
     assert "操作员：李护士" in w.status.user_label.text()
-    assert w.settings.nurse == "李护士"
+    assert w.nurse() == "李护士"  # no 接种护士 preference: the logged-in user gives the doses
+    assert w.settings.nurse == ""  # a login never overwrites the preference (#21 item 7)
     assert not (tmp_path / "settings.json").exists()  # a login is not a saved preference
 
 
@@ -110,3 +112,27 @@ def test_automatic_upload_reports_in_the_status_bar(qtbot: QtBot, db: Database, 
             w.system.shutdown()
         assert w.status.currentMessage() == "自动上传：上传完成：接收 1 条，被拒 0 条，剩余 0 条"
         assert queue.count_waiting(db) == 0
+
+
+def test_closing_backs_up_whenever_anything_changed_and_names_the_file(
+    qtbot: QtBot, db: Database, tmp_path: Path
+) -> None:
+    """#21 item 8: day 1 backed up; a dose recorded on day 2 is backed up at closing although the
+    day-1 backup is less than a day old; nothing changed: no backup."""
+    w = window(qtbot, db, tmp_path)
+    assert w.system.backup_on_exit() is True  # day 1: never backed up
+    first = w.system.exit_backup
+    assert first is not None and first.exists()
+    assert w.system.exit_backup_message() == f"退出前已备份数据到：\n{first}"
+    assert w.system.backup_on_exit() is False  # nothing changed since
+    assert w.system.exit_backup is None
+    code = create_child(
+        db, ChildInput("张浩", "1", date(2026, 3, 1), mother_name="李梅"), today=date(2026, 11, 26)
+    ).code
+    add_dose(db, code, DoseInput("HepB", 1, date(2026, 3, 1)), today=date(2026, 11, 26))
+    time.sleep(1.1)  # backup files are named by the second
+    assert w.system.backup_on_exit() is True  # day 2: the new dose is protected at once
+    second = w.system.exit_backup
+    assert second is not None and second.exists() and second != first
+    assert backup.changed_since_backup(db) is False
+    QApplication.processEvents()

@@ -46,8 +46,9 @@ def click(qtbot: QtBot, button: QWidget) -> None:
 
 
 def rows(dlg: UsersDialog) -> list[tuple[str, str, str]]:
+    """(用户名, 角色, 状态) of each row (column 1 is the 姓名)."""
     t = dlg.table
-    return [tuple(t.item(r, c).text() for c in range(3)) for r in range(t.rowCount())]  # type: ignore[misc]
+    return [tuple(t.item(r, c).text() for c in (0, 2, 3)) for r in range(t.rowCount())]  # type: ignore[misc]
 
 
 def select(dlg: UsersDialog, name: str) -> None:
@@ -62,6 +63,7 @@ def test_admin_manages_a_nurse(qtbot: QtBot, admin: Database, tmp_path: Path) ->
     assert rows(dlg) == [("admin", "系统管理员", "正常")]
 
     type_text(dlg.new_name, "李护士")
+    type_text(dlg.new_display_name, "李芳")
     dlg.new_role.setCurrentText("普通用户")
     QTest.keyClicks(dlg.new_password, NURSE_PW)
     QTest.keyClicks(dlg.new_password2, NURSE_PW + "x")
@@ -127,3 +129,32 @@ def test_a_nurse_cannot_manage_users_but_changes_her_password(qtbot: QtBot, admi
     assert not change.isVisible()
     assert users.authenticate(admin, "王护士", new_pw).name == "王护士"
     assert w.status.currentMessage() == "密码已修改"
+
+
+def test_a_user_has_a_real_name_asked_when_created_and_changeable(
+    qtbot: QtBot, admin: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """#21 item 7: the users dialog asks for the real name (姓名) that doses and prints carry."""
+    w = window(qtbot, admin, tmp_path)
+    w.registry[ActionId.USERS].trigger()
+    dlg = w.system.users_dialog
+    assert isinstance(dlg, UsersDialog)
+    type_text(dlg.new_name, "wanghs")
+    QTest.keyClicks(dlg.new_password, NURSE_PW)
+    QTest.keyClicks(dlg.new_password2, NURSE_PW)
+    click(qtbot, dlg.add_button)
+    assert dlg.error.text() == "请填写姓名：接种记录和打印中的接种护士用真实姓名"
+    assert [u.name for u in dlg.records] == ["admin"]
+    type_text(dlg.new_display_name, "王海生")
+    click(qtbot, dlg.add_button)
+    assert dlg.error.text() == "已新建用户 wanghs"
+    row = [u.name for u in dlg.records].index("wanghs")
+    assert dlg.table.item(row, 1).text() == "王海生"
+    assert users.get_user(admin, "wanghs").display_name == "王海生"
+    from epimanager.ui import notify
+
+    monkeypatch.setattr(notify, "ask_text", lambda *_a, **_k: "王海燕")
+    select(dlg, "wanghs")
+    click(qtbot, dlg.rename_button)
+    assert dlg.error.text() == "wanghs 的姓名已改为 王海燕"
+    assert users.get_user(admin, "wanghs").display_name == "王海燕"

@@ -14,7 +14,8 @@ from epimanager.settings import Language, PlaceDisplay, Settings
 def test_defaults_without_a_file(tmp_path: Path) -> None:
     s = prefs.load(tmp_path / "none.json")
     assert s == Settings()
-    assert s.show_shortcut_hints and s.nurse == "护士" and s.language is Language.ZH_CN
+    # no 接种护士 preference: new doses name the logged-in user (#21 item 7)
+    assert s.show_shortcut_hints and s.nurse == "" and s.language is Language.ZH_CN
     assert s.panel_fields[:2] == ("code", "name")
 
 
@@ -57,6 +58,16 @@ def test_version_1_file_is_migrated(tmp_path: Path) -> None:
     assert s.schema_version == prefs.SCHEMA_VERSION
 
 
+def test_version_2_placeholder_nurse_becomes_the_logged_in_user(tmp_path: Path) -> None:
+    """v2 wrote its placeholder 护士 as the nurse; v3 reads "" (the logged-in user's real name) for it,
+    and keeps a nurse the clinic chose."""
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps({"schema_version": 2, "nurse": "护士"}), encoding="utf-8")
+    assert prefs.load(path).nurse == ""
+    path.write_text(json.dumps({"schema_version": 2, "nurse": "王海生"}), encoding="utf-8")
+    assert prefs.load(path).nurse == "王海生"
+
+
 def test_unknown_and_bad_values_fall_back(tmp_path: Path) -> None:
     path = tmp_path / "s.json"
     data = {
@@ -74,7 +85,7 @@ def test_unknown_and_bad_values_fall_back(tmp_path: Path) -> None:
     assert s.panel_fields == ("name", "phone")
     assert s.grid_fields == Settings().grid_fields
     assert s.place_display is PlaceDisplay.NAME and s.language is Language.ZH_CN
-    assert s.nurse == "护士" and s.show_shortcut_hints is True
+    assert s.nurse == "" and s.show_shortcut_hints is True
 
 
 def test_a_broken_file_is_set_aside(tmp_path: Path) -> None:

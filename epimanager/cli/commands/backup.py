@@ -19,10 +19,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     r = sub.add_parser(
         "restore",
         help="从备份恢复数据库",
-        description="校验备份后恢复；恢复前当前数据库另存一份安全副本。请先关闭图形界面。",
+        description="校验备份后恢复；恢复前当前数据库另存一份安全副本。数据库正被其他窗口或命令使用时拒绝恢复。"
+        "恢复后的用户账号就是备份中的用户账号。",
     )
     r.add_argument("file", type=Path, metavar="FILE")
     r.add_argument("--other-unit", action="store_true", help="确认恢复其他接种单位的备份")
+    r.add_argument(
+        "--no-users",
+        action="store_true",
+        help="确认恢复没有任何用户账号的备份（恢复后不再需要登录；须系统管理员；用户随备份恢复）",
+    )
     r.epilog = "加密的备份需要备份密码：环境变量 EPIMANAGER_BACKUP_PASSPHRASE，或提示输入；密码错误时数据库不变。"
     r.set_defaults(handler=run_restore)
 
@@ -58,6 +64,8 @@ def run_restore(args: argparse.Namespace) -> int:
         from epimanager.cli.secrets import BACKUP_PASSPHRASE_ENV, secret
 
         passphrase = secret(BACKUP_PASSPHRASE_ENV, "备份密码：")
-    safety = restore(db, args.file, allow_other_unit=args.other_unit, passphrase=passphrase)
+    safety = restore(
+        db, args.file, allow_other_unit=args.other_unit, allow_no_users=args.no_users, passphrase=passphrase
+    )
     print(f"已从 {args.file} 恢复数据库；原数据库的安全副本：{safety}")
     return 0

@@ -17,6 +17,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="NAME",
         help="同时创建第一个系统管理员（数据库还没有用户时；密码：EPIMANAGER_NEW_PASSWORD 或提示输入两次）",
     )
+    p.add_argument("--admin-display-name", metavar="姓名", help="第一个系统管理员的真实姓名（接种护士）")
     p.set_defaults(handler=run)
 
 
@@ -38,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
 
         db = open_database(path)
         try:
-            create_first_admin(db, args.admin, password)
+            create_first_admin(db, args.admin, password, args.admin_display_name)
         finally:
             db.close()
         print(f"已创建系统管理员 {args.admin}；之后的命令请以 --user {args.admin} 登录")

@@ -202,7 +202,8 @@ def run_history(args: argparse.Namespace) -> int:
     for e in entries:
         what = "升级" if e["action"] == "apply" else "回滚"
         extra = f"  升级包 {e['package']}" if e["package"] else ""
-        print(f"{e['at']}  {what} {e['from_version']} → {e['to_version']}{extra}")
+        unfinished = "（未完成：升级时程序被中断，请先回滚）" if e.get("state") == "switching" else ""
+        print(f"{e['at']}  {what} {e['from_version']} → {e['to_version']}{extra}{unfinished}")
     return 0
 
 

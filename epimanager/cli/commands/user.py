@@ -23,7 +23,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     a = us.add_parser("add", help="添加用户")
     a.add_argument("name", metavar="NAME")
     a.add_argument("--role", required=True, choices=ROLE_CHOICES)
+    a.add_argument("--display-name", metavar="姓名", help="真实姓名（接种记录和打印中的接种护士）")
     a.set_defaults(handler=run_add)
+
+    dn = us.add_parser(
+        "display-name", help="修改用户的真实姓名（接种护士）", description="系统管理员可改任何人，用户可改自己的。"
+    )
+    dn.add_argument("name", metavar="NAME")
+    dn.add_argument("display_name", metavar="姓名", help="真实姓名；空字符串表示清除")
+    dn.set_defaults(handler=run_display_name)
 
     ls = us.add_parser("list", help="列出用户")
     ls.add_argument("--json", action="store_true", help="以 JSON 输出")
@@ -60,10 +68,24 @@ def run_add(args: argparse.Namespace) -> int:
     password = secret(NEW_PASSWORD_ENV, f"用户 {args.name} 的密码：", confirm=True)
     db = open_database(args)
     try:
-        rec = add_user(db, args.name, password, args.role)
+        rec = add_user(db, args.name, password, args.role, display_name=args.display_name)
     finally:
         db.close()
-    print(f"已添加用户 {rec.name}（{rec.role}）")
+    real = f"，姓名 {rec.display_name}" if rec.display_name else ""
+    print(f"已添加用户 {rec.name}（{rec.role}{real}）")
+    return 0
+
+
+def run_display_name(args: argparse.Namespace) -> int:
+    from epimanager.cli.common import open_database
+    from epimanager.services.users import set_display_name
+
+    db = open_database(args)
+    try:
+        rec = set_display_name(db, args.name, args.display_name)
+    finally:
+        db.close()
+    print(f"用户 {rec.name} 的姓名已改为 {rec.display_name}" if rec.display_name else f"已清除用户 {rec.name} 的姓名")
     return 0
 
 
@@ -84,7 +106,8 @@ def run_list(args: argparse.Namespace) -> int:
         if r.locked_until is not None:
             state += f"，锁定至 {r.locked_until:%H:%M}"
         last = f"{r.last_login:%Y-%m-%d %H:%M}" if r.last_login else "从未登录"
-        print(f"{r.name}\t{r.role}\t{state}\t最近登录：{last}")
+        real = f"\t姓名：{r.display_name}" if r.display_name else ""
+        print(f"{r.name}\t{r.role}\t{state}\t最近登录：{last}{real}")
     return 0
 
 

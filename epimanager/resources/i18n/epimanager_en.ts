@@ -333,22 +333,22 @@
 <context>
     <name>ChangePasswordDialog</name>
     <message>
-        <location filename="../../ui/users_dialog.py" line="222"/>
+        <location filename="../../ui/users_dialog.py" line="261"/>
         <source>修改密码</source>
         <translation>Change password</translation>
     </message>
     <message>
-        <location filename="../../ui/users_dialog.py" line="223"/>
+        <location filename="../../ui/users_dialog.py" line="262"/>
         <source>用户名：%1</source>
         <translation>User name: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/users_dialog.py" line="230"/>
+        <location filename="../../ui/users_dialog.py" line="269"/>
         <source>当前密码：</source>
         <translation>Current password:</translation>
     </message>
     <message>
-        <location filename="../../ui/users_dialog.py" line="224"/>
+        <location filename="../../ui/users_dialog.py" line="263"/>
         <source>新密码：</source>
         <translation>New password:</translation>
     </message>
@@ -754,187 +754,187 @@
 <context>
     <name>ConfigDialog</name>
     <message>
-        <location filename="../../ui/config_dialog.py" line="48"/>
+        <location filename="../../ui/config_dialog.py" line="50"/>
         <source>配置工具</source>
         <translation>Configuration</translation>
     </message>
     <message>
-        <location filename="../../ui/config_dialog.py" line="54"/>
+        <location filename="../../ui/config_dialog.py" line="56"/>
         <source>接种单位</source>
         <translation>Unit</translation>
     </message>
     <message>
-        <location filename="../../ui/config_dialog.py" line="59"/>
+        <location filename="../../ui/config_dialog.py" line="61"/>
         <source>%1 年编码表</source>
         <translation>%1 code list</translation>
     </message>
     <message>
-        <location filename="../../ui/config_dialog.py" line="61"/>
+        <location filename="../../ui/config_dialog.py" line="63"/>
         <source>输入编码开头、单位名称或县区查找</source>
         <translation>Type the start of a code, a unit name or a county to search</translation>
     </message>
     <message>
-        <location filename="../../ui/config_dialog.py" line="72"/>
+        <location filename="../../ui/config_dialog.py" line="74"/>
         <source>允许编码表中没有的编码（请先与县级疾控核对）</source>
         <translation>Allow codes not in the code list (check with the county CDC first)</translation>
     </message>
     <message>
-        <location filename="../../ui/config_dialog.py" line="73"/>
+        <location filename="../../ui/config_dialog.py" line="75"/>
         <source>单位编码(&amp;C)：</source>
         <translation>Unit &amp;code:</translation>
     </message>
     <message>
-        <location filename="../../ui/config_dialog.py" line="74"/>
+        <location filename="../../ui/config_dialog.py" line="76"/>
         <source>单位名称(&amp;N)：</source>
         <translation>Unit &amp;name:</translation>
     </message>
     <message>
-        <location filename="../../ui/config_dialog.py" line="83"/>
+        <location filename="../../ui/config_dialog.py" line="85"/>
         <source>区域划分</source>
         <translation>Area</translation>
     </message>
     <message>
-        <location filename="../../ui/config_dialog.py" line="90"/>
+        <location filename="../../ui/config_dialog.py" line="92"/>
         <source>名称</source>
         <translation>Name</translation>
     </message>
     <message>
-        <location filename="../../ui/config_dialog.py" line="91"/>
+        <location filename="../../ui/config_dialog.py" line="93"/>
         <source>添加</source>
         <translation>Add</translation>
     </message>
     <message>
-        <location filename="../../ui/config_dialog.py" line="92"/>
+        <location filename="../../ui/config_dialog.py" line="94"/>
         <source>改名为上面的名称</source>
         <translation>Rename to the name above</translation>
     </message>
     <message>
-        <location filename="../../ui/config_dialog.py" line="93"/>
+        <location filename="../../ui/config_dialog.py" line="95"/>
         <source>停用/启用</source>
         <translation>Disable/enable</translation>
     </message>
     <message>
-        <location filename="../../ui/config_dialog.py" line="105"/>
+        <location filename="../../ui/config_dialog.py" line="107"/>
         <source>文件夹与平台</source>
         <translation>Folders and platform</translation>
     </message>
     <message>
-        <location filename="../../ui/config_dialog.py" line="110"/>
+        <location filename="../../ui/config_dialog.py" line="112"/>
         <source>更改…</source>
         <translation>Change…</translation>
     </message>
     <message>
-        <location filename="../../ui/config_dialog.py" line="114"/>
+        <location filename="../../ui/config_dialog.py" line="116"/>
         <source>数据文件夹：</source>
         <translation>Data folder:</translation>
     </message>
     <message>
-        <location filename="../../ui/config_dialog.py" line="118"/>
+        <location filename="../../ui/config_dialog.py" line="120"/>
         <source>postgresql://用户:密码@服务器:5432/epimanager（留空：单机版）</source>
         <translation>postgresql://user:password@server:5432/epimanager (empty: standalone)</translation>
     </message>
     <message>
-        <location filename="../../ui/config_dialog.py" line="119"/>
+        <location filename="../../ui/config_dialog.py" line="121"/>
         <source>连接并使用(&amp;S)</source>
         <translation>Connect and &amp;use</translation>
     </message>
     <message>
-        <location filename="../../ui/config_dialog.py" line="123"/>
+        <location filename="../../ui/config_dialog.py" line="125"/>
         <source>数据库服务器：</source>
         <translation>Database server:</translation>
     </message>
     <message>
-        <location filename="../../ui/config_dialog.py" line="130"/>
+        <location filename="../../ui/config_dialog.py" line="132"/>
         <source>浏览…</source>
         <translation>Browse…</translation>
     </message>
     <message>
-        <location filename="../../ui/config_dialog.py" line="134"/>
+        <location filename="../../ui/config_dialog.py" line="136"/>
         <source>备份文件夹(&amp;B)：</source>
         <translation>&amp;Backup folder:</translation>
     </message>
     <message>
-        <location filename="../../ui/config_dialog.py" line="136"/>
+        <location filename="../../ui/config_dialog.py" line="138"/>
         <source>https://平台地址</source>
         <translation>https://platform-address</translation>
     </message>
     <message>
-        <location filename="../../ui/config_dialog.py" line="141"/>
+        <location filename="../../ui/config_dialog.py" line="143"/>
         <source>已设置，留空则不修改</source>
         <translation>Set; leave empty to keep</translation>
     </message>
     <message>
-        <location filename="../../ui/config_dialog.py" line="141"/>
+        <location filename="../../ui/config_dialog.py" line="143"/>
         <source>令牌/密码</source>
         <translation>Token/password</translation>
     </message>
     <message>
-        <location filename="../../ui/config_dialog.py" line="143"/>
+        <location filename="../../ui/config_dialog.py" line="145"/>
         <source>平台地址(&amp;U)：</source>
         <translation>Platform &amp;URL:</translation>
     </message>
     <message>
-        <location filename="../../ui/config_dialog.py" line="144"/>
+        <location filename="../../ui/config_dialog.py" line="146"/>
         <source>平台用户：</source>
         <translation>Platform user:</translation>
     </message>
     <message>
-        <location filename="../../ui/config_dialog.py" line="145"/>
+        <location filename="../../ui/config_dialog.py" line="147"/>
         <source>令牌/密码：</source>
         <translation>Token/password:</translation>
     </message>
     <message>
-        <location filename="../../ui/config_dialog.py" line="150"/>
+        <location filename="../../ui/config_dialog.py" line="152"/>
         <source>接管旧数据…</source>
         <translation>Take over old data…</translation>
     </message>
     <message>
-        <location filename="../../ui/config_dialog.py" line="155"/>
+        <location filename="../../ui/config_dialog.py" line="157"/>
         <source>旧安装的数据：</source>
         <translation>Data of an old installation:</translation>
     </message>
     <message>
-        <location filename="../../ui/config_dialog.py" line="165"/>
+        <location filename="../../ui/config_dialog.py" line="167"/>
         <source>保存</source>
         <translation>Save</translation>
     </message>
     <message>
-        <location filename="../../ui/config_dialog.py" line="166"/>
+        <location filename="../../ui/config_dialog.py" line="168"/>
         <source>取消</source>
         <translation>Cancel</translation>
     </message>
     <message>
-        <location filename="../../ui/config_dialog.py" line="202"/>
+        <location filename="../../ui/config_dialog.py" line="204"/>
         <source>%1（已停用）</source>
         <translation>%1 (disabled)</translation>
     </message>
     <message>
-        <location filename="../../ui/config_dialog.py" line="227"/>
+        <location filename="../../ui/config_dialog.py" line="229"/>
         <source>请先在列表中选择要改名的区域划分</source>
         <translation>First choose the area to rename in the list</translation>
     </message>
     <message>
-        <location filename="../../ui/config_dialog.py" line="235"/>
+        <location filename="../../ui/config_dialog.py" line="237"/>
         <source>请先在列表中选择区域划分</source>
         <translation>First choose an area in the list</translation>
     </message>
     <message>
-        <location filename="../../ui/config_dialog.py" line="242"/>
+        <location filename="../../ui/config_dialog.py" line="244"/>
         <source>选择备份文件夹</source>
         <translation>Choose backup folder</translation>
     </message>
     <message>
-        <location filename="../../ui/config_dialog.py" line="247"/>
+        <location filename="../../ui/config_dialog.py" line="249"/>
         <source>选择新的数据文件夹</source>
         <translation>Choose new data folder</translation>
     </message>
     <message>
-        <location filename="../../ui/config_dialog.py" line="260"/>
+        <location filename="../../ui/config_dialog.py" line="262"/>
         <source>已设置数据库：%1；重新启动 EpiManager 后生效。</source>
         <translation>Database set to %1; takes effect when EpiManager restarts.</translation>
     </message>
     <message>
-        <location filename="../../ui/config_dialog.py" line="270"/>
+        <location filename="../../ui/config_dialog.py" line="272"/>
         <source>数据库已复制到 %1；重新启动 EpiManager 后使用新文件夹，旧文件夹保持不变。</source>
         <translation>Database copied to %1; EpiManager uses the new folder after restarting, the old folder is left as it is.</translation>
     </message>
@@ -970,7 +970,7 @@
 <context>
     <name>Crash</name>
     <message>
-        <location filename="../../ui/crash.py" line="70"/>
+        <location filename="../../ui/crash.py" line="71"/>
         <source>程序出现意外错误（程序缺陷）。已保存的数据不受影响。
 请点“显示详细信息”，复制内容发给技术支持。</source>
         <translation>An unexpected error occurred (a bug). Saved data is not affected.
@@ -1032,187 +1032,187 @@ Reason for deleting:</translation>
 <context>
     <name>DoseDialog</name>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="74"/>
+        <location filename="../../ui/child/dose_dialog.py" line="75"/>
         <source>修改接种记录</source>
         <extracomment>the batch proposals for the chosen vaccine have been read and shown</extracomment>
         <translation>Edit dose</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="74"/>
+        <location filename="../../ui/child/dose_dialog.py" line="75"/>
         <source>接种登记</source>
         <translation>Vaccination</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="79"/>
+        <location filename="../../ui/child/dose_dialog.py" line="80"/>
         <source>请选择疫苗</source>
         <translation>Choose a vaccine</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="83"/>
+        <location filename="../../ui/child/dose_dialog.py" line="84"/>
         <source>请选择</source>
         <translation>Choose</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="106"/>
-        <location filename="../../ui/child/dose_dialog.py" line="326"/>
+        <location filename="../../ui/child/dose_dialog.py" line="108"/>
+        <location filename="../../ui/child/dose_dialog.py" line="345"/>
         <source>本单位</source>
         <translation>This unit</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="107"/>
-        <location filename="../../ui/child/dose_dialog.py" line="328"/>
+        <location filename="../../ui/child/dose_dialog.py" line="109"/>
+        <location filename="../../ui/child/dose_dialog.py" line="347"/>
         <source>外地</source>
         <translation>Elsewhere</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="108"/>
+        <location filename="../../ui/child/dose_dialog.py" line="110"/>
         <source>本单位、外地，或输入接种单位的10位编码</source>
         <translation>This unit, elsewhere, or type the 10-digit unit code</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="119"/>
+        <location filename="../../ui/child/dose_dialog.py" line="121"/>
         <source>疫苗(&amp;V)：</source>
         <translation>&amp;Vaccine:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="120"/>
+        <location filename="../../ui/child/dose_dialog.py" line="122"/>
         <source>剂次(&amp;N)：</source>
         <translation>Dose &amp;number:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="121"/>
+        <location filename="../../ui/child/dose_dialog.py" line="123"/>
         <source>接种属性(&amp;A)：</source>
         <translation>Dose &amp;type:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="122"/>
+        <location filename="../../ui/child/dose_dialog.py" line="124"/>
         <source>接种日期(&amp;D)：</source>
         <translation>&amp;Date:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="123"/>
+        <location filename="../../ui/child/dose_dialog.py" line="125"/>
         <source>批号(&amp;B)：</source>
         <translation>&amp;Batch:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="124"/>
+        <location filename="../../ui/child/dose_dialog.py" line="126"/>
         <source>生产企业(&amp;M)：</source>
         <translation>&amp;Manufacturer:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="125"/>
+        <location filename="../../ui/child/dose_dialog.py" line="127"/>
         <source>失效期(&amp;E)：</source>
         <translation>&amp;Expiry:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="126"/>
+        <location filename="../../ui/child/dose_dialog.py" line="128"/>
         <source>接种部位(&amp;S)：</source>
         <translation>&amp;Site:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="127"/>
+        <location filename="../../ui/child/dose_dialog.py" line="129"/>
         <source>接种途径(&amp;R)：</source>
         <translation>&amp;Route:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="128"/>
+        <location filename="../../ui/child/dose_dialog.py" line="130"/>
         <source>接种护士(&amp;U)：</source>
         <translation>N&amp;urse:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="129"/>
+        <location filename="../../ui/child/dose_dialog.py" line="131"/>
         <source>接种地点(&amp;P)：</source>
         <translation>&amp;Place:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="135"/>
+        <location filename="../../ui/child/dose_dialog.py" line="137"/>
         <source>保存(&amp;S)</source>
         <translation>&amp;Save</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="137"/>
+        <location filename="../../ui/child/dose_dialog.py" line="139"/>
         <source>取消</source>
         <translation>Cancel</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="219"/>
+        <location filename="../../ui/child/dose_dialog.py" line="230"/>
         <source>正在读取可用批号…</source>
         <translation>Reading the batches in use…</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="243"/>
+        <location filename="../../ui/child/dose_dialog.py" line="254"/>
         <source>库存 %1 人份</source>
         <translation>in stock: %1 doses</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="243"/>
+        <location filename="../../ui/child/dose_dialog.py" line="254"/>
         <source>近期使用</source>
         <translation>used lately</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="246"/>
+        <location filename="../../ui/child/dose_dialog.py" line="257"/>
         <source>无可用批号，请输入</source>
         <translation>No batch in use; type one</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="301"/>
+        <location filename="../../ui/child/dose_dialog.py" line="320"/>
         <source>评价：—（不属于免疫程序的系列）</source>
         <translation>Evaluation: — (not part of a schedule series)</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="308"/>
+        <location filename="../../ui/child/dose_dialog.py" line="327"/>
         <source>评价：✗ %1 —— 无效剂次，不计入免疫程序</source>
         <translation>Evaluation: ✗ %1 — invalid dose, does not count</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="311"/>
+        <location filename="../../ui/child/dose_dialog.py" line="330"/>
         <source>评价：✓ %1</source>
         <translation>Evaluation: ✓ %1</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="322"/>
+        <location filename="../../ui/child/dose_dialog.py" line="341"/>
         <source>失效期格式不正确：%1</source>
         <translation>Expiry date is not valid: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="350"/>
+        <location filename="../../ui/child/dose_dialog.py" line="369"/>
         <source>请先选择疫苗</source>
         <translation>Choose a vaccine first</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="353"/>
+        <location filename="../../ui/child/dose_dialog.py" line="372"/>
         <source>请选择剂次</source>
         <translation>Choose the dose number</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="367"/>
+        <location filename="../../ui/child/dose_dialog.py" line="390"/>
         <source>%1。作为更正/补录保存吗？</source>
         <translation>%1. Save it as a correction / back-entry?</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="368"/>
+        <location filename="../../ui/child/dose_dialog.py" line="391"/>
         <source>重复剂次</source>
         <translation>Duplicate dose</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="373"/>
+        <location filename="../../ui/child/dose_dialog.py" line="396"/>
         <source>这一剂评价为“%1”，是无效剂次，不计入免疫程序。
 仍要保存吗？</source>
         <translation>This dose is evaluated as “%1”: an invalid dose that does not count.
 Save it anyway?</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="376"/>
+        <location filename="../../ui/child/dose_dialog.py" line="399"/>
         <source>无效剂次</source>
         <translation>Invalid dose</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="386"/>
+        <location filename="../../ui/child/dose_dialog.py" line="409"/>
         <source>同一天已有%1</source>
         <translation>The same day already has %1</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="386"/>
+        <location filename="../../ui/child/dose_dialog.py" line="409"/>
         <source>该儿童已有有效的%1</source>
         <translation>The child already has a valid %1</translation>
     </message>
@@ -1441,47 +1441,67 @@ Save it anyway?</translation>
 <context>
     <name>FirstAdminDialog</name>
     <message>
-        <location filename="../../ui/login_dialog.py" line="99"/>
+        <location filename="../../ui/login_dialog.py" line="100"/>
         <source>首次使用：创建系统管理员</source>
         <translation>First use: create the system administrator</translation>
     </message>
     <message>
-        <location filename="../../ui/login_dialog.py" line="103"/>
+        <location filename="../../ui/login_dialog.py" line="105"/>
         <source>本机多人共用并保存儿童个人信息，请先创建系统管理员账户。系统管理员可以在用户管理中添加业务管理员和普通用户。</source>
         <translation>Several people share this computer and it holds children&apos;s personal data: first create the system administrator account. The administrator can add business administrators and users in user management.</translation>
     </message>
     <message>
-        <location filename="../../ui/login_dialog.py" line="114"/>
+        <location filename="../../ui/login_dialog.py" line="113"/>
+        <source>登录用，如 wanghs</source>
+        <translation>For logging in, e.g. wanghs</translation>
+    </message>
+    <message>
+        <location filename="../../ui/login_dialog.py" line="117"/>
+        <source>真实姓名，接种记录上的接种护士</source>
+        <translation>Real name, the nurse on dose records</translation>
+    </message>
+    <message>
+        <location filename="../../ui/login_dialog.py" line="121"/>
         <source>至少 %1 个字符</source>
         <translation>at least %1 characters</translation>
     </message>
     <message>
-        <location filename="../../ui/login_dialog.py" line="118"/>
+        <location filename="../../ui/login_dialog.py" line="126"/>
         <source>用户名(&amp;U)：</source>
         <translation>&amp;User name:</translation>
     </message>
     <message>
-        <location filename="../../ui/login_dialog.py" line="119"/>
+        <location filename="../../ui/login_dialog.py" line="127"/>
+        <source>姓名(&amp;N)：</source>
+        <translation>&amp;Name:</translation>
+    </message>
+    <message>
+        <location filename="../../ui/login_dialog.py" line="128"/>
         <source>密码(&amp;P)：</source>
         <translation>&amp;Password:</translation>
     </message>
     <message>
-        <location filename="../../ui/login_dialog.py" line="120"/>
+        <location filename="../../ui/login_dialog.py" line="129"/>
         <source>再输入一次(&amp;R)：</source>
         <translation>&amp;Repeat:</translation>
     </message>
     <message>
-        <location filename="../../ui/login_dialog.py" line="126"/>
+        <location filename="../../ui/login_dialog.py" line="135"/>
         <source>创建并登录</source>
         <translation>Create and log in</translation>
     </message>
     <message>
-        <location filename="../../ui/login_dialog.py" line="127"/>
+        <location filename="../../ui/login_dialog.py" line="136"/>
         <source>取消</source>
         <translation>Cancel</translation>
     </message>
     <message>
-        <location filename="../../ui/login_dialog.py" line="134"/>
+        <location filename="../../ui/login_dialog.py" line="143"/>
+        <source>请填写姓名：接种记录和打印中的接种护士用真实姓名</source>
+        <translation>Please enter the real name: dose records and prints name the nurse by it</translation>
+    </message>
+    <message>
+        <location filename="../../ui/login_dialog.py" line="147"/>
         <source>两次输入的密码不一致</source>
         <translation>The two passwords differ</translation>
     </message>
@@ -1489,44 +1509,67 @@ Save it anyway?</translation>
 <context>
     <name>FirstRunDialog</name>
     <message>
-        <location filename="../../ui/first_run.py" line="19"/>
+        <location filename="../../ui/first_run.py" line="20"/>
         <source>首次使用：设置接种单位</source>
         <translation>First use: set up the vaccination unit</translation>
     </message>
     <message>
-        <location filename="../../ui/first_run.py" line="21"/>
+        <location filename="../../ui/first_run.py" line="23"/>
         <source>数据库位置：%1</source>
         <translation>Database location: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/first_run.py" line="23"/>
+        <location filename="../../ui/first_run.py" line="27"/>
         <source>10位单位编码，如 3201020101</source>
         <translation>10-digit unit code, e.g. 3201020101</translation>
     </message>
     <message>
-        <location filename="../../ui/first_run.py" line="26"/>
+        <location filename="../../ui/first_run.py" line="30"/>
         <source>单位名称，如 某某社区卫生服务中心预防接种门诊</source>
         <translation>Unit name, e.g. Community Health Centre Vaccination Clinic</translation>
     </message>
     <message>
-        <location filename="../../ui/first_run.py" line="27"/>
+        <location filename="../../ui/first_run.py" line="32"/>
         <source>单位编码(&amp;C)：</source>
         <translation>Unit &amp;code:</translation>
     </message>
     <message>
-        <location filename="../../ui/first_run.py" line="28"/>
+        <location filename="../../ui/first_run.py" line="33"/>
         <source>单位名称(&amp;N)：</source>
         <translation>Unit &amp;name:</translation>
     </message>
     <message>
-        <location filename="../../ui/first_run.py" line="36"/>
+        <location filename="../../ui/first_run.py" line="41"/>
         <source>创建数据库</source>
         <translation>Create database</translation>
     </message>
     <message>
-        <location filename="../../ui/first_run.py" line="37"/>
+        <location filename="../../ui/first_run.py" line="42"/>
         <source>取消</source>
         <translation>Cancel</translation>
+    </message>
+</context>
+<context>
+    <name>Fixes</name>
+    <message>
+        <location filename="../../ui/fixes.py" line="12"/>
+        <source>请在 系统 → 配置工具 的“文件夹与平台”中设置平台地址和令牌</source>
+        <translation>Set the platform address and token in System → Configuration tool, “Folders and platform”</translation>
+    </message>
+    <message>
+        <location filename="../../ui/fixes.py" line="13"/>
+        <source>请在 系统 → 配置工具 中添加区域划分</source>
+        <translation>Add the areas in System → Configuration tool</translation>
+    </message>
+    <message>
+        <location filename="../../ui/fixes.py" line="14"/>
+        <source>确认无误请勾选“这是其他接种单位的备份，我确认要恢复”</source>
+        <translation>If this is right, tick “This is another unit’s backup, I confirm the restore”</translation>
+    </message>
+    <message>
+        <location filename="../../ui/fixes.py" line="15"/>
+        <source>确认无误后勾选“允许编码表中没有的编码”</source>
+        <translation>If this is right, tick “Allow a code that is not in the list”</translation>
     </message>
 </context>
 <context>
@@ -1852,22 +1895,22 @@ Save it anyway?</translation>
         <translation>Log in to EpiManager</translation>
     </message>
     <message>
-        <location filename="../../ui/login_dialog.py" line="64"/>
+        <location filename="../../ui/login_dialog.py" line="65"/>
         <source>用户名(&amp;U)：</source>
         <translation>&amp;User name:</translation>
     </message>
     <message>
-        <location filename="../../ui/login_dialog.py" line="65"/>
+        <location filename="../../ui/login_dialog.py" line="66"/>
         <source>密码(&amp;P)：</source>
         <translation>&amp;Password:</translation>
     </message>
     <message>
-        <location filename="../../ui/login_dialog.py" line="71"/>
+        <location filename="../../ui/login_dialog.py" line="72"/>
         <source>登录</source>
         <translation>Log in</translation>
     </message>
     <message>
-        <location filename="../../ui/login_dialog.py" line="73"/>
+        <location filename="../../ui/login_dialog.py" line="74"/>
         <source>退出</source>
         <translation>Exit</translation>
     </message>
@@ -1875,7 +1918,7 @@ Save it anyway?</translation>
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../ui/main_window.py" line="114"/>
+        <location filename="../../ui/main_window.py" line="118"/>
         <source>基本资料</source>
         <translation>Basic information</translation>
     </message>
@@ -1920,34 +1963,34 @@ Save it anyway?</translation>
         <translation>Vie&amp;w</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="83"/>
+        <location filename="../../ui/main_window.py" line="86"/>
         <source>EpiManager 儿童预防接种信息管理系统 · %1 · %2</source>
-        <extracomment>How often the window looks for other desks&apos; changes (they show within a second).</extracomment>
+        <extracomment>who works while nobody has logged in (a database without users yet, before the first 系统管理员) How often the window looks for other desks&apos; changes (they show within a second).</extracomment>
         <translation>EpiManager Child Immunization Information System · %1 · %2</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="200"/>
+        <location filename="../../ui/main_window.py" line="204"/>
         <source>没有正在编辑的内容</source>
         <translation>Nothing is being edited</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="288"/>
+        <location filename="../../ui/main_window.py" line="302"/>
         <source>已新建儿童 %1，编码 %2</source>
         <translation>New child %1 created, code %2</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="301"/>
+        <location filename="../../ui/main_window.py" line="316"/>
         <source>工作提醒</source>
         <translation>Work reminders</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="318"/>
-        <location filename="../../ui/main_window.py" line="376"/>
+        <location filename="../../ui/main_window.py" line="335"/>
+        <location filename="../../ui/main_window.py" line="400"/>
         <source>请先按 F3 查找并打开一个儿童</source>
         <translation>Press F3 to find and open a child first</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="410"/>
+        <location filename="../../ui/main_window.py" line="434"/>
         <source>儿童个案 %1 人（本单位管理 %2 人），接种记录 %3 条
 
 按 F3 查找儿童，或按 F2 新建儿童。</source>
@@ -1995,192 +2038,192 @@ Press F3 to find a child, or F2 for a new child.</translation>
 <context>
     <name>NewChildDialog</name>
     <message>
-        <location filename="../../ui/child/new_child.py" line="48"/>
+        <location filename="../../ui/child/new_child.py" line="50"/>
         <source>乙肝疫苗第1剂（HepB）</source>
         <translation>Hepatitis B dose 1 (HepB)</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="49"/>
+        <location filename="../../ui/child/new_child.py" line="51"/>
         <source>卡介苗（BCG）</source>
         <translation>BCG</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="51"/>
+        <location filename="../../ui/child/new_child.py" line="53"/>
         <source>身份证号</source>
         <translation>ID number</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="52"/>
+        <location filename="../../ui/child/new_child.py" line="54"/>
         <source>姓名+出生日期+母亲</source>
         <translation>name + birth date + mother</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="73"/>
+        <location filename="../../ui/child/new_child.py" line="75"/>
         <source>新建儿童</source>
         <translation>New child</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="87"/>
+        <location filename="../../ui/child/new_child.py" line="89"/>
         <source>公斤，如 3.2</source>
         <translation>kg, e.g. 3.2</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="107"/>
+        <location filename="../../ui/child/new_child.py" line="109"/>
         <source>6位县级国标码</source>
         <translation>6-digit county code</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="119"/>
+        <location filename="../../ui/child/new_child.py" line="122"/>
         <source>儿童编码：保存时自动生成（单位编码＋出生年份＋序号）</source>
         <translation>Child code: generated on saving (unit + birth year + serial)</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="123"/>
+        <location filename="../../ui/child/new_child.py" line="142"/>
         <source>姓名(&amp;A)*：</source>
         <translation>N&amp;ame*:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="123"/>
+        <location filename="../../ui/child/new_child.py" line="142"/>
         <source>性别(&amp;X)*：</source>
         <translation>Se&amp;x*:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="124"/>
+        <location filename="../../ui/child/new_child.py" line="143"/>
         <source>出生日期(&amp;B)*：</source>
         <translation>&amp;Birth date*:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="124"/>
+        <location filename="../../ui/child/new_child.py" line="143"/>
         <source>出生时间：</source>
         <translation>Birth time:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="125"/>
+        <location filename="../../ui/child/new_child.py" line="144"/>
         <source>身份证号(&amp;I)：</source>
         <translation>&amp;ID number:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="125"/>
+        <location filename="../../ui/child/new_child.py" line="144"/>
         <source>出生证号：</source>
         <translation>Birth certificate no.:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="126"/>
+        <location filename="../../ui/child/new_child.py" line="145"/>
         <source>母亲姓名(&amp;M)：</source>
         <translation>&amp;Mother:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="126"/>
+        <location filename="../../ui/child/new_child.py" line="145"/>
         <source>母亲身份证号：</source>
         <translation>Mother ID number:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="127"/>
+        <location filename="../../ui/child/new_child.py" line="146"/>
         <source>父亲姓名(&amp;F)：</source>
         <translation>&amp;Father:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="127"/>
+        <location filename="../../ui/child/new_child.py" line="146"/>
         <source>父亲身份证号：</source>
         <translation>Father ID number:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="128"/>
+        <location filename="../../ui/child/new_child.py" line="147"/>
         <source>联系电话(&amp;P)：</source>
         <translation>&amp;Phone:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="128"/>
+        <location filename="../../ui/child/new_child.py" line="147"/>
         <source>出生体重：</source>
         <translation>Birth weight:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="129"/>
+        <location filename="../../ui/child/new_child.py" line="148"/>
         <source>区域划分(&amp;C)：</source>
         <translation>Area (&amp;committee):</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="129"/>
+        <location filename="../../ui/child/new_child.py" line="148"/>
         <source>居住属性：</source>
         <translation>Residence:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="130"/>
+        <location filename="../../ui/child/new_child.py" line="149"/>
         <source>家庭住址：</source>
         <translation>Address:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="130"/>
+        <location filename="../../ui/child/new_child.py" line="149"/>
         <source>户籍县国标：</source>
         <translation>Hukou county code:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="131"/>
+        <location filename="../../ui/child/new_child.py" line="150"/>
         <source>母亲HBsAg：</source>
         <translation>Mother HBsAg:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="131"/>
+        <location filename="../../ui/child/new_child.py" line="150"/>
         <source>过敏史：</source>
         <translation>Allergies:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="140"/>
+        <location filename="../../ui/child/new_child.py" line="158"/>
         <source>备注：</source>
         <translation>Remark:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="143"/>
+        <location filename="../../ui/child/new_child.py" line="161"/>
         <source>同时登记出生时接种</source>
         <translation>Also record the birth doses</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="155"/>
+        <location filename="../../ui/child/new_child.py" line="173"/>
         <source>出生医院（外地）</source>
         <translation>Birth hospital (elsewhere)</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="156"/>
+        <location filename="../../ui/child/new_child.py" line="174"/>
         <source>本单位</source>
         <translation>This unit</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="157"/>
+        <location filename="../../ui/child/new_child.py" line="175"/>
         <source>接种地点：</source>
         <translation>Place:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="170"/>
+        <location filename="../../ui/child/new_child.py" line="188"/>
         <source>保存(&amp;S)</source>
         <translation>&amp;Save</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="172"/>
+        <location filename="../../ui/child/new_child.py" line="190"/>
         <source>取消</source>
         <translation>Cancel</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="219"/>
+        <location filename="../../ui/child/new_child.py" line="237"/>
         <source>已输入 %1 位</source>
         <translation>%1 characters typed</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="230"/>
+        <location filename="../../ui/child/new_child.py" line="248"/>
         <source>✓ 身份证号有效：已填入性别 %1、出生日期 %2</source>
         <translation>✓ Valid ID number: sex %1 and birth date %2 filled in</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="246"/>
+        <location filename="../../ui/child/new_child.py" line="264"/>
         <source>出生体重应为数字，如 3.2</source>
         <translation>Birth weight must be a number, e.g. 3.2</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="297"/>
+        <location filename="../../ui/child/new_child.py" line="322"/>
         <source>⚠ 可能重复（%1）：%2 %3 母亲 %4，编码 %5</source>
         <translation>⚠ Possible duplicate (%1): %2 %3 mother %4, code %5</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="323"/>
+        <location filename="../../ui/child/new_child.py" line="348"/>
         <source>已有相同的儿童：
 %1
 
@@ -2191,7 +2234,7 @@ Press F3 to find a child, or F2 for a new child.</translation>
 Create a new child anyway?</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="324"/>
+        <location filename="../../ui/child/new_child.py" line="349"/>
         <source>可能重复</source>
         <translation>Possible duplicate</translation>
     </message>
@@ -2199,17 +2242,17 @@ Create a new child anyway?</translation>
 <context>
     <name>NewPasswordDialog</name>
     <message>
-        <location filename="../../ui/login_dialog.py" line="176"/>
+        <location filename="../../ui/login_dialog.py" line="190"/>
         <source>再次输入：</source>
         <translation>Repeat:</translation>
     </message>
     <message>
-        <location filename="../../ui/login_dialog.py" line="189"/>
+        <location filename="../../ui/login_dialog.py" line="203"/>
         <source>密码至少 %1 个字符</source>
         <translation>The password needs at least %1 characters</translation>
     </message>
     <message>
-        <location filename="../../ui/login_dialog.py" line="191"/>
+        <location filename="../../ui/login_dialog.py" line="205"/>
         <source>两次输入的密码不一致</source>
         <translation>The two passwords differ</translation>
     </message>
@@ -2693,51 +2736,104 @@ Create a new child anyway?</translation>
     </message>
 </context>
 <context>
+    <name>RejectedDialog</name>
+    <message>
+        <location filename="../../ui/reports/notice_actions.py" line="53"/>
+        <source>被平台拒收的记录</source>
+        <translation>Records rejected by the platform</translation>
+    </message>
+    <message>
+        <location filename="../../ui/reports/notice_actions.py" line="55"/>
+        <source>儿童编码</source>
+        <translation>Child code</translation>
+    </message>
+    <message>
+        <location filename="../../ui/reports/notice_actions.py" line="55"/>
+        <source>记录</source>
+        <translation>Record</translation>
+    </message>
+    <message>
+        <location filename="../../ui/reports/notice_actions.py" line="55"/>
+        <source>拒收原因</source>
+        <translation>Reason</translation>
+    </message>
+    <message>
+        <location filename="../../ui/reports/notice_actions.py" line="55"/>
+        <source>修改时间</source>
+        <translation>Changed</translation>
+    </message>
+    <message>
+        <location filename="../../ui/reports/notice_actions.py" line="58"/>
+        <source>请在儿童个案中改正后重新上传（F10）；改正的记录会自动重新排队。</source>
+        <translation>Correct them in the child’s record and upload again (F10); a corrected record is queued again by itself.</translation>
+    </message>
+</context>
+<context>
     <name>RemindersPanel</name>
     <message>
-        <location filename="../../ui/reports/reminders_panel.py" line="41"/>
+        <location filename="../../ui/reports/reminders_panel.py" line="44"/>
         <source>工作提醒</source>
         <translation>Work reminders</translation>
     </message>
     <message>
-        <location filename="../../ui/reports/reminders_panel.py" line="48"/>
+        <location filename="../../ui/reports/reminders_panel.py" line="51"/>
         <source>完成(&amp;D)</source>
         <translation>&amp;Done</translation>
     </message>
     <message>
-        <location filename="../../ui/reports/reminders_panel.py" line="49"/>
+        <location filename="../../ui/reports/reminders_panel.py" line="52"/>
         <source>推迟一天(&amp;S)</source>
         <translation>&amp;Snooze a day</translation>
     </message>
     <message>
-        <location filename="../../ui/reports/reminders_panel.py" line="50"/>
+        <location filename="../../ui/reports/reminders_panel.py" line="53"/>
         <source>刷新(&amp;R)</source>
         <translation>&amp;Refresh</translation>
     </message>
     <message>
-        <location filename="../../ui/reports/reminders_panel.py" line="52"/>
+        <location filename="../../ui/reports/reminders_panel.py" line="55"/>
         <source>新提醒内容</source>
         <translation>New reminder</translation>
     </message>
     <message>
-        <location filename="../../ui/reports/reminders_panel.py" line="55"/>
+        <location filename="../../ui/reports/reminders_panel.py" line="59"/>
         <source>添加(&amp;A)</source>
         <translation>&amp;Add</translation>
     </message>
     <message>
-        <location filename="../../ui/reports/reminders_panel.py" line="81"/>
+        <location filename="../../ui/reports/reminders_panel.py" line="86"/>
         <source>【待办】</source>
         <translation>[To do]</translation>
     </message>
     <message>
-        <location filename="../../ui/reports/reminders_panel.py" line="81"/>
+        <location filename="../../ui/reports/reminders_panel.py" line="86"/>
         <source>【提醒】</source>
         <translation>[Reminder]</translation>
     </message>
     <message>
-        <location filename="../../ui/reports/reminders_panel.py" line="89"/>
+        <location filename="../../ui/reports/reminders_panel.py" line="94"/>
         <source>今天没有需要处理的提醒</source>
         <translation>Nothing needs doing today</translation>
+    </message>
+    <message>
+        <location filename="../../ui/reports/reminders_panel.py" line="124"/>
+        <source>把 %1 的%2标记为已完成（已用其他方式上报）？</source>
+        <translation>Mark %2 of %1 as done (handed in another way)?</translation>
+    </message>
+    <message>
+        <location filename="../../ui/reports/reminders_panel.py" line="125"/>
+        <source>标记为已完成</source>
+        <translation>Mark as done</translation>
+    </message>
+    <message>
+        <location filename="../../ui/reports/reminders_panel.py" line="128"/>
+        <source>已标记为已完成：%1 %2</source>
+        <translation>Marked as done: %1 %2</translation>
+    </message>
+    <message>
+        <location filename="../../ui/reports/reminders_panel.py" line="130"/>
+        <source>此提醒在备份或上传完成后自动消失</source>
+        <translation>This notice goes away once the backup or upload is done</translation>
     </message>
 </context>
 <context>
@@ -2768,37 +2864,57 @@ Create a new child anyway?</translation>
         <translation>&amp;Print…</translation>
     </message>
     <message>
-        <location filename="../../ui/reports/dialog.py" line="82"/>
+        <location filename="../../ui/reports/dialog.py" line="71"/>
+        <source>标记为已完成(&amp;F)</source>
+        <translation>Mark as done (&amp;F)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/reports/dialog.py" line="72"/>
+        <source>已用其他方式上报：本月此报表记为已完成，F7 不再提醒</source>
+        <translation>Handed in another way: this month’s report counts as done and F7 stops asking</translation>
+    </message>
+    <message>
+        <location filename="../../ui/reports/dialog.py" line="84"/>
         <source>报表(&amp;K)：</source>
         <translation>Report (&amp;K):</translation>
     </message>
     <message>
-        <location filename="../../ui/reports/dialog.py" line="83"/>
+        <location filename="../../ui/reports/dialog.py" line="85"/>
         <source>月份(&amp;M)：</source>
         <translation>&amp;Month:</translation>
     </message>
     <message>
-        <location filename="../../ui/reports/dialog.py" line="84"/>
+        <location filename="../../ui/reports/dialog.py" line="86"/>
         <source>居住属性(&amp;R)：</source>
         <translation>&amp;Residence:</translation>
     </message>
     <message>
-        <location filename="../../ui/reports/dialog.py" line="133"/>
+        <location filename="../../ui/reports/dialog.py" line="136"/>
         <source>正在生成…</source>
         <translation>Generating…</translation>
     </message>
     <message>
-        <location filename="../../ui/reports/dialog.py" line="159"/>
-        <source>已生成，并记录为本月已完成</source>
-        <translation>Generated, and recorded as done for the month</translation>
+        <location filename="../../ui/reports/dialog.py" line="163"/>
+        <source>已生成。导出、打印或标记为已完成后，本月此报表才记为已完成</source>
+        <translation>Generated. The month’s report counts as done once exported, printed or marked as done</translation>
     </message>
     <message>
-        <location filename="../../ui/reports/dialog.py" line="169"/>
+        <location filename="../../ui/reports/dialog.py" line="196"/>
+        <source>已标记为已完成：%1 %2</source>
+        <translation>Marked as done: %1 %2</translation>
+    </message>
+    <message>
+        <location filename="../../ui/reports/dialog.py" line="199"/>
+        <source>（本月此报表已完成）</source>
+        <translation> (this month’s report is done)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/reports/dialog.py" line="173"/>
         <source>导出</source>
         <translation>Export</translation>
     </message>
     <message>
-        <location filename="../../ui/reports/dialog.py" line="179"/>
+        <location filename="../../ui/reports/dialog.py" line="183"/>
         <source>已导出：%1</source>
         <translation>Exported: %1</translation>
     </message>
@@ -2806,37 +2922,47 @@ Create a new child anyway?</translation>
 <context>
     <name>RestoreDialog</name>
     <message>
-        <location filename="../../ui/restore_dialog.py" line="51"/>
+        <location filename="../../ui/restore_dialog.py" line="53"/>
         <source>恢复备份</source>
         <translation>Restore backup</translation>
     </message>
     <message>
-        <location filename="../../ui/restore_dialog.py" line="54"/>
+        <location filename="../../ui/restore_dialog.py" line="56"/>
         <source>将用备份文件替换当前数据库。恢复前先校验备份，并把当前数据库另存为安全副本。</source>
         <translation>The current database will be replaced with the backup. The backup is checked first and the current database is saved as a safety copy.</translation>
     </message>
     <message>
-        <location filename="../../ui/restore_dialog.py" line="58"/>
+        <location filename="../../ui/restore_dialog.py" line="59"/>
+        <source>恢复后的用户账号就是备份中的用户账号，当前的用户账号不会保留。</source>
+        <translation>After the restore, the user accounts are those in the backup; the current accounts are not kept.</translation>
+    </message>
+    <message>
+        <location filename="../../ui/restore_dialog.py" line="63"/>
         <source>备份文件：</source>
         <translation>Backup file:</translation>
     </message>
     <message>
-        <location filename="../../ui/restore_dialog.py" line="62"/>
+        <location filename="../../ui/restore_dialog.py" line="67"/>
         <source>备份密码：</source>
         <translation>Backup passphrase:</translation>
     </message>
     <message>
-        <location filename="../../ui/restore_dialog.py" line="64"/>
+        <location filename="../../ui/restore_dialog.py" line="69"/>
         <source>这是其他接种单位的备份，我确认要恢复</source>
         <translation>This backup belongs to another vaccination unit; restore it anyway</translation>
     </message>
     <message>
-        <location filename="../../ui/restore_dialog.py" line="73"/>
+        <location filename="../../ui/restore_dialog.py" line="71"/>
+        <source>备份中没有用户账号，恢复后不再需要登录：我是系统管理员，确认要恢复</source>
+        <translation>The backup has no user accounts, so no login will be needed after the restore: I am a system administrator and confirm the restore</translation>
+    </message>
+    <message>
+        <location filename="../../ui/restore_dialog.py" line="81"/>
         <source>恢复(&amp;R)</source>
         <translation>&amp;Restore</translation>
     </message>
     <message>
-        <location filename="../../ui/restore_dialog.py" line="80"/>
+        <location filename="../../ui/restore_dialog.py" line="88"/>
         <source>请输入备份密码</source>
         <translation>Please enter the backup passphrase</translation>
     </message>
@@ -3010,57 +3136,62 @@ Create a new child anyway?</translation>
         <translation>Settings</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="214"/>
+        <location filename="../../ui/settings_dialog.py" line="206"/>
+        <source>留空：使用登录用户的姓名</source>
+        <translation>Empty: the logged-in user’s real name</translation>
+    </message>
+    <message>
+        <location filename="../../ui/settings_dialog.py" line="215"/>
         <source>是否显示快捷键提示(&amp;H)</source>
         <translation>Show shortcut &amp;hints</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="216"/>
+        <location filename="../../ui/settings_dialog.py" line="217"/>
         <source>接种护士(&amp;N)：</source>
         <translation>&amp;Nurse:</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="217"/>
+        <location filename="../../ui/settings_dialog.py" line="218"/>
         <source>界面语言(&amp;L)：</source>
         <translation>&amp;Language:</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="218"/>
+        <location filename="../../ui/settings_dialog.py" line="219"/>
         <source>接种地点显示(&amp;P)：</source>
         <translation>Show vaccination &amp;place as:</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="220"/>
+        <location filename="../../ui/settings_dialog.py" line="221"/>
         <source>界面语言更改后，重新打开窗口后全部生效。</source>
         <translation>A language change fully applies after reopening the window.</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="221"/>
+        <location filename="../../ui/settings_dialog.py" line="222"/>
         <source>常规(&amp;G)</source>
         <translation>&amp;General</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="226"/>
+        <location filename="../../ui/settings_dialog.py" line="227"/>
         <source>左面基本资料字段(&amp;B)</source>
         <translation>&amp;Basic information fields</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="228"/>
+        <location filename="../../ui/settings_dialog.py" line="229"/>
         <source>接种登记显示字段(&amp;V)</source>
         <translation>&amp;Vaccination grid fields</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="230"/>
+        <location filename="../../ui/settings_dialog.py" line="231"/>
         <source>快捷键(&amp;K)</source>
         <translation>Shortcut &amp;keys</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="234"/>
+        <location filename="../../ui/settings_dialog.py" line="235"/>
         <source>确定</source>
         <translation>OK</translation>
     </message>
     <message>
-        <location filename="../../ui/settings_dialog.py" line="235"/>
+        <location filename="../../ui/settings_dialog.py" line="236"/>
         <source>取消</source>
         <translation>Cancel</translation>
     </message>
@@ -3372,7 +3503,7 @@ Create a new child anyway?</translation>
 <context>
     <name>System</name>
     <message>
-        <location filename="../../ui/system_actions.py" line="24"/>
+        <location filename="../../ui/system_actions.py" line="25"/>
         <source>上传完成：接收 %1 条，被拒 %2 条，剩余 %3 条</source>
         <translation>Upload done: %1 accepted, %2 rejected, %3 left</translation>
     </message>
@@ -3380,63 +3511,64 @@ Create a new child anyway?</translation>
 <context>
     <name>SystemActions</name>
     <message>
-        <location filename="../../ui/system_actions.py" line="63"/>
         <location filename="../../ui/system_actions.py" line="66"/>
+        <location filename="../../ui/system_actions.py" line="69"/>
         <source>自动上传：%1</source>
+        <extracomment>the file the backup on exit wrote (None: none was needed, or it failed)</extracomment>
         <translation>Automatic upload: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/system_actions.py" line="72"/>
+        <location filename="../../ui/system_actions.py" line="75"/>
         <source>正在上传个案到平台…</source>
         <translation>Uploading records to the platform…</translation>
     </message>
     <message>
-        <location filename="../../ui/system_actions.py" line="82"/>
-        <source>正在备份数据库…</source>
-        <translation>Backing up the database…</translation>
+        <location filename="../../ui/system_actions.py" line="86"/>
+        <source>正在备份数据库到 %1 …</source>
+        <translation>Backing up the database to %1 …</translation>
     </message>
     <message>
-        <location filename="../../ui/system_actions.py" line="83"/>
+        <location filename="../../ui/system_actions.py" line="87"/>
         <source>备份完成：%1</source>
         <translation>Backup done: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/system_actions.py" line="93"/>
+        <location filename="../../ui/system_actions.py" line="97"/>
         <source>加密备份</source>
         <translation>Encrypted backup</translation>
     </message>
     <message>
-        <location filename="../../ui/system_actions.py" line="94"/>
+        <location filename="../../ui/system_actions.py" line="98"/>
         <source>备份文件将用此密码加密。没有密码无法恢复，请妥善保管。</source>
         <translation>The backup file will be encrypted with this passphrase. It cannot be restored without it: keep it safe.</translation>
     </message>
     <message>
-        <location filename="../../ui/system_actions.py" line="95"/>
+        <location filename="../../ui/system_actions.py" line="99"/>
         <source>备份密码：</source>
         <translation>Backup passphrase:</translation>
     </message>
     <message>
-        <location filename="../../ui/system_actions.py" line="109"/>
+        <location filename="../../ui/system_actions.py" line="113"/>
         <source>选择备份文件</source>
         <translation>Choose a backup file</translation>
     </message>
     <message>
-        <location filename="../../ui/system_actions.py" line="111"/>
+        <location filename="../../ui/system_actions.py" line="115"/>
         <source>EpiManager 备份 (*%1 *%2)</source>
         <translation>EpiManager backups (*%1 *%2)</translation>
     </message>
     <message>
-        <location filename="../../ui/system_actions.py" line="119"/>
+        <location filename="../../ui/system_actions.py" line="123"/>
         <source>已恢复备份</source>
         <translation>Backup restored</translation>
     </message>
     <message>
-        <location filename="../../ui/system_actions.py" line="122"/>
+        <location filename="../../ui/system_actions.py" line="126"/>
         <source>恢复完成</source>
         <translation>Restore complete</translation>
     </message>
     <message>
-        <location filename="../../ui/system_actions.py" line="123"/>
+        <location filename="../../ui/system_actions.py" line="127"/>
         <source>数据库已从备份恢复。恢复前的数据库已另存为：
 %1
 请重新启动程序。</source>
@@ -3445,37 +3577,44 @@ Create a new child anyway?</translation>
 Please restart the program.</translation>
     </message>
     <message>
-        <location filename="../../ui/system_actions.py" line="150"/>
+        <location filename="../../ui/system_actions.py" line="155"/>
+        <source>退出前已备份数据到：
+%1</source>
+        <translation>Backed up before closing to:
+%1</translation>
+    </message>
+    <message>
+        <location filename="../../ui/system_actions.py" line="171"/>
         <source>选择升级包</source>
         <translation>Choose upgrade package</translation>
     </message>
     <message>
-        <location filename="../../ui/system_actions.py" line="150"/>
+        <location filename="../../ui/system_actions.py" line="171"/>
         <source>升级包 (*.zip)</source>
         <translation>Upgrade packages (*.zip)</translation>
     </message>
     <message>
-        <location filename="../../ui/system_actions.py" line="160"/>
+        <location filename="../../ui/system_actions.py" line="181"/>
         <source>升级完成</source>
         <translation>Upgrade complete</translation>
     </message>
     <message>
-        <location filename="../../ui/system_actions.py" line="161"/>
+        <location filename="../../ui/system_actions.py" line="182"/>
         <source>已升级到 %1 版。请重新启动程序。</source>
         <translation>Upgraded to version %1. Please restart the program.</translation>
     </message>
     <message>
-        <location filename="../../ui/system_actions.py" line="174"/>
+        <location filename="../../ui/system_actions.py" line="195"/>
         <source>数据文件夹已改为 %1，重新启动后生效</source>
         <translation>Data folder changed to %1; takes effect after restarting</translation>
     </message>
     <message>
-        <location filename="../../ui/system_actions.py" line="193"/>
+        <location filename="../../ui/system_actions.py" line="214"/>
         <source>尚未登录：还没有建立用户</source>
         <translation>Not logged in: no user has been created yet</translation>
     </message>
     <message>
-        <location filename="../../ui/system_actions.py" line="196"/>
+        <location filename="../../ui/system_actions.py" line="217"/>
         <source>密码已修改</source>
         <translation>Password changed</translation>
     </message>
@@ -3551,153 +3690,198 @@ Package: %4, %5 files, signature verified</translation>
 <context>
     <name>UsersDialog</name>
     <message>
-        <location filename="../../ui/users_dialog.py" line="50"/>
+        <location filename="../../ui/users_dialog.py" line="51"/>
         <source>用户管理</source>
         <translation>User management</translation>
     </message>
     <message>
-        <location filename="../../ui/users_dialog.py" line="55"/>
+        <location filename="../../ui/users_dialog.py" line="56"/>
         <source>用户名</source>
         <translation>User name</translation>
     </message>
     <message>
-        <location filename="../../ui/users_dialog.py" line="55"/>
+        <location filename="../../ui/users_dialog.py" line="56"/>
         <source>角色</source>
         <translation>Role</translation>
     </message>
     <message>
-        <location filename="../../ui/users_dialog.py" line="55"/>
+        <location filename="../../ui/users_dialog.py" line="56"/>
         <source>状态</source>
         <translation>State</translation>
     </message>
     <message>
-        <location filename="../../ui/users_dialog.py" line="55"/>
+        <location filename="../../ui/users_dialog.py" line="56"/>
         <source>最近登录</source>
         <translation>Last login</translation>
     </message>
     <message>
-        <location filename="../../ui/users_dialog.py" line="62"/>
+        <location filename="../../ui/users_dialog.py" line="56"/>
+        <source>姓名</source>
+        <translation>Name</translation>
+    </message>
+    <message>
+        <location filename="../../ui/users_dialog.py" line="63"/>
         <source>修改角色</source>
         <translation>Change role</translation>
     </message>
     <message>
-        <location filename="../../ui/users_dialog.py" line="63"/>
-        <location filename="../../ui/users_dialog.py" line="137"/>
+        <location filename="../../ui/users_dialog.py" line="64"/>
+        <location filename="../../ui/users_dialog.py" line="153"/>
         <source>停用</source>
         <translation>Disable</translation>
     </message>
     <message>
-        <location filename="../../ui/users_dialog.py" line="64"/>
+        <location filename="../../ui/users_dialog.py" line="65"/>
         <source>解锁</source>
         <translation>Unlock</translation>
     </message>
     <message>
-        <location filename="../../ui/users_dialog.py" line="65"/>
+        <location filename="../../ui/users_dialog.py" line="66"/>
         <source>重设密码…</source>
         <translation>Reset password…</translation>
     </message>
     <message>
-        <location filename="../../ui/users_dialog.py" line="66"/>
+        <location filename="../../ui/users_dialog.py" line="67"/>
+        <source>修改姓名…</source>
+        <translation>Change name…</translation>
+    </message>
+    <message>
+        <location filename="../../ui/users_dialog.py" line="68"/>
         <source>所选用户：</source>
         <translation>Selected user:</translation>
     </message>
     <message>
-        <location filename="../../ui/users_dialog.py" line="76"/>
+        <location filename="../../ui/users_dialog.py" line="86"/>
         <source>新建用户</source>
         <translation>New user</translation>
     </message>
     <message>
-        <location filename="../../ui/users_dialog.py" line="82"/>
+        <location filename="../../ui/users_dialog.py" line="89"/>
+        <source>登录用，如 wanghs</source>
+        <translation>For logging in, e.g. wanghs</translation>
+    </message>
+    <message>
+        <location filename="../../ui/users_dialog.py" line="92"/>
+        <source>真实姓名，接种记录上的接种护士</source>
+        <translation>Real name, the nurse on dose records</translation>
+    </message>
+    <message>
+        <location filename="../../ui/users_dialog.py" line="97"/>
         <source>用户名：</source>
         <translation>User name:</translation>
     </message>
     <message>
-        <location filename="../../ui/users_dialog.py" line="83"/>
+        <location filename="../../ui/users_dialog.py" line="98"/>
+        <source>姓名：</source>
+        <translation>Name:</translation>
+    </message>
+    <message>
+        <location filename="../../ui/users_dialog.py" line="99"/>
         <source>角色：</source>
         <translation>Role:</translation>
     </message>
     <message>
-        <location filename="../../ui/users_dialog.py" line="84"/>
+        <location filename="../../ui/users_dialog.py" line="100"/>
         <source>密码：</source>
         <translation>Password:</translation>
     </message>
     <message>
-        <location filename="../../ui/users_dialog.py" line="85"/>
+        <location filename="../../ui/users_dialog.py" line="101"/>
         <source>再次输入：</source>
         <translation>Repeat:</translation>
     </message>
     <message>
-        <location filename="../../ui/users_dialog.py" line="86"/>
+        <location filename="../../ui/users_dialog.py" line="102"/>
         <source>新建(&amp;N)</source>
         <translation>&amp;Create</translation>
     </message>
     <message>
-        <location filename="../../ui/users_dialog.py" line="115"/>
+        <location filename="../../ui/users_dialog.py" line="131"/>
         <source>已停用</source>
         <translation>Disabled</translation>
     </message>
     <message>
-        <location filename="../../ui/users_dialog.py" line="117"/>
+        <location filename="../../ui/users_dialog.py" line="133"/>
         <source>已锁定至 %1</source>
         <translation>Locked until %1</translation>
     </message>
     <message>
-        <location filename="../../ui/users_dialog.py" line="119"/>
+        <location filename="../../ui/users_dialog.py" line="135"/>
         <source>正常</source>
         <translation>Active</translation>
     </message>
     <message>
-        <location filename="../../ui/users_dialog.py" line="137"/>
+        <location filename="../../ui/users_dialog.py" line="153"/>
         <source>启用</source>
         <translation>Enable</translation>
     </message>
     <message>
-        <location filename="../../ui/users_dialog.py" line="158"/>
+        <location filename="../../ui/users_dialog.py" line="174"/>
         <source>两次输入的密码不一致</source>
         <translation>The two passwords differ</translation>
     </message>
     <message>
-        <location filename="../../ui/users_dialog.py" line="164"/>
+        <location filename="../../ui/users_dialog.py" line="177"/>
+        <source>请填写姓名：接种记录和打印中的接种护士用真实姓名</source>
+        <translation>Please enter the real name: dose records and prints name the nurse by it</translation>
+    </message>
+    <message>
+        <location filename="../../ui/users_dialog.py" line="184"/>
         <source>已新建用户 %1</source>
         <translation>User %1 created</translation>
     </message>
     <message>
-        <location filename="../../ui/users_dialog.py" line="177"/>
+        <location filename="../../ui/users_dialog.py" line="196"/>
+        <source>修改姓名</source>
+        <translation>Change name</translation>
+    </message>
+    <message>
+        <location filename="../../ui/users_dialog.py" line="196"/>
+        <source>%1 的真实姓名：</source>
+        <translation>Real name of %1:</translation>
+    </message>
+    <message>
+        <location filename="../../ui/users_dialog.py" line="205"/>
+        <source>%1 的姓名已改为 %2</source>
+        <translation>Name of %1 changed to %2</translation>
+    </message>
+    <message>
+        <location filename="../../ui/users_dialog.py" line="216"/>
         <source>%1 的角色已改为 %2</source>
         <translation>%1&apos;s role is now %2</translation>
     </message>
     <message>
-        <location filename="../../ui/users_dialog.py" line="184"/>
+        <location filename="../../ui/users_dialog.py" line="223"/>
         <source>已停用 %1</source>
         <translation>%1 disabled</translation>
     </message>
     <message>
-        <location filename="../../ui/users_dialog.py" line="184"/>
+        <location filename="../../ui/users_dialog.py" line="223"/>
         <source>已启用 %1</source>
         <translation>%1 enabled</translation>
     </message>
     <message>
-        <location filename="../../ui/users_dialog.py" line="191"/>
+        <location filename="../../ui/users_dialog.py" line="230"/>
         <source>已解锁 %1</source>
         <translation>%1 unlocked</translation>
     </message>
     <message>
-        <location filename="../../ui/users_dialog.py" line="198"/>
+        <location filename="../../ui/users_dialog.py" line="237"/>
         <source>重设密码</source>
         <translation>Reset password</translation>
     </message>
     <message>
-        <location filename="../../ui/users_dialog.py" line="199"/>
+        <location filename="../../ui/users_dialog.py" line="238"/>
         <source>为 %1 设置新密码，并请其登录后自行修改。</source>
         <translation>Set a new password for %1 and ask them to change it after logging in.</translation>
     </message>
     <message>
-        <location filename="../../ui/users_dialog.py" line="200"/>
+        <location filename="../../ui/users_dialog.py" line="239"/>
         <source>新密码：</source>
         <translation>New password:</translation>
     </message>
     <message>
-        <location filename="../../ui/users_dialog.py" line="208"/>
+        <location filename="../../ui/users_dialog.py" line="247"/>
         <source>已重设 %1 的密码</source>
         <translation>Password of %1 reset</translation>
     </message>

@@ -17,8 +17,7 @@ from epimanager.paths import APP_NAME, backup_dir_for
 from epimanager.services.config.common import DB_FILE, previous_dirs
 from epimanager.store import sqlite_files
 from epimanager.store.database import open_database
-from epimanager.store.migrate import backup_copy
-from epimanager.store.sqlite_files import file_facts, in_use, integrity_check, online_copy
+from epimanager.store.sqlite_files import file_facts, in_use, integrity_check, online_copy, safety_copy
 
 
 @dataclass(frozen=True)
@@ -169,7 +168,7 @@ def takeover(old: Path, db_path: Path, *, force: bool = False) -> TakeoverResult
             migrated = open_database(work, backup_dir=Path(tmp) / "backups")
             migrated.close()
         if db_path.exists():
-            saved = backup_copy(db_path, backup_dir_for(db_path), "before-takeover")
+            saved = safety_copy(db_path, backup_dir_for(db_path), "before-takeover")
         for suffix in ("-wal", "-shm"):
             work.with_name(work.name + suffix).unlink(missing_ok=True)
             db_path.with_name(db_path.name + suffix).unlink(missing_ok=True)

@@ -47,7 +47,8 @@ def set_unit(
     if entry is None:
         if not allow_unlisted:
             raise ValidationError(
-                f"单位编码 {code} 不在 {list_year} 年单位编码表中；请从编码表中选择，或确认无误后加 --allow-unlisted"
+                f"单位编码 {code} 不在 {list_year} 年单位编码表中；请从编码表中选择",
+                fix="allow_unlisted",
             )
         warning = f"注意：单位编码 {code} 不在 {list_year} 年单位编码表中，请与县级疾控核对"
     unit_name = (name or "").strip() or (entry.name if entry else "")

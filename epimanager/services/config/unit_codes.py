@@ -47,15 +47,23 @@ def load_unit_codes(year: int | None = None) -> tuple[int, list[UnitCodeEntry]]:
     path = _unit_code_file(year)
     if path is None:
         raise NotFoundError(f"没有 {year} 年的单位编码表（现有：{'、'.join(map(str, years))}）")
+    return year, read_unit_code_file(path)
+
+
+def read_unit_code_file(path: Path) -> list[UnitCodeEntry]:
+    """One ``<year>.csv`` list (UTF-8, columns ``code,name,county``); :class:`EpiError` on a bad row."""
     entries: list[UnitCodeEntry] = []
-    with path.open(encoding="utf-8-sig", newline="") as f:
-        for line, row in enumerate(csv.DictReader(f), start=2):
-            code = (row.get("code") or "").strip()
-            name = (row.get("name") or "").strip()
-            if not is_unit_code(code) or not name:
-                raise EpiError(f"单位编码表 {path.name} 第 {line} 行格式不正确：{code!r}")
-            entries.append(UnitCodeEntry(code, name, (row.get("county") or "").strip()))
-    return year, entries
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as f:
+            for line, row in enumerate(csv.DictReader(f), start=2):
+                code = (row.get("code") or "").strip()
+                name = (row.get("name") or "").strip()
+                if not is_unit_code(code) or not name:
+                    raise EpiError(f"单位编码表 {path.name} 第 {line} 行格式不正确：{code!r}")
+                entries.append(UnitCodeEntry(code, name, (row.get("county") or "").strip()))
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise EpiError(f"单位编码表 {path.name} 无法读取（应为 UTF-8 编码的 CSV）：{exc}") from None
+    return entries
 
 
 def search_unit_codes(query: str, year: int | None = None, limit: int = 200) -> list[UnitCodeEntry]:

@@ -33,7 +33,7 @@ from epimanager.domain.catalog import Vaccine
 from epimanager.domain.codes import DoseAttribute
 from epimanager.domain.dates import parse_date
 from epimanager.domain.schedule import DoseEvaluation
-from epimanager.domain.validation import DoseInput
+from epimanager.domain.validation import DoseInput, dose_date_problem
 from epimanager.errors import EpiError
 from epimanager.resources import catalog
 from epimanager.services.doses import OTHER_PLACE, DuplicateDose, InvalidDose, add_dose, update_dose
@@ -47,6 +47,7 @@ from epimanager.ui.child.model import status_label
 from epimanager.ui.child.model import tr as grid_tr
 from epimanager.ui.code_labels import tr_code
 from epimanager.ui.dates import to_date, to_qdate
+from epimanager.ui.field_notes import FieldNotes
 from epimanager.ui.worker import Latest
 
 __all__ = ["ROUTES", "SITES", "DoseContext", "DoseDialog", "evaluate_new"]
@@ -87,7 +88,8 @@ class DoseDialog(QDialog):
         self.date = QDateEdit()
         self.date.setDisplayFormat("yyyy-MM-dd")
         self.date.setCalendarPopup(True)
-        self.date.setMaximumDate(to_qdate(ctx.today))
+        # no maximum: a typed future year stays as typed and is refused at the field (never clamped)
+        self.notes = FieldNotes()
         self.batch = QComboBox()
         self.batch.setEditable(True)
         self.batch.setObjectName("batch")
@@ -119,7 +121,7 @@ class DoseDialog(QDialog):
             (self.tr("疫苗(&V)："), self.vaccine),
             (self.tr("剂次(&N)："), self.dose_number),
             (self.tr("接种属性(&A)："), self.attribute),
-            (self.tr("接种日期(&D)："), self.date),
+            (self.tr("接种日期(&D)："), self.notes.wrap("date", self.date)),
             (self.tr("批号(&B)："), self.batch),
             (self.tr("生产企业(&M)："), self.manufacturer),
             (self.tr("失效期(&E)："), self.expiry),
@@ -156,7 +158,16 @@ class DoseDialog(QDialog):
             # Enter on a row proposes its vaccine; F4 the most urgent due one — or none: the nurse chooses
             self.vaccine.setCurrentIndex(self.vaccine.findData(vaccine or proposed_vaccine(ctx.forecast)))
             self._vaccine_changed()
+        self.place.currentIndexChanged.connect(self._place_changed)
         self.vaccine.setFocus()
+
+    def _place_changed(self) -> None:
+        """A dose given elsewhere carries no local nurse; back to 本单位, the nurse on duty again."""
+        here = self.place.currentData() == self.ctx.own_unit
+        if not here and self.nurse.text().strip() == self.ctx.nurse:
+            self.nurse.clear()
+        elif here and not self.nurse.text().strip():
+            self.nurse.setText(self.ctx.nurse)
 
     # -- vaccines -------------------------------------------------------------------
 
@@ -286,8 +297,16 @@ class DoseDialog(QDialog):
         q = self.date.date()
         return to_date(q)
 
+    def date_problem(self) -> str | None:
+        """Before birth or after today: said at the date field, before any evaluation."""
+        problem = dose_date_problem(self.day(), self.ctx.child.birth_date, self.ctx.today)
+        self.notes.show([("date", problem)] if problem else [])
+        return problem
+
     def _update_evaluation(self) -> None:
-        if self.vaccine.currentData() is None:
+        if self.vaccine.currentData() is None or self.date_problem():
+            self.evaluations = []
+            self.evaluation.setText("")
             return
         self.evaluations = evaluate_new(
             self.ctx.child,
@@ -356,6 +375,10 @@ class DoseDialog(QDialog):
             inp = self.dose_input()
         except EpiError as exc:
             self.error.setText(exc.message)
+            return
+        problem = self.date_problem()
+        if problem:  # refused with its own reason first (not "首针提前 … 仍要保存吗？")
+            self.error.setText(problem)
             return
         # the service checks again in its transaction; each refusal it names is asked once, then audited
         confirm_invalid = confirm_duplicate = False

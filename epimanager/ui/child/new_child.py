@@ -12,7 +12,7 @@ import itertools
 from collections.abc import Callable
 from datetime import date
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 
 from epimanager.domain.codes import MotherHBsAg, Residence, Sex
 from epimanager.domain.identifiers import id_birth_date, id_number_problem, id_sex, normalize_id_number
-from epimanager.domain.validation import ChildInput, DoseInput, child_problems
+from epimanager.domain.validation import ChildInput, DoseInput, child_field_problems, id_birth_problem
 from epimanager.errors import EpiError
 from epimanager.services.children import create_child
 from epimanager.services.doses import OTHER_PLACE
@@ -42,6 +42,8 @@ from epimanager.store.database import Database
 from epimanager.ui import notify
 from epimanager.ui.code_labels import tr_code
 from epimanager.ui.dates import to_date, to_qdate
+from epimanager.ui.field_notes import FieldNotes
+from epimanager.ui.grow import fit_placeholder
 from epimanager.ui.i18n import QT_TRANSLATE_NOOP
 
 BIRTH_DOSES = (
@@ -80,7 +82,7 @@ class NewChildDialog(QDialog):
         self.birth_date = QDateEdit(to_qdate(t))
         self.birth_date.setDisplayFormat("yyyy-MM-dd")
         self.birth_date.setCalendarPopup(True)
-        self.birth_date.setMaximumDate(to_qdate(t))
+        # no maximum: a typed future year stays as typed and is refused at the field (never clamped)
         self.birth_time = QLineEdit()
         self.birth_time.setPlaceholderText("HH:MM")
         self.birth_weight = QLineEdit()
@@ -113,12 +115,29 @@ class NewChildDialog(QDialog):
             self.hbsag.addItem(tr_code(h.label), h.value)
         self.allergy = QLineEdit()
         self.remark = QLineEdit()
+        fit_placeholder(self.birth_weight, self.hukou)
         digits = self.id_number.fontMetrics().horizontalAdvance("0" * 18 + "XX")
         for w in (self.id_number, self.mother_id, self.father_id):
             w.setMinimumWidth(digits)
         self.code_note = QLabel(self.tr("儿童编码：保存时自动生成（单位编码＋出生年份＋序号）"))
 
         grid = QGridLayout()
+        self.notes = FieldNotes()
+        cells = {
+            "name": self.name,
+            "birth_date": self.birth_date,
+            "birth_time": self.birth_time,
+            "birth_cert_no": self.birth_cert_no,
+            "mother_name": self.mother_name,
+            "mother_id_number": self.mother_id,
+            "father_name": self.father_name,
+            "father_id_number": self.father_id,
+            "phone": self.phone,
+            "birth_weight_kg": self.birth_weight,
+            "hukou_county": self.hukou,
+        }
+        wrapped: dict[QWidget, QWidget] = {w: self.notes.wrap(key, w) for key, w in cells.items()}
+        wrapped[self.id_number] = self.notes.wrap("id_number", self.id_number, self.id_status)
         rows = (
             (self.tr("姓名(&A)*："), self.name, self.tr("性别(&X)*："), self.sex),
             (self.tr("出生日期(&B)*："), self.birth_date, self.tr("出生时间："), self.birth_time),
@@ -134,11 +153,10 @@ class NewChildDialog(QDialog):
             for col, (label, field) in enumerate(((l1, w1), (l2, w2))):
                 lab = QLabel(label)
                 lab.setBuddy(field)
-                grid.addWidget(lab, row_no, col * 2)
-                grid.addWidget(field, row_no, col * 2 + 1)
-        grid.addWidget(self.id_status, len(rows), 1, 1, 3)
-        grid.addWidget(QLabel(self.tr("备注：")), len(rows) + 1, 0)
-        grid.addWidget(self.remark, len(rows) + 1, 1, 1, 3)
+                grid.addWidget(lab, row_no, col * 2, Qt.AlignmentFlag.AlignTop)
+                grid.addWidget(wrapped.get(field, field), row_no, col * 2 + 1, Qt.AlignmentFlag.AlignTop)
+        grid.addWidget(QLabel(self.tr("备注：")), len(rows), 0)
+        grid.addWidget(self.remark, len(rows), 1, 1, 3)
 
         self.birth_box = QGroupBox(self.tr("同时登记出生时接种"))
         box = QFormLayout(self.birth_box)
@@ -219,7 +237,7 @@ class NewChildDialog(QDialog):
             self.id_status.setText(self.tr("已输入 %1 位").replace("%1", str(len(t))) if t else "")
             self.id_status.setStyleSheet("color: #555555")
         else:
-            problem = id_number_problem(t)
+            problem = id_number_problem(t) or id_birth_problem(t, self.today)
             if problem is None:
                 born, sex = id_birth_date(t), id_sex(t)
                 if born is not None:
@@ -266,22 +284,29 @@ class NewChildDialog(QDialog):
             remark=self.remark.text().strip() or None,
         )
 
-    def current_problems(self) -> list[str]:
+    def current_problems(self) -> list[tuple[str, str]]:
+        """The domain's problems, each with its field (``birth_weight_kg`` when the weight is not a number)."""
         try:
             inp = self.child_input()
         except EpiError as exc:
-            return [exc.message]
-        return child_problems(inp, self.today)
+            return [("birth_weight_kg", exc.message)]
+        return child_field_problems(inp, self.today)
+
+    def show_problems(self, problems: list[tuple[str, str]]) -> list[str]:
+        """Each message at its field, and all of them in the list under the form."""
+        self.notes.show(problems)
+        messages = [m for _f, m in problems]
+        self.problems.setText("\n".join("✗ " + m for m in messages))
+        return messages
 
     def validate(self) -> list[str]:
         problems = self.current_problems()
         # "name empty" / "a parent needed" are only worth saying once the nurse got there
         if not self.name.text().strip():
-            problems = [p for p in problems if p != "姓名不能为空"]
+            problems = [p for p in problems if p[1] != "姓名不能为空"]
         if not (self.mother_name.text().strip() or self.father_name.text().strip()):
-            problems = [p for p in problems if p != "母亲姓名和父亲姓名至少填写一个"]
-        self.problems.setText("\n".join("✗ " + p for p in problems))
-        return problems
+            problems = [p for p in problems if p[1] != "母亲姓名和父亲姓名至少填写一个"]
+        return self.show_problems(problems)
 
     def check_duplicates(self) -> list[Duplicate]:
         q = self.birth_date.date()
@@ -313,11 +338,11 @@ class NewChildDialog(QDialog):
         try:
             inp = self.child_input()
         except EpiError as exc:
-            self.problems.setText("✗ " + exc.message)
+            self.show_problems([("birth_weight_kg", exc.message)])
             return
-        problems = child_problems(inp, self.today)
+        problems = child_field_problems(inp, self.today)
         if problems:
-            self.problems.setText("\n".join("✗ " + p for p in problems))
+            self.show_problems(problems)
             return
         if self.check_duplicates():
             question = self.tr("已有相同的儿童：\n%1\n\n仍要新建吗？").replace("%1", self.duplicate_note.text())

@@ -26,7 +26,7 @@ from epimanager.domain.dates import add_months
 from epimanager.errors import EpiError
 from epimanager.services.reports.common import KINDS
 from epimanager.services.reports.export import table, title_line, to_csv, to_xlsx
-from epimanager.services.reports.runs import generate
+from epimanager.services.reports.runs import generate, mark_done
 from epimanager.store.database import Database
 from epimanager.ui.print.layout import PrintTable
 from epimanager.ui.print.table_printer import print_table_to_pdf, print_table_with_dialog
@@ -68,6 +68,8 @@ class ReportDialog(QDialog):
         self.xlsx_button = QPushButton(self.tr("导出 Excel(&E)"))
         self.csv_button = QPushButton(self.tr("导出 CSV(&C)"))
         self.print_button = QPushButton(self.tr("打印(&P)…"))
+        self.done_button = QPushButton(self.tr("标记为已完成(&F)"))
+        self.done_button.setToolTip(self.tr("已用其他方式上报：本月此报表记为已完成，F7 不再提醒"))
         self.progress = QProgressBar()
         self.progress.setVisible(False)
         self.status = QLabel()
@@ -89,7 +91,7 @@ class ReportDialog(QDialog):
             top.addWidget(widget)
         top.addWidget(self.generate_button)
         top.addStretch(1)
-        for b in (self.xlsx_button, self.csv_button, self.print_button):
+        for b in (self.xlsx_button, self.csv_button, self.print_button, self.done_button):
             top.addWidget(b)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
@@ -104,6 +106,7 @@ class ReportDialog(QDialog):
         self.xlsx_button.clicked.connect(lambda: self._export("xlsx"))
         self.csv_button.clicked.connect(lambda: self._export("csv"))
         self.print_button.clicked.connect(self._print)
+        self.done_button.clicked.connect(lambda: self.hand_in("marked"))
         self._kind_changed()
         self._set_ready(False)
 
@@ -118,7 +121,7 @@ class ReportDialog(QDialog):
         self.residence.setEnabled(self.selected_kind() == "6-1")
 
     def _set_ready(self, ready: bool) -> None:
-        for b in (self.xlsx_button, self.csv_button, self.print_button):
+        for b in (self.xlsx_button, self.csv_button, self.print_button, self.done_button):
             b.setEnabled(ready)
 
     def start(self) -> None:
@@ -156,7 +159,8 @@ class ReportDialog(QDialog):
         self.model.set_table(header, rows)
         self.view.resizeColumnsToContents()
         self.title.setText(title_line(report))
-        self.status.setText(self.tr("已生成，并记录为本月已完成"))
+        # previewing is not handing in: the month counts as done once exported, printed or marked
+        self.status.setText(self.tr("已生成。导出、打印或标记为已完成后，本月此报表才记为已完成"))
         self._set_ready(True)
 
     def _failed(self, error: EpiError) -> None:
@@ -177,6 +181,22 @@ class ReportDialog(QDialog):
         else:
             path.write_text(to_csv(self.report), encoding="utf-8-sig")
         self.status.setText(self.tr("已导出：%1").replace("%1", str(path)))
+        self.hand_in("exported", str(path))
+
+    def hand_in(self, how: str, target: str | None = None) -> None:
+        """The report shown was exported, printed or marked done: the month's duty is done (F7)."""
+        assert self.report is not None
+        kind, month = str(self.report["report"]), str(self.report["month"])
+        try:
+            mark_done(self.db, kind, month, how, user=self.user, target=target)
+        except EpiError as exc:
+            self.status.setText(exc.message)
+            return
+        if how == "marked":
+            text = self.tr("已标记为已完成：%1 %2").replace("%1", month)
+            self.status.setText(text.replace("%2", self.kind.currentText()))
+        else:
+            self.status.setText(self.status.text() + self.tr("（本月此报表已完成）"))
 
     def print_table(self) -> PrintTable:
         """The report as printed (表6-1 like the paper form), through the one table printer."""
@@ -184,11 +204,14 @@ class ReportDialog(QDialog):
         return report_table(self.report, date.today())
 
     def _print(self) -> None:
-        print_table_with_dialog(self.print_table(), self)
+        if print_table_with_dialog(self.print_table(), self):
+            self.hand_in("printed")
 
     def print_to_pdf(self, path: Path) -> int:
-        """Write the printed report to a PDF file; the number of pages."""
-        return print_table_to_pdf(self.print_table(), path)
+        """Write the printed report to a PDF file (a hand-in like printing); the number of pages."""
+        pages = print_table_to_pdf(self.print_table(), path)
+        self.hand_in("printed", str(path))
+        return pages
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() == Qt.Key.Key_F5:

@@ -20,7 +20,10 @@ from PySide6.QtWidgets import (
 
 from epimanager.errors import EpiError
 from epimanager.services.reminders import Notice, add_reminder, complete, notices, snooze
+from epimanager.services.reports.common import KINDS
+from epimanager.services.reports.runs import mark_done
 from epimanager.store.database import Database
+from epimanager.ui import notify
 from epimanager.ui.dates import to_date
 
 _ACTION_ROLE = Qt.ItemDataRole.UserRole
@@ -51,9 +54,11 @@ class RemindersPanel(QWidget):
         self.new_text = QLineEdit()
         self.new_text.setPlaceholderText(self.tr("新提醒内容"))
         self.new_due = QDateEdit(QDate.currentDate())
+        self.new_due.setDisplayFormat("yyyy-MM-dd")
         self.new_due.setCalendarPopup(True)
         self.add_button = QPushButton(self.tr("添加(&A)"))
         self.message = QLabel()
+        self.message.setWordWrap(True)
         buttons = QHBoxLayout()
         for b in (self.done_button, self.snooze_button, self.refresh_button):
             buttons.addWidget(b)
@@ -95,16 +100,35 @@ class RemindersPanel(QWidget):
         item = self.list.currentItem()
         return item.data(_ID_ROLE) if item is not None else None
 
+    def _current_action(self) -> str:
+        item = self.list.currentItem()
+        return str(item.data(_ACTION_ROLE) or "") if item is not None else ""
+
     def _activate(self, item: QListWidgetItem) -> None:
         action = item.data(_ACTION_ROLE)
         if action and not str(action).startswith("reminder:"):
             self.action_requested.emit(str(action))
 
     def _done(self) -> None:
+        """完成: the clinic's own reminder is done (or moves to its next date); last month's report is
+        marked done by hand (handed in another way); a backup or upload notice is done by doing it."""
         rid = self._current_id()
         if rid is not None:
             complete(self.db, rid)
             self.refresh()
+            return
+        action = self._current_action()
+        if action.startswith("report:"):
+            _head, kind, month = action.split(":")
+            title = KINDS.get(kind, kind)
+            question = self.tr("把 %1 的%2标记为已完成（已用其他方式上报）？").replace("%1", month).replace("%2", title)
+            if notify.confirm(self, self.tr("标记为已完成"), question, default_yes=True):
+                mark_done(self.db, kind, month, "marked", user=self.user)
+                self.refresh()
+                self.message.setText(self.tr("已标记为已完成：%1 %2").replace("%1", month).replace("%2", title))
+        elif action.startswith(("backup", "upload")):
+            self.message.setText(self.tr("此提醒在备份或上传完成后自动消失"))
+            self.action_requested.emit(action)
 
     def _snooze(self) -> None:
         rid = self._current_id()

@@ -16,7 +16,8 @@ from pathlib import Path
 from epimanager.domain.actor import Actor
 from epimanager.services import permissions
 from epimanager.upgrade.install.database import quiesce
-from epimanager.upgrade.install.layout import Progress, Target, current_version, silent
+from epimanager.upgrade.install.history import interrupted
+from epimanager.upgrade.install.layout import Progress, Target, UpgradeError, current_version, silent
 from epimanager.upgrade.install.stage import Attempt, stage
 from epimanager.upgrade.install.switch import discard_replaced, switch
 from epimanager.upgrade.install.verify import check_disk_space, check_package, required_space
@@ -50,6 +51,12 @@ def apply_package(
     """
     permissions.check_path(target.db_path, actor, "apply_upgrade")
     report = progress or silent
+    killed = interrupted(target.install_root)
+    if killed is not None:
+        raise UpgradeError(
+            f"上次升级到 {killed.to_version} 时程序被中断，升级没有完成。"
+            "请先回滚（epimanager upgrade rollback），再重新升级。升级未进行，未做任何改动"
+        )
     report(0, "正在校验升级包签名和每个文件的 SHA-256……")
     pkg = check_package(pkg_path, target)
     m = pkg.manifest

@@ -13,6 +13,7 @@ from epimanager.errors import EpiError
 from epimanager.store.engine import make_engine
 from epimanager.store.migrate import MIGRATIONS_DIR, known_revisions
 from epimanager.store.revisions import revision_of
+from epimanager.store.scratch import partial_name
 from epimanager.store.sqlite_files import file_facts, in_use, integrity_check, remove_sidecars
 from epimanager.upgrade.install.layout import UpgradeError
 from epimanager.upgrade.package import sha256_file
@@ -37,7 +38,7 @@ def schema_revisions(db_path: Path) -> list[str]:
 
 def byte_copy(src: Path, dst: Path, digest: str) -> None:
     dst.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dst.with_name(dst.name + ".tmp")
+    tmp = partial_name(dst)  # hidden; a killed copy is removed at the next start
     shutil.copyfile(src, tmp)
     with tmp.open("rb+") as f:
         os.fsync(f.fileno())

@@ -14,10 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from epimanager.errors import EpiError
-from epimanager.store.sqlite_files import online_copy, remove_sidecars
+from epimanager.services.reference_data import check_reference_update
+from epimanager.store.sqlite_files import SAFETY_KEEP, online_copy, prune_copies, remove_sidecars
 from epimanager.upgrade.install.database import byte_copy, migrate_copy, schema_revisions
 from epimanager.upgrade.install.layout import CURRENT, Progress, Target, UpgradeError, read_pointer, stamp
-from epimanager.upgrade.package import VerifiedPackage, extract_section
+from epimanager.upgrade.package import VerifiedPackage, extract_section, sha256_file
 
 
 @dataclass
@@ -50,6 +51,8 @@ class Attempt:
     schema_after: list[str] = field(default_factory=list)
     #: the live database file has been replaced by the migrated copy
     switched: bool = False
+    #: SHA-256 the live database has after the switch (the migrated copy's, hashed while staging)
+    db_digest_after: str = ""
 
     @classmethod
     def plan(cls, pkg: VerifiedPackage, target: Target, from_version: str, has_db: bool, db_digest: str) -> Attempt:
@@ -123,10 +126,16 @@ def stage(a: Attempt, report: Progress) -> None:
         a.data_files = [
             p.relative_to(a.overlay_staging).as_posix() for p in extract_section(pkg, "data", a.overlay_staging)
         ]
+        report(45, "正在校验参考数据……")
+        try:
+            check_reference_update(a.overlay_staging, a.data_files)
+        except EpiError as exc:
+            raise UpgradeError(f"升级包中的参考数据无法使用：{exc.message}。升级未进行，未做任何改动") from None
     if a.has_db:
         report(50, "正在备份数据库……")
         byte_copy(db, a.backup, a.db_digest)
         a.created.append(a.backup)
+        prune_copies(a.backup.parent, f"{db.stem}-before-upgrade-*.sqlite", SAFETY_KEEP)
         a.created.append(a.work)
         online_copy(db, a.work)
         a.schema_before = schema_revisions(a.work)
@@ -140,3 +149,5 @@ def stage(a: Attempt, report: Progress) -> None:
                 raise UpgradeError(f"数据库迁移失败，已恢复原状：{exc}") from exc
         remove_sidecars(a.work)
         a.schema_after = schema_revisions(a.work)
+        # hashed now, not after the switch: a kill after the switch must find the history written
+        a.db_digest_after = sha256_file(a.work) if a.schema_after != a.schema_before else a.db_digest

@@ -73,3 +73,39 @@ def test_control_characters_are_refused_in_names_and_text_fields() -> None:
     problems = child_problems(ChildInput("张浩", "1", born, mother_name="李\x07梅"), date(2026, 4, 1))
     assert any("母亲姓名含有不可见的控制字符（U+0007）" in p for p in problems)
     assert child_problems(ChildInput("阿依古丽·买买提", "2", born, mother_name="李梅"), date(2026, 4, 1)) == []
+
+
+def test_an_id_number_born_in_the_future_is_one_clear_error() -> None:
+    """#21 item 5: a valid ID whose birth date is after today is one error, not also a mismatch."""
+    from epimanager.domain.identifiers import id_check_char
+    from epimanager.domain.validation import child_field_problems
+
+    first17 = "32010220271115001"  # born 2027-11-15, a boy
+    future = first17 + id_check_char(first17)
+    assert child_field_problems(child(id_number=future), TODAY) == [
+        ("id_number", "身份证号中的出生日期 2027-11-15 晚于今天，请核对身份证号")
+    ]
+    mother17 = "32010219900101002"
+    assert child_problems(child(mother_id_number=future), TODAY) == [
+        "母亲身份证号中的出生日期 2027-11-15 晚于今天，请核对母亲身份证号"
+    ]
+    assert child_problems(child(mother_id_number=mother17 + id_check_char(mother17)), TODAY) == []
+
+
+def test_each_problem_names_its_field() -> None:
+    from epimanager.domain.validation import child_field_problems
+
+    got = child_field_problems(child(birth_date=date(2027, 3, 1), phone="12345"), TODAY)
+    assert got == [
+        ("birth_date", "出生日期 2027-03-01 晚于今天"),
+        ("phone", "电话号码格式不正确：“12345”（手机11位，或区号-号码）"),
+    ]
+
+
+def test_a_dose_date_before_birth_has_its_own_reason() -> None:
+    from epimanager.domain.validation import dose_date_problem
+
+    born = date(2025, 3, 1)
+    assert dose_date_problem(date(2025, 2, 28), born, TODAY) == "接种日期 2025-02-28 早于出生日期 2025-03-01"
+    assert dose_date_problem(date(2027, 3, 1), born, TODAY) == "接种日期 2027-03-01 晚于今天"
+    assert dose_date_problem(TODAY, born, TODAY) is None

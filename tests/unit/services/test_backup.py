@@ -187,3 +187,29 @@ def test_a_unit_code_is_never_a_path_in_a_backup_name(db: Database, tmp_path: Pa
     with pytest.raises(EpiError, match="接种单位编码无效"):
         bk.restore(db, info.path, allow_other_unit=True)
     assert db.path.read_bytes() == before
+
+
+def test_a_change_of_any_kind_since_the_last_backup_is_noticed(db: Database, tmp_path: Path) -> None:
+    """#21 item 8: the exit backup asks "changed since the last backup?", not "older than a day?"."""
+    from epimanager.services import reminders, users
+    from epimanager.services.children import create_child
+    from epimanager.services.stock import movements
+
+    assert bk.changed_since_backup(db)  # never backed up
+    bk.backup(db, tmp_path)
+    assert not bk.changed_since_backup(db)
+    create_child(db, ChildInput("张浩", "1", date(2026, 3, 1), mother_name="李梅"), today=date(2026, 11, 26))
+    assert bk.changed_since_backup(db)
+    bk.backup(db, tmp_path, now=datetime(2030, 1, 1, 8, 0))
+    assert not bk.changed_since_backup(db)
+    for change in (
+        lambda: movements.receive(db, vaccine="HepB", batch_no="B1", expiry=date(2027, 1, 1), quantity=5),
+        lambda: reminders.add_reminder(db, "冷链温度检查", date(2026, 12, 1)),
+        lambda: users.create_first_admin(db, "admin", "Admin-Secret-21", "王海生"),
+    ):
+        change()
+        assert bk.changed_since_backup(db)
+        bk.backup(db, tmp_path, now=datetime.now())
+        assert not bk.changed_since_backup(db)
+    users.login(db, "admin", "Admin-Secret-21")  # a login alone is not a change worth a backup
+    assert not bk.changed_since_backup(db)

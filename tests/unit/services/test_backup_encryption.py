@@ -12,6 +12,7 @@ from sqlalchemy import select
 from epimanager.domain.validation import ChildInput
 from epimanager.errors import EpiError
 from epimanager.services import backup as bk
+from epimanager.services import backup_crypto
 from epimanager.services.children import create_child
 from epimanager.store.database import Database, open_database
 from epimanager.store.models import Child
@@ -102,7 +103,7 @@ def test_empty_passphrase_is_refused(db: Database, tmp_path: Path) -> None:
 
 def _chunks(path: Path) -> tuple[bytes, list[bytes]]:
     raw = path.read_bytes()
-    header, rest, out = raw[: bk._HEADER.size], raw[bk._HEADER.size :], []
+    header, rest, out = raw[: backup_crypto._HEADER.size], raw[backup_crypto._HEADER.size :], []
     while rest:
         n = int.from_bytes(rest[:4], "big")
         out.append(rest[: 4 + n])
@@ -111,7 +112,7 @@ def _chunks(path: Path) -> tuple[bytes, list[bytes]]:
 
 
 def test_many_chunks_round_trip_and_tampering_is_refused(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setattr(bk, "CHUNK", 1000)
+    monkeypatch.setattr(backup_crypto, "CHUNK", 1000)
     plain = tmp_path / "plain.bin"
     plain.write_bytes(bytes(range(256)) * 20)  # 5120 bytes → 6 chunks
     sealed = tmp_path / "sealed.enc"

@@ -64,11 +64,12 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, World]:
         keep, dup = _child(db, "刘洋", "陈静"), _child(db, "刘洋", "陈静")
         k2, d2 = _child(db, "孙悦", "周敏"), _child(db, "孙悦", "周敏")
         merge_id = merge.merge_children(db, k2, d2, user="setup").id
-        backup_file = backup.backup(db, folder / "backups").path
         users.create_first_admin(db, "admin", PASSWORDS["系统管理员"])
         users.login(db, "admin", PASSWORDS["系统管理员"])
         users.add_user(db, "boss", PASSWORDS["业务管理员"], "业务管理员")
         users.add_user(db, "nurse", PASSWORDS["普通用户"], "普通用户")
+        # with its users: a backup without any needs a 系统管理员's confirmation (#16 item 16)
+        backup_file = backup.backup(db, folder / "backups").path
         users.logout(db)
     finally:
         db.close()

@@ -15,7 +15,7 @@ from epimanager.services.reminders import (
     set_backup_max_age_days,
     snooze,
 )
-from epimanager.services.reports.runs import generate
+from epimanager.services.reports.runs import generate, mark_done
 from epimanager.store.database import Database
 
 TODAY = date(2026, 11, 3)
@@ -33,6 +33,14 @@ def test_missing_reports_of_last_month_are_listed_until_generated(db: Database) 
     for kind in ("6-1", "6-2", "consumption", "cases"):
         generate(db, kind, "2026-10")
     assert not [x for x in texts(db) if "尚未生成" in x]
+    # generated (previewed) is not handed in: the month is asked for until exported, printed or marked
+    assert "上月（2026-10）疫苗消耗日志已生成，尚未导出或打印" in texts(db)
+    mark_done(db, "6-1", "2026-10", "exported", user="王护士", target="/tmp/6-1.xlsx")
+    mark_done(db, "6-2", "2026-10", "printed")
+    mark_done(db, "consumption", "2026-10", "marked")
+    assert [x for x in texts(db) if "2026-10" in x] == ["上月（2026-10）个案统计分析月报已生成，尚未导出或打印"]
+    mark_done(db, "cases", "2026-10")
+    assert not [x for x in texts(db) if "2026-10" in x]
     actions = {n.action for n in notices(db, date(2026, 12, 1), NOW)}
     assert "report:6-1:2026-11" in actions
 
@@ -81,3 +89,15 @@ def test_expiring_stock_and_waiting_uploads_are_listed(db: Database) -> None:
     assert "HepB 批号 B2611 17 天后过期（2026-11-20，库存 10 人份）" in t
     assert any("低于最低库存 50" in x for x in t)
     assert any(x.startswith("待上传个案记录 1 条") for x in t)
+
+
+def test_marking_a_report_done_checks_kind_month_and_how(db: Database) -> None:
+    from epimanager.errors import ValidationError
+
+    with pytest.raises(ValidationError, match="未知报表"):
+        mark_done(db, "6-9", "2026-10")
+    with pytest.raises(ValidationError, match="未知的完成方式"):
+        mark_done(db, "6-1", "2026-10", "looked")
+    with pytest.raises(ValidationError, match="月份"):
+        mark_done(db, "6-1", "2026-13")
+    assert "上月（2026-10）表6-1 国家免疫规划疫苗常规接种情况报表尚未生成" in texts(db)

@@ -188,3 +188,36 @@ def test_password_is_never_in_the_log(staffed: Database, caplog: pytest.LogCaptu
     assert "login ok" in text and "login failed" in text
     for pw in ("Log-Secret-99", "Log-Secret-98", "Log-Secret-97", ADMIN_PW):
         assert pw not in text
+
+
+def test_a_real_name_is_kept_carried_by_login_and_written_as_the_nurse(staffed: Database) -> None:
+    """#21 item 7: the display name is the 接种护士 on a dose given here, never on one given elsewhere."""
+    from datetime import date
+
+    from epimanager.domain.validation import ChildInput, DoseInput
+    from epimanager.services.children import create_child
+    from epimanager.services.doses import OTHER_PLACE, add_dose
+
+    users.add_user(staffed, "wanghs", NURSE_PW, "普通用户", display_name=" 王海生 ")
+    assert users.get_user(staffed, "wanghs").display_name == "王海生"
+    with pytest.raises(ValidationError, match="姓名不能超过 20 个字"):
+        users.add_user(staffed, "long", NURSE_PW, "普通用户", display_name="王" * 21)
+    nurse = staffed.acting_as(None)
+    actor = users.login(nurse, "wanghs", NURSE_PW)
+    assert (actor.name, actor.display_name, actor.real_name) == ("wanghs", "王海生", "王海生")
+    today = date(2026, 11, 26)
+    code = create_child(nurse, ChildInput("陈小宝", "1", date(2026, 11, 20), mother_name="林芳"), today=today).code
+    here = add_dose(nurse, code, DoseInput("HepB", 1, date(2026, 11, 20)), today=today)
+    born_elsewhere = add_dose(nurse, code, DoseInput("BCG", 1, date(2026, 11, 20), place_text=OTHER_PLACE), today=today)
+    assert (here.nurse, born_elsewhere.nurse) == ("王海生", None)
+    # a nurse changes her own name; another user's needs a 系统管理员
+    users.set_display_name(nurse, "wanghs", "王海燕")
+    assert nurse.actor is not None and nurse.actor.real_name == "王海燕"
+    with pytest.raises(PermissionDenied):
+        users.set_display_name(nurse, "小李", "李芳")
+    users.set_display_name(staffed, "小李", "李芳")
+    assert [(u.name, u.display_name) for u in users.list_users(staffed)] == [
+        ("admin", None),
+        ("小李", "李芳"),
+        ("wanghs", "王海燕"),
+    ]

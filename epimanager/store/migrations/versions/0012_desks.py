@@ -1,8 +1,8 @@
 """The desk (workstation) each audited change was made at: several desks share a clinic server;
 search columns in byte order on PostgreSQL
 
-Revision ID: 0011_desks
-Revises: 0010_syringes
+Revision ID: 0012_desks
+Revises: 0011_nurse
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0011_desks"
-down_revision = "0010_syringes"
+revision = "0012_desks"
+down_revision = "0011_nurse"
 branch_labels = None
 depends_on = None
 
