@@ -108,7 +108,7 @@ def test_a_lost_server_shows_a_banner_keeps_the_form_and_saves_when_back(
         with ExitStack() as stack:
             w = _desk(qtbot, location, "1号接种台", tmp_path / "s.json", stack)
             w.current.open(code)
-            dialog = w.current.record_dose("HepB")
+            dialog = w.current.record_dose("0201")  # 乙肝疫苗
             assert dialog is not None
             dialog.batch.setEditText("B77")
             cluster.pause()

@@ -25,6 +25,8 @@ from epimanager.store.database import Database, open_database
 from tests.helpers.cli import REPO, run_cli
 
 TODAY = date(2026, 11, 26)
+#: the standalone file's restore (a server database is restored with `server restore`: test_server_cli.py)
+BACKENDS = ("sqlite",)
 ADMIN_PW, BIZ_PW = "Admin-Pass-2026", "Biz-Pass-2026"
 
 
