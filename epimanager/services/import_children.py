@@ -163,26 +163,37 @@ class ChildChunks:
         return kept
 
     def _with_codes(self, s: Session, good: list[_Good], errors: list[RowError]) -> list[Any]:
-        """Given codes reserved, the others allocated (row by row: a year out of serials fails its rows only)."""
+        """Given codes reserved, the others allocated per birth year (a year out of serials fails its rows only)."""
         out: list[_Good] = []
-        full: dict[int, str] = {}
+        by_year: dict[int, list[_Good]] = {}
         for g in good:
             if g.inp.child_code:
                 reserve_code(s, g.inp.child_code)
                 out.append(_Good(g.line, g.inp, g.inp.child_code))
-        for g in good:
-            if g.inp.child_code:
-                continue
-            year = g.inp.birth_date.year
-            if year not in full:
-                try:
-                    out.append(_Good(g.line, g.inp, allocate_codes(s, self.unit, year, 1)[0]))
-                    continue
-                except (ValueError, EpiError) as exc:
-                    full[year] = str(exc)
-            errors.append(RowError(g.line, full[year]))
+            else:
+                by_year.setdefault(g.inp.birth_date.year, []).append(g)
+        for year, rows in by_year.items():
+            try:
+                codes = allocate_codes(s, self.unit, year, len(rows))
+            except (ValueError, EpiError):
+                codes = self._one_by_one(s, year, len(rows))
+            for g, code in zip(rows, codes + [""] * (len(rows) - len(codes)), strict=True):
+                if code.startswith("错误："):
+                    errors.append(RowError(g.line, code.removeprefix("错误：")))
+                elif code:
+                    out.append(_Good(g.line, g.inp, code))
         out.sort(key=lambda g: g.line)
         return out
+
+    def _one_by_one(self, s: Session, year: int, count: int) -> list[str]:
+        """Codes while the year has serials left, then the reason for each row left without one."""
+        codes: list[str] = []
+        while len(codes) < count:
+            try:
+                codes.append(allocate_codes(s, self.unit, year, 1)[0])
+            except (ValueError, EpiError) as exc:
+                codes += ["错误：" + str(exc)] * (count - len(codes))
+        return codes
 
     # -- writing ------------------------------------------------------------------------------
 
@@ -207,15 +218,10 @@ class ChildChunks:
             )
         s.flush()  # the reserved / allocated serials
         # the database assigns the ids (another desk may be adding children at the same time)
-        ids = s.execute(insert(Child).returning(Child.id, sort_by_parameter_order=True), records).scalars().all()
         conn = s.connection()
-        bulk_index(
-            conn,
-            (
-                (cid, g.inp.name.strip(), g.inp.mother_name, g.inp.father_name)
-                for cid, g in zip(ids, checked, strict=True)
-            ),
-        )
+        conn.execute(insert(Child), records)
+        ids = dict(conn.execute(select(Child.code, Child.id).where(Child.code.in_([r["code"] for r in records]))).all())
+        bulk_index(conn, ((ids[g.code], g.inp.name.strip(), g.inp.mother_name, g.inp.father_name) for g in checked))
         enqueue_rows(conn, "child", [(r["uuid"], 1) for r in records], now)
         return len(records)
 
