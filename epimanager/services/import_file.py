@@ -61,6 +61,26 @@ def inspect(path: Path, required: Iterable[str]) -> ImportFile:
     return ImportFile(path, encoding, digest, count, header)
 
 
+def columns(path: Path) -> set[str]:
+    """The column names of a file's header (the first object's keys for JSON), read cheaply."""
+    path = Path(path)
+    try:
+        if path.suffix.lower() == ".json":
+            rows = _json_rows(path)
+            return set(rows[0]) if rows else set()
+        with path.open("rb") as fh:
+            head = fh.read(64 * 1024)
+    except OSError as exc:
+        raise EpiError(f"无法读取文件 {path.name}：{exc.strerror}") from None
+    first = head.split(b"\n", 1)[0]
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return {c.strip() for c in next(csv.reader([first.decode(encoding)]), [])}
+        except UnicodeDecodeError:
+            continue
+    return set()
+
+
 def records(f: ImportFile, skip_through: int = 0) -> Iterator[tuple[int, dict[str, str]]]:
     """``(line, row)`` for every non-blank record after line ``skip_through``, streamed."""
     if f.encoding == "json":

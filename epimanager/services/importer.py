@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from epimanager.errors import EpiError, ValidationError
 from epimanager.services import import_journal
-from epimanager.services.import_file import ImportFile, inspect, records
+from epimanager.services.import_file import ImportFile, columns, inspect, records
 from epimanager.store.database import Database
 
 log = logging.getLogger(__name__)
@@ -206,6 +206,31 @@ def _one_chunk(
             f"{exc.message}。第 {rows[0][0]} 行起未导入；前面已导入的 {imported} 条保留，"
             "稍后再次导入同一文件会从这里继续"
         ) from exc
+
+
+def import_kind(path: Path) -> str:
+    """ "children" or "doses", by the file's header (the GUI offers one 导入… for both)."""
+    from epimanager.services.children import CHILD_COLUMNS
+    from epimanager.services.import_rows import DOSE_COLUMNS
+
+    present = columns(path)
+    if all(c in present for c in DOSE_COLUMNS):
+        return "doses"
+    if all(c in present for c in CHILD_COLUMNS):
+        return "children"
+    raise ValidationError(
+        f"文件 {Path(path).name} 的表头既不是儿童（{','.join(CHILD_COLUMNS)}）"
+        f"也不是接种记录（{','.join(DOSE_COLUMNS)}）的列，未导入"
+    )
+
+
+def import_file(
+    db: Database, path: Path, *, progress: ProgressFn | None = None, should_stop: StopFn | None = None
+) -> ImportReport:
+    """Import children or doses, whichever the file holds (:func:`import_kind`)."""
+    if import_kind(path) == "doses":
+        return import_doses(db, path, progress=progress, should_stop=should_stop)
+    return import_children(db, path, progress=progress, should_stop=should_stop)
 
 
 def import_children(
