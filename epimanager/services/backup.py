@@ -36,6 +36,7 @@ from epimanager.domain.identifiers import is_unit_code
 from epimanager.errors import DatabaseError, EpiError
 from epimanager.services import permissions
 from epimanager.services.config import folders
+from epimanager.services.environment import disk_full, disk_full_message
 from epimanager.store.database import OWN_UNIT_KEY, Database
 from epimanager.store.migrate import backup_copy, known_revisions
 from epimanager.store.models_reports import BackupLog
@@ -103,14 +104,26 @@ def backup(
                 partial = sealed
             os.replace(partial, target)
     except (OSError, DriverError, EpiError) as exc:
-        message = exc.message if isinstance(exc, EpiError) else str(exc)
-        _log(db, None, ok=False, size=None, message=message, at=when)
-        raise EpiError(f"备份失败：{message}") from None
+        if disk_full(exc):
+            message = disk_full_message(exc)
+        else:
+            message = exc.message if isinstance(exc, EpiError) else str(exc)
+        _log_failure(db, message, when)
+        raise (DatabaseError if disk_full(exc) else EpiError)(f"备份失败：{message}") from None
     size = target.stat().st_size
     _log(db, target, ok=True, size=size, message=None, at=when)
     log.info("backup written: %s (%d bytes, encrypted=%s)", target.name, size, bool(passphrase))
     _prune(folder, unit, keep)
     return BackupInfo(target, size, when)
+
+
+def _log_failure(db: Database, message: str, at: datetime) -> None:
+    """Record a failed backup for F7 — unless the database cannot be written either (the same full
+    disk): then the failure is only logged, and the caller still reports the backup's own error."""
+    try:
+        _log(db, None, ok=False, size=None, message=message, at=at)
+    except (EpiError, OSError, DriverError) as exc:
+        log.warning("backup failure not recorded in the database: %s", type(exc).__name__)
 
 
 def _log(db: Database, path: Path | None, *, ok: bool, size: int | None, message: str | None, at: datetime) -> None:
@@ -191,6 +204,8 @@ def inspect_backup(file: Path, work: Path, passphrase: str | None = None) -> Res
         with gzip.open(source, "rb") as f_in, work.open("wb") as f_out:
             shutil.copyfileobj(f_in, f_out, 1 << 20)
     except (OSError, EOFError) as exc:
+        if disk_full(exc):  # the disk, not the backup: say so (the backup may be perfectly sound)
+            raise DatabaseError(f"{disk_full_message()}（备份文件本身未发现问题：{file.name}）") from None
         raise EpiError(f"备份文件已损坏或不是 EpiManager 备份：{file.name}（{exc}）") from None
     try:
         check = integrity_check(work)

@@ -65,9 +65,7 @@ def test_killed_import_keeps_whole_chunks_and_a_rerun_finishes_it_exactly(tmp_pa
     assert (
         run_cli("init", "--unit", "3201020101", "--unit-name", "测试", "--committee", "东风村", db=db).returncode == 0
     )
-    n, chunk = 12000, 500
-    assert run_cli("import", "children", big_csv(tmp_path / "first.csv", n), db=db).returncode == 0
-    assert children(db) == n
+    n, chunk = 4000, 500  # eight chunks: the kills land in different ones
     rng = random.Random(11)
     outcomes = []
     for round_ in range(8):
