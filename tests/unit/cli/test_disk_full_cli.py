@@ -4,6 +4,7 @@ restore (which must not call a sound backup damaged)."""
 
 from __future__ import annotations
 
+import random
 import sqlite3
 from pathlib import Path
 
@@ -95,3 +96,21 @@ def test_a_restore_on_a_full_disk_does_not_call_the_backup_damaged(tmp_path: Pat
         r = run_cli("restore", good, db=db)
         assert r.returncode == 0, r.stderr
         assert children(db) == 1
+
+
+def test_a_damaged_database_is_one_line_exit_4_for_every_reader(tmp_path: Path) -> None:
+    """Pages overwritten with garbage (a failing disk): the quick reader of ``search`` and the ORM path
+    both say "数据库文件已损坏" (``search`` printed sqlite3's traceback)."""
+    db = tmp_path / "a.sqlite"
+    clinic(db)
+    assert run_cli("demo", "--children", "200", "--seed", "3", db=db).returncode == 0
+    garbage = random.Random(14)
+    size = db.stat().st_size
+    with db.open("r+b") as f:
+        for offset in range(8 * 4096, size, 3 * 4096):
+            f.seek(offset)
+            f.write(garbage.randbytes(4096))
+    for command in (("search", "zh"), ("export", "children", "--json"), ("query", "managed", "--format", "csv")):
+        r = run_cli(*command, db=db)
+        assert r.returncode == 4, command
+        assert one_line(r.stderr) == "错误：数据库文件已损坏或不是有效的数据库，请从备份恢复"
