@@ -32,7 +32,7 @@ _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 
 
 def id_number(birth: date, seq: int, male: bool) -> str:
-    seq = seq % 500 * 2 + (1 if male else 0)
+    seq = seq * 2 + (1 if male else 0)
     first = f"320102{birth:%Y%m%d}{seq:03d}"
     return first + "10X98765432"[sum(int(c) * w for c, w in zip(first, _WEIGHTS, strict=True)) % 11]
 
@@ -45,6 +45,7 @@ def write_file(path: Path, rows: int) -> None:
     given = list("浩宇轩涵博文杰欣怡佳雨萱萍佩子梓晨一诗思嘉俊明睿泽鑫磊婷颖琪瑶")
     committees = ("东风村", "红旗村", "城关社区")
     start = date(2001, 1, 1)
+    per_day: dict[date, int] = {}
     with path.open("w", encoding="utf-8", newline="") as fh:
         fh.write(HEADER)
         for i in range(rows):
@@ -53,7 +54,10 @@ def write_file(path: Path, rows: int) -> None:
             surname = rng.choice(surnames)
             name = surname + rng.choice(given) + (rng.choice(given) if rng.random() < 0.8 else "")
             mother = rng.choice(surnames) + rng.choice(given) + rng.choice(given) + str(i)
-            idn = id_number(birth, i, male) if i % 3 == 0 else ""
+            idn = ""
+            if i % 3 == 0:
+                per_day[birth] = per_day.get(birth, 0) + 1
+                idn = id_number(birth, per_day[birth], male)
             phone = f"13{rng.randrange(10**9):09d}" if rng.random() < 0.7 else ""
             address = f"某某路{rng.randrange(1, 999)}号" if rng.random() < 0.5 else ""
             fh.write(

@@ -26,6 +26,8 @@ def ascii_digits(text: str) -> str:
 
     An identifier typed on a Chinese input method or pasted from a spreadsheet is then stored
     and searched as the digits a nurse means."""
+    if text.isascii():
+        return text
     out = []
     for ch in unicodedata.normalize("NFKC", text):
         if not ch.isascii() and ch.isdecimal():

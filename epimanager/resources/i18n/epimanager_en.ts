@@ -882,7 +882,7 @@
 <context>
     <name>Crash</name>
     <message>
-        <location filename="../../ui/crash.py" line="70"/>
+        <location filename="../../ui/crash.py" line="72"/>
         <source>程序出现意外错误（程序缺陷）。已保存的数据不受影响。
 请点“显示详细信息”，复制内容发给技术支持。</source>
         <translation>An unexpected error occurred (a bug). Saved data is not affected.
