@@ -646,6 +646,15 @@ EN = {
     "修改姓名": "Change name",
     "%1 的真实姓名：": "Real name of %1:",
     "%1 的姓名已改为 %2": "Name of %1 changed to %2",
+    "导入(&I)…": "&Import…",
+    "从 CSV/JSON 文件导入儿童或接种记录（可取消；再次导入同一文件从中断处继续）": (
+        "Import children or doses from a CSV/JSON file (can be cancelled; importing the same file again continues)"
+    ),
+    "选择导入文件（儿童或接种记录）": "Choose a file to import (children or doses)",
+    "CSV 或 JSON 文件 (*.csv *.json)": "CSV or JSON files (*.csv *.json)",
+    "正在导入 %1…": "Importing %1…",
+    "导入": "Import",
+    "正在导入 %1：%2 / %3 行": "Importing %1: %2 / %3 rows",
 }
 
 

@@ -173,3 +173,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except Exception as exc:  # a full disk or a damaged database is a message; a bug goes on (re-raised)
+        from epimanager.services.environment import known_error
+
+        known = known_error(exc)
+        if known is None:
+            raise
+        print(f"错误：{known.message}", file=sys.stderr)
+        return known.exit_code

@@ -83,6 +83,34 @@ _TEXT_FIELDS = (
 )
 
 
+#: Longest accepted text per field (the database column's width), with its label.
+CHILD_MAX_LENGTHS = (
+    ("mother_name", "母亲姓名", 50),
+    ("father_name", "父亲姓名", 50),
+    ("phone", "联系电话", 20),
+    ("birth_cert_no", "出生证号", 20),
+    ("address", "家庭住址", 200),
+    ("school", "学校/托幼机构", 100),
+    ("allergy", "过敏史", 200),
+    ("remark", "备注", 200),
+)
+DOSE_MAX_LENGTHS = (("batch_no", "批号", 40), ("manufacturer", "生产企业", 100), ("site", "接种部位", 20))
+
+
+def _too_long_fields(obj: object, limits: tuple[tuple[str, str, int], ...]) -> list[tuple[str, str]]:
+    """(field, message) of each value longer than its column allows."""
+    out = []
+    for attr, label, limit in limits:
+        value = getattr(obj, attr)
+        if value is not None and len(value.strip()) > limit:
+            out.append((attr, f"{label}过长（{len(value.strip())} 个字，最多 {limit} 个）"))
+    return out
+
+
+def _too_long(obj: object, limits: tuple[tuple[str, str, int], ...]) -> list[str]:
+    return [message for _field, message in _too_long_fields(obj, limits)]
+
+
 def control_character(text: str | None) -> str | None:
     """The first control or direction-override character in ``text`` (NUL, ESC, U+202E …), as ``U+XXXX``."""
     for ch in text or "":
@@ -120,6 +148,7 @@ def child_field_problems(c: ChildInput, today: date) -> list[tuple[str, str]]:
         p.append(("name", "姓名不能为空"))
     elif len(name) > 20:
         p.append(("name", "姓名过长（最多20个字）"))
+    p.extend(_too_long_fields(c, CHILD_MAX_LENGTHS))
     if c.sex not in (Sex.MALE, Sex.FEMALE):
         p.append(("sex", "性别必须为 男 或 女"))
     if c.birth_date > today:
@@ -169,7 +198,7 @@ def child_field_problems(c: ChildInput, today: date) -> list[tuple[str, str]]:
         p.append(("child_code", "儿童编码应为18位数字"))
     if c.birth_weight_kg is not None and not (0.3 <= c.birth_weight_kg <= 8.0):
         p.append(("birth_weight_kg", "出生体重应在 0.3–8.0 公斤之间"))
-    if c.hukou_county and not (len(c.hukou_county) == 6 and c.hukou_county.isdigit()):
+    if c.hukou_county and not (len(c.hukou_county) == 6 and c.hukou_county.isascii() and c.hukou_county.isdigit()):
         p.append(("hukou_county", "户籍县国标码应为6位数字"))
     if c.birth_time and not _valid_time(c.birth_time):
         p.append(("birth_time", "出生时间格式应为 HH:MM"))
@@ -225,6 +254,7 @@ def dose_problems(d: DoseInput, birth_date: date, today: date) -> list[str]:
         p.append(f"接种单位编码应为10位数字：“{d.unit_code}”")
     if d.trace_code and not ids.is_trace_code(d.trace_code):
         p.append("追溯码应为以8开头的20位数字")
+    p.extend(_too_long(d, DOSE_MAX_LENGTHS))
     if d.expiry is not None and d.expiry < d.date:
         p.append(f"疫苗已过期（失效期 {d.expiry.isoformat()} 早于接种日期）")
     return p

@@ -19,7 +19,6 @@ the disk can hold: a "gzip bomb" is refused before it fills the disk.
 from __future__ import annotations
 
 import contextlib
-import errno
 import gzip
 import io
 import logging
@@ -49,6 +48,7 @@ from epimanager.services.backup_crypto import (
     is_encrypted,
 )
 from epimanager.services.config import folders
+from epimanager.services.environment import disk_full, disk_full_message
 from epimanager.store import pg_files
 from epimanager.store.database import OWN_UNIT_KEY, Database, set_config
 from epimanager.store.migrate import known_revisions
@@ -139,9 +139,12 @@ def backup(
             finally:
                 partial.unlink(missing_ok=True)
     except (OSError, DriverError, EpiError) as exc:
-        message = exc.message if isinstance(exc, EpiError) else str(exc)
-        _log(db, None, ok=False, size=None, message=message, at=when)
-        raise EpiError(f"备份失败：{message}") from None
+        if disk_full(exc):
+            message = disk_full_message(exc)
+        else:
+            message = exc.message if isinstance(exc, EpiError) else str(exc)
+        _log_failure(db, message, when)
+        raise (DatabaseError if disk_full(exc) else EpiError)(f"备份失败：{message}") from None
     size = target.stat().st_size
     _log(db, target, ok=True, size=size, message=None, at=when, mark=mark)
     log.info("backup written: %s (%d bytes, encrypted=%s)", target.name, size, bool(passphrase))
@@ -216,6 +219,15 @@ def clean_leftovers(db: Database) -> int:
     for folder in {default_backup_dir(db), db.path.parent / "backups"}:
         removed += clean_partials(folder) + clean_legacy(folder)
     return removed
+
+
+def _log_failure(db: Database, message: str, at: datetime) -> None:
+    """Record a failed backup for F7 — unless the database cannot be written either (the same full
+    disk): then the failure is only logged, and the caller still reports the backup's own error."""
+    try:
+        _log(db, None, ok=False, size=None, message=message, at=at)
+    except (EpiError, OSError, DriverError) as exc:
+        log.warning("backup failure not recorded in the database: %s", type(exc).__name__)
 
 
 def _log(
@@ -358,8 +370,8 @@ def _decompress(file: Path, work: Path, passphrase: str | None, free_space: Call
             if written != size:
                 raise EpiError(f"备份文件已损坏（内容不完整）：{name}")
     except OSError as exc:
-        if exc.errno == errno.ENOSPC:  # the disk, not the backup
-            raise EpiError("磁盘空间不足：恢复未进行，未做任何改动") from None
+        if disk_full(exc):  # the disk, not the backup: say so (the backup may be perfectly sound)
+            raise DatabaseError(f"{disk_full_message()}（恢复未进行；备份文件本身未发现问题：{name}）") from None
         raise EpiError(f"备份文件已损坏或不是 EpiManager 备份：{name}（{exc}）") from None
     except EOFError as exc:
         raise EpiError(f"备份文件已损坏或不是 EpiManager 备份：{name}（{exc}）") from None

@@ -1,76 +1,45 @@
-"""Reading an import file (CSV in UTF-8 or GB18030, or a JSON list) and turning each row into a
+"""Turning each row of an import file (read by :mod:`epimanager.services.import_file`) into a
 :class:`ChildInput` or :class:`DoseInput`; a bad row raises ``ValueError`` with its reason in Chinese."""
 
 from __future__ import annotations
 
-import csv
-import io
-import json
-from collections.abc import Iterable
-from pathlib import Path
-
 from epimanager.domain.codes import Residence, Sex, Status
 from epimanager.domain.dates import parse_date
-from epimanager.domain.identifiers import is_unit_code
+from epimanager.domain.identifiers import ascii_digits, is_unit_code
 from epimanager.domain.validation import ChildInput, DoseInput
-from epimanager.errors import EpiError
 from epimanager.resources import catalog
 from epimanager.services.doses import OTHER_PLACE
+from epimanager.services.import_file import MAX_FIELD_CHARS
 
 DOSE_COLUMNS = ("child_code", "vaccine", "dose_number", "date", "batch", "manufacturer", "site", "unit_code")
 
 
-def read_rows(path: Path, required: Iterable[str]) -> list[tuple[int, dict[str, str]]]:
-    """Rows of a CSV (UTF-8, UTF-8 with BOM, or GB18030) or JSON list file.
-
-    Returns ``(line_number, row)`` pairs; line numbers count the header as 1.
-    """
-    try:
-        raw = Path(path).read_bytes()
-    except OSError as exc:
-        raise EpiError(f"无法读取文件 {path}：{exc.strerror}") from None
-    if Path(path).suffix.lower() == ".json":
-        try:
-            data = json.loads(raw.decode("utf-8-sig"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise EpiError(f"JSON 文件格式错误：{exc}") from None
-        if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
-            raise EpiError("JSON 文件应为对象列表")
-        rows = [(i + 1, {k: "" if v is None else str(v) for k, v in r.items()}) for i, r in enumerate(data)]
-        _check_columns(set().union(*(r.keys() for _, r in rows)) if rows else set(), required)
-        return rows
-    text = _decode(raw)
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        header = [h.strip() for h in next(reader)]
-    except StopIteration:
-        raise EpiError("文件为空（缺少表头行）") from None
-    _check_columns(set(header), required)
-    out: list[tuple[int, dict[str, str]]] = []
-    for n, values in enumerate(reader, start=2):
-        if not any(v.strip() for v in values):
-            continue
-        row = {h: (values[i].strip() if i < len(values) else "") for i, h in enumerate(header)}
-        if len(values) > len(header):
-            row["__extra__"] = "x"
-        out.append((n, row))
-    return out
+#: Columns that hold digits (IDs, codes, dates, numbers): full-width, superscript and other-script
+#: digits in them are read as ASCII (an ID typed on a Chinese input method is then found by search).
+_DIGIT_COLUMNS = {
+    "child_code",
+    "id_number",
+    "mother_id_number",
+    "father_id_number",
+    "phone",
+    "birth_cert_no",
+    "birth_date",
+    "birth_time",
+    "birth_weight_kg",
+    "hukou_county",
+    "dose_number",
+    "date",
+    "unit_code",
+}
 
 
-def _decode(raw: bytes) -> str:
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        try:
-            return raw.decode("gb18030")
-        except UnicodeDecodeError:
-            raise EpiError("无法识别文件编码（应为 UTF-8 或 GB18030）") from None
-
-
-def _check_columns(present: set[str], required: Iterable[str]) -> None:
-    missing = [c for c in required if c not in present]
-    if missing:
-        raise EpiError(f"表头缺少列：{', '.join(missing)}")
+def clean_row(row: dict[str, str]) -> dict[str, str]:
+    """The row with its digit columns in ASCII; raises ValueError for a row the reader flagged."""
+    if "__too_long__" in row:
+        raise ValueError(f"字段过长（超过 {MAX_FIELD_CHARS} 个字）：{row['__too_long__']}")
+    if "__extra__" in row:
+        raise ValueError("列数多于表头")
+    return {k: ascii_digits(v) if k in _DIGIT_COLUMNS else v for k, v in row.items()}
 
 
 def _opt(row: dict[str, str], key: str) -> str | None:
@@ -80,8 +49,7 @@ def _opt(row: dict[str, str], key: str) -> str | None:
 
 def parse_child_row(row: dict[str, str]) -> ChildInput:
     """Turn a CSV row into a :class:`ChildInput`; raises ValueError (Chinese)."""
-    if "__extra__" in row:
-        raise ValueError("列数多于表头")
+    row = clean_row(row)
     birth = parse_date(row.get("birth_date", ""))
     sex_text = row.get("sex", "")
     sex = Sex.parse(sex_text).value if sex_text.strip() else ""
@@ -119,8 +87,7 @@ def parse_child_row(row: dict[str, str]) -> ChildInput:
 
 
 def parse_dose_row(row: dict[str, str], own_unit: str) -> DoseInput:
-    if "__extra__" in row:
-        raise ValueError("列数多于表头")
+    row = clean_row(row)
     vac_text = row.get("vaccine", "").strip()
     if not vac_text:
         raise ValueError("疫苗不能为空")

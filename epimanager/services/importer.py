@@ -1,41 +1,46 @@
-"""CSV / JSON import of children and doses.
+"""CSV / JSON import of children and doses, streamed and committed in chunks.
 
-Every row is checked first; invalid rows are reported with their line number
-and reason and are not imported; all valid rows go in ONE transaction (so a
-crash leaves the import entirely in or entirely out).  ``dry_run`` writes
-nothing.  Files are read and rows parsed by :mod:`epimanager.services.import_rows`.
+The whole file is checked first (:mod:`epimanager.services.import_file`: encoding, quotes, field
+sizes); a file that fails is refused and nothing is written. Then the rows are read one chunk of
+:data:`CHUNK_ROWS` at a time: every row is checked (:mod:`~epimanager.services.import_children`,
+:mod:`~epimanager.services.import_doses`), an invalid row is listed with its file line and reason
+and not imported, and each chunk's valid rows are written in one transaction, which also records
+how far the import got (:mod:`~epimanager.services.import_journal`). So another desk waits at most
+one chunk to save a dose, memory stays flat however long the file, and an import stopped part-way
+(killed, cancelled, or a busy database) is finished by running it again: the committed lines are
+skipped and the report says so. ``dry_run`` runs every check of a real run (the same errors) and
+writes nothing.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
+from itertools import islice
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, Protocol
 
-from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
-from epimanager.domain.catalog import Vaccine
-from epimanager.domain.identifiers import is_child_code
-from epimanager.domain.schedule import ChildFacts, Given
-from epimanager.domain.validation import ChildInput, DoseInput, child_problems, dose_problems
-from epimanager.resources import catalog
-from epimanager.services import audit
-from epimanager.services.children import CHILD_COLUMNS, allocate_codes, child_values, reserve_code
-from epimanager.services.clinical import session_facts
-from epimanager.services.import_rows import DOSE_COLUMNS, parse_child_row, parse_dose_row, read_rows
-from epimanager.services.search_index import bulk_index
-from epimanager.services.units import committee_ids
+from epimanager.errors import EpiError, ValidationError
+from epimanager.services import import_journal
+from epimanager.services.import_file import ImportFile, columns, inspect, records
 from epimanager.store.database import Database
-from epimanager.store.models import Child, Dose, new_uuid
-from epimanager.store.outbox import enqueue_rows
 
 log = logging.getLogger(__name__)
 
-Progress = Callable[[int, int], None]
+#: Rows per transaction: another writer waits at most this long (~0.1–0.3 s) for the lock.
+CHUNK_ROWS = 500
+#: Errors kept in a report (all are counted): a file of a million bad rows stays a small report.
+MAX_LISTED_ERRORS = 10_000
+
+#: ``progress(rows_done, rows_total)`` after each chunk.
+ProgressFn = Callable[[int, int], None]
+#: Asked at each chunk boundary; True stops the import there (committed chunks stay, a re-run resumes).
+StopFn = Callable[[], bool]
+Rows = list[tuple[int, dict[str, str]]]
 
 
 @dataclass(frozen=True)
@@ -55,18 +60,182 @@ class ImportReport:
     confirmed_invalid: tuple[RowError, ...] = field(default_factory=tuple)
     #: rows imported although the child already had the dose (confirmed as corrections/补录)
     confirmed_duplicate: tuple[RowError, ...] = field(default_factory=tuple)
+    #: every bad row (``errors`` lists at most :data:`MAX_LISTED_ERRORS` of them); -1 = len(errors)
+    error_count: int = -1
+    #: rows already imported by an earlier run of the same file that stopped part-way (skipped now)
+    skipped: int = 0
+    #: the last line of that earlier run, and when it committed it
+    resumed_after: int = 0
+    resumed_at: str | None = None
+    #: stopped at a chunk boundary by the caller; running the same import again finishes it
+    cancelled: bool = False
+
+    @property
+    def bad_rows(self) -> int:
+        return len(self.errors) if self.error_count < 0 else self.error_count
 
     def summary(self) -> str:
         what = "儿童" if self.kind == "children" else "接种记录"
         verb = "可导入" if self.dry_run else "已导入"
-        s = f"共 {self.total} 行：{verb}{what} {self.imported} 条，错误 {len(self.errors)} 行"
+        s = f"共 {self.total} 行：{verb}{what} {self.imported} 条，错误 {self.bad_rows} 行"
+        if self.bad_rows > len(self.errors):
+            s += f"（只列出前 {len(self.errors)} 行）"
         if self.confirmed_invalid:
             s += f"，其中无效剂次 {len(self.confirmed_invalid)} 条（已确认）"
         if self.confirmed_duplicate:
             s += f"，重复剂次 {len(self.confirmed_duplicate)} 条（已确认为更正/补录）"
+        if self.skipped:
+            s += (
+                f"；第 {self.resumed_after} 行及以前的 {self.skipped} 行已在上次未完成的导入"
+                f"（{self.resumed_at}）中处理，本次跳过"
+            )
+        if self.cancelled:
+            s += "；导入已取消（已导入的部分保留，再次导入同一文件会从中断处继续）"
         if self.dry_run:
             s += "（试运行，未写入数据库）"
         return s
+
+
+class ChunkWork(Protocol):
+    """One kind of import: checks a chunk of rows and writes the valid ones."""
+
+    kind: str
+    required: tuple[str, ...]
+
+    def check(self, s: Session, rows: Rows, errors: list[RowError], *, dry_run: bool) -> list[Any]:
+        """Check the rows (reading the database through ``s``); returns the valid ones for :meth:`write`.
+
+        In a dry run ``s`` is rolled back after each chunk."""
+
+    def write(self, s: Session, checked: list[Any]) -> int:
+        """Write the checked rows in ``s``'s transaction; returns how many."""
+
+    def confirmed(self) -> list[RowError]:
+        """Rows imported with a confirmed warning (invalid doses)."""
+
+    def audit(self, s: Session, count: int, first: int, last: int) -> None:
+        """One audit entry for a written chunk."""
+
+
+def _chunks(rows: Iterable[tuple[int, dict[str, str]]], size: int) -> Iterator[Rows]:
+    it = iter(rows)
+    while chunk := list(islice(it, size)):
+        yield chunk
+
+
+def run_import(
+    db: Database,
+    path: Path,
+    work: ChunkWork,
+    *,
+    dry_run: bool,
+    progress: ProgressFn | None,
+    should_stop: StopFn | None,
+) -> ImportReport:
+    f = inspect(path, work.required)
+    prior = import_journal.load(db, work.kind, f.sha256)
+    if prior is not None and prior.done:
+        raise ValidationError(
+            f"文件 {Path(path).name} 已于 {prior.at} 导入过（{prior.imported} 条），再导入会重复建档，未导入"
+        )
+    skip_through = prior.line if prior else 0
+    imported = prior.imported if prior else 0
+    errors: list[RowError] = []
+    error_count = new_rows = skipped = done = 0
+    cancelled = False
+    last_line = skip_through
+    for chunk in _chunks(records(f), CHUNK_ROWS):
+        fresh = [(line, row) for line, row in chunk if line > skip_through]
+        skipped += len(chunk) - len(fresh)
+        done += len(chunk)
+        if fresh:
+            if should_stop is not None and should_stop():
+                cancelled = True
+                break
+            chunk_errors: list[RowError] = []
+            n = _one_chunk(db, f, work, fresh, chunk_errors, dry_run=dry_run, imported=imported + new_rows)
+            new_rows += n
+            last_line = fresh[-1][0]
+            error_count += len(chunk_errors)
+            errors.extend(chunk_errors[: max(0, MAX_LISTED_ERRORS - len(errors))])
+        if progress is not None:
+            progress(done, f.rows)
+    if not dry_run and not cancelled and new_rows + imported > 0:
+        with db.transaction() as s:
+            import_journal.save(s, work.kind, f.sha256, last_line, imported + new_rows, done=True)
+    log.info(
+        "import %s: %d rows, %d imported, %d rejected, %d skipped%s",
+        work.kind,
+        f.rows,
+        new_rows,
+        error_count,
+        skipped,
+        " (dry run)" if dry_run else "",
+    )
+    errors.sort(key=lambda e: e.line)
+    return ImportReport(
+        work.kind,
+        f.rows,
+        new_rows,
+        tuple(errors),
+        dry_run,
+        confirmed_invalid=tuple(work.confirmed()),
+        confirmed_duplicate=tuple(getattr(work, "confirmed_duplicates", list)()),
+        error_count=error_count,
+        skipped=skipped,
+        resumed_after=skip_through,
+        resumed_at=prior.at if prior else None,
+        cancelled=cancelled,
+    )
+
+
+def _one_chunk(
+    db: Database, f: ImportFile, work: ChunkWork, rows: Rows, errors: list[RowError], *, dry_run: bool, imported: int
+) -> int:
+    if dry_run:  # the same checks in a session that is rolled back
+        with db.session() as s:
+            return len(work.check(s, rows, errors, dry_run=True))
+    try:
+        with db.transaction() as s:
+            checked = work.check(s, rows, errors, dry_run=False)
+            n = work.write(s, checked) if checked else 0
+            if n or imported:  # a file with nothing imported yet has nothing to resume
+                import_journal.save(s, work.kind, f.sha256, rows[-1][0], imported + n, done=False)
+            if n:
+                work.audit(s, n, rows[0][0], rows[-1][0])
+            return n
+    except EpiError as exc:
+        if imported == 0:
+            raise
+        raise type(exc)(
+            f"{exc.message}。第 {rows[0][0]} 行起未导入；前面已导入的 {imported} 条保留，"
+            "稍后再次导入同一文件会从这里继续"
+        ) from exc
+
+
+def import_kind(path: Path) -> str:
+    """ "children" or "doses", by the file's header (the GUI offers one 导入… for both)."""
+    from epimanager.services.children import CHILD_COLUMNS
+    from epimanager.services.import_rows import DOSE_COLUMNS
+
+    present = columns(path)
+    if all(c in present for c in DOSE_COLUMNS):
+        return "doses"
+    if all(c in present for c in CHILD_COLUMNS):
+        return "children"
+    raise ValidationError(
+        f"文件 {Path(path).name} 的表头既不是儿童（{','.join(CHILD_COLUMNS)}）"
+        f"也不是接种记录（{','.join(DOSE_COLUMNS)}）的列，未导入"
+    )
+
+
+def import_file(
+    db: Database, path: Path, *, progress: ProgressFn | None = None, should_stop: StopFn | None = None
+) -> ImportReport:
+    """Import children or doses, whichever the file holds (:func:`import_kind`)."""
+    if import_kind(path) == "doses":
+        return import_doses(db, path, progress=progress, should_stop=should_stop)
+    return import_children(db, path, progress=progress, should_stop=should_stop)
 
 
 def import_children(
@@ -76,138 +245,14 @@ def import_children(
     dry_run: bool = False,
     user: str | None = None,
     today: date | None = None,
-    progress: Progress | None = None,
+    progress: ProgressFn | None = None,
+    should_stop: StopFn | None = None,
 ) -> ImportReport:
-    today = today or date.today()
-    rows = read_rows(path, CHILD_COLUMNS)
-    unit = db.own_unit_code()
-    committees = committee_ids(db)
-    errors: list[RowError] = []
-    good: list[tuple[int, ChildInput]] = []
-    seen_codes: dict[str, int] = {}
-    for line, row in rows:
-        try:
-            inp = parse_child_row(row)
-        except ValueError as exc:
-            errors.append(RowError(line, str(exc)))
-            continue
-        problems = child_problems(inp, today)
-        if inp.committee and inp.committee not in committees:
-            problems.append(f"区域划分“{inp.committee}”不存在")
-        if inp.child_code and is_child_code(inp.child_code):
-            if inp.child_code in seen_codes:
-                problems.append(f"儿童编码 {inp.child_code} 与第 {seen_codes[inp.child_code]} 行重复")
-            else:
-                seen_codes[inp.child_code] = line
-        if problems:
-            errors.append(RowError(line, "；".join(problems)))
-        else:
-            good.append((line, inp))
-    # codes that already exist in the database
-    if seen_codes:
-        existing = _existing_codes(db, list(seen_codes))
-        if existing:
-            kept = []
-            for line, inp in good:
-                if inp.child_code in existing:
-                    errors.append(RowError(line, f"儿童编码 {inp.child_code} 已存在于数据库"))
-                else:
-                    kept.append((line, inp))
-            good = kept
-    errors.sort(key=lambda e: e.line)
-    if dry_run or not good:
-        return ImportReport("children", len(rows), len(good), tuple(errors), dry_run)
-    now = datetime.now()
-    with db.transaction() as s:
-        next_id = (s.scalar(select(func.max(Child.id))) or 0) + 1
-        by_year: dict[int, list[int]] = {}
-        for i, (_, inp) in enumerate(good):
-            if inp.child_code:
-                reserve_code(s, inp.child_code)
-            else:
-                by_year.setdefault(inp.birth_date.year, []).append(i)
-        codes: dict[int, str] = {}
-        for year, idx in by_year.items():
-            for i, code in zip(idx, allocate_codes(s, unit, year, len(idx)), strict=True):
-                codes[i] = code
-        s.flush()
-        records: list[dict[str, Any]] = []
-        index_rows: list[tuple[int, str, str | None, str | None]] = []
-        for i, (_, inp) in enumerate(good):
-            cid = next_id + i
-            records.append(
-                {
-                    "id": cid,
-                    "uuid": new_uuid(),
-                    "code": inp.child_code or codes[i],
-                    **child_values(inp),
-                    "committee_id": committees.get(inp.committee) if inp.committee else None,
-                    "managing_unit": unit,
-                    "created_unit": unit,
-                    "created_at": now,
-                    "updated_at": now,
-                    "created_by": user,
-                    "version": 1,
-                    "deleted": False,
-                }
-            )
-            index_rows.append((cid, inp.name.strip(), inp.mother_name, inp.father_name))
-        for start in range(0, len(records), 5000):
-            s.execute(insert(Child), records[start : start + 5000])
-            if progress:
-                progress(start + len(records[start : start + 5000]), len(records))
-        bulk_index(s.connection(), index_rows)
-        enqueue_rows(s.connection(), "child", [(r["uuid"], 1) for r in records], now)
-        audit.record(
-            s,
-            kind="import",
-            entity="child",
-            entity_uuid=new_uuid(),
-            child_id=None,
-            user=user,
-            new=f"导入儿童 {len(records)} 条（{Path(path).name}）",
-        )
-    log.info("import children: %d rows, %d imported, %d rejected", len(rows), len(good), len(errors))
-    return ImportReport("children", len(rows), len(good), tuple(errors), False)
+    """Import children (columns: README); bad rows are listed by line and skipped."""
+    from epimanager.services.import_children import ChildChunks
 
-
-def _existing_codes(db: Database, codes: list[str]) -> set[str]:
-    found: set[str] = set()
-    with db.session() as s:
-        for start in range(0, len(codes), 500):
-            chunk = codes[start : start + 500]
-            found.update(s.scalars(select(Child.code).where(Child.code.in_(chunk))).all())
-    return found
-
-
-def _invalid_doses(db: Database, good: list[tuple[int, DoseInput]], lines: list[int]) -> dict[int, str]:
-    """``line -> the engine's reasons`` for the imported doses that would not count.
-
-    Each child is forecast once, with its stored doses and all its imported ones.
-    """
-    from epimanager.services.doses import invalid_reasons
-    from epimanager.services.forecast import engine
-
-    cat = catalog()
-    by_child: dict[int, list[tuple[int, str, date]]] = {}
-    for (cid, inp), line in zip(good, lines, strict=True):
-        by_child.setdefault(cid, []).append((line, cat.resolve(inp.vaccine).code, inp.date))
-    out: dict[int, str] = {}
-    eng = engine()
-    with db.session() as s:
-        for cid, new in by_child.items():
-            child = s.get(Child, cid)
-            assert child is not None
-            stored = [Given(d.vaccine_code, d.date) for d in child.doses if not d.deleted]
-            facts = session_facts(s, cid, child.mother_hbsag, child.birth_weight_kg)
-            doses = stored + [Given(code, day) for _, code, day in new]
-            last = max(d.date for d in doses)
-            fc = eng.forecast(child.birth_date, max(last, child.birth_date), doses, child.sex, facts=facts)
-            for line, code, day in new:
-                reasons = invalid_reasons(ev for ev in fc.doses if ev.vaccine == code and ev.date == day)
-                if reasons:
-                    out[line] = "、".join(reasons)
-    return out
+    with ChildChunks(db, Path(path), user=user, today=today or date.today()) as work:
+        return run_import(db, path, work, dry_run=dry_run, progress=progress, should_stop=should_stop)
 
 
 def import_doses(
@@ -217,11 +262,12 @@ def import_doses(
     dry_run: bool = False,
     user: str | None = None,
     today: date | None = None,
-    progress: Progress | None = None,
+    progress: ProgressFn | None = None,
     confirm_invalid: bool = False,
     confirm_duplicate: bool = False,
+    should_stop: StopFn | None = None,
 ) -> ImportReport:
-    """Import doses; every bad row is listed with its line and skipped, the good ones go in together.
+    """Import doses; every bad row is listed with its line and skipped.
 
     A dose the schedule engine counts as invalid (with the child's other doses, stored and
     imported) is a bad row with the engine's reason unless ``confirm_invalid``; then it is imported
@@ -230,158 +276,14 @@ def import_doses(
     ``confirm_duplicate`` (then listed in ``confirmed_duplicate``): the service's rule
     (:func:`~epimanager.services.dose_duplicates.find_clash`), checked inside the write transaction.
     """
-    today = today or date.today()
-    rows = read_rows(path, DOSE_COLUMNS)
-    unit = db.own_unit_code()
-    codes = sorted({r.get("child_code", "").strip() for _, r in rows if r.get("child_code", "").strip()})
-    children: dict[str, tuple[int, date]] = {}
-    with db.session() as s:
-        for start in range(0, len(codes), 500):
-            chunk = codes[start : start + 500]
-            for cid, code, birth in s.execute(
-                select(Child.id, Child.code, Child.birth_date).where(Child.code.in_(chunk), Child.deleted.is_(False))
-            ):
-                children[code] = (cid, birth)
-    errors: list[RowError] = []
-    good: list[tuple[int, DoseInput]] = []
-    lines: list[int] = []
-    for line, row in rows:
-        code = row.get("child_code", "").strip()
-        try:
-            inp = parse_dose_row(row, unit)
-        except ValueError as exc:
-            errors.append(RowError(line, str(exc)))
-            continue
-        if code not in children:
-            errors.append(RowError(line, f"找不到儿童编码为 {code or '（空）'} 的个案"))
-            continue
-        cid, birth = children[code]
-        problems = dose_problems(inp, birth, today)
-        if problems:
-            errors.append(RowError(line, "；".join(problems)))
-        else:
-            good.append((cid, inp))
-            lines.append(line)
-    # a duplicate is named as such (not by the invalid reason it also has); checked again below,
-    # inside the write transaction, against what is stored then
-    with db.session() as s:
-        good, lines, _ = _drop_duplicates(s, good, lines, errors, confirm_duplicate)
-    invalid = _invalid_doses(db, good, lines)
-    confirmed: list[RowError] = []
-    if invalid:
-        if confirm_invalid:
-            confirmed = [RowError(line, f"{reason}（无效剂次，已确认导入）") for line, reason in invalid.items()]
-        else:
-            errors.extend(
-                RowError(line, f"{reason}：无效剂次，未导入（确认无误可加 --confirm-invalid）")
-                for line, reason in invalid.items()
-            )
-            errors.sort(key=lambda e: e.line)
-            kept = [(g, line) for g, line in zip(good, lines, strict=True) if line not in invalid]
-            good, lines = [g for g, _ in kept], [line for _, line in kept]
-    if dry_run or not good:
-        with db.session() as s:
-            good, lines, confirmed_dup = _drop_duplicates(s, good, lines, errors, confirm_duplicate)
-        return ImportReport("doses", len(rows), len(good), tuple(errors), dry_run, tuple(confirmed), confirmed_dup)
-    now = datetime.now()
-    cat = catalog()
-    with db.transaction() as s:
-        good, lines, confirmed_dup = _drop_duplicates(s, good, lines, errors, confirm_duplicate)
-        records = [_dose_values(cid, inp, cat.resolve(inp.vaccine), now) for cid, inp in good]
-        for start in range(0, len(records), 5000):
-            s.execute(insert(Dose), records[start : start + 5000])
-            if progress:
-                progress(min(start + 5000, len(records)), len(records))
-        if records:
-            enqueue_rows(s.connection(), "dose", [(str(r["uuid"]), 1) for r in records], now)
-            audit.record(
-                s,
-                kind="import",
-                entity="dose",
-                entity_uuid=new_uuid(),
-                child_id=None,
-                user=user,
-                new=f"导入接种记录 {len(records)} 条（{Path(path).name}）",
-            )
-    log.info("import doses: %d rows, %d imported, %d rejected", len(rows), len(good), len(errors))
-    return ImportReport("doses", len(rows), len(good), tuple(errors), False, tuple(confirmed), confirmed_dup)
+    from epimanager.services.import_doses import DoseChunks
 
-
-def _dose_values(cid: int, inp: DoseInput, vac: Vaccine, now: datetime) -> dict[str, Any]:
-    return {
-        "uuid": new_uuid(),
-        "child_id": cid,
-        "vaccine_code": vac.code,
-        "dose_number": inp.dose_number,
-        "date": inp.date,
-        "attribute": int(inp.attribute),
-        "batch_no": inp.batch_no,
-        "expiry": None,
-        "manufacturer": inp.manufacturer,
-        "site": inp.site or vac.site,
-        "route": vac.route,
-        "nurse": None,
-        "unit_code": inp.unit_code,
-        "place_text": inp.place_text,
-        "free": vac.nip,
-        "trace_code": None,
-        "combination_code": None,
-        "created_at": now,
-        "updated_at": now,
-        "version": 1,
-        "deleted": False,
-    }
-
-
-class _Had(NamedTuple):
-    vaccine_code: str
-    dose_number: int
-    date: date
-
-
-def _drop_duplicates(
-    s: Session, good: list[tuple[int, DoseInput]], lines: list[int], errors: list[RowError], confirm: bool
-) -> tuple[list[tuple[int, DoseInput]], list[int], tuple[RowError, ...]]:
-    """The dose service's duplicate rule on the rows to import, against the stored doses read in
-    ``s`` and the earlier lines of the file: a duplicate row is added to ``errors`` (or, when
-    ``confirm``, kept and returned as confirmed); returns the rows to import and their lines."""
-    from epimanager.services.dose_duplicates import find_clash
-    from epimanager.services.doses import DuplicateDose
-
-    cat = catalog()
-    ids = sorted({cid for cid, _ in good})
-    had: dict[int, list[_Had]] = {cid: [] for cid in ids}
-    kids: dict[int, tuple[date, str, str, float | None]] = {}
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
-        q = select(Dose.child_id, Dose.vaccine_code, Dose.dose_number, Dose.date)
-        for cid, code, number, day in s.execute(q.where(Dose.child_id.in_(chunk), Dose.deleted.is_(False))):
-            had[cid].append(_Had(code, number, day))
-        q2 = select(Child.id, Child.birth_date, Child.sex, Child.mother_hbsag, Child.birth_weight_kg)
-        for cid, birth, sex, hbsag, kg in s.execute(q2.where(Child.id.in_(chunk))):
-            kids[cid] = (birth, sex, hbsag, kg)
-    keep: list[tuple[int, DoseInput]] = []
-    kept_lines: list[int] = []
-    confirmed: list[RowError] = []
-    dropped = False
-    for (cid, inp), line in zip(good, lines, strict=True):
-        birth, sex, hbsag, kg = kids[cid]
-        vcode = cat.resolve(inp.vaccine).code
-
-        def facts(cid: int = cid, hbsag: str = hbsag, kg: float | None = kg) -> ChildFacts:
-            return session_facts(s, cid, hbsag, kg)
-
-        clash = find_clash(birth, sex, had[cid], vcode, inp.dose_number, inp.date, facts=facts)
-        dup = DuplicateDose(clash) if clash is not None else None
-        if dup is not None and not confirm:
-            errors.append(RowError(line, f"{dup.message}：未导入（确属更正/补录可加 --confirm-duplicate）"))
-            dropped = True
-            continue
-        if dup is not None:
-            confirmed.append(RowError(line, f"{dup.message.split('，')[0]}（重复剂次，已确认为更正/补录）"))
-        had[cid].append(_Had(vcode, inp.dose_number, inp.date))
-        keep.append((cid, inp))
-        kept_lines.append(line)
-    if dropped:
-        errors.sort(key=lambda e: e.line)
-    return keep, kept_lines, tuple(confirmed)
+    with DoseChunks(
+        db,
+        Path(path),
+        user=user,
+        today=today or date.today(),
+        confirm_invalid=confirm_invalid,
+        confirm_duplicate=confirm_duplicate,
+    ) as work:
+        return run_import(db, path, work, dry_run=dry_run, progress=progress, should_stop=should_stop)

@@ -3,17 +3,23 @@
 One service for every caller — 系统 → 配置工具, ``epimanager sync config``, ``epimanager config
 platform`` — with one address rule (https, or http only to this machine for the training
 platform) and one permission: changing any of it needs 业务管理员 (``change_unit_config``), since
-whoever sets the address decides where the clinic's personal data is sent.
+whoever sets the address decides where the clinic's personal data is sent. The token is stored
+sealed (:mod:`epimanager.services.token_box`), never in clear in the database or its backups.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urlsplit
 
-from epimanager.errors import ValidationError
-from epimanager.services import permissions
+from epimanager.errors import EpiError, ValidationError
+from epimanager.paths import local_dir_for
+from epimanager.services import permissions, token_box
 from epimanager.store.database import Database, get_config, set_config
+
+log = logging.getLogger(__name__)
 
 URL_KEY = "sync.url"
 TOKEN_KEY = "sync.token"
@@ -74,17 +80,29 @@ class SyncSettings:
 def load_settings(db: Database) -> SyncSettings:
     with db.session() as s:
         url = get_config(s, URL_KEY)
-        token = get_config(s, TOKEN_KEY)
+        stored = get_config(s, TOKEN_KEY)
         interval = get_config(s, INTERVAL_KEY)
         batch = get_config(s, BATCH_KEY)
         user = get_config(s, USER_KEY)
+    if stored and not token_box.is_sealed(stored):
+        _seal_clear_token(db, stored)
     return SyncSettings(
         url=url or None,
-        token=token or None,
+        token=token_box.unseal(_key_anchor(db), stored),
         interval_s=int(interval) if interval else DEFAULT_INTERVAL,
         batch_size=int(batch) if batch else DEFAULT_BATCH,
         user=user or None,
     )
+
+
+def _seal_clear_token(db: Database, stored: str) -> None:
+    """A token an older version stored in clear is sealed the first time it is read."""
+    try:
+        with db.transaction() as s:
+            if get_config(s, TOKEN_KEY) == stored:
+                set_config(s, TOKEN_KEY, token_box.seal(_key_anchor(db), stored))
+    except (EpiError, OSError) as exc:  # a read-only database or folder: sealed at the next save
+        log.warning("clear platform token left as it is: %s", type(exc).__name__)
 
 
 def save_settings(
@@ -112,7 +130,7 @@ def save_settings(
         if clean_url is not None:
             set_config(s, URL_KEY, clean_url)
         if token is not None:
-            set_config(s, TOKEN_KEY, token.strip())
+            set_config(s, TOKEN_KEY, token_box.seal(_key_anchor(db), token.strip()))
         if user is not None:
             set_config(s, USER_KEY, user.strip())
         if interval_s is not None:
@@ -120,3 +138,9 @@ def save_settings(
         if batch_size is not None:
             set_config(s, BATCH_KEY, str(batch_size))
     return load_settings(db)
+
+
+def _key_anchor(db: Database) -> Path:
+    """Where the token's key file sits: beside the database file; on a clinic server, in this desk's
+    data folder (the key never goes onto the server with the token it opens)."""
+    return db.path if db.server is None else local_dir_for(db.location) / "server"

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from epimanager.errors import NotFoundError, PermissionDenied, ValidationError
 from epimanager.services import permissions
 from epimanager.services.permissions import ROLE_CODES, ROLES, SYSTEM_ADMIN, Actor
-from epimanager.store.database import Database
+from epimanager.store.database import Database, get_config, set_config
 from epimanager.store.models_users import AppUser
 
 log = logging.getLogger(__name__)
@@ -337,7 +337,7 @@ def authenticate(db: Database, name: str, password: str, *, now: datetime | None
     if found is None:
         _burn_time(password)
         log.warning("login failed: unknown user")
-        raise PermissionDenied(BAD_LOGIN)
+        raise PermissionDenied(_unknown_name_failure(db, name, now))
     uid, uname, role, active, stored, real = found
     if locked_until is not None and locked_until > now:
         log.warning("login refused: %s is locked", uname)
@@ -389,6 +389,28 @@ def authenticate(db: Database, name: str, password: str, *, now: datetime | None
         raise PermissionDenied(f"密码错误次数过多，账户 {uname} 已锁定 {LOCK_MINUTES} 分钟")
     log.warning("login failed: %s (wrong password, %d in a row)", uname, count)
     raise PermissionDenied(BAD_LOGIN)
+
+
+def _unknown_name_failure(db: Database, name: str, now: datetime) -> str:
+    """The message a real account would give at this try: an unknown name is "locked" after
+    :data:`MAX_FAILURES` tries too, so the lock message does not tell which names exist.
+
+    Counted in the key/value configuration under a hash of the name (never the name itself).
+    """
+    if not name:
+        return BAD_LOGIN
+    key = "login.unknown." + hashlib.sha256(name.encode("utf-8")).hexdigest()[:40]
+    with db.transaction() as s:
+        count, _, until_text = (get_config(s, key) or "0|").partition("|")
+        until = datetime.fromisoformat(until_text) if until_text else None
+        if until is not None and until > now:
+            return _locked_message(name, until, now)
+        failures = int(count) + 1
+        if failures >= MAX_FAILURES:
+            set_config(s, key, f"0|{(now + timedelta(minutes=LOCK_MINUTES)).isoformat()}")
+            return f"密码错误次数过多，账户 {name} 已锁定 {LOCK_MINUTES} 分钟"
+        set_config(s, key, f"{failures}|")
+        return BAD_LOGIN
 
 
 def login(db: Database, name: str, password: str, *, now: datetime | None = None) -> Actor:

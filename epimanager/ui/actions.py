@@ -50,6 +50,7 @@ class ActionId(StrEnum):
     BACKUP = "backup"
     BACKUP_ENCRYPTED = "backup_encrypted"
     RESTORE = "restore"
+    IMPORT = "import"
     UPGRADE = "upgrade"
     CONFIG = "config"
     USERS = "users"
@@ -242,6 +243,14 @@ SPECS: tuple[ActionSpec, ...] = (
         None,
         "",
         QT_TRANSLATE_NOOP("Actions", "校验备份后用它替换当前数据库（先另存安全副本）"),
+        toolbar=False,
+    ),
+    ActionSpec(
+        ActionId.IMPORT,
+        QT_TRANSLATE_NOOP("Actions", "导入(&I)…"),
+        None,
+        "",
+        QT_TRANSLATE_NOOP("Actions", "从 CSV/JSON 文件导入儿童或接种记录（可取消；再次导入同一文件从中断处继续）"),
         toolbar=False,
     ),
     ActionSpec(

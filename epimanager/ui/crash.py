@@ -2,7 +2,9 @@
 
 - A known error (:class:`~epimanager.errors.EpiError`, e.g. ``DatabaseError`` when the
   database is locked, busy, full or read-only) is not a program bug: the nurse sees its Chinese
-  message in a plain message box (:func:`epimanager.ui.notify.warning`).
+  message in a plain message box (:func:`epimanager.ui.notify.warning`). So is an error of the
+  machine that nobody turned into one: a full disk (``ENOSPC``: "磁盘空间不足…") or a damaged
+  database (:func:`epimanager.services.environment.known_error`).
 - Anything else is a bug: a dialog says so, with the traceback to copy for support.
 
 Views still catch known errors where they happen and show them in place; this handler is
@@ -76,6 +78,15 @@ def box_text() -> str:
 _reporter: _Reporter | None = None
 
 
+def _known(value: BaseException) -> EpiError | None:
+    """A known error, or one of the machine (a full disk, a damaged database): a message, not a bug."""
+    if isinstance(value, EpiError):
+        return value
+    from epimanager.services.environment import known_error
+
+    return known_error(value)
+
+
 def install() -> None:
     """Route uncaught exceptions (UI and other threads) to a message (known errors) or the crash dialog."""
     global _reporter  # noqa: PLW0603 - one handler per process
@@ -86,9 +97,10 @@ def install() -> None:
         if issubclass(kind, KeyboardInterrupt):
             sys.__excepthook__(kind, value, tb)
             return
-        if isinstance(value, EpiError):
-            log.warning("%s reached the top: %s", kind.__name__, value.message)
-            reporter.pending.append(_Report(worded(value), bug=False))
+        known = _known(value)
+        if known is not None:
+            log.warning("%s reached the top: %s", kind.__name__, known.message)
+            reporter.pending.append(_Report(worded(known), bug=False))
         else:
             text = details(kind, value, tb)
             log.error("uncaught exception\n%s", text)

@@ -140,6 +140,7 @@ class MainWindow(QMainWindow):
         self.system = SystemActions(db, self)
         self.system.message.connect(lambda text: self.status.showMessage(text, 10000))
         self.system.uploaded.connect(self.status.refresh_pending)
+        self.system.imported.connect(self.status.refresh_pending)
 
         self.search_dialog = SearchDialog(lambda text: search(db, text), self, today)
         self.search_dialog.child_chosen.connect(self.current.open)
@@ -195,6 +196,7 @@ class MainWindow(QMainWindow):
         a.on(ActionId.BACKUP, self.system.backup_now)
         a.on(ActionId.BACKUP_ENCRYPTED, self.system.backup_encrypted)
         a.on(ActionId.RESTORE, self.system.open_restore)
+        a.on(ActionId.IMPORT, self.system.open_import)
         a.on(ActionId.UPGRADE, self.system.open_upgrade)
         a.on(ActionId.CONFIG, self.system.open_config)
         a.on(ActionId.USERS, self.system.open_users)

@@ -23,6 +23,7 @@ MENUS: tuple[tuple[str, tuple[ActionId | None, ...]], ...] = (
             ActionId.BACKUP,
             ActionId.BACKUP_ENCRYPTED,
             ActionId.RESTORE,
+            ActionId.IMPORT,
             None,
             ActionId.CONFIG,
             ActionId.UPGRADE,

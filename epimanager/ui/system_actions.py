@@ -1,4 +1,4 @@
-"""系统 functions of the main window: upload (manual and automatic), backup (now and on
+"""系统 functions of the main window: upload (manual and automatic), import, backup (now and on
 exit), the upgrade dialog and the configuration tool.  Long work runs off the UI thread
 through :mod:`epimanager.ui.worker`."""
 
@@ -18,6 +18,7 @@ from epimanager.sync.auto import AutoUploader
 from epimanager.sync.upload import UploadReport, upload
 from epimanager.ui import notify
 from epimanager.ui.fixes import worded
+from epimanager.ui.import_runner import ImportRunner
 from epimanager.ui.worker import Job, Progress, UiCall, run_in_background
 
 
@@ -42,6 +43,8 @@ class SystemActions(QObject):
 
     message = Signal(str)
     uploaded = Signal()
+    #: rows were imported (系统 → 导入…)
+    imported = Signal()
 
     def __init__(self, db: Database, parent: QWidget) -> None:
         super().__init__(parent)
@@ -55,6 +58,9 @@ class SystemActions(QObject):
         self.users_dialog: QWidget | None = None
         #: the file the backup on exit wrote (None: none was needed, or it failed)
         self.exit_backup: Path | None = None
+        self.importer = ImportRunner(db, parent)
+        self.importer.message.connect(self.message)
+        self.importer.imported.connect(self.imported)
 
     # -- upload -------------------------------------------------------------------------
 
@@ -76,6 +82,12 @@ class SystemActions(QObject):
             lambda progress: upload_summary(upload(db, progress=progress)),
             after=self.uploaded.emit,
         )
+
+    # -- import -------------------------------------------------------------------------
+
+    def open_import(self, file: Path | None = None) -> QProgressDialog | None:
+        """系统 → 导入…: children or doses from a CSV/JSON file, with progress and 取消."""
+        return self.importer.open(file)
 
     # -- backup -------------------------------------------------------------------------
 

@@ -143,7 +143,7 @@ class Job(QObject):
         try:
             self._result = fn(self._report) if self._takes_progress else fn()
         except BaseException as exc:  # noqa: BLE001 - handed to the UI thread: known → message, bug → crash dialog
-            self._error = exc
+            self._error = _known(exc) or exc
         self._returned.set()
         self._to_ui("outcome")
 
@@ -179,6 +179,15 @@ class Job(QObject):
                     notify.warning(parent, "EpiManager", worded(error))
         finally:
             self.finished.emit()
+
+
+def _known(exc: BaseException) -> EpiError | None:
+    """A full disk or a damaged database, as the message ``on_error`` shows (None: a bug)."""
+    if isinstance(exc, EpiError | KeyboardInterrupt | SystemExit) or not isinstance(exc, Exception):
+        return None
+    from epimanager.services.environment import known_error
+
+    return known_error(exc)
 
 
 @overload

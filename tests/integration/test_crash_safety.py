@@ -37,7 +37,7 @@ def children(db: Path) -> int:
         con.close()
 
 
-def big_csv(path: Path, n: int) -> Path:
+def big_csv(path: Path, n: int, mothers: str = "母") -> Path:
     rng = random.Random(5)
     surnames = "王李张刘陈杨黄赵吴周单曾解"
     given = "浩宇轩涵博文杰欣怡佳雨萱萍佩"
@@ -45,7 +45,7 @@ def big_csv(path: Path, n: int) -> Path:
     for i in range(n):
         name = rng.choice(surnames) + rng.choice(given) + rng.choice(given)
         lines.append(
-            f"{name},{'男' if i % 2 else '女'},20{10 + i % 15:02d}-0{1 + i % 9}-1{i % 9},母{i},,,,,东风村,本地\n"
+            f"{name},{'男' if i % 2 else '女'},20{10 + i % 15:02d}-0{1 + i % 9}-1{i % 9},{mothers}{i},,,,,东风村,本地\n"
         )
     path.write_text("".join(lines), encoding="utf-8")
     return path
@@ -58,41 +58,43 @@ def spawn(args: list[str]) -> subprocess.Popen[str]:
     )
 
 
-def test_killed_import_is_entirely_in_or_entirely_out(tmp_path: Path) -> None:
+def test_killed_import_keeps_whole_chunks_and_a_rerun_finishes_it_exactly(tmp_path: Path) -> None:
+    """An import commits chunks of 500 rows (another desk can save between them): a kill leaves
+    whole chunks, never part of one, and the same command run again imports exactly the rest."""
     db = tmp_path / "a.sqlite"
     assert (
         run_cli("init", "--unit", "3201020101", "--unit-name", "测试", "--committee", "东风村", db=db).returncode == 0
     )
-    n = 12000  # big enough to write well past the page cache inside one transaction
-    csv = big_csv(tmp_path / "big.csv", n)
-    # how much a whole import writes, so the kills land inside it whatever the machine's speed
-    size0 = db.stat().st_size
-    assert run_cli("import", "children", csv, db=db).returncode == 0
-    grown = db.stat().st_size - size0
-    assert children(db) == n
-    wal = db.with_name(db.name + "-wal")
+    n, chunk = 4000, 500  # eight chunks: the kills land in different ones
     rng = random.Random(11)
     outcomes = []
-    for _ in range(8):
+    for round_ in range(8):
+        csv = big_csv(tmp_path / f"round{round_}.csv", n, mothers=f"母{round_}-")
         before = children(db)
         p = spawn(["-m", "epimanager", "--db", str(db), "import", "children", str(csv)])
-        # kill once the import has written a varying part of its pages (a condition, not a clock)
-        written = int(grown * rng.uniform(0.05, 0.6))
+        # kill once a varying part of the rows is committed (a condition, not a clock)
+        target = before + int(n * rng.uniform(0.05, 0.6))
         deadline = time.monotonic() + 120
         while p.poll() is None and time.monotonic() < deadline:
-            if wal.exists() and wal.stat().st_size >= written:
-                break
-            time.sleep(0.002)
+            try:
+                if children(db) >= target:
+                    break
+            except sqlite3.OperationalError:  # the importer holds the lock for a moment
+                pass
+            time.sleep(0.01)
         assert p.poll() is None, "the import ended before it could be killed"
         p.send_signal(signal.SIGKILL)
         p.communicate()
         assert integrity(db) == "ok"
-        after = children(db)
-        assert after in (before, before + n), f"partial import: {before} → {after}"
-        outcomes.append(after - before)
-    # every kill landed inside the import's one transaction, and none left part of it behind
-    # (the whole import going in was shown by the first, unkilled run above)
-    assert outcomes == [0] * 8
+        done = children(db) - before
+        assert 0 < done < n and done % chunk == 0, f"part of a chunk: {done} rows"
+        outcomes.append(done)
+        rerun = run_cli("import", "children", csv, db=db)
+        assert rerun.returncode == 0, rerun.stderr
+        assert f"第 {done + 1} 行及以前的 {done} 行已在上次未完成的导入" in rerun.stdout
+        assert children(db) == before + n
+    # the kills landed at different points
+    assert len(set(outcomes)) > 1
 
 
 def test_killed_stream_of_dose_saves_keeps_every_committed_dose(tmp_path: Path) -> None:

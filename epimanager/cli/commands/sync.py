@@ -76,6 +76,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _token(args: argparse.Namespace) -> str | None:
     """``--token``, or one line read from standard input with ``--token-stdin``."""
     if not getattr(args, "token_stdin", False):
+        if args.token:
+            print(
+                "警告：--token 的令牌会出现在进程列表中，本机其他用户可以看到；请改用 --token-stdin",
+                file=sys.stderr,
+            )
         return args.token
     from epimanager.errors import ValidationError
 

@@ -221,6 +221,7 @@ def run_rollback(args: argparse.Namespace) -> int:
 
 def run_check(args: argparse.Namespace) -> int:
     from epimanager.errors import ValidationError
+    from epimanager.services import token_box
     from epimanager.services.config.common import PLATFORM_TOKEN_KEY, PLATFORM_URL_KEY
     from epimanager.services.config.platform import check_platform_url
     from epimanager.services.config.takeover import read_config_value
@@ -234,7 +235,7 @@ def run_check(args: argparse.Namespace) -> int:
     if not url:
         raise ValidationError("尚未设置平台地址：请用 epimanager config platform --url 地址 设置，或加 --url")
     url = check_platform_url(url)
-    token = read_config_value(target.db_path, PLATFORM_TOKEN_KEY)
+    token = token_box.unseal(target.db_path, read_config_value(target.db_path, PLATFORM_TOKEN_KEY))
     unit = read_config_value(target.db_path, OWN_UNIT_KEY)
     current = current_version(target.install_root)
     info = check_latest(url, current, unit_code=unit, token=token)

@@ -160,7 +160,9 @@ def combo_keys(combo: tuple[Reading, ...], *, all_forms: bool = True) -> list[tu
     return out
 
 
-@lru_cache(maxsize=262144)
+# ~0.7 KB an entry: 32,768 names (~23 MB) keep the common names of a clinic; 262,144 held ~180 MB
+# (a 200,000-row import peaked at 319 MB for it)
+@lru_cache(maxsize=32768)
 def _name_key_forms(name: str, cap: int, mixed: bool) -> tuple[tuple[str, int], ...]:
     units = name_units(name)
     if not units:

@@ -4,328 +4,338 @@
 <context>
     <name>Actions</name>
     <message>
-        <location filename="../../ui/actions.py" line="82"/>
+        <location filename="../../ui/actions.py" line="83"/>
         <source>新建儿童(&amp;N)</source>
         <extracomment>Order = order on the shortcut bar and in the settings page.</extracomment>
         <translation>&amp;New child</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="85"/>
+        <location filename="../../ui/actions.py" line="86"/>
         <source>建立新的儿童个案</source>
         <translation>Register a new child</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="89"/>
+        <location filename="../../ui/actions.py" line="90"/>
         <source>快速查询(&amp;F)</source>
         <translation>Quick search (&amp;F)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="92"/>
+        <location filename="../../ui/actions.py" line="93"/>
         <source>按姓名、拼音、出生日期或编码查找儿童</source>
         <translation>Find a child by name, pinyin, birth date or code</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="96"/>
+        <location filename="../../ui/actions.py" line="97"/>
         <source>接种登记(&amp;R)</source>
         <translation>&amp;Record dose</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="99"/>
+        <location filename="../../ui/actions.py" line="100"/>
         <source>为当前儿童登记一剂接种</source>
         <translation>Record a dose for the current child</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="103"/>
+        <location filename="../../ui/actions.py" line="104"/>
         <source>刷新</source>
         <translation>Refresh</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="106"/>
+        <location filename="../../ui/actions.py" line="107"/>
         <source>重新读取当前儿童</source>
         <translation>Reload the current child</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="111"/>
+        <location filename="../../ui/actions.py" line="112"/>
         <source>修改剂次(&amp;E)</source>
         <translation>&amp;Edit dose</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="114"/>
+        <location filename="../../ui/actions.py" line="115"/>
         <source>修改选中的接种记录</source>
         <translation>Edit the selected dose</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="118"/>
+        <location filename="../../ui/actions.py" line="119"/>
         <source>工作提醒(&amp;W)</source>
         <translation>&amp;Work reminders</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="121"/>
+        <location filename="../../ui/actions.py" line="122"/>
         <source>今天需要处理的事项</source>
         <translation>What needs doing today</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="125"/>
+        <location filename="../../ui/actions.py" line="126"/>
         <source>报表查询(&amp;Q)</source>
         <translation>Reports (&amp;Q)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="128"/>
+        <location filename="../../ui/actions.py" line="129"/>
         <source>月报（6-1、6-2 等）</source>
         <translation>Monthly reports (6-1, 6-2 …)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="132"/>
+        <location filename="../../ui/actions.py" line="133"/>
         <source>在册变更(&amp;M)</source>
         <translation>Register &amp;move</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="135"/>
+        <location filename="../../ui/actions.py" line="136"/>
         <source>变更当前儿童的在册情况（迁出需选择原因）</source>
         <translation>Change the current child&apos;s register status (moving out needs a reason)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="139"/>
+        <location filename="../../ui/actions.py" line="140"/>
         <source>接种明细查询(&amp;J)</source>
         <translation>Dose details query (&amp;J)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="142"/>
+        <location filename="../../ui/actions.py" line="143"/>
         <source>按日期、疫苗、区域查询接种记录</source>
         <translation>Doses by date, vaccine and area</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="147"/>
+        <location filename="../../ui/actions.py" line="148"/>
         <source>管理门诊查询(&amp;G)</source>
         <translation>Managed children query (&amp;G)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="150"/>
+        <location filename="../../ui/actions.py" line="151"/>
         <source>本单位管理的儿童</source>
         <translation>Children managed by this unit</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="155"/>
+        <location filename="../../ui/actions.py" line="156"/>
         <source>免疫空白查询(&amp;K)</source>
         <translation>Immunization gap query (&amp;K)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="158"/>
+        <location filename="../../ui/actions.py" line="159"/>
         <source>有应种或超期未种疫苗的儿童（可打印通知）</source>
         <translation>Children with due or overdue vaccines (call-up list can be printed)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="163"/>
+        <location filename="../../ui/actions.py" line="164"/>
         <source>个案变更查询(&amp;L)</source>
         <translation>Record changes query (&amp;L)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="166"/>
+        <location filename="../../ui/actions.py" line="167"/>
         <source>基本资料、接种剂次的修改和删除记录</source>
         <translation>Changes and deletions of basic data and doses</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="171"/>
+        <location filename="../../ui/actions.py" line="172"/>
         <source>在册变更查询(&amp;Z)</source>
         <translation>Register changes query (&amp;Z)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="174"/>
+        <location filename="../../ui/actions.py" line="175"/>
         <source>在册情况的变更记录</source>
         <translation>History of register status changes</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="179"/>
+        <location filename="../../ui/actions.py" line="180"/>
         <source>库存一览(&amp;K)</source>
         <translation>Stock on &amp;hand</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="182"/>
+        <location filename="../../ui/actions.py" line="183"/>
         <source>疫苗和注射器的库存、效期和出入库明细；入库、报损、盘点</source>
         <translation>Vaccines and syringes on hand, expiry dates and ledgers; receive, write off, count</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="187"/>
+        <location filename="../../ui/actions.py" line="188"/>
         <source>删除剂次(&amp;D)</source>
         <translation>&amp;Delete dose</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="190"/>
+        <location filename="../../ui/actions.py" line="191"/>
         <source>删除选中的接种记录（可追溯）</source>
         <translation>Delete the selected dose (kept in the audit trail)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="195"/>
+        <location filename="../../ui/actions.py" line="196"/>
         <source>保存(&amp;S)</source>
         <translation>&amp;Save</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="198"/>
+        <location filename="../../ui/actions.py" line="199"/>
         <source>保存正在编辑的内容</source>
         <translation>Save what is being edited</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="203"/>
+        <location filename="../../ui/actions.py" line="204"/>
         <source>打印接种记录(&amp;P)</source>
         <translation>&amp;Print record</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="206"/>
+        <location filename="../../ui/actions.py" line="207"/>
         <source>打印或保存为 PDF：接种记录（接种证页）</source>
         <translation>Print or save as PDF: the vaccination record (certificate page)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="210"/>
+        <location filename="../../ui/actions.py" line="211"/>
         <source>打印回执(&amp;T)</source>
         <translation>Prin&amp;t receipt</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="213"/>
+        <location filename="../../ui/actions.py" line="214"/>
         <source>今天的接种回执及下次接种日期</source>
         <translation>Today&apos;s receipt with the next due date</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="218"/>
+        <location filename="../../ui/actions.py" line="219"/>
         <source>上传个案(&amp;U)</source>
         <translation>&amp;Upload records</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="221"/>
+        <location filename="../../ui/actions.py" line="222"/>
         <source>把待上传的个案、剂次和在册变更上传到免疫规划平台</source>
         <translation>Upload pending children, doses and registration changes to the immunization platform</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="225"/>
+        <location filename="../../ui/actions.py" line="226"/>
         <source>数据备份(&amp;B)</source>
         <translation>&amp;Back up data</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="228"/>
+        <location filename="../../ui/actions.py" line="229"/>
         <source>立即备份数据库（校验后压缩保存）</source>
         <translation>Back up the database now (checked, then compressed)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="233"/>
+        <location filename="../../ui/actions.py" line="234"/>
         <source>加密备份(&amp;E)…</source>
         <translation>&amp;Encrypted backup…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="236"/>
+        <location filename="../../ui/actions.py" line="237"/>
         <source>用密码加密备份文件（拷出本机的备份请加密）</source>
         <translation>Encrypt the backup file with a passphrase (do this for backups that leave this PC)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="241"/>
+        <location filename="../../ui/actions.py" line="242"/>
         <source>恢复备份(&amp;R)…</source>
         <translation>&amp;Restore backup…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="244"/>
+        <location filename="../../ui/actions.py" line="245"/>
         <source>校验备份后用它替换当前数据库（先另存安全副本）</source>
         <translation>Check a backup, then replace the current database with it (a safety copy is kept first)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="249"/>
+        <location filename="../../ui/actions.py" line="250"/>
+        <source>导入(&amp;I)…</source>
+        <translation>&amp;Import…</translation>
+    </message>
+    <message>
+        <location filename="../../ui/actions.py" line="253"/>
+        <source>从 CSV/JSON 文件导入儿童或接种记录（可取消；再次导入同一文件从中断处继续）</source>
+        <translation>Import children or doses from a CSV/JSON file (can be cancelled; importing the same file again continues)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/actions.py" line="258"/>
         <source>安装升级包(&amp;G)…</source>
         <translation>Install up&amp;grade…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="252"/>
+        <location filename="../../ui/actions.py" line="261"/>
         <source>安装县疾控下发的签名升级包</source>
         <translation>Install a signed upgrade package from the county CDC</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="257"/>
+        <location filename="../../ui/actions.py" line="266"/>
         <source>配置工具(&amp;C)…</source>
         <translation>&amp;Configuration…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="260"/>
+        <location filename="../../ui/actions.py" line="269"/>
         <source>单位编码、区域划分、数据与备份文件夹、平台地址</source>
         <translation>Unit code, areas, data and backup folders, platform address</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="265"/>
+        <location filename="../../ui/actions.py" line="274"/>
         <source>数据清理(&amp;D)…</source>
         <translation>&amp;Data cleaning…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="268"/>
+        <location filename="../../ui/actions.py" line="277"/>
         <source>疑似重复个案的合并与撤销、数据质量检查</source>
         <translation>Merge (and undo) probable duplicate children; data-quality check</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="273"/>
+        <location filename="../../ui/actions.py" line="282"/>
         <source>用户管理(&amp;M)…</source>
         <translation>User &amp;management…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="276"/>
+        <location filename="../../ui/actions.py" line="285"/>
         <source>新建用户、修改角色、停用、解锁、重设密码（系统管理员）</source>
         <translation>Create users, change roles, disable, unlock, reset passwords (system administrator)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="281"/>
+        <location filename="../../ui/actions.py" line="290"/>
         <source>修改密码(&amp;W)…</source>
         <translation>Change pass&amp;word…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="284"/>
+        <location filename="../../ui/actions.py" line="293"/>
         <source>修改自己的登录密码</source>
         <translation>Change your own login password</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="289"/>
+        <location filename="../../ui/actions.py" line="298"/>
         <source>设置(&amp;O)</source>
         <translation>Settings (&amp;O)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="292"/>
+        <location filename="../../ui/actions.py" line="301"/>
         <source>显示字段、快捷键、语言</source>
         <translation>Fields, shortcut keys, language</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="294"/>
+        <location filename="../../ui/actions.py" line="303"/>
         <source>退出(&amp;X)</source>
         <translation>E&amp;xit</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="297"/>
+        <location filename="../../ui/actions.py" line="306"/>
         <source>转到基本资料(&amp;B)</source>
         <translation>Go to &amp;basic data</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="300"/>
+        <location filename="../../ui/actions.py" line="309"/>
         <source>光标移到左侧基本资料，回车修改字段</source>
         <translation>Keyboard to the basic data on the left; Enter edits a field</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="305"/>
+        <location filename="../../ui/actions.py" line="314"/>
         <source>转到接种登记(&amp;J)</source>
         <translation>Go to the vaccination &amp;grid</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="308"/>
+        <location filename="../../ui/actions.py" line="317"/>
         <source>光标移到接种登记表格</source>
         <translation>Keyboard to the vaccination grid</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="313"/>
+        <location filename="../../ui/actions.py" line="322"/>
         <source>下一个面板</source>
         <translation>Next panel</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="316"/>
+        <location filename="../../ui/actions.py" line="325"/>
         <source>基本资料 → 接种登记 → 工作提醒，依次切换</source>
         <translation>Basic data → vaccination grid → work reminders, in turn</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="321"/>
+        <location filename="../../ui/actions.py" line="330"/>
         <source>上一个面板</source>
         <translation>Previous panel</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="324"/>
+        <location filename="../../ui/actions.py" line="333"/>
         <source>反方向切换面板</source>
         <translation>Panels in the other direction</translation>
     </message>
@@ -970,7 +980,7 @@
 <context>
     <name>Crash</name>
     <message>
-        <location filename="../../ui/crash.py" line="71"/>
+        <location filename="../../ui/crash.py" line="73"/>
         <source>程序出现意外错误（程序缺陷）。已保存的数据不受影响。
 请点“显示详细信息”，复制内容发给技术支持。</source>
         <translation>An unexpected error occurred (a bug). Saved data is not affected.
@@ -1816,6 +1826,42 @@ Save it anyway?</translation>
     </message>
 </context>
 <context>
+    <name>ImportRunner</name>
+    <message>
+        <location filename="../../ui/import_runner.py" line="56"/>
+        <source>选择导入文件（儿童或接种记录）</source>
+        <extracomment>bad rows listed in the result box&apos;s details (the CLI lists them all) the last progress shown: (rows done, rows in the file)</extracomment>
+        <translation>Choose a file to import (children or doses)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/import_runner.py" line="56"/>
+        <source>CSV 或 JSON 文件 (*.csv *.json)</source>
+        <translation>CSV or JSON files (*.csv *.json)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/import_runner.py" line="66"/>
+        <source>正在导入 %1…</source>
+        <translation>Importing %1…</translation>
+    </message>
+    <message>
+        <location filename="../../ui/import_runner.py" line="66"/>
+        <source>取消</source>
+        <translation>Cancel</translation>
+    </message>
+    <message>
+        <location filename="../../ui/import_runner.py" line="67"/>
+        <location filename="../../ui/import_runner.py" line="99"/>
+        <location filename="../../ui/import_runner.py" line="109"/>
+        <source>导入</source>
+        <translation>Import</translation>
+    </message>
+    <message>
+        <location filename="../../ui/import_runner.py" line="83"/>
+        <source>正在导入 %1：%2 / %3 行</source>
+        <translation>Importing %1: %2 / %3 rows</translation>
+    </message>
+</context>
+<context>
     <name>LedgerDialog</name>
     <message>
         <location filename="../../ui/stock/ledger.py" line="21"/>
@@ -1923,7 +1969,7 @@ Save it anyway?</translation>
         <translation>Basic information</translation>
     </message>
     <message>
-        <location filename="../../ui/menus.py" line="82"/>
+        <location filename="../../ui/menus.py" line="83"/>
         <source>快捷栏</source>
         <translation>Shortcut bar</translation>
     </message>
@@ -1933,32 +1979,32 @@ Save it anyway?</translation>
         <translation>&amp;System</translation>
     </message>
     <message>
-        <location filename="../../ui/menus.py" line="38"/>
+        <location filename="../../ui/menus.py" line="39"/>
         <source>儿童(&amp;C)</source>
         <translation>&amp;Child</translation>
     </message>
     <message>
-        <location filename="../../ui/menus.py" line="49"/>
+        <location filename="../../ui/menus.py" line="50"/>
         <source>接种(&amp;V)</source>
         <translation>&amp;Vaccination</translation>
     </message>
     <message>
-        <location filename="../../ui/menus.py" line="60"/>
+        <location filename="../../ui/menus.py" line="61"/>
         <source>查询(&amp;Q)</source>
         <translation>&amp;Queries</translation>
     </message>
     <message>
-        <location filename="../../ui/menus.py" line="72"/>
+        <location filename="../../ui/menus.py" line="73"/>
         <source>库存(&amp;K)</source>
         <translation>Stoc&amp;k</translation>
     </message>
     <message>
-        <location filename="../../ui/menus.py" line="109"/>
+        <location filename="../../ui/menus.py" line="110"/>
         <source>显示快捷键提示(&amp;H)</source>
         <translation>Show shortcut &amp;hints</translation>
     </message>
     <message>
-        <location filename="../../ui/menus.py" line="113"/>
+        <location filename="../../ui/menus.py" line="114"/>
         <source>视图(&amp;W)</source>
         <translation>Vie&amp;w</translation>
     </message>
@@ -1969,28 +2015,28 @@ Save it anyway?</translation>
         <translation>EpiManager Child Immunization Information System · %1 · %2</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="204"/>
+        <location filename="../../ui/main_window.py" line="206"/>
         <source>没有正在编辑的内容</source>
         <translation>Nothing is being edited</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="302"/>
+        <location filename="../../ui/main_window.py" line="304"/>
         <source>已新建儿童 %1，编码 %2</source>
         <translation>New child %1 created, code %2</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="316"/>
+        <location filename="../../ui/main_window.py" line="318"/>
         <source>工作提醒</source>
         <translation>Work reminders</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="335"/>
-        <location filename="../../ui/main_window.py" line="400"/>
+        <location filename="../../ui/main_window.py" line="337"/>
+        <location filename="../../ui/main_window.py" line="402"/>
         <source>请先按 F3 查找并打开一个儿童</source>
         <translation>Press F3 to find and open a child first</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="434"/>
+        <location filename="../../ui/main_window.py" line="436"/>
         <source>儿童个案 %1 人（本单位管理 %2 人），接种记录 %3 条
 
 按 F3 查找儿童，或按 F2 新建儿童。</source>
@@ -3503,7 +3549,7 @@ Create a new child anyway?</translation>
 <context>
     <name>System</name>
     <message>
-        <location filename="../../ui/system_actions.py" line="25"/>
+        <location filename="../../ui/system_actions.py" line="26"/>
         <source>上传完成：接收 %1 条，被拒 %2 条，剩余 %3 条</source>
         <translation>Upload done: %1 accepted, %2 rejected, %3 left</translation>
     </message>
@@ -3511,64 +3557,64 @@ Create a new child anyway?</translation>
 <context>
     <name>SystemActions</name>
     <message>
-        <location filename="../../ui/system_actions.py" line="66"/>
-        <location filename="../../ui/system_actions.py" line="69"/>
+        <location filename="../../ui/system_actions.py" line="72"/>
+        <location filename="../../ui/system_actions.py" line="75"/>
         <source>自动上传：%1</source>
-        <extracomment>the file the backup on exit wrote (None: none was needed, or it failed)</extracomment>
+        <extracomment>rows were imported (系统 → 导入…) the file the backup on exit wrote (None: none was needed, or it failed)</extracomment>
         <translation>Automatic upload: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/system_actions.py" line="75"/>
+        <location filename="../../ui/system_actions.py" line="81"/>
         <source>正在上传个案到平台…</source>
         <translation>Uploading records to the platform…</translation>
     </message>
     <message>
-        <location filename="../../ui/system_actions.py" line="86"/>
+        <location filename="../../ui/system_actions.py" line="98"/>
         <source>正在备份数据库到 %1 …</source>
         <translation>Backing up the database to %1 …</translation>
     </message>
     <message>
-        <location filename="../../ui/system_actions.py" line="87"/>
+        <location filename="../../ui/system_actions.py" line="99"/>
         <source>备份完成：%1</source>
         <translation>Backup done: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/system_actions.py" line="97"/>
+        <location filename="../../ui/system_actions.py" line="109"/>
         <source>加密备份</source>
         <translation>Encrypted backup</translation>
     </message>
     <message>
-        <location filename="../../ui/system_actions.py" line="98"/>
+        <location filename="../../ui/system_actions.py" line="110"/>
         <source>备份文件将用此密码加密。没有密码无法恢复，请妥善保管。</source>
         <translation>The backup file will be encrypted with this passphrase. It cannot be restored without it: keep it safe.</translation>
     </message>
     <message>
-        <location filename="../../ui/system_actions.py" line="99"/>
+        <location filename="../../ui/system_actions.py" line="111"/>
         <source>备份密码：</source>
         <translation>Backup passphrase:</translation>
     </message>
     <message>
-        <location filename="../../ui/system_actions.py" line="113"/>
+        <location filename="../../ui/system_actions.py" line="125"/>
         <source>选择备份文件</source>
         <translation>Choose a backup file</translation>
     </message>
     <message>
-        <location filename="../../ui/system_actions.py" line="115"/>
+        <location filename="../../ui/system_actions.py" line="127"/>
         <source>EpiManager 备份 (*%1 *%2)</source>
         <translation>EpiManager backups (*%1 *%2)</translation>
     </message>
     <message>
-        <location filename="../../ui/system_actions.py" line="123"/>
+        <location filename="../../ui/system_actions.py" line="135"/>
         <source>已恢复备份</source>
         <translation>Backup restored</translation>
     </message>
     <message>
-        <location filename="../../ui/system_actions.py" line="126"/>
+        <location filename="../../ui/system_actions.py" line="138"/>
         <source>恢复完成</source>
         <translation>Restore complete</translation>
     </message>
     <message>
-        <location filename="../../ui/system_actions.py" line="127"/>
+        <location filename="../../ui/system_actions.py" line="139"/>
         <source>数据库已从备份恢复。恢复前的数据库已另存为：
 %1
 请重新启动程序。</source>
@@ -3577,44 +3623,44 @@ Create a new child anyway?</translation>
 Please restart the program.</translation>
     </message>
     <message>
-        <location filename="../../ui/system_actions.py" line="155"/>
+        <location filename="../../ui/system_actions.py" line="167"/>
         <source>退出前已备份数据到：
 %1</source>
         <translation>Backed up before closing to:
 %1</translation>
     </message>
     <message>
-        <location filename="../../ui/system_actions.py" line="171"/>
+        <location filename="../../ui/system_actions.py" line="183"/>
         <source>选择升级包</source>
         <translation>Choose upgrade package</translation>
     </message>
     <message>
-        <location filename="../../ui/system_actions.py" line="171"/>
+        <location filename="../../ui/system_actions.py" line="183"/>
         <source>升级包 (*.zip)</source>
         <translation>Upgrade packages (*.zip)</translation>
     </message>
     <message>
-        <location filename="../../ui/system_actions.py" line="181"/>
+        <location filename="../../ui/system_actions.py" line="193"/>
         <source>升级完成</source>
         <translation>Upgrade complete</translation>
     </message>
     <message>
-        <location filename="../../ui/system_actions.py" line="182"/>
+        <location filename="../../ui/system_actions.py" line="194"/>
         <source>已升级到 %1 版。请重新启动程序。</source>
         <translation>Upgraded to version %1. Please restart the program.</translation>
     </message>
     <message>
-        <location filename="../../ui/system_actions.py" line="195"/>
+        <location filename="../../ui/system_actions.py" line="207"/>
         <source>数据文件夹已改为 %1，重新启动后生效</source>
         <translation>Data folder changed to %1; takes effect after restarting</translation>
     </message>
     <message>
-        <location filename="../../ui/system_actions.py" line="214"/>
+        <location filename="../../ui/system_actions.py" line="226"/>
         <source>尚未登录：还没有建立用户</source>
         <translation>Not logged in: no user has been created yet</translation>
     </message>
     <message>
-        <location filename="../../ui/system_actions.py" line="217"/>
+        <location filename="../../ui/system_actions.py" line="229"/>
         <source>密码已修改</source>
         <translation>Password changed</translation>
     </message>

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from pathlib import Path
 
 from epimanager.errors import ValidationError
 from epimanager.paths import DbLocation, ServerUrl, backup_dir_for, data_dir, location_file, parse_db
-from epimanager.services import permissions
+from epimanager.services import permissions, token_box
 from epimanager.services.config.common import (
     BACKUP_DIR_KEY,
     DB_FILE,
@@ -48,6 +49,14 @@ def set_install_root(db: Database, path: Path) -> Path:
     return folder
 
 
+def carry_key_file(old_db: Path, new_db: Path) -> None:
+    """The key that opens the sealed platform token goes with the database (if the new folder has none)."""
+    old, new = token_box.key_path(old_db), token_box.key_path(new_db)
+    if old.is_file() and not new.exists():
+        shutil.copyfile(old, new)
+        os.chmod(new, 0o600)
+
+
 def move_data_dir(db_path: Path, new_dir: Path) -> Path:
     """Copy the database into ``new_dir`` and make that the data folder.
 
@@ -64,6 +73,7 @@ def move_data_dir(db_path: Path, new_dir: Path) -> Path:
         tmp = target.with_name(f".{DB_FILE}.copy")
         online_copy(db_path, tmp)
         os.replace(tmp, target)
+        carry_key_file(db_path, target)
     previous = previous_dirs()
     if str(db_path.parent) not in previous:
         previous.append(str(db_path.parent))

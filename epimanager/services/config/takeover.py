@@ -15,6 +15,7 @@ from platformdirs import user_data_path
 from epimanager.errors import DatabaseError, EpiError, NotFoundError, ValidationError
 from epimanager.paths import APP_NAME, backup_dir_for
 from epimanager.services.config.common import DB_FILE, previous_dirs
+from epimanager.services.config.folders import carry_key_file
 from epimanager.store import sqlite_files
 from epimanager.store.database import open_database
 from epimanager.store.sqlite_files import file_facts, in_use, integrity_check, online_copy, safety_copy
@@ -173,6 +174,7 @@ def takeover(old: Path, db_path: Path, *, force: bool = False) -> TakeoverResult
             work.with_name(work.name + suffix).unlink(missing_ok=True)
             db_path.with_name(db_path.name + suffix).unlink(missing_ok=True)
         os.replace(work, db_path)
+        carry_key_file(source, db_path)
     except BaseException:
         for suffix in ("", "-wal", "-shm"):
             work.with_name(work.name + suffix).unlink(missing_ok=True)

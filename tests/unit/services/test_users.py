@@ -8,10 +8,12 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from epimanager.errors import NotFoundError, PermissionDenied, ValidationError
 from epimanager.services import permissions, users
 from epimanager.store.database import Database
+from epimanager.store.models import AppConfig
 
 ADMIN_PW = "Admin-Secret-42"
 NURSE_PW = "Nurse-Secret-42"
@@ -221,3 +223,23 @@ def test_a_real_name_is_kept_carried_by_login_and_written_as_the_nurse(staffed: 
         ("小李", "李芳"),
         ("wanghs", "王海燕"),
     ]
+
+
+def test_an_unknown_name_locks_like_a_real_account(staffed: Database) -> None:
+    """The lock message came only for real accounts, so five tries told which names exist (issue #16, 17)."""
+
+    def messages(name: str, password: str) -> list[str]:
+        out = []
+        for i in range(7):
+            with pytest.raises(PermissionDenied) as e:
+                users.authenticate(staffed, name, password, now=T0 + timedelta(seconds=i))
+            out.append(e.value.message.replace(name, "NAME"))
+        return out
+
+    real, unknown = messages("小李", "wrong"), messages("小王", "wrong")
+    assert unknown == real
+    assert real[:4] == ["用户名或密码错误"] * 4
+    assert real[4] == "密码错误次数过多，账户 NAME 已锁定 5 分钟"
+    assert real[5] == "账户 NAME 因多次密码错误已锁定，请 5 分钟后再试（或请系统管理员解锁）"
+    with staffed.session() as s:
+        assert all("小王" not in k and "小王" not in v for k, v in s.execute(select(AppConfig.key, AppConfig.value)))
