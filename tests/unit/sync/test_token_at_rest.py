@@ -19,6 +19,8 @@ from epimanager.sync.config import load_settings, save_settings
 from tests.helpers.cli import run_cli
 
 TOKEN = "t-3201020101-Secret-Token-7f3a"
+#: the file, its key beside it and its file backups (on a clinic server the key stays in the desk's data folder)
+BACKENDS = ("sqlite",)
 
 
 def stored(db_path: Path) -> str:
