@@ -9,7 +9,7 @@ refuses with a Chinese message (:class:`TransitionError`).
 Rules
     * A desk calls the next waiting ticket of its step (:func:`call_order`): booked tickets before
       walk-in ones (预约优先), then by the time the ticket joined the step's queue; a ticket that
-      missed a call rejoins at the back.
+      missed a call rejoins at the back (a booked one loses its priority at that step).
     * 过号: a called ticket not answered (by hand, or after ``call_timeout_minutes`` by
       :func:`expire`) goes back to waiting; the ``max_misses``-th miss at one step cancels the visit.
     * 完成本步骤 (finish) from called or in progress passes to :func:`next_step` (disabled steps are
@@ -246,9 +246,10 @@ def expire(visit: Visit, now: datetime, flow: Flow) -> Visit | None:
 
 
 def call_order(visits: Iterable[Visit], step: Step) -> list[Visit]:
-    """The waiting tickets of ``step`` in the order desks call them: booked first, then by queue time."""
+    """The waiting tickets of ``step`` in the order desks call them: booked first (until a booked ticket
+    misses a call), then by the time they joined the queue."""
     waiting = [v for v in visits if v.step is step and v.status is Status.WAITING]
-    return sorted(waiting, key=lambda v: (not v.booked, v.queued_at, ticket_number(v.ticket)))
+    return sorted(waiting, key=lambda v: (not (v.booked and v.misses == 0), v.queued_at, ticket_number(v.ticket)))
 
 
 def ticket_number(ticket: str) -> int:

@@ -8,7 +8,7 @@ call never blocks a desk.
 
 Call order (:func:`call`): booked tickets (Y…) before walk-in ones (A…) — the child came at the
 time the clinic gave — then by the time the ticket joined the step's queue; a ticket that missed
-its call rejoins at the back.
+its call rejoins at the back (a booked one without its priority, at that step).
 
 Clinic settings (``app_config``): ``visit.steps`` (e.g. ``登记,接种,留观`` on a one-PC clinic),
 ``visit.call_timeout_minutes`` (5), ``visit.max_misses`` (3), ``visit.observe_minutes`` (30).
@@ -391,7 +391,7 @@ def list_visits(db: Database, step: str | dv.Step | None = None, day: date | Non
         records = [_record(v, c) for v, c in rows]
 
     def key(r: VisitRecord) -> tuple[Any, ...]:
-        return (_STEP_RANK.get(r.step, 9), _STATUS_RANK.get(r.status, 3), not r.booked, r.queued_at,
+        return (_STEP_RANK.get(r.step, 9), _STATUS_RANK.get(r.status, 3), not (r.booked and r.misses == 0), r.queued_at,
                 dv.ticket_number(r.ticket))  # fmt: skip
 
     return sorted(records, key=key)

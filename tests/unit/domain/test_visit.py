@@ -121,6 +121,10 @@ def test_booked_tickets_are_called_before_walk_ins() -> None:
     a1 = dv.take("A001", ev("take", 0), ALL)
     y1 = dv.take("Y001", ev("take", 5, booked=True), ALL)
     assert [v.ticket for v in dv.call_order([a1, y1], Step.PRECHECK)] == ["Y001", "A001"]
+    y1 = dv.apply(dv.apply(y1, ev("call", 6), ALL), ev("miss", 7), ALL)
+    assert [v.ticket for v in dv.call_order([a1, y1], Step.PRECHECK)] == ["A001", "Y001"]  # a missed call: to the back
+    y1 = dv.apply(dv.apply(y1, ev("call", 8), ALL), ev("finish", 9), ALL)
+    assert dv.call_order([y1], Step.REGISTER)[0].misses == 0  # booked again at the next step
 
 
 def test_an_unanswered_call_returns_to_the_queue_after_the_timeout() -> None:
