@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import select
 
 from epimanager.domain import visit as dv
-from epimanager.services.visits import flow_of
+from epimanager.services.config.visit_flow import flow_of
 from epimanager.store.database import Database
 from epimanager.store.models_visit import Visit, VisitEvent
 

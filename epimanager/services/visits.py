@@ -10,8 +10,7 @@ Call order (:func:`call`): booked tickets (Y…) before walk-in ones (A…) — 
 time the clinic gave — then by the time the ticket joined the step's queue; a ticket that missed
 its call rejoins at the back (a booked one without its priority, at that step).
 
-Clinic settings (``app_config``): ``visit.steps`` (e.g. ``登记,接种,留观`` on a one-PC clinic),
-``visit.call_timeout_minutes`` (5), ``visit.max_misses`` (3), ``visit.observe_minutes`` (30).
+The clinic's enabled steps and timings: :mod:`epimanager.services.config.visit_flow`.
 """
 
 from __future__ import annotations
@@ -28,14 +27,11 @@ from sqlalchemy.orm.exc import StaleDataError
 from epimanager.domain import visit as dv
 from epimanager.errors import DatabaseError, NotFoundError, ValidationError
 from epimanager.services import permissions
-from epimanager.store.database import Database, get_config, set_config
+from epimanager.services.config.visit_flow import flow_of
+from epimanager.store.database import Database
 from epimanager.store.models import Child
 from epimanager.store.models_visit import Visit, VisitEvent
 
-STEPS_KEY = "visit.steps"
-TIMEOUT_KEY = "visit.call_timeout_minutes"
-MISSES_KEY = "visit.max_misses"
-OBSERVE_KEY = "visit.observe_minutes"
 #: The desk name when neither the caller nor the database handle names one.
 DEFAULT_DESK = "本机"
 
@@ -72,55 +68,6 @@ class VisitRecord:
             "called_at": self.called_at.isoformat(timespec="seconds") if self.called_at else None,
             "desk": self.desk,
         }
-
-
-# --- settings ------------------------------------------------------------------------------
-
-
-def _int(value: str | None, default: int) -> int:
-    return int(value) if value and value.strip().lstrip("-").isdigit() else default
-
-
-def flow_of(s: Session) -> dv.Flow:
-    steps = get_config(s, STEPS_KEY)
-    default = dv.Flow()
-    return dv.Flow(
-        tuple(dv.parse_step(x) for x in steps.split(",") if x.strip()) if steps else default.steps,
-        _int(get_config(s, TIMEOUT_KEY), default.call_timeout_minutes),
-        _int(get_config(s, MISSES_KEY), default.max_misses),
-        _int(get_config(s, OBSERVE_KEY), default.observe_minutes),
-    )
-
-
-def flow(db: Database) -> dv.Flow:
-    """The clinic's enabled steps and timings."""
-    with db.session() as s:
-        return flow_of(s)
-
-
-def set_flow(
-    db: Database,
-    *,
-    steps: list[str] | None = None,
-    call_timeout_minutes: int | None = None,
-    max_misses: int | None = None,
-    observe_minutes: int | None = None,
-) -> dv.Flow:
-    """Change the clinic's flow settings (业务管理员); step names in Chinese or English."""
-    permissions.check(db, "change_unit_config")
-    with db.transaction() as s:
-        old = flow_of(s)
-        new = dv.Flow(
-            tuple(dv.parse_step(x) for x in steps) if steps is not None else old.steps,
-            call_timeout_minutes if call_timeout_minutes is not None else old.call_timeout_minutes,
-            max_misses if max_misses is not None else old.max_misses,
-            observe_minutes if observe_minutes is not None else old.observe_minutes,
-        )
-        set_config(s, STEPS_KEY, ",".join(x.value for x in new.steps))
-        set_config(s, TIMEOUT_KEY, str(new.call_timeout_minutes))
-        set_config(s, MISSES_KEY, str(new.max_misses))
-        set_config(s, OBSERVE_KEY, str(new.observe_minutes))
-    return new
 
 
 # --- rows <-> domain -------------------------------------------------------------------------
@@ -167,11 +114,15 @@ def _record(row: Visit, child: Child) -> VisitRecord:
     )  # fmt: skip
 
 
+class _Outdated(DatabaseError):
+    """Another desk changed the visit since this transaction read it (version check)."""
+
+
 def _flush(s: Session) -> None:
     try:
         s.flush()
     except StaleDataError as exc:
-        raise DatabaseError("另一台电脑刚刚改动了这个号，请刷新后重试（未保存任何改动）") from exc
+        raise _Outdated("另一台电脑刚刚改动了这个号，请刷新后重试（未保存任何改动）") from exc
     except IntegrityError as exc:
         raise DatabaseError("另一台电脑同时取号，请重试（未保存任何改动）") from exc
 
@@ -201,6 +152,14 @@ def _now(now: datetime | None) -> datetime:
 # --- actions ---------------------------------------------------------------------------------
 
 
+class _TicketClash(DatabaseError):
+    """Another desk took the same ticket number first (only where write transactions are not exclusive)."""
+
+
+#: Times a take (a call) is tried again when another desk took that number (called that ticket) meanwhile.
+TAKE_ATTEMPTS = 10
+
+
 def take(
     db: Database,
     child_code: str,
@@ -210,7 +169,23 @@ def take(
     user: str | None = None,
     now: datetime | None = None,
 ) -> VisitRecord:
-    """取号: today's ticket for the child (walk-in A…, booked Y…), at the clinic's first step."""
+    """取号: today's ticket for the child (walk-in A…, booked Y…), at the clinic's first step.
+
+    The number is the day's highest of its kind + 1, read and written in one transaction; the
+    UNIQUE (day, ticket) constraint stops two desks from sharing one, and the loser tries again.
+    """
+    for attempt in range(TAKE_ATTEMPTS):
+        try:
+            return _take(db, child_code, booked, desk, user, now)
+        except _TicketClash:
+            if attempt == TAKE_ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _take(
+    db: Database, child_code: str, booked: bool, desk: str | None, user: str | None, now: datetime | None
+) -> VisitRecord:
     now = _now(now)
     day = now.date()
     with db.transaction() as s:
@@ -232,7 +207,10 @@ def take(
             status=state.status.value, misses=0, taken_at=now, queued_at=now, last_at=now,
         )  # fmt: skip
         s.add(row)
-        _flush(s)
+        try:
+            s.flush()
+        except IntegrityError as exc:
+            raise _TicketClash("另一台电脑同时取号，请重试（未保存任何改动）") from exc
         _store(s, row, None, state, event)
         _flush(s)
         return _record(row, child)
@@ -277,8 +255,21 @@ def _move(
 def call(
     db: Database, desk: str | None, step: str | dv.Step, *, user: str | None = None, now: datetime | None = None
 ) -> VisitRecord:
-    """叫号: the next waiting ticket of ``step`` is called to ``desk`` (booked first, then by queue time)."""
+    """叫号: the next waiting ticket of ``step`` is called to ``desk`` (booked first, then by queue time).
+
+    When another desk called the same ticket in the meantime, the next one is taken.
+    """
     target = step if isinstance(step, dv.Step) else dv.parse_step(step)
+    for attempt in range(TAKE_ATTEMPTS):
+        try:
+            return _call(db, desk, target, user, now)
+        except _Outdated:
+            if attempt == TAKE_ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _call(db: Database, desk: str | None, target: dv.Step, user: str | None, now: datetime | None) -> VisitRecord:
     now = _now(now)
     day = now.date()
     with db.transaction() as s:

@@ -175,7 +175,7 @@ def run_summary(args: argparse.Namespace) -> int:
 
 def run_config(args: argparse.Namespace) -> int:
     from epimanager.cli.common import print_json
-    from epimanager.services import visits
+    from epimanager.services.config import visit_flow as visits
 
     def work(db: Any) -> Any:
         if args.steps is None and args.timeout is None and args.max_misses is None and args.observe is None:

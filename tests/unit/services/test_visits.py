@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -10,12 +11,13 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from epimanager.domain.validation import ChildInput
-from epimanager.errors import NotFoundError, PermissionDenied, ValidationError
+from epimanager.errors import DatabaseError, NotFoundError, PermissionDenied, ValidationError
 from epimanager.services import users
 from epimanager.services import visits as V
 from epimanager.services.children import create_child
+from epimanager.services.config import visit_flow
 from epimanager.services.visit_summary import summary
-from epimanager.store.database import Database
+from epimanager.store.database import Database, open_database
 from epimanager.store.engine import make_engine
 from epimanager.store.models import Base
 
@@ -134,9 +136,9 @@ def test_an_unanswered_call_returns_after_the_timeout_and_three_misses_cancel(db
 
 
 def test_a_one_pc_clinic_uses_only_register_inoculate_observe(db: Database) -> None:
-    flow = V.set_flow(db, steps=["登记", "inoculate", "留观"], observe_minutes=20)
+    flow = visit_flow.set_flow(db, steps=["登记", "inoculate", "留观"], observe_minutes=20)
     assert [s.value for s in flow.steps] == ["登记", "接种", "留观"]
-    assert V.flow(db) == flow
+    assert visit_flow.flow(db) == flow
     code = child(db, "张浩")
     assert V.take(db, code, now=at(0)).step == "登记"
     with pytest.raises(ValidationError, match="本门诊没有启用预检步骤"):
@@ -147,8 +149,8 @@ def test_a_one_pc_clinic_uses_only_register_inoculate_observe(db: Database) -> N
     V.finish(db, "A001", now=at(4))
     assert V.finish(db, "A001", now=at(24)).step == "完成"  # 20 minutes are the full time here
     with pytest.raises(ValidationError, match="接种步骤不能关闭"):
-        V.set_flow(db, steps=["登记", "留观"])
-    assert V.flow(db) == flow  # nothing changed
+        visit_flow.set_flow(db, steps=["登记", "留观"])
+    assert visit_flow.flow(db) == flow  # nothing changed
 
 
 def test_changing_the_flow_needs_a_business_admin(db: Database) -> None:
@@ -157,8 +159,8 @@ def test_changing_the_flow_needs_a_business_admin(db: Database) -> None:
     users.add_user(db, "nurse", "Secret-456", "普通用户")
     users.login(db, "nurse", "Secret-456")
     with pytest.raises(PermissionDenied, match="修改单位配置需要业务管理员或以上角色"):
-        V.set_flow(db, observe_minutes=15)
-    assert V.flow(db).observe_minutes == 30
+        visit_flow.set_flow(db, observe_minutes=15)
+    assert visit_flow.flow(db).observe_minutes == 30
 
 
 def test_going_back_needs_an_earlier_step_and_a_reason(db: Database) -> None:
@@ -178,7 +180,7 @@ def test_going_back_needs_an_earlier_step_and_a_reason(db: Database) -> None:
 
 
 def test_the_day_summary_worked_out_by_hand(db: Database) -> None:
-    V.set_flow(db, steps=["登记", "接种", "留观"])
+    visit_flow.set_flow(db, steps=["登记", "接种", "留观"])
     codes = [child(db, n, m) for n, m in (("张浩", "李梅"), ("李娜", "王芳"), ("刘洋", "陈静"), ("孙悦", "周敏"))]
     for i, code in enumerate(codes):
         V.take(db, code, booked=i == 3, now=at(i))  # A001 0', A002 1', A003 2', Y001 3'
@@ -233,3 +235,28 @@ def test_the_visit_migration_matches_the_models(db_path: Path) -> None:
     finally:
         engine.dispose()
     assert diffs == []
+
+
+def test_desks_taking_numbers_at_once_never_share_a_ticket(db: Database, db_path: Path) -> None:
+    codes = [child(db, f"张{n}", f"李{n}") for n in "一二三四五六"]
+    results: dict[str, str] = {}
+    refused: list[str] = []
+
+    def desk(code: str) -> None:
+        handle = open_database(db_path)
+        try:
+            results[code] = V.take(handle, code, now=at(0)).ticket
+        except DatabaseError as exc:
+            refused.append(str(exc))
+        finally:
+            handle.close()
+
+    threads = [threading.Thread(target=desk, args=(code,)) for code in codes]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert refused == []  # a desk that lost the race for a number tried again
+    tickets = sorted(results.values())
+    assert tickets == [f"A{n:03d}" for n in range(1, 7)]  # unique and without gaps
+    assert sorted(r.ticket for r in V.list_visits(db, day=DAY)) == tickets
