@@ -64,7 +64,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     cf.add_argument("--timeout", type=int, metavar="MINUTES", help="叫号后未到几分钟算过号（默认 5）")
     cf.add_argument("--max-misses", type=int, metavar="N", help="过号几次取消（默认 3）")
     cf.add_argument("--observe", type=int, metavar="MINUTES", help="留观分钟数（默认 30）")
-    cf.add_argument("--json", action="store_true")
+    _common(cf, desk=False)
     cf.set_defaults(handler=run_config)
 
 
