@@ -195,7 +195,7 @@ def apply(visit: Visit, event: Event, flow: Flow) -> Visit:
             raise TransitionError(f"{t} 在{step.value}，{step.value}不叫号")
         if status is Status.IN_PROGRESS:
             raise TransitionError(f"{t} 已在{step.value}进行中，不能再叫号")
-        # calling again (重呼) keeps the first call's desk unless another desk takes it over
+        # calling again (重呼) restarts the wait; the desk that calls now is where the child goes
         return replace(visit, status=Status.CALLED, called_at=event.at, desk=event.desk, last_at=event.at)
     if event.kind == "start":
         if status is Status.IN_PROGRESS:
