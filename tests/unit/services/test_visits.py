@@ -77,9 +77,10 @@ def test_the_logged_in_user_is_the_operator_and_the_handle_desk_the_default(db: 
     code = child(db, "张浩")
     users.create_first_admin(db, "admin", "Secret-123")
     users.login(db, "admin", "Secret-123")
+    db.desk = "3号接种台"  # the desk picked at login (Database.desk on the clinic-server branch)
     V.take(db, code, user="别人", now=at(0))
-    (event,) = V.events(db, "A001", DAY)
-    assert (event.operator, event.desk) == ("admin", V.DEFAULT_DESK)  # this branch's handle names no desk yet
+    V.call(db, None, "预检", now=at(1))
+    assert [(e.operator, e.desk) for e in V.events(db, "A001", DAY)] == [("admin", "3号接种台")] * 2
 
 
 def test_tickets_per_day_walk_in_and_booked_one_per_child(db: Database) -> None:
