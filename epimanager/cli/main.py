@@ -63,7 +63,7 @@ _NO_DATABASE = {"platform-sim"}
 #: Commands whose ``--out`` writes an export file (checked before anything runs).
 _WRITES_OUT = {"query", "report", "stock"}
 #: Commands whose own ``--user`` names the operator: it is also the login name.
-_OPERATOR_USER = {"registry", "clean", "stock", "report"}
+_OPERATOR_USER = {"registry", "clean", "stock", "report", "visit"}
 
 
 def _prepare(args: argparse.Namespace) -> None:
