@@ -1,7 +1,7 @@
 """The clinic flow: visits (ticket per child per day, current step) and their events
 
-Revision ID: 0012_visits
-Revises: 0010_syringes (the lead relinks it to 0011_desks at merge)
+Revision ID: 0013_visits
+Revises: 0012_desks
 Create Date: 2026-12-06 20:30:00
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0012_visits"
-down_revision = "0010_syringes"
+revision = "0013_visits"
+down_revision = "0012_desks"
 branch_labels = None
 depends_on = None
 
