@@ -1287,162 +1287,163 @@ Save it anyway?</translation>
 </context>
 <context>
     <name>Fields</name>
-    <message numerus="yes">
-        <location filename="../../ui/child/fields.py" line="51"/>
-        <source>%n天</source>
-        <translation>
-            <numerusform>%n day</numerusform>
-            <numerusform>%n days</numerusform>
-        </translation>
-    </message>
-    <message numerus="yes">
-        <location filename="../../ui/child/fields.py" line="55"/>
-        <source>%n个月</source>
-        <translation>
-            <numerusform>%n month</numerusform>
-            <numerusform>%n months</numerusform>
-        </translation>
+    <message>
+        <location filename="../../ui/child/fields.py" line="53"/>
+        <source>1天</source>
+        <translation>1 day</translation>
     </message>
     <message>
-        <location filename="../../ui/child/fields.py" line="56"/>
+        <location filename="../../ui/child/fields.py" line="54"/>
+        <source>%1天</source>
+        <translation>%1 days</translation>
+    </message>
+    <message>
+        <location filename="../../ui/child/fields.py" line="59"/>
+        <source>1个月</source>
+        <translation>1 month</translation>
+    </message>
+    <message>
+        <location filename="../../ui/child/fields.py" line="60"/>
+        <source>%1个月</source>
+        <translation>%1 months</translation>
+    </message>
+    <message>
+        <location filename="../../ui/child/fields.py" line="61"/>
         <source>%1岁%2个月</source>
         <translation>%1 y %2 m</translation>
     </message>
-    <message numerus="yes">
-        <location filename="../../ui/child/fields.py" line="57"/>
-        <source>%n岁</source>
-        <translation>
-            <numerusform>%n year</numerusform>
-            <numerusform>%n years</numerusform>
-        </translation>
+    <message>
+        <location filename="../../ui/child/fields.py" line="63"/>
+        <source>%1岁</source>
+        <translation>%1 years</translation>
     </message>
     <message>
-        <location filename="../../ui/child/fields.py" line="76"/>
+        <location filename="../../ui/child/fields.py" line="82"/>
         <source>儿童编码</source>
         <translation>Child code</translation>
     </message>
     <message>
-        <location filename="../../ui/child/fields.py" line="77"/>
+        <location filename="../../ui/child/fields.py" line="83"/>
         <source>姓名</source>
         <translation>Name</translation>
     </message>
     <message>
-        <location filename="../../ui/child/fields.py" line="78"/>
+        <location filename="../../ui/child/fields.py" line="84"/>
         <source>性别</source>
         <translation>Sex</translation>
     </message>
     <message>
-        <location filename="../../ui/child/fields.py" line="79"/>
+        <location filename="../../ui/child/fields.py" line="85"/>
         <source>出生日期</source>
         <translation>Birth date</translation>
     </message>
     <message>
-        <location filename="../../ui/child/fields.py" line="80"/>
+        <location filename="../../ui/child/fields.py" line="86"/>
         <source>年龄</source>
         <translation>Age</translation>
     </message>
     <message>
-        <location filename="../../ui/child/fields.py" line="81"/>
+        <location filename="../../ui/child/fields.py" line="87"/>
         <source>母亲姓名</source>
         <translation>Mother</translation>
     </message>
     <message>
-        <location filename="../../ui/child/fields.py" line="82"/>
+        <location filename="../../ui/child/fields.py" line="88"/>
         <source>父亲姓名</source>
         <translation>Father</translation>
     </message>
     <message>
-        <location filename="../../ui/child/fields.py" line="83"/>
+        <location filename="../../ui/child/fields.py" line="89"/>
         <source>联系电话</source>
         <translation>Phone</translation>
     </message>
     <message>
-        <location filename="../../ui/child/fields.py" line="84"/>
+        <location filename="../../ui/child/fields.py" line="90"/>
         <source>身份证号</source>
         <translation>ID number</translation>
     </message>
     <message>
-        <location filename="../../ui/child/fields.py" line="85"/>
+        <location filename="../../ui/child/fields.py" line="91"/>
         <source>区域划分</source>
         <translation>Area</translation>
     </message>
     <message>
-        <location filename="../../ui/child/fields.py" line="86"/>
+        <location filename="../../ui/child/fields.py" line="92"/>
         <source>家庭住址</source>
         <translation>Address</translation>
     </message>
     <message>
-        <location filename="../../ui/child/fields.py" line="88"/>
+        <location filename="../../ui/child/fields.py" line="94"/>
         <source>居住属性</source>
         <translation>Residence</translation>
     </message>
     <message>
-        <location filename="../../ui/child/fields.py" line="90"/>
+        <location filename="../../ui/child/fields.py" line="96"/>
         <source>在册情况</source>
         <translation>Register status</translation>
     </message>
     <message>
-        <location filename="../../ui/child/fields.py" line="91"/>
+        <location filename="../../ui/child/fields.py" line="97"/>
         <source>出生证号</source>
         <translation>Birth certificate no.</translation>
     </message>
     <message>
-        <location filename="../../ui/child/fields.py" line="92"/>
+        <location filename="../../ui/child/fields.py" line="98"/>
         <source>出生时间</source>
         <translation>Birth time</translation>
     </message>
     <message>
-        <location filename="../../ui/child/fields.py" line="95"/>
+        <location filename="../../ui/child/fields.py" line="101"/>
         <source>出生体重(kg)</source>
         <translation>Birth weight (kg)</translation>
     </message>
     <message>
-        <location filename="../../ui/child/fields.py" line="99"/>
+        <location filename="../../ui/child/fields.py" line="105"/>
         <source>母亲身份证号</source>
         <translation>Mother ID number</translation>
     </message>
     <message>
-        <location filename="../../ui/child/fields.py" line="100"/>
+        <location filename="../../ui/child/fields.py" line="106"/>
         <source>父亲身份证号</source>
         <translation>Father ID number</translation>
     </message>
     <message>
-        <location filename="../../ui/child/fields.py" line="101"/>
+        <location filename="../../ui/child/fields.py" line="107"/>
         <source>户籍县国标</source>
         <translation>Hukou county code</translation>
     </message>
     <message>
-        <location filename="../../ui/child/fields.py" line="102"/>
+        <location filename="../../ui/child/fields.py" line="108"/>
         <source>幼儿园/学校</source>
         <translation>Nursery/school</translation>
     </message>
     <message>
-        <location filename="../../ui/child/fields.py" line="105"/>
+        <location filename="../../ui/child/fields.py" line="111"/>
         <source>母亲HBsAg</source>
         <translation>Mother HBsAg</translation>
     </message>
     <message>
-        <location filename="../../ui/child/fields.py" line="109"/>
+        <location filename="../../ui/child/fields.py" line="115"/>
         <source>过敏史</source>
         <translation>Allergies</translation>
     </message>
     <message>
-        <location filename="../../ui/child/fields.py" line="110"/>
+        <location filename="../../ui/child/fields.py" line="116"/>
         <source>备注</source>
         <translation>Remark</translation>
     </message>
     <message>
-        <location filename="../../ui/child/fields.py" line="111"/>
+        <location filename="../../ui/child/fields.py" line="117"/>
         <source>管理单位</source>
         <translation>Managing unit</translation>
     </message>
     <message>
-        <location filename="../../ui/child/fields.py" line="112"/>
+        <location filename="../../ui/child/fields.py" line="118"/>
         <source>建档日期</source>
         <translation>Registered on</translation>
     </message>
     <message>
-        <location filename="../../ui/child/fields.py" line="138"/>
+        <location filename="../../ui/child/fields.py" line="144"/>
         <source>出生体重应为数字，如 3.2</source>
         <extracomment>Choices for the combo-box editors: (stored value, label source text)</extracomment>
         <translation>Birth weight must be a number, e.g. 3.2</translation>

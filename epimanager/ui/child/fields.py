@@ -48,13 +48,19 @@ def age_text(birth: date, today: date | None = None) -> str:
         return ""
     months = age_in_months(birth, today)  # the schedule engine's rule (born 01-31: 1 month on 02-28)
     if months < 1:
-        return QCoreApplication.translate("Fields", "%n天", "", (today - birth).days)
+        days = (today - birth).days
+        if days == 1:
+            return QCoreApplication.translate("Fields", "1天")
+        return QCoreApplication.translate("Fields", "%1天").replace("%1", str(days))
     if months < 24:
         years, rest = divmod(months, 12)
         if years == 0:
-            return QCoreApplication.translate("Fields", "%n个月", "", months)
+            if months == 1:
+                return QCoreApplication.translate("Fields", "1个月")
+            return QCoreApplication.translate("Fields", "%1个月").replace("%1", str(months))
         return QCoreApplication.translate("Fields", "%1岁%2个月").replace("%1", str(years)).replace("%2", str(rest))
-    return QCoreApplication.translate("Fields", "%n岁", "", months // 12)
+    # (one message per count form: the plural forms of Qt's catalogs are not kept by every lupdate)
+    return QCoreApplication.translate("Fields", "%1岁").replace("%1", str(months // 12))
 
 
 def _s(v: object) -> str:
