@@ -61,10 +61,15 @@ def dose_saves(db: Database, n: int) -> tuple[float, float]:
     with db.session() as s:
         from sqlalchemy import text
 
-        codes = [r[0] for r in s.execute(text("SELECT code FROM child WHERE deleted = false ORDER BY id LIMIT 200"))]
+        codes = [
+            r[0]
+            for r in s.execute(
+                text("SELECT code FROM child WHERE deleted = false AND birth_date < '2015-01-01' ORDER BY id LIMIT 200")
+            )
+        ]
     times = []
     for i in range(n):
-        inp = DoseInput("HepB", 1, date(2020, 1, 2) + timedelta(days=i))
+        inp = DoseInput("HepB", 1, date(2016, 1, 2) + timedelta(days=i))
         times.append(
             _time(partial(add_dose, db, codes[i % len(codes)], inp, confirm_invalid=True, confirm_duplicate=True))
         )
@@ -77,7 +82,13 @@ def desks_per_second(location: ServerUrl, desks: int, saves: int) -> float:
         from sqlalchemy import text
 
         shared = [
-            r[0] for r in s.execute(text("SELECT code FROM child WHERE deleted = false ORDER BY id DESC LIMIT 40"))
+            r[0]
+            for r in s.execute(
+                text(
+                    "SELECT code FROM child WHERE deleted = false AND birth_date < '2015-01-01' "
+                    "ORDER BY id DESC LIMIT 40"
+                )
+            )
         ]
     db.close()
     started = time.perf_counter()
@@ -91,7 +102,7 @@ def desks_per_second(location: ServerUrl, desks: int, saves: int) -> float:
                 f"desk{k}",
                 "0",
                 str(saves),
-                str(5000 + k * saves),
+                str(k * saves),
                 ",".join(shared),
             ],
             cwd=REPO,

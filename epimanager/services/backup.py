@@ -351,7 +351,7 @@ def _decompress(file: Path, work: Path, passphrase: str | None, free_space: Call
                 raise EpiError(f"备份文件不是 EpiManager 备份（解压后不是有效的数据库）：{name}")
             free = free_space(work.parent)
             if size + RESTORE_MARGIN > free:
-                raise EpiError(
+                raise DatabaseError(
                     f"磁盘空间不足：恢复此备份需要约 {(size + RESTORE_MARGIN) / 1048576:.0f} MB，"
                     f"数据文件夹所在磁盘只有 {free / 1048576:.0f} MB 可用。恢复未进行，未做任何改动"
                 )

@@ -6,21 +6,22 @@ A :class:`ChangeFeed` watches the database from a background thread and collects
   with the children's ids when it commits (:func:`install_notify`); the feed ``LISTEN``\\s on its own
   connection, whose ``application_name`` names the desk, so the desks on line are counted from
   ``pg_stat_activity``.  A lost connection is retried with back-off and reported.
-- **SQLite**: ``PRAGMA data_version`` changes when another connection commits; the feed polls it
-  (it cannot say which child, so "everything" is reported and the open child is read again).
+- **SQLite**: every commit changes the database file or its WAL (size, modification time); the feed
+  polls them without keeping the file open (it cannot say which child, so "everything" is reported
+  and the open child is read again).
 
 The GUI drains the feed from a timer (:meth:`ChangeFeed.drain` never blocks).
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
-import sqlite3
+import os
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
@@ -111,29 +112,15 @@ class ChangeFeed:
     # -- SQLite --------------------------------------------------------------------------------
 
     def _run_file(self) -> None:
-        from epimanager.store.sqlite_files import connect_raw
-
-        con = None
-        last: int | None = None
-        while not self._stop.is_set():
-            try:
-                if con is None:
-                    assert not isinstance(self.location, ServerUrl)
-                    con = connect_raw(self.location, readonly=True)
-                    con.isolation_level = None
-                version = int(con.execute("PRAGMA data_version").fetchone()[0])
-                if last is not None and version != last:
-                    self._set(everything=True)
-                last = version
-            except (sqlite3.Error, OSError) as exc:  # a file being replaced (restore) or gone: try again later
-                log.info("change feed: %s", exc)
-                if con is not None:
-                    with contextlib.suppress(Exception):
-                        con.close()
-                con = None
-            self._stop.wait(POLL_S)
-        if con is not None:
-            con.close()
+        """Poll the file and its WAL (size and time): every commit changes them.  No connection is kept
+        open, so the window's own feed never holds the file (a restore checks that nobody does)."""
+        assert not isinstance(self.location, ServerUrl)
+        last = _file_stamp(self.location)
+        while not self._stop.wait(POLL_S):
+            now = _file_stamp(self.location)
+            if now != last:
+                self._set(everything=True)
+            last = now
 
     # -- PostgreSQL ----------------------------------------------------------------------------
 
@@ -172,6 +159,18 @@ class ChangeFeed:
             return
         with self._lock:
             self._state.children |= ids
+
+
+def _file_stamp(path: Path) -> tuple[tuple[int, int] | None, ...]:
+    out: list[tuple[int, int] | None] = []
+    for name in (path, path.with_name(path.name + "-wal")):
+        try:
+            st = os.stat(name)
+        except OSError:
+            out.append(None)
+        else:
+            out.append((st.st_mtime_ns, st.st_size))
+    return tuple(out)
 
 
 def _desks_on_line(con: Any) -> int:
