@@ -130,6 +130,13 @@ class SystemActions(QObject):
                 return None
             file = Path(name)
         dlg = RestoreDialog(self.db, file, parent=self.window, before=lambda: self.auto.stop(timeout=30.0))
+        # the window's own periodic reads pause while the dialog is open: no connection of this
+        # program may hold the file while the restore checks that nobody does
+        timers = [t for t in (getattr(getattr(self.window, "status", None), "_timer", None),
+                              getattr(self.window, "_feed_timer", None)) if t is not None]  # fmt: skip
+        for timer in timers:
+            timer.stop()
+        dlg.finished.connect(lambda _result: [t.start() for t in timers])
 
         def done(safety: str) -> None:
             self.message.emit(self.tr("已恢复备份"))

@@ -3605,17 +3605,17 @@ Create a new child anyway?</translation>
         <translation>EpiManager backups (*%1 *%2)</translation>
     </message>
     <message>
-        <location filename="../../ui/system_actions.py" line="135"/>
+        <location filename="../../ui/system_actions.py" line="142"/>
         <source>已恢复备份</source>
         <translation>Backup restored</translation>
     </message>
     <message>
-        <location filename="../../ui/system_actions.py" line="138"/>
+        <location filename="../../ui/system_actions.py" line="145"/>
         <source>恢复完成</source>
         <translation>Restore complete</translation>
     </message>
     <message>
-        <location filename="../../ui/system_actions.py" line="139"/>
+        <location filename="../../ui/system_actions.py" line="146"/>
         <source>数据库已从备份恢复。恢复前的数据库已另存为：
 %1
 请重新启动程序。</source>
@@ -3624,44 +3624,44 @@ Create a new child anyway?</translation>
 Please restart the program.</translation>
     </message>
     <message>
-        <location filename="../../ui/system_actions.py" line="167"/>
+        <location filename="../../ui/system_actions.py" line="174"/>
         <source>退出前已备份数据到：
 %1</source>
         <translation>Backed up before closing to:
 %1</translation>
     </message>
     <message>
-        <location filename="../../ui/system_actions.py" line="183"/>
+        <location filename="../../ui/system_actions.py" line="190"/>
         <source>选择升级包</source>
         <translation>Choose upgrade package</translation>
     </message>
     <message>
-        <location filename="../../ui/system_actions.py" line="183"/>
+        <location filename="../../ui/system_actions.py" line="190"/>
         <source>升级包 (*.zip)</source>
         <translation>Upgrade packages (*.zip)</translation>
     </message>
     <message>
-        <location filename="../../ui/system_actions.py" line="193"/>
+        <location filename="../../ui/system_actions.py" line="200"/>
         <source>升级完成</source>
         <translation>Upgrade complete</translation>
     </message>
     <message>
-        <location filename="../../ui/system_actions.py" line="194"/>
+        <location filename="../../ui/system_actions.py" line="201"/>
         <source>已升级到 %1 版。请重新启动程序。</source>
         <translation>Upgraded to version %1. Please restart the program.</translation>
     </message>
     <message>
-        <location filename="../../ui/system_actions.py" line="207"/>
+        <location filename="../../ui/system_actions.py" line="214"/>
         <source>数据文件夹已改为 %1，重新启动后生效</source>
         <translation>Data folder changed to %1; takes effect after restarting</translation>
     </message>
     <message>
-        <location filename="../../ui/system_actions.py" line="226"/>
+        <location filename="../../ui/system_actions.py" line="233"/>
         <source>尚未登录：还没有建立用户</source>
         <translation>Not logged in: no user has been created yet</translation>
     </message>
     <message>
-        <location filename="../../ui/system_actions.py" line="229"/>
+        <location filename="../../ui/system_actions.py" line="236"/>
         <source>密码已修改</source>
         <translation>Password changed</translation>
     </message>
