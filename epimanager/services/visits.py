@@ -128,7 +128,7 @@ def _flush(s: Session) -> None:
 
 
 def _desk(db: Database, desk: str | None) -> str:
-    return (desk or "").strip() or getattr(db, "desk", None) or DEFAULT_DESK
+    return (desk or "").strip() or db.desk or DEFAULT_DESK
 
 
 def _expire(s: Session, fl: dv.Flow, day: date, now: datetime) -> list[str]:

@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import func, select
 
 from epimanager.domain.validation import ChildInput
-from epimanager.paths import DbLocation
+from epimanager.paths import DbLocation, ServerUrl
 from epimanager.services import audit
 from epimanager.services.children import create_child
 from epimanager.services.stock.movements import receive
@@ -43,7 +43,7 @@ def clinic(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[DbLocatio
 def _desk(
     location: DbLocation, name: str, children: int, doses: int, offset: int, shared: list[str]
 ) -> subprocess.Popen[str]:
-    loc = location.url if hasattr(location, "url") else str(location)
+    loc = location.url if isinstance(location, ServerUrl) else str(location)
     return subprocess.Popen(
         [
             sys.executable,

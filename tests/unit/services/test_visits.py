@@ -239,7 +239,7 @@ def test_the_visit_migration_matches_the_models(db_path: Path) -> None:
 
 
 def test_desks_taking_numbers_at_once_never_share_a_ticket(db: Database) -> None:
-    where_db = db.location if hasattr(db, "location") else db.path  # the clinic server's address, or the file
+    where_db = db.location  # the clinic server's address, or the file
     codes = [child(db, f"张{n}", f"李{n}") for n in "一二三四五六"]
     results: dict[str, str] = {}
     refused: list[str] = []
