@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from epimanager.paths import DbLocation, ServerUrl
@@ -46,20 +46,6 @@ def iso(value: date | datetime | str | None) -> str | None:
 
 def has_table(conn: Connection, name: str) -> bool:
     return conn.dialect.has_table(conn, name)
-
-
-def lock_rows(bind: Session, table: str, where: str, params: dict[str, Any]) -> None:
-    """Lock the rows a write decides on until the transaction ends (``FOR UPDATE`` on PostgreSQL; on
-    SQLite the write transaction already holds the database's write lock from ``BEGIN IMMEDIATE``)."""
-    if is_server(bind):
-        bind.execute(text(f"SELECT 1 FROM {table} WHERE {where} FOR UPDATE"), params)
-
-
-def advisory_lock(bind: Session, key: int) -> None:
-    """Serialise one kind of write across desks until the transaction ends (PostgreSQL
-    ``pg_advisory_xact_lock``; on SQLite ``BEGIN IMMEDIATE`` already serialises every writer)."""
-    if is_server(bind):
-        bind.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
 
 
 class RawReader:
