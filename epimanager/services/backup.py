@@ -24,6 +24,7 @@ import io
 import logging
 import os
 import shutil
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -403,11 +404,25 @@ def file_unit(code: str | None) -> str:
     return code if code and is_unit_code(code) else "unknown"
 
 
-def _refuse_in_use(db: Database) -> None:
-    """Close our own connections; refuse while any other connection (process or window) holds the file."""
-    db.close()
-    if in_use(db.path):
-        raise DatabaseError(IN_USE)
+#: How long a restore waits for a read of this program's own (a window's background count) to end
+#: before it takes the file as held by another program.
+IN_USE_SETTLE_S = 2.0
+
+
+def _refuse_in_use(db: Database, settle_s: float = IN_USE_SETTLE_S) -> None:
+    """Close our own connections; refuse while any other connection (process or window) holds the file.
+
+    A connection of this program that a background read has checked out is closed as it returns
+    (:meth:`Database.close`): the check is repeated for ``settle_s`` before the refusal.
+    """
+    deadline = time.monotonic() + settle_s
+    while True:
+        db.close()
+        if not in_use(db.path):
+            return
+        if time.monotonic() >= deadline:
+            raise DatabaseError(IN_USE)
+        time.sleep(0.2)
 
 
 def restore(

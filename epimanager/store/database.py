@@ -18,6 +18,7 @@ from sqlalchemy import Connection, Engine, event, select
 from sqlalchemy.exc import DatabaseError as SQLAlchemyDatabaseError
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import ConnectionPoolEntry
 
 from epimanager.domain.actor import Actor
 from epimanager.errors import DatabaseError, PermissionDenied
@@ -115,7 +116,21 @@ class Database:
         return code
 
     def close(self) -> None:
+        """Close every connection of this handle, also one another thread is using right now.
+
+        The engine's pool is replaced; a connection still checked out (a window's background
+        read) goes back to the old pool later and is closed then, not whenever the garbage
+        collector gets to it: a restore or upgrade that checks nobody holds the file must not
+        find this program's own idle connection.
+        """
+        old = self.engine.pool
         self.engine.dispose()
+        event.listen(old, "checkin", _close_on_return)
+        old.dispose()  # one that came back between the two lines above
+
+
+def _close_on_return(_dbapi_connection: object, record: ConnectionPoolEntry) -> None:
+    record.invalidate()
 
 
 #: Driver complaints about the environment (not bugs), as a nurse should read them.

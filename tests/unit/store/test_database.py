@@ -193,3 +193,21 @@ def test_a_migration_file_s_revision_is_read_from_either_assignment_form(tmp_pat
     assert revision_of(plain) == ("0011_x", ("0010_syringes",))
     assert revision_of(typed) == ("0012_y", ("0011_x",))
     assert revision_of(broken) is None
+
+
+def test_closing_also_closes_a_connection_another_thread_is_using(db_path: Path) -> None:
+    """A window's background read held a connection while a restore closed the database: that
+    connection went back to the discarded pool, stayed open, and the restore was refused as if
+    another program held the file (now and then, whenever the garbage collector was late)."""
+    from epimanager.store.sqlite_files import in_use
+
+    db = open_database(db_path)
+    reading = db.sessions()
+    reading.execute(text("SELECT count(*) FROM child")).scalar()  # a read in progress elsewhere
+    db.close()
+    assert in_use(db_path)  # it really is still reading
+    reading.close()  # the read ends: its connection is closed, not parked
+    assert not in_use(db_path)
+    with db.session() as s:  # the handle still works after close (a new pool)
+        assert s.execute(text("SELECT count(*) FROM child")).scalar() == 0
+    db.close()
