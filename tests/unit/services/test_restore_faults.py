@@ -64,8 +64,9 @@ from epimanager.services.doses import add_dose
 from epimanager.store.database import open_database
 db = open_database(Path(sys.argv[1]))
 chars = "浩宇轩涵博文杰欣怡佳雨萱萍佩"
-for i in range(len(chars) ** 2):
-    name = "王" + chars[i // len(chars)] + chars[i % len(chars)]
+n = len(chars)
+for i in range(n**3):  # more than the test ever waits for (it stops the process)
+    name = "王" + chars[i // n // n] + chars[i // n % n] + chars[i % n]
     code = create_child(db, ChildInput(name, "1", date(2026, 1, 1), mother_name="李梅")).code
     dose = add_dose(db, code, DoseInput("HepB", 1, date(2026, 1, 1)))
     print(dose.uuid, flush=True)
