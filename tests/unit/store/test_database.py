@@ -11,7 +11,7 @@ from sqlalchemy import text
 
 from epimanager.errors import DatabaseError
 from epimanager.store.database import open_database
-from epimanager.store.engine import make_engine
+from epimanager.store.engine import make_engine, writer
 from epimanager.store.migrate import alembic_config, script_heads
 
 
@@ -152,6 +152,7 @@ def test_a_locked_database_is_a_known_error_and_nothing_is_saved(db_path: Path) 
     db.engine.dispose()
     db.engine = make_engine(db_path, busy_timeout_ms=50)  # the test need not wait the 10 s a desk waits
     db.sessions.configure(bind=db.engine)
+    db.writers.configure(bind=writer(db.engine))
     blocker = sqlite3.connect(db_path, isolation_level=None)
     blocker.execute("BEGIN EXCLUSIVE")
     try:

@@ -200,7 +200,7 @@ def test_shortcuts_give_exactly_the_exhaustive_result(db: Database) -> None:
     and the HPV start, that must change nothing compared with forecasting every child in full."""
     from epimanager.services.demo import generate as demo
 
-    demo(db, 1500, seed=11, today=date(2026, 11, 26))
+    demo(db, 800, seed=11, today=date(2026, 11, 26))
     for month in ("2024-12", "2025-01", "2025-11", "2026-10"):
         fast = report_6_1(db, month)
         full = report_6_1(db, month, exhaustive=True)
