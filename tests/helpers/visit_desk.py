@@ -20,6 +20,8 @@ import sys
 import time
 from datetime import date, datetime, timedelta
 
+from sqlalchemy import select
+
 from epimanager.domain import visit as dv
 from epimanager.errors import NotFoundError
 from epimanager.paths import parse_db
@@ -58,13 +60,10 @@ class Desk:
         found = visits.list_visits(self.db, day=self.day)
         if len(found) < self.total:
             return True
-        order = dv.DESK_STEPS
-        mine = order.index(self.step)
-        return any(v.step in {s.value for s in order[: mine + 1]} for v in found)
+        upto = {s.value for s in dv.DESK_STEPS[: dv.DESK_STEPS.index(self.step) + 1]}
+        return any(v.step in upto for v in found)
 
     def take_all(self) -> None:
-        from sqlalchemy import select
-
         with self.db.session() as s:
             codes = dict(s.execute(select(Child.name, Child.code).where(Child.name.like("流程%"))).all())
         for i in range(self.total):

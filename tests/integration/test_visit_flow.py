@@ -108,8 +108,10 @@ def test_six_desks_move_200_visits_at_once(clinic: DbLocation) -> None:
             for e in s.scalars(select(VisitEvent).order_by(VisitEvent.id)):
                 chains[e.visit_id].append(e)
             names = s.execute(select(Visit.ticket, Child.name).join(Child, Child.id == Visit.child_id)).all()
+            moved_by = set()  # (what, at which step, which desk) of every event
             for row in rows.values():
                 _replay(chains[row.id], row, fl)
+                moved_by |= {(e.kind, e.from_step, e.desk) for e in chains[row.id]}
         ticket_of = {name: ticket for ticket, name in names}
         taken = [t for kind, t in printed["取号机"]]
         # none lost, none twice: one visit per child, every ticket taken once, all at one final state
@@ -129,6 +131,14 @@ def test_six_desks_move_200_visits_at_once(clinic: DbLocation) -> None:
         one, two = did("1号接种台", "finish"), did("2号接种台", "finish")
         assert not set(one) & set(two) and sorted(one + two) == passed
         assert did("1号接种台", "start") == one and did("2号接种台", "start") == two
+        # each change is recorded at the desk that made it (every process's handle names its desk)
+        assert moved_by == {
+            ("take", "取号", "取号机"),
+            *((kind, "预检", "预检台") for kind in ("call", "miss", "finish")),
+            *((kind, "登记", "登记台") for kind in ("call", "miss", "finish")),
+            *((kind, "接种", desk) for kind in ("call", "start", "finish") for desk in ("1号接种台", "2号接种台")),
+            ("finish", "留观", "留观台"),
+        }
         # the misses the desks printed: three for each no-show at 预检, one for each at 登记
         no_shows = sorted(r.ticket for r in rows.values() if r.step == "取消")
         assert Counter(did("预检台", "miss")) == dict.fromkeys(no_shows, 3)
