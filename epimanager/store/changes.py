@@ -2,10 +2,11 @@
 
 A :class:`ChangeFeed` watches the database from a background thread and collects what changed:
 
-- **PostgreSQL**: every write transaction that touched a child or a dose sends ``NOTIFY epimanager``
-  with the children's ids when it commits (:func:`install_notify`); the feed ``LISTEN``\\s on its own
-  connection, whose ``application_name`` names the desk, so the desks on line are counted from
-  ``pg_stat_activity``.  A lost connection is retried with back-off and reported.
+- **PostgreSQL**: every write transaction that touched a child, a dose or a visit (a ticket taken or
+  moved on by a desk) sends ``NOTIFY epimanager`` with the children's ids when it commits
+  (:func:`install_notify`); the feed ``LISTEN``\\s on its own connection, whose ``application_name``
+  names the desk, so the desks on line are counted from ``pg_stat_activity``.  A lost connection is
+  retried with back-off and reported.
 - **SQLite**: every commit changes the database file or its WAL (size, modification time); the feed
   polls them without keeping the file open (it cannot say which child, so "everything" is reported
   and the open child is read again).
@@ -29,6 +30,7 @@ from sqlalchemy.orm import Session, UOWTransaction, sessionmaker
 
 from epimanager.paths import DbLocation, ServerUrl
 from epimanager.store.models import Child, Dose
+from epimanager.store.models_visit import Visit
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +42,7 @@ POLL_S = 0.3
 
 
 def install_notify(sessions: sessionmaker[Session]) -> None:
-    """PostgreSQL: announce the children each write transaction changed, when it commits."""
+    """PostgreSQL: announce the children each write transaction changed (their records or visits), when it commits."""
     event.listen(sessions, "after_flush", _collect)
     event.listen(sessions, "before_commit", _notify)
 
@@ -50,7 +52,7 @@ def _collect(session: Session, _ctx: UOWTransaction) -> None:
     for obj in (*session.new, *session.dirty, *session.deleted):
         if isinstance(obj, Child) and obj.id is not None:
             ids.add(obj.id)
-        elif isinstance(obj, Dose) and obj.child_id is not None:
+        elif isinstance(obj, Dose | Visit) and obj.child_id is not None:
             ids.add(obj.child_id)
 
 
