@@ -4,11 +4,13 @@ clinic; default all four), ``visit.call_timeout_minutes`` (5), ``visit.max_misse
 
 from __future__ import annotations
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from epimanager.domain import visit as dv
 from epimanager.services import permissions
-from epimanager.store.database import Database, get_config, set_config
+from epimanager.store.database import Database, set_config
+from epimanager.store.models import AppConfig
 
 STEPS_KEY = "visit.steps"
 TIMEOUT_KEY = "visit.call_timeout_minutes"
@@ -21,13 +23,18 @@ def _int(value: str | None, default: int) -> int:
 
 
 def flow_of(s: Session) -> dv.Flow:
-    steps = get_config(s, STEPS_KEY)
+    """The settings in one read (every desk action asks for them)."""
+    keys = (STEPS_KEY, TIMEOUT_KEY, MISSES_KEY, OBSERVE_KEY)
+    got: dict[str, str] = dict(
+        s.execute(select(AppConfig.key, AppConfig.value).where(AppConfig.key.in_(keys))).tuples().all()
+    )
+    steps = got.get(STEPS_KEY)
     default = dv.Flow()
     return dv.Flow(
         tuple(dv.parse_step(x) for x in steps.split(",") if x.strip()) if steps else default.steps,
-        _int(get_config(s, TIMEOUT_KEY), default.call_timeout_minutes),
-        _int(get_config(s, MISSES_KEY), default.max_misses),
-        _int(get_config(s, OBSERVE_KEY), default.observe_minutes),
+        _int(got.get(TIMEOUT_KEY), default.call_timeout_minutes),
+        _int(got.get(MISSES_KEY), default.max_misses),
+        _int(got.get(OBSERVE_KEY), default.observe_minutes),
     )
 
 
