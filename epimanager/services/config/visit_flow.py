@@ -25,9 +25,8 @@ def _int(value: str | None, default: int) -> int:
 def flow_of(s: Session) -> dv.Flow:
     """The settings in one read (every desk action asks for them)."""
     keys = (STEPS_KEY, TIMEOUT_KEY, MISSES_KEY, OBSERVE_KEY)
-    got: dict[str, str] = dict(
-        s.execute(select(AppConfig.key, AppConfig.value).where(AppConfig.key.in_(keys))).tuples().all()
-    )
+    rows = s.execute(select(AppConfig.key, AppConfig.value).where(AppConfig.key.in_(keys)))
+    got: dict[str, str] = {key: value for key, value in rows}
     steps = got.get(STEPS_KEY)
     default = dv.Flow()
     return dv.Flow(
