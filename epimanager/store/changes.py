@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session, UOWTransaction, sessionmaker
 
 from epimanager.paths import DbLocation, ServerUrl
 from epimanager.store.models import Child, Dose
+from epimanager.store.models_visit import Visit
 
 log = logging.getLogger(__name__)
 
@@ -50,8 +51,8 @@ def _collect(session: Session, _ctx: UOWTransaction) -> None:
     for obj in (*session.new, *session.dirty, *session.deleted):
         if isinstance(obj, Child) and obj.id is not None:
             ids.add(obj.id)
-        elif isinstance(obj, Dose) and obj.child_id is not None:
-            ids.add(obj.child_id)
+        elif isinstance(obj, Dose | Visit) and obj.child_id is not None:
+            ids.add(obj.child_id)  # a visit too: the desks' queues and boards follow
 
 
 def _notify(session: Session) -> None:

@@ -12,7 +12,14 @@ S = dv.Step
 
 
 def test_the_desks_of_a_clinic_follow_its_enabled_steps() -> None:
-    assert desk.desk_names(dv.Flow(), inoculate_desks=2) == ["预检台", "登记台", "1号接种台", "2号接种台", "留观台", "综合"]
+    assert desk.desk_names(dv.Flow(), inoculate_desks=2) == [
+        "预检台",
+        "登记台",
+        "1号接种台",
+        "2号接种台",
+        "留观台",
+        "综合",
+    ]
     one_pc = dv.Flow((S.REGISTER, S.INOCULATE, S.OBSERVE))
     assert desk.desk_names(one_pc, inoculate_desks=1) == ["登记台", "1号接种台", "留观台", "综合"]
 
