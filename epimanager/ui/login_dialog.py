@@ -69,7 +69,7 @@ class LoginDialog(QDialog):
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
         form.addRow(self.tr("用户名(&U)："), self.user)
         form.addRow(self.tr("密码(&P)："), self.password)
-        #: the desk chosen with the login (``desks`` given: the clinic-flow desks to pick from)
+        # the desk chosen with the login (``desks`` given: the clinic-flow desks to pick from)
         self.desk = desk
         self.desk_box: QComboBox | None = None
         if desks is not None:
