@@ -15,6 +15,7 @@ from pytestqt.qtbot import QtBot
 
 from epimanager import settings as prefs
 from epimanager.domain.validation import ChildInput
+from epimanager.paths import DbLocation
 from epimanager.services import users, visits
 from epimanager.services.children import create_child
 from epimanager.services.config import visit_flow
@@ -23,6 +24,7 @@ from epimanager.ui.login_dialog import LoginDialog
 from epimanager.ui.main_window import MainWindow
 from epimanager.ui.visits.desk_choice import desk_choices
 from epimanager.ui.visits.desk_keys import DeskController
+from tests.conftest import BACKENDS, clinic_location
 from tests.ui.conftest import TODAY
 
 Mod = Qt.KeyboardModifier
@@ -141,26 +143,38 @@ def test_a_whole_visit_by_keys_alone_at_one_combined_desk(
     ]
 
 
+@pytest.fixture(params=BACKENDS)
+def clinic(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[DbLocation]:
+    """One SQLite file, or one clinic server (the feed then hears the other desk by NOTIFY)."""
+    with ExitStack() as stack:
+        yield clinic_location(request.param, tmp_path, stack)
+
+
 @pytest.fixture
-def two_desks(qtbot: QtBot, db_path: Path, tmp_path: Path, clock: Clock) -> Iterator[Callable[[str], MainWindow]]:
+def two_desks(
+    qtbot: QtBot, clinic: DbLocation, tmp_path: Path, clock: Clock
+) -> Iterator[tuple[Database, Callable[[str], MainWindow]]]:
     with ExitStack() as stack:
 
         def make(name: str) -> MainWindow:
-            handle = open_database(db_path)
+            handle = open_database(clinic)
             stack.callback(handle.close)
             w = desk_window(qtbot, handle, name, tmp_path / f"{name}.json", clock)
             stack.callback(w.close)
             return w
 
-        yield make
+        seed = open_database(clinic)
+        stack.callback(seed.close)
+        yield seed, make
 
 
-def test_a_second_desk_on_the_same_file_sees_the_hand_off_and_a_wrong_key_changes_nothing(
-    qtbot: QtBot, db: Database, two_desks: Callable[[str], MainWindow], clock: Clock
+def test_a_second_desk_sees_the_hand_off_and_a_wrong_key_changes_nothing(
+    qtbot: QtBot, two_desks: tuple[Database, Callable[[str], MainWindow]], clock: Clock
 ) -> None:
+    db, desk_at = two_desks
     visit_flow.set_flow(db, steps=["登记", "接种", "留观"])
     code = child(db, "徐梦瑶")
-    register, vaccinate = two_desks("登记台"), two_desks("2号接种台")
+    register, vaccinate = desk_at("登记台"), desk_at("2号接种台")
     assert vaccinate.desk_keys.panel.title.text() == "2号接种台 · 接种" and rows(vaccinate.desk_keys) == []
     to_front(qtbot, register)
     register.current.open(code)
@@ -262,3 +276,50 @@ def test_the_login_asks_for_the_desk_with_last_time_s_preselected(qtbot: QtBot, 
     plain = LoginDialog(db)  # the lock screen's login: no desk to pick
     qtbot.addWidget(plain)
     assert plain.desk_box is None
+
+
+def test_back_cancel_and_leaving_observation_early_ask_for_a_reason(
+    qtbot: QtBot, db: Database, tmp_path: Path, clock: Clock, answers: dict[str, list[object]]
+) -> None:
+    visit_flow.set_flow(db, steps=["登记", "接种", "留观"])
+    first, second = child(db, "张浩"), child(db, "李娜")
+    w = desk_window(qtbot, db, "综合", tmp_path / "s.json", clock)
+    desk = w.desk_keys
+    for code in (first, second):
+        w.current.open(code)
+        press(qtbot, Qt.Key.Key_T, CTRL)
+    press(qtbot, Qt.Key.Key_F11)  # A001 at 登记
+    press(qtbot, Qt.Key.Key_F12)
+    press(qtbot, Qt.Key.Key_F11)  # A001 at 接种 (later steps first)
+    assert rows(desk) == [("A002", "登记", "等候", ""), ("A001", "接种", "已叫号", "")]
+    assert desk.panel.selected_ticket() == "A001"
+    # 退回: a reason asked; cancelled, nothing changes
+    press(qtbot, Qt.Key.Key_F12, SHIFT)
+    assert answers["asked"][-1] == "退回: A001 退回到登记的原因："
+    assert rows(desk) == [("A002", "登记", "等候", ""), ("A001", "接种", "已叫号", "")]
+    answers["text"].append("疫苗选错，重新登记")
+    clock.advance(3)
+    press(qtbot, Qt.Key.Key_F12, SHIFT)
+    assert desk.panel.message.text() == "A001 已退回到 登记"
+    assert rows(desk) == [("A002", "登记", "等候", ""), ("A001", "登记", "等候", "")]  # back at the end
+    back = [e for e in visits.events(db, "A001", TODAY) if e.kind == "back"]
+    assert [(e.to_step, e.reason, e.desk) for e in back] == [("登记", "疫苗选错，重新登记", "综合")]
+    # 取消号 of the selected ticket, with its reason
+    assert desk.panel.select("A002")
+    answers["text"].append("家长带孩子回家了")
+    press(qtbot, Qt.Key.Key_F12, CTRL)
+    assert answers["asked"][-1] == "取消号: 取消 A002 号（李娜）的原因："
+    assert desk.panel.message.text() == "A002 已取消" and [r[0] for r in rows(desk)] == ["A001"]
+    # A001 again through 登记 and 接种; 10 minutes into 留观 F12 asks why it ends early
+    for _ in range(2):
+        press(qtbot, Qt.Key.Key_F11)
+        press(qtbot, Qt.Key.Key_F12)
+    clock.advance(10)
+    press(qtbot, Qt.Key.Key_F12)  # no reason given: still observed
+    assert answers["asked"][-1] == "提前结束留观: A001 留观未满 30 分钟，提前离开的原因："
+    assert rows(desk) == [("A001", "留观", "进行中", "")]
+    answers["text"].append("家长坚持离开，已告知注意事项")
+    press(qtbot, Qt.Key.Key_F12)
+    assert desk.panel.message.text() == "A001 完成" and rows(desk) == []
+    last = visits.events(db, "A001", TODAY)[-1]
+    assert (last.to_step, last.reason) == ("完成", "家长坚持离开，已告知注意事项")
