@@ -310,11 +310,12 @@ class DeskController(QObject):
         )
 
     def open_ticket(self, ticket: str) -> None:
-        """Enter on a row: that child opens in 日常接种; a ticket called here is now 进行中 (the child came)."""
+        """Enter on a row: that child opens in 日常接种; a ticket called to this desk is now 进行中 (the child
+        came); one called to another desk stays theirs."""
         record = next((r for r in self.panel.records if r.ticket == ticket), None)
         if record is None:
             return
-        if record.status == dv.Status.CALLED.value:
+        if record.status == dv.Status.CALLED.value and record.desk == self.db.desk:
             self._act(
                 lambda: visits.start(self.db, ticket, desk=self.db.desk, now=self.clock()),
                 lambda r: self.tr("%1 %2 进行中").replace("%1", r.ticket).replace("%2", r.step),
