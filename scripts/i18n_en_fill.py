@@ -693,7 +693,7 @@ EN = {
         "No desk chosen on this PC: choose one in System → Switch desk"
     ),
     "请先在队列中选中一个号": "Select a ticket in the queue first",
-    "请在%1取号": "Take tickets at %1",
+    "请在登记台、预检台或综合取号": "Take tickets at the registration, pre-check or combined desk",
     "请先按 F3 查找并打开一个儿童，再取号": "Find and open a child with F3 first, then take the ticket",
     "%1 取号：%2（%3等候）": "%1 took ticket %2 (waiting for %3)",
     "请 %1 号 %2 到 %3": "Ticket %1 %2 please go to %3",

@@ -1140,133 +1140,133 @@ Reason for deleting:</translation>
 <context>
     <name>DeskController</name>
     <message>
-        <location filename="../../ui/visits/desk_keys.py" line="55"/>
+        <location filename="../../ui/visits/desk_keys.py" line="54"/>
         <source>工作台队列</source>
         <extracomment>How often the queue returns unanswered calls and refreshes its waiting minutes.</extracomment>
         <translation>Desk queue</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/desk_keys.py" line="94"/>
+        <location filename="../../ui/visits/desk_keys.py" line="93"/>
         <source>叫下一位</source>
         <translation>Call next</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/desk_keys.py" line="95"/>
+        <location filename="../../ui/visits/desk_keys.py" line="94"/>
         <source>完成</source>
         <translation>Done</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/desk_keys.py" line="96"/>
+        <location filename="../../ui/visits/desk_keys.py" line="95"/>
         <source>过号</source>
         <translation>Missed</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/desk_keys.py" line="97"/>
+        <location filename="../../ui/visits/desk_keys.py" line="96"/>
         <source>重呼</source>
         <translation>Call again</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/desk_keys.py" line="122"/>
+        <location filename="../../ui/visits/desk_keys.py" line="121"/>
         <source>本机工作台：%1</source>
         <translation>This PC&apos;s desk: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/desk_keys.py" line="158"/>
+        <location filename="../../ui/visits/desk_keys.py" line="157"/>
         <source>本机没有选择工作台：请在 系统 → 切换工作台 选择</source>
         <translation>No desk chosen on this PC: choose one in System → Switch desk</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/desk_keys.py" line="176"/>
+        <location filename="../../ui/visits/desk_keys.py" line="175"/>
         <source>请先在队列中选中一个号</source>
         <translation>Select a ticket in the queue first</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/desk_keys.py" line="184"/>
-        <source>请在%1取号</source>
-        <translation>Take tickets at %1</translation>
+        <location filename="../../ui/visits/desk_keys.py" line="183"/>
+        <source>请在登记台、预检台或综合取号</source>
+        <translation>Take tickets at the registration, pre-check or combined desk</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/desk_keys.py" line="188"/>
+        <location filename="../../ui/visits/desk_keys.py" line="187"/>
         <source>请先按 F3 查找并打开一个儿童，再取号</source>
         <translation>Find and open a child with F3 first, then take the ticket</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/desk_keys.py" line="193"/>
+        <location filename="../../ui/visits/desk_keys.py" line="192"/>
         <source>%1 取号：%2（%3等候）</source>
         <translation>%1 took ticket %2 (waiting for %3)</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/desk_keys.py" line="209"/>
+        <location filename="../../ui/visits/desk_keys.py" line="208"/>
         <source>请 %1 号 %2 到 %3</source>
         <translation>Ticket %1 %2 please go to %3</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/desk_keys.py" line="222"/>
+        <location filename="../../ui/visits/desk_keys.py" line="221"/>
         <source>重呼：请 %1 号 %2 到 %3</source>
         <translation>Again: ticket %1 %2 please go to %3</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/desk_keys.py" line="233"/>
+        <location filename="../../ui/visits/desk_keys.py" line="232"/>
         <source>%1 过号 %2 次，已取消</source>
         <translation>%1 missed %2 times: cancelled</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/desk_keys.py" line="234"/>
+        <location filename="../../ui/visits/desk_keys.py" line="233"/>
         <source>%1 过号（第 %2 次），回到队尾</source>
         <translation>%1 missed (%2×): back to the end of the queue</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/desk_keys.py" line="253"/>
+        <location filename="../../ui/visits/desk_keys.py" line="252"/>
         <source>提前结束留观</source>
         <translation>End observation early</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/desk_keys.py" line="254"/>
+        <location filename="../../ui/visits/desk_keys.py" line="253"/>
         <source>%1 留观未满 %2 分钟，提前离开的原因：</source>
         <translation>%1 has been observed less than %2 minutes; reason for leaving early:</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/desk_keys.py" line="262"/>
+        <location filename="../../ui/visits/desk_keys.py" line="261"/>
         <source>%1 %2</source>
         <translation>%1 %2</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/desk_keys.py" line="263"/>
+        <location filename="../../ui/visits/desk_keys.py" line="262"/>
         <source>%1 已转到 %2</source>
         <translation>%1 passed on to %2</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/desk_keys.py" line="282"/>
+        <location filename="../../ui/visits/desk_keys.py" line="281"/>
         <source>%1 在%2，没有可以退回的步骤</source>
         <translation>%1 is at %2: there is no earlier step to go back to</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/desk_keys.py" line="287"/>
+        <location filename="../../ui/visits/desk_keys.py" line="286"/>
         <source>退回</source>
         <translation>Send back</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/desk_keys.py" line="287"/>
+        <location filename="../../ui/visits/desk_keys.py" line="286"/>
         <source>%1 退回到%2的原因：</source>
         <translation>Reason for sending %1 back to %2:</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/desk_keys.py" line="294"/>
+        <location filename="../../ui/visits/desk_keys.py" line="293"/>
         <source>%1 已退回到 %2</source>
         <translation>%1 sent back to %2</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/desk_keys.py" line="302"/>
+        <location filename="../../ui/visits/desk_keys.py" line="301"/>
         <source>取消号</source>
         <translation>Cancel ticket</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/desk_keys.py" line="302"/>
+        <location filename="../../ui/visits/desk_keys.py" line="301"/>
         <source>取消 %1 号（%2）的原因：</source>
         <translation>Reason for cancelling ticket %1 (%2):</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/desk_keys.py" line="309"/>
+        <location filename="../../ui/visits/desk_keys.py" line="308"/>
         <source>%1 已取消</source>
         <translation>%1 cancelled</translation>
     </message>

@@ -41,7 +41,6 @@ if TYPE_CHECKING:
 
 #: How often the queue returns unanswered calls and refreshes its waiting minutes.
 EXPIRE_MS = 20_000
-_FIRST_STEP_DESKS = "登记台、预检台或综合"
 
 
 class DeskController(QObject):
@@ -181,7 +180,7 @@ class DeskController(QObject):
         if not self._need_desk():
             return None
         if not takes_tickets(self.db.desk):
-            self.panel.say(self.tr("请在%1取号").replace("%1", _FIRST_STEP_DESKS), ok=False)
+            self.panel.say(self.tr("请在登记台、预检台或综合取号"), ok=False)
             return None
         child = self.window.current.child
         if child is None:
