@@ -124,6 +124,8 @@ class Settings:
     nurse: str = ""
     #: lock the screen after this many idle minutes (0 = never)
     idle_lock_minutes: int = 10
+    #: the clinic-flow desk this PC works at (预检台, 登记台, 1号接种台 …, 留观台, 综合; "" = no flow here)
+    desk: str = ""
 
     def with_shortcut(self, action_id: str, key: str, default: str) -> Settings:
         """A copy with ``action_id`` bound to ``key``; stored only if it differs from ``default``."""
@@ -231,6 +233,8 @@ def from_json(d: dict[str, Any]) -> Settings:
     idle = d.get("idle_lock_minutes", base.idle_lock_minutes)
     ok = isinstance(idle, int) and not isinstance(idle, bool) and 0 <= idle <= 24 * 60
     values["idle_lock_minutes"] = idle if ok else base.idle_lock_minutes
+    desk = d.get("desk", base.desk)
+    values["desk"] = desk.strip()[:40] if isinstance(desk, str) else base.desk
     known = {f.name for f in fields(Settings)}
     assert set(values) <= known
     return replace(base, **values)

@@ -657,6 +657,75 @@ EN = {
     "正在导入 %1…": "Importing %1…",
     "导入": "Import",
     "正在导入 %1：%2 / %3 行": "Importing %1: %2 / %3 rows",
+    "取号(&T)": "&Take a ticket",
+    "为当前儿童取今天的号（登记台、预检台、综合）": (
+        "Today's ticket for the current child (registration, pre-check or combined desk)"
+    ),
+    "叫下一位(&H)": "Call next (&H)",
+    "叫本工作台的下一个号，并打开该儿童": "Call this desk's next ticket and open that child",
+    "重呼(&Y)": "Call again (&Y)",
+    "再叫一次选中的号": "Call the selected ticket again",
+    "过号(&G)": "Missed (&G)",
+    "叫号未到：回到队尾，过号 3 次取消": (
+        "Called but not here: back to the end of the queue; cancelled after 3 misses"
+    ),
+    "完成并转下一步(&W)": "Finish and pass on (&W)",
+    "本步骤完成，转到下一步（留观未满时间需填写原因）": (
+        "This step is done: on to the next (leaving observation early needs a reason)"
+    ),
+    "退回(&B)…": "Send &back…",
+    "退回到之前的步骤（需填写原因）": "Back to an earlier step (with a reason)",
+    "取消号(&C)…": "&Cancel ticket…",
+    "取消选中的号（今天不再接种）": "Cancel the selected ticket (no vaccination today)",
+    "转到工作台队列(&Q)": "Go to the desk &queue",
+    "光标移到本工作台的排队列表，回车打开儿童": "Keyboard to this desk's queue; Enter opens the child",
+    "切换工作台(&D)…": "Switch &desk…",
+    "选择本机的工作台：预检台、登记台、接种台、留观台或综合": (
+        "Choose this PC's desk: pre-check, registration, vaccination, observation or combined"
+    ),
+    "不分工作台（不叫号）": "No desk (no calling)",
+    "工作台队列": "Desk queue",
+    "叫下一位": "Call next",
+    "过号": "Missed",
+    "重呼": "Call again",
+    "本机工作台：%1": "This PC's desk: %1",
+    "本机没有选择工作台：请在 系统 → 切换工作台 选择": (
+        "No desk chosen on this PC: choose one in System → Switch desk"
+    ),
+    "请先在队列中选中一个号": "Select a ticket in the queue first",
+    "请在登记台、预检台或综合取号": "Take tickets at the registration, pre-check or combined desk",
+    "请先按 F3 查找并打开一个儿童，再取号": "Find and open a child with F3 first, then take the ticket",
+    "%1 取号：%2（%3等候）": "%1 took ticket %2 (waiting for %3)",
+    "请 %1 号 %2 到 %3": "Ticket %1 %2 please go to %3",
+    "重呼：请 %1 号 %2 到 %3": "Again: ticket %1 %2 please go to %3",
+    "%1 过号 %2 次，已取消": "%1 missed %2 times: cancelled",
+    "%1 过号（第 %2 次），回到队尾": "%1 missed (%2×): back to the end of the queue",
+    "提前结束留观": "End observation early",
+    "%1 留观未满 %2 分钟，提前离开的原因：": ("%1 has been observed less than %2 minutes; reason for leaving early:"),
+    "%1 %2": "%1 %2",
+    "%1 已转到 %2": "%1 passed on to %2",
+    "%1 在%2，没有可以退回的步骤": "%1 is at %2: there is no earlier step to go back to",
+    "退回": "Send back",
+    "%1 退回到%2的原因：": "Reason for sending %1 back to %2:",
+    "%1 已退回到 %2": "%1 sent back to %2",
+    "取消号": "Cancel ticket",
+    "取消 %1 号（%2）的原因：": "Reason for cancelling ticket %1 (%2):",
+    "%1 已取消": "%1 cancelled",
+    "%1 %2 进行中": "%1 %2 in progress",
+    "切换工作台": "Switch desk",
+    "本机在哪个工作台工作？叫号、完成等操作都记在这个工作台名下，下次启动时沿用。": (
+        "Which desk does this PC work at? Calls, hand-offs and the rest are "
+        "recorded under this desk; it is kept for the next start."
+    ),
+    "工作台(&D)：": "&Desk:",
+    "号": "Ticket",
+    "步骤": "Step",
+    "等候": "Waiting",
+    "工作台": "Desk",
+    "%1 · %2": "%1 · %2",
+    "%1 分钟": "%1 min",
+    "已叫号 %1 · 进行中 %2 · 等候 %3": "Called %1 · in progress %2 · waiting %3",
+    "叫号(&L)": "Ca&lling",
 }
 
 

@@ -246,6 +246,10 @@ def main() -> int:
     from scripts.screenshots_dialogs import render
 
     render(app, w, args.out, settle, save)
+    # the desks of the clinic flow: the queue at the 登记台 and at a 接种台 (#18 item 2)
+    from scripts.screenshots_desks import render as render_desks
+
+    render_desks(app, args.out, settle, save)
     w.close()
     db.close()
     save_receipt(args.out, tmp)

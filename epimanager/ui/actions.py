@@ -62,6 +62,15 @@ class ActionId(StrEnum):
     FOCUS_GRID = "focus_grid"
     NEXT_PANEL = "next_panel"
     PREVIOUS_PANEL = "previous_panel"
+    TAKE_TICKET = "take_ticket"
+    DESK_CALL = "desk_call"
+    DESK_RECALL = "desk_recall"
+    DESK_MISS = "desk_miss"
+    DESK_FINISH = "desk_finish"
+    DESK_BACK = "desk_back"
+    DESK_CANCEL = "desk_cancel"
+    DESK_QUEUE = "desk_queue"
+    SWITCH_DESK = "switch_desk"
 
 
 @dataclass(frozen=True)
@@ -331,6 +340,79 @@ SPECS: tuple[ActionSpec, ...] = (
         None,
         "Ctrl+Shift+Tab",
         QT_TRANSLATE_NOOP("Actions", "反方向切换面板"),
+        toolbar=False,
+    ),
+    # the clinic flow at this desk (epimanager/ui/visits/)
+    ActionSpec(
+        ActionId.TAKE_TICKET,
+        QT_TRANSLATE_NOOP("Actions", "取号(&T)"),
+        None,
+        "Ctrl+T",
+        QT_TRANSLATE_NOOP("Actions", "为当前儿童取今天的号（登记台、预检台、综合）"),
+        toolbar=False,
+    ),
+    ActionSpec(
+        ActionId.DESK_CALL,
+        QT_TRANSLATE_NOOP("Actions", "叫下一位(&H)"),
+        None,
+        "F11",
+        QT_TRANSLATE_NOOP("Actions", "叫本工作台的下一个号，并打开该儿童"),
+        toolbar=False,
+    ),
+    ActionSpec(
+        ActionId.DESK_RECALL,
+        QT_TRANSLATE_NOOP("Actions", "重呼(&Y)"),
+        None,
+        "Shift+F11",
+        QT_TRANSLATE_NOOP("Actions", "再叫一次选中的号"),
+        toolbar=False,
+    ),
+    ActionSpec(
+        ActionId.DESK_MISS,
+        QT_TRANSLATE_NOOP("Actions", "过号(&G)"),
+        None,
+        "Ctrl+F11",
+        QT_TRANSLATE_NOOP("Actions", "叫号未到：回到队尾，过号 3 次取消"),
+        toolbar=False,
+    ),
+    ActionSpec(
+        ActionId.DESK_FINISH,
+        QT_TRANSLATE_NOOP("Actions", "完成并转下一步(&W)"),
+        None,
+        "F12",
+        QT_TRANSLATE_NOOP("Actions", "本步骤完成，转到下一步（留观未满时间需填写原因）"),
+        toolbar=False,
+    ),
+    ActionSpec(
+        ActionId.DESK_BACK,
+        QT_TRANSLATE_NOOP("Actions", "退回(&B)…"),
+        None,
+        "Shift+F12",
+        QT_TRANSLATE_NOOP("Actions", "退回到之前的步骤（需填写原因）"),
+        toolbar=False,
+    ),
+    ActionSpec(
+        ActionId.DESK_CANCEL,
+        QT_TRANSLATE_NOOP("Actions", "取消号(&C)…"),
+        None,
+        "Ctrl+F12",
+        QT_TRANSLATE_NOOP("Actions", "取消选中的号（今天不再接种）"),
+        toolbar=False,
+    ),
+    ActionSpec(
+        ActionId.DESK_QUEUE,
+        QT_TRANSLATE_NOOP("Actions", "转到工作台队列(&Q)"),
+        None,
+        "Ctrl+Shift+D",
+        QT_TRANSLATE_NOOP("Actions", "光标移到本工作台的排队列表，回车打开儿童"),
+        toolbar=False,
+    ),
+    ActionSpec(
+        ActionId.SWITCH_DESK,
+        QT_TRANSLATE_NOOP("Actions", "切换工作台(&D)…"),
+        None,
+        "",
+        QT_TRANSLATE_NOOP("Actions", "选择本机的工作台：预检台、登记台、接种台、留观台或综合"),
         toolbar=False,
     ),
 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
@@ -19,8 +20,9 @@ from epimanager.ui import crash, i18n
 from epimanager.ui.first_run import FirstRunDialog
 from epimanager.ui.fonts import apply_cjk_font
 from epimanager.ui.lock_screen import IdleLock
-from epimanager.ui.login_dialog import ensure_login
+from epimanager.ui.login_dialog import login_at_desk
 from epimanager.ui.main_window import MainWindow
+from epimanager.ui.visits.desk_choice import desk_choices
 
 
 def _display_available() -> bool:
@@ -59,10 +61,17 @@ def run(args: argparse.Namespace) -> int:
         return exc.exit_code
     setup_logging(local_dir_for(path))
     backup.clean_leftovers(db)  # what a killed backup or restore left behind
-    actor = ensure_login(db)  # the first 系统管理员 on a new database, else the login dialog
-    if actor is None:
+    # the first 系统管理员 on a new database, else the login dialog, which also asks for the desk
+    logged_in = login_at_desk(db, desk_choices(db), preferences.desk)
+    if logged_in is None:
         db.close()
         return 1
+    actor, desk = logged_in
+    if desk != preferences.desk:
+        preferences = replace(preferences, desk=desk)
+        settings.save(preferences)  # remembered for the next start
+    if desk:
+        db.desk = desk  # recorded on every change this window makes
     window = MainWindow(db, preferences)
     window.set_operator(actor.name)
     lock = IdleLock(window, db, minutes=preferences.idle_lock_minutes)

@@ -9,13 +9,16 @@ the first 系统管理员 (and log in as them).
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QWidget
+from collections.abc import Sequence
+
+from PySide6.QtWidgets import QComboBox, QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QWidget
 
 from epimanager.errors import EpiError
 from epimanager.services import users
 from epimanager.services.permissions import Actor
 from epimanager.store.database import Database
 from epimanager.ui.grow import MIN_DIALOG_WIDTH, fit_placeholder, set_message
+from epimanager.ui.visits.desk_choice import desk_combo
 
 
 def error_label() -> QLabel:
@@ -49,6 +52,8 @@ class LoginDialog(QDialog):
         user_name: str = "",
         title: str | None = None,
         lock_user: bool = False,
+        desks: Sequence[str] | None = None,
+        desk: str = "",
     ) -> None:
         super().__init__(parent)
         self.db = db
@@ -64,6 +69,12 @@ class LoginDialog(QDialog):
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
         form.addRow(self.tr("用户名(&U)："), self.user)
         form.addRow(self.tr("密码(&P)："), self.password)
+        # the desk chosen with the login (``desks`` given: the clinic-flow desks to pick from)
+        self.desk = desk
+        self.desk_box: QComboBox | None = None
+        if desks is not None:
+            self.desk_box = desk_combo(desks, desk)
+            form.addRow(self.tr("工作台(&D)："), self.desk_box)
         self.error = error_label()
         form.addRow(self.error)
         std = QDialogButtonBox.StandardButton
@@ -87,6 +98,8 @@ class LoginDialog(QDialog):
             return
         finally:
             self.password.clear()  # the password does not stay in the widget
+        if self.desk_box is not None:
+            self.desk = str(self.desk_box.currentData() or "")
         self.accept()
 
 
@@ -167,6 +180,19 @@ def ensure_login(db: Database, parent: QWidget | None = None) -> Actor | None:
     if dialog.exec() != QDialog.DialogCode.Accepted:
         return None
     return dialog.actor
+
+
+def login_at_desk(db: Database, desks: Sequence[str], desk: str) -> tuple[Actor, str] | None:
+    """Start-up with the clinic flow: the login dialog also asks for the desk (``desk`` preselected).
+
+    The first 系统管理员 of a new database keeps ``desk`` (系统 → 切换工作台 changes it later).
+    Returns the actor and the desk ("" = no desk), or None if the nurse cancelled.
+    """
+    dialog: FirstAdminDialog | LoginDialog
+    dialog = FirstAdminDialog(db) if not users.has_users(db) else LoginDialog(db, desks=desks, desk=desk)
+    if dialog.exec() != QDialog.DialogCode.Accepted or dialog.actor is None:
+        return None
+    return dialog.actor, dialog.desk if isinstance(dialog, LoginDialog) else desk
 
 
 class NewPasswordDialog(QDialog):

@@ -45,6 +45,7 @@ from epimanager.ui.search.dialog import SearchDialog
 from epimanager.ui.settings_dialog import SettingsDialog
 from epimanager.ui.status_bar import StatusBar
 from epimanager.ui.system_actions import SystemActions
+from epimanager.ui.visits.desk_keys import DeskController
 from epimanager.ui.worker import Latest
 
 if TYPE_CHECKING:
@@ -82,11 +83,7 @@ class MainWindow(QMainWindow):
         self.registry = ActionRegistry(self.settings, self)
         for _spec, action in self.registry:
             self.addAction(action)  # keys work wherever the focus is in the window
-        self.setWindowTitle(
-            self.tr("EpiManager 儿童预防接种信息管理系统 · %1 · %2")
-            .replace("%1", self.info.name)
-            .replace("%2", db.desk)
-        )
+        self.show_desk(status=False)
         self.resize(1280, 760)
 
         self.operator = ""  # the logged-in user's real name (set_operator)
@@ -152,6 +149,7 @@ class MainWindow(QMainWindow):
         self._summary = Latest(self)
         self.summary = self.grid.empty
         self._restore_state()
+        self.desk_keys = DeskController(self)  # the clinic flow at this desk (its queue dock and keys)
         # other desks and windows: their saves show here within a second
         self.feed = db.change_feed()
         self._feed_timer = QTimer(self)
@@ -165,12 +163,24 @@ class MainWindow(QMainWindow):
         state = self.feed.drain()
         self.status.set_desk(self.db.desk, state.desks, server=self.db.server is not None)
         self.status.set_connection_lost(state.lost)
+        if state.everything or state.children:
+            self.desk_keys.feed_changed()
         child = self.current.child
         if child is not None and (state.everything or child.id in state.children):
             try:
                 self.current.reload()
             except EpiError as exc:  # the server went away meanwhile: the banner says so
                 self.status.showMessage(exc.message, 8000)
+
+    def show_desk(self, *, status: bool = True) -> None:
+        """The desk this handle works at, in the title and the status bar."""
+        self.setWindowTitle(
+            self.tr("EpiManager 儿童预防接种信息管理系统 · %1 · %2")
+            .replace("%1", self.info.name)
+            .replace("%2", self.db.desk)
+        )
+        if status:
+            self.status.set_desk(self.db.desk, None, server=self.db.server is not None)
 
     # -- building -------------------------------------------------------------------------
 

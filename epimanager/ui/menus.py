@@ -29,6 +29,7 @@ MENUS: tuple[tuple[str, tuple[ActionId | None, ...]], ...] = (
             ActionId.UPGRADE,
             ActionId.USERS,
             ActionId.CHANGE_PASSWORD,
+            ActionId.SWITCH_DESK,
             None,
             ActionId.SETTINGS,
             None,
@@ -71,6 +72,22 @@ MENUS: tuple[tuple[str, tuple[ActionId | None, ...]], ...] = (
         ),
     ),
     (QT_TRANSLATE_NOOP("MainWindow", "库存(&K)"), (ActionId.STOCK,)),
+    (
+        QT_TRANSLATE_NOOP("MainWindow", "叫号(&L)"),
+        (
+            ActionId.TAKE_TICKET,
+            None,
+            ActionId.DESK_CALL,
+            ActionId.DESK_RECALL,
+            ActionId.DESK_MISS,
+            ActionId.DESK_FINISH,
+            ActionId.DESK_BACK,
+            ActionId.DESK_CANCEL,
+            None,
+            ActionId.DESK_QUEUE,
+            ActionId.SWITCH_DESK,
+        ),
+    ),
 )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -158,3 +159,11 @@ def test_an_earlier_bad_file_is_not_overwritten(tmp_path: Path) -> None:
     assert prefs.load(path) == Settings()
     assert (tmp_path / "settings.json.bad").is_dir()
     assert (tmp_path / "settings.json.bad.2").read_bytes() == b'{"schema_version": null}'
+
+
+def test_the_desk_is_remembered_and_a_bad_value_means_no_desk(tmp_path: Path) -> None:
+    assert Settings().desk == ""
+    path = prefs.save(dataclasses.replace(Settings(), desk="2号接种台"), tmp_path / "settings.json")
+    assert prefs.load(path).desk == "2号接种台"
+    assert prefs.from_json({"schema_version": 3, "desk": 7}).desk == ""
+    assert prefs.from_json({"schema_version": 3, "desk": " 综合 "}).desk == "综合"

@@ -4,340 +4,430 @@
 <context>
     <name>Actions</name>
     <message>
-        <location filename="../../ui/actions.py" line="83"/>
+        <location filename="../../ui/actions.py" line="92"/>
         <source>新建儿童(&amp;N)</source>
         <extracomment>Order = order on the shortcut bar and in the settings page.</extracomment>
         <translation>&amp;New child</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="86"/>
+        <location filename="../../ui/actions.py" line="95"/>
         <source>建立新的儿童个案</source>
         <translation>Register a new child</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="90"/>
+        <location filename="../../ui/actions.py" line="99"/>
         <source>快速查询(&amp;F)</source>
         <translation>Quick search (&amp;F)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="93"/>
+        <location filename="../../ui/actions.py" line="102"/>
         <source>按姓名、拼音、出生日期或编码查找儿童</source>
         <translation>Find a child by name, pinyin, birth date or code</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="97"/>
+        <location filename="../../ui/actions.py" line="106"/>
         <source>接种登记(&amp;R)</source>
         <translation>&amp;Record dose</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="100"/>
+        <location filename="../../ui/actions.py" line="109"/>
         <source>为当前儿童登记一剂接种</source>
         <translation>Record a dose for the current child</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="104"/>
+        <location filename="../../ui/actions.py" line="113"/>
         <source>刷新</source>
         <translation>Refresh</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="107"/>
+        <location filename="../../ui/actions.py" line="116"/>
         <source>重新读取当前儿童</source>
         <translation>Reload the current child</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="112"/>
+        <location filename="../../ui/actions.py" line="121"/>
         <source>修改剂次(&amp;E)</source>
         <translation>&amp;Edit dose</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="115"/>
+        <location filename="../../ui/actions.py" line="124"/>
         <source>修改选中的接种记录</source>
         <translation>Edit the selected dose</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="119"/>
+        <location filename="../../ui/actions.py" line="128"/>
         <source>工作提醒(&amp;W)</source>
         <translation>&amp;Work reminders</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="122"/>
+        <location filename="../../ui/actions.py" line="131"/>
         <source>今天需要处理的事项</source>
         <translation>What needs doing today</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="126"/>
+        <location filename="../../ui/actions.py" line="135"/>
         <source>报表查询(&amp;Q)</source>
         <translation>Reports (&amp;Q)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="129"/>
+        <location filename="../../ui/actions.py" line="138"/>
         <source>月报（6-1、6-2 等）</source>
         <translation>Monthly reports (6-1, 6-2 …)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="133"/>
+        <location filename="../../ui/actions.py" line="142"/>
         <source>在册变更(&amp;M)</source>
         <translation>Register &amp;move</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="136"/>
+        <location filename="../../ui/actions.py" line="145"/>
         <source>变更当前儿童的在册情况（迁出需选择原因）</source>
         <translation>Change the current child&apos;s register status (moving out needs a reason)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="140"/>
+        <location filename="../../ui/actions.py" line="149"/>
         <source>接种明细查询(&amp;J)</source>
         <translation>Dose details query (&amp;J)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="143"/>
+        <location filename="../../ui/actions.py" line="152"/>
         <source>按日期、疫苗、区域查询接种记录</source>
         <translation>Doses by date, vaccine and area</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="148"/>
+        <location filename="../../ui/actions.py" line="157"/>
         <source>管理门诊查询(&amp;G)</source>
         <translation>Managed children query (&amp;G)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="151"/>
+        <location filename="../../ui/actions.py" line="160"/>
         <source>本单位管理的儿童</source>
         <translation>Children managed by this unit</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="156"/>
+        <location filename="../../ui/actions.py" line="165"/>
         <source>免疫空白查询(&amp;K)</source>
         <translation>Immunization gap query (&amp;K)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="159"/>
+        <location filename="../../ui/actions.py" line="168"/>
         <source>有应种或超期未种疫苗的儿童（可打印通知）</source>
         <translation>Children with due or overdue vaccines (call-up list can be printed)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="164"/>
+        <location filename="../../ui/actions.py" line="173"/>
         <source>个案变更查询(&amp;L)</source>
         <translation>Record changes query (&amp;L)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="167"/>
+        <location filename="../../ui/actions.py" line="176"/>
         <source>基本资料、接种剂次的修改和删除记录</source>
         <translation>Changes and deletions of basic data and doses</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="172"/>
+        <location filename="../../ui/actions.py" line="181"/>
         <source>在册变更查询(&amp;Z)</source>
         <translation>Register changes query (&amp;Z)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="175"/>
+        <location filename="../../ui/actions.py" line="184"/>
         <source>在册情况的变更记录</source>
         <translation>History of register status changes</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="180"/>
+        <location filename="../../ui/actions.py" line="189"/>
         <source>库存一览(&amp;K)</source>
         <translation>Stock on &amp;hand</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="183"/>
+        <location filename="../../ui/actions.py" line="192"/>
         <source>疫苗和注射器的库存、效期和出入库明细；入库、报损、盘点</source>
         <translation>Vaccines and syringes on hand, expiry dates and ledgers; receive, write off, count</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="188"/>
+        <location filename="../../ui/actions.py" line="197"/>
         <source>删除剂次(&amp;D)</source>
         <translation>&amp;Delete dose</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="191"/>
+        <location filename="../../ui/actions.py" line="200"/>
         <source>删除选中的接种记录（可追溯）</source>
         <translation>Delete the selected dose (kept in the audit trail)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="196"/>
+        <location filename="../../ui/actions.py" line="205"/>
         <source>保存(&amp;S)</source>
         <translation>&amp;Save</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="199"/>
+        <location filename="../../ui/actions.py" line="208"/>
         <source>保存正在编辑的内容</source>
         <translation>Save what is being edited</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="204"/>
+        <location filename="../../ui/actions.py" line="213"/>
         <source>打印接种记录(&amp;P)</source>
         <translation>&amp;Print record</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="207"/>
+        <location filename="../../ui/actions.py" line="216"/>
         <source>打印或保存为 PDF：接种记录（接种证页）</source>
         <translation>Print or save as PDF: the vaccination record (certificate page)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="211"/>
+        <location filename="../../ui/actions.py" line="220"/>
         <source>打印回执(&amp;T)</source>
         <translation>Prin&amp;t receipt</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="214"/>
+        <location filename="../../ui/actions.py" line="223"/>
         <source>今天的接种回执及下次接种日期</source>
         <translation>Today&apos;s receipt with the next due date</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="219"/>
+        <location filename="../../ui/actions.py" line="228"/>
         <source>上传个案(&amp;U)</source>
         <translation>&amp;Upload records</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="222"/>
+        <location filename="../../ui/actions.py" line="231"/>
         <source>把待上传的个案、剂次和在册变更上传到免疫规划平台</source>
         <translation>Upload pending children, doses and registration changes to the immunization platform</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="226"/>
+        <location filename="../../ui/actions.py" line="235"/>
         <source>数据备份(&amp;B)</source>
         <translation>&amp;Back up data</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="229"/>
+        <location filename="../../ui/actions.py" line="238"/>
         <source>立即备份数据库（校验后压缩保存）</source>
         <translation>Back up the database now (checked, then compressed)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="234"/>
+        <location filename="../../ui/actions.py" line="243"/>
         <source>加密备份(&amp;E)…</source>
         <translation>&amp;Encrypted backup…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="237"/>
+        <location filename="../../ui/actions.py" line="246"/>
         <source>用密码加密备份文件（拷出本机的备份请加密）</source>
         <translation>Encrypt the backup file with a passphrase (do this for backups that leave this PC)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="242"/>
+        <location filename="../../ui/actions.py" line="251"/>
         <source>恢复备份(&amp;R)…</source>
         <translation>&amp;Restore backup…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="245"/>
+        <location filename="../../ui/actions.py" line="254"/>
         <source>校验备份后用它替换当前数据库（先另存安全副本）</source>
         <translation>Check a backup, then replace the current database with it (a safety copy is kept first)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="250"/>
+        <location filename="../../ui/actions.py" line="259"/>
         <source>导入(&amp;I)…</source>
         <translation>&amp;Import…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="253"/>
+        <location filename="../../ui/actions.py" line="262"/>
         <source>从 CSV/JSON 文件导入儿童或接种记录（可取消；再次导入同一文件从中断处继续）</source>
         <translation>Import children or doses from a CSV/JSON file (can be cancelled; importing the same file again continues)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="258"/>
+        <location filename="../../ui/actions.py" line="267"/>
         <source>安装升级包(&amp;G)…</source>
         <translation>Install up&amp;grade…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="261"/>
+        <location filename="../../ui/actions.py" line="270"/>
         <source>安装县疾控下发的签名升级包</source>
         <translation>Install a signed upgrade package from the county CDC</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="266"/>
+        <location filename="../../ui/actions.py" line="275"/>
         <source>配置工具(&amp;C)…</source>
         <translation>&amp;Configuration…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="269"/>
+        <location filename="../../ui/actions.py" line="278"/>
         <source>单位编码、区域划分、数据与备份文件夹、平台地址</source>
         <translation>Unit code, areas, data and backup folders, platform address</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="274"/>
+        <location filename="../../ui/actions.py" line="283"/>
         <source>数据清理(&amp;D)…</source>
         <translation>&amp;Data cleaning…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="277"/>
+        <location filename="../../ui/actions.py" line="286"/>
         <source>疑似重复个案的合并与撤销、数据质量检查</source>
         <translation>Merge (and undo) probable duplicate children; data-quality check</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="282"/>
+        <location filename="../../ui/actions.py" line="291"/>
         <source>用户管理(&amp;M)…</source>
         <translation>User &amp;management…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="285"/>
+        <location filename="../../ui/actions.py" line="294"/>
         <source>新建用户、修改角色、停用、解锁、重设密码（系统管理员）</source>
         <translation>Create users, change roles, disable, unlock, reset passwords (system administrator)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="290"/>
+        <location filename="../../ui/actions.py" line="299"/>
         <source>修改密码(&amp;W)…</source>
         <translation>Change pass&amp;word…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="293"/>
+        <location filename="../../ui/actions.py" line="302"/>
         <source>修改自己的登录密码</source>
         <translation>Change your own login password</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="298"/>
+        <location filename="../../ui/actions.py" line="307"/>
         <source>设置(&amp;O)</source>
         <translation>Settings (&amp;O)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="301"/>
+        <location filename="../../ui/actions.py" line="310"/>
         <source>显示字段、快捷键、语言</source>
         <translation>Fields, shortcut keys, language</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="303"/>
+        <location filename="../../ui/actions.py" line="312"/>
         <source>退出(&amp;X)</source>
         <translation>E&amp;xit</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="306"/>
+        <location filename="../../ui/actions.py" line="315"/>
         <source>转到基本资料(&amp;B)</source>
         <translation>Go to &amp;basic data</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="309"/>
+        <location filename="../../ui/actions.py" line="318"/>
         <source>光标移到左侧基本资料，回车修改字段</source>
         <translation>Keyboard to the basic data on the left; Enter edits a field</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="314"/>
+        <location filename="../../ui/actions.py" line="323"/>
         <source>转到接种登记(&amp;J)</source>
         <translation>Go to the vaccination &amp;grid</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="317"/>
+        <location filename="../../ui/actions.py" line="326"/>
         <source>光标移到接种登记表格</source>
         <translation>Keyboard to the vaccination grid</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="322"/>
+        <location filename="../../ui/actions.py" line="331"/>
         <source>下一个面板</source>
         <translation>Next panel</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="325"/>
+        <location filename="../../ui/actions.py" line="334"/>
         <source>基本资料 → 接种登记 → 工作提醒，依次切换</source>
         <translation>Basic data → vaccination grid → work reminders, in turn</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="330"/>
+        <location filename="../../ui/actions.py" line="339"/>
         <source>上一个面板</source>
         <translation>Previous panel</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="333"/>
+        <location filename="../../ui/actions.py" line="342"/>
         <source>反方向切换面板</source>
         <translation>Panels in the other direction</translation>
+    </message>
+    <message>
+        <location filename="../../ui/actions.py" line="348"/>
+        <source>取号(&amp;T)</source>
+        <translation>&amp;Take a ticket</translation>
+    </message>
+    <message>
+        <location filename="../../ui/actions.py" line="351"/>
+        <source>为当前儿童取今天的号（登记台、预检台、综合）</source>
+        <translation>Today&apos;s ticket for the current child (registration, pre-check or combined desk)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/actions.py" line="356"/>
+        <source>叫下一位(&amp;H)</source>
+        <translation>Call next (&amp;H)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/actions.py" line="359"/>
+        <source>叫本工作台的下一个号，并打开该儿童</source>
+        <translation>Call this desk&apos;s next ticket and open that child</translation>
+    </message>
+    <message>
+        <location filename="../../ui/actions.py" line="364"/>
+        <source>重呼(&amp;Y)</source>
+        <translation>Call again (&amp;Y)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/actions.py" line="367"/>
+        <source>再叫一次选中的号</source>
+        <translation>Call the selected ticket again</translation>
+    </message>
+    <message>
+        <location filename="../../ui/actions.py" line="372"/>
+        <source>过号(&amp;G)</source>
+        <translation>Missed (&amp;G)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/actions.py" line="375"/>
+        <source>叫号未到：回到队尾，过号 3 次取消</source>
+        <translation>Called but not here: back to the end of the queue; cancelled after 3 misses</translation>
+    </message>
+    <message>
+        <location filename="../../ui/actions.py" line="380"/>
+        <source>完成并转下一步(&amp;W)</source>
+        <translation>Finish and pass on (&amp;W)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/actions.py" line="383"/>
+        <source>本步骤完成，转到下一步（留观未满时间需填写原因）</source>
+        <translation>This step is done: on to the next (leaving observation early needs a reason)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/actions.py" line="388"/>
+        <source>退回(&amp;B)…</source>
+        <translation>Send &amp;back…</translation>
+    </message>
+    <message>
+        <location filename="../../ui/actions.py" line="391"/>
+        <source>退回到之前的步骤（需填写原因）</source>
+        <translation>Back to an earlier step (with a reason)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/actions.py" line="396"/>
+        <source>取消号(&amp;C)…</source>
+        <translation>&amp;Cancel ticket…</translation>
+    </message>
+    <message>
+        <location filename="../../ui/actions.py" line="399"/>
+        <source>取消选中的号（今天不再接种）</source>
+        <translation>Cancel the selected ticket (no vaccination today)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/actions.py" line="404"/>
+        <source>转到工作台队列(&amp;Q)</source>
+        <translation>Go to the desk &amp;queue</translation>
+    </message>
+    <message>
+        <location filename="../../ui/actions.py" line="407"/>
+        <source>光标移到本工作台的排队列表，回车打开儿童</source>
+        <translation>Keyboard to this desk&apos;s queue; Enter opens the child</translation>
+    </message>
+    <message>
+        <location filename="../../ui/actions.py" line="412"/>
+        <source>切换工作台(&amp;D)…</source>
+        <translation>Switch &amp;desk…</translation>
+    </message>
+    <message>
+        <location filename="../../ui/actions.py" line="415"/>
+        <source>选择本机的工作台：预检台、登记台、接种台、留观台或综合</source>
+        <translation>Choose this PC&apos;s desk: pre-check, registration, vaccination, observation or combined</translation>
     </message>
 </context>
 <context>
@@ -1040,6 +1130,225 @@ Reason for deleting:</translation>
     </message>
 </context>
 <context>
+    <name>DeskChoice</name>
+    <message>
+        <location filename="../../ui/visits/desk_choice.py" line="32"/>
+        <source>不分工作台（不叫号）</source>
+        <translation>No desk (no calling)</translation>
+    </message>
+</context>
+<context>
+    <name>DeskController</name>
+    <message>
+        <location filename="../../ui/visits/desk_keys.py" line="54"/>
+        <source>工作台队列</source>
+        <extracomment>How often the queue returns unanswered calls and refreshes its waiting minutes.</extracomment>
+        <translation>Desk queue</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/desk_keys.py" line="93"/>
+        <source>叫下一位</source>
+        <translation>Call next</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/desk_keys.py" line="94"/>
+        <source>完成</source>
+        <translation>Done</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/desk_keys.py" line="95"/>
+        <source>过号</source>
+        <translation>Missed</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/desk_keys.py" line="96"/>
+        <source>重呼</source>
+        <translation>Call again</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/desk_keys.py" line="121"/>
+        <source>本机工作台：%1</source>
+        <translation>This PC&apos;s desk: %1</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/desk_keys.py" line="157"/>
+        <source>本机没有选择工作台：请在 系统 → 切换工作台 选择</source>
+        <translation>No desk chosen on this PC: choose one in System → Switch desk</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/desk_keys.py" line="175"/>
+        <source>请先在队列中选中一个号</source>
+        <translation>Select a ticket in the queue first</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/desk_keys.py" line="183"/>
+        <source>请在登记台、预检台或综合取号</source>
+        <translation>Take tickets at the registration, pre-check or combined desk</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/desk_keys.py" line="187"/>
+        <source>请先按 F3 查找并打开一个儿童，再取号</source>
+        <translation>Find and open a child with F3 first, then take the ticket</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/desk_keys.py" line="192"/>
+        <source>%1 取号：%2（%3等候）</source>
+        <translation>%1 took ticket %2 (waiting for %3)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/desk_keys.py" line="208"/>
+        <source>请 %1 号 %2 到 %3</source>
+        <translation>Ticket %1 %2 please go to %3</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/desk_keys.py" line="221"/>
+        <source>重呼：请 %1 号 %2 到 %3</source>
+        <translation>Again: ticket %1 %2 please go to %3</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/desk_keys.py" line="232"/>
+        <source>%1 过号 %2 次，已取消</source>
+        <translation>%1 missed %2 times: cancelled</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/desk_keys.py" line="233"/>
+        <source>%1 过号（第 %2 次），回到队尾</source>
+        <translation>%1 missed (%2×): back to the end of the queue</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/desk_keys.py" line="252"/>
+        <source>提前结束留观</source>
+        <translation>End observation early</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/desk_keys.py" line="253"/>
+        <source>%1 留观未满 %2 分钟，提前离开的原因：</source>
+        <translation>%1 has been observed less than %2 minutes; reason for leaving early:</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/desk_keys.py" line="261"/>
+        <source>%1 %2</source>
+        <translation>%1 %2</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/desk_keys.py" line="262"/>
+        <source>%1 已转到 %2</source>
+        <translation>%1 passed on to %2</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/desk_keys.py" line="281"/>
+        <source>%1 在%2，没有可以退回的步骤</source>
+        <translation>%1 is at %2: there is no earlier step to go back to</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/desk_keys.py" line="286"/>
+        <source>退回</source>
+        <translation>Send back</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/desk_keys.py" line="286"/>
+        <source>%1 退回到%2的原因：</source>
+        <translation>Reason for sending %1 back to %2:</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/desk_keys.py" line="293"/>
+        <source>%1 已退回到 %2</source>
+        <translation>%1 sent back to %2</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/desk_keys.py" line="301"/>
+        <source>取消号</source>
+        <translation>Cancel ticket</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/desk_keys.py" line="301"/>
+        <source>取消 %1 号（%2）的原因：</source>
+        <translation>Reason for cancelling ticket %1 (%2):</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/desk_keys.py" line="308"/>
+        <source>%1 已取消</source>
+        <translation>%1 cancelled</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/desk_keys.py" line="320"/>
+        <source>%1 %2 进行中</source>
+        <translation>%1 %2 in progress</translation>
+    </message>
+</context>
+<context>
+    <name>DeskDialog</name>
+    <message>
+        <location filename="../../ui/visits/desk_choice.py" line="50"/>
+        <source>切换工作台</source>
+        <translation>Switch desk</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/desk_choice.py" line="52"/>
+        <source>本机在哪个工作台工作？叫号、完成等操作都记在这个工作台名下，下次启动时沿用。</source>
+        <translation>Which desk does this PC work at? Calls, hand-offs and the rest are recorded under this desk; it is kept for the next start.</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/desk_choice.py" line="56"/>
+        <source>工作台(&amp;D)：</source>
+        <translation>&amp;Desk:</translation>
+    </message>
+</context>
+<context>
+    <name>DeskPanel</name>
+    <message>
+        <location filename="../../ui/visits/desk_panel.py" line="70"/>
+        <source>号</source>
+        <extracomment>background per status: called (waiting for the child) amber, in progress green</extracomment>
+        <translation>Ticket</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/desk_panel.py" line="70"/>
+        <source>姓名</source>
+        <translation>Name</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/desk_panel.py" line="70"/>
+        <source>步骤</source>
+        <translation>Step</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/desk_panel.py" line="70"/>
+        <source>状态</source>
+        <translation>State</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/desk_panel.py" line="70"/>
+        <source>等候</source>
+        <translation>Waiting</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/desk_panel.py" line="71"/>
+        <source>过号</source>
+        <translation>Missed</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/desk_panel.py" line="71"/>
+        <source>工作台</source>
+        <translation>Desk</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/desk_panel.py" line="98"/>
+        <source>%1 · %2</source>
+        <translation>%1 · %2</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/desk_panel.py" line="110"/>
+        <source>%1 分钟</source>
+        <translation>%1 min</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/desk_panel.py" line="122"/>
+        <source>已叫号 %1 · 进行中 %2 · 等候 %3</source>
+        <translation>Called %1 · in progress %2 · waiting %3</translation>
+    </message>
+</context>
+<context>
     <name>DoseDialog</name>
     <message>
         <location filename="../../ui/child/dose_dialog.py" line="75"/>
@@ -1452,67 +1761,67 @@ Save it anyway?</translation>
 <context>
     <name>FirstAdminDialog</name>
     <message>
-        <location filename="../../ui/login_dialog.py" line="100"/>
+        <location filename="../../ui/login_dialog.py" line="113"/>
         <source>首次使用：创建系统管理员</source>
         <translation>First use: create the system administrator</translation>
     </message>
     <message>
-        <location filename="../../ui/login_dialog.py" line="105"/>
+        <location filename="../../ui/login_dialog.py" line="118"/>
         <source>本机多人共用并保存儿童个人信息，请先创建系统管理员账户。系统管理员可以在用户管理中添加业务管理员和普通用户。</source>
         <translation>Several people share this computer and it holds children&apos;s personal data: first create the system administrator account. The administrator can add business administrators and users in user management.</translation>
     </message>
     <message>
-        <location filename="../../ui/login_dialog.py" line="113"/>
+        <location filename="../../ui/login_dialog.py" line="126"/>
         <source>登录用，如 wanghs</source>
         <translation>For logging in, e.g. wanghs</translation>
     </message>
     <message>
-        <location filename="../../ui/login_dialog.py" line="117"/>
+        <location filename="../../ui/login_dialog.py" line="130"/>
         <source>真实姓名，接种记录上的接种护士</source>
         <translation>Real name, the nurse on dose records</translation>
     </message>
     <message>
-        <location filename="../../ui/login_dialog.py" line="121"/>
+        <location filename="../../ui/login_dialog.py" line="134"/>
         <source>至少 %1 个字符</source>
         <translation>at least %1 characters</translation>
     </message>
     <message>
-        <location filename="../../ui/login_dialog.py" line="126"/>
+        <location filename="../../ui/login_dialog.py" line="139"/>
         <source>用户名(&amp;U)：</source>
         <translation>&amp;User name:</translation>
     </message>
     <message>
-        <location filename="../../ui/login_dialog.py" line="127"/>
+        <location filename="../../ui/login_dialog.py" line="140"/>
         <source>姓名(&amp;N)：</source>
         <translation>&amp;Name:</translation>
     </message>
     <message>
-        <location filename="../../ui/login_dialog.py" line="128"/>
+        <location filename="../../ui/login_dialog.py" line="141"/>
         <source>密码(&amp;P)：</source>
         <translation>&amp;Password:</translation>
     </message>
     <message>
-        <location filename="../../ui/login_dialog.py" line="129"/>
+        <location filename="../../ui/login_dialog.py" line="142"/>
         <source>再输入一次(&amp;R)：</source>
         <translation>&amp;Repeat:</translation>
     </message>
     <message>
-        <location filename="../../ui/login_dialog.py" line="135"/>
+        <location filename="../../ui/login_dialog.py" line="148"/>
         <source>创建并登录</source>
         <translation>Create and log in</translation>
     </message>
     <message>
-        <location filename="../../ui/login_dialog.py" line="136"/>
+        <location filename="../../ui/login_dialog.py" line="149"/>
         <source>取消</source>
         <translation>Cancel</translation>
     </message>
     <message>
-        <location filename="../../ui/login_dialog.py" line="143"/>
+        <location filename="../../ui/login_dialog.py" line="156"/>
         <source>请填写姓名：接种记录和打印中的接种护士用真实姓名</source>
         <translation>Please enter the real name: dose records and prints name the nurse by it</translation>
     </message>
     <message>
-        <location filename="../../ui/login_dialog.py" line="147"/>
+        <location filename="../../ui/login_dialog.py" line="160"/>
         <source>两次输入的密码不一致</source>
         <translation>The two passwords differ</translation>
     </message>
@@ -1937,27 +2246,32 @@ Save it anyway?</translation>
 <context>
     <name>LoginDialog</name>
     <message>
-        <location filename="../../ui/login_dialog.py" line="56"/>
+        <location filename="../../ui/login_dialog.py" line="61"/>
         <source>登录 EpiManager</source>
         <translation>Log in to EpiManager</translation>
     </message>
     <message>
-        <location filename="../../ui/login_dialog.py" line="65"/>
+        <location filename="../../ui/login_dialog.py" line="70"/>
         <source>用户名(&amp;U)：</source>
         <translation>&amp;User name:</translation>
     </message>
     <message>
-        <location filename="../../ui/login_dialog.py" line="66"/>
+        <location filename="../../ui/login_dialog.py" line="71"/>
         <source>密码(&amp;P)：</source>
         <translation>&amp;Password:</translation>
     </message>
     <message>
-        <location filename="../../ui/login_dialog.py" line="72"/>
+        <location filename="../../ui/login_dialog.py" line="77"/>
+        <source>工作台(&amp;D)：</source>
+        <translation>&amp;Desk:</translation>
+    </message>
+    <message>
+        <location filename="../../ui/login_dialog.py" line="83"/>
         <source>登录</source>
         <translation>Log in</translation>
     </message>
     <message>
-        <location filename="../../ui/login_dialog.py" line="74"/>
+        <location filename="../../ui/login_dialog.py" line="85"/>
         <source>退出</source>
         <translation>Exit</translation>
     </message>
@@ -1965,12 +2279,13 @@ Save it anyway?</translation>
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../ui/main_window.py" line="118"/>
+        <location filename="../../ui/main_window.py" line="115"/>
         <source>基本资料</source>
+        <extracomment>who works while nobody has logged in (a database without users yet, before the first 系统管理员) How often the window looks for other desks&apos; changes (they show within a second).</extracomment>
         <translation>Basic information</translation>
     </message>
     <message>
-        <location filename="../../ui/menus.py" line="83"/>
+        <location filename="../../ui/menus.py" line="100"/>
         <source>快捷栏</source>
         <translation>Shortcut bar</translation>
     </message>
@@ -1980,64 +2295,68 @@ Save it anyway?</translation>
         <translation>&amp;System</translation>
     </message>
     <message>
-        <location filename="../../ui/menus.py" line="39"/>
+        <location filename="../../ui/menus.py" line="40"/>
         <source>儿童(&amp;C)</source>
         <translation>&amp;Child</translation>
     </message>
     <message>
-        <location filename="../../ui/menus.py" line="50"/>
+        <location filename="../../ui/menus.py" line="51"/>
         <source>接种(&amp;V)</source>
         <translation>&amp;Vaccination</translation>
     </message>
     <message>
-        <location filename="../../ui/menus.py" line="61"/>
+        <location filename="../../ui/menus.py" line="62"/>
         <source>查询(&amp;Q)</source>
         <translation>&amp;Queries</translation>
     </message>
     <message>
-        <location filename="../../ui/menus.py" line="73"/>
+        <location filename="../../ui/menus.py" line="74"/>
         <source>库存(&amp;K)</source>
         <translation>Stoc&amp;k</translation>
     </message>
     <message>
-        <location filename="../../ui/menus.py" line="110"/>
+        <location filename="../../ui/menus.py" line="76"/>
+        <source>叫号(&amp;L)</source>
+        <translation>Ca&amp;lling</translation>
+    </message>
+    <message>
+        <location filename="../../ui/menus.py" line="127"/>
         <source>显示快捷键提示(&amp;H)</source>
         <translation>Show shortcut &amp;hints</translation>
     </message>
     <message>
-        <location filename="../../ui/menus.py" line="114"/>
+        <location filename="../../ui/menus.py" line="131"/>
         <source>视图(&amp;W)</source>
         <translation>Vie&amp;w</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="86"/>
+        <location filename="../../ui/main_window.py" line="178"/>
         <source>EpiManager 儿童预防接种信息管理系统 · %1 · %2</source>
-        <extracomment>who works while nobody has logged in (a database without users yet, before the first 系统管理员) How often the window looks for other desks&apos; changes (they show within a second).</extracomment>
         <translation>EpiManager Child Immunization Information System · %1 · %2</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="206"/>
+        <location filename="../../ui/main_window.py" line="216"/>
         <source>没有正在编辑的内容</source>
         <translation>Nothing is being edited</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="304"/>
+        <location filename="../../ui/main_window.py" line="314"/>
         <source>已新建儿童 %1，编码 %2</source>
         <translation>New child %1 created, code %2</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="318"/>
+        <location filename="../../ui/main_window.py" line="328"/>
         <source>工作提醒</source>
         <translation>Work reminders</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="337"/>
-        <location filename="../../ui/main_window.py" line="402"/>
+        <location filename="../../ui/main_window.py" line="347"/>
+        <location filename="../../ui/main_window.py" line="412"/>
         <source>请先按 F3 查找并打开一个儿童</source>
         <translation>Press F3 to find and open a child first</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="436"/>
+        <location filename="../../ui/main_window.py" line="446"/>
         <source>儿童个案 %1 人（本单位管理 %2 人），接种记录 %3 条
 
 按 F3 查找儿童，或按 F2 新建儿童。</source>
@@ -2289,17 +2608,17 @@ Create a new child anyway?</translation>
 <context>
     <name>NewPasswordDialog</name>
     <message>
-        <location filename="../../ui/login_dialog.py" line="190"/>
+        <location filename="../../ui/login_dialog.py" line="216"/>
         <source>再次输入：</source>
         <translation>Repeat:</translation>
     </message>
     <message>
-        <location filename="../../ui/login_dialog.py" line="203"/>
+        <location filename="../../ui/login_dialog.py" line="229"/>
         <source>密码至少 %1 个字符</source>
         <translation>The password needs at least %1 characters</translation>
     </message>
     <message>
-        <location filename="../../ui/login_dialog.py" line="205"/>
+        <location filename="../../ui/login_dialog.py" line="231"/>
         <source>两次输入的密码不一致</source>
         <translation>The two passwords differ</translation>
     </message>
