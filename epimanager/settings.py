@@ -124,6 +124,8 @@ class Settings:
     nurse: str = ""
     #: lock the screen after this many idle minutes (0 = never)
     idle_lock_minutes: int = 10
+    #: 叫号屏: speak each call aloud (where the system has a Chinese voice); the chime sounds either way
+    calling_speech: bool = True
 
     def with_shortcut(self, action_id: str, key: str, default: str) -> Settings:
         """A copy with ``action_id`` bound to ``key``; stored only if it differs from ``default``."""
@@ -231,6 +233,8 @@ def from_json(d: dict[str, Any]) -> Settings:
     idle = d.get("idle_lock_minutes", base.idle_lock_minutes)
     ok = isinstance(idle, int) and not isinstance(idle, bool) and 0 <= idle <= 24 * 60
     values["idle_lock_minutes"] = idle if ok else base.idle_lock_minutes
+    speech = d.get("calling_speech", base.calling_speech)
+    values["calling_speech"] = speech if isinstance(speech, bool) else base.calling_speech
     known = {f.name for f in fields(Settings)}
     assert set(values) <= known
     return replace(base, **values)

@@ -70,9 +70,7 @@ def calling_board(db: Database, day: date | None = None) -> CallingBoard:
     calls.sort(key=lambda c: (c.called_at, c.call_id), reverse=True)
     steps = tuple(st for st in fl.steps if st in dv.CALLED_STEPS)
     all_states = [st for st, _n, _c in states]
-    next_by_step = {
-        step.value: [v.ticket for v in dv.call_order(all_states, step)[:NEXT_PER_STEP]] for step in steps
-    }
+    next_by_step = {step.value: [v.ticket for v in dv.call_order(all_states, step)[:NEXT_PER_STEP]] for step in steps}
     waiting = sum(1 for st in all_states if st.status is dv.Status.WAITING)
     return CallingBoard(day, calls, next_by_step, waiting, tuple(st.value for st in steps))
 
