@@ -53,7 +53,9 @@ class VisitWindows:
             screen = choose_screen(w) if full_screen else None
             if full_screen and screen is None:
                 return None
-            self.calling = CallingScreen(w.db, w.settings, w._settings_path, title=w.info.name, today=w.today)
+            if self.calling is not None:
+                self.calling.deleteLater()  # closed earlier: its feed and timers are stopped
+            self.calling = CallingScreen(w.db, w.settings, w._settings_path, title=w.info.name, today=w.today, parent=w)
             self.calling.speech_changed.connect(self._speech_changed)
             self.calling.open_on(screen, full_screen)
         else:
@@ -66,7 +68,9 @@ class VisitWindows:
 
     def open_observe_board(self) -> ObserveBoard:
         if self.board is None or not self.board.isVisible():
-            self.board = ObserveBoard(self.window.db)
+            if self.board is not None:
+                self.board.deleteLater()
+            self.board = ObserveBoard(self.window.db, parent=self.window)
         self.board.start()
         return self.board
 
