@@ -19,7 +19,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QFont, QKeyEvent, QResizeEvent, QScreen
+from PySide6.QtGui import QAction, QCloseEvent, QFont, QFontMetrics, QKeyEvent, QResizeEvent, QScreen
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from epimanager import settings as prefs
@@ -157,6 +157,7 @@ class CallingScreen(QWidget):
             self.call_now.setText(call_sentence(calls[0].ticket, calls[0].child_name, calls[0].desk))
         else:
             self.call_now.setText(self.tr("请留意叫号"))
+        self._fit_fonts()
         self.earlier.setText(
             "\n".join(call_sentence(c.ticket, c.child_name, c.desk) for c in calls[1 : 1 + EARLIER_CALLS])
         )
@@ -186,12 +187,20 @@ class CallingScreen(QWidget):
             f.setBold(bold)
             return f
 
-        self.call_now.setFont(font(h / 8, bold=True))
+        self.call_now.setFont(self._fitting(self.call_now.text(), font(h / 8, bold=True)))
         self.earlier.setFont(font(h / 17))
         self.next_lines.setFont(font(h / 20))
         self.waiting.setFont(font(h / 14, bold=True))
         self.heading.setFont(font(h / 18, bold=True))
         self.clock.setFont(font(h / 18, bold=True))
+
+    def _fitting(self, text: str, font: QFont) -> QFont:
+        """``font`` made smaller until ``text`` fits on one line of the window (not below half its size)."""
+        room = self.width() - 100
+        smallest = font.pixelSize() // 2
+        while font.pixelSize() > smallest and QFontMetrics(font).horizontalAdvance(text) > room:
+            font.setPixelSize(font.pixelSize() - 2)
+        return font
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
