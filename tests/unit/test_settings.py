@@ -158,3 +158,13 @@ def test_an_earlier_bad_file_is_not_overwritten(tmp_path: Path) -> None:
     assert prefs.load(path) == Settings()
     assert (tmp_path / "settings.json.bad").is_dir()
     assert (tmp_path / "settings.json.bad.2").read_bytes() == b'{"schema_version": null}'
+
+
+def test_calling_speech_is_on_by_default_kept_and_a_bad_value_falls_back() -> None:
+    from epimanager.settings import Settings, from_json
+
+    assert Settings().calling_speech is True
+    assert from_json({"schema_version": 3, "calling_speech": False}).calling_speech is False
+    for bad in ("no", 0, None, [False]):
+        assert from_json({"schema_version": 3, "calling_speech": bad}).calling_speech is True
+    assert from_json(Settings(calling_speech=False).to_json()).calling_speech is False
