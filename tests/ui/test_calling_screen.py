@@ -137,3 +137,13 @@ def test_without_any_sound_program_the_announcer_beeps_and_stays_silent(
         announcer.announce("请 A 零零一 号")
     assert not announcer.busy
     announcer.stop()
+
+
+def test_the_chime_is_a_real_short_wav(tmp_path: Path) -> None:
+    import wave
+
+    from epimanager.ui.visits.announcer import RATE, write_chime
+
+    with wave.open(str(write_chime(tmp_path / "chime.wav")), "rb") as w:
+        assert (w.getnchannels(), w.getsampwidth(), w.getframerate()) == (1, 2, RATE)
+        assert w.getnframes() == 2 * int(RATE * 0.25)  # two tones of a quarter second

@@ -105,6 +105,11 @@ class VisitWindows:
         if not ok:
             return False
         paper = (tickets.Paper.ROLL_80, tickets.Paper.ROLL_58, tickets.Paper.A4)[papers.index(choice)]
+        return self.print_ticket_for(record, paper)
+
+    def print_ticket_for(self, record: visits.VisitRecord, paper: tickets.Paper = tickets.Paper.ROLL_80) -> bool:
+        """Qt's print dialog for ``record``'s ticket (e.g. right after 取号 at a desk)."""
+        w = self.window
         return tickets.print_with_dialog(tickets.content(record, w.info.name, self.order_lines), w, paper)
 
     def close(self) -> None:
