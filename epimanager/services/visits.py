@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from epimanager.domain import visit as dv
+from epimanager.domain.visit_ticket import parse_payload
 from epimanager.errors import DatabaseError, NotFoundError, ValidationError
 from epimanager.services import permissions
 from epimanager.services.config.visit_flow import flow_of
@@ -429,8 +430,6 @@ def note(
 
 def find_by_payload(db: Database, text: str) -> VisitRecord | None:
     """The visit of a scanned ticket (``EPIV:<day>:<ticket>``); None when ``text`` is no ticket payload."""
-    from epimanager.domain.visit_ticket import parse_payload
-
     parsed = parse_payload(text)
     if parsed is None:
         return None

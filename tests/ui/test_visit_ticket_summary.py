@@ -125,3 +125,14 @@ def test_day_summary_dialog_and_its_xlsx(qtbot: QtBot, db: Database, tmp_path: P
     assert short[2] == ("A001", 12, "家长有急事")
     assert list(wb["等候时间"].values)[2:] == [("预检", 4, 8.5, 11), ("登记", 1, 16, 16), ("接种", 1, 0, 0)]
     assert list(wb["过号未到"].values)[2] == ("A004",)
+
+
+def test_a_ticket_printed_again_later_says_where_the_visit_is(qtbot: QtBot, db: Database, tmp_path: Path) -> None:
+    record = visits.take(db, new_child(db, "徐晓瑶"), now=at(8, 5))
+    for step in ("预检", "登记", "接种"):
+        visits.call(db, "台", step, now=at(8, 10))
+        record = visits.finish(db, record.ticket, now=at(8, 10))
+    assert record.step == "留观"
+    text = pdf_text(T.print_to_pdf(T.content(record, "测试门诊"), tmp_path / "again.pdf"))
+    assert "当前：留观" in text and "等候叫号" not in text
+    assert "今日接种" not in text  # no order hook given: no order part

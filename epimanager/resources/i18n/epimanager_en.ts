@@ -4,23 +4,28 @@
 <context>
     <name></name>
     <message>
-        <location filename="../../ui/visits/ticket.py" line="135"/>
+        <location filename="../../ui/visits/ticket.py" line="138"/>
         <source>排队号</source>
         <extracomment>the hook for today&apos;s order (wt-order): ticket → the lines to print (vaccine, dose, site …) page size (mm) of each paper; a roll is cut after the ticket, so its height is the ticket&apos;s width of the printed ticket (A4: a ticket-sized block at the top of the page)</extracomment>
         <translation>Ticket</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/ticket.py" line="139"/>
+        <location filename="../../ui/visits/ticket.py" line="143"/>
         <source>请到 %1 等候叫号</source>
         <translation>Please wait at %1 to be called</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/ticket.py" line="141"/>
+        <location filename="../../ui/visits/ticket.py" line="145"/>
+        <source>当前：%1</source>
+        <translation>Now: %1</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/ticket.py" line="147"/>
         <source>今日接种：</source>
         <translation>Today&apos;s vaccinations:</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/ticket.py" line="150"/>
+        <location filename="../../ui/visits/ticket.py" line="156"/>
         <source>请保管好本票，过号请到服务台重新排队。</source>
         <translation>Keep this ticket; if your number is missed, queue again at the front desk.</translation>
     </message>
@@ -492,17 +497,17 @@
         <translation>Please watch for your number</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/calling_screen.py" line="166"/>
+        <location filename="../../ui/visits/calling_screen.py" line="167"/>
         <source>无</source>
         <translation>none</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/calling_screen.py" line="167"/>
+        <location filename="../../ui/visits/calling_screen.py" line="168"/>
         <source>%1 下一位：%2</source>
         <translation>%1 next: %2</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/calling_screen.py" line="169"/>
+        <location filename="../../ui/visits/calling_screen.py" line="170"/>
         <source>等候 %1 人</source>
         <translation>%1 waiting</translation>
     </message>

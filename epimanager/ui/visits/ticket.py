@@ -23,8 +23,11 @@ from PySide6.QtGui import QFont, QImage, QPageLayout, QPageSize, QPainter
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import QApplication, QDialog, QWidget
 
+from epimanager.domain.visit import CALLED_STEPS
 from epimanager.domain.visit_ticket import mask_name, payload
 from epimanager.services.visits import VisitRecord
+
+_CALLED = frozenset(step.value for step in CALLED_STEPS)
 
 #: the hook for today's order (wt-order): ticket → the lines to print (vaccine, dose, site …)
 OrderLines = Callable[[str], Sequence[str]]
@@ -136,7 +139,10 @@ def _paint(painter: QPainter, printer: QPrinter, t: TicketContent, paper: Paper)
     line(t.ticket, 30, bold=True, gap_mm=1)
     line(t.masked_name, 12, bold=True)
     line(f"{t.day}  {t.time}", 9)
-    line(tr("请到 %1 等候叫号").replace("%1", t.step), 10, bold=True, gap_mm=2)
+    if t.step in _CALLED:
+        line(tr("请到 %1 等候叫号").replace("%1", t.step), 10, bold=True, gap_mm=2)
+    else:  # a ticket printed again later (留观, 完成 …)
+        line(tr("当前：%1").replace("%1", t.step), 10, bold=True, gap_mm=2)
     if t.order:
         line(tr("今日接种："), 9, bold=True, gap_mm=0.5)
         for text in t.order:
