@@ -126,6 +126,8 @@ class Settings:
     idle_lock_minutes: int = 10
     #: the clinic-flow desk this PC works at (预检台, 登记台, 1号接种台 …, 留观台, 综合; "" = no flow here)
     desk: str = ""
+    #: 叫号屏: speak each call aloud (where the system has a Chinese voice); the chime sounds either way
+    calling_speech: bool = True
 
     def with_shortcut(self, action_id: str, key: str, default: str) -> Settings:
         """A copy with ``action_id`` bound to ``key``; stored only if it differs from ``default``."""
@@ -235,6 +237,8 @@ def from_json(d: dict[str, Any]) -> Settings:
     values["idle_lock_minutes"] = idle if ok else base.idle_lock_minutes
     desk = d.get("desk", base.desk)
     values["desk"] = desk.strip()[:40] if isinstance(desk, str) else base.desk
+    speech = d.get("calling_speech", base.calling_speech)
+    values["calling_speech"] = speech if isinstance(speech, bool) else base.calling_speech
     known = {f.name for f in fields(Settings)}
     assert set(values) <= known
     return replace(base, **values)

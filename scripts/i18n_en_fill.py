@@ -726,6 +726,76 @@ EN = {
     "%1 分钟": "%1 min",
     "已叫号 %1 · 进行中 %2 · 等候 %3": "Called %1 · in progress %2 · waiting %3",
     "叫号(&L)": "Ca&lling",
+    # clinic flow: calling screen, 留观 board, tickets, day summary
+    "排队号": "Ticket",
+    "当前：%1": "Now: %1",
+    "请到 %1 等候叫号": "Please wait at %1 to be called",
+    "今日接种：": "Today's vaccinations:",
+    "请保管好本票，过号请到服务台重新排队。": (
+        "Keep this ticket; if your number is missed, queue again at the front desk."
+    ),
+    "叫号屏": "Calling screen",
+    "显示在哪个屏幕：": "Show on which screen:",
+    "打印排队小票": "Print queue ticket",
+    "号（如 A012）：": "Ticket (e.g. A012):",
+    "号应为 A 或 Y 加三位数字，如 A012": "A ticket is A or Y and three digits, e.g. A012",
+    "80 mm 小票": "80 mm receipt",
+    "58 mm 小票": "58 mm receipt",
+    "A4": "A4",
+    "纸张：": "Paper:",
+    "叫号屏(&H)": "Callin&g screen",
+    "在电视或第二个显示器上全屏显示叫号（F11 全屏，Esc 退出）": (
+        "Full-screen calls on a TV or second monitor (F11 full screen, Esc leaves)"
+    ),
+    "留观看板(&O)": "&Observation board",
+    "留观中的儿童和剩余时间；释放、记录不良反应": (
+        "Children under observation and the time left; release, note a reaction"
+    ),
+    "打印排队小票(&I)…": "Pr&int queue ticket…",
+    "打印今天的排队号（小票或 A4，带二维码）": "Print today's queue ticket (receipt or A4, with a QR code)",
+    "接种流程日汇总(&Y)": "Clinic flow da&y summary",
+    "各步骤人数、等候时间、过号未到、留观不足": "Tickets per step, waits, no-shows, short observations",
+    "叫号": "Calling",
+    "请稍候": "Please wait",
+    "语音播报(&S)": "&Speech",
+    "全屏(&F)": "&Full screen",
+    "关闭(&C)": "&Close",
+    "请留意叫号": "Please watch for your number",
+    "%1 下一位：%2": "%1 next: %2",
+    "等候 %1 人": "%1 waiting",
+    "接种流程日汇总": "Clinic flow day summary",
+    "日期(&D)：": "&Date:",
+    "导出 Excel(&E)…": "&Export Excel…",
+    "人数": "Count",
+    "叫号人数": "Called",
+    "等候中位数（分钟）": "Median wait (min)",
+    "第90百分位（分钟）": "90th percentile (min)",
+    "留观（分钟）": "Observed (min)",
+    "%1：取号 %2 个（预约 %3，现场 %4）；过号未到 %5 个%6": "%1: %2 tickets (%3 booked, %4 walk-in); %5 no-shows%6",
+    "留观不足 %1 分钟：%2 人": "Observed less than %1 minutes: %2",
+    "留观看板": "Observation board",
+    "开始留观": "Since",
+    "已留观": "Observed",
+    "剩余": "Left",
+    "↑/↓ 选择，回车 释放（离开），N 记录不良反应，Esc 关闭。": (
+        "↑/↓ choose, Enter releases, N notes a reaction, Esc closes."
+    ),
+    "没有正在留观的儿童。Esc 关闭。": "No child under observation. Esc closes.",
+    "留观 %1 人；↑/↓ 选择，回车 释放（离开），N 记录不良反应，Esc 关闭。": (
+        "%1 under observation; ↑/↓ choose, Enter releases, N notes a reaction, Esc closes."
+    ),
+    "—": "—",
+    "已满 %1 分钟，可离开": "%1 minutes done, may leave",
+    "留观中": "Observing",
+    "提前离开": "Leaving early",
+    "请填写提前离开的原因：": "Why does the child leave early:",
+    "未释放 %1：没有填写原因。": "%1 not released: no reason given.",
+    "%1 已离开留观。": "%1 has left observation.",
+    "不良反应记录": "Adverse reaction note",
+    "%1 %2：观察到的反应（如 注射部位红肿、发热、皮疹）": (
+        "%1 %2: the reaction seen (e.g. redness at the site, fever, rash)"
+    ),
+    "已记录 %1 的不良反应。": "Reaction of %1 noted.",
 }
 
 

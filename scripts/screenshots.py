@@ -250,6 +250,10 @@ def main() -> int:
     from scripts.screenshots_desks import render as render_desks
 
     render_desks(app, args.out, settle, save)
+    # the clinic flow (#18 items 4–7): calling screen, 留观 board, ticket, day summary
+    from scripts.screenshots_visits import render as render_visits
+
+    render_visits(app, args.out, settle, save)
     w.close()
     db.close()
     save_receipt(args.out, tmp)

@@ -122,6 +122,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="以此用户登录（写在命令之前；默认：环境变量 EPIMANAGER_USER；密码：EPIMANAGER_PASSWORD 或提示输入）",
     )
+    parser.add_argument(
+        "--calling-screen",
+        action="store_true",
+        help="图形界面启动后同时打开叫号屏（全屏；有多个屏幕时询问显示在哪个屏幕）",
+    )
     parser.add_argument("--version", action="version", version=f"EpiManager {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="命令")
     for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):

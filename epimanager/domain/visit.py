@@ -123,7 +123,8 @@ def entry_status(step: Step) -> Status:
 
 @dataclass(frozen=True)
 class Event:
-    """One change to a visit: ``kind`` is take / call / start / finish / miss / back / cancel."""
+    """One change to a visit: ``kind`` is take / call / start / finish / miss / back / cancel, or note (a
+    remark, e.g. an adverse reaction in 留观, in ``reason``: the state stays as it is)."""
 
     kind: str
     at: datetime
@@ -158,7 +159,9 @@ class Visit:
         return self.step.value if self.final else f"{self.step.value}·{self.status.value}"
 
 
-KINDS = ("take", "call", "start", "finish", "miss", "back", "cancel")
+KINDS = ("take", "call", "start", "finish", "miss", "back", "cancel", "note")
+#: the longest note (visit_event.reason holds 200 characters)
+NOTE_MAX = 200
 
 
 def take(ticket: str, event: Event, flow: Flow) -> Visit:
@@ -185,6 +188,8 @@ def apply(visit: Visit, event: Event, flow: Flow) -> Visit:
     t = visit.ticket
     if event.kind not in KINDS or event.kind == "take":
         raise TransitionError(f"{t}：未知的操作 {event.kind}")
+    if event.kind == "note":
+        return _note(visit, event)
     if visit.final:
         raise TransitionError(f"{t} 已{visit.step.value}，不能再改动")
     if event.at < visit.last_at:
@@ -233,6 +238,19 @@ def apply(visit: Visit, event: Event, flow: Flow) -> Visit:
         return _moved(visit, target, event)
     # cancel
     return _moved(visit, Step.CANCELLED, event)
+
+
+def _note(visit: Visit, event: Event) -> Visit:
+    """A note changes nothing but the visit's last time; it may follow 完成 (a reaction seen at the door)."""
+    t = visit.ticket
+    text = (event.reason or "").strip()
+    if not text:
+        raise TransitionError(f"{t}：记录内容不能为空")
+    if len(text) > NOTE_MAX:
+        raise TransitionError(f"{t}：记录不能超过 {NOTE_MAX} 字（现 {len(text)} 字）")
+    if event.at < visit.last_at:
+        raise TransitionError(f"{t}：操作时间 {event.at:%H:%M:%S} 早于上一次操作（{visit.last_at:%H:%M:%S}）")
+    return replace(visit, last_at=event.at)
 
 
 def expire(visit: Visit, now: datetime, flow: Flow) -> Visit | None:

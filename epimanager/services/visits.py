@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from epimanager.domain import visit as dv
+from epimanager.domain.visit_ticket import parse_payload
 from epimanager.errors import DatabaseError, NotFoundError, ValidationError
 from epimanager.services import permissions
 from epimanager.services.config.visit_flow import flow_of
@@ -408,3 +409,31 @@ def events(db: Database, ticket: str, day: date | None = None) -> list[EventReco
         return [
             EventRecord(e.kind, e.from_step, e.to_step, e.to_status, e.at, e.operator, e.desk, e.reason) for e in found
         ]
+
+
+# --- notes and scanned tickets ---------------------------------------------------------------
+
+
+def note(
+    db: Database,
+    ticket: str,
+    text: str,
+    *,
+    desk: str | None = None,
+    user: str | None = None,
+    now: datetime | None = None,
+) -> VisitRecord:
+    """A remark on today's visit (e.g. an adverse reaction seen in 留观): a visit_event of kind
+    ``note`` with the text as its reason; the visit stays where it is."""
+    return _move(db, ticket, "note", desk=desk, user=user, now=now, reason=text)
+
+
+def find_by_payload(db: Database, text: str) -> VisitRecord | None:
+    """The visit of a scanned ticket (``EPIV:<day>:<ticket>``); None when ``text`` is no ticket payload."""
+    parsed = parse_payload(text)
+    if parsed is None:
+        return None
+    day, ticket = parsed
+    with db.session() as s:
+        row, child = _load(s, ticket, day)
+        return _record(row, child)

@@ -71,6 +71,10 @@ class ActionId(StrEnum):
     DESK_CANCEL = "desk_cancel"
     DESK_QUEUE = "desk_queue"
     SWITCH_DESK = "switch_desk"
+    CALLING_SCREEN = "calling_screen"
+    OBSERVE_BOARD = "observe_board"
+    PRINT_TICKET = "print_ticket"
+    VISIT_SUMMARY = "visit_summary"
 
 
 @dataclass(frozen=True)
@@ -190,6 +194,38 @@ SPECS: tuple[ActionSpec, ...] = (
         _SP.SP_DirIcon,
         "Ctrl+6",
         QT_TRANSLATE_NOOP("Actions", "疫苗和注射器的库存、效期和出入库明细；入库、报损、盘点"),
+        toolbar=False,
+    ),
+    ActionSpec(
+        ActionId.CALLING_SCREEN,
+        QT_TRANSLATE_NOOP("Actions", "叫号屏(&H)"),
+        None,
+        "",
+        QT_TRANSLATE_NOOP("Actions", "在电视或第二个显示器上全屏显示叫号（F11 全屏，Esc 退出）"),
+        toolbar=False,
+    ),
+    ActionSpec(
+        ActionId.OBSERVE_BOARD,
+        QT_TRANSLATE_NOOP("Actions", "留观看板(&O)"),
+        None,
+        "",
+        QT_TRANSLATE_NOOP("Actions", "留观中的儿童和剩余时间；释放、记录不良反应"),
+        toolbar=False,
+    ),
+    ActionSpec(
+        ActionId.PRINT_TICKET,
+        QT_TRANSLATE_NOOP("Actions", "打印排队小票(&I)…"),
+        None,
+        "",
+        QT_TRANSLATE_NOOP("Actions", "打印今天的排队号（小票或 A4，带二维码）"),
+        toolbar=False,
+    ),
+    ActionSpec(
+        ActionId.VISIT_SUMMARY,
+        QT_TRANSLATE_NOOP("Actions", "接种流程日汇总(&Y)"),
+        None,
+        "",
+        QT_TRANSLATE_NOOP("Actions", "各步骤人数、等候时间、过号未到、留观不足"),
         toolbar=False,
     ),
     ActionSpec(

@@ -79,6 +79,8 @@ def run(args: argparse.Namespace) -> int:
     lock.start()
     window.present()  # active with the keyboard in it: F3 works at once, also without a window manager
     window.system.start_auto_upload()
+    if getattr(args, "calling_screen", False):  # epimanager --calling-screen
+        window.visit_windows.open_calling_screen()
     try:
         code = app.exec()
         if window.system.backup_on_exit():  # when anything changed since the last backup

@@ -28,6 +28,7 @@ from epimanager.services.search import search
 from epimanager.services.summary import Summary, summary
 from epimanager.services.ui_support import pending_uploads, unit_names
 from epimanager.services.units import unit_info
+from epimanager.services.visits import find_by_payload
 from epimanager.settings import Settings
 from epimanager.store.database import Database
 from epimanager.ui import i18n
@@ -46,6 +47,7 @@ from epimanager.ui.settings_dialog import SettingsDialog
 from epimanager.ui.status_bar import StatusBar
 from epimanager.ui.system_actions import SystemActions
 from epimanager.ui.visits.desk_keys import DeskController
+from epimanager.ui.visits.windows import VisitWindows
 from epimanager.ui.worker import Latest
 
 if TYPE_CHECKING:
@@ -135,11 +137,14 @@ class MainWindow(QMainWindow):
         self.events.child_changed.connect(lambda _code: self.status.refresh_pending())
 
         self.system = SystemActions(db, self)
+        self.visit_windows = VisitWindows(self)
         self.system.message.connect(lambda text: self.status.showMessage(text, 10000))
         self.system.uploaded.connect(self.status.refresh_pending)
         self.system.imported.connect(self.status.refresh_pending)
 
-        self.search_dialog = SearchDialog(lambda text: search(db, text), self, today)
+        self.search_dialog = SearchDialog(
+            lambda text: search(db, text), self, today, find_ticket=lambda text: find_by_payload(db, text)
+        )
         self.search_dialog.child_chosen.connect(self.current.open)
         self.search_dialog.finished.connect(self._focus_grid)
         self.new_child_dialog: NewChildDialog | None = None
@@ -208,6 +213,10 @@ class MainWindow(QMainWindow):
         a.on(ActionId.RESTORE, self.system.open_restore)
         a.on(ActionId.IMPORT, self.system.open_import)
         a.on(ActionId.UPGRADE, self.system.open_upgrade)
+        a.on(ActionId.CALLING_SCREEN, self.visit_windows.open_calling_screen)
+        a.on(ActionId.OBSERVE_BOARD, self.visit_windows.open_observe_board)
+        a.on(ActionId.PRINT_TICKET, self.visit_windows.print_ticket)
+        a.on(ActionId.VISIT_SUMMARY, self.visit_windows.open_summary)
         a.on(ActionId.CONFIG, self.system.open_config)
         a.on(ActionId.USERS, self.system.open_users)
         a.on(ActionId.CHANGE_PASSWORD, self.system.change_password)
@@ -467,6 +476,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         self._feed_timer.stop()
         self.feed.stop()
+        self.visit_windows.close()
         self.system.shutdown()
         state = _window_state()
         state.setValue("geometry", self.saveGeometry())

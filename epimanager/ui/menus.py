@@ -56,6 +56,10 @@ MENUS: tuple[tuple[str, tuple[ActionId | None, ...]], ...] = (
             None,
             ActionId.PRINT_RECORD,
             ActionId.PRINT_RECEIPT,
+            None,
+            ActionId.CALLING_SCREEN,
+            ActionId.OBSERVE_BOARD,
+            ActionId.PRINT_TICKET,
         ),
     ),
     (
@@ -68,6 +72,7 @@ MENUS: tuple[tuple[str, tuple[ActionId | None, ...]], ...] = (
             ActionId.QUERY_STATUS_CHANGES,
             None,
             ActionId.REPORTS,
+            ActionId.VISIT_SUMMARY,
             ActionId.REMINDERS,
         ),
     ),

@@ -167,3 +167,13 @@ def test_the_desk_is_remembered_and_a_bad_value_means_no_desk(tmp_path: Path) ->
     assert prefs.load(path).desk == "2号接种台"
     assert prefs.from_json({"schema_version": 3, "desk": 7}).desk == ""
     assert prefs.from_json({"schema_version": 3, "desk": " 综合 "}).desk == "综合"
+
+
+def test_calling_speech_is_on_by_default_kept_and_a_bad_value_falls_back() -> None:
+    from epimanager.settings import Settings, from_json
+
+    assert Settings().calling_speech is True
+    assert from_json({"schema_version": 3, "calling_speech": False}).calling_speech is False
+    for bad in ("no", 0, None, [False]):
+        assert from_json({"schema_version": 3, "calling_speech": bad}).calling_speech is True
+    assert from_json(Settings(calling_speech=False).to_json()).calling_speech is False

@@ -2,432 +2,604 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="en" sourcelanguage="zh_CN">
 <context>
+    <name></name>
+    <message>
+        <location filename="../../ui/visits/ticket.py" line="138"/>
+        <source>排队号</source>
+        <extracomment>the hook for today&apos;s order (wt-order): ticket → the lines to print (vaccine, dose, site …) page size (mm) of each paper; a roll is cut after the ticket, so its height is the ticket&apos;s width of the printed ticket (A4: a ticket-sized block at the top of the page)</extracomment>
+        <translation>Ticket</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/ticket.py" line="143"/>
+        <source>请到 %1 等候叫号</source>
+        <translation>Please wait at %1 to be called</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/ticket.py" line="145"/>
+        <source>当前：%1</source>
+        <translation>Now: %1</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/ticket.py" line="147"/>
+        <source>今日接种：</source>
+        <translation>Today&apos;s vaccinations:</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/ticket.py" line="156"/>
+        <source>请保管好本票，过号请到服务台重新排队。</source>
+        <translation>Keep this ticket; if your number is missed, queue again at the front desk.</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/windows.py" line="37"/>
+        <source>叫号屏</source>
+        <translation>Calling screen</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/windows.py" line="37"/>
+        <source>显示在哪个屏幕：</source>
+        <translation>Show on which screen:</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/windows.py" line="90"/>
+        <location filename="../../ui/visits/windows.py" line="98"/>
+        <location filename="../../ui/visits/windows.py" line="101"/>
+        <location filename="../../ui/visits/windows.py" line="104"/>
+        <source>打印排队小票</source>
+        <extracomment>the hook for today&apos;s order lines on the ticket (ticket → lines); None prints none</extracomment>
+        <translation>Print queue ticket</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/windows.py" line="90"/>
+        <source>号（如 A012）：</source>
+        <translation>Ticket (e.g. A012):</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/windows.py" line="101"/>
+        <source>号应为 A 或 Y 加三位数字，如 A012</source>
+        <translation>A ticket is A or Y and three digits, e.g. A012</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/windows.py" line="103"/>
+        <source>80 mm 小票</source>
+        <translation>80 mm receipt</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/windows.py" line="103"/>
+        <source>58 mm 小票</source>
+        <translation>58 mm receipt</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/windows.py" line="103"/>
+        <source>A4</source>
+        <translation>A4</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/windows.py" line="104"/>
+        <source>纸张：</source>
+        <translation>Paper:</translation>
+    </message>
+</context>
+<context>
     <name>Actions</name>
     <message>
-        <location filename="../../ui/actions.py" line="92"/>
+        <location filename="../../ui/actions.py" line="96"/>
         <source>新建儿童(&amp;N)</source>
         <extracomment>Order = order on the shortcut bar and in the settings page.</extracomment>
         <translation>&amp;New child</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="95"/>
+        <location filename="../../ui/actions.py" line="99"/>
         <source>建立新的儿童个案</source>
         <translation>Register a new child</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="99"/>
+        <location filename="../../ui/actions.py" line="103"/>
         <source>快速查询(&amp;F)</source>
         <translation>Quick search (&amp;F)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="102"/>
+        <location filename="../../ui/actions.py" line="106"/>
         <source>按姓名、拼音、出生日期或编码查找儿童</source>
         <translation>Find a child by name, pinyin, birth date or code</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="106"/>
+        <location filename="../../ui/actions.py" line="110"/>
         <source>接种登记(&amp;R)</source>
         <translation>&amp;Record dose</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="109"/>
+        <location filename="../../ui/actions.py" line="113"/>
         <source>为当前儿童登记一剂接种</source>
         <translation>Record a dose for the current child</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="113"/>
+        <location filename="../../ui/actions.py" line="117"/>
         <source>刷新</source>
         <translation>Refresh</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="116"/>
+        <location filename="../../ui/actions.py" line="120"/>
         <source>重新读取当前儿童</source>
         <translation>Reload the current child</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="121"/>
+        <location filename="../../ui/actions.py" line="125"/>
         <source>修改剂次(&amp;E)</source>
         <translation>&amp;Edit dose</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="124"/>
+        <location filename="../../ui/actions.py" line="128"/>
         <source>修改选中的接种记录</source>
         <translation>Edit the selected dose</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="128"/>
+        <location filename="../../ui/actions.py" line="132"/>
         <source>工作提醒(&amp;W)</source>
         <translation>&amp;Work reminders</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="131"/>
+        <location filename="../../ui/actions.py" line="135"/>
         <source>今天需要处理的事项</source>
         <translation>What needs doing today</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="135"/>
+        <location filename="../../ui/actions.py" line="139"/>
         <source>报表查询(&amp;Q)</source>
         <translation>Reports (&amp;Q)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="138"/>
+        <location filename="../../ui/actions.py" line="142"/>
         <source>月报（6-1、6-2 等）</source>
         <translation>Monthly reports (6-1, 6-2 …)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="142"/>
+        <location filename="../../ui/actions.py" line="146"/>
         <source>在册变更(&amp;M)</source>
         <translation>Register &amp;move</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="145"/>
+        <location filename="../../ui/actions.py" line="149"/>
         <source>变更当前儿童的在册情况（迁出需选择原因）</source>
         <translation>Change the current child&apos;s register status (moving out needs a reason)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="149"/>
+        <location filename="../../ui/actions.py" line="153"/>
         <source>接种明细查询(&amp;J)</source>
         <translation>Dose details query (&amp;J)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="152"/>
+        <location filename="../../ui/actions.py" line="156"/>
         <source>按日期、疫苗、区域查询接种记录</source>
         <translation>Doses by date, vaccine and area</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="157"/>
+        <location filename="../../ui/actions.py" line="161"/>
         <source>管理门诊查询(&amp;G)</source>
         <translation>Managed children query (&amp;G)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="160"/>
+        <location filename="../../ui/actions.py" line="164"/>
         <source>本单位管理的儿童</source>
         <translation>Children managed by this unit</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="165"/>
+        <location filename="../../ui/actions.py" line="169"/>
         <source>免疫空白查询(&amp;K)</source>
         <translation>Immunization gap query (&amp;K)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="168"/>
+        <location filename="../../ui/actions.py" line="172"/>
         <source>有应种或超期未种疫苗的儿童（可打印通知）</source>
         <translation>Children with due or overdue vaccines (call-up list can be printed)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="173"/>
+        <location filename="../../ui/actions.py" line="177"/>
         <source>个案变更查询(&amp;L)</source>
         <translation>Record changes query (&amp;L)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="176"/>
+        <location filename="../../ui/actions.py" line="180"/>
         <source>基本资料、接种剂次的修改和删除记录</source>
         <translation>Changes and deletions of basic data and doses</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="181"/>
+        <location filename="../../ui/actions.py" line="185"/>
         <source>在册变更查询(&amp;Z)</source>
         <translation>Register changes query (&amp;Z)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="184"/>
+        <location filename="../../ui/actions.py" line="188"/>
         <source>在册情况的变更记录</source>
         <translation>History of register status changes</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="189"/>
+        <location filename="../../ui/actions.py" line="193"/>
         <source>库存一览(&amp;K)</source>
         <translation>Stock on &amp;hand</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="192"/>
+        <location filename="../../ui/actions.py" line="196"/>
         <source>疫苗和注射器的库存、效期和出入库明细；入库、报损、盘点</source>
         <translation>Vaccines and syringes on hand, expiry dates and ledgers; receive, write off, count</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="197"/>
+        <location filename="../../ui/actions.py" line="201"/>
+        <source>叫号屏(&amp;H)</source>
+        <translation>Callin&amp;g screen</translation>
+    </message>
+    <message>
+        <location filename="../../ui/actions.py" line="204"/>
+        <source>在电视或第二个显示器上全屏显示叫号（F11 全屏，Esc 退出）</source>
+        <translation>Full-screen calls on a TV or second monitor (F11 full screen, Esc leaves)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/actions.py" line="209"/>
+        <source>留观看板(&amp;O)</source>
+        <translation>&amp;Observation board</translation>
+    </message>
+    <message>
+        <location filename="../../ui/actions.py" line="212"/>
+        <source>留观中的儿童和剩余时间；释放、记录不良反应</source>
+        <translation>Children under observation and the time left; release, note a reaction</translation>
+    </message>
+    <message>
+        <location filename="../../ui/actions.py" line="217"/>
+        <source>打印排队小票(&amp;I)…</source>
+        <translation>Pr&amp;int queue ticket…</translation>
+    </message>
+    <message>
+        <location filename="../../ui/actions.py" line="220"/>
+        <source>打印今天的排队号（小票或 A4，带二维码）</source>
+        <translation>Print today&apos;s queue ticket (receipt or A4, with a QR code)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/actions.py" line="225"/>
+        <source>接种流程日汇总(&amp;Y)</source>
+        <translation>Clinic flow da&amp;y summary</translation>
+    </message>
+    <message>
+        <location filename="../../ui/actions.py" line="228"/>
+        <source>各步骤人数、等候时间、过号未到、留观不足</source>
+        <translation>Tickets per step, waits, no-shows, short observations</translation>
+    </message>
+    <message>
+        <location filename="../../ui/actions.py" line="233"/>
         <source>删除剂次(&amp;D)</source>
         <translation>&amp;Delete dose</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="200"/>
+        <location filename="../../ui/actions.py" line="236"/>
         <source>删除选中的接种记录（可追溯）</source>
         <translation>Delete the selected dose (kept in the audit trail)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="205"/>
+        <location filename="../../ui/actions.py" line="241"/>
         <source>保存(&amp;S)</source>
         <translation>&amp;Save</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="208"/>
+        <location filename="../../ui/actions.py" line="244"/>
         <source>保存正在编辑的内容</source>
         <translation>Save what is being edited</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="213"/>
+        <location filename="../../ui/actions.py" line="249"/>
         <source>打印接种记录(&amp;P)</source>
         <translation>&amp;Print record</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="216"/>
+        <location filename="../../ui/actions.py" line="252"/>
         <source>打印或保存为 PDF：接种记录（接种证页）</source>
         <translation>Print or save as PDF: the vaccination record (certificate page)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="220"/>
+        <location filename="../../ui/actions.py" line="256"/>
         <source>打印回执(&amp;T)</source>
         <translation>Prin&amp;t receipt</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="223"/>
+        <location filename="../../ui/actions.py" line="259"/>
         <source>今天的接种回执及下次接种日期</source>
         <translation>Today&apos;s receipt with the next due date</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="228"/>
+        <location filename="../../ui/actions.py" line="264"/>
         <source>上传个案(&amp;U)</source>
         <translation>&amp;Upload records</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="231"/>
+        <location filename="../../ui/actions.py" line="267"/>
         <source>把待上传的个案、剂次和在册变更上传到免疫规划平台</source>
         <translation>Upload pending children, doses and registration changes to the immunization platform</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="235"/>
+        <location filename="../../ui/actions.py" line="271"/>
         <source>数据备份(&amp;B)</source>
         <translation>&amp;Back up data</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="238"/>
+        <location filename="../../ui/actions.py" line="274"/>
         <source>立即备份数据库（校验后压缩保存）</source>
         <translation>Back up the database now (checked, then compressed)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="243"/>
+        <location filename="../../ui/actions.py" line="279"/>
         <source>加密备份(&amp;E)…</source>
         <translation>&amp;Encrypted backup…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="246"/>
+        <location filename="../../ui/actions.py" line="282"/>
         <source>用密码加密备份文件（拷出本机的备份请加密）</source>
         <translation>Encrypt the backup file with a passphrase (do this for backups that leave this PC)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="251"/>
+        <location filename="../../ui/actions.py" line="287"/>
         <source>恢复备份(&amp;R)…</source>
         <translation>&amp;Restore backup…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="254"/>
+        <location filename="../../ui/actions.py" line="290"/>
         <source>校验备份后用它替换当前数据库（先另存安全副本）</source>
         <translation>Check a backup, then replace the current database with it (a safety copy is kept first)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="259"/>
+        <location filename="../../ui/actions.py" line="295"/>
         <source>导入(&amp;I)…</source>
         <translation>&amp;Import…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="262"/>
+        <location filename="../../ui/actions.py" line="298"/>
         <source>从 CSV/JSON 文件导入儿童或接种记录（可取消；再次导入同一文件从中断处继续）</source>
         <translation>Import children or doses from a CSV/JSON file (can be cancelled; importing the same file again continues)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="267"/>
+        <location filename="../../ui/actions.py" line="303"/>
         <source>安装升级包(&amp;G)…</source>
         <translation>Install up&amp;grade…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="270"/>
+        <location filename="../../ui/actions.py" line="306"/>
         <source>安装县疾控下发的签名升级包</source>
         <translation>Install a signed upgrade package from the county CDC</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="275"/>
+        <location filename="../../ui/actions.py" line="311"/>
         <source>配置工具(&amp;C)…</source>
         <translation>&amp;Configuration…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="278"/>
+        <location filename="../../ui/actions.py" line="314"/>
         <source>单位编码、区域划分、数据与备份文件夹、平台地址</source>
         <translation>Unit code, areas, data and backup folders, platform address</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="283"/>
+        <location filename="../../ui/actions.py" line="319"/>
         <source>数据清理(&amp;D)…</source>
         <translation>&amp;Data cleaning…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="286"/>
+        <location filename="../../ui/actions.py" line="322"/>
         <source>疑似重复个案的合并与撤销、数据质量检查</source>
         <translation>Merge (and undo) probable duplicate children; data-quality check</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="291"/>
+        <location filename="../../ui/actions.py" line="327"/>
         <source>用户管理(&amp;M)…</source>
         <translation>User &amp;management…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="294"/>
+        <location filename="../../ui/actions.py" line="330"/>
         <source>新建用户、修改角色、停用、解锁、重设密码（系统管理员）</source>
         <translation>Create users, change roles, disable, unlock, reset passwords (system administrator)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="299"/>
+        <location filename="../../ui/actions.py" line="335"/>
         <source>修改密码(&amp;W)…</source>
         <translation>Change pass&amp;word…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="302"/>
+        <location filename="../../ui/actions.py" line="338"/>
         <source>修改自己的登录密码</source>
         <translation>Change your own login password</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="307"/>
+        <location filename="../../ui/actions.py" line="343"/>
         <source>设置(&amp;O)</source>
         <translation>Settings (&amp;O)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="310"/>
+        <location filename="../../ui/actions.py" line="346"/>
         <source>显示字段、快捷键、语言</source>
         <translation>Fields, shortcut keys, language</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="312"/>
+        <location filename="../../ui/actions.py" line="348"/>
         <source>退出(&amp;X)</source>
         <translation>E&amp;xit</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="315"/>
+        <location filename="../../ui/actions.py" line="351"/>
         <source>转到基本资料(&amp;B)</source>
         <translation>Go to &amp;basic data</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="318"/>
+        <location filename="../../ui/actions.py" line="354"/>
         <source>光标移到左侧基本资料，回车修改字段</source>
         <translation>Keyboard to the basic data on the left; Enter edits a field</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="323"/>
+        <location filename="../../ui/actions.py" line="359"/>
         <source>转到接种登记(&amp;J)</source>
         <translation>Go to the vaccination &amp;grid</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="326"/>
+        <location filename="../../ui/actions.py" line="362"/>
         <source>光标移到接种登记表格</source>
         <translation>Keyboard to the vaccination grid</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="331"/>
+        <location filename="../../ui/actions.py" line="367"/>
         <source>下一个面板</source>
         <translation>Next panel</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="334"/>
+        <location filename="../../ui/actions.py" line="370"/>
         <source>基本资料 → 接种登记 → 工作提醒，依次切换</source>
         <translation>Basic data → vaccination grid → work reminders, in turn</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="339"/>
+        <location filename="../../ui/actions.py" line="375"/>
         <source>上一个面板</source>
         <translation>Previous panel</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="342"/>
+        <location filename="../../ui/actions.py" line="378"/>
         <source>反方向切换面板</source>
         <translation>Panels in the other direction</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="348"/>
+        <location filename="../../ui/actions.py" line="384"/>
         <source>取号(&amp;T)</source>
         <translation>&amp;Take a ticket</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="351"/>
+        <location filename="../../ui/actions.py" line="387"/>
         <source>为当前儿童取今天的号（登记台、预检台、综合）</source>
         <translation>Today&apos;s ticket for the current child (registration, pre-check or combined desk)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="356"/>
+        <location filename="../../ui/actions.py" line="392"/>
         <source>叫下一位(&amp;H)</source>
         <translation>Call next (&amp;H)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="359"/>
+        <location filename="../../ui/actions.py" line="395"/>
         <source>叫本工作台的下一个号，并打开该儿童</source>
         <translation>Call this desk&apos;s next ticket and open that child</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="364"/>
+        <location filename="../../ui/actions.py" line="400"/>
         <source>重呼(&amp;Y)</source>
         <translation>Call again (&amp;Y)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="367"/>
+        <location filename="../../ui/actions.py" line="403"/>
         <source>再叫一次选中的号</source>
         <translation>Call the selected ticket again</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="372"/>
+        <location filename="../../ui/actions.py" line="408"/>
         <source>过号(&amp;G)</source>
         <translation>Missed (&amp;G)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="375"/>
+        <location filename="../../ui/actions.py" line="411"/>
         <source>叫号未到：回到队尾，过号 3 次取消</source>
         <translation>Called but not here: back to the end of the queue; cancelled after 3 misses</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="380"/>
+        <location filename="../../ui/actions.py" line="416"/>
         <source>完成并转下一步(&amp;W)</source>
         <translation>Finish and pass on (&amp;W)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="383"/>
+        <location filename="../../ui/actions.py" line="419"/>
         <source>本步骤完成，转到下一步（留观未满时间需填写原因）</source>
         <translation>This step is done: on to the next (leaving observation early needs a reason)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="388"/>
+        <location filename="../../ui/actions.py" line="424"/>
         <source>退回(&amp;B)…</source>
         <translation>Send &amp;back…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="391"/>
+        <location filename="../../ui/actions.py" line="427"/>
         <source>退回到之前的步骤（需填写原因）</source>
         <translation>Back to an earlier step (with a reason)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="396"/>
+        <location filename="../../ui/actions.py" line="432"/>
         <source>取消号(&amp;C)…</source>
         <translation>&amp;Cancel ticket…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="399"/>
+        <location filename="../../ui/actions.py" line="435"/>
         <source>取消选中的号（今天不再接种）</source>
         <translation>Cancel the selected ticket (no vaccination today)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="404"/>
+        <location filename="../../ui/actions.py" line="440"/>
         <source>转到工作台队列(&amp;Q)</source>
         <translation>Go to the desk &amp;queue</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="407"/>
+        <location filename="../../ui/actions.py" line="443"/>
         <source>光标移到本工作台的排队列表，回车打开儿童</source>
         <translation>Keyboard to this desk&apos;s queue; Enter opens the child</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="412"/>
+        <location filename="../../ui/actions.py" line="448"/>
         <source>切换工作台(&amp;D)…</source>
         <translation>Switch &amp;desk…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="415"/>
+        <location filename="../../ui/actions.py" line="451"/>
         <source>选择本机的工作台：预检台、登记台、接种台、留观台或综合</source>
         <translation>Choose this PC&apos;s desk: pre-check, registration, vaccination, observation or combined</translation>
+    </message>
+</context>
+<context>
+    <name>CallingScreen</name>
+    <message>
+        <location filename="../../ui/visits/calling_screen.py" line="72"/>
+        <source>叫号屏</source>
+        <extracomment>a read this often anyway (the clock; a server feed that does not name visit changes) calls shown under the newest one</extracomment>
+        <translation>Calling screen</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/calling_screen.py" line="76"/>
+        <source>叫号</source>
+        <translation>Calling</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/calling_screen.py" line="84"/>
+        <source>请稍候</source>
+        <translation>Please wait</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/calling_screen.py" line="109"/>
+        <source>语音播报(&amp;S)</source>
+        <translation>&amp;Speech</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/calling_screen.py" line="113"/>
+        <source>全屏(&amp;F)</source>
+        <translation>&amp;Full screen</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/calling_screen.py" line="115"/>
+        <source>关闭(&amp;C)</source>
+        <translation>&amp;Close</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/calling_screen.py" line="159"/>
+        <source>请留意叫号</source>
+        <translation>Please watch for your number</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/calling_screen.py" line="167"/>
+        <source>无</source>
+        <translation>none</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/calling_screen.py" line="168"/>
+        <source>%1 下一位：%2</source>
+        <translation>%1 next: %2</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/calling_screen.py" line="170"/>
+        <source>等候 %1 人</source>
+        <translation>%1 waiting</translation>
     </message>
 </context>
 <context>
@@ -1127,6 +1299,96 @@ Reason for deleting:</translation>
         <location filename="../../ui/child/controller.py" line="187"/>
         <source>已删除：%1</source>
         <translation>Deleted: %1</translation>
+    </message>
+</context>
+<context>
+    <name>DaySummaryDialog</name>
+    <message>
+        <location filename="../../ui/visits/day_summary.py" line="56"/>
+        <source>接种流程日汇总</source>
+        <translation>Clinic flow day summary</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/day_summary.py" line="62"/>
+        <source>日期(&amp;D)：</source>
+        <translation>&amp;Date:</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/day_summary.py" line="64"/>
+        <source>查询(&amp;Q)</source>
+        <translation>&amp;Queries</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/day_summary.py" line="65"/>
+        <source>导出 Excel(&amp;E)…</source>
+        <translation>&amp;Export Excel…</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/day_summary.py" line="76"/>
+        <location filename="../../ui/visits/day_summary.py" line="78"/>
+        <source>步骤</source>
+        <translation>Step</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/day_summary.py" line="76"/>
+        <source>人数</source>
+        <translation>Count</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/day_summary.py" line="78"/>
+        <source>叫号人数</source>
+        <translation>Called</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/day_summary.py" line="78"/>
+        <source>等候中位数（分钟）</source>
+        <translation>Median wait (min)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/day_summary.py" line="78"/>
+        <source>第90百分位（分钟）</source>
+        <translation>90th percentile (min)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/day_summary.py" line="80"/>
+        <source>号</source>
+        <translation>Ticket</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/day_summary.py" line="80"/>
+        <source>留观（分钟）</source>
+        <translation>Observed (min)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/day_summary.py" line="80"/>
+        <source>原因</source>
+        <translation>Reason</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/day_summary.py" line="126"/>
+        <source>%1：取号 %2 个（预约 %3，现场 %4）；过号未到 %5 个%6</source>
+        <translation>%1: %2 tickets (%3 booked, %4 walk-in); %5 no-shows%6</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/day_summary.py" line="139"/>
+        <source>留观不足 %1 分钟：%2 人</source>
+        <translation>Observed less than %1 minutes: %2</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/day_summary.py" line="155"/>
+        <location filename="../../ui/visits/day_summary.py" line="163"/>
+        <source>导出 Excel</source>
+        <translation>Export Excel</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/day_summary.py" line="156"/>
+        <source>Excel 文件 (*.xlsx)</source>
+        <translation>Excel files (*.xlsx)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/day_summary.py" line="165"/>
+        <source>已导出：%1</source>
+        <translation>Exported: %1</translation>
     </message>
 </context>
 <context>
@@ -2279,13 +2541,13 @@ Save it anyway?</translation>
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../ui/main_window.py" line="115"/>
+        <location filename="../../ui/main_window.py" line="117"/>
         <source>基本资料</source>
         <extracomment>who works while nobody has logged in (a database without users yet, before the first 系统管理员) How often the window looks for other desks&apos; changes (they show within a second).</extracomment>
         <translation>Basic information</translation>
     </message>
     <message>
-        <location filename="../../ui/menus.py" line="100"/>
+        <location filename="../../ui/menus.py" line="105"/>
         <source>快捷栏</source>
         <translation>Shortcut bar</translation>
     </message>
@@ -2305,58 +2567,58 @@ Save it anyway?</translation>
         <translation>&amp;Vaccination</translation>
     </message>
     <message>
-        <location filename="../../ui/menus.py" line="62"/>
+        <location filename="../../ui/menus.py" line="66"/>
         <source>查询(&amp;Q)</source>
         <translation>&amp;Queries</translation>
     </message>
     <message>
-        <location filename="../../ui/menus.py" line="74"/>
+        <location filename="../../ui/menus.py" line="79"/>
         <source>库存(&amp;K)</source>
         <translation>Stoc&amp;k</translation>
     </message>
     <message>
-        <location filename="../../ui/menus.py" line="76"/>
+        <location filename="../../ui/menus.py" line="81"/>
         <source>叫号(&amp;L)</source>
         <translation>Ca&amp;lling</translation>
     </message>
     <message>
-        <location filename="../../ui/menus.py" line="127"/>
+        <location filename="../../ui/menus.py" line="132"/>
         <source>显示快捷键提示(&amp;H)</source>
         <translation>Show shortcut &amp;hints</translation>
     </message>
     <message>
-        <location filename="../../ui/menus.py" line="131"/>
+        <location filename="../../ui/menus.py" line="136"/>
         <source>视图(&amp;W)</source>
         <translation>Vie&amp;w</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="178"/>
+        <location filename="../../ui/main_window.py" line="183"/>
         <source>EpiManager 儿童预防接种信息管理系统 · %1 · %2</source>
         <translation>EpiManager Child Immunization Information System · %1 · %2</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="216"/>
+        <location filename="../../ui/main_window.py" line="225"/>
         <source>没有正在编辑的内容</source>
         <translation>Nothing is being edited</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="314"/>
+        <location filename="../../ui/main_window.py" line="323"/>
         <source>已新建儿童 %1，编码 %2</source>
         <translation>New child %1 created, code %2</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="328"/>
+        <location filename="../../ui/main_window.py" line="337"/>
         <source>工作提醒</source>
         <translation>Work reminders</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="347"/>
-        <location filename="../../ui/main_window.py" line="412"/>
+        <location filename="../../ui/main_window.py" line="356"/>
+        <location filename="../../ui/main_window.py" line="421"/>
         <source>请先按 F3 查找并打开一个儿童</source>
         <translation>Press F3 to find and open a child first</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="446"/>
+        <location filename="../../ui/main_window.py" line="455"/>
         <source>儿童个案 %1 人（本单位管理 %2 人），接种记录 %3 条
 
 按 F3 查找儿童，或按 F2 新建儿童。</source>
@@ -2634,6 +2896,118 @@ Create a new child anyway?</translation>
         <location filename="../../ui/notify.py" line="28"/>
         <source>否(&amp;N)</source>
         <translation>&amp;No</translation>
+    </message>
+</context>
+<context>
+    <name>ObserveBoard</name>
+    <message>
+        <location filename="../../ui/visits/observe_board.py" line="61"/>
+        <location filename="../../ui/visits/observe_board.py" line="180"/>
+        <location filename="../../ui/visits/observe_board.py" line="183"/>
+        <source>留观看板</source>
+        <translation>Observation board</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/observe_board.py" line="66"/>
+        <source>号</source>
+        <translation>Ticket</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/observe_board.py" line="66"/>
+        <source>儿童</source>
+        <translation>Child</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/observe_board.py" line="66"/>
+        <source>开始留观</source>
+        <translation>Since</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/observe_board.py" line="66"/>
+        <source>已留观</source>
+        <translation>Observed</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/observe_board.py" line="66"/>
+        <source>剩余</source>
+        <translation>Left</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/observe_board.py" line="66"/>
+        <source>状态</source>
+        <translation>State</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/observe_board.py" line="78"/>
+        <source>↑/↓ 选择，回车 释放（离开），N 记录不良反应，Esc 关闭。</source>
+        <translation>↑/↓ choose, Enter releases, N notes a reaction, Esc closes.</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/observe_board.py" line="128"/>
+        <source>没有正在留观的儿童。Esc 关闭。</source>
+        <translation>No child under observation. Esc closes.</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/observe_board.py" line="130"/>
+        <source>留观 %1 人；↑/↓ 选择，回车 释放（离开），N 记录不良反应，Esc 关闭。</source>
+        <translation>%1 under observation; ↑/↓ choose, Enter releases, N notes a reaction, Esc closes.</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/observe_board.py" line="142"/>
+        <location filename="../../ui/visits/observe_board.py" line="143"/>
+        <source>%1 分钟</source>
+        <translation>%1 min</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/observe_board.py" line="143"/>
+        <source>—</source>
+        <translation>—</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/observe_board.py" line="144"/>
+        <source>已满 %1 分钟，可离开</source>
+        <translation>%1 minutes done, may leave</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/observe_board.py" line="144"/>
+        <source>留观中</source>
+        <translation>Observing</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/observe_board.py" line="173"/>
+        <source>提前离开</source>
+        <translation>Leaving early</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/observe_board.py" line="173"/>
+        <source>请填写提前离开的原因：</source>
+        <translation>Why does the child leave early:</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/observe_board.py" line="175"/>
+        <source>未释放 %1：没有填写原因。</source>
+        <translation>%1 not released: no reason given.</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/observe_board.py" line="185"/>
+        <source>%1 已离开留观。</source>
+        <translation>%1 has left observation.</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/observe_board.py" line="197"/>
+        <location filename="../../ui/visits/observe_board.py" line="206"/>
+        <source>不良反应记录</source>
+        <translation>Adverse reaction note</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/observe_board.py" line="198"/>
+        <source>%1 %2：观察到的反应（如 注射部位红肿、发热、皮疹）</source>
+        <translation>%1 %2: the reaction seen (e.g. redness at the site, fever, rash)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/observe_board.py" line="208"/>
+        <source>已记录 %1 的不良反应。</source>
+        <translation>Reaction of %1 noted.</translation>
     </message>
 </context>
 <context>
@@ -3401,37 +3775,37 @@ Create a new child anyway?</translation>
 <context>
     <name>SearchDialog</name>
     <message>
-        <location filename="../../ui/search/dialog.py" line="47"/>
+        <location filename="../../ui/search/dialog.py" line="55"/>
         <source>个案快速查询</source>
         <translation>Quick search</translation>
     </message>
     <message>
-        <location filename="../../ui/search/dialog.py" line="52"/>
+        <location filename="../../ui/search/dialog.py" line="60"/>
         <source>姓名、拼音（zhanghao）、首字母（lpp）、出生日期（2013 / 2013-01）、编码、身份证号或电话</source>
         <translation>Name, pinyin (zhanghao), initials (lpp), birth date (2013 / 2013-01), code, ID number or phone</translation>
     </message>
     <message>
-        <location filename="../../ui/search/dialog.py" line="55"/>
+        <location filename="../../ui/search/dialog.py" line="63"/>
         <source>查询(&amp;Q)：</source>
         <translation>&amp;Query:</translation>
     </message>
     <message>
-        <location filename="../../ui/search/dialog.py" line="69"/>
+        <location filename="../../ui/search/dialog.py" line="77"/>
         <source>输入后自动查询；↑/↓ 选择，回车打开，Esc 关闭。</source>
         <translation>Results follow your typing; ↑/↓ choose, Enter opens, Esc closes.</translation>
     </message>
     <message>
-        <location filename="../../ui/search/dialog.py" line="113"/>
+        <location filename="../../ui/search/dialog.py" line="121"/>
         <source>结果多于 %1 条，只显示前 %1 条；请输入更多内容缩小范围。</source>
         <translation>More than %1 results, showing the first %1; type more to narrow it down.</translation>
     </message>
     <message>
-        <location filename="../../ui/search/dialog.py" line="116"/>
+        <location filename="../../ui/search/dialog.py" line="124"/>
         <source>没有找到符合的儿童。</source>
         <translation>No matching child.</translation>
     </message>
     <message>
-        <location filename="../../ui/search/dialog.py" line="118"/>
+        <location filename="../../ui/search/dialog.py" line="126"/>
         <source>共 %1 条；↑/↓ 选择，回车打开。</source>
         <translation>%1 found; ↑/↓ to choose, Enter to open.</translation>
     </message>

@@ -1,5 +1,8 @@
 """F3 个案快速查询: type, the list follows; ↑/↓ choose, Enter opens the child.
 
+A scanned visit ticket (its QR code typed by the scanner, ``EPIV:<day>:<ticket>``, then Enter)
+opens that visit's child at once (``find_ticket``).
+
 The query runs on a worker thread (debounced) so typing never waits on the
 database; only the newest query's rows are shown.
 """
@@ -22,7 +25,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from epimanager.domain.visit_ticket import parse_payload
+from epimanager.errors import EpiError
 from epimanager.services.search import SearchResult
+from epimanager.services.visits import VisitRecord
 from epimanager.ui.geometry import place_on_screen
 from epimanager.ui.search.model import SearchModel
 from epimanager.ui.worker import Latest
@@ -41,9 +47,11 @@ class SearchDialog(QDialog):
         search: Callable[[str], SearchResult],
         parent: QWidget | None = None,
         today: Callable[[], date] = date.today,
+        find_ticket: Callable[[str], VisitRecord | None] | None = None,
     ) -> None:
         super().__init__(parent)
         self._search = search
+        self._find_ticket = find_ticket
         self.setWindowTitle(self.tr("个案快速查询"))
         self.resize(900, 460)
         self.query = QLineEdit()
@@ -128,6 +136,8 @@ class SearchDialog(QDialog):
                 self._move(Qt.Key(key))
                 return True
             if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+                if self._open_ticket():
+                    return True
                 if self._timer.isActive() or self._worker.busy:
                     # Enter right after typing: search now, open the first row when it arrives
                     self._timer.stop()
@@ -136,6 +146,24 @@ class SearchDialog(QDialog):
                     self.open_current()
                 return True
         return super().eventFilter(obj, event)
+
+    def _open_ticket(self) -> bool:
+        """A scanned ticket in the box: open its child (True), or say why not; False for any other text."""
+        text = self.query.text()
+        if self._find_ticket is None or parse_payload(text) is None:
+            return False
+        self._timer.stop()
+        try:
+            found = self._find_ticket(text)
+        except EpiError as exc:
+            self.notice.setText(exc.message)
+            self.query.selectAll()
+            return True
+        if found is None:
+            return False
+        self.child_chosen.emit(found.child_code)
+        self.accept()
+        return True
 
     def _open_when_ready(self) -> None:
         def once(_n: int) -> None:

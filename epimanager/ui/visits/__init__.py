@@ -1,1 +1,2 @@
-"""The clinic flow at this desk: the desk's queue panel, the desk choice, the desk's keys."""
+"""The clinic flow: the desk's queue panel, desk choice and keys; the calling screen, 留观 board, tickets and
+day summary."""
