@@ -674,6 +674,7 @@ EN = {
     ),
     "今日安排外": "Not on today's order",
     "今日接种安排 · %1（%2 号）": "Today's order · %1 (ticket %2)",
+    "%1 号　%2（%3）　出生 %4　当前：%5": "Ticket %1　%2 (%3)　born %4　now: %5",
     "接种部位": "Site",
     "今天没有应种疫苗；可在下方添加其他疫苗。": "Nothing is due today; other vaccines can be added below.",
     "选择疫苗": "Choose a vaccine",

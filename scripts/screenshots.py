@@ -246,6 +246,10 @@ def main() -> int:
     from scripts.screenshots_dialogs import render
 
     render(app, w, args.out, settle, save)
+    # 登记's 今日接种安排 (Ctrl+O) for the child opened above, after it took a ticket
+    from scripts.screenshots_order import render as render_order
+
+    render_order(app, w, args.out, settle, save, code)
     w.close()
     db.close()
     save_receipt(args.out, tmp)

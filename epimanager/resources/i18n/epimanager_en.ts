@@ -2429,27 +2429,32 @@ Create a new child anyway?</translation>
         <translation>Close</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/order_dialog.py" line="102"/>
+        <location filename="../../ui/visits/order_dialog.py" line="103"/>
+        <source>%1 号&#x3000;%2（%3）&#x3000;出生 %4&#x3000;当前：%5</source>
+        <translation>Ticket %1&#x3000;%2 (%3)&#x3000;born %4&#x3000;now: %5</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/order_dialog.py" line="113"/>
         <source>勾选今天要接种的疫苗（空格勾选，Tab 改剂次和部位，Enter 保存，Esc 关闭）</source>
         <translation>Check the vaccines to give today (Space checks, Tab to dose and site, Enter saves, Esc closes)</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/order_dialog.py" line="130"/>
+        <location filename="../../ui/visits/order_dialog.py" line="141"/>
         <source>已接种</source>
         <translation>given</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/order_dialog.py" line="137"/>
+        <location filename="../../ui/visits/order_dialog.py" line="148"/>
         <source>第 </source>
         <translation>dose </translation>
     </message>
     <message>
-        <location filename="../../ui/visits/order_dialog.py" line="138"/>
+        <location filename="../../ui/visits/order_dialog.py" line="149"/>
         <source> 剂</source>
         <translation> </translation>
     </message>
     <message>
-        <location filename="../../ui/visits/order_dialog.py" line="162"/>
+        <location filename="../../ui/visits/order_dialog.py" line="173"/>
         <source>请先选择要添加的疫苗</source>
         <translation>Choose the vaccine to add first</translation>
     </message>
