@@ -138,3 +138,31 @@ def test_f4_is_prefilled_from_the_order_and_a_dose_off_it_needs_a_yes(
     with qtbot.waitSignal(dlg.accepted):
         dlg.try_save()
     assert dlg.saved is not None and dlg.saved.vaccine_code == "0401"
+
+
+def test_another_vaccine_is_added_at_a_free_site_and_a_visit_past_inoculation_refuses(
+    qtbot: QtBot, db: Database, window: MainWindow, answers: dict[str, list[object]]
+) -> None:
+    code = _child(db)
+    V.take(db, code, now=MORNING)
+    w = window
+    w.current.open(code)
+    dlg = w.current.open_order()
+    assert dlg is not None
+    qtbot.waitUntil(dlg.isVisible)
+    # PCV13 (outside the programme, numbered on from the record): dose 1; HepB, IPV and DTaP hold both
+    # upper arms and the left thigh, so the right thigh
+    dlg.other.setCurrentIndex(dlg.other.findData("2503"))
+    dlg.add_other()
+    assert _rows(dlg)[-1] == ("13价肺炎结合疫苗  PCV13", True, 1, "右大腿")
+    with qtbot.waitSignal(dlg.accepted):
+        dlg.try_save()
+    order = O.order_of(db, "A001", day=TODAY)
+    assert order is not None and [i.abbr for i in order.items] == ["HepB", "IPV", "DTaP", "PCV13"]
+    for minute, step in ((10, "预检"), (20, "登记"), (30, "接种")):
+        V.call(db, f"{step}台", step, now=MORNING.replace(minute=minute))
+        V.finish(db, "A001", now=MORNING.replace(minute=minute + 1))
+    w.current.reload()
+    qtbot.waitUntil(w.isActiveWindow)
+    qtbot.keyClick(w, Qt.Key.Key_O, Qt.KeyboardModifier.ControlModifier)
+    assert answers["warnings"] == ["今日接种安排: A001 号已留观，不能再改今日接种安排"]
