@@ -796,6 +796,35 @@ EN = {
         "%1 %2: the reaction seen (e.g. redness at the site, fever, rash)"
     ),
     "已记录 %1 的不良反应。": "Reaction of %1 noted.",
+    # 今日接种安排 (登记 sets today's order)
+    "今日接种安排(&O)": "Today's &order",
+    "登记台：选择当前儿童今天要接种的疫苗、剂次和部位（默认为应种疫苗）": (
+        "Registration desk: choose the vaccines, doses and sites to give the current child today (due ones by default)"
+    ),
+    "今日安排（%1）：%2": "Today's order (%1): %2",
+    "今日接种安排": "Today's order",
+    "%1 今天还没有取号": "%1 has no ticket today",
+    "%1 号已%2，不能再改今日接种安排": "Ticket %1 is at %2: today's order can no longer change",
+    "（已清空）": "(cleared)",
+    "已保存今日接种安排：%1": "Today's order saved: %1",
+    "按今日安排（%1 号）：%2": "From today's order (ticket %1): %2",
+    "%1不在 %2 号的今日接种安排中（今日安排：%3）。\n仍要登记吗？": (
+        "%1 is not on today's order of ticket %2 (today's order: %3).\nRecord it anyway?"
+    ),
+    "今日安排外": "Not on today's order",
+    "今日接种安排 · %1（%2 号）": "Today's order · %1 (ticket %2)",
+    "%1 号　%2（%3）　出生 %4　当前：%5": "Ticket %1　%2 (%3)　born %4　now: %5",
+    "接种部位": "Site",
+    "今天没有应种疫苗；可在下方添加其他疫苗。": "Nothing is due today; other vaccines can be added below.",
+    "选择疫苗": "Choose a vaccine",
+    "其他疫苗(&O)：": "&Other vaccine:",
+    "勾选今天要接种的疫苗（空格勾选，Tab 改剂次和部位，Enter 保存，Esc 关闭）": (
+        "Check the vaccines to give today (Space checks, Tab to dose and site, Enter saves, Esc closes)"
+    ),
+    "已接种": "given",
+    "第 ": "dose ",
+    " 剂": " ",
+    "请先选择要添加的疫苗": "Choose the vaccine to add first",
 }
 
 

@@ -246,6 +246,10 @@ def main() -> int:
     from scripts.screenshots_dialogs import render
 
     render(app, w, args.out, settle, save)
+    # 登记's 今日接种安排 (Ctrl+O) for the child opened above, after it took a ticket
+    from scripts.screenshots_order import render as render_order
+
+    render_order(app, w, args.out, settle, save, code)
     # the desks of the clinic flow: the queue at the 登记台 and at a 接种台 (#18 item 2)
     from scripts.screenshots_desks import render as render_desks
 

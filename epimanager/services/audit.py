@@ -35,6 +35,8 @@ KIND_LABELS: dict[str, str] = {
     "dose_update": "修改接种",
     "dose_delete": "删除接种",
     "dose_restore": "恢复接种",
+    "visit_order": "今日接种安排",
+    "dose_off_order": "安排外接种",
 }
 
 

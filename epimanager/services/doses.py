@@ -11,6 +11,10 @@ series with the same dose number, or the same product on the same day — unless
 it as a correction/补录 with ``confirm_duplicate=True`` (GUI question, ``--confirm-duplicate`` on the
 CLI and the importer); that confirmation is audited too.  Both rules are checked inside the write
 transaction, on the doses stored there.
+
+A dose recorded here on a day the child's visit has an order (登记's 今日接种安排) but that is not
+on it is refused with :class:`~epimanager.services.order_check.OffOrderDose` unless
+``confirm_off_order=True`` (GUI question, ``--confirm-off-order`` on the CLI); audited too.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from epimanager.resources import catalog
 from epimanager.services import audit, permissions
 from epimanager.services.clinical import session_facts
 from epimanager.services.dose_duplicates import Clash, find_clash
+from epimanager.services.order_check import OffOrderDose, off_order
 from epimanager.services.records import DoseRecord
 from epimanager.services.stock import dose_binding
 from epimanager.store.database import Database
@@ -143,18 +148,26 @@ def add_dose(
     today: date | None = None,
     confirm_invalid: bool = False,
     confirm_duplicate: bool = False,
+    confirm_off_order: bool = False,
 ) -> DoseRecord:
     """Validate and record one dose for a child (own unit unless told otherwise).
 
     An invalid dose (by the schedule engine) is refused with :class:`InvalidDose` unless
     ``confirm_invalid``; a dose the child already has with :class:`DuplicateDose` unless
-    ``confirm_duplicate``.
+    ``confirm_duplicate``; a dose given here that is not on the order of the child's visit that
+    day with :class:`OffOrderDose` unless ``confirm_off_order``.
     """
     own = db.own_unit_code()
     with db.transaction() as s:
         child = s.scalar(select(Child).where(Child.code == child_code, Child.deleted.is_(False)))
         if child is None:
             raise NotFoundError(f"找不到儿童编码为 {child_code} 的个案")
+        here = inp.place_text != OTHER_PLACE and inp.unit_code in (None, own)
+        refusal: OffOrderDose | None = None
+        if here:
+            refusal = off_order(s, child.id, resolve_vaccine_code(inp.vaccine), inp.dose_number, inp.date)
+        if refusal is not None and not confirm_off_order:
+            raise refusal
         dose = record_dose(
             s,
             child,
@@ -165,6 +178,17 @@ def add_dose(
             confirm_invalid=confirm_invalid,
             confirm_duplicate=confirm_duplicate,
         )
+        if refusal is not None:
+            audit.record(
+                s,
+                kind="dose_off_order",
+                entity="dose",
+                entity_uuid=dose.uuid,
+                child_id=child.id,
+                user=user,
+                new=f"确认今日安排外接种：{refusal.dose}（{refusal.ticket} 号安排："
+                f"{'、'.join(p.text for p in refusal.planned)}）",
+            )
         return DoseRecord.from_orm(dose)
 
 

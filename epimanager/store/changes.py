@@ -31,12 +31,14 @@ from sqlalchemy.orm import Session, UOWTransaction, sessionmaker
 from epimanager.paths import DbLocation, ServerUrl
 from epimanager.store.models import Child, Dose
 from epimanager.store.models_visit import Visit
+from epimanager.store.models_visit_order import VisitOrder
 
 log = logging.getLogger(__name__)
 
 CHANNEL = "epimanager"
 APP_PREFIX = "EpiManager:"
 _PENDING_KEY = "epimanager.changed_children"
+_PENDING_VISITS_KEY = "epimanager.changed_visit_orders"
 #: SQLite: how often the feed asks whether another connection committed.
 POLL_S = 0.3
 
@@ -53,14 +55,19 @@ def _collect(session: Session, _ctx: UOWTransaction) -> None:
         if isinstance(obj, Child) and obj.id is not None:
             ids.add(obj.id)
         elif isinstance(obj, Dose | Visit) and obj.child_id is not None:
-            ids.add(obj.child_id)
+            ids.add(obj.child_id)  # a visit too: the desks' queues and boards follow
+        elif isinstance(obj, VisitOrder) and obj.visit_id is not None:  # 登记's order: the 接种台 reads it again
+            session.info.setdefault(_PENDING_VISITS_KEY, set()).add(obj.visit_id)
 
 
 def _notify(session: Session) -> None:
-    ids: set[int] = session.info.pop(_PENDING_KEY, set())
-    if ids:
-        from sqlalchemy import text
+    from sqlalchemy import select, text
 
+    ids: set[int] = session.info.pop(_PENDING_KEY, set())
+    visits: set[int] = session.info.pop(_PENDING_VISITS_KEY, set())
+    if visits:
+        ids |= set(session.scalars(select(Visit.child_id).where(Visit.id.in_(sorted(visits)))))
+    if ids:
         payload = json.dumps(sorted(ids)[:500])  # NOTIFY payloads stay well under 8000 bytes
         session.execute(text("SELECT pg_notify(:c, :p)"), {"c": CHANNEL, "p": payload})
 

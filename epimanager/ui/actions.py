@@ -31,6 +31,7 @@ class ActionId(StrEnum):
     NEW_CHILD = "new_child"
     QUICK_SEARCH = "quick_search"
     RECORD_DOSE = "record_dose"
+    VISIT_ORDER = "visit_order"
     REFRESH = "refresh"
     EDIT_DOSE = "edit_dose"
     REMINDERS = "reminders"
@@ -111,6 +112,14 @@ SPECS: tuple[ActionSpec, ...] = (
         _SP.SP_DialogApplyButton,
         "F4",
         QT_TRANSLATE_NOOP("Actions", "为当前儿童登记一剂接种"),
+    ),
+    ActionSpec(
+        ActionId.VISIT_ORDER,
+        QT_TRANSLATE_NOOP("Actions", "今日接种安排(&O)"),
+        _SP.SP_FileDialogInfoView,
+        "Ctrl+O",
+        QT_TRANSLATE_NOOP("Actions", "登记台：选择当前儿童今天要接种的疫苗、剂次和部位（默认为应种疫苗）"),
+        toolbar=False,
     ),
     ActionSpec(
         ActionId.REFRESH,

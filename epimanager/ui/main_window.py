@@ -200,6 +200,7 @@ class MainWindow(QMainWindow):
         a.on(ActionId.NEW_CHILD, self.new_child)
         a.on(ActionId.QUICK_SEARCH, self.quick_search)
         a.on(ActionId.RECORD_DOSE, self.current.record_dose)
+        a.on(ActionId.VISIT_ORDER, self.current.open_order)
         a.on(ActionId.EDIT_DOSE, self.current.edit_dose)
         a.on(ActionId.DELETE_DOSE, self.current.delete_current_dose)
         a.on(ActionId.REFRESH, self.current.reload)

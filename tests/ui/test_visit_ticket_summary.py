@@ -65,6 +65,19 @@ def test_the_ticket_has_number_masked_name_date_step_order_and_a_qr_image(
     assert page_size_mm(pdf) == size  # a roll is cut after the ticket
 
 
+def test_the_window_prints_the_order_set_at_registration_on_the_ticket(
+    qtbot: QtBot, db: Database, window: MainWindow, tmp_path: Path
+) -> None:
+    from epimanager.services import visit_order
+
+    now = datetime.now().replace(microsecond=0)
+    record = visits.take(db, new_child(db, "徐晓瑶"), now=now)
+    visit_order.set_order(db, record.ticket, [visit_order.parse_item("HepB:1:右上臂")], now=now)
+    content = T.content(record, "测试门诊", window.visit_windows.order_lines)
+    text = pdf_text(T.print_to_pdf(content, tmp_path / "ticket.pdf", T.Paper.ROLL_80))
+    assert "乙肝疫苗 第1剂 右上臂" in text
+
+
 def test_a_scanned_ticket_in_f3_opens_the_child(qtbot: QtBot, db: Database, window: MainWindow) -> None:
     code = new_child(db, "徐晓瑶")
     new_child(db, "张浩")

@@ -34,12 +34,17 @@ def register(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="确认保存儿童已有的剂次（同一系列同一剂次的有效记录，或同一疫苗同一天）作为更正/补录；不加时拒绝并说明",
     )
+    add.add_argument(
+        "--confirm-off-order",
+        action="store_true",
+        help="确认登记不在该儿童今日接种安排（登记台所定）中的剂次；不加时拒绝并说明今日安排",
+    )
     add.add_argument("--json", action="store_true")
     add.set_defaults(handler=run_add)
 
 
 def run_add(args: argparse.Namespace) -> int:
-    from epimanager.services.doses import DuplicateDose, InvalidDose, add_dose
+    from epimanager.services.doses import DuplicateDose, InvalidDose, OffOrderDose, add_dose
 
     try:
         attribute = DoseAttribute.parse(args.attribute)
@@ -65,7 +70,10 @@ def run_add(args: argparse.Namespace) -> int:
             user=args.nurse,
             confirm_invalid=args.confirm_invalid,
             confirm_duplicate=args.confirm_duplicate,
+            confirm_off_order=args.confirm_off_order,
         )
+    except OffOrderDose as exc:
+        raise ValidationError(f"{exc.message}（确需登记请加 --confirm-off-order）") from None
     except InvalidDose as exc:
         raise ValidationError(f"{exc.message}（确需登记请加 --confirm-invalid）") from None
     except DuplicateDose as exc:

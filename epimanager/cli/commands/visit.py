@@ -59,6 +59,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     sm.add_argument("--date", type=date_arg, metavar="YYYY-MM-DD")
     sm.add_argument("--json", action="store_true")
     sm.set_defaults(handler=run_summary)
+    od = vs.add_parser("order", help="今日接种安排（登记）：设置或查看要接种的疫苗、剂次、部位")
+    od.add_argument("ticket", metavar="TICKET")
+    od.add_argument(
+        "--item", action="append", default=[], metavar="CODE:DOSE[:SITE]",
+        help="一项安排，如 HepB:2:右上臂（可多次；替换原有安排；部位省略时自动选择）",
+    )  # fmt: skip
+    od.add_argument("--show", action="store_true", help="只查看今日安排")
+    od.add_argument("--clear", action="store_true", help="清空今日安排")
+    od.add_argument("--expected-version", type=int, metavar="N", help="看到的安排版本（0 为尚无）；已被改动时拒绝")
+    _common(od)
+    od.set_defaults(handler=run_order)
     cf = vs.add_parser("config", help="本门诊的流程设置（启用的步骤、叫号等待、留观时间）")
     cf.add_argument("--steps", help="启用的步骤，逗号分隔，如 登记,接种,留观")
     cf.add_argument("--timeout", type=int, metavar="MINUTES", help="叫号后未到几分钟算过号（默认 5）")
@@ -170,6 +181,37 @@ def run_summary(args: argparse.Namespace) -> int:
             print(f"{step}等候：{w['count']} 人，中位数 {w['median_minutes']} 分钟，90% 在 {w['p90_minutes']} 分钟内")
     print(f"过号未到：{data['no_shows']}" + (f"（{'、'.join(data['no_show_tickets'])}）" if data["no_shows"] else ""))
     print(f"留观未满 {data['observe_minutes']} 分钟：{data['not_observed_full_time']}")
+    return 0
+
+
+def run_order(args: argparse.Namespace) -> int:
+    from epimanager.cli.common import print_json
+    from epimanager.errors import ValidationError
+    from epimanager.services import visit_order
+
+    if args.show and (args.item or args.clear):
+        raise ValidationError("--show 不能与 --item / --clear 同时使用")
+    if args.item and args.clear:
+        raise ValidationError("--clear 不能与 --item 同时使用")
+    if not (args.show or args.item or args.clear):
+        raise ValidationError("请用 --item 疫苗:剂次[:部位] 设置安排，或 --show 查看、--clear 清空")
+    items = [visit_order.parse_item(x) for x in args.item]
+
+    def work(db: Any) -> Any:
+        if args.show:
+            return visit_order.order_of(db, args.ticket)
+        return visit_order.set_order(
+            db, args.ticket, items, expected_version=args.expected_version, desk=args.desk, user=args.user
+        )
+
+    order = _with_db(args, work)
+    if args.json:
+        print_json(order.to_json())
+        return 0
+    head = f"{order.ticket} {order.child_name}（{order.step}·{order.status}）今日接种安排："
+    print(head + ("" if order.items else "无"))
+    for n, item in enumerate(order.items, start=1):
+        print(f"  {n}. {item.text}{'  已接种' if item.given else ''}")
     return 0
 
 

@@ -4,28 +4,28 @@
 <context>
     <name></name>
     <message>
-        <location filename="../../ui/visits/ticket.py" line="138"/>
+        <location filename="../../ui/visits/ticket.py" line="137"/>
         <source>排队号</source>
         <extracomment>the hook for today&apos;s order (wt-order): ticket → the lines to print (vaccine, dose, site …) page size (mm) of each paper; a roll is cut after the ticket, so its height is the ticket&apos;s width of the printed ticket (A4: a ticket-sized block at the top of the page)</extracomment>
         <translation>Ticket</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/ticket.py" line="143"/>
+        <location filename="../../ui/visits/ticket.py" line="142"/>
         <source>请到 %1 等候叫号</source>
         <translation>Please wait at %1 to be called</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/ticket.py" line="145"/>
+        <location filename="../../ui/visits/ticket.py" line="144"/>
         <source>当前：%1</source>
         <translation>Now: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/ticket.py" line="147"/>
+        <location filename="../../ui/visits/ticket.py" line="146"/>
         <source>今日接种：</source>
         <translation>Today&apos;s vaccinations:</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/ticket.py" line="156"/>
+        <location filename="../../ui/visits/ticket.py" line="155"/>
         <source>请保管好本票，过号请到服务台重新排队。</source>
         <translation>Keep this ticket; if your number is missed, queue again at the front desk.</translation>
     </message>
@@ -45,7 +45,7 @@
         <location filename="../../ui/visits/windows.py" line="101"/>
         <location filename="../../ui/visits/windows.py" line="104"/>
         <source>打印排队小票</source>
-        <extracomment>the hook for today&apos;s order lines on the ticket (ticket → lines); None prints none</extracomment>
+        <extracomment>today&apos;s order lines on the ticket (ticket → lines; none when 登记 has not set one)</extracomment>
         <translation>Print queue ticket</translation>
     </message>
     <message>
@@ -82,468 +82,478 @@
 <context>
     <name>Actions</name>
     <message>
-        <location filename="../../ui/actions.py" line="96"/>
+        <location filename="../../ui/actions.py" line="97"/>
         <source>新建儿童(&amp;N)</source>
         <extracomment>Order = order on the shortcut bar and in the settings page.</extracomment>
         <translation>&amp;New child</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="99"/>
+        <location filename="../../ui/actions.py" line="100"/>
         <source>建立新的儿童个案</source>
         <translation>Register a new child</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="103"/>
+        <location filename="../../ui/actions.py" line="104"/>
         <source>快速查询(&amp;F)</source>
         <translation>Quick search (&amp;F)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="106"/>
+        <location filename="../../ui/actions.py" line="107"/>
         <source>按姓名、拼音、出生日期或编码查找儿童</source>
         <translation>Find a child by name, pinyin, birth date or code</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="110"/>
+        <location filename="../../ui/actions.py" line="111"/>
         <source>接种登记(&amp;R)</source>
         <translation>&amp;Record dose</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="113"/>
+        <location filename="../../ui/actions.py" line="114"/>
         <source>为当前儿童登记一剂接种</source>
         <translation>Record a dose for the current child</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="117"/>
+        <location filename="../../ui/actions.py" line="118"/>
+        <source>今日接种安排(&amp;O)</source>
+        <translation>Today&apos;s &amp;order</translation>
+    </message>
+    <message>
+        <location filename="../../ui/actions.py" line="121"/>
+        <source>登记台：选择当前儿童今天要接种的疫苗、剂次和部位（默认为应种疫苗）</source>
+        <translation>Registration desk: choose the vaccines, doses and sites to give the current child today (due ones by default)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/actions.py" line="126"/>
         <source>刷新</source>
         <translation>Refresh</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="120"/>
+        <location filename="../../ui/actions.py" line="129"/>
         <source>重新读取当前儿童</source>
         <translation>Reload the current child</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="125"/>
+        <location filename="../../ui/actions.py" line="134"/>
         <source>修改剂次(&amp;E)</source>
         <translation>&amp;Edit dose</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="128"/>
+        <location filename="../../ui/actions.py" line="137"/>
         <source>修改选中的接种记录</source>
         <translation>Edit the selected dose</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="132"/>
+        <location filename="../../ui/actions.py" line="141"/>
         <source>工作提醒(&amp;W)</source>
         <translation>&amp;Work reminders</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="135"/>
+        <location filename="../../ui/actions.py" line="144"/>
         <source>今天需要处理的事项</source>
         <translation>What needs doing today</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="139"/>
+        <location filename="../../ui/actions.py" line="148"/>
         <source>报表查询(&amp;Q)</source>
         <translation>Reports (&amp;Q)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="142"/>
+        <location filename="../../ui/actions.py" line="151"/>
         <source>月报（6-1、6-2 等）</source>
         <translation>Monthly reports (6-1, 6-2 …)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="146"/>
+        <location filename="../../ui/actions.py" line="155"/>
         <source>在册变更(&amp;M)</source>
         <translation>Register &amp;move</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="149"/>
+        <location filename="../../ui/actions.py" line="158"/>
         <source>变更当前儿童的在册情况（迁出需选择原因）</source>
         <translation>Change the current child&apos;s register status (moving out needs a reason)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="153"/>
+        <location filename="../../ui/actions.py" line="162"/>
         <source>接种明细查询(&amp;J)</source>
         <translation>Dose details query (&amp;J)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="156"/>
+        <location filename="../../ui/actions.py" line="165"/>
         <source>按日期、疫苗、区域查询接种记录</source>
         <translation>Doses by date, vaccine and area</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="161"/>
+        <location filename="../../ui/actions.py" line="170"/>
         <source>管理门诊查询(&amp;G)</source>
         <translation>Managed children query (&amp;G)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="164"/>
+        <location filename="../../ui/actions.py" line="173"/>
         <source>本单位管理的儿童</source>
         <translation>Children managed by this unit</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="169"/>
+        <location filename="../../ui/actions.py" line="178"/>
         <source>免疫空白查询(&amp;K)</source>
         <translation>Immunization gap query (&amp;K)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="172"/>
+        <location filename="../../ui/actions.py" line="181"/>
         <source>有应种或超期未种疫苗的儿童（可打印通知）</source>
         <translation>Children with due or overdue vaccines (call-up list can be printed)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="177"/>
+        <location filename="../../ui/actions.py" line="186"/>
         <source>个案变更查询(&amp;L)</source>
         <translation>Record changes query (&amp;L)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="180"/>
+        <location filename="../../ui/actions.py" line="189"/>
         <source>基本资料、接种剂次的修改和删除记录</source>
         <translation>Changes and deletions of basic data and doses</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="185"/>
+        <location filename="../../ui/actions.py" line="194"/>
         <source>在册变更查询(&amp;Z)</source>
         <translation>Register changes query (&amp;Z)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="188"/>
+        <location filename="../../ui/actions.py" line="197"/>
         <source>在册情况的变更记录</source>
         <translation>History of register status changes</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="193"/>
+        <location filename="../../ui/actions.py" line="202"/>
         <source>库存一览(&amp;K)</source>
         <translation>Stock on &amp;hand</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="196"/>
+        <location filename="../../ui/actions.py" line="205"/>
         <source>疫苗和注射器的库存、效期和出入库明细；入库、报损、盘点</source>
         <translation>Vaccines and syringes on hand, expiry dates and ledgers; receive, write off, count</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="201"/>
+        <location filename="../../ui/actions.py" line="210"/>
         <source>叫号屏(&amp;H)</source>
         <translation>Callin&amp;g screen</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="204"/>
+        <location filename="../../ui/actions.py" line="213"/>
         <source>在电视或第二个显示器上全屏显示叫号（F11 全屏，Esc 退出）</source>
         <translation>Full-screen calls on a TV or second monitor (F11 full screen, Esc leaves)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="209"/>
+        <location filename="../../ui/actions.py" line="218"/>
         <source>留观看板(&amp;O)</source>
         <translation>&amp;Observation board</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="212"/>
+        <location filename="../../ui/actions.py" line="221"/>
         <source>留观中的儿童和剩余时间；释放、记录不良反应</source>
         <translation>Children under observation and the time left; release, note a reaction</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="217"/>
+        <location filename="../../ui/actions.py" line="226"/>
         <source>打印排队小票(&amp;I)…</source>
         <translation>Pr&amp;int queue ticket…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="220"/>
+        <location filename="../../ui/actions.py" line="229"/>
         <source>打印今天的排队号（小票或 A4，带二维码）</source>
         <translation>Print today&apos;s queue ticket (receipt or A4, with a QR code)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="225"/>
+        <location filename="../../ui/actions.py" line="234"/>
         <source>接种流程日汇总(&amp;Y)</source>
         <translation>Clinic flow da&amp;y summary</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="228"/>
+        <location filename="../../ui/actions.py" line="237"/>
         <source>各步骤人数、等候时间、过号未到、留观不足</source>
         <translation>Tickets per step, waits, no-shows, short observations</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="233"/>
+        <location filename="../../ui/actions.py" line="242"/>
         <source>删除剂次(&amp;D)</source>
         <translation>&amp;Delete dose</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="236"/>
+        <location filename="../../ui/actions.py" line="245"/>
         <source>删除选中的接种记录（可追溯）</source>
         <translation>Delete the selected dose (kept in the audit trail)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="241"/>
+        <location filename="../../ui/actions.py" line="250"/>
         <source>保存(&amp;S)</source>
         <translation>&amp;Save</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="244"/>
+        <location filename="../../ui/actions.py" line="253"/>
         <source>保存正在编辑的内容</source>
         <translation>Save what is being edited</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="249"/>
+        <location filename="../../ui/actions.py" line="258"/>
         <source>打印接种记录(&amp;P)</source>
         <translation>&amp;Print record</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="252"/>
+        <location filename="../../ui/actions.py" line="261"/>
         <source>打印或保存为 PDF：接种记录（接种证页）</source>
         <translation>Print or save as PDF: the vaccination record (certificate page)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="256"/>
+        <location filename="../../ui/actions.py" line="265"/>
         <source>打印回执(&amp;T)</source>
         <translation>Prin&amp;t receipt</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="259"/>
+        <location filename="../../ui/actions.py" line="268"/>
         <source>今天的接种回执及下次接种日期</source>
         <translation>Today&apos;s receipt with the next due date</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="264"/>
+        <location filename="../../ui/actions.py" line="273"/>
         <source>上传个案(&amp;U)</source>
         <translation>&amp;Upload records</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="267"/>
+        <location filename="../../ui/actions.py" line="276"/>
         <source>把待上传的个案、剂次和在册变更上传到免疫规划平台</source>
         <translation>Upload pending children, doses and registration changes to the immunization platform</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="271"/>
+        <location filename="../../ui/actions.py" line="280"/>
         <source>数据备份(&amp;B)</source>
         <translation>&amp;Back up data</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="274"/>
+        <location filename="../../ui/actions.py" line="283"/>
         <source>立即备份数据库（校验后压缩保存）</source>
         <translation>Back up the database now (checked, then compressed)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="279"/>
+        <location filename="../../ui/actions.py" line="288"/>
         <source>加密备份(&amp;E)…</source>
         <translation>&amp;Encrypted backup…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="282"/>
+        <location filename="../../ui/actions.py" line="291"/>
         <source>用密码加密备份文件（拷出本机的备份请加密）</source>
         <translation>Encrypt the backup file with a passphrase (do this for backups that leave this PC)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="287"/>
+        <location filename="../../ui/actions.py" line="296"/>
         <source>恢复备份(&amp;R)…</source>
         <translation>&amp;Restore backup…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="290"/>
+        <location filename="../../ui/actions.py" line="299"/>
         <source>校验备份后用它替换当前数据库（先另存安全副本）</source>
         <translation>Check a backup, then replace the current database with it (a safety copy is kept first)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="295"/>
+        <location filename="../../ui/actions.py" line="304"/>
         <source>导入(&amp;I)…</source>
         <translation>&amp;Import…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="298"/>
+        <location filename="../../ui/actions.py" line="307"/>
         <source>从 CSV/JSON 文件导入儿童或接种记录（可取消；再次导入同一文件从中断处继续）</source>
         <translation>Import children or doses from a CSV/JSON file (can be cancelled; importing the same file again continues)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="303"/>
+        <location filename="../../ui/actions.py" line="312"/>
         <source>安装升级包(&amp;G)…</source>
         <translation>Install up&amp;grade…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="306"/>
+        <location filename="../../ui/actions.py" line="315"/>
         <source>安装县疾控下发的签名升级包</source>
         <translation>Install a signed upgrade package from the county CDC</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="311"/>
+        <location filename="../../ui/actions.py" line="320"/>
         <source>配置工具(&amp;C)…</source>
         <translation>&amp;Configuration…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="314"/>
+        <location filename="../../ui/actions.py" line="323"/>
         <source>单位编码、区域划分、数据与备份文件夹、平台地址</source>
         <translation>Unit code, areas, data and backup folders, platform address</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="319"/>
+        <location filename="../../ui/actions.py" line="328"/>
         <source>数据清理(&amp;D)…</source>
         <translation>&amp;Data cleaning…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="322"/>
+        <location filename="../../ui/actions.py" line="331"/>
         <source>疑似重复个案的合并与撤销、数据质量检查</source>
         <translation>Merge (and undo) probable duplicate children; data-quality check</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="327"/>
+        <location filename="../../ui/actions.py" line="336"/>
         <source>用户管理(&amp;M)…</source>
         <translation>User &amp;management…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="330"/>
+        <location filename="../../ui/actions.py" line="339"/>
         <source>新建用户、修改角色、停用、解锁、重设密码（系统管理员）</source>
         <translation>Create users, change roles, disable, unlock, reset passwords (system administrator)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="335"/>
+        <location filename="../../ui/actions.py" line="344"/>
         <source>修改密码(&amp;W)…</source>
         <translation>Change pass&amp;word…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="338"/>
+        <location filename="../../ui/actions.py" line="347"/>
         <source>修改自己的登录密码</source>
         <translation>Change your own login password</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="343"/>
+        <location filename="../../ui/actions.py" line="352"/>
         <source>设置(&amp;O)</source>
         <translation>Settings (&amp;O)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="346"/>
+        <location filename="../../ui/actions.py" line="355"/>
         <source>显示字段、快捷键、语言</source>
         <translation>Fields, shortcut keys, language</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="348"/>
+        <location filename="../../ui/actions.py" line="357"/>
         <source>退出(&amp;X)</source>
         <translation>E&amp;xit</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="351"/>
+        <location filename="../../ui/actions.py" line="360"/>
         <source>转到基本资料(&amp;B)</source>
         <translation>Go to &amp;basic data</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="354"/>
+        <location filename="../../ui/actions.py" line="363"/>
         <source>光标移到左侧基本资料，回车修改字段</source>
         <translation>Keyboard to the basic data on the left; Enter edits a field</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="359"/>
+        <location filename="../../ui/actions.py" line="368"/>
         <source>转到接种登记(&amp;J)</source>
         <translation>Go to the vaccination &amp;grid</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="362"/>
+        <location filename="../../ui/actions.py" line="371"/>
         <source>光标移到接种登记表格</source>
         <translation>Keyboard to the vaccination grid</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="367"/>
+        <location filename="../../ui/actions.py" line="376"/>
         <source>下一个面板</source>
         <translation>Next panel</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="370"/>
+        <location filename="../../ui/actions.py" line="379"/>
         <source>基本资料 → 接种登记 → 工作提醒，依次切换</source>
         <translation>Basic data → vaccination grid → work reminders, in turn</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="375"/>
+        <location filename="../../ui/actions.py" line="384"/>
         <source>上一个面板</source>
         <translation>Previous panel</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="378"/>
+        <location filename="../../ui/actions.py" line="387"/>
         <source>反方向切换面板</source>
         <translation>Panels in the other direction</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="384"/>
+        <location filename="../../ui/actions.py" line="393"/>
         <source>取号(&amp;T)</source>
         <translation>&amp;Take a ticket</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="387"/>
+        <location filename="../../ui/actions.py" line="396"/>
         <source>为当前儿童取今天的号（登记台、预检台、综合）</source>
         <translation>Today&apos;s ticket for the current child (registration, pre-check or combined desk)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="392"/>
+        <location filename="../../ui/actions.py" line="401"/>
         <source>叫下一位(&amp;H)</source>
         <translation>Call next (&amp;H)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="395"/>
+        <location filename="../../ui/actions.py" line="404"/>
         <source>叫本工作台的下一个号，并打开该儿童</source>
         <translation>Call this desk&apos;s next ticket and open that child</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="400"/>
+        <location filename="../../ui/actions.py" line="409"/>
         <source>重呼(&amp;Y)</source>
         <translation>Call again (&amp;Y)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="403"/>
+        <location filename="../../ui/actions.py" line="412"/>
         <source>再叫一次选中的号</source>
         <translation>Call the selected ticket again</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="408"/>
+        <location filename="../../ui/actions.py" line="417"/>
         <source>过号(&amp;G)</source>
         <translation>Missed (&amp;G)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="411"/>
+        <location filename="../../ui/actions.py" line="420"/>
         <source>叫号未到：回到队尾，过号 3 次取消</source>
         <translation>Called but not here: back to the end of the queue; cancelled after 3 misses</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="416"/>
+        <location filename="../../ui/actions.py" line="425"/>
         <source>完成并转下一步(&amp;W)</source>
         <translation>Finish and pass on (&amp;W)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="419"/>
+        <location filename="../../ui/actions.py" line="428"/>
         <source>本步骤完成，转到下一步（留观未满时间需填写原因）</source>
         <translation>This step is done: on to the next (leaving observation early needs a reason)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="424"/>
+        <location filename="../../ui/actions.py" line="433"/>
         <source>退回(&amp;B)…</source>
         <translation>Send &amp;back…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="427"/>
+        <location filename="../../ui/actions.py" line="436"/>
         <source>退回到之前的步骤（需填写原因）</source>
         <translation>Back to an earlier step (with a reason)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="432"/>
+        <location filename="../../ui/actions.py" line="441"/>
         <source>取消号(&amp;C)…</source>
         <translation>&amp;Cancel ticket…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="435"/>
+        <location filename="../../ui/actions.py" line="444"/>
         <source>取消选中的号（今天不再接种）</source>
         <translation>Cancel the selected ticket (no vaccination today)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="440"/>
+        <location filename="../../ui/actions.py" line="449"/>
         <source>转到工作台队列(&amp;Q)</source>
         <translation>Go to the desk &amp;queue</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="443"/>
+        <location filename="../../ui/actions.py" line="452"/>
         <source>光标移到本工作台的排队列表，回车打开儿童</source>
         <translation>Keyboard to this desk&apos;s queue; Enter opens the child</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="448"/>
+        <location filename="../../ui/actions.py" line="457"/>
         <source>切换工作台(&amp;D)…</source>
         <translation>Switch &amp;desk…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="451"/>
+        <location filename="../../ui/actions.py" line="460"/>
         <source>选择本机的工作台：预检台、登记台、接种台、留观台或综合</source>
         <translation>Choose this PC&apos;s desk: pre-check, registration, vaccination, observation or combined</translation>
     </message>
@@ -1252,51 +1262,83 @@ Click “Show Details…”, copy the text and send it to support.</translation>
 <context>
     <name>CurrentChild</name>
     <message>
-        <location filename="../../ui/child/controller.py" line="66"/>
+        <location filename="../../ui/child/controller.py" line="71"/>
         <source>打开个案</source>
-        <extracomment>the next visit after today (today&apos;s doses count): the receipt, the record print, the grid</extracomment>
+        <extracomment>the next visit after today (today&apos;s doses count): the receipt, the record print, the grid today&apos;s visit of the child with its order (登记&apos;s 今日接种安排); None: no ticket today</extracomment>
         <translation>Open child</translation>
     </message>
     <message>
-        <location filename="../../ui/child/controller.py" line="109"/>
+        <location filename="../../ui/child/controller.py" line="103"/>
+        <source>今日安排（%1）：%2</source>
+        <translation>Today&apos;s order (%1): %2</translation>
+    </message>
+    <message>
+        <location filename="../../ui/child/controller.py" line="124"/>
+        <location filename="../../ui/child/controller.py" line="161"/>
         <source>请先按 F3 查找并打开一个儿童</source>
         <translation>Press F3 to find and open a child first</translation>
     </message>
     <message>
-        <location filename="../../ui/child/controller.py" line="136"/>
         <location filename="../../ui/child/controller.py" line="164"/>
+        <location filename="../../ui/child/controller.py" line="168"/>
+        <source>今日接种安排</source>
+        <translation>Today&apos;s order</translation>
+    </message>
+    <message>
+        <location filename="../../ui/child/controller.py" line="164"/>
+        <source>%1 今天还没有取号</source>
+        <translation>%1 has no ticket today</translation>
+    </message>
+    <message>
+        <location filename="../../ui/child/controller.py" line="167"/>
+        <source>%1 号已%2，不能再改今日接种安排</source>
+        <translation>Ticket %1 is at %2: today&apos;s order can no longer change</translation>
+    </message>
+    <message>
+        <location filename="../../ui/child/controller.py" line="182"/>
+        <source>（已清空）</source>
+        <translation>(cleared)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/child/controller.py" line="183"/>
+        <source>已保存今日接种安排：%1</source>
+        <translation>Today&apos;s order saved: %1</translation>
+    </message>
+    <message>
+        <location filename="../../ui/child/controller.py" line="191"/>
+        <location filename="../../ui/child/controller.py" line="219"/>
         <source>请先在接种登记表中选中一剂</source>
         <translation>Select a dose in the vaccination grid first</translation>
     </message>
     <message>
-        <location filename="../../ui/child/controller.py" line="153"/>
+        <location filename="../../ui/child/controller.py" line="208"/>
         <source>已保存：%1 第%2剂 %3</source>
         <translation>Saved: %1 dose %2 %3</translation>
     </message>
     <message>
-        <location filename="../../ui/child/controller.py" line="166"/>
+        <location filename="../../ui/child/controller.py" line="221"/>
         <source>第%1剂</source>
         <translation>Dose %1</translation>
     </message>
     <message>
-        <location filename="../../ui/child/controller.py" line="168"/>
+        <location filename="../../ui/child/controller.py" line="223"/>
         <source>删除接种记录</source>
         <translation>Delete dose</translation>
     </message>
     <message>
-        <location filename="../../ui/child/controller.py" line="168"/>
+        <location filename="../../ui/child/controller.py" line="223"/>
         <source>删除 %1？
 请填写删除原因：</source>
         <translation>Delete %1?
 Reason for deleting:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/controller.py" line="181"/>
+        <location filename="../../ui/child/controller.py" line="236"/>
         <source>不能删除</source>
         <translation>Cannot delete</translation>
     </message>
     <message>
-        <location filename="../../ui/child/controller.py" line="187"/>
+        <location filename="../../ui/child/controller.py" line="242"/>
         <source>已删除：%1</source>
         <translation>Deleted: %1</translation>
     </message>
@@ -1613,187 +1655,204 @@ Reason for deleting:</translation>
 <context>
     <name>DoseDialog</name>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="75"/>
+        <location filename="../../ui/child/dose_dialog.py" line="81"/>
         <source>修改接种记录</source>
         <extracomment>the batch proposals for the chosen vaccine have been read and shown</extracomment>
         <translation>Edit dose</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="75"/>
+        <location filename="../../ui/child/dose_dialog.py" line="81"/>
         <source>接种登记</source>
         <translation>Vaccination</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="80"/>
+        <location filename="../../ui/child/dose_dialog.py" line="86"/>
         <source>请选择疫苗</source>
         <translation>Choose a vaccine</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="84"/>
+        <location filename="../../ui/child/dose_dialog.py" line="90"/>
         <source>请选择</source>
         <translation>Choose</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="108"/>
-        <location filename="../../ui/child/dose_dialog.py" line="345"/>
+        <location filename="../../ui/child/dose_dialog.py" line="114"/>
+        <location filename="../../ui/child/dose_dialog.py" line="362"/>
         <source>本单位</source>
         <translation>This unit</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="109"/>
-        <location filename="../../ui/child/dose_dialog.py" line="347"/>
+        <location filename="../../ui/child/dose_dialog.py" line="115"/>
+        <location filename="../../ui/child/dose_dialog.py" line="364"/>
         <source>外地</source>
         <translation>Elsewhere</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="110"/>
+        <location filename="../../ui/child/dose_dialog.py" line="116"/>
         <source>本单位、外地，或输入接种单位的10位编码</source>
         <translation>This unit, elsewhere, or type the 10-digit unit code</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="121"/>
+        <location filename="../../ui/child/dose_dialog.py" line="124"/>
+        <source>按今日安排（%1 号）：%2</source>
+        <translation>From today&apos;s order (ticket %1): %2</translation>
+    </message>
+    <message>
+        <location filename="../../ui/child/dose_dialog.py" line="133"/>
         <source>疫苗(&amp;V)：</source>
         <translation>&amp;Vaccine:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="122"/>
+        <location filename="../../ui/child/dose_dialog.py" line="134"/>
         <source>剂次(&amp;N)：</source>
         <translation>Dose &amp;number:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="123"/>
+        <location filename="../../ui/child/dose_dialog.py" line="135"/>
         <source>接种属性(&amp;A)：</source>
         <translation>Dose &amp;type:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="124"/>
+        <location filename="../../ui/child/dose_dialog.py" line="136"/>
         <source>接种日期(&amp;D)：</source>
         <translation>&amp;Date:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="125"/>
+        <location filename="../../ui/child/dose_dialog.py" line="137"/>
         <source>批号(&amp;B)：</source>
         <translation>&amp;Batch:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="126"/>
+        <location filename="../../ui/child/dose_dialog.py" line="138"/>
         <source>生产企业(&amp;M)：</source>
         <translation>&amp;Manufacturer:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="127"/>
+        <location filename="../../ui/child/dose_dialog.py" line="139"/>
         <source>失效期(&amp;E)：</source>
         <translation>&amp;Expiry:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="128"/>
+        <location filename="../../ui/child/dose_dialog.py" line="140"/>
         <source>接种部位(&amp;S)：</source>
         <translation>&amp;Site:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="129"/>
+        <location filename="../../ui/child/dose_dialog.py" line="141"/>
         <source>接种途径(&amp;R)：</source>
         <translation>&amp;Route:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="130"/>
+        <location filename="../../ui/child/dose_dialog.py" line="142"/>
         <source>接种护士(&amp;U)：</source>
         <translation>N&amp;urse:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="131"/>
+        <location filename="../../ui/child/dose_dialog.py" line="143"/>
         <source>接种地点(&amp;P)：</source>
         <translation>&amp;Place:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="137"/>
+        <location filename="../../ui/child/dose_dialog.py" line="149"/>
         <source>保存(&amp;S)</source>
         <translation>&amp;Save</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="139"/>
+        <location filename="../../ui/child/dose_dialog.py" line="151"/>
         <source>取消</source>
         <translation>Cancel</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="230"/>
+        <location filename="../../ui/child/dose_dialog.py" line="247"/>
         <source>正在读取可用批号…</source>
         <translation>Reading the batches in use…</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="254"/>
+        <location filename="../../ui/child/dose_dialog.py" line="271"/>
         <source>库存 %1 人份</source>
         <translation>in stock: %1 doses</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="254"/>
+        <location filename="../../ui/child/dose_dialog.py" line="271"/>
         <source>近期使用</source>
         <translation>used lately</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="257"/>
+        <location filename="../../ui/child/dose_dialog.py" line="274"/>
         <source>无可用批号，请输入</source>
         <translation>No batch in use; type one</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="320"/>
+        <location filename="../../ui/child/dose_dialog.py" line="337"/>
         <source>评价：—（不属于免疫程序的系列）</source>
         <translation>Evaluation: — (not part of a schedule series)</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="327"/>
+        <location filename="../../ui/child/dose_dialog.py" line="344"/>
         <source>评价：✗ %1 —— 无效剂次，不计入免疫程序</source>
         <translation>Evaluation: ✗ %1 — invalid dose, does not count</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="330"/>
+        <location filename="../../ui/child/dose_dialog.py" line="347"/>
         <source>评价：✓ %1</source>
         <translation>Evaluation: ✓ %1</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="341"/>
+        <location filename="../../ui/child/dose_dialog.py" line="358"/>
         <source>失效期格式不正确：%1</source>
         <translation>Expiry date is not valid: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="369"/>
+        <location filename="../../ui/child/dose_dialog.py" line="386"/>
         <source>请先选择疫苗</source>
         <translation>Choose a vaccine first</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="372"/>
+        <location filename="../../ui/child/dose_dialog.py" line="389"/>
         <source>请选择剂次</source>
         <translation>Choose the dose number</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="390"/>
+        <location filename="../../ui/child/dose_dialog.py" line="407"/>
+        <source>%1不在 %2 号的今日接种安排中（今日安排：%3）。
+仍要登记吗？</source>
+        <translation>%1 is not on today&apos;s order of ticket %2 (today&apos;s order: %3).
+Record it anyway?</translation>
+    </message>
+    <message>
+        <location filename="../../ui/child/dose_dialog.py" line="410"/>
+        <source>今日安排外</source>
+        <translation>Not on today&apos;s order</translation>
+    </message>
+    <message>
+        <location filename="../../ui/child/dose_dialog.py" line="414"/>
         <source>%1。作为更正/补录保存吗？</source>
         <translation>%1. Save it as a correction / back-entry?</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="391"/>
+        <location filename="../../ui/child/dose_dialog.py" line="415"/>
         <source>重复剂次</source>
         <translation>Duplicate dose</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="396"/>
+        <location filename="../../ui/child/dose_dialog.py" line="420"/>
         <source>这一剂评价为“%1”，是无效剂次，不计入免疫程序。
 仍要保存吗？</source>
         <translation>This dose is evaluated as “%1”: an invalid dose that does not count.
 Save it anyway?</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="399"/>
+        <location filename="../../ui/child/dose_dialog.py" line="423"/>
         <source>无效剂次</source>
         <translation>Invalid dose</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="409"/>
+        <location filename="../../ui/child/dose_dialog.py" line="433"/>
         <source>同一天已有%1</source>
         <translation>The same day already has %1</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="409"/>
+        <location filename="../../ui/child/dose_dialog.py" line="433"/>
         <source>该儿童已有有效的%1</source>
         <translation>The child already has a valid %1</translation>
     </message>
@@ -2547,7 +2606,7 @@ Save it anyway?</translation>
         <translation>Basic information</translation>
     </message>
     <message>
-        <location filename="../../ui/menus.py" line="105"/>
+        <location filename="../../ui/menus.py" line="106"/>
         <source>快捷栏</source>
         <translation>Shortcut bar</translation>
     </message>
@@ -2567,27 +2626,27 @@ Save it anyway?</translation>
         <translation>&amp;Vaccination</translation>
     </message>
     <message>
-        <location filename="../../ui/menus.py" line="66"/>
+        <location filename="../../ui/menus.py" line="67"/>
         <source>查询(&amp;Q)</source>
         <translation>&amp;Queries</translation>
     </message>
     <message>
-        <location filename="../../ui/menus.py" line="79"/>
+        <location filename="../../ui/menus.py" line="80"/>
         <source>库存(&amp;K)</source>
         <translation>Stoc&amp;k</translation>
     </message>
     <message>
-        <location filename="../../ui/menus.py" line="81"/>
+        <location filename="../../ui/menus.py" line="82"/>
         <source>叫号(&amp;L)</source>
         <translation>Ca&amp;lling</translation>
     </message>
     <message>
-        <location filename="../../ui/menus.py" line="132"/>
+        <location filename="../../ui/menus.py" line="133"/>
         <source>显示快捷键提示(&amp;H)</source>
         <translation>Show shortcut &amp;hints</translation>
     </message>
     <message>
-        <location filename="../../ui/menus.py" line="136"/>
+        <location filename="../../ui/menus.py" line="137"/>
         <source>视图(&amp;W)</source>
         <translation>Vie&amp;w</translation>
     </message>
@@ -2597,28 +2656,28 @@ Save it anyway?</translation>
         <translation>EpiManager Child Immunization Information System · %1 · %2</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="225"/>
+        <location filename="../../ui/main_window.py" line="226"/>
         <source>没有正在编辑的内容</source>
         <translation>Nothing is being edited</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="323"/>
+        <location filename="../../ui/main_window.py" line="324"/>
         <source>已新建儿童 %1，编码 %2</source>
         <translation>New child %1 created, code %2</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="337"/>
+        <location filename="../../ui/main_window.py" line="338"/>
         <source>工作提醒</source>
         <translation>Work reminders</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="356"/>
-        <location filename="../../ui/main_window.py" line="421"/>
+        <location filename="../../ui/main_window.py" line="357"/>
+        <location filename="../../ui/main_window.py" line="422"/>
         <source>请先按 F3 查找并打开一个儿童</source>
         <translation>Press F3 to find and open a child first</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="455"/>
+        <location filename="../../ui/main_window.py" line="456"/>
         <source>儿童个案 %1 人（本单位管理 %2 人），接种记录 %3 条
 
 按 F3 查找儿童，或按 F2 新建儿童。</source>
@@ -3008,6 +3067,89 @@ Create a new child anyway?</translation>
         <location filename="../../ui/visits/observe_board.py" line="208"/>
         <source>已记录 %1 的不良反应。</source>
         <translation>Reaction of %1 noted.</translation>
+    </message>
+</context>
+<context>
+    <name>OrderDialog</name>
+    <message>
+        <location filename="../../ui/visits/order_dialog.py" line="66"/>
+        <source>今日接种安排 · %1（%2 号）</source>
+        <translation>Today&apos;s order · %1 (ticket %2)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/order_dialog.py" line="70"/>
+        <source>疫苗</source>
+        <translation>Vaccine</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/order_dialog.py" line="70"/>
+        <source>剂次</source>
+        <translation>Dose</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/order_dialog.py" line="70"/>
+        <source>接种部位</source>
+        <translation>Site</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/order_dialog.py" line="73"/>
+        <source>今天没有应种疫苗；可在下方添加其他疫苗。</source>
+        <translation>Nothing is due today; other vaccines can be added below.</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/order_dialog.py" line="76"/>
+        <source>选择疫苗</source>
+        <translation>Choose a vaccine</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/order_dialog.py" line="80"/>
+        <source>添加(&amp;A)</source>
+        <translation>&amp;Add</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/order_dialog.py" line="84"/>
+        <source>其他疫苗(&amp;O)：</source>
+        <translation>&amp;Other vaccine:</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/order_dialog.py" line="96"/>
+        <source>保存(&amp;S)</source>
+        <translation>&amp;Save</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/order_dialog.py" line="98"/>
+        <source>关闭</source>
+        <translation>Close</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/order_dialog.py" line="103"/>
+        <source>%1 号&#x3000;%2（%3）&#x3000;出生 %4&#x3000;当前：%5</source>
+        <translation>Ticket %1&#x3000;%2 (%3)&#x3000;born %4&#x3000;now: %5</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/order_dialog.py" line="113"/>
+        <source>勾选今天要接种的疫苗（空格勾选，Tab 改剂次和部位，Enter 保存，Esc 关闭）</source>
+        <translation>Check the vaccines to give today (Space checks, Tab to dose and site, Enter saves, Esc closes)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/order_dialog.py" line="141"/>
+        <source>已接种</source>
+        <translation>given</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/order_dialog.py" line="148"/>
+        <source>第 </source>
+        <translation>dose </translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/order_dialog.py" line="149"/>
+        <source> 剂</source>
+        <translation> </translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/order_dialog.py" line="173"/>
+        <source>请先选择要添加的疫苗</source>
+        <translation>Choose the vaccine to add first</translation>
     </message>
 </context>
 <context>
@@ -4629,33 +4771,33 @@ Package: %4, %5 files, signature verified</translation>
 <context>
     <name>VaccinationView</name>
     <message>
-        <location filename="../../ui/child/grid.py" line="46"/>
+        <location filename="../../ui/child/grid.py" line="52"/>
         <source>按 F3 查找儿童，或按 F2 新建儿童。</source>
         <translation>Press F3 to find a child, or F2 for a new child.</translation>
     </message>
     <message>
-        <location filename="../../ui/child/grid.py" line="81"/>
+        <location filename="../../ui/child/grid.py" line="88"/>
         <source>接种登记</source>
         <translation>Vaccination</translation>
     </message>
     <message>
-        <location filename="../../ui/child/grid.py" line="85"/>
+        <location filename="../../ui/child/grid.py" line="92"/>
         <source>接种登记 · %1（%2，%3）</source>
         <translation>Vaccination · %1 (%2, %3)</translation>
     </message>
     <message>
-        <location filename="../../ui/child/grid.py" line="112"/>
-        <location filename="../../ui/child/grid.py" line="116"/>
+        <location filename="../../ui/child/grid.py" line="124"/>
+        <location filename="../../ui/child/grid.py" line="128"/>
         <source>%1 第%2剂（%3）</source>
         <translation>%1 dose %2 (%3)</translation>
     </message>
     <message>
-        <location filename="../../ui/child/grid.py" line="123"/>
+        <location filename="../../ui/child/grid.py" line="135"/>
         <source>下次</source>
         <translation>Next</translation>
     </message>
     <message>
-        <location filename="../../ui/child/grid.py" line="124"/>
+        <location filename="../../ui/child/grid.py" line="136"/>
         <source>目前没有应种疫苗</source>
         <translation>Nothing due now</translation>
     </message>

@@ -21,6 +21,7 @@ from epimanager.services.forecast import forecast_record, record_facts
 from epimanager.services.next_visit import NextVisit, next_visit
 from epimanager.services.records import ChildRecord, DoseRecord
 from epimanager.services.ui_support import batch_proposals
+from epimanager.services.visit_order import OrderLine, VisitOrderRecord, order_of
 from epimanager.settings import Settings
 from epimanager.store.database import Database
 from epimanager.ui import notify
@@ -28,6 +29,7 @@ from epimanager.ui.child.dose_dialog import DoseContext, DoseDialog
 from epimanager.ui.child.grid import VaccinationView
 from epimanager.ui.child.panel import ChildPanel
 from epimanager.ui.events import Events
+from epimanager.ui.visits.order_dialog import OrderDialog
 
 
 class CurrentChild(QObject):
@@ -49,6 +51,9 @@ class CurrentChild(QObject):
         #: the next visit after today (today's doses count): the receipt, the record print, the grid
         self.visit: NextVisit | None = None
         self.dialog: DoseDialog | None = None
+        #: today's visit of the child with its order (登记's 今日接种安排); None: no ticket today
+        self.order: VisitOrderRecord | None = None
+        self.order_dialog: OrderDialog | None = None
         self.panel: ChildPanel | None = None
         self.view: VaccinationView | None = None
 
@@ -77,15 +82,25 @@ class CurrentChild(QObject):
         child = self.child
         self.forecast = None
         self.visit = None
+        self.order = None
         if child is not None:
             as_of = max(self.today(), child.birth_date)
             facts = record_facts(self.db, child)
             self.forecast = forecast_record(self.db, child, as_of, facts=facts)
             self.visit = next_visit(self.db, child, self.today(), facts=facts)
+            self.order = order_of(self.db, child_code=child.code, day=self.today())
         if self.panel is not None:
             self.panel.set_child(child)
         if self.view is not None:
             self.view.set_child(child, self.forecast, self.visit)
+            self.view.set_order(self._order_text())
+
+    def _order_text(self) -> str | None:
+        """今日安排（A001）：乙肝疫苗 第2剂 右上臂 ✓、… — None when the child has no order today."""
+        o = self.order
+        if o is None or not o.items:
+            return None
+        return self.tr("今日安排（%1）：%2").replace("%1", o.ticket).replace("%2", o.summary)
 
     def save_fields(self, code: str, changes: dict[str, Any]) -> ChildRecord:
         """The panel's in-place edit: validated and audited by the service."""
@@ -123,9 +138,49 @@ class CurrentChild(QObject):
         ctx = self._context()
         if ctx is None:
             return None
-        return self._open_dialog(
-            DoseDialog(self.db, ctx, vaccine=vaccine, save_key=self._save_key(), parent=self.window)
-        )
+        planned, ticket = self._planned(vaccine), self.order.ticket if self.order else None
+        dialog = DoseDialog(self.db, ctx, vaccine=vaccine, save_key=self._save_key(), parent=self.window,
+                            planned=planned, ticket=ticket)  # fmt: skip
+        return self._open_dialog(dialog)
+
+    def _planned(self, vaccine: str | None) -> OrderLine | None:
+        """The order item F4 pre-fills: the next ungiven one (Enter on a row: that vaccine's, if ordered)."""
+        o = self.order
+        if o is None or o.step in ("完成", "取消"):
+            return None
+        if vaccine is None:
+            return o.next_item
+        return next((i for i in o.items if i.code == vaccine and not i.given), None)
+
+    # -- today's order (登记) --------------------------------------------------------------------
+
+    def open_order(self) -> OrderDialog | None:
+        """今日接种安排 for the open child's visit today (Ctrl+O)."""
+        child, order = self.child, self.order
+        if child is None:
+            self.events.message.emit(self.tr("请先按 F3 查找并打开一个儿童"))
+            return None
+        if order is None:
+            notify.warning(self.window, self.tr("今日接种安排"), self.tr("%1 今天还没有取号").replace("%1", child.name))
+            return None
+        if not order.open:
+            text = self.tr("%1 号已%2，不能再改今日接种安排").replace("%1", order.ticket).replace("%2", order.step)
+            notify.warning(self.window, self.tr("今日接种安排"), text)
+            return None
+        user = self._settings().nurse or None
+        dialog = OrderDialog(self.db, child, self.forecast, order, user=user, parent=self.window)
+        self.order_dialog = dialog
+        dialog.accepted.connect(lambda: self._order_saved(dialog))
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.open()
+        return dialog
+
+    def _order_saved(self, dialog: OrderDialog) -> None:
+        self.reload()
+        saved = dialog.saved
+        if saved is not None:
+            text = saved.summary or self.tr("（已清空）")
+            self.events.message.emit(self.tr("已保存今日接种安排：%1").replace("%1", text))
 
     def edit_dose(self, dose: DoseRecord | None = None) -> DoseDialog | None:
         ctx = self._context()

@@ -6,6 +6,8 @@ number; date today; nurse = the logged-in nurse; batch / manufacturer / expiry f
 use; the vaccine's route and its site — another one when an injection of the same visit took it.
 The evaluation (及时 / 合格 / 超期 / 首针提前 / 间短 …) is shown live; a dose the service refuses as
 invalid or as a duplicate is saved only after the nurse confirms (更正/补录 for a duplicate).
+When the child's visit today has an order (登记's 今日接种安排), F4 pre-fills the next ungiven item
+(vaccine, dose, site), and a dose not on the order is saved only after the nurse confirms.
 """
 
 from __future__ import annotations
@@ -38,8 +40,10 @@ from epimanager.errors import EpiError
 from epimanager.resources import catalog
 from epimanager.services.doses import OTHER_PLACE, DuplicateDose, InvalidDose, add_dose, update_dose
 from epimanager.services.next_visit import due_vaccines, proposed_dose_number, proposed_site, proposed_vaccine
+from epimanager.services.order_check import OffOrderDose
 from epimanager.services.records import DoseRecord
 from epimanager.services.ui_support import BatchProposal
+from epimanager.services.visit_order import OrderLine
 from epimanager.store.database import Database
 from epimanager.ui import notify
 from epimanager.ui.child.dose_context import ROUTES, SITES, DoseContext, evaluate_new
@@ -65,6 +69,8 @@ class DoseDialog(QDialog):
         vaccine: str | None = None,
         save_key: str = "Ctrl+S",
         parent: QWidget | None = None,
+        planned: OrderLine | None = None,
+        ticket: str | None = None,
     ) -> None:
         super().__init__(parent)
         self.db, self.ctx, self.dose = db, ctx, dose
@@ -111,6 +117,12 @@ class DoseDialog(QDialog):
         self.evaluation = QLabel()
         self.evaluation.setObjectName("evaluation")
         self.evaluation.setWordWrap(True)
+        self.plan = QLabel()
+        self.plan.setObjectName("orderHint")
+        self.plan.setVisible(planned is not None)
+        if planned is not None:
+            hint = self.tr("按今日安排（%1 号）：%2")
+            self.plan.setText(hint.replace("%1", ticket or "").replace("%2", planned.text))
         self.error = QLabel()
         self.error.setObjectName("error")
         self.error.setStyleSheet("color: #b00020")
@@ -141,6 +153,7 @@ class DoseDialog(QDialog):
         buttons.rejected.connect(self.reject)
         QShortcut(QKeySequence(save_key), self).activated.connect(self.try_save)
         layout = QVBoxLayout(self)
+        layout.addWidget(self.plan)
         layout.addLayout(form)
         layout.addWidget(self.evaluation)
         layout.addWidget(self.error)
@@ -156,8 +169,12 @@ class DoseDialog(QDialog):
         else:
             self.date.setDate(to_qdate(ctx.today))
             # Enter on a row proposes its vaccine; F4 the most urgent due one — or none: the nurse chooses
-            self.vaccine.setCurrentIndex(self.vaccine.findData(vaccine or proposed_vaccine(ctx.forecast)))
+            chosen = planned.code if planned else vaccine or proposed_vaccine(ctx.forecast)
+            self.vaccine.setCurrentIndex(self.vaccine.findData(chosen))
             self._vaccine_changed()
+            if planned is not None:  # the order's dose number and site
+                self.dose_number.setValue(planned.dose_number)
+                self._set_site_route(planned.site, None)
         self.place.currentIndexChanged.connect(self._place_changed)
         self.vaccine.setFocus()
 
@@ -381,11 +398,18 @@ class DoseDialog(QDialog):
             self.error.setText(problem)
             return
         # the service checks again in its transaction; each refusal it names is asked once, then audited
-        confirm_invalid = confirm_duplicate = False
+        confirm_invalid = confirm_duplicate = off_order = False
         while True:
             try:
-                self.saved = self._save(inp, confirm_invalid, confirm_duplicate)
+                self.saved = self._save(inp, confirm_invalid, confirm_duplicate, off_order)
                 break
+            except OffOrderDose as exc:
+                question = self.tr("%1不在 %2 号的今日接种安排中（今日安排：%3）。\n仍要登记吗？")
+                planned = "、".join(p.text for p in exc.planned)
+                question = question.replace("%1", exc.dose).replace("%2", exc.ticket).replace("%3", planned)
+                if not notify.confirm(self, self.tr("今日安排外"), question):
+                    return
+                off_order = True
             except DuplicateDose as exc:
                 question = self.tr("%1。作为更正/补录保存吗？").replace("%1", self._duplicate_text(exc))
                 if not notify.confirm(self, self.tr("重复剂次"), question):
@@ -409,9 +433,9 @@ class DoseDialog(QDialog):
         text = self.tr("同一天已有%1") if exc.same_day else self.tr("该儿童已有有效的%1")
         return text.replace("%1", exc.existing)
 
-    def _save(self, inp: DoseInput, invalid: bool, duplicate: bool) -> DoseRecord:
+    def _save(self, inp: DoseInput, invalid: bool, duplicate: bool, off_order: bool = False) -> DoseRecord:
         if self.dose is None:
-            save = partial(add_dose, self.db, self.ctx.child.code, inp)
+            save = partial(add_dose, self.db, self.ctx.child.code, inp, confirm_off_order=off_order)
         else:
             save = partial(update_dose, self.db, self.dose.uuid, self._changes(inp), expected_version=self.dose.version)
         return save(user=self.ctx.nurse, today=self.ctx.today, confirm_invalid=invalid, confirm_duplicate=duplicate)

@@ -43,6 +43,12 @@ class VaccinationView(QWidget):
         self.summary.setObjectName("forecastSummary")
         self.summary.setWordWrap(True)
         self.summary.setTextFormat(Qt.TextFormat.RichText)
+        self.order_line = QLabel()
+        self.order_line.setObjectName("todayOrder")
+        self.order_line.setWordWrap(True)
+        self.order_line.setTextFormat(Qt.TextFormat.PlainText)
+        self.order_line.setStyleSheet("background: #e3f2fd; padding: 2px 4px")
+        self.order_line.hide()
         self.empty = QLabel(self.tr("按 F3 查找儿童，或按 F2 新建儿童。"))
         self.empty.setObjectName("emptyHint")
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -66,6 +72,7 @@ class VaccinationView(QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.heading)
         layout.addWidget(self.summary)
+        layout.addWidget(self.order_line)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.empty, 1)
         self.set_child(None, None)
@@ -93,6 +100,11 @@ class VaccinationView(QWidget):
             idx = self.model.index_of_dose(current.uuid)
             if idx.isValid():
                 self.table.setCurrentIndex(idx)
+
+    def set_order(self, text: str | None) -> None:
+        """The line 今日安排（A001）：… of the child's visit today (hidden without an order)."""
+        self.order_line.setText(text or "")
+        self.order_line.setVisible(bool(text))
 
     def summary_html(self, forecast: Forecast | None, visit: NextVisit | None = None) -> str:
         """今日应种 / 超期 / 下次: one line each, with the colour *and* the word.  After doses today

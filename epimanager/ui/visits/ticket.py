@@ -5,9 +5,8 @@ or a PDF): the unit, the ticket number in large type, the child's name masked, t
 step to go to, the lines of today's order when there are any, and a QR code of the visit
 (``EPIV:<day>:<ticket>``, made with ``segno``) that any desk's F3 quick search opens.
 
-Today's order is another package's work: pass its lines through ``order_lines`` (the hook
-:data:`OrderLines`, e.g. ``lambda ticket: order_lines(db, ticket)``); without it nothing is printed
-there.
+Today's order comes in through ``order_lines`` (:data:`OrderLines`, the main window passes
+``services.visit_order.order_lines``); without it nothing is printed there.
 """
 
 from __future__ import annotations

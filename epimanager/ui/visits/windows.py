@@ -13,7 +13,7 @@ from PySide6.QtGui import QGuiApplication, QScreen
 from PySide6.QtWidgets import QInputDialog, QWidget
 
 from epimanager.errors import EpiError
-from epimanager.services import visits
+from epimanager.services import visit_order, visits
 from epimanager.ui import notify
 from epimanager.ui.visits import ticket as tickets
 from epimanager.ui.visits.calling_screen import CallingScreen
@@ -44,8 +44,8 @@ class VisitWindows:
         self.calling: CallingScreen | None = None
         self.board: ObserveBoard | None = None
         self.summary: DaySummaryDialog | None = None
-        #: the hook for today's order lines on the ticket (ticket → lines); None prints none
-        self.order_lines: tickets.OrderLines | None = None
+        #: today's order lines on the ticket (ticket → lines; none when 登记 has not set one)
+        self.order_lines: tickets.OrderLines | None = lambda ticket: visit_order.order_lines(window.db, ticket)
 
     def open_calling_screen(self, full_screen: bool = True) -> CallingScreen | None:
         w = self.window

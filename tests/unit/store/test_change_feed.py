@@ -56,3 +56,25 @@ def test_the_next_desk_hears_of_a_ticket_passed_on(db: Database) -> None:
     finally:
         feed.stop()
         other.close()
+
+
+def test_the_inoculation_desk_hears_of_todays_order(db: Database) -> None:
+    """登记 sets the order without moving the visit: the 接种台 must still hear of it (F4 is pre-filled from it)."""
+    from epimanager.services import visit_order
+
+    created = create_child(db, ChildInput("张浩", "1", date(2025, 3, 1), mother_name="李梅"))
+    other = open_database(db.location)
+    other.desk = "登记台"
+    now = datetime.now().replace(microsecond=0)
+    ticket = visits.take(other, created.code, now=now).ticket
+    db.desk = "1号接种台"
+    feed = db.change_feed()
+    try:
+        _listening(feed, server=db.server is not None)
+        visit_order.set_order(other, ticket, [visit_order.parse_item("HepB:1:右上臂")], now=now)
+        state = _wait_for_news(feed)
+        assert state.everything if db.server is None else state.children == {created.id}
+        assert visit_order.order_lines(db, ticket)[1:] == ["1. 乙肝疫苗 第1剂 右上臂"]
+    finally:
+        feed.stop()
+        other.close()
