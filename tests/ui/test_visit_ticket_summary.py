@@ -75,7 +75,8 @@ def test_the_window_prints_the_order_set_at_registration_on_the_ticket(
     visit_order.set_order(db, record.ticket, [visit_order.parse_item("HepB:1:右上臂")], now=now)
     content = T.content(record, "测试门诊", window.visit_windows.order_lines)
     text = pdf_text(T.print_to_pdf(content, tmp_path / "ticket.pdf", T.Paper.ROLL_80))
-    assert "乙肝疫苗 第1剂 右上臂" in text
+    assert "今日接种：" in text and "1. 乙肝疫苗 第1剂 右上臂" in text
+    assert "今日接种安排" not in text  # one heading, the ticket's own
 
 
 def test_a_scanned_ticket_in_f3_opens_the_child(qtbot: QtBot, db: Database, window: MainWindow) -> None:

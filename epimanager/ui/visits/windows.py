@@ -45,7 +45,8 @@ class VisitWindows:
         self.board: ObserveBoard | None = None
         self.summary: DaySummaryDialog | None = None
         #: today's order lines on the ticket (ticket → lines; none when 登记 has not set one)
-        self.order_lines: tickets.OrderLines | None = lambda ticket: visit_order.order_lines(window.db, ticket)
+        #: (the ticket prints its own heading: the service's first line is left out)
+        self.order_lines: tickets.OrderLines | None = lambda ticket: visit_order.order_lines(window.db, ticket)[1:]
 
     def open_calling_screen(self, full_screen: bool = True) -> CallingScreen | None:
         w = self.window
