@@ -707,6 +707,7 @@ EN = {
     "%1 在%2，没有可以退回的步骤": "%1 is at %2: there is no earlier step to go back to",
     "退回": "Send back",
     "%1 退回到%2的原因：": "Reason for sending %1 back to %2:",
+    "%1 退回到哪一步：": "Send %1 back to which step:",
     "%1 已退回到 %2": "%1 sent back to %2",
     "取消号": "Cancel ticket",
     "取消 %1 号（%2）的原因：": "Reason for cancelling ticket %1 (%2):",

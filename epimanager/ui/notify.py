@@ -31,6 +31,14 @@ def confirm(parent: QWidget | None, title: str, text: str, *, default_yes: bool 
     return box.exec() == std.Yes
 
 
+def ask_choice(parent: QWidget | None, title: str, label: str, items: list[str]) -> str | None:
+    """One of ``items`` (the first preselected; arrows choose, Enter takes it); None when cancelled."""
+    from PySide6.QtWidgets import QInputDialog
+
+    value, ok = QInputDialog.getItem(parent, title, label, items, 0, False)
+    return value if ok else None
+
+
 def ask_text(parent: QWidget | None, title: str, label: str, text: str = "") -> str | None:
     """One line of text (e.g. a reason); None when cancelled."""
     from PySide6.QtWidgets import QInputDialog

@@ -30,7 +30,7 @@ def settings_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.fixture
 def answers(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[object]]:
     """Modal questions answered by the test: push answers, read what was asked."""
-    state: dict[str, list[object]] = {"confirm": [], "text": [], "asked": [], "warnings": []}
+    state: dict[str, list[object]] = {"confirm": [], "text": [], "choice": [], "asked": [], "warnings": []}
 
     def confirm(_parent: object, title: str, text: str, **_kw: object) -> bool:
         state["asked"].append(f"{title}: {text}")
@@ -40,11 +40,16 @@ def answers(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[object]]:
         state["asked"].append(f"{title}: {label}")
         return state["text"].pop(0) if state["text"] else None  # type: ignore[return-value]
 
+    def ask_choice(_parent: object, title: str, label: str, items: list[str]) -> str | None:
+        state["asked"].append(f"{title}: {label} {'/'.join(items)}")
+        return state["choice"].pop(0) if state["choice"] else None  # type: ignore[return-value]
+
     def warning(_parent: object, title: str, text: str) -> None:
         state["warnings"].append(f"{title}: {text}")
 
     monkeypatch.setattr(notify, "confirm", confirm)
     monkeypatch.setattr(notify, "ask_text", ask_text)
+    monkeypatch.setattr(notify, "ask_choice", ask_choice)
     monkeypatch.setattr(notify, "warning", warning)
     return state
 

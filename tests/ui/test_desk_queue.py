@@ -323,3 +323,31 @@ def test_back_cancel_and_leaving_observation_early_ask_for_a_reason(
     assert desk.panel.message.text() == "A001 完成" and rows(desk) == []
     last = visits.events(db, "A001", TODAY)[-1]
     assert (last.to_step, last.reason) == ("完成", "家长坚持离开，已告知注意事项")
+
+
+def test_back_from_inoculation_asks_which_earlier_step(
+    qtbot: QtBot, db: Database, tmp_path: Path, clock: Clock, answers: dict[str, list[object]]
+) -> None:
+    """All four steps on: from 接种 a ticket may go back to 登记 or to 预检 — the desk chooses (nearest first)."""
+    code = child(db, "张浩")
+    w = desk_window(qtbot, db, "综合", tmp_path / "s.json", clock)
+    desk = w.desk_keys
+    w.current.open(code)
+    press(qtbot, Qt.Key.Key_T, CTRL)
+    for _ in range(2):  # 预检, 登记 done
+        press(qtbot, Qt.Key.Key_F11)
+        press(qtbot, Qt.Key.Key_F12)
+    press(qtbot, Qt.Key.Key_F11)
+    assert rows(desk) == [("A001", "接种", "已叫号", "")]
+    press(qtbot, Qt.Key.Key_F12, SHIFT)  # the choice cancelled: nothing asked further, nothing changes
+    assert answers["asked"][-1] == "退回: A001 退回到哪一步： 登记/预检"
+    assert rows(desk) == [("A001", "接种", "已叫号", "")]
+    answers["choice"].append("预检")
+    answers["text"].append("体温复测")
+    clock.advance(2)
+    press(qtbot, Qt.Key.Key_F12, SHIFT)
+    assert answers["asked"][-1] == "退回: A001 退回到预检的原因："
+    assert desk.panel.message.text() == "A001 已退回到 预检"
+    assert rows(desk) == [("A001", "预检", "等候", "")]
+    back = [e for e in visits.events(db, "A001", TODAY) if e.kind == "back"]
+    assert [(e.from_step, e.to_step, e.reason) for e in back] == [("接种", "预检", "体温复测")]

@@ -40,41 +40,41 @@
         <translation>Show on which screen:</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/windows.py" line="90"/>
-        <location filename="../../ui/visits/windows.py" line="98"/>
-        <location filename="../../ui/visits/windows.py" line="101"/>
-        <location filename="../../ui/visits/windows.py" line="104"/>
+        <location filename="../../ui/visits/windows.py" line="91"/>
+        <location filename="../../ui/visits/windows.py" line="99"/>
+        <location filename="../../ui/visits/windows.py" line="102"/>
+        <location filename="../../ui/visits/windows.py" line="105"/>
         <source>打印排队小票</source>
-        <extracomment>today&apos;s order lines on the ticket (ticket → lines; none when 登记 has not set one)</extracomment>
+        <extracomment>today&apos;s order lines on the ticket (ticket → lines; none when 登记 has not set one) (the ticket prints its own heading: the service&apos;s first line is left out)</extracomment>
         <translation>Print queue ticket</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/windows.py" line="90"/>
+        <location filename="../../ui/visits/windows.py" line="91"/>
         <source>号（如 A012）：</source>
         <translation>Ticket (e.g. A012):</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/windows.py" line="101"/>
+        <location filename="../../ui/visits/windows.py" line="102"/>
         <source>号应为 A 或 Y 加三位数字，如 A012</source>
         <translation>A ticket is A or Y and three digits, e.g. A012</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/windows.py" line="103"/>
+        <location filename="../../ui/visits/windows.py" line="104"/>
         <source>80 mm 小票</source>
         <translation>80 mm receipt</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/windows.py" line="103"/>
+        <location filename="../../ui/visits/windows.py" line="104"/>
         <source>58 mm 小票</source>
         <translation>58 mm receipt</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/windows.py" line="103"/>
+        <location filename="../../ui/visits/windows.py" line="104"/>
         <source>A4</source>
         <translation>A4</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/windows.py" line="104"/>
+        <location filename="../../ui/visits/windows.py" line="105"/>
         <source>纸张：</source>
         <translation>Paper:</translation>
     </message>
@@ -1545,37 +1545,43 @@ Reason for deleting:</translation>
         <translation>%1 is at %2: there is no earlier step to go back to</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/desk_keys.py" line="286"/>
+        <location filename="../../ui/visits/desk_keys.py" line="287"/>
+        <source>%1 退回到哪一步：</source>
+        <translation>Send %1 back to which step:</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/desk_keys.py" line="288"/>
+        <location filename="../../ui/visits/desk_keys.py" line="293"/>
         <source>退回</source>
         <translation>Send back</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/desk_keys.py" line="286"/>
+        <location filename="../../ui/visits/desk_keys.py" line="293"/>
         <source>%1 退回到%2的原因：</source>
         <translation>Reason for sending %1 back to %2:</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/desk_keys.py" line="293"/>
+        <location filename="../../ui/visits/desk_keys.py" line="300"/>
         <source>%1 已退回到 %2</source>
         <translation>%1 sent back to %2</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/desk_keys.py" line="301"/>
+        <location filename="../../ui/visits/desk_keys.py" line="308"/>
         <source>取消号</source>
         <translation>Cancel ticket</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/desk_keys.py" line="301"/>
+        <location filename="../../ui/visits/desk_keys.py" line="308"/>
         <source>取消 %1 号（%2）的原因：</source>
         <translation>Reason for cancelling ticket %1 (%2):</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/desk_keys.py" line="308"/>
+        <location filename="../../ui/visits/desk_keys.py" line="315"/>
         <source>%1 已取消</source>
         <translation>%1 cancelled</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/desk_keys.py" line="320"/>
+        <location filename="../../ui/visits/desk_keys.py" line="327"/>
         <source>%1 %2 进行中</source>
         <translation>%1 %2 in progress</translation>
     </message>

@@ -2,7 +2,7 @@
 
 F11 叫下一位 calls the desk's next ticket and opens that child in 日常接种; Shift+F11 重呼 and
 Ctrl+F11 过号 act on the selected ticket (a 3rd miss cancels it); F12 完成并转下一步 passes it on
-(留观 before its time asks for a reason); Shift+F12 退回 goes back one enabled step with a reason;
+(留观 before its time asks for a reason); Shift+F12 退回 goes back to an earlier enabled step with a reason;
 Ctrl+F12 取消号 asks a reason; Ctrl+T 取号 for the child on screen (登记台, 预检台, 综合);
 Ctrl+Shift+D puts the keyboard in the queue (Enter opens the child, a called one is then 进行中).
 Every change goes through the services with this handle's desk; a refusal (a wrong state, another
@@ -266,7 +266,7 @@ class DeskController(QObject):
         )
 
     def back(self) -> VisitRecord | None:
-        """Shift+F12: back to the enabled step before this one, with a reason."""
+        """Shift+F12: back to an earlier enabled step (asked when there are several), with a reason."""
         record = self._selected() if self._need_desk() else None
         if record is None:
             return None
@@ -282,6 +282,13 @@ class DeskController(QObject):
                            .replace("%2", record.step), ok=False)  # fmt: skip
             return None
         target = earlier[-1]
+        if len(earlier) > 1:  # which one: the step just before is offered first
+            names = [step.value for step in reversed(earlier)]
+            label = self.tr("%1 退回到哪一步：").replace("%1", record.ticket)
+            chosen = notify.ask_choice(self.window, self.tr("退回"), label, names)
+            if chosen is None:
+                return None
+            target = dv.Step(chosen)
         reason = notify.ask_text(
             self.window, self.tr("退回"), self.tr("%1 退回到%2的原因：").replace("%1", record.ticket)
             .replace("%2", target.value),
