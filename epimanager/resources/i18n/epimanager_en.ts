@@ -561,53 +561,53 @@
 <context>
     <name>CallingScreen</name>
     <message>
-        <location filename="../../ui/visits/calling_screen.py" line="72"/>
+        <location filename="../../ui/visits/calling_screen.py" line="69"/>
         <source>叫号屏</source>
-        <extracomment>a read this often anyway (the clock; a server feed that does not name visit changes) calls shown under the newest one</extracomment>
+        <extracomment>calls shown under the newest one</extracomment>
         <translation>Calling screen</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/calling_screen.py" line="76"/>
+        <location filename="../../ui/visits/calling_screen.py" line="73"/>
         <source>叫号</source>
         <translation>Calling</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/calling_screen.py" line="84"/>
+        <location filename="../../ui/visits/calling_screen.py" line="81"/>
         <source>请稍候</source>
         <translation>Please wait</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/calling_screen.py" line="109"/>
+        <location filename="../../ui/visits/calling_screen.py" line="106"/>
         <source>语音播报(&amp;S)</source>
         <translation>&amp;Speech</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/calling_screen.py" line="113"/>
+        <location filename="../../ui/visits/calling_screen.py" line="110"/>
         <source>全屏(&amp;F)</source>
         <translation>&amp;Full screen</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/calling_screen.py" line="115"/>
+        <location filename="../../ui/visits/calling_screen.py" line="112"/>
         <source>关闭(&amp;C)</source>
         <translation>&amp;Close</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/calling_screen.py" line="159"/>
+        <location filename="../../ui/visits/calling_screen.py" line="143"/>
         <source>请留意叫号</source>
         <translation>Please watch for your number</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/calling_screen.py" line="167"/>
+        <location filename="../../ui/visits/calling_screen.py" line="151"/>
         <source>无</source>
         <translation>none</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/calling_screen.py" line="168"/>
+        <location filename="../../ui/visits/calling_screen.py" line="152"/>
         <source>%1 下一位：%2</source>
         <translation>%1 next: %2</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/calling_screen.py" line="170"/>
+        <location filename="../../ui/visits/calling_screen.py" line="154"/>
         <source>等候 %1 人</source>
         <translation>%1 waiting</translation>
     </message>
@@ -2966,111 +2966,111 @@ Create a new child anyway?</translation>
 <context>
     <name>ObserveBoard</name>
     <message>
-        <location filename="../../ui/visits/observe_board.py" line="61"/>
-        <location filename="../../ui/visits/observe_board.py" line="180"/>
-        <location filename="../../ui/visits/observe_board.py" line="183"/>
+        <location filename="../../ui/visits/observe_board.py" line="59"/>
+        <location filename="../../ui/visits/observe_board.py" line="165"/>
+        <location filename="../../ui/visits/observe_board.py" line="168"/>
         <source>留观看板</source>
         <translation>Observation board</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/observe_board.py" line="66"/>
+        <location filename="../../ui/visits/observe_board.py" line="64"/>
         <source>号</source>
         <translation>Ticket</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/observe_board.py" line="66"/>
+        <location filename="../../ui/visits/observe_board.py" line="64"/>
         <source>儿童</source>
         <translation>Child</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/observe_board.py" line="66"/>
+        <location filename="../../ui/visits/observe_board.py" line="64"/>
         <source>开始留观</source>
         <translation>Since</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/observe_board.py" line="66"/>
+        <location filename="../../ui/visits/observe_board.py" line="64"/>
         <source>已留观</source>
         <translation>Observed</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/observe_board.py" line="66"/>
+        <location filename="../../ui/visits/observe_board.py" line="64"/>
         <source>剩余</source>
         <translation>Left</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/observe_board.py" line="66"/>
+        <location filename="../../ui/visits/observe_board.py" line="64"/>
         <source>状态</source>
         <translation>State</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/observe_board.py" line="78"/>
+        <location filename="../../ui/visits/observe_board.py" line="76"/>
         <source>↑/↓ 选择，回车 释放（离开），N 记录不良反应，Esc 关闭。</source>
         <translation>↑/↓ choose, Enter releases, N notes a reaction, Esc closes.</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/observe_board.py" line="128"/>
+        <location filename="../../ui/visits/observe_board.py" line="113"/>
         <source>没有正在留观的儿童。Esc 关闭。</source>
         <translation>No child under observation. Esc closes.</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/observe_board.py" line="130"/>
+        <location filename="../../ui/visits/observe_board.py" line="115"/>
         <source>留观 %1 人；↑/↓ 选择，回车 释放（离开），N 记录不良反应，Esc 关闭。</source>
         <translation>%1 under observation; ↑/↓ choose, Enter releases, N notes a reaction, Esc closes.</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/observe_board.py" line="142"/>
-        <location filename="../../ui/visits/observe_board.py" line="143"/>
+        <location filename="../../ui/visits/observe_board.py" line="127"/>
+        <location filename="../../ui/visits/observe_board.py" line="128"/>
         <source>%1 分钟</source>
         <translation>%1 min</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/observe_board.py" line="143"/>
+        <location filename="../../ui/visits/observe_board.py" line="128"/>
         <source>—</source>
         <translation>—</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/observe_board.py" line="144"/>
+        <location filename="../../ui/visits/observe_board.py" line="129"/>
         <source>已满 %1 分钟，可离开</source>
         <translation>%1 minutes done, may leave</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/observe_board.py" line="144"/>
+        <location filename="../../ui/visits/observe_board.py" line="129"/>
         <source>留观中</source>
         <translation>Observing</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/observe_board.py" line="173"/>
+        <location filename="../../ui/visits/observe_board.py" line="158"/>
         <source>提前离开</source>
         <translation>Leaving early</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/observe_board.py" line="173"/>
+        <location filename="../../ui/visits/observe_board.py" line="158"/>
         <source>请填写提前离开的原因：</source>
         <translation>Why does the child leave early:</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/observe_board.py" line="175"/>
+        <location filename="../../ui/visits/observe_board.py" line="160"/>
         <source>未释放 %1：没有填写原因。</source>
         <translation>%1 not released: no reason given.</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/observe_board.py" line="185"/>
+        <location filename="../../ui/visits/observe_board.py" line="170"/>
         <source>%1 已离开留观。</source>
         <translation>%1 has left observation.</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/observe_board.py" line="197"/>
-        <location filename="../../ui/visits/observe_board.py" line="206"/>
+        <location filename="../../ui/visits/observe_board.py" line="182"/>
+        <location filename="../../ui/visits/observe_board.py" line="191"/>
         <source>不良反应记录</source>
         <translation>Adverse reaction note</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/observe_board.py" line="198"/>
+        <location filename="../../ui/visits/observe_board.py" line="183"/>
         <source>%1 %2：观察到的反应（如 注射部位红肿、发热、皮疹）</source>
         <translation>%1 %2: the reaction seen (e.g. redness at the site, fever, rash)</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/observe_board.py" line="208"/>
+        <location filename="../../ui/visits/observe_board.py" line="193"/>
         <source>已记录 %1 的不良反应。</source>
         <translation>Reaction of %1 noted.</translation>
     </message>

@@ -3,8 +3,8 @@
 The newest call in very large type ("请 A012 号 徐*瑶 到 2 号接种台", names masked), the calls
 before it, the next tickets of each called step and how many wait.  It reads
 :func:`~epimanager.services.visit_boards.calling_board` whenever the database change feed reports a
-change (polled every :data:`POLL_MS`; on a clinic server, whose feed names only children, it reads
-every second anyway), so another desk's call shows within a second.  A new call or a recall (a new
+change (:mod:`.follow`: polled every 400 ms; on a clinic server it also reads every second, which
+keeps the clock going), so another desk's call shows within a second.  A new call or a recall (a new
 call event) plays the chime and speaks the call (:mod:`.announcer`); 语音播报 in the right-click
 menu turns speech off (``Settings.calling_speech``).
 
@@ -18,7 +18,7 @@ from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QFont, QFontMetrics, QKeyEvent, QResizeEvent, QScreen
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
@@ -28,12 +28,9 @@ from epimanager.services.visit_boards import CallingBoard, calling_board
 from epimanager.settings import Settings
 from epimanager.store.database import Database
 from epimanager.ui.visits.announcer import Announcer
+from epimanager.ui.visits.follow import Follower
 from epimanager.ui.worker import Latest
 
-POLL_MS = 400
-#: a read this often anyway (the clock; a server feed that does not name visit changes)
-SERVER_REFRESH_MS = 1000
-FILE_REFRESH_MS = 10000
 #: calls shown under the newest one
 EARLIER_CALLS = 3
 
@@ -123,24 +120,11 @@ class CallingScreen(QWidget):
         self.announced: list[str] = []  # what was announced (newest last)
         self._last_call_id: int | None = None  # None: nothing read yet (calls already on are not announced)
         self._reader = Latest(self)
-        self.feed = db.change_feed()
-        self._poll = QTimer(self)
-        self._poll.setInterval(POLL_MS)
-        self._poll.timeout.connect(self._on_feed)
-        self._poll.start()
-        self._refresh = QTimer(self)
-        self._refresh.setInterval(SERVER_REFRESH_MS if db.server is not None else FILE_REFRESH_MS)
-        self._refresh.timeout.connect(self.reload)
-        self._refresh.start()
+        self.follower = Follower(self, db, self.reload)
         self._fit_fonts()
         self.reload()
 
     # -- reading ----------------------------------------------------------------------------
-
-    def _on_feed(self) -> None:
-        state = self.feed.drain()
-        if state.everything or state.children:
-            self.reload()
 
     def reload(self) -> None:
         db, day = self.db, self._today()
@@ -243,8 +227,6 @@ class CallingScreen(QWidget):
         self.speech_changed.emit(on)
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        self._poll.stop()
-        self._refresh.stop()
-        self.feed.stop()
+        self.follower.stop()
         self.announcer.stop()
         super().closeEvent(event)

@@ -32,12 +32,10 @@ from epimanager.services import visits
 from epimanager.services.visit_boards import Observed, observing
 from epimanager.store.database import Database
 from epimanager.ui import notify
+from epimanager.ui.visits.follow import Follower
 from epimanager.ui.worker import Latest
 
-POLL_MS = 400
 TICK_MS = 1000
-SERVER_REFRESH_MS = 1000
-FILE_REFRESH_MS = 10000
 DONE_COLOUR = QColor("#c8f0c8")
 
 
@@ -83,27 +81,14 @@ class ObserveBoard(QWidget):
         layout.addWidget(self.notice)
         self.rows: list[Observed] = []
         self._reader = Latest(self)
-        self.feed = db.change_feed()
-        self._poll = QTimer(self)
-        self._poll.setInterval(POLL_MS)
-        self._poll.timeout.connect(self._on_feed)
-        self._poll.start()
         self._tick = QTimer(self)
         self._tick.setInterval(TICK_MS)
         self._tick.timeout.connect(self.update_times)
         self._tick.start()
-        self._refresh = QTimer(self)
-        self._refresh.setInterval(SERVER_REFRESH_MS if db.server is not None else FILE_REFRESH_MS)
-        self._refresh.timeout.connect(self.reload)
-        self._refresh.start()
+        self.follower = Follower(self, db, self.reload)
         self.reload()
 
     # -- reading ----------------------------------------------------------------------------
-
-    def _on_feed(self) -> None:
-        state = self.feed.drain()
-        if state.everything or state.children:
-            self.reload()
 
     def _day(self) -> date:
         return self._now().date()
@@ -232,8 +217,6 @@ class ObserveBoard(QWidget):
         self.table.setFocus()
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        self._poll.stop()
+        self.follower.stop()
         self._tick.stop()
-        self._refresh.stop()
-        self.feed.stop()
         super().closeEvent(event)
