@@ -50,11 +50,14 @@ def _serial_row(session: Session, unit_code: str, year: int) -> ChildCodeSerial:
     return row
 
 
-def allocate_codes(session: Session, unit_code: str, year: int, count: int) -> list[str]:
+def allocate_codes(
+    session: Session, unit_code: str, year: int, count: int, exclude: frozenset[str] | set[str] = frozenset()
+) -> list[str]:
     """Hand out ``count`` new child codes, unique under concurrent registration.
 
     Serials go up from the counter; when a stray high serial (an imported 9999) has used up the top,
     the free serials below are handed out instead; a year with all 9,999 taken is a clear refusal.
+    ``exclude``: codes already handed out but not yet written (an import chunk's earlier rows).
     """
     row = _serial_row(session, unit_code, year)
     picked: list[int] = []
@@ -63,7 +66,7 @@ def allocate_codes(session: Session, unit_code: str, year: int, count: int) -> l
         # from the counter up, skipping codes already on record (loaded from elsewhere, or older data)
         batch = list(range(n + 1, min(MAX_SERIAL, n + count - len(picked) + 16) + 1))
         codes = [make_child_code(unit_code, year, k) for k in batch]
-        taken = set(session.scalars(select(Child.code).where(Child.code.in_(codes))))
+        taken = set(session.scalars(select(Child.code).where(Child.code.in_(codes)))) | (set(codes) & set(exclude))
         picked += [k for k, c in zip(batch, codes, strict=True) if c not in taken][: count - len(picked)]
         n = batch[-1]
     if len(picked) < count:
@@ -73,6 +76,7 @@ def allocate_codes(session: Session, unit_code: str, year: int, count: int) -> l
             for c in session.scalars(select(Child.code).where(Child.code.like(prefix + "%")))
             if len(c) == 18 and c[14:].isdigit()
         } | set(picked)
+        used |= {int(c[14:]) for c in exclude if c.startswith(prefix) and len(c) == 18 and c[14:].isdigit()}
         picked += [k for k in range(1, MAX_SERIAL + 1) if k not in used][: count - len(picked)]
     if len(picked) < count:
         raise ValidationError(f"{year} 年出生儿童的编码已用完（{unit_code} 的 {MAX_SERIAL} 个编号都已使用）")

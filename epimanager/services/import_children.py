@@ -189,8 +189,8 @@ class ChildChunks:
         """Codes while the year has serials left, then the reason for each row left without one."""
         codes: list[str] = []
         while len(codes) < count:
-            try:
-                codes.append(allocate_codes(s, self.unit, year, 1)[0])
+            try:  # the codes of this chunk are written later: each call must know the ones before it
+                codes.append(allocate_codes(s, self.unit, year, 1, exclude=set(codes))[0])
             except (ValueError, EpiError) as exc:
                 codes += ["错误：" + str(exc)] * (count - len(codes))
         return codes

@@ -118,3 +118,42 @@ def test_a_file_of_only_bad_rows_leaves_nothing_to_resume(db: Database, tmp_path
     assert (again.skipped, [e.line for e in again.errors]) == (0, [2])
     with db.session() as s:
         assert s.scalar(select(func.count()).select_from(Child)) == 0
+
+
+def test_an_import_that_runs_a_year_out_of_serials_gives_the_last_ones_once_then_says_so(
+    db: Database, tmp_path: Path
+) -> None:
+    """1,000,000 children imported into 25 birth years: once a year's serials ran short the importer
+    handed the same last free serial to several rows of a chunk and stopped with a database traceback."""
+    free = {10, 20, 30, 40}
+    with db.transaction() as s:  # years of registrations: every 2025 serial but four taken
+        s.execute(
+            Child.__table__.insert(),
+            [
+                {
+                    "uuid": f"00000000-0000-7000-8000-{n:012d}",
+                    "code": f"32010201012025{n:04d}",
+                    "name": "某",
+                    "sex": "1",
+                    "birth_date": date(2025, 1, 1),
+                    "residence": 1,
+                    "status": 1,
+                    "managing_unit": "3201020101",
+                    "created_unit": "3201020101",
+                    "mother_hbsag": "0",
+                    "created_at": TODAY,
+                    "updated_at": TODAY,
+                    "version": 1,
+                    "deleted": False,
+                }
+                for n in range(1, 10000)
+                if n not in free
+            ],
+        )
+    report = import_children(db, seven_children(tmp_path), today=TODAY)  # born 2025, chunks of 3
+    assert report.imported == 4
+    assert [e.line for e in report.errors] == [6, 7, 8]
+    assert all("2025 年出生儿童的编码已用完" in e.reason for e in report.errors)
+    with db.session() as s:
+        new = set(s.scalars(select(Child.code).where(Child.name.like("孩子%"))))
+    assert new == {f"32010201012025{n:04d}" for n in free}
