@@ -15,6 +15,7 @@ from epimanager.services.children import create_child, get_child, update_child
 from epimanager.services.doses import add_dose, delete_dose, update_dose
 from epimanager.store.database import Database, open_database
 from epimanager.store.models import AuditLog, Child
+from tests.helpers.codes import fill_year
 
 TODAY = date(2026, 11, 26)
 
@@ -88,30 +89,8 @@ def test_a_stray_serial_9999_does_not_exhaust_the_year(db: Database) -> None:
 
 
 def test_a_year_with_every_serial_taken_is_a_clear_refusal(db: Database) -> None:
-    # fill the year's 9,999 serials directly (as years of registrations would)
+    fill_year(db, 2026, TODAY)  # the year's 9,999 serials taken (as years of registrations would)
     with db.transaction() as s:
-        s.execute(
-            Child.__table__.insert(),
-            [
-                {
-                    "uuid": f"00000000-0000-7000-8000-{n:012d}",
-                    "code": f"32010201012026{n:04d}",
-                    "name": "某",
-                    "sex": "1",
-                    "birth_date": date(2026, 1, 1),
-                    "residence": 1,
-                    "status": 1,
-                    "managing_unit": "3201020101",
-                    "created_unit": "3201020101",
-                    "mother_hbsag": "0",
-                    "created_at": TODAY,
-                    "updated_at": TODAY,
-                    "version": 1,
-                    "deleted": False,
-                }
-                for n in range(1, 10000)
-            ],
-        )
         s.execute(
             Child.__table__.update().where(Child.code == "320102010120269999").values(name="末")
         )  # the counter learns about it through a normal reservation below

@@ -16,6 +16,7 @@ from epimanager.services.doses import add_dose
 from epimanager.services.importer import import_children, import_doses
 from epimanager.store.database import Database, open_database
 from epimanager.store.models import Child
+from tests.helpers.codes import fill_year
 
 TODAY = date(2026, 11, 26)
 HEADER = "name,sex,birth_date,mother_name,father_name,phone,id_number,address,committee,residence"
@@ -126,30 +127,7 @@ def test_an_import_that_runs_a_year_out_of_serials_gives_the_last_ones_once_then
     """1,000,000 children imported into 25 birth years: once a year's serials ran short the importer
     handed the same last free serial to several rows of a chunk and stopped with a database traceback."""
     free = {10, 20, 30, 40}
-    with db.transaction() as s:  # years of registrations: every 2025 serial but four taken
-        s.execute(
-            Child.__table__.insert(),
-            [
-                {
-                    "uuid": f"00000000-0000-7000-8000-{n:012d}",
-                    "code": f"32010201012025{n:04d}",
-                    "name": "某",
-                    "sex": "1",
-                    "birth_date": date(2025, 1, 1),
-                    "residence": 1,
-                    "status": 1,
-                    "managing_unit": "3201020101",
-                    "created_unit": "3201020101",
-                    "mother_hbsag": "0",
-                    "created_at": TODAY,
-                    "updated_at": TODAY,
-                    "version": 1,
-                    "deleted": False,
-                }
-                for n in range(1, 10000)
-                if n not in free
-            ],
-        )
+    fill_year(db, 2025, TODAY, free=free)  # years of registrations: every 2025 serial but four taken
     report = import_children(db, seven_children(tmp_path), today=TODAY)  # born 2025, chunks of 3
     assert report.imported == 4
     assert [e.line for e in report.errors] == [6, 7, 8]
