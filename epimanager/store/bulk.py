@@ -30,7 +30,9 @@ class Bulk:
             self.raw.execute("PRAGMA cache_size=-262144")
 
     def insert(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
-        cols = ", ".join(columns)
+        # quoted: a column may be a reserved word on one backend only (audit_log."user" on PostgreSQL)
+        quote = self.conn.dialect.identifier_preparer.quote
+        cols = ", ".join(quote(c) for c in columns)
         if self.server:
             with self.raw.cursor() as cur, cur.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
                 for row in rows:

@@ -6,13 +6,17 @@ from __future__ import annotations
 import hashlib
 import json
 import socket
+from datetime import date
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
 
+from epimanager.domain.validation import ChildInput, DoseInput
 from epimanager.paths import ServerUrl
+from epimanager.services.children import create_child
 from epimanager.services.demo import generate
+from epimanager.services.doses import add_dose
 from epimanager.store.database import open_database
 from tests.conftest import server_database
 from tests.helpers.cli import run_cli
@@ -92,14 +96,21 @@ def test_a_clinic_moves_onto_the_server_whole_and_checked(
     src = open_database(db_path)
     try:
         generate(src, 60, seed=5)
+        # a clinic that has worked: an audit trail (its column "user" is a reserved word on the server)
+        code = create_child(src, ChildInput(name="审计", sex="2", birth_date=date(2026, 1, 5), mother_name="王芳")).code
+        add_dose(src, code, DoseInput("HepB", 1, date(2026, 1, 5)), user="admin")
     finally:
         src.close()
+    assert _count(db_path, "audit_log") >= 2
     before = hashlib.sha256(db_path.read_bytes()).hexdigest()
     r = run_cli("server", "migrate", "--from", db_path, "--to", empty_server.url, "--json", env=ENV)
     assert r.returncode == 0, r.stderr
     report = json.loads(r.stdout)
-    assert report["tables"]["child"] == 60 and report["tables"]["dose"] > 60
+    assert report["tables"]["child"] == 61 and report["tables"]["dose"] > 60
     assert hashlib.sha256(db_path.read_bytes()).hexdigest() == before  # the file is untouched
+    assert report["tables"]["audit_log"] == _count(db_path, "audit_log")
+    verify = run_cli("audit", "verify", db=empty_server.url, env=ENV)  # type: ignore[arg-type]
+    assert verify.returncode == 0, verify.stdout + verify.stderr
     # the same rows on both sides, the search index included
     for table in ("child", "dose", "child_search_key", "sync_outbox", "audit_log", "committee"):
         assert _count(db_path, table) == _count(empty_server, table), table
