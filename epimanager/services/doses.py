@@ -38,7 +38,7 @@ from epimanager.services.dose_duplicates import Clash, find_clash
 from epimanager.services.order_check import OffOrderDose, off_order
 from epimanager.services.records import DoseRecord
 from epimanager.services.stock import dose_binding
-from epimanager.store.database import Database
+from epimanager.store.database import Database, own_unit
 from epimanager.store.models import AuditLog, Child, Dose, touch
 
 log = logging.getLogger(__name__)
@@ -157,8 +157,8 @@ def add_dose(
     ``confirm_duplicate``; a dose given here that is not on the order of the child's visit that
     day with :class:`OffOrderDose` unless ``confirm_off_order``.
     """
-    own = db.own_unit_code()
     with db.transaction() as s:
+        own = own_unit(s)
         child = s.scalar(select(Child).where(Child.code == child_code, Child.deleted.is_(False)))
         if child is None:
             raise NotFoundError(f"找不到儿童编码为 {child_code} 的个案")

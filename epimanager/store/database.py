@@ -110,10 +110,8 @@ class Database:
             return row.value if row else None
 
     def own_unit_code(self) -> str:
-        code = self.config(OWN_UNIT_KEY)
-        if not code:
-            raise DatabaseError("数据库尚未初始化接种单位，请先运行 epimanager init --unit 编码 --unit-name 名称")
-        return code
+        with self.session() as s:
+            return own_unit(s)
 
     def close(self) -> None:
         """Close every connection of this handle, also one another thread is using right now.
@@ -244,8 +242,10 @@ def _database(location: DbLocation, engine: Engine, backup: Path | None) -> Data
 
 
 def _take_write_lock(_session: Session, _transaction: object, connection: Connection) -> None:
-    connection.exec_driver_sql(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT_S}s'")
-    connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")
+    # one round trip: the wait limit for this transaction, then the lock
+    connection.exec_driver_sql(
+        f"SELECT set_config('lock_timeout', '{LOCK_TIMEOUT_S}s', true), pg_advisory_xact_lock({WRITE_LOCK_KEY})"
+    )
 
 
 def _open_server(location: ServerUrl, *, create: bool, backup_dir: Path | None, pool_size: int) -> Database:
@@ -274,3 +274,11 @@ def set_config(session: Session, key: str, value: str) -> None:
 
 def get_config(session: Session, key: str) -> str | None:
     return session.scalar(select(AppConfig.value).where(AppConfig.key == key))
+
+
+def own_unit(session: Session) -> str:
+    """This clinic's unit code, read in the caller's session."""
+    code = get_config(session, OWN_UNIT_KEY)
+    if not code:
+        raise DatabaseError("数据库尚未初始化接种单位，请先运行 epimanager init --unit 编码 --unit-name 名称")
+    return code

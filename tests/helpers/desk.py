@@ -2,15 +2,19 @@
 
 ``python -m tests.helpers.desk LOCATION DESK N_CHILDREN N_DOSES OFFSET``: prints ``child CODE`` for each
 child registered and ``dose UUID`` for each dose after its commit (what a killed desk printed must be
-on record afterwards).  Doses go to the shared children ``shared.txt`` names, each on a day no other
+on record afterwards).  With ``EPIMANAGER_DESK_GO=PATH`` a desk says ``ready`` once started and saves
+only when that file exists.  Doses go to the shared children ``shared.txt`` names, each on a day no other
 desk uses, all from batch ``B-DESKS``.
 """
 
 from __future__ import annotations
 
 import inspect
+import os
 import sys
+import time
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 from epimanager.domain.validation import ChildInput, DoseInput
@@ -34,6 +38,12 @@ def main() -> None:
         inp = ChildInput(name=f"{desk}{i}", sex="1", birth_date=date(2019, 6, 1), mother_name="李梅")
         sys.stdout.write(f"child {create_child(db, inp, user=desk).code}\n")
         sys.stdout.flush()
+    go = os.environ.get("EPIMANAGER_DESK_GO")
+    if go:  # a benchmark starts every desk's saves at once, after their start-up
+        sys.stdout.write("ready\n")
+        sys.stdout.flush()
+        while not Path(go).exists():
+            time.sleep(0.005)
     for i in range(n_doses):
         code = shared[(i + offset) % len(shared)]
         day = FIRST_DAY + timedelta(days=offset + i)
