@@ -32,8 +32,11 @@ EN = {
     "已设置数据库：%1；重新启动 EpiManager 后生效。": "Database set to %1; takes effect when EpiManager restarts.",
     "工作站：%1": "Desk: %1",
     " · 在线 %1 台": " · %1 on line",
-    "与数据库服务器 %1 的连接已断开，正在重试…（已填写的内容会保留，连上后再保存）": (
-        "Connection to the database server %1 lost, retrying… (what you typed is kept; save when it is back)"
+    "与数据库服务器 %1 的连接已断开，正在重试…（已填写的内容会保留，连上后自动保存）": (
+        "Connection to the database server %1 lost, retrying… (what you typed is kept and saved when it is back)"
+    ),
+    "已填写的内容保留在此，连上服务器后自动保存（Esc 取消）": (
+        "What you typed stays here and is saved when the server is back (Esc cancels)"
     ),
     "“%1”的快捷键：%2": "Shortcut of “%1”: %2",
     "⚠ 可能重复（%1）：%2 %3 母亲 %4，编码 %5": "⚠ Possible duplicate (%1): %2 %3 mother %4, code %5",

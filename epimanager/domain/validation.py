@@ -229,6 +229,9 @@ class DoseInput:
     free: bool = True
     trace_code: str | None = None
     combination_code: str | None = None
+    #: chosen by the form when it opens: a save retried after a lost server connection whose first
+    #: attempt was committed (only the answer was lost) finds that dose instead of saving it twice
+    uuid: str | None = None
 
 
 def dose_date_problem(day: date, birth_date: date, today: date) -> str | None:

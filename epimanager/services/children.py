@@ -20,7 +20,7 @@ from epimanager.services.search_index import index_child
 from epimanager.services.units import require_committee_ids
 from epimanager.store.database import Database
 from epimanager.store.dialect import is_server
-from epimanager.store.models import Child, ChildCodeSerial, touch
+from epimanager.store.models import Child, ChildCodeSerial, new_uuid, touch
 
 log = logging.getLogger(__name__)
 
@@ -134,11 +134,14 @@ def create_child(
     user: str | None = None,
     today: date | None = None,
     birth_doses: Sequence[DoseInput] = (),
+    uuid: str | None = None,
 ) -> ChildRecord:
     """Validate and store a new child; generates the child code if none is given.
 
     ``birth_doses`` (HepB 1, BCG given at the birth hospital) are recorded in the same
-    transaction: the child and its birth doses are saved together or not at all.
+    transaction: the child and its birth doses are saved together or not at all.  A child whose
+    ``uuid`` (chosen by the form) is on record already is that child — a save retried after a lost
+    connection whose first attempt was committed: returned, not registered twice.
     """
     from epimanager.services.doses import record_dose
 
@@ -149,6 +152,8 @@ def create_child(
     unit = db.own_unit_code()
     now = datetime.now()
     with db.transaction() as s:
+        if uuid and (earlier := _by_uuid(s, uuid)) is not None:
+            return ChildRecord.from_orm(earlier)
         cid = committee_id(s, unit, inp.committee)
         if inp.child_code:
             code = inp.child_code.strip()
@@ -158,6 +163,7 @@ def create_child(
         else:
             code = allocate_codes(s, unit, inp.birth_date.year, 1)[0]
         child = Child(
+            uuid=uuid or new_uuid(),
             code=code,
             committee_id=cid,
             managing_unit=unit,
@@ -180,6 +186,10 @@ def create_child(
             s.refresh(child, ["doses"])
             return ChildRecord.from_orm(child)
         return ChildRecord.from_orm(child, with_doses=False)
+
+
+def _by_uuid(s: Session, uuid: str) -> Child | None:
+    return s.scalar(select(Child).where(Child.uuid == uuid).options(selectinload(Child.doses)))
 
 
 def _load(s: Session, code: str) -> Child:

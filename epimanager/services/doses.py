@@ -39,7 +39,7 @@ from epimanager.services.order_check import OffOrderDose, off_order
 from epimanager.services.records import DoseRecord
 from epimanager.services.stock import dose_binding
 from epimanager.store.database import Database, own_unit
-from epimanager.store.models import AuditLog, Child, Dose, touch
+from epimanager.store.models import AuditLog, Child, Dose, new_uuid, touch
 
 log = logging.getLogger(__name__)
 
@@ -155,13 +155,18 @@ def add_dose(
     An invalid dose (by the schedule engine) is refused with :class:`InvalidDose` unless
     ``confirm_invalid``; a dose the child already has with :class:`DuplicateDose` unless
     ``confirm_duplicate``; a dose given here that is not on the order of the child's visit that
-    day with :class:`OffOrderDose` unless ``confirm_off_order``.
+    day with :class:`OffOrderDose` unless ``confirm_off_order``.  A dose whose ``inp.uuid`` is on
+    record already is that dose (a save retried after a lost connection): returned, not saved again.
     """
     with db.transaction() as s:
         own = own_unit(s)
         child = s.scalar(select(Child).where(Child.code == child_code, Child.deleted.is_(False)))
         if child is None:
             raise NotFoundError(f"找不到儿童编码为 {child_code} 的个案")
+        if inp.uuid and (earlier := s.scalar(select(Dose).where(Dose.uuid == inp.uuid))) is not None:
+            if earlier.child_id != child.id:
+                raise ValidationError("接种记录编号重复（另一儿童已有此编号），未保存")
+            return DoseRecord.from_orm(earlier)  # this save's first attempt was committed: not again
         here = inp.place_text != OTHER_PLACE and inp.unit_code in (None, own)
         refusal: OffOrderDose | None = None
         if here:
@@ -227,6 +232,7 @@ def record_dose(
     # a dose given elsewhere (出生医院, 外地, another unit) carries no local nurse unless one is named
     nurse = inp.nurse or (permissions.nurse_name(s, user) if unit_code == own_unit else None) or None
     dose = Dose(
+        uuid=inp.uuid or new_uuid(),
         child_id=child.id,
         vaccine_code=code,
         dose_number=inp.dose_number,

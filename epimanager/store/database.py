@@ -104,6 +104,11 @@ class Database:
         """Another handle on the same engine that works for ``actor``."""
         return replace(self, actor=actor)
 
+    def ping(self) -> None:
+        """One round trip to the database: raises :class:`ServerLost` while the server cannot be reached."""
+        with self.session() as s:
+            s.execute(select(1))
+
     def config(self, key: str) -> str | None:
         with self.session() as s:
             row = s.get(AppConfig, key)

@@ -52,7 +52,7 @@ class StatusBar(QStatusBar):
             self.lost_label.hide()
             return
         self.lost_label.setText(
-            self.tr("与数据库服务器 %1 的连接已断开，正在重试…（已填写的内容会保留，连上后再保存）").replace(
+            self.tr("与数据库服务器 %1 的连接已断开，正在重试…（已填写的内容会保留，连上后自动保存）").replace(
                 "%1", where
             )
         )

@@ -9,14 +9,19 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+import shiboken6
+from PySide6.QtCore import QDate
 from pytestqt.qtbot import QtBot
+from sqlalchemy import func, select
 
 from epimanager.domain.validation import ChildInput, DoseInput
 from epimanager.paths import DbLocation
 from epimanager.services.children import create_child
 from epimanager.services.doses import add_dose
 from epimanager.store.database import Database, open_database
+from epimanager.store.models import Child
 from epimanager.ui.main_window import MainWindow
+from epimanager.ui.server_retry import RETRY_MS
 from tests.conftest import BACKENDS, clinic_location
 
 TODAY = date(2026, 11, 26)
@@ -81,7 +86,7 @@ def test_two_desks_see_each_other_and_a_stale_save_is_refused(
         dialog.reject()
 
 
-def test_a_lost_server_shows_a_banner_keeps_the_form_and_saves_when_back(
+def test_a_lost_server_shows_a_banner_keeps_the_form_and_saves_by_itself_when_back(
     qtbot: QtBot, tmp_path: Path, answers: dict[str, list[object]]
 ) -> None:
     from tests.helpers.pg import Cluster, bin_dir
@@ -116,11 +121,27 @@ def test_a_lost_server_shows_a_banner_keeps_the_form_and_saves_when_back(
             assert "与数据库服务器 127.0.0.1" in w.status.lost_label.text()
             dialog.try_save()
             assert dialog.isVisible() and "无法连接数据库服务器 127.0.0.1" in dialog.error.text()
+            assert "连上服务器后自动保存" in dialog.error.text()
             assert dialog.batch.currentText() == "B77"  # the form keeps what the nurse typed
+            qtbot.wait(2 * RETRY_MS + 500)  # it keeps looking (off the UI thread) while the server is away
+            assert dialog.isVisible() and dialog.batch.currentText() == "B77"
             cluster.resume()
+            # nobody presses save again: the dialog saves by itself once the server answers
+            qtbot.waitUntil(lambda: not shiboken6.isValid(dialog) or not dialog.isVisible(), timeout=20000)
             qtbot.waitUntil(lambda: not w.status.lost_label.isVisible(), timeout=20000)
-            dialog.try_save()
-            qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=5000)
             assert [d.batch_no for d in w.current.child.doses] == ["B77"]  # type: ignore[union-attr]
+            # a new child typed while the server is away is registered by itself when it is back
+            cluster.pause()
+            qtbot.waitUntil(w.status.lost_label.isVisible, timeout=5000)
+            form = w.new_child()
+            form.name.setText("陈小宝")
+            form.mother_name.setText("林芳")
+            form.birth_date.setDate(QDate(2026, 11, 20))
+            form.try_save()
+            assert form.isVisible() and "连上服务器后自动保存" in form.problems.text()
+            cluster.resume()
+            qtbot.waitUntil(lambda: w.current.child is not None and w.current.child.name == "陈小宝", timeout=20000)
+            with w.db.session() as s:
+                assert s.scalar(select(func.count()).select_from(Child).where(Child.name == "陈小宝")) == 1
     finally:
         cluster.stop()

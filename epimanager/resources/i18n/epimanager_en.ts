@@ -1661,204 +1661,204 @@ Reason for deleting:</translation>
 <context>
     <name>DoseDialog</name>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="81"/>
+        <location filename="../../ui/child/dose_dialog.py" line="89"/>
         <source>修改接种记录</source>
         <extracomment>the batch proposals for the chosen vaccine have been read and shown</extracomment>
         <translation>Edit dose</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="81"/>
+        <location filename="../../ui/child/dose_dialog.py" line="89"/>
         <source>接种登记</source>
         <translation>Vaccination</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="86"/>
+        <location filename="../../ui/child/dose_dialog.py" line="94"/>
         <source>请选择疫苗</source>
         <translation>Choose a vaccine</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="90"/>
+        <location filename="../../ui/child/dose_dialog.py" line="98"/>
         <source>请选择</source>
         <translation>Choose</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="114"/>
-        <location filename="../../ui/child/dose_dialog.py" line="362"/>
+        <location filename="../../ui/child/dose_dialog.py" line="122"/>
+        <location filename="../../ui/child/dose_dialog.py" line="370"/>
         <source>本单位</source>
         <translation>This unit</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="115"/>
-        <location filename="../../ui/child/dose_dialog.py" line="364"/>
+        <location filename="../../ui/child/dose_dialog.py" line="123"/>
+        <location filename="../../ui/child/dose_dialog.py" line="372"/>
         <source>外地</source>
         <translation>Elsewhere</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="116"/>
+        <location filename="../../ui/child/dose_dialog.py" line="124"/>
         <source>本单位、外地，或输入接种单位的10位编码</source>
         <translation>This unit, elsewhere, or type the 10-digit unit code</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="124"/>
+        <location filename="../../ui/child/dose_dialog.py" line="132"/>
         <source>按今日安排（%1 号）：%2</source>
         <translation>From today&apos;s order (ticket %1): %2</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="133"/>
+        <location filename="../../ui/child/dose_dialog.py" line="141"/>
         <source>疫苗(&amp;V)：</source>
         <translation>&amp;Vaccine:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="134"/>
+        <location filename="../../ui/child/dose_dialog.py" line="142"/>
         <source>剂次(&amp;N)：</source>
         <translation>Dose &amp;number:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="135"/>
+        <location filename="../../ui/child/dose_dialog.py" line="143"/>
         <source>接种属性(&amp;A)：</source>
         <translation>Dose &amp;type:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="136"/>
+        <location filename="../../ui/child/dose_dialog.py" line="144"/>
         <source>接种日期(&amp;D)：</source>
         <translation>&amp;Date:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="137"/>
+        <location filename="../../ui/child/dose_dialog.py" line="145"/>
         <source>批号(&amp;B)：</source>
         <translation>&amp;Batch:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="138"/>
+        <location filename="../../ui/child/dose_dialog.py" line="146"/>
         <source>生产企业(&amp;M)：</source>
         <translation>&amp;Manufacturer:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="139"/>
+        <location filename="../../ui/child/dose_dialog.py" line="147"/>
         <source>失效期(&amp;E)：</source>
         <translation>&amp;Expiry:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="140"/>
+        <location filename="../../ui/child/dose_dialog.py" line="148"/>
         <source>接种部位(&amp;S)：</source>
         <translation>&amp;Site:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="141"/>
+        <location filename="../../ui/child/dose_dialog.py" line="149"/>
         <source>接种途径(&amp;R)：</source>
         <translation>&amp;Route:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="142"/>
+        <location filename="../../ui/child/dose_dialog.py" line="150"/>
         <source>接种护士(&amp;U)：</source>
         <translation>N&amp;urse:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="143"/>
+        <location filename="../../ui/child/dose_dialog.py" line="151"/>
         <source>接种地点(&amp;P)：</source>
         <translation>&amp;Place:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="149"/>
+        <location filename="../../ui/child/dose_dialog.py" line="157"/>
         <source>保存(&amp;S)</source>
         <translation>&amp;Save</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="151"/>
+        <location filename="../../ui/child/dose_dialog.py" line="159"/>
         <source>取消</source>
         <translation>Cancel</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="247"/>
+        <location filename="../../ui/child/dose_dialog.py" line="255"/>
         <source>正在读取可用批号…</source>
         <translation>Reading the batches in use…</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="271"/>
+        <location filename="../../ui/child/dose_dialog.py" line="279"/>
         <source>库存 %1 人份</source>
         <translation>in stock: %1 doses</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="271"/>
+        <location filename="../../ui/child/dose_dialog.py" line="279"/>
         <source>近期使用</source>
         <translation>used lately</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="274"/>
+        <location filename="../../ui/child/dose_dialog.py" line="282"/>
         <source>无可用批号，请输入</source>
         <translation>No batch in use; type one</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="337"/>
+        <location filename="../../ui/child/dose_dialog.py" line="345"/>
         <source>评价：—（不属于免疫程序的系列）</source>
         <translation>Evaluation: — (not part of a schedule series)</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="344"/>
+        <location filename="../../ui/child/dose_dialog.py" line="352"/>
         <source>评价：✗ %1 —— 无效剂次，不计入免疫程序</source>
         <translation>Evaluation: ✗ %1 — invalid dose, does not count</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="347"/>
+        <location filename="../../ui/child/dose_dialog.py" line="355"/>
         <source>评价：✓ %1</source>
         <translation>Evaluation: ✓ %1</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="358"/>
+        <location filename="../../ui/child/dose_dialog.py" line="366"/>
         <source>失效期格式不正确：%1</source>
         <translation>Expiry date is not valid: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="386"/>
+        <location filename="../../ui/child/dose_dialog.py" line="398"/>
         <source>请先选择疫苗</source>
         <translation>Choose a vaccine first</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="389"/>
+        <location filename="../../ui/child/dose_dialog.py" line="401"/>
         <source>请选择剂次</source>
         <translation>Choose the dose number</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="407"/>
+        <location filename="../../ui/child/dose_dialog.py" line="424"/>
         <source>%1不在 %2 号的今日接种安排中（今日安排：%3）。
 仍要登记吗？</source>
         <translation>%1 is not on today&apos;s order of ticket %2 (today&apos;s order: %3).
 Record it anyway?</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="410"/>
+        <location filename="../../ui/child/dose_dialog.py" line="427"/>
         <source>今日安排外</source>
         <translation>Not on today&apos;s order</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="414"/>
+        <location filename="../../ui/child/dose_dialog.py" line="431"/>
         <source>%1。作为更正/补录保存吗？</source>
         <translation>%1. Save it as a correction / back-entry?</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="415"/>
+        <location filename="../../ui/child/dose_dialog.py" line="432"/>
         <source>重复剂次</source>
         <translation>Duplicate dose</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="420"/>
+        <location filename="../../ui/child/dose_dialog.py" line="437"/>
         <source>这一剂评价为“%1”，是无效剂次，不计入免疫程序。
 仍要保存吗？</source>
         <translation>This dose is evaluated as “%1”: an invalid dose that does not count.
 Save it anyway?</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="423"/>
+        <location filename="../../ui/child/dose_dialog.py" line="440"/>
         <source>无效剂次</source>
         <translation>Invalid dose</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="433"/>
+        <location filename="../../ui/child/dose_dialog.py" line="450"/>
         <source>同一天已有%1</source>
         <translation>The same day already has %1</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="433"/>
+        <location filename="../../ui/child/dose_dialog.py" line="450"/>
         <source>该儿童已有有效的%1</source>
         <translation>The child already has a valid %1</translation>
     </message>
@@ -2731,192 +2731,192 @@ Press F3 to find a child, or F2 for a new child.</translation>
 <context>
     <name>NewChildDialog</name>
     <message>
-        <location filename="../../ui/child/new_child.py" line="50"/>
+        <location filename="../../ui/child/new_child.py" line="54"/>
         <source>乙肝疫苗第1剂（HepB）</source>
         <translation>Hepatitis B dose 1 (HepB)</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="51"/>
+        <location filename="../../ui/child/new_child.py" line="55"/>
         <source>卡介苗（BCG）</source>
         <translation>BCG</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="53"/>
+        <location filename="../../ui/child/new_child.py" line="57"/>
         <source>身份证号</source>
         <translation>ID number</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="54"/>
+        <location filename="../../ui/child/new_child.py" line="58"/>
         <source>姓名+出生日期+母亲</source>
         <translation>name + birth date + mother</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="75"/>
+        <location filename="../../ui/child/new_child.py" line="83"/>
         <source>新建儿童</source>
         <translation>New child</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="89"/>
+        <location filename="../../ui/child/new_child.py" line="97"/>
         <source>公斤，如 3.2</source>
         <translation>kg, e.g. 3.2</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="109"/>
+        <location filename="../../ui/child/new_child.py" line="117"/>
         <source>6位县级国标码</source>
         <translation>6-digit county code</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="122"/>
+        <location filename="../../ui/child/new_child.py" line="130"/>
         <source>儿童编码：保存时自动生成（单位编码＋出生年份＋序号）</source>
         <translation>Child code: generated on saving (unit + birth year + serial)</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="142"/>
+        <location filename="../../ui/child/new_child.py" line="150"/>
         <source>姓名(&amp;A)*：</source>
         <translation>N&amp;ame*:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="142"/>
+        <location filename="../../ui/child/new_child.py" line="150"/>
         <source>性别(&amp;X)*：</source>
         <translation>Se&amp;x*:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="143"/>
+        <location filename="../../ui/child/new_child.py" line="151"/>
         <source>出生日期(&amp;B)*：</source>
         <translation>&amp;Birth date*:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="143"/>
+        <location filename="../../ui/child/new_child.py" line="151"/>
         <source>出生时间：</source>
         <translation>Birth time:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="144"/>
+        <location filename="../../ui/child/new_child.py" line="152"/>
         <source>身份证号(&amp;I)：</source>
         <translation>&amp;ID number:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="144"/>
+        <location filename="../../ui/child/new_child.py" line="152"/>
         <source>出生证号：</source>
         <translation>Birth certificate no.:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="145"/>
+        <location filename="../../ui/child/new_child.py" line="153"/>
         <source>母亲姓名(&amp;M)：</source>
         <translation>&amp;Mother:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="145"/>
+        <location filename="../../ui/child/new_child.py" line="153"/>
         <source>母亲身份证号：</source>
         <translation>Mother ID number:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="146"/>
+        <location filename="../../ui/child/new_child.py" line="154"/>
         <source>父亲姓名(&amp;F)：</source>
         <translation>&amp;Father:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="146"/>
+        <location filename="../../ui/child/new_child.py" line="154"/>
         <source>父亲身份证号：</source>
         <translation>Father ID number:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="147"/>
+        <location filename="../../ui/child/new_child.py" line="155"/>
         <source>联系电话(&amp;P)：</source>
         <translation>&amp;Phone:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="147"/>
+        <location filename="../../ui/child/new_child.py" line="155"/>
         <source>出生体重：</source>
         <translation>Birth weight:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="148"/>
+        <location filename="../../ui/child/new_child.py" line="156"/>
         <source>区域划分(&amp;C)：</source>
         <translation>Area (&amp;committee):</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="148"/>
+        <location filename="../../ui/child/new_child.py" line="156"/>
         <source>居住属性：</source>
         <translation>Residence:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="149"/>
+        <location filename="../../ui/child/new_child.py" line="157"/>
         <source>家庭住址：</source>
         <translation>Address:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="149"/>
+        <location filename="../../ui/child/new_child.py" line="157"/>
         <source>户籍县国标：</source>
         <translation>Hukou county code:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="150"/>
+        <location filename="../../ui/child/new_child.py" line="158"/>
         <source>母亲HBsAg：</source>
         <translation>Mother HBsAg:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="150"/>
+        <location filename="../../ui/child/new_child.py" line="158"/>
         <source>过敏史：</source>
         <translation>Allergies:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="158"/>
+        <location filename="../../ui/child/new_child.py" line="166"/>
         <source>备注：</source>
         <translation>Remark:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="161"/>
+        <location filename="../../ui/child/new_child.py" line="169"/>
         <source>同时登记出生时接种</source>
         <translation>Also record the birth doses</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="173"/>
+        <location filename="../../ui/child/new_child.py" line="181"/>
         <source>出生医院（外地）</source>
         <translation>Birth hospital (elsewhere)</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="174"/>
+        <location filename="../../ui/child/new_child.py" line="182"/>
         <source>本单位</source>
         <translation>This unit</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="175"/>
+        <location filename="../../ui/child/new_child.py" line="183"/>
         <source>接种地点：</source>
         <translation>Place:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="188"/>
+        <location filename="../../ui/child/new_child.py" line="196"/>
         <source>保存(&amp;S)</source>
         <translation>&amp;Save</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="190"/>
+        <location filename="../../ui/child/new_child.py" line="198"/>
         <source>取消</source>
         <translation>Cancel</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="237"/>
+        <location filename="../../ui/child/new_child.py" line="245"/>
         <source>已输入 %1 位</source>
         <translation>%1 characters typed</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="248"/>
+        <location filename="../../ui/child/new_child.py" line="256"/>
         <source>✓ 身份证号有效：已填入性别 %1、出生日期 %2</source>
         <translation>✓ Valid ID number: sex %1 and birth date %2 filled in</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="264"/>
+        <location filename="../../ui/child/new_child.py" line="272"/>
         <source>出生体重应为数字，如 3.2</source>
         <translation>Birth weight must be a number, e.g. 3.2</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="322"/>
+        <location filename="../../ui/child/new_child.py" line="330"/>
         <source>⚠ 可能重复（%1）：%2 %3 母亲 %4，编码 %5</source>
         <translation>⚠ Possible duplicate (%1): %2 %3 mother %4, code %5</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="348"/>
+        <location filename="../../ui/child/new_child.py" line="360"/>
         <source>已有相同的儿童：
 %1
 
@@ -2927,7 +2927,7 @@ Press F3 to find a child, or F2 for a new child.</translation>
 Create a new child anyway?</translation>
     </message>
     <message>
-        <location filename="../../ui/child/new_child.py" line="349"/>
+        <location filename="../../ui/child/new_child.py" line="361"/>
         <source>可能重复</source>
         <translation>Possible duplicate</translation>
     </message>
@@ -3856,6 +3856,15 @@ Create a new child anyway?</translation>
     </message>
 </context>
 <context>
+    <name>SaveRetry</name>
+    <message>
+        <location filename="../../ui/server_retry.py" line="45"/>
+        <source>已填写的内容保留在此，连上服务器后自动保存（Esc 取消）</source>
+        <extracomment>How often a save waiting for the clinic server looks whether it is back.</extracomment>
+        <translation>What you typed stays here and is saved when the server is back (Esc cancels)</translation>
+    </message>
+</context>
+<context>
     <name>Search</name>
     <message>
         <location filename="../../ui/search/model.py" line="24"/>
@@ -4166,8 +4175,8 @@ Create a new child anyway?</translation>
     </message>
     <message>
         <location filename="../../ui/status_bar.py" line="55"/>
-        <source>与数据库服务器 %1 的连接已断开，正在重试…（已填写的内容会保留，连上后再保存）</source>
-        <translation>Connection to the database server %1 lost, retrying… (what you typed is kept; save when it is back)</translation>
+        <source>与数据库服务器 %1 的连接已断开，正在重试…（已填写的内容会保留，连上后自动保存）</source>
+        <translation>Connection to the database server %1 lost, retrying… (what you typed is kept and saved when it is back)</translation>
     </message>
     <message>
         <location filename="../../ui/status_bar.py" line="62"/>

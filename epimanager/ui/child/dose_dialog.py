@@ -12,6 +12,7 @@ When the child's visit today has an order (登记's 今日接种安排), F4 pre-
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 from functools import partial
 from typing import Any
@@ -44,7 +45,7 @@ from epimanager.services.order_check import OffOrderDose
 from epimanager.services.records import DoseRecord
 from epimanager.services.ui_support import BatchProposal
 from epimanager.services.visit_order import OrderLine
-from epimanager.store.database import Database
+from epimanager.store.database import Database, ServerLost
 from epimanager.ui import notify
 from epimanager.ui.child.dose_context import ROUTES, SITES, DoseContext, evaluate_new
 from epimanager.ui.child.model import status_label
@@ -52,6 +53,7 @@ from epimanager.ui.child.model import tr as grid_tr
 from epimanager.ui.code_labels import tr_code
 from epimanager.ui.dates import to_date, to_qdate
 from epimanager.ui.field_notes import FieldNotes
+from epimanager.ui.server_retry import SaveRetry
 from epimanager.ui.worker import Latest
 
 __all__ = ["ROUTES", "SITES", "DoseContext", "DoseDialog", "evaluate_new"]
@@ -75,6 +77,12 @@ class DoseDialog(QDialog):
         super().__init__(parent)
         self.db, self.ctx, self.dose = db, ctx, dose
         self.saved: DoseRecord | None = None
+        # a new dose's id, chosen now: a save retried after a lost connection is never saved twice
+        self._uuid = str(uuid.uuid4()) if dose is None else None
+        # what the nurse confirmed for this save (not asked again when it is retried)
+        self._confirmed: set[str] = set()
+        # while the clinic server cannot be reached: saved by itself when it answers again
+        self._retry = SaveRetry(self, db, partial(self.try_save, retry=True))
         self.evaluations: list[DoseEvaluation] = []
         child = ctx.child
         self.setWindowTitle(
@@ -379,9 +387,13 @@ class DoseDialog(QDialog):
             nurse=self.nurse.text().strip() or None,
             unit_code=unit_code,
             place_text=place_text,
+            uuid=self._uuid,
         )
 
-    def try_save(self) -> None:
+    def try_save(self, *, retry: bool = False) -> None:
+        if not retry:  # the nurse pressed save: a new save, asked anew
+            self._confirmed.clear()
+            self._retry.stop()
         if self.vaccine.currentData() is None:
             self.error.setText(self.tr("请先选择疫苗"))
             return
@@ -398,23 +410,28 @@ class DoseDialog(QDialog):
             self.error.setText(problem)
             return
         # the service checks again in its transaction; each refusal it names is asked once, then audited
-        confirm_invalid = confirm_duplicate = off_order = False
         while True:
+            confirm_invalid, confirm_duplicate, off_order = (
+                k in self._confirmed for k in ("invalid", "duplicate", "off_order")
+            )
             try:
                 self.saved = self._save(inp, confirm_invalid, confirm_duplicate, off_order)
                 break
+            except ServerLost as exc:  # nothing saved yet (or saved and the answer lost: the id tells)
+                self.error.setText(self._retry.start(exc))
+                return
             except OffOrderDose as exc:
                 question = self.tr("%1不在 %2 号的今日接种安排中（今日安排：%3）。\n仍要登记吗？")
                 planned = "、".join(p.text for p in exc.planned)
                 question = question.replace("%1", exc.dose).replace("%2", exc.ticket).replace("%3", planned)
                 if not notify.confirm(self, self.tr("今日安排外"), question):
                     return
-                off_order = True
+                self._confirmed.add("off_order")
             except DuplicateDose as exc:
                 question = self.tr("%1。作为更正/补录保存吗？").replace("%1", self._duplicate_text(exc))
                 if not notify.confirm(self, self.tr("重复剂次"), question):
                     return
-                confirm_duplicate = True
+                self._confirmed.add("duplicate")
             except InvalidDose as exc:
                 reasons = "、".join(exc.reasons)
                 question = self.tr("这一剂评价为“%1”，是无效剂次，不计入免疫程序。\n仍要保存吗？").replace(
@@ -422,7 +439,7 @@ class DoseDialog(QDialog):
                 )
                 if not notify.confirm(self, self.tr("无效剂次"), question):
                     return
-                confirm_invalid = True
+                self._confirmed.add("invalid")
             except EpiError as exc:
                 self.error.setText(exc.message)
                 return

@@ -8,9 +8,12 @@ recorded at once.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
+import uuid
 from collections.abc import Callable
 from datetime import date
+from functools import partial
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QKeySequence, QShortcut
@@ -38,13 +41,14 @@ from epimanager.services.children import create_child
 from epimanager.services.doses import OTHER_PLACE
 from epimanager.services.records import ChildRecord
 from epimanager.services.ui_support import Duplicate, find_duplicates
-from epimanager.store.database import Database
+from epimanager.store.database import Database, ServerLost
 from epimanager.ui import notify
 from epimanager.ui.code_labels import tr_code
 from epimanager.ui.dates import to_date, to_qdate
 from epimanager.ui.field_notes import FieldNotes
 from epimanager.ui.grow import fit_placeholder
 from epimanager.ui.i18n import QT_TRANSLATE_NOOP
+from epimanager.ui.server_retry import SaveRetry
 
 BIRTH_DOSES = (
     ("0201", QT_TRANSLATE_NOOP("NewChildDialog", "乙肝疫苗第1剂（HepB）")),
@@ -68,6 +72,10 @@ class NewChildDialog(QDialog):
     ) -> None:
         super().__init__(parent)
         self.db, self.nurse, self.own_unit = db, nurse, own_unit
+        # the new child's id, chosen now: a save retried after a lost connection never registers it twice
+        self._uuid = str(uuid.uuid4())
+        self._retry = SaveRetry(self, db, partial(self.try_save, retry=True))
+        self._duplicates_confirmed = False
         self.today = today or date.today()
         self._duplicates_fn = duplicates
         self.created: ChildRecord | None = None
@@ -208,7 +216,7 @@ class NewChildDialog(QDialog):
         self._dup_timer = QTimer(self)
         self._dup_timer.setSingleShot(True)
         self._dup_timer.setInterval(250)
-        self._dup_timer.timeout.connect(self.check_duplicates)
+        self._dup_timer.timeout.connect(self._check_duplicates_while_typing)
         self.id_number.textChanged.connect(self._id_changed)
         for w in (
             self.name,
@@ -334,7 +342,10 @@ class NewChildDialog(QDialog):
 
     # -- saving -----------------------------------------------------------------------
 
-    def try_save(self) -> None:
+    def try_save(self, *, retry: bool = False) -> None:
+        if not retry:  # the nurse pressed save: a new save, asked anew
+            self._retry.stop()
+            self._duplicates_confirmed = False
         try:
             inp = self.child_input()
         except EpiError as exc:
@@ -344,19 +355,32 @@ class NewChildDialog(QDialog):
         if problems:
             self.show_problems(problems)
             return
-        if self.check_duplicates():
-            question = self.tr("已有相同的儿童：\n%1\n\n仍要新建吗？").replace("%1", self.duplicate_note.text())
-            if not notify.confirm(self, self.tr("可能重复"), question):
-                return
         try:
+            if self.check_duplicates() and not self._duplicates_confirmed:
+                question = self.tr("已有相同的儿童：\n%1\n\n仍要新建吗？").replace("%1", self.duplicate_note.text())
+                if not notify.confirm(self, self.tr("可能重复"), question):
+                    return
+                self._duplicates_confirmed = True
             # the child and the birth doses are one save: both or neither
             self.created = create_child(
-                self.db, inp, user=self.nurse, today=self.today, birth_doses=self._birth_doses(inp.birth_date)
+                self.db,
+                inp,
+                user=self.nurse,
+                today=self.today,
+                birth_doses=self._birth_doses(inp.birth_date),
+                uuid=self._uuid,
             )
+        except ServerLost as exc:  # kept here; saved by itself once the server answers
+            self.problems.setText("✗ " + self._retry.start(exc))
+            return
         except EpiError as exc:
             self.problems.setText("✗ " + exc.message)
             return
         self.accept()
+
+    def _check_duplicates_while_typing(self) -> None:
+        with contextlib.suppress(ServerLost):  # the status bar says the server is away; saving checks again
+            self.check_duplicates()
 
     def _birth_doses(self, born: date) -> list[DoseInput]:
         place = self.birth_place.currentData()

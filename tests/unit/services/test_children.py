@@ -142,3 +142,20 @@ def test_a_new_child_and_its_birth_doses_are_saved_together_or_not_at_all(db: Da
         ("HepB", 1, born),
     ]
     assert made.code.endswith("20260001")  # the refused try did not use up a serial
+
+
+def test_a_registration_retried_after_a_lost_answer_finds_its_child_instead_of_registering_it_twice(
+    db: Database,
+) -> None:
+    """The new-child form chose the child's id when it opened; the first save was committed but its
+    answer lost, so the form saves again: one child, one code, its birth dose once."""
+    inp = ChildInput("王小明", "1", date(2026, 11, 20), mother_name="李梅")
+    birth = [DoseInput("HepB", 1, date(2026, 11, 20))]
+    key = "0d6f1f7e-8a51-4c0e-a9d3-5c3b2e71f4aa"
+    first = create_child(db, inp, today=TODAY, birth_doses=birth, uuid=key)
+    again = create_child(db, inp, today=TODAY, birth_doses=birth, uuid=key)
+    assert again.code == first.code and again.uuid == key
+    assert [d.vaccine_code for d in again.doses] == ["0201"]
+    with db.session() as s:
+        assert s.scalars(select(Child.code)).all() == [first.code]
+        assert len(s.scalars(select(AuditLog).where(AuditLog.kind == "create")).all()) == 1

@@ -165,3 +165,25 @@ def test_changing_a_dose_number_onto_a_valid_one_needs_confirmation(db: Database
     with db.session() as s:
         note = s.scalar(select(AuditLog.new_value).where(AuditLog.kind == "dose_update"))
     assert note == "1（确认作为更正/补录：已有乙肝疫苗 第1剂（2026-03-01））"
+
+
+def test_a_save_retried_after_a_lost_answer_finds_its_dose_instead_of_saving_it_twice(db: Database, code: str) -> None:
+    """The form chose the dose's id when it opened; the first attempt was committed but its answer
+    was lost (the connection dropped at the commit), so the form saves again: one dose, one 人份."""
+    from epimanager.services.stock.movements import receive
+    from epimanager.store.models_stock import StockBatch
+
+    receive(db, vaccine="HepB", batch_no="B77", expiry=date(2030, 1, 1), quantity=10, on=date(2026, 3, 1))
+    inp = DoseInput("HepB", 1, date(2026, 3, 1), batch_no="B77", uuid="5f0c9a52-3d1e-4c8a-9b7e-2a1d6c4e8f10")
+    first = add_dose(db, code, inp, today=TODAY)
+    again = add_dose(db, code, inp, today=TODAY)
+    assert again.uuid == first.uuid == inp.uuid
+    with db.session() as s:
+        assert s.scalar(select(func.count()).select_from(Dose)) == 1
+        assert s.scalar(select(func.count()).select_from(AuditLog).where(AuditLog.kind == "dose_add")) == 1
+        assert s.scalar(select(StockBatch.quantity).where(StockBatch.batch_no == "B77")) == 9
+    # the same id for another child is refused, not taken as that child's dose
+    other = create_child(db, ChildInput("李娜", "2", date(2026, 3, 2), mother_name="王芳"), today=TODAY).code
+    with pytest.raises(ValidationError, match="编号重复"):
+        add_dose(db, other, DoseInput("HepB", 1, date(2026, 3, 2), uuid=inp.uuid), today=TODAY)
+    assert get_child(db, other).doses == ()
