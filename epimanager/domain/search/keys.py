@@ -57,7 +57,7 @@ def char_readings(ch: str) -> tuple[str, ...]:
     """
     if ch.isascii():
         return (ch.lower(),) if ch.isalnum() else ()
-    # pypinyin loads its phrase dictionary on import (~0.3 s): only when a character is read
+    # pypinyin loads its dictionary on import (without phrases: see epimanager/__init__.py): only when read
     from pypinyin import Style, pinyin
 
     found = pinyin(ch, style=Style.NORMAL, heteronym=True, errors="ignore")
