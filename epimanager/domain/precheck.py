@@ -195,7 +195,9 @@ def check(qlist: QuestionList, answers: Mapping[int, Answer], temperature: float
     if temperature is None:
         problems.append("请填写体温")
     elif not qlist.temperature_min <= temperature <= qlist.temperature_max:
-        problems.append(f"体温应在 {qlist.temperature_min:.1f}–{qlist.temperature_max:.1f}℃ 之间（收到 {temperature}）")
+        problems.append(
+            f"体温应在 {qlist.temperature_min:.1f}–{qlist.temperature_max:.1f}°C 之间（收到 {temperature}）"
+        )
     for number, a in sorted(answers.items()):
         q = qlist.question(number)
         if q is None:

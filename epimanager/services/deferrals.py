@@ -97,7 +97,8 @@ def apply(fc: Forecast, deferrals: Mapping[str, DeferralRecord]) -> Forecast:
         if d is None or f.status not in _OPEN:
             series.append(f)
         elif d.contraindicated:
-            series.append(f._replace(status=SeriesStatus.CONTRAINDICATED, notes=(*f.notes, f"禁忌：{d.reason}")))
+            note = f"禁忌：{d.reason}"
+            series.append(f._replace(status=SeriesStatus.CONTRAINDICATED, earliest=None, notes=(*f.notes, note)))
         elif d.until is not None and (f.earliest is None or f.earliest <= d.until):
             note = f"暂缓至 {d.until.isoformat()}：{d.reason}"
             series.append(f._replace(status=SeriesStatus.DEFERRED, earliest=d.until, notes=(*f.notes, note)))

@@ -86,6 +86,7 @@ class PrecheckContext:
 
     child_code: str
     child_name: str
+    birth_date: date
     day: date
     ticket: str | None
     questions: dp.QuestionList
@@ -227,7 +228,7 @@ def context(db: Database, code: str, day: date | None = None) -> PrecheckContext
         visit = _visit(s, child.id, day)
         codes = _today_codes(s, child, visit, day)
         return PrecheckContext(
-            child.code, child.name, day, visit.ticket if visit else None, question_list(),
+            child.code, child.name, child.birth_date, day, visit.ticket if visit else None, question_list(),
             tuple(vaccine_info(c) for c in codes), dict(engine().version_on(day).ig_wait), _ig(s, child.id), existing,
         )  # fmt: skip
 
@@ -264,8 +265,8 @@ def _resolved(ql: dp.QuestionList, answers: Mapping[int, dp.Answer], temperature
 
 
 def _summary(temperature: float, answers: Mapping[int, dp.Answer], outcomes: Sequence[dp.VaccineOutcome]) -> str:
-    yes = [f"{n}" + (f"（{a.detail}）" if a.detail else "") for n, a in sorted(answers.items()) if a.yes]
-    text = f"体温{temperature:.1f}℃；答“是”：{'、'.join(yes) or '无'}"
+    yes = [f"{n}" + (f"（{_detail(a)}）" if a.detail else "") for n, a in sorted(answers.items()) if a.yes]
+    text = f"体温{temperature:.1f}°C；答“是”：{'、'.join(yes) or '无'}"
     bad = [f"{o.name}{o.text}" for o in outcomes if o.outcome is not dp.Outcome.OK]
     return text + (f"；{'、'.join(bad)}" if bad else "；均可接种")
 
@@ -318,7 +319,7 @@ def save_precheck(
             row = Precheck(child_id=child.id, day=day)
             s.add(row)
         else:
-            before = f"体温{row.temperature:.1f}℃（第{row.version}版）"
+            before = f"体温{row.temperature:.1f}°C（第{row.version}版）"
             flag_modified(row, "at")
         row.visit_id = visit.id if visit else None
         row.at, row.temperature, row.answers = now, temperature, _answers_json(ql, answers)
@@ -336,11 +337,18 @@ def save_precheck(
         return _record(s, row, child, today)
 
 
+def _detail(a: dp.Answer) -> str:
+    """What goes with a yes, for people: vaccine names (百白破疫苗、麻腮风疫苗) or ``IVIG 2026-11-20``."""
+    if a.vaccines:
+        return "、".join(vaccine_info(c).name for c in a.vaccines)
+    return a.detail
+
+
 def _answers_json(ql: dp.QuestionList, answers: Mapping[int, dp.Answer]) -> str:
     rows = []
     for q in ql.questions:
         a = answers.get(q.number, dp.NO)
-        rows.append({"number": q.number, "question": q.text, "yes": a.yes, "detail": a.detail or None})
+        rows.append({"number": q.number, "question": q.text, "yes": a.yes, "detail": _detail(a) or None})
     return json.dumps(rows, ensure_ascii=False)
 
 

@@ -16,7 +16,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         ),
     )
     p.add_argument("code", nargs="?", metavar="CHILD_CODE", help="儿童编码")
-    p.add_argument("--temperature", type=float, metavar="℃", help="体温，如 36.8")
+    p.add_argument("--temperature", type=float, metavar="°C", help="体温，如 36.8")
     p.add_argument(
         "--answer", action="append", default=[], metavar="N=ANSWER",
         help="答“是”的题：1=yes；2=DTaP,MMR（严重反应的疫苗）；6=IVIG@2026-11-20（品名@日期）；可多次",
@@ -46,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
                         "questions": [{"number": q.number, "text": q.text, "answer": q.answer.value}
                                       for q in ql.questions]})  # fmt: skip
         else:
-            print(f"预检问卷（版本 {ql.version}；体温高于 {ql.fever_above:.1f}℃ 暂缓接种）")
+            print(f"预检问卷（版本 {ql.version}；体温高于 {ql.fever_above:.1f}°C 暂缓接种）")
             for q in ql.questions:
                 print(f"{q.number}. {q.text}")
         return 0
@@ -98,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
 def _text(record: Any, *, dry_run: bool) -> str:
     ticket = f"（{record.ticket} 号）" if record.ticket else ""
     head = "预检（未保存）" if dry_run else f"预检已保存（第{record.version}版）"
-    lines = [f"{head}：{record.child_name} {record.child_code}{ticket} 体温 {record.temperature:.1f}℃"]
+    lines = [f"{head}：{record.child_name} {record.child_code}{ticket} 体温 {record.temperature:.1f}°C"]
     yes = [f"{a.number}. {a.text}" + (f"（{a.detail}）" if a.detail else "") for a in record.positive]
     lines.append("答“是”：" + ("；".join(yes) if yes else "无"))
     for o in record.outcomes:

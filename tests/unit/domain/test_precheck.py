@@ -46,7 +46,7 @@ def test_a_fever_above_37_3_defers_every_vaccine_seven_days(temperature: float, 
     out = P.evaluate(QL, {}, temperature, ALL, DAY)
     assert set(texts(out).values()) == {expected}
     if expected != "可接种":
-        assert out[0].reasons == (f"发热（体温{temperature:.1f}℃，高于37.3℃）",)
+        assert out[0].reasons == (f"发热（体温{temperature:.1f}°C，高于37.3°C）",)
 
 
 def test_immunodeficiency_forbids_the_live_vaccines_only() -> None:
@@ -59,7 +59,7 @@ def test_a_severe_reaction_forbids_that_vaccine_and_beats_a_fever() -> None:
     out = P.evaluate(QL, {2: P.Answer(True, ("DTaP",))}, 38.0, ALL, DAY)
     assert texts(out) == {"0201": "暂缓至 2026-12-14", "1201": "暂缓至 2026-12-14", "0401": "禁忌",
                           "1802": "暂缓至 2026-12-14"}  # fmt: skip
-    assert out[2].reasons == ("既往接种该疫苗后出现严重反应", "发热（体温38.0℃，高于37.3℃）")
+    assert out[2].reasons == ("既往接种该疫苗后出现严重反应", "发热（体温38.0°C，高于37.3°C）")
 
 
 def test_an_immunoglobulin_defers_by_the_schedule_waits() -> None:
@@ -89,7 +89,7 @@ def test_an_allergy_without_a_vaccine_is_a_caution_only() -> None:
 
 def test_bad_input_is_named() -> None:
     assert P.check(QL, {9: P.Answer(True), 2: P.Answer(True), 6: P.Answer(True)}, 45.0) == [
-        "体温应在 34.0–43.0℃ 之间（收到 45.0）",
+        "体温应在 34.0–43.0°C 之间（收到 45.0）",
         "第2题答“是”时请注明是哪种疫苗",
         "第6题答“是”时请填写注射日期",
         "没有第9题（本问卷共8题）",
