@@ -126,3 +126,26 @@ def test_the_slip_prints_to_pdf(qtbot: QtBot, db: Database, window: MainWindow, 
     ):
         assert words in text, words
     dlg.reject()
+
+
+def test_at_the_precheck_desk_f11_calls_and_ctrl_j_opens_the_precheck(
+    qtbot: QtBot, db: Database, tmp_path: Path
+) -> None:
+    from tests.ui.test_desk_queue import Clock, desk_window, press
+
+    code = _child(db)
+    V.take(db, code, now=datetime(2026, 11, 26, 8, 0))
+    w = desk_window(qtbot, db, "预检台", tmp_path / "s.json", Clock())
+    assert "Ctrl+J 预检" in w.desk_keys.panel.keys.text()
+    press(qtbot, Qt.Key.Key_F11)
+    assert w.current.child is not None and w.current.child.code == code
+    press(qtbot, Qt.Key.Key_J, Qt.KeyboardModifier.ControlModifier)
+    dlg = w.findChild(PrecheckDialog)
+    assert isinstance(dlg, PrecheckDialog)
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is dlg.temperature)
+    type_text(dlg.temperature, "36.7")
+    qtbot.keyClick(dlg.temperature, Qt.Key.Key_Return)  # nothing stands in the way: saved and closed
+    qtbot.waitUntil(lambda: not dlg.isVisible())
+    record = P.precheck_of(db, code, TODAY)
+    assert record is not None and (record.ticket, record.desk, record.temperature) == ("A001", "预检台", 36.7)
+    assert "已保存预检：今天的疫苗均可接种" in w.status.currentMessage()

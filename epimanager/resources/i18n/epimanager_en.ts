@@ -1563,118 +1563,118 @@ Reason for deleting:</translation>
         <translation>Call again</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/desk_keys.py" line="121"/>
+        <location filename="../../ui/visits/desk_keys.py" line="123"/>
         <source>本机工作台：%1</source>
         <translation>This PC&apos;s desk: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/desk_keys.py" line="157"/>
+        <location filename="../../ui/visits/desk_keys.py" line="159"/>
         <source>本机没有选择工作台：请在 系统 → 切换工作台 选择</source>
         <translation>No desk chosen on this PC: choose one in System → Switch desk</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/desk_keys.py" line="175"/>
+        <location filename="../../ui/visits/desk_keys.py" line="177"/>
         <source>请先在队列中选中一个号</source>
         <translation>Select a ticket in the queue first</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/desk_keys.py" line="183"/>
+        <location filename="../../ui/visits/desk_keys.py" line="185"/>
         <source>请在登记台、预检台或综合取号</source>
         <translation>Take tickets at the registration, pre-check or combined desk</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/desk_keys.py" line="187"/>
+        <location filename="../../ui/visits/desk_keys.py" line="189"/>
         <source>请先按 F3 查找并打开一个儿童，再取号</source>
         <translation>Find and open a child with F3 first, then take the ticket</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/desk_keys.py" line="192"/>
+        <location filename="../../ui/visits/desk_keys.py" line="194"/>
         <source>%1 取号：%2（%3等候）</source>
         <translation>%1 took ticket %2 (waiting for %3)</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/desk_keys.py" line="208"/>
+        <location filename="../../ui/visits/desk_keys.py" line="210"/>
         <source>请 %1 号 %2 到 %3</source>
         <translation>Ticket %1 %2 please go to %3</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/desk_keys.py" line="221"/>
+        <location filename="../../ui/visits/desk_keys.py" line="223"/>
         <source>重呼：请 %1 号 %2 到 %3</source>
         <translation>Again: ticket %1 %2 please go to %3</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/desk_keys.py" line="232"/>
+        <location filename="../../ui/visits/desk_keys.py" line="234"/>
         <source>%1 过号 %2 次，已取消</source>
         <translation>%1 missed %2 times: cancelled</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/desk_keys.py" line="233"/>
+        <location filename="../../ui/visits/desk_keys.py" line="235"/>
         <source>%1 过号（第 %2 次），回到队尾</source>
         <translation>%1 missed (%2×): back to the end of the queue</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/desk_keys.py" line="252"/>
+        <location filename="../../ui/visits/desk_keys.py" line="254"/>
         <source>提前结束留观</source>
         <translation>End observation early</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/desk_keys.py" line="253"/>
+        <location filename="../../ui/visits/desk_keys.py" line="255"/>
         <source>%1 留观未满 %2 分钟，提前离开的原因：</source>
         <translation>%1 has been observed less than %2 minutes; reason for leaving early:</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/desk_keys.py" line="261"/>
+        <location filename="../../ui/visits/desk_keys.py" line="263"/>
         <source>%1 %2</source>
         <translation>%1 %2</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/desk_keys.py" line="262"/>
+        <location filename="../../ui/visits/desk_keys.py" line="264"/>
         <source>%1 已转到 %2</source>
         <translation>%1 passed on to %2</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/desk_keys.py" line="281"/>
+        <location filename="../../ui/visits/desk_keys.py" line="283"/>
         <source>%1 在%2，没有可以退回的步骤</source>
         <translation>%1 is at %2: there is no earlier step to go back to</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/desk_keys.py" line="287"/>
+        <location filename="../../ui/visits/desk_keys.py" line="289"/>
         <source>%1 退回到哪一步：</source>
         <translation>Send %1 back to which step:</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/desk_keys.py" line="288"/>
-        <location filename="../../ui/visits/desk_keys.py" line="293"/>
+        <location filename="../../ui/visits/desk_keys.py" line="290"/>
+        <location filename="../../ui/visits/desk_keys.py" line="295"/>
         <source>退回</source>
         <translation>Send back</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/desk_keys.py" line="293"/>
+        <location filename="../../ui/visits/desk_keys.py" line="295"/>
         <source>%1 退回到%2的原因：</source>
         <translation>Reason for sending %1 back to %2:</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/desk_keys.py" line="300"/>
+        <location filename="../../ui/visits/desk_keys.py" line="302"/>
         <source>%1 已退回到 %2</source>
         <translation>%1 sent back to %2</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/desk_keys.py" line="308"/>
+        <location filename="../../ui/visits/desk_keys.py" line="310"/>
         <source>取消号</source>
         <translation>Cancel ticket</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/desk_keys.py" line="308"/>
+        <location filename="../../ui/visits/desk_keys.py" line="310"/>
         <source>取消 %1 号（%2）的原因：</source>
         <translation>Reason for cancelling ticket %1 (%2):</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/desk_keys.py" line="315"/>
+        <location filename="../../ui/visits/desk_keys.py" line="317"/>
         <source>%1 已取消</source>
         <translation>%1 cancelled</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/desk_keys.py" line="327"/>
+        <location filename="../../ui/visits/desk_keys.py" line="329"/>
         <source>%1 %2 进行中</source>
         <translation>%1 %2 in progress</translation>
     </message>
