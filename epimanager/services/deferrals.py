@@ -1,4 +1,5 @@
-"""A child's 暂缓 / 禁忌 per vaccine (left by 预检) as the forecast and the dose checks read them.
+"""A child's 暂缓 / 禁忌 per vaccine (left by 预检) as the forecast and the dose checks read them,
+and :func:`lift` — a 业务管理员 lifting a 禁忌 with the doctor's note.
 
 :func:`active` reads the ones in force on a day (a 暂缓 until its date, a 禁忌 until lifted);
 :func:`apply` post-processes an engine forecast so that a deferred series shows 暂缓 with the date
@@ -14,10 +15,15 @@ from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from epimanager.domain.precheck import Outcome
 from epimanager.domain.schedule import Forecast, SeriesStatus
+from epimanager.errors import NotFoundError, StaleRecord, ValidationError
 from epimanager.resources import catalog
+from epimanager.services import audit, permissions
+from epimanager.store.database import Database
+from epimanager.store.models import Child
 from epimanager.store.models_precheck import Deferral
 
 
@@ -110,3 +116,52 @@ def apply(fc: Forecast, deferrals: Mapping[str, DeferralRecord]) -> Forecast:
 def apply_for(s: Session, child_id: int, fc: Forecast) -> Forecast:
     """:func:`apply` with the child's deferrals in force on the forecast date."""
     return apply(fc, active(s, child_id, fc.as_of))
+
+
+def lift(
+    db: Database,
+    code: str,
+    vaccine: str,
+    reason: str,
+    *,
+    expected_version: int | None = None,
+    user: str | None = None,
+    now: datetime | None = None,
+) -> DeferralRecord:
+    """A 业务管理员 lifts a child's 禁忌 of ``vaccine`` with the doctor's note (audited)."""
+    permissions.check(db, "lift_contraindication")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError("解除禁忌须填写医生意见或理由")
+    if len(reason) > 200:
+        raise ValidationError("理由不能超过200个字")
+    now = (now or datetime.now()).replace(microsecond=0)
+    try:
+        vac = catalog().resolve(vaccine)
+    except KeyError as exc:
+        raise ValidationError(str(exc.args[0])) from None
+    with db.transaction() as s:
+        child = s.scalar(select(Child).where(Child.code == (code or "").strip(), Child.deleted.is_(False)))
+        if child is None:
+            raise NotFoundError(f"找不到儿童：{code}")
+        row = s.scalar(
+            select(Deferral)
+            .where(Deferral.child_id == child.id, Deferral.vaccine_code == vac.code,
+                   Deferral.kind == Outcome.CONTRA.value, Deferral.lifted_at.is_(None))
+            .order_by(Deferral.id.desc())
+        )  # fmt: skip
+        if row is None:
+            raise NotFoundError(f"{child.name}没有{vac.name}的禁忌")
+        if expected_version is not None and expected_version != row.version:
+            raise StaleRecord("另一台电脑刚刚改了这条禁忌，请刷新后重试（未保存任何改动）")
+        who = permissions.operator(db, user)
+        row.lifted_at, row.lifted_by, row.lift_reason = now, who, reason
+        try:
+            s.flush()
+        except StaleDataError as exc:
+            raise StaleRecord("另一台电脑刚刚改了这条禁忌，请刷新后重试（未保存任何改动）") from exc
+        audit.record(
+            s, kind="precheck", entity="child", entity_uuid=child.uuid, child_id=child.id, user=user,
+            field="contraindication", old=f"{vac.name}禁忌：{row.reason}", new=f"已解除：{reason}", at=now,
+        )  # fmt: skip
+        return record(row)

@@ -8,7 +8,7 @@ the immunoglobulin question as an immunoglobulin entry (the forecast's waits fol
 one :class:`~epimanager.store.models_precheck.Deferral` per vaccine concerned — every vaccine of the
 catalog, so a fever defers tomorrow's vaccines too.  Saving again the same day (``expected_version``
 = the version the desk saw; stale → :class:`StaleRecord`) replaces that 预检's 暂缓; a 禁忌 stays
-until :func:`lift` (业务管理员, with the doctor's note, audited).
+until :func:`epimanager.services.deferrals.lift` (业务管理员, with the doctor's note, audited).
 
 :func:`precheck_block` is what the 接种台 asks before a dose.
 """
@@ -35,7 +35,7 @@ from epimanager.resources import catalog, load_json
 from epimanager.services import audit, deferrals, permissions
 from epimanager.services.clinical import add_immunoglobulin_in, immunoglobulin_rows, session_facts
 from epimanager.services.config.visit_flow import flow_of
-from epimanager.services.deferrals import DeferralRecord
+from epimanager.services.deferrals import DeferralRecord, lift
 from epimanager.services.forecast import engine
 from epimanager.services.next_visit import due_vaccines
 from epimanager.services.visits import DEFAULT_DESK
@@ -47,6 +47,7 @@ from epimanager.store.models_visit_order import VisitOrder, VisitOrderItem
 
 DATA = ("precheck", "questions.json")
 STALE = "另一台电脑刚刚改了该儿童今天的预检，请刷新后重试（未保存任何改动）"
+__all__ = ["lift", "precheck_block", "precheck_of", "save_precheck"]
 
 
 @cache
@@ -370,50 +371,6 @@ def _store_deferrals(
             continue
         s.add(Deferral(child_id=child_id, precheck_id=precheck_id, vaccine_code=o.code, kind=o.outcome.value,
                        until=o.until, reason="；".join(o.reasons)[:400], created_at=now, created_by=who))  # fmt: skip
-
-
-def lift(
-    db: Database,
-    code: str,
-    vaccine: str,
-    reason: str,
-    *,
-    expected_version: int | None = None,
-    user: str | None = None,
-    now: datetime | None = None,
-) -> DeferralRecord:
-    """A 业务管理员 lifts a child's 禁忌 of ``vaccine`` with the doctor's note (audited)."""
-    permissions.check(db, "lift_contraindication")
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationError("解除禁忌须填写医生意见或理由")
-    if len(reason) > 200:
-        raise ValidationError("理由不能超过200个字")
-    now = (now or datetime.now()).replace(microsecond=0)
-    vac = vaccine_info(vaccine)
-    with db.transaction() as s:
-        child = _child(s, code)
-        row = s.scalar(
-            select(Deferral)
-            .where(Deferral.child_id == child.id, Deferral.vaccine_code == vac.code,
-                   Deferral.kind == dp.Outcome.CONTRA.value, Deferral.lifted_at.is_(None))
-            .order_by(Deferral.id.desc())
-        )  # fmt: skip
-        if row is None:
-            raise NotFoundError(f"{child.name}没有{vac.name}的禁忌")
-        if expected_version is not None and expected_version != row.version:
-            raise StaleRecord("另一台电脑刚刚改了这条禁忌，请刷新后重试（未保存任何改动）")
-        who = permissions.operator(db, user)
-        row.lifted_at, row.lifted_by, row.lift_reason = now, who, reason
-        try:
-            s.flush()
-        except StaleDataError as exc:
-            raise StaleRecord("另一台电脑刚刚改了这条禁忌，请刷新后重试（未保存任何改动）") from exc
-        audit.record(
-            s, kind="precheck", entity="child", entity_uuid=child.uuid, child_id=child.id, user=user,
-            field="contraindication", old=f"{vac.name}禁忌：{row.reason}", new=f"已解除：{reason}", at=now,
-        )  # fmt: skip
-        return deferrals.record(row)
 
 
 # --- the 接种台's question ---------------------------------------------------------------------
