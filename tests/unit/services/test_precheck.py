@@ -3,7 +3,9 @@ proposal and the 接种台's check then say, and the refusals."""
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -163,3 +165,26 @@ def test_the_visit_waits_for_its_precheck_and_a_dry_run_writes_nothing(db: Datab
         assert P.precheck_block(s, child_id, "0201", DAY) is None
     assert all(o.outcome is Outcome.OK for o in P.context(db, code, DAY).evaluate({}, 36.4))
     assert SeriesStatus.DEFERRED.label == "暂缓"
+
+
+def test_an_upgrade_package_replaces_the_questions(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The reference-data override folder an upgrade installs wins file by file: a new version with
+    a lower fever limit defers at 37.2 °C, and the 预检 keeps the version it was asked with."""
+    data = json.loads((Path(P.__file__).parents[1] / "resources" / "precheck" / "questions.json").read_text("utf-8"))
+    data["version"] = "2027.1"
+    data["temperature"]["fever_above"] = 37.0
+    folder = tmp_path / "overrides" / "u1" / "precheck"
+    folder.mkdir(parents=True)
+    (folder / "questions.json").write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    (tmp_path / "overrides" / "current").write_text("u1", encoding="utf-8")
+    monkeypatch.setenv("EPIMANAGER_RESOURCE_OVERRIDES", str(tmp_path / "overrides"))
+    P.question_list.cache_clear()
+    try:
+        r = P.save_precheck(db, baby(db), 37.2, {}, now=at(0))
+        assert r.question_version == "2027.1"
+        assert set(outcomes(r).values()) == {"暂缓至 2026-12-14"}
+    finally:
+        monkeypatch.delenv("EPIMANAGER_RESOURCE_OVERRIDES")
+        P.question_list.cache_clear()
