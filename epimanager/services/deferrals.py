@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -76,7 +76,11 @@ def record(row: Deferral) -> DeferralRecord:
 
 def active(s: Session, child_id: int, day: date) -> dict[str, DeferralRecord]:
     """vaccine code → the deferral in force on ``day`` (a 禁忌 before any 暂缓, else the latest 暂缓)."""
-    q = select(Deferral).where(Deferral.child_id == child_id, Deferral.lifted_at.is_(None))
+    q = select(Deferral).where(
+        Deferral.child_id == child_id,
+        Deferral.lifted_at.is_(None),
+        or_(Deferral.kind == Outcome.CONTRA.value, Deferral.until > day),  # past 暂缓 are history
+    )
     out: dict[str, DeferralRecord] = {}
     for row in s.scalars(q.order_by(Deferral.id)):
         r = record(row)
