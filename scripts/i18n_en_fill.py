@@ -829,6 +829,51 @@ EN = {
     "第 ": "dose ",
     " 剂": " ",
     "请先选择要添加的疫苗": "Choose the vaccine to add first",
+    "预检": "Pre-check",
+    "今天的疫苗均可接种": "All of today's vaccines may be given",
+    "已保存预检：%1": "Pre-check saved: %1",
+    "暂缓，%1 起可接种": "Deferred, may be given from %1",
+    "禁忌（须医生出具意见）": "Contraindicated (needs a doctor's note)",
+    "可接种": "may be given",
+    "其他疫苗（%1种）": "Other vaccines (%1)",
+    "（%1 号）": " (ticket %1)",
+    "健康询问答“是”：": "Health questions answered “yes”: ",
+    "医学建议": "Medical advice",
+    "请于上述日期后携带儿童和预防接种证到本接种单位补种。": (
+        "Please bring the child and the vaccination certificate back to this clinic after the dates above."
+    ),
+    "禁忌接种的疫苗，须经医生诊断并出具书面意见后方可接种。如有疑问请咨询接种单位。": (
+        "A contraindicated vaccine may only be given after a doctor's diagnosis and written opinion. "
+        "Ask the clinic if in doubt."
+    ),
+    "预检(&Y)": "Pre-chec&k",
+    "预检台或登记：体温与健康询问，得出今天各疫苗可接种、暂缓或禁忌": (
+        "Pre-check desk or registration: temperature and health questions give each of today's "
+        "vaccines as may be given, deferred or contraindicated"
+    ),
+    "暂缓": "deferred",
+    "禁忌": "contraindicated",
+    "预检 · %1%2": "Pre-check · %1%2",
+    "%1　%2　出生 %3　预检日期 %4": "%1  %2  born %3  pre-check on %4",
+    "Y/N 回答所在问题，数字键切换第几题，Enter 或 Ctrl+S 保存，Ctrl+P 打印医学建议书，Esc 关闭": (
+        "Y/N answers the question in focus, a digit toggles that question, Enter or Ctrl+S saves, "
+        "Ctrl+P prints the medical advice, Esc closes"
+    ),
+    "体温(&T)：": "&Temperature:",
+    "问卷版本 %1": "Questionnaire version %1",
+    "是": "yes",
+    "品名@日期，如 IVIG@2026-11-20": "product@date, e.g. IVIG@2026-11-20",
+    "哪种疫苗，如 DTaP 或 百白破（多个用逗号分开）": "Which vaccine, e.g. DTaP (several separated by commas)",
+    "打印医学建议书(&P)": "&Print medical advice",
+    "填写体温后显示今天各疫苗能否接种": "Enter the temperature to see whether today's vaccines may be given",
+    "今天没有应种或已安排的疫苗": "No vaccine due or ordered today",
+    "发热：全部疫苗暂缓接种": "Fever: every vaccine deferred",
+    "暂缓至 %1": "deferred until %1",
+    "请填写体温": "Enter the temperature",
+    "已保存（第%1版）。按 Ctrl+P 打印医学建议书，Esc 关闭。": (
+        "Saved (version %1). Ctrl+P prints the medical advice, Esc closes."
+    ),
+    "请先保存预检，再打印医学建议书": "Save the pre-check first, then print the medical advice",
 }
 
 

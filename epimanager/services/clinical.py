@@ -85,25 +85,32 @@ def add_immunoglobulin(
         child = s.scalar(select(Child).where(Child.code == code, Child.deleted.is_(False)))
         if child is None:
             raise NotFoundError(f"找不到儿童：{code}")
-        if day < child.birth_date:
-            raise ValidationError("免疫球蛋白/血液制品日期早于出生日期")
-        if day > now.date():
-            raise ValidationError("免疫球蛋白/血液制品日期不能晚于今天")
-        row = ChildImmunoglobulin(child_id=child.id, product=product, date=day, created_at=now, created_by=user)
-        s.add(row)
-        s.flush()
-        audit.record(
-            s,
-            kind="clinical",
-            entity="child",
-            entity_uuid=child.uuid,
-            child_id=child.id,
-            user=user,
-            field="immunoglobulin",
-            new=f"{product} {day.isoformat()}",
-            at=now,
-        )
-        return ImmunoglobulinRecord(row.id, product, day)
+        return add_immunoglobulin_in(s, child, product, day, user=user, now=now)
+
+
+def add_immunoglobulin_in(
+    s: Session, child: Child, product: str, day: date, *, user: str | None, now: datetime
+) -> ImmunoglobulinRecord:
+    """:func:`add_immunoglobulin` in the caller's transaction (预检 records a yes with its date)."""
+    if day < child.birth_date:
+        raise ValidationError("免疫球蛋白/血液制品日期早于出生日期")
+    if day > now.date():
+        raise ValidationError("免疫球蛋白/血液制品日期不能晚于今天")
+    row = ChildImmunoglobulin(child_id=child.id, product=product, date=day, created_at=now, created_by=user)
+    s.add(row)
+    s.flush()
+    audit.record(
+        s,
+        kind="clinical",
+        entity="child",
+        entity_uuid=child.uuid,
+        child_id=child.id,
+        user=user,
+        field="immunoglobulin",
+        new=f"{product} {day.isoformat()}",
+        at=now,
+    )
+    return ImmunoglobulinRecord(row.id, product, day)
 
 
 def list_immunoglobulin(db: Database, code: str) -> list[ImmunoglobulinRecord]:

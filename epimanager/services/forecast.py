@@ -34,6 +34,7 @@ from epimanager.domain.schedule import (
 from epimanager.domain.schedule.facts import HBSAG_VALUES, NO_FACTS
 from epimanager.errors import EpiError, ValidationError
 from epimanager.resources import catalog, resource_path
+from epimanager.services import deferrals
 from epimanager.services.children import get_child
 from epimanager.services.clinical import child_facts, facts_from
 from epimanager.services.records import ChildRecord
@@ -212,13 +213,20 @@ def forecast_case(data: Any, on: date | None = None, preferences: Mapping[str, s
 def forecast_child(
     db: Database, code: str, on: date | None = None, preferences: Mapping[str, str] | None = None
 ) -> Forecast:
-    """Forecast a stored child (its non-deleted doses) on ``on`` (default today)."""
+    """Forecast a stored child (its non-deleted doses) on ``on`` (default today); 预检's 暂缓 / 禁忌 shown."""
     child = get_child(db, code)
     as_of = on or date.today()
     if as_of < child.birth_date:
         raise ValidationError("预测日期早于出生日期")
     facts = child_facts(db, child.id, child.mother_hbsag, child.birth_weight_kg)
-    return engine().forecast(child.birth_date, as_of, child.doses, child.sex, preferences, facts=facts)
+    fc = engine().forecast(child.birth_date, as_of, child.doses, child.sex, preferences, facts=facts)
+    return with_deferrals(db, child.id, fc)
+
+
+def with_deferrals(db: Database, child_id: int, fc: Forecast) -> Forecast:
+    """``fc`` with the child's 预检 暂缓 / 禁忌 in force on its date (see :mod:`services.deferrals`)."""
+    with db.session() as s:
+        return deferrals.apply_for(s, child_id, fc)
 
 
 def record_facts(db: Database, child: ChildRecord) -> ChildFacts:
@@ -234,13 +242,14 @@ def forecast_record(
     preferences: Mapping[str, str] | None = None,
     facts: ChildFacts | None = None,
 ) -> Forecast:
-    """Forecast a child already read (the GUI's open child), with its clinical facts.
+    """Forecast a child already read (the GUI's open child), with its clinical facts and 预检's
+    暂缓 / 禁忌 in force on ``as_of``.
 
     ``doses`` replaces the child's doses (to judge a dose before saving it).
     """
     if facts is None:
         facts = record_facts(db, child)
-    return engine().forecast(
+    fc = engine().forecast(
         child.birth_date,
         max(as_of, child.birth_date),
         child.doses if doses is None else doses,
@@ -248,6 +257,7 @@ def forecast_record(
         preferences,
         facts=facts,
     )
+    return with_deferrals(db, child.id, fc)
 
 
 def forecast_json(fc: Forecast) -> dict[str, Any]:

@@ -28,8 +28,8 @@ from epimanager.services.forecast import forecast_record
 from epimanager.services.records import ChildRecord
 from epimanager.store.database import Database
 
-#: series states that still need a dose
-OPEN = (SeriesStatus.OVERDUE, SeriesStatus.DUE, SeriesStatus.NOT_YET)
+#: series states that still need a dose (暂缓: from the date 预检 set)
+OPEN = (SeriesStatus.OVERDUE, SeriesStatus.DUE, SeriesStatus.NOT_YET, SeriesStatus.DEFERRED)
 #: injection sites (domain: outer upper arm or anterolateral thigh), in the order they are offered
 INJECTION_SITES = ("左上臂", "右上臂", "左大腿", "右大腿")
 #: BCG (the intradermal vaccine) is always given in the upper arm

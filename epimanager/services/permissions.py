@@ -68,6 +68,7 @@ ACTIONS: dict[str, str] = {
     "change_unit_config": BUSINESS_ADMIN,
     "restore_backup": BUSINESS_ADMIN,
     "apply_upgrade": BUSINESS_ADMIN,
+    "lift_contraindication": BUSINESS_ADMIN,
     "rollback_upgrade": BUSINESS_ADMIN,
     "manage_users": SYSTEM_ADMIN,
 }
@@ -84,6 +85,7 @@ ACTION_LABELS: dict[str, str] = {
     "restore_backup": "从备份恢复",
     "apply_upgrade": "安装升级",
     "rollback_upgrade": "回滚升级",
+    "lift_contraindication": "解除预检禁忌",
     "manage_users": "用户管理",
 }
 

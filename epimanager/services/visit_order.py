@@ -29,7 +29,7 @@ from epimanager.domain import visit as dv
 from epimanager.domain.schedule import Forecast
 from epimanager.errors import NotFoundError, StaleRecord, ValidationError
 from epimanager.resources import catalog
-from epimanager.services import audit, permissions
+from epimanager.services import audit, deferrals, permissions
 from epimanager.services.clinical import session_facts
 from epimanager.services.dose_duplicates import find_clash
 from epimanager.services.doses import evaluate_new, invalid_reasons, resolve_vaccine_code
@@ -244,7 +244,7 @@ def proposal(db: Database, ticket: str, *, day: dt.date | None = None) -> list[O
         doses = _doses(s, child.id)
         facts = session_facts(s, child.id, child.mother_hbsag, child.birth_weight_kg)
         fc = engine().forecast(child.birth_date, max(day, child.birth_date), doses, child.sex, facts=facts)
-        return proposed_items(fc, doses, day)
+        return proposed_items(deferrals.apply_for(s, child.id, fc), doses, day)  # 预检's 暂缓 / 禁忌 left out
 
 
 # --- setting -----------------------------------------------------------------------------------

@@ -32,6 +32,7 @@ class ActionId(StrEnum):
     QUICK_SEARCH = "quick_search"
     RECORD_DOSE = "record_dose"
     VISIT_ORDER = "visit_order"
+    PRECHECK = "precheck"
     REFRESH = "refresh"
     EDIT_DOSE = "edit_dose"
     REMINDERS = "reminders"
@@ -112,6 +113,14 @@ SPECS: tuple[ActionSpec, ...] = (
         _SP.SP_DialogApplyButton,
         "F4",
         QT_TRANSLATE_NOOP("Actions", "为当前儿童登记一剂接种"),
+    ),
+    ActionSpec(
+        ActionId.PRECHECK,
+        QT_TRANSLATE_NOOP("Actions", "预检(&Y)"),
+        _SP.SP_MessageBoxQuestion,
+        "Ctrl+J",
+        QT_TRANSLATE_NOOP("Actions", "预检台或登记：体温与健康询问，得出今天各疫苗可接种、暂缓或禁忌"),
+        toolbar=False,
     ),
     ActionSpec(
         ActionId.VISIT_ORDER,

@@ -47,6 +47,7 @@ from epimanager.ui.settings_dialog import SettingsDialog
 from epimanager.ui.status_bar import StatusBar
 from epimanager.ui.system_actions import SystemActions
 from epimanager.ui.visits.desk_keys import DeskController
+from epimanager.ui.visits.precheck_launch import open_precheck
 from epimanager.ui.visits.windows import VisitWindows
 from epimanager.ui.worker import Latest
 
@@ -201,6 +202,7 @@ class MainWindow(QMainWindow):
         a.on(ActionId.QUICK_SEARCH, self.quick_search)
         a.on(ActionId.RECORD_DOSE, self.current.record_dose)
         a.on(ActionId.VISIT_ORDER, self.current.open_order)
+        a.on(ActionId.PRECHECK, lambda: open_precheck(self))
         a.on(ActionId.EDIT_DOSE, self.current.edit_dose)
         a.on(ActionId.DELETE_DOSE, self.current.delete_current_dose)
         a.on(ActionId.REFRESH, self.current.reload)

@@ -50,6 +50,7 @@ MENUS: tuple[tuple[str, tuple[ActionId | None, ...]], ...] = (
     (
         QT_TRANSLATE_NOOP("MainWindow", "接种(&V)"),
         (
+            ActionId.PRECHECK,
             ActionId.VISIT_ORDER,
             ActionId.RECORD_DOSE,
             ActionId.EDIT_DOSE,

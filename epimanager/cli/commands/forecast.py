@@ -92,6 +92,8 @@ _STATUS = {
     "due": "应种",
     "overdue": "超期",
     "aged_out": "超龄",
+    "deferred": "暂缓",
+    "contraindicated": "禁忌",
 }
 
 

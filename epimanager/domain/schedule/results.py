@@ -19,6 +19,10 @@ class SeriesStatus(StrEnum):
     OVERDUE = "overdue"
     #: no longer given (past the series' maximum or catch-up age)
     AGED_OUT = "aged_out"
+    #: 预检 deferred it (暂缓): not before ``earliest`` (set by the services, never by the engine)
+    DEFERRED = "deferred"
+    #: 预检 found a contraindication (禁忌) until a 业务管理员 lifts it (set by the services)
+    CONTRAINDICATED = "contraindicated"
 
     @property
     def label(self) -> str:
@@ -31,6 +35,8 @@ _STATUS_LABELS = {
     SeriesStatus.DUE: "应种",
     SeriesStatus.OVERDUE: "超期未种",
     SeriesStatus.AGED_OUT: "超龄不再接种",
+    SeriesStatus.DEFERRED: "暂缓",
+    SeriesStatus.CONTRAINDICATED: "禁忌",
 }
 
 

@@ -78,482 +78,575 @@
         <source>纸张：</source>
         <translation>Paper:</translation>
     </message>
+    <message>
+        <location filename="../../ui/visits/precheck_launch.py" line="28"/>
+        <source>请先按 F3 查找并打开一个儿童</source>
+        <translation>Press F3 to find and open a child first</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/precheck_launch.py" line="33"/>
+        <source>预检</source>
+        <translation>Pre-check</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/precheck_launch.py" line="45"/>
+        <source>今天的疫苗均可接种</source>
+        <translation>All of today&apos;s vaccines may be given</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/precheck_launch.py" line="46"/>
+        <source>已保存预检：%1</source>
+        <translation>Pre-check saved: %1</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/precheck_slip.py" line="37"/>
+        <location filename="../../ui/visits/precheck_slip.py" line="51"/>
+        <source>暂缓，%1 起可接种</source>
+        <extracomment>a cell never broken across lines (Qt&apos;s table layout honours white-space on the cell)</extracomment>
+        <translation>Deferred, may be given from %1</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/precheck_slip.py" line="39"/>
+        <location filename="../../ui/visits/precheck_slip.py" line="53"/>
+        <source>禁忌（须医生出具意见）</source>
+        <translation>Contraindicated (needs a doctor&apos;s note)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/precheck_slip.py" line="40"/>
+        <source>可接种</source>
+        <translation>may be given</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/precheck_slip.py" line="57"/>
+        <source>其他疫苗（%1种）</source>
+        <translation>Other vaccines (%1)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/precheck_slip.py" line="63"/>
+        <source>（%1 号）</source>
+        <translation> (ticket %1)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/precheck_slip.py" line="73"/>
+        <source>健康询问答“是”：</source>
+        <translation>Health questions answered “yes”: </translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/precheck_slip.py" line="73"/>
+        <source>无</source>
+        <translation>none</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/precheck_slip.py" line="74"/>
+        <source>疫苗</source>
+        <translation>Vaccine</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/precheck_slip.py" line="74"/>
+        <source>医学建议</source>
+        <translation>Medical advice</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/precheck_slip.py" line="74"/>
+        <source>原因</source>
+        <translation>Reason</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/precheck_slip.py" line="82"/>
+        <source>请于上述日期后携带儿童和预防接种证到本接种单位补种。</source>
+        <translation>Please bring the child and the vaccination certificate back to this clinic after the dates above.</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/precheck_slip.py" line="83"/>
+        <source>禁忌接种的疫苗，须经医生诊断并出具书面意见后方可接种。如有疑问请咨询接种单位。</source>
+        <translation>A contraindicated vaccine may only be given after a doctor&apos;s diagnosis and written opinion. Ask the clinic if in doubt.</translation>
+    </message>
 </context>
 <context>
     <name>Actions</name>
     <message>
-        <location filename="../../ui/actions.py" line="97"/>
+        <location filename="../../ui/actions.py" line="98"/>
         <source>新建儿童(&amp;N)</source>
         <extracomment>Order = order on the shortcut bar and in the settings page.</extracomment>
         <translation>&amp;New child</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="100"/>
+        <location filename="../../ui/actions.py" line="101"/>
         <source>建立新的儿童个案</source>
         <translation>Register a new child</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="104"/>
+        <location filename="../../ui/actions.py" line="105"/>
         <source>快速查询(&amp;F)</source>
         <translation>Quick search (&amp;F)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="107"/>
+        <location filename="../../ui/actions.py" line="108"/>
         <source>按姓名、拼音、出生日期或编码查找儿童</source>
         <translation>Find a child by name, pinyin, birth date or code</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="111"/>
+        <location filename="../../ui/actions.py" line="112"/>
         <source>接种登记(&amp;R)</source>
         <translation>&amp;Record dose</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="114"/>
+        <location filename="../../ui/actions.py" line="115"/>
         <source>为当前儿童登记一剂接种</source>
         <translation>Record a dose for the current child</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="118"/>
+        <location filename="../../ui/actions.py" line="119"/>
+        <source>预检(&amp;Y)</source>
+        <translation>Pre-chec&amp;k</translation>
+    </message>
+    <message>
+        <location filename="../../ui/actions.py" line="122"/>
+        <source>预检台或登记：体温与健康询问，得出今天各疫苗可接种、暂缓或禁忌</source>
+        <translation>Pre-check desk or registration: temperature and health questions give each of today&apos;s vaccines as may be given, deferred or contraindicated</translation>
+    </message>
+    <message>
+        <location filename="../../ui/actions.py" line="127"/>
         <source>今日接种安排(&amp;O)</source>
         <translation>Today&apos;s &amp;order</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="121"/>
+        <location filename="../../ui/actions.py" line="130"/>
         <source>登记台：选择当前儿童今天要接种的疫苗、剂次和部位（默认为应种疫苗）</source>
         <translation>Registration desk: choose the vaccines, doses and sites to give the current child today (due ones by default)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="126"/>
+        <location filename="../../ui/actions.py" line="135"/>
         <source>刷新</source>
         <translation>Refresh</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="129"/>
+        <location filename="../../ui/actions.py" line="138"/>
         <source>重新读取当前儿童</source>
         <translation>Reload the current child</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="134"/>
+        <location filename="../../ui/actions.py" line="143"/>
         <source>修改剂次(&amp;E)</source>
         <translation>&amp;Edit dose</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="137"/>
+        <location filename="../../ui/actions.py" line="146"/>
         <source>修改选中的接种记录</source>
         <translation>Edit the selected dose</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="141"/>
+        <location filename="../../ui/actions.py" line="150"/>
         <source>工作提醒(&amp;W)</source>
         <translation>&amp;Work reminders</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="144"/>
+        <location filename="../../ui/actions.py" line="153"/>
         <source>今天需要处理的事项</source>
         <translation>What needs doing today</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="148"/>
+        <location filename="../../ui/actions.py" line="157"/>
         <source>报表查询(&amp;Q)</source>
         <translation>Reports (&amp;Q)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="151"/>
+        <location filename="../../ui/actions.py" line="160"/>
         <source>月报（6-1、6-2 等）</source>
         <translation>Monthly reports (6-1, 6-2 …)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="155"/>
+        <location filename="../../ui/actions.py" line="164"/>
         <source>在册变更(&amp;M)</source>
         <translation>Register &amp;move</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="158"/>
+        <location filename="../../ui/actions.py" line="167"/>
         <source>变更当前儿童的在册情况（迁出需选择原因）</source>
         <translation>Change the current child&apos;s register status (moving out needs a reason)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="162"/>
+        <location filename="../../ui/actions.py" line="171"/>
         <source>接种明细查询(&amp;J)</source>
         <translation>Dose details query (&amp;J)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="165"/>
+        <location filename="../../ui/actions.py" line="174"/>
         <source>按日期、疫苗、区域查询接种记录</source>
         <translation>Doses by date, vaccine and area</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="170"/>
+        <location filename="../../ui/actions.py" line="179"/>
         <source>管理门诊查询(&amp;G)</source>
         <translation>Managed children query (&amp;G)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="173"/>
+        <location filename="../../ui/actions.py" line="182"/>
         <source>本单位管理的儿童</source>
         <translation>Children managed by this unit</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="178"/>
+        <location filename="../../ui/actions.py" line="187"/>
         <source>免疫空白查询(&amp;K)</source>
         <translation>Immunization gap query (&amp;K)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="181"/>
+        <location filename="../../ui/actions.py" line="190"/>
         <source>有应种或超期未种疫苗的儿童（可打印通知）</source>
         <translation>Children with due or overdue vaccines (call-up list can be printed)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="186"/>
+        <location filename="../../ui/actions.py" line="195"/>
         <source>个案变更查询(&amp;L)</source>
         <translation>Record changes query (&amp;L)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="189"/>
+        <location filename="../../ui/actions.py" line="198"/>
         <source>基本资料、接种剂次的修改和删除记录</source>
         <translation>Changes and deletions of basic data and doses</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="194"/>
+        <location filename="../../ui/actions.py" line="203"/>
         <source>在册变更查询(&amp;Z)</source>
         <translation>Register changes query (&amp;Z)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="197"/>
+        <location filename="../../ui/actions.py" line="206"/>
         <source>在册情况的变更记录</source>
         <translation>History of register status changes</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="202"/>
+        <location filename="../../ui/actions.py" line="211"/>
         <source>库存一览(&amp;K)</source>
         <translation>Stock on &amp;hand</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="205"/>
+        <location filename="../../ui/actions.py" line="214"/>
         <source>疫苗和注射器的库存、效期和出入库明细；入库、报损、盘点</source>
         <translation>Vaccines and syringes on hand, expiry dates and ledgers; receive, write off, count</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="210"/>
+        <location filename="../../ui/actions.py" line="219"/>
         <source>叫号屏(&amp;H)</source>
         <translation>Callin&amp;g screen</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="213"/>
+        <location filename="../../ui/actions.py" line="222"/>
         <source>在电视或第二个显示器上全屏显示叫号（F11 全屏，Esc 退出）</source>
         <translation>Full-screen calls on a TV or second monitor (F11 full screen, Esc leaves)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="218"/>
+        <location filename="../../ui/actions.py" line="227"/>
         <source>留观看板(&amp;O)</source>
         <translation>&amp;Observation board</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="221"/>
+        <location filename="../../ui/actions.py" line="230"/>
         <source>留观中的儿童和剩余时间；释放、记录不良反应</source>
         <translation>Children under observation and the time left; release, note a reaction</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="226"/>
+        <location filename="../../ui/actions.py" line="235"/>
         <source>打印排队小票(&amp;I)…</source>
         <translation>Pr&amp;int queue ticket…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="229"/>
+        <location filename="../../ui/actions.py" line="238"/>
         <source>打印今天的排队号（小票或 A4，带二维码）</source>
         <translation>Print today&apos;s queue ticket (receipt or A4, with a QR code)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="234"/>
+        <location filename="../../ui/actions.py" line="243"/>
         <source>接种流程日汇总(&amp;Y)</source>
         <translation>Clinic flow da&amp;y summary</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="237"/>
+        <location filename="../../ui/actions.py" line="246"/>
         <source>各步骤人数、等候时间、过号未到、留观不足</source>
         <translation>Tickets per step, waits, no-shows, short observations</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="242"/>
+        <location filename="../../ui/actions.py" line="251"/>
         <source>删除剂次(&amp;D)</source>
         <translation>&amp;Delete dose</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="245"/>
+        <location filename="../../ui/actions.py" line="254"/>
         <source>删除选中的接种记录（可追溯）</source>
         <translation>Delete the selected dose (kept in the audit trail)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="250"/>
+        <location filename="../../ui/actions.py" line="259"/>
         <source>保存(&amp;S)</source>
         <translation>&amp;Save</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="253"/>
+        <location filename="../../ui/actions.py" line="262"/>
         <source>保存正在编辑的内容</source>
         <translation>Save what is being edited</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="258"/>
+        <location filename="../../ui/actions.py" line="267"/>
         <source>打印接种记录(&amp;P)</source>
         <translation>&amp;Print record</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="261"/>
+        <location filename="../../ui/actions.py" line="270"/>
         <source>打印或保存为 PDF：接种记录（接种证页）</source>
         <translation>Print or save as PDF: the vaccination record (certificate page)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="265"/>
+        <location filename="../../ui/actions.py" line="274"/>
         <source>打印回执(&amp;T)</source>
         <translation>Prin&amp;t receipt</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="268"/>
+        <location filename="../../ui/actions.py" line="277"/>
         <source>今天的接种回执及下次接种日期</source>
         <translation>Today&apos;s receipt with the next due date</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="273"/>
+        <location filename="../../ui/actions.py" line="282"/>
         <source>上传个案(&amp;U)</source>
         <translation>&amp;Upload records</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="276"/>
+        <location filename="../../ui/actions.py" line="285"/>
         <source>把待上传的个案、剂次和在册变更上传到免疫规划平台</source>
         <translation>Upload pending children, doses and registration changes to the immunization platform</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="280"/>
+        <location filename="../../ui/actions.py" line="289"/>
         <source>数据备份(&amp;B)</source>
         <translation>&amp;Back up data</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="283"/>
+        <location filename="../../ui/actions.py" line="292"/>
         <source>立即备份数据库（校验后压缩保存）</source>
         <translation>Back up the database now (checked, then compressed)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="288"/>
+        <location filename="../../ui/actions.py" line="297"/>
         <source>加密备份(&amp;E)…</source>
         <translation>&amp;Encrypted backup…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="291"/>
+        <location filename="../../ui/actions.py" line="300"/>
         <source>用密码加密备份文件（拷出本机的备份请加密）</source>
         <translation>Encrypt the backup file with a passphrase (do this for backups that leave this PC)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="296"/>
+        <location filename="../../ui/actions.py" line="305"/>
         <source>恢复备份(&amp;R)…</source>
         <translation>&amp;Restore backup…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="299"/>
+        <location filename="../../ui/actions.py" line="308"/>
         <source>校验备份后用它替换当前数据库（先另存安全副本）</source>
         <translation>Check a backup, then replace the current database with it (a safety copy is kept first)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="304"/>
+        <location filename="../../ui/actions.py" line="313"/>
         <source>导入(&amp;I)…</source>
         <translation>&amp;Import…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="307"/>
+        <location filename="../../ui/actions.py" line="316"/>
         <source>从 CSV/JSON 文件导入儿童或接种记录（可取消；再次导入同一文件从中断处继续）</source>
         <translation>Import children or doses from a CSV/JSON file (can be cancelled; importing the same file again continues)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="312"/>
+        <location filename="../../ui/actions.py" line="321"/>
         <source>安装升级包(&amp;G)…</source>
         <translation>Install up&amp;grade…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="315"/>
+        <location filename="../../ui/actions.py" line="324"/>
         <source>安装县疾控下发的签名升级包</source>
         <translation>Install a signed upgrade package from the county CDC</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="320"/>
+        <location filename="../../ui/actions.py" line="329"/>
         <source>配置工具(&amp;C)…</source>
         <translation>&amp;Configuration…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="323"/>
+        <location filename="../../ui/actions.py" line="332"/>
         <source>单位编码、区域划分、数据与备份文件夹、平台地址</source>
         <translation>Unit code, areas, data and backup folders, platform address</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="328"/>
+        <location filename="../../ui/actions.py" line="337"/>
         <source>数据清理(&amp;D)…</source>
         <translation>&amp;Data cleaning…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="331"/>
+        <location filename="../../ui/actions.py" line="340"/>
         <source>疑似重复个案的合并与撤销、数据质量检查</source>
         <translation>Merge (and undo) probable duplicate children; data-quality check</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="336"/>
+        <location filename="../../ui/actions.py" line="345"/>
         <source>用户管理(&amp;M)…</source>
         <translation>User &amp;management…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="339"/>
+        <location filename="../../ui/actions.py" line="348"/>
         <source>新建用户、修改角色、停用、解锁、重设密码（系统管理员）</source>
         <translation>Create users, change roles, disable, unlock, reset passwords (system administrator)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="344"/>
+        <location filename="../../ui/actions.py" line="353"/>
         <source>修改密码(&amp;W)…</source>
         <translation>Change pass&amp;word…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="347"/>
+        <location filename="../../ui/actions.py" line="356"/>
         <source>修改自己的登录密码</source>
         <translation>Change your own login password</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="352"/>
+        <location filename="../../ui/actions.py" line="361"/>
         <source>设置(&amp;O)</source>
         <translation>Settings (&amp;O)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="355"/>
+        <location filename="../../ui/actions.py" line="364"/>
         <source>显示字段、快捷键、语言</source>
         <translation>Fields, shortcut keys, language</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="357"/>
+        <location filename="../../ui/actions.py" line="366"/>
         <source>退出(&amp;X)</source>
         <translation>E&amp;xit</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="360"/>
+        <location filename="../../ui/actions.py" line="369"/>
         <source>转到基本资料(&amp;B)</source>
         <translation>Go to &amp;basic data</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="363"/>
+        <location filename="../../ui/actions.py" line="372"/>
         <source>光标移到左侧基本资料，回车修改字段</source>
         <translation>Keyboard to the basic data on the left; Enter edits a field</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="368"/>
+        <location filename="../../ui/actions.py" line="377"/>
         <source>转到接种登记(&amp;J)</source>
         <translation>Go to the vaccination &amp;grid</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="371"/>
+        <location filename="../../ui/actions.py" line="380"/>
         <source>光标移到接种登记表格</source>
         <translation>Keyboard to the vaccination grid</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="376"/>
+        <location filename="../../ui/actions.py" line="385"/>
         <source>下一个面板</source>
         <translation>Next panel</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="379"/>
+        <location filename="../../ui/actions.py" line="388"/>
         <source>基本资料 → 接种登记 → 工作提醒，依次切换</source>
         <translation>Basic data → vaccination grid → work reminders, in turn</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="384"/>
+        <location filename="../../ui/actions.py" line="393"/>
         <source>上一个面板</source>
         <translation>Previous panel</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="387"/>
+        <location filename="../../ui/actions.py" line="396"/>
         <source>反方向切换面板</source>
         <translation>Panels in the other direction</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="393"/>
+        <location filename="../../ui/actions.py" line="402"/>
         <source>取号(&amp;T)</source>
         <translation>&amp;Take a ticket</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="396"/>
+        <location filename="../../ui/actions.py" line="405"/>
         <source>为当前儿童取今天的号（登记台、预检台、综合）</source>
         <translation>Today&apos;s ticket for the current child (registration, pre-check or combined desk)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="401"/>
+        <location filename="../../ui/actions.py" line="410"/>
         <source>叫下一位(&amp;H)</source>
         <translation>Call next (&amp;H)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="404"/>
+        <location filename="../../ui/actions.py" line="413"/>
         <source>叫本工作台的下一个号，并打开该儿童</source>
         <translation>Call this desk&apos;s next ticket and open that child</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="409"/>
+        <location filename="../../ui/actions.py" line="418"/>
         <source>重呼(&amp;Y)</source>
         <translation>Call again (&amp;Y)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="412"/>
+        <location filename="../../ui/actions.py" line="421"/>
         <source>再叫一次选中的号</source>
         <translation>Call the selected ticket again</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="417"/>
+        <location filename="../../ui/actions.py" line="426"/>
         <source>过号(&amp;G)</source>
         <translation>Missed (&amp;G)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="420"/>
+        <location filename="../../ui/actions.py" line="429"/>
         <source>叫号未到：回到队尾，过号 3 次取消</source>
         <translation>Called but not here: back to the end of the queue; cancelled after 3 misses</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="425"/>
+        <location filename="../../ui/actions.py" line="434"/>
         <source>完成并转下一步(&amp;W)</source>
         <translation>Finish and pass on (&amp;W)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="428"/>
+        <location filename="../../ui/actions.py" line="437"/>
         <source>本步骤完成，转到下一步（留观未满时间需填写原因）</source>
         <translation>This step is done: on to the next (leaving observation early needs a reason)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="433"/>
+        <location filename="../../ui/actions.py" line="442"/>
         <source>退回(&amp;B)…</source>
         <translation>Send &amp;back…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="436"/>
+        <location filename="../../ui/actions.py" line="445"/>
         <source>退回到之前的步骤（需填写原因）</source>
         <translation>Back to an earlier step (with a reason)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="441"/>
+        <location filename="../../ui/actions.py" line="450"/>
         <source>取消号(&amp;C)…</source>
         <translation>&amp;Cancel ticket…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="444"/>
+        <location filename="../../ui/actions.py" line="453"/>
         <source>取消选中的号（今天不再接种）</source>
         <translation>Cancel the selected ticket (no vaccination today)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="449"/>
+        <location filename="../../ui/actions.py" line="458"/>
         <source>转到工作台队列(&amp;Q)</source>
         <translation>Go to the desk &amp;queue</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="452"/>
+        <location filename="../../ui/actions.py" line="461"/>
         <source>光标移到本工作台的排队列表，回车打开儿童</source>
         <translation>Keyboard to this desk&apos;s queue; Enter opens the child</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="457"/>
+        <location filename="../../ui/actions.py" line="466"/>
         <source>切换工作台(&amp;D)…</source>
         <translation>Switch &amp;desk…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="460"/>
+        <location filename="../../ui/actions.py" line="469"/>
         <source>选择本机的工作台：预检台、登记台、接种台、留观台或综合</source>
         <translation>Choose this PC&apos;s desk: pre-check, registration, vaccination, observation or combined</translation>
     </message>
@@ -1470,118 +1563,118 @@ Reason for deleting:</translation>
         <translation>Call again</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/desk_keys.py" line="121"/>
+        <location filename="../../ui/visits/desk_keys.py" line="123"/>
         <source>本机工作台：%1</source>
         <translation>This PC&apos;s desk: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/desk_keys.py" line="157"/>
+        <location filename="../../ui/visits/desk_keys.py" line="159"/>
         <source>本机没有选择工作台：请在 系统 → 切换工作台 选择</source>
         <translation>No desk chosen on this PC: choose one in System → Switch desk</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/desk_keys.py" line="175"/>
+        <location filename="../../ui/visits/desk_keys.py" line="177"/>
         <source>请先在队列中选中一个号</source>
         <translation>Select a ticket in the queue first</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/desk_keys.py" line="183"/>
+        <location filename="../../ui/visits/desk_keys.py" line="185"/>
         <source>请在登记台、预检台或综合取号</source>
         <translation>Take tickets at the registration, pre-check or combined desk</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/desk_keys.py" line="187"/>
+        <location filename="../../ui/visits/desk_keys.py" line="189"/>
         <source>请先按 F3 查找并打开一个儿童，再取号</source>
         <translation>Find and open a child with F3 first, then take the ticket</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/desk_keys.py" line="192"/>
+        <location filename="../../ui/visits/desk_keys.py" line="194"/>
         <source>%1 取号：%2（%3等候）</source>
         <translation>%1 took ticket %2 (waiting for %3)</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/desk_keys.py" line="208"/>
+        <location filename="../../ui/visits/desk_keys.py" line="210"/>
         <source>请 %1 号 %2 到 %3</source>
         <translation>Ticket %1 %2 please go to %3</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/desk_keys.py" line="221"/>
+        <location filename="../../ui/visits/desk_keys.py" line="223"/>
         <source>重呼：请 %1 号 %2 到 %3</source>
         <translation>Again: ticket %1 %2 please go to %3</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/desk_keys.py" line="232"/>
+        <location filename="../../ui/visits/desk_keys.py" line="234"/>
         <source>%1 过号 %2 次，已取消</source>
         <translation>%1 missed %2 times: cancelled</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/desk_keys.py" line="233"/>
+        <location filename="../../ui/visits/desk_keys.py" line="235"/>
         <source>%1 过号（第 %2 次），回到队尾</source>
         <translation>%1 missed (%2×): back to the end of the queue</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/desk_keys.py" line="252"/>
+        <location filename="../../ui/visits/desk_keys.py" line="254"/>
         <source>提前结束留观</source>
         <translation>End observation early</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/desk_keys.py" line="253"/>
+        <location filename="../../ui/visits/desk_keys.py" line="255"/>
         <source>%1 留观未满 %2 分钟，提前离开的原因：</source>
         <translation>%1 has been observed less than %2 minutes; reason for leaving early:</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/desk_keys.py" line="261"/>
+        <location filename="../../ui/visits/desk_keys.py" line="263"/>
         <source>%1 %2</source>
         <translation>%1 %2</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/desk_keys.py" line="262"/>
+        <location filename="../../ui/visits/desk_keys.py" line="264"/>
         <source>%1 已转到 %2</source>
         <translation>%1 passed on to %2</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/desk_keys.py" line="281"/>
+        <location filename="../../ui/visits/desk_keys.py" line="283"/>
         <source>%1 在%2，没有可以退回的步骤</source>
         <translation>%1 is at %2: there is no earlier step to go back to</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/desk_keys.py" line="287"/>
+        <location filename="../../ui/visits/desk_keys.py" line="289"/>
         <source>%1 退回到哪一步：</source>
         <translation>Send %1 back to which step:</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/desk_keys.py" line="288"/>
-        <location filename="../../ui/visits/desk_keys.py" line="293"/>
+        <location filename="../../ui/visits/desk_keys.py" line="290"/>
+        <location filename="../../ui/visits/desk_keys.py" line="295"/>
         <source>退回</source>
         <translation>Send back</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/desk_keys.py" line="293"/>
+        <location filename="../../ui/visits/desk_keys.py" line="295"/>
         <source>%1 退回到%2的原因：</source>
         <translation>Reason for sending %1 back to %2:</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/desk_keys.py" line="300"/>
+        <location filename="../../ui/visits/desk_keys.py" line="302"/>
         <source>%1 已退回到 %2</source>
         <translation>%1 sent back to %2</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/desk_keys.py" line="308"/>
+        <location filename="../../ui/visits/desk_keys.py" line="310"/>
         <source>取消号</source>
         <translation>Cancel ticket</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/desk_keys.py" line="308"/>
+        <location filename="../../ui/visits/desk_keys.py" line="310"/>
         <source>取消 %1 号（%2）的原因：</source>
         <translation>Reason for cancelling ticket %1 (%2):</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/desk_keys.py" line="315"/>
+        <location filename="../../ui/visits/desk_keys.py" line="317"/>
         <source>%1 已取消</source>
         <translation>%1 cancelled</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/desk_keys.py" line="327"/>
+        <location filename="../../ui/visits/desk_keys.py" line="329"/>
         <source>%1 %2 进行中</source>
         <translation>%1 %2 in progress</translation>
     </message>
@@ -2312,84 +2405,94 @@ Save it anyway?</translation>
         <translation>Aged out</translation>
     </message>
     <message>
-        <location filename="../../ui/child/model.py" line="65"/>
+        <location filename="../../ui/child/model.py" line="61"/>
+        <source>暂缓</source>
+        <translation>deferred</translation>
+    </message>
+    <message>
+        <location filename="../../ui/child/model.py" line="62"/>
+        <source>禁忌</source>
+        <translation>contraindicated</translation>
+    </message>
+    <message>
+        <location filename="../../ui/child/model.py" line="70"/>
         <source>疫苗</source>
         <translation>Vaccine</translation>
     </message>
     <message>
-        <location filename="../../ui/child/model.py" line="66"/>
+        <location filename="../../ui/child/model.py" line="71"/>
         <source>状态</source>
         <translation>State</translation>
     </message>
     <message>
-        <location filename="../../ui/child/model.py" line="67"/>
+        <location filename="../../ui/child/model.py" line="72"/>
         <source>下一剂</source>
         <translation>Next dose</translation>
     </message>
     <message>
-        <location filename="../../ui/child/model.py" line="68"/>
+        <location filename="../../ui/child/model.py" line="73"/>
         <source>最早日期</source>
         <translation>Earliest</translation>
     </message>
     <message>
-        <location filename="../../ui/child/model.py" line="248"/>
+        <location filename="../../ui/child/model.py" line="253"/>
         <source>同一剂次的另一条记录（无效后重种或更正）</source>
         <extracomment>(group index, dose-column number (1-based), repeat) → dose; in 常规 the column number is the dose number on record, and a second record of one number (a repeat after an invalid dose, a confirmed correction) takes a repeat column under the same number</extracomment>
         <translation>Another record of the same dose number (repeated after an invalid dose, or a correction)</translation>
     </message>
     <message>
-        <location filename="../../ui/child/model.py" line="267"/>
+        <location filename="../../ui/child/model.py" line="272"/>
         <source>不预测</source>
         <translation>No forecast</translation>
     </message>
     <message>
-        <location filename="../../ui/child/model.py" line="272"/>
-        <location filename="../../ui/child/model.py" line="350"/>
+        <location filename="../../ui/child/model.py" line="277"/>
+        <location filename="../../ui/child/model.py" line="355"/>
         <source>第%1剂</source>
         <translation>Dose %1</translation>
     </message>
     <message>
-        <location filename="../../ui/child/model.py" line="293"/>
+        <location filename="../../ui/child/model.py" line="298"/>
         <source>该疫苗不在免疫程序中，不做接种预测</source>
         <translation>This vaccine is not in the immunization schedule: no forecast</translation>
     </message>
     <message>
-        <location filename="../../ui/child/model.py" line="316"/>
+        <location filename="../../ui/child/model.py" line="321"/>
         <source>外地</source>
         <translation>Elsewhere</translation>
     </message>
     <message>
-        <location filename="../../ui/child/model.py" line="323"/>
+        <location filename="../../ui/child/model.py" line="328"/>
         <source>本单位</source>
         <translation>This unit</translation>
     </message>
     <message>
-        <location filename="../../ui/child/model.py" line="351"/>
+        <location filename="../../ui/child/model.py" line="356"/>
         <source>日期：</source>
         <translation>Date: </translation>
     </message>
     <message>
-        <location filename="../../ui/child/model.py" line="352"/>
+        <location filename="../../ui/child/model.py" line="357"/>
         <source>属性：</source>
         <translation>Type: </translation>
     </message>
     <message>
-        <location filename="../../ui/child/model.py" line="353"/>
+        <location filename="../../ui/child/model.py" line="358"/>
         <source>地点：</source>
         <translation>Place: </translation>
     </message>
     <message>
-        <location filename="../../ui/child/model.py" line="357"/>
+        <location filename="../../ui/child/model.py" line="362"/>
         <source>评价：</source>
         <translation>Evaluation: </translation>
     </message>
     <message>
-        <location filename="../../ui/child/model.py" line="360"/>
+        <location filename="../../ui/child/model.py" line="365"/>
         <source>批号：</source>
         <translation>Batch: </translation>
     </message>
     <message>
-        <location filename="../../ui/child/model.py" line="365"/>
+        <location filename="../../ui/child/model.py" line="370"/>
         <source>接种护士：</source>
         <translation>Nurse: </translation>
     </message>
@@ -2606,13 +2709,13 @@ Save it anyway?</translation>
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../ui/main_window.py" line="117"/>
+        <location filename="../../ui/main_window.py" line="118"/>
         <source>基本资料</source>
         <extracomment>who works while nobody has logged in (a database without users yet, before the first 系统管理员) How often the window looks for other desks&apos; changes (they show within a second).</extracomment>
         <translation>Basic information</translation>
     </message>
     <message>
-        <location filename="../../ui/menus.py" line="106"/>
+        <location filename="../../ui/menus.py" line="107"/>
         <source>快捷栏</source>
         <translation>Shortcut bar</translation>
     </message>
@@ -2632,58 +2735,58 @@ Save it anyway?</translation>
         <translation>&amp;Vaccination</translation>
     </message>
     <message>
-        <location filename="../../ui/menus.py" line="67"/>
+        <location filename="../../ui/menus.py" line="68"/>
         <source>查询(&amp;Q)</source>
         <translation>&amp;Queries</translation>
     </message>
     <message>
-        <location filename="../../ui/menus.py" line="80"/>
+        <location filename="../../ui/menus.py" line="81"/>
         <source>库存(&amp;K)</source>
         <translation>Stoc&amp;k</translation>
     </message>
     <message>
-        <location filename="../../ui/menus.py" line="82"/>
+        <location filename="../../ui/menus.py" line="83"/>
         <source>叫号(&amp;L)</source>
         <translation>Ca&amp;lling</translation>
     </message>
     <message>
-        <location filename="../../ui/menus.py" line="133"/>
+        <location filename="../../ui/menus.py" line="134"/>
         <source>显示快捷键提示(&amp;H)</source>
         <translation>Show shortcut &amp;hints</translation>
     </message>
     <message>
-        <location filename="../../ui/menus.py" line="137"/>
+        <location filename="../../ui/menus.py" line="138"/>
         <source>视图(&amp;W)</source>
         <translation>Vie&amp;w</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="183"/>
+        <location filename="../../ui/main_window.py" line="184"/>
         <source>EpiManager 儿童预防接种信息管理系统 · %1 · %2</source>
         <translation>EpiManager Child Immunization Information System · %1 · %2</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="226"/>
+        <location filename="../../ui/main_window.py" line="228"/>
         <source>没有正在编辑的内容</source>
         <translation>Nothing is being edited</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="324"/>
+        <location filename="../../ui/main_window.py" line="326"/>
         <source>已新建儿童 %1，编码 %2</source>
         <translation>New child %1 created, code %2</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="338"/>
+        <location filename="../../ui/main_window.py" line="340"/>
         <source>工作提醒</source>
         <translation>Work reminders</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="357"/>
-        <location filename="../../ui/main_window.py" line="422"/>
+        <location filename="../../ui/main_window.py" line="359"/>
+        <location filename="../../ui/main_window.py" line="424"/>
         <source>请先按 F3 查找并打开一个儿童</source>
         <translation>Press F3 to find and open a child first</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="456"/>
+        <location filename="../../ui/main_window.py" line="458"/>
         <source>儿童个案 %1 人（本单位管理 %2 人），接种记录 %3 条
 
 按 F3 查找儿童，或按 F2 新建儿童。</source>
@@ -3169,6 +3272,120 @@ Create a new child anyway?</translation>
         <location filename="../../ui/settings_dialog.py" line="74"/>
         <source>下移(&amp;W)</source>
         <translation>Move do&amp;wn</translation>
+    </message>
+</context>
+<context>
+    <name>PrecheckDialog</name>
+    <message>
+        <location filename="../../ui/visits/precheck_dialog.py" line="78"/>
+        <source>（%1 号）</source>
+        <extracomment>outcome → background colour (always with its word)</extracomment>
+        <translation> (ticket %1)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/precheck_dialog.py" line="79"/>
+        <source>预检 · %1%2</source>
+        <translation>Pre-check · %1%2</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/precheck_dialog.py" line="83"/>
+        <source>%1&#x3000;%2&#x3000;出生 %3&#x3000;预检日期 %4</source>
+        <translation>%1  %2  born %3  pre-check on %4</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/precheck_dialog.py" line="92"/>
+        <source>Y/N 回答所在问题，数字键切换第几题，Enter 或 Ctrl+S 保存，Ctrl+P 打印医学建议书，Esc 关闭</source>
+        <translation>Y/N answers the question in focus, a digit toggles that question, Enter or Ctrl+S saves, Ctrl+P prints the medical advice, Esc closes</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/precheck_dialog.py" line="97"/>
+        <source>体温(&amp;T)：</source>
+        <translation>&amp;Temperature:</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/precheck_dialog.py" line="108"/>
+        <source>问卷版本 %1</source>
+        <translation>Questionnaire version %1</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/precheck_dialog.py" line="116"/>
+        <source>是</source>
+        <translation>yes</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/precheck_dialog.py" line="128"/>
+        <source>品名@日期，如 IVIG@2026-11-20</source>
+        <translation>product@date, e.g. IVIG@2026-11-20</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/precheck_dialog.py" line="130"/>
+        <source>哪种疫苗，如 DTaP 或 百白破（多个用逗号分开）</source>
+        <translation>Which vaccine, e.g. DTaP (several separated by commas)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/precheck_dialog.py" line="152"/>
+        <source>保存(&amp;S)</source>
+        <translation>&amp;Save</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/precheck_dialog.py" line="154"/>
+        <source>打印医学建议书(&amp;P)</source>
+        <translation>&amp;Print medical advice</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/precheck_dialog.py" line="157"/>
+        <source>关闭</source>
+        <translation>Close</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/precheck_dialog.py" line="230"/>
+        <source>填写体温后显示今天各疫苗能否接种</source>
+        <translation>Enter the temperature to see whether today&apos;s vaccines may be given</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/precheck_dialog.py" line="242"/>
+        <source>今天没有应种或已安排的疫苗</source>
+        <translation>No vaccine due or ordered today</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/precheck_dialog.py" line="249"/>
+        <source>发热：全部疫苗暂缓接种</source>
+        <translation>Fever: every vaccine deferred</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/precheck_dialog.py" line="256"/>
+        <source>暂缓至 %1</source>
+        <translation>deferred until %1</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/precheck_dialog.py" line="258"/>
+        <source>可接种</source>
+        <translation>may be given</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/precheck_dialog.py" line="259"/>
+        <source>暂缓</source>
+        <translation>deferred</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/precheck_dialog.py" line="260"/>
+        <source>禁忌</source>
+        <translation>contraindicated</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/precheck_dialog.py" line="268"/>
+        <source>请填写体温</source>
+        <translation>Enter the temperature</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/precheck_dialog.py" line="292"/>
+        <source>已保存（第%1版）。按 Ctrl+P 打印医学建议书，Esc 关闭。</source>
+        <translation>Saved (version %1). Ctrl+P prints the medical advice, Esc closes.</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/precheck_dialog.py" line="306"/>
+        <source>请先保存预检，再打印医学建议书</source>
+        <translation>Save the pre-check first, then print the medical advice</translation>
     </message>
 </context>
 <context>

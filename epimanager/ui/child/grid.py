@@ -135,7 +135,7 @@ class VaccinationView(QWidget):
         next_word = self.tr("下次")
         nothing_due = self.tr("目前没有应种疫苗")
         lines = []
-        for status in (SeriesStatus.OVERDUE, SeriesStatus.DUE):
+        for status in (SeriesStatus.OVERDUE, SeriesStatus.DUE, SeriesStatus.DEFERRED):
             if status in parts:
                 colour = STATUS_STYLE[status][1]
                 label = status_label(status)
@@ -151,7 +151,10 @@ class VaccinationView(QWidget):
             lines.append(f'<span style="background:{colour}">&nbsp;{nothing_due}&nbsp;</span>')
         # what the schedule says about an open dose (HBIG, PPD test, why it comes later)
         for f in forecast.series:
-            if f.notes and f.status in (SeriesStatus.DUE, SeriesStatus.OVERDUE, SeriesStatus.NOT_YET):
+            if f.notes and f.status in (
+                SeriesStatus.DUE, SeriesStatus.OVERDUE, SeriesStatus.NOT_YET, SeriesStatus.DEFERRED,
+                SeriesStatus.CONTRAINDICATED,
+            ):  # fmt: skip
                 vac = cat.get(f.vaccine or "")
                 name = html.escape(vac.name if vac else f.series)
                 lines.append(f"<small>{name}：{html.escape('；'.join(f.notes))}</small>")

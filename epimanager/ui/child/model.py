@@ -58,8 +58,13 @@ STATUS_STYLE: dict[SeriesStatus, tuple[str, str]] = {
     SeriesStatus.NOT_YET: (QT_TRANSLATE_NOOP("Grid", "未到期"), "#dfe7f1"),
     SeriesStatus.COMPLETE: (QT_TRANSLATE_NOOP("Grid", "已完成"), "#bfe6bf"),
     SeriesStatus.AGED_OUT: (QT_TRANSLATE_NOOP("Grid", "超龄不再接种"), "#e2e2e2"),
+    SeriesStatus.DEFERRED: (QT_TRANSLATE_NOOP("Grid", "暂缓"), "#e6d3f2"),
+    SeriesStatus.CONTRAINDICATED: (QT_TRANSLATE_NOOP("Grid", "禁忌"), "#c9c9c9"),
 }
-_URGENCY = (SeriesStatus.OVERDUE, SeriesStatus.DUE, SeriesStatus.NOT_YET, SeriesStatus.COMPLETE, SeriesStatus.AGED_OUT)
+_URGENCY = (
+    SeriesStatus.OVERDUE, SeriesStatus.DUE, SeriesStatus.DEFERRED, SeriesStatus.CONTRAINDICATED, SeriesStatus.NOT_YET,
+    SeriesStatus.COMPLETE, SeriesStatus.AGED_OUT,
+)  # fmt: skip
 FIXED_COLUMNS = ("vaccine", "status", "next_dose", "earliest")
 _FIXED_TITLES = {
     "vaccine": QT_TRANSLATE_NOOP("Grid", "疫苗"),

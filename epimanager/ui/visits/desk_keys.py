@@ -96,6 +96,8 @@ class DeskController(QObject):
                 (ActionId.DESK_RECALL, self.tr("重呼")),
             )
         )
+        if dv.Step.PRECHECK in self.steps:  # the 预检台 (or 综合): the dialog of the child called
+            keys += f"  {self.window.registry.key(ActionId.PRECHECK)} {self.tr('预检')}"
         self.panel.set_desk(self.db.desk, self.steps, keys)
         self.dock.show()
         self.timer.start()

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from epimanager.domain.precheck import Answer
 from epimanager.domain.validation import ChildInput, DoseInput
 from epimanager.errors import EpiError, PermissionDenied
-from epimanager.services import backup, permissions, registry, users
+from epimanager.services import backup, permissions, precheck, registry, users
 from epimanager.services.children import create_child, get_child
 from epimanager.services.cleaning import merge
 from epimanager.services.config import unit as config_unit
@@ -64,6 +65,8 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, World]:
         keep, dup = _child(db, "刘洋", "陈静"), _child(db, "刘洋", "陈静")
         k2, d2 = _child(db, "孙悦", "周敏"), _child(db, "孙悦", "周敏")
         merge_id = merge.merge_children(db, k2, d2, user="setup").id
+        # a 禁忌 of the live vaccines (预检: immunodeficiency) that a 业务管理员 may lift
+        precheck.save_precheck(db, live, 36.5, {4: Answer(True)}, user="setup")
         users.create_first_admin(db, "admin", PASSWORDS["系统管理员"])
         users.login(db, "admin", PASSWORDS["系统管理员"])
         users.add_user(db, "boss", PASSWORDS["业务管理员"], "业务管理员")
@@ -102,6 +105,7 @@ ACTIONS: dict[str, Callable[[Database, World, Path], object]] = {
     "change_unit_config": lambda db, w, tmp: config_unit.set_unit(db, UNIT, "新名称门诊", allow_unlisted=True),
     "restore_backup": lambda db, w, tmp: backup.restore(db, w.backup_file),
     "manage_users": lambda db, w, tmp: users.list_users(db),
+    "lift_contraindication": lambda db, w, tmp: precheck.lift(db, w.live, "MMR", "医生意见：已排除免疫缺陷"),
 }
 #: Upgrade entry points: allowed means the call gets past the permission check to its own work.
 UPGRADE_ACTIONS: dict[str, Callable[[Database, World, Path], object]] = {
