@@ -260,7 +260,11 @@ def record_consent(
     """
     now = (now or dt.datetime.now()).replace(microsecond=0)
     day = now.date()
-    choice = dc.parse_choice(choice) if isinstance(choice, str) else choice
+    if isinstance(choice, str):
+        try:
+            choice = dc.parse_choice(choice)
+        except dc.ConsentError as exc:
+            raise ValidationError(str(exc)) from None
     reason = (reason or "").strip() or None
     if choice is dc.Choice.AGREE:
         reason = None  # a reason belongs to 不同意 (or a note to 到点再议)
