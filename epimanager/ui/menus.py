@@ -51,6 +51,7 @@ MENUS: tuple[tuple[str, tuple[ActionId | None, ...]], ...] = (
         QT_TRANSLATE_NOOP("MainWindow", "接种(&V)"),
         (
             ActionId.VISIT_ORDER,
+            ActionId.CONSENT,
             ActionId.RECORD_DOSE,
             ActionId.EDIT_DOSE,
             ActionId.DELETE_DOSE,
