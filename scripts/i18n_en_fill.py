@@ -874,6 +874,41 @@ EN = {
         "Saved (version %1). Ctrl+P prints the medical advice, Esc closes."
     ),
     "请先保存预检，再打印医学建议书": "Save the pre-check first, then print the medical advice",
+    # 知情告知 (consent at 登记)
+    "知情告知(&I)": "&Informed consent",
+    "登记台：向监护人告知今日安排的疫苗，记录同意、不同意或到点再议及签名": (
+        "Registration desk: inform the guardian about today's vaccines and record consent, refusal or "
+        "decide-later with a signature"
+    ),
+    "知情告知 · %1（%2 号）": "Informed consent · %1 (ticket %2)",
+    "通用告知书：本疫苗尚无专用告知书，请同时阅读疫苗说明书": (
+        "Generic information sheet: this vaccine has no sheet of its own; read the package insert as well"
+    ),
+    "同意(&1)": "Consent (&1)",
+    "不同意(&2)": "Refuse (&2)",
+    "到点再议(&3)": "Decide at the clinic (&3)",
+    "纸质签字(&Z)": "Signed on paper (&Z)",
+    "不同意的原因（必填），到点再议可写备注": "Reason for refusal (required); a note for decide-later",
+    "撤销一笔(&U)": "&Undo stroke",
+    "清除签名(&C)": "&Clear signature",
+    "监护人签名：": "Guardian's signature:",
+    "%1 号　%2　出生 %3　请向监护人告知以下疫苗，并由监护人选择、签字": (
+        "Ticket %1　%2　born %3　Inform the guardian about these vaccines; the guardian chooses and signs"
+    ),
+    "未告知": "not informed",
+    "告知书版本：%1": "Information sheet version: %1",
+    "今日尚未告知": "Not informed today",
+    "已记录：%1（%2 %3，第 %4 版）；再次保存将更改": "On record: %1 (%2 %3, version %4); saving again changes it",
+    "知情告知": "Informed consent",
+    "%1 号还没有今日接种安排：请先按 Ctrl+O 选择今天要接种的疫苗": (
+        "Ticket %1 has no order for today: press Ctrl+O first to choose today's vaccines"
+    ),
+    "已保存知情告知：%1": "Informed consent saved: %1",
+    "已签署知情同意": "consent signed",
+    "纸质签字": "signed on paper",
+    "拒绝": "refused",
+    "到点再议": "decide at the clinic",
+    "请监护人在此签名": "Guardian, please sign here",
 }
 
 

@@ -8,11 +8,13 @@ not CVX: the code system is named explicitly.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from epimanager.domain.search.surnames import COMPOUND_SURNAMES
 from epimanager.services.children import get_child
+from epimanager.services.consent import ConsentRecord, refusals
 from epimanager.services.records import ChildRecord, DoseRecord
 from epimanager.store.database import Database
 
@@ -117,16 +119,49 @@ def _immunization(c: ChildRecord, d: DoseRecord, own_unit: str) -> dict[str, Any
     return imm
 
 
-def fhir_bundle(child: ChildRecord, own_unit: str, *, now: datetime | None = None) -> dict[str, Any]:
-    """A FHIR R4 ``collection`` Bundle: the child's Patient and one Immunization per (non-deleted) dose."""
+REASON_SYSTEM = "http://terminology.hl7.org/CodeSystem/v3-ActReason"
+
+
+def _not_done(c: ChildRecord, r: ConsentRecord, own_unit: str) -> dict[str, Any]:
+    """A guardian's 不同意 (the not-given record): ``status = not-done``, ``statusReason`` = patient
+    objection with the reason as text."""
+    reason = f"监护人不同意接种：{r.reason}" if r.reason else "监护人不同意接种"
+    return {
+        "resourceType": "Immunization",
+        "id": r.uuid,
+        "status": "not-done",
+        "statusReason": {
+            "coding": [{"system": REASON_SYSTEM, "code": "PATOBJ", "display": "patient objection"}],
+            "text": reason,
+        },
+        "vaccineCode": {
+            "coding": [{"system": VACCINE_SYSTEM, "code": r.vaccine_code, "display": r.vaccine_name}],
+            "text": r.vaccine_name,
+        },
+        "patient": {"reference": f"urn:uuid:{c.uuid}"},
+        "occurrenceDateTime": r.day.isoformat(),
+        "recorded": r.at.astimezone().isoformat(timespec="seconds"),
+        "primarySource": True,
+        "performer": [{"actor": {"identifier": {"system": UNIT_SYSTEM, "value": own_unit}}}],
+        **({"protocolApplied": [{"doseNumberPositiveInt": r.dose_number}]} if r.dose_number else {}),
+        "note": [{"text": f"知情告知书 {r.text_version} 版；{'纸质签字' if r.paper else '屏幕签名'}"}],
+    }
+
+
+def fhir_bundle(
+    child: ChildRecord, own_unit: str, *, now: datetime | None = None, refused: Sequence[ConsentRecord] = ()
+) -> dict[str, Any]:
+    """A FHIR R4 ``collection`` Bundle: the child's Patient, one Immunization per (non-deleted) dose and
+    one ``not-done`` Immunization per refusal (``refused``: the consent service's 不同意 records)."""
     when = (now or datetime.now()).astimezone().isoformat(timespec="seconds")
     entries = [{"fullUrl": f"urn:uuid:{child.uuid}", "resource": _patient(child)}]
     entries += [{"fullUrl": f"urn:uuid:{d.uuid}", "resource": _immunization(child, d, own_unit)} for d in child.doses]
+    entries += [{"fullUrl": f"urn:uuid:{r.uuid}", "resource": _not_done(child, r, own_unit)} for r in refused]
     return {"resourceType": "Bundle", "type": "collection", "timestamp": when, "entry": entries}
 
 
 def export_fhir(db: Database, child_code: str) -> dict[str, Any]:
-    return fhir_bundle(get_child(db, child_code), db.own_unit_code())
+    return fhir_bundle(get_child(db, child_code), db.own_unit_code(), refused=refusals(db, child_code))
 
 
 # ----------------------------------------------------------------------- HL7

@@ -22,6 +22,7 @@ from epimanager.domain.codes import Sex
 from epimanager.errors import EpiError
 from epimanager.resources import resources_dir
 from epimanager.services.config.unit_codes import read_unit_code_file
+from epimanager.services.consent_texts import check_texts
 from epimanager.services.forecast import SCHEDULE_DIR, build_engine, load_schedule_data
 
 _UNIT_CODES = re.compile(r"^unit_codes/\d{4}\.csv$")
@@ -65,6 +66,8 @@ def check_reference_update(update: Path, files: list[str]) -> None:
         raise
     except Exception as exc:  # noqa: BLE001 - data from outside: any failure of the engine on it is a refusal
         raise EpiError(f"免疫程序数据有误：按新数据无法计算应种疫苗（{type(exc).__name__}: {exc}）") from None
+    if any(name.startswith("consent/") for name in files):
+        check_texts(folders)  # every 告知书 as the consent screen reads them
     for name in files:
         if _UNIT_CODES.match(name):
             if not read_unit_code_file(update / name):

@@ -33,6 +33,7 @@ class ActionId(StrEnum):
     RECORD_DOSE = "record_dose"
     VISIT_ORDER = "visit_order"
     PRECHECK = "precheck"
+    CONSENT = "consent"
     REFRESH = "refresh"
     EDIT_DOSE = "edit_dose"
     REMINDERS = "reminders"
@@ -128,6 +129,14 @@ SPECS: tuple[ActionSpec, ...] = (
         _SP.SP_FileDialogInfoView,
         "Ctrl+O",
         QT_TRANSLATE_NOOP("Actions", "登记台：选择当前儿童今天要接种的疫苗、剂次和部位（默认为应种疫苗）"),
+        toolbar=False,
+    ),
+    ActionSpec(
+        ActionId.CONSENT,
+        QT_TRANSLATE_NOOP("Actions", "知情告知(&I)"),
+        _SP.SP_FileDialogListView,
+        "Ctrl+Shift+I",
+        QT_TRANSLATE_NOOP("Actions", "登记台：向监护人告知今日安排的疫苗，记录同意、不同意或到点再议及签名"),
         toolbar=False,
     ),
     ActionSpec(

@@ -203,6 +203,7 @@ class MainWindow(QMainWindow):
         a.on(ActionId.RECORD_DOSE, self.current.record_dose)
         a.on(ActionId.VISIT_ORDER, self.current.open_order)
         a.on(ActionId.PRECHECK, lambda: open_precheck(self))
+        a.on(ActionId.CONSENT, self.current.open_consent)
         a.on(ActionId.EDIT_DOSE, self.current.edit_dose)
         a.on(ActionId.DELETE_DOSE, self.current.delete_current_dose)
         a.on(ActionId.REFRESH, self.current.reload)
@@ -423,8 +424,10 @@ class MainWindow(QMainWindow):
         if child is None:
             self.events.message.emit(self.tr("请先按 F3 查找并打开一个儿童"))
             return None
-        build = documents.record_html if kind == "record" else documents.receipt_html
-        return build(child, self.current.forecast, self.current.visit, self.info.name, self._unit_names, self.today())
+        args = (child, self.current.forecast, self.current.visit, self.info.name, self._unit_names, self.today())
+        if kind == "record":
+            return documents.record_html(*args)
+        return documents.receipt_html(*args, consents=documents.consent_lines(self.current.consents))
 
     def print_page(self, kind: str, pdf: Path | None = None) -> bool:
         html = self.page_html(kind)

@@ -52,6 +52,7 @@ MENUS: tuple[tuple[str, tuple[ActionId | None, ...]], ...] = (
         (
             ActionId.PRECHECK,
             ActionId.VISIT_ORDER,
+            ActionId.CONSENT,
             ActionId.RECORD_DOSE,
             ActionId.EDIT_DOSE,
             ActionId.DELETE_DOSE,

@@ -165,488 +165,498 @@
 <context>
     <name>Actions</name>
     <message>
-        <location filename="../../ui/actions.py" line="98"/>
+        <location filename="../../ui/actions.py" line="99"/>
         <source>新建儿童(&amp;N)</source>
         <extracomment>Order = order on the shortcut bar and in the settings page.</extracomment>
         <translation>&amp;New child</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="101"/>
+        <location filename="../../ui/actions.py" line="102"/>
         <source>建立新的儿童个案</source>
         <translation>Register a new child</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="105"/>
+        <location filename="../../ui/actions.py" line="106"/>
         <source>快速查询(&amp;F)</source>
         <translation>Quick search (&amp;F)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="108"/>
+        <location filename="../../ui/actions.py" line="109"/>
         <source>按姓名、拼音、出生日期或编码查找儿童</source>
         <translation>Find a child by name, pinyin, birth date or code</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="112"/>
+        <location filename="../../ui/actions.py" line="113"/>
         <source>接种登记(&amp;R)</source>
         <translation>&amp;Record dose</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="115"/>
+        <location filename="../../ui/actions.py" line="116"/>
         <source>为当前儿童登记一剂接种</source>
         <translation>Record a dose for the current child</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="119"/>
+        <location filename="../../ui/actions.py" line="120"/>
         <source>预检(&amp;Y)</source>
         <translation>Pre-chec&amp;k</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="122"/>
+        <location filename="../../ui/actions.py" line="123"/>
         <source>预检台或登记：体温与健康询问，得出今天各疫苗可接种、暂缓或禁忌</source>
         <translation>Pre-check desk or registration: temperature and health questions give each of today&apos;s vaccines as may be given, deferred or contraindicated</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="127"/>
+        <location filename="../../ui/actions.py" line="128"/>
         <source>今日接种安排(&amp;O)</source>
         <translation>Today&apos;s &amp;order</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="130"/>
+        <location filename="../../ui/actions.py" line="131"/>
         <source>登记台：选择当前儿童今天要接种的疫苗、剂次和部位（默认为应种疫苗）</source>
         <translation>Registration desk: choose the vaccines, doses and sites to give the current child today (due ones by default)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="135"/>
+        <location filename="../../ui/actions.py" line="136"/>
+        <source>知情告知(&amp;I)</source>
+        <translation>&amp;Informed consent</translation>
+    </message>
+    <message>
+        <location filename="../../ui/actions.py" line="139"/>
+        <source>登记台：向监护人告知今日安排的疫苗，记录同意、不同意或到点再议及签名</source>
+        <translation>Registration desk: inform the guardian about today&apos;s vaccines and record consent, refusal or decide-later with a signature</translation>
+    </message>
+    <message>
+        <location filename="../../ui/actions.py" line="144"/>
         <source>刷新</source>
         <translation>Refresh</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="138"/>
+        <location filename="../../ui/actions.py" line="147"/>
         <source>重新读取当前儿童</source>
         <translation>Reload the current child</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="143"/>
+        <location filename="../../ui/actions.py" line="152"/>
         <source>修改剂次(&amp;E)</source>
         <translation>&amp;Edit dose</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="146"/>
+        <location filename="../../ui/actions.py" line="155"/>
         <source>修改选中的接种记录</source>
         <translation>Edit the selected dose</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="150"/>
+        <location filename="../../ui/actions.py" line="159"/>
         <source>工作提醒(&amp;W)</source>
         <translation>&amp;Work reminders</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="153"/>
+        <location filename="../../ui/actions.py" line="162"/>
         <source>今天需要处理的事项</source>
         <translation>What needs doing today</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="157"/>
+        <location filename="../../ui/actions.py" line="166"/>
         <source>报表查询(&amp;Q)</source>
         <translation>Reports (&amp;Q)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="160"/>
+        <location filename="../../ui/actions.py" line="169"/>
         <source>月报（6-1、6-2 等）</source>
         <translation>Monthly reports (6-1, 6-2 …)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="164"/>
+        <location filename="../../ui/actions.py" line="173"/>
         <source>在册变更(&amp;M)</source>
         <translation>Register &amp;move</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="167"/>
+        <location filename="../../ui/actions.py" line="176"/>
         <source>变更当前儿童的在册情况（迁出需选择原因）</source>
         <translation>Change the current child&apos;s register status (moving out needs a reason)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="171"/>
+        <location filename="../../ui/actions.py" line="180"/>
         <source>接种明细查询(&amp;J)</source>
         <translation>Dose details query (&amp;J)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="174"/>
+        <location filename="../../ui/actions.py" line="183"/>
         <source>按日期、疫苗、区域查询接种记录</source>
         <translation>Doses by date, vaccine and area</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="179"/>
+        <location filename="../../ui/actions.py" line="188"/>
         <source>管理门诊查询(&amp;G)</source>
         <translation>Managed children query (&amp;G)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="182"/>
+        <location filename="../../ui/actions.py" line="191"/>
         <source>本单位管理的儿童</source>
         <translation>Children managed by this unit</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="187"/>
+        <location filename="../../ui/actions.py" line="196"/>
         <source>免疫空白查询(&amp;K)</source>
         <translation>Immunization gap query (&amp;K)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="190"/>
+        <location filename="../../ui/actions.py" line="199"/>
         <source>有应种或超期未种疫苗的儿童（可打印通知）</source>
         <translation>Children with due or overdue vaccines (call-up list can be printed)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="195"/>
+        <location filename="../../ui/actions.py" line="204"/>
         <source>个案变更查询(&amp;L)</source>
         <translation>Record changes query (&amp;L)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="198"/>
+        <location filename="../../ui/actions.py" line="207"/>
         <source>基本资料、接种剂次的修改和删除记录</source>
         <translation>Changes and deletions of basic data and doses</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="203"/>
+        <location filename="../../ui/actions.py" line="212"/>
         <source>在册变更查询(&amp;Z)</source>
         <translation>Register changes query (&amp;Z)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="206"/>
+        <location filename="../../ui/actions.py" line="215"/>
         <source>在册情况的变更记录</source>
         <translation>History of register status changes</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="211"/>
+        <location filename="../../ui/actions.py" line="220"/>
         <source>库存一览(&amp;K)</source>
         <translation>Stock on &amp;hand</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="214"/>
+        <location filename="../../ui/actions.py" line="223"/>
         <source>疫苗和注射器的库存、效期和出入库明细；入库、报损、盘点</source>
         <translation>Vaccines and syringes on hand, expiry dates and ledgers; receive, write off, count</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="219"/>
+        <location filename="../../ui/actions.py" line="228"/>
         <source>叫号屏(&amp;H)</source>
         <translation>Callin&amp;g screen</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="222"/>
+        <location filename="../../ui/actions.py" line="231"/>
         <source>在电视或第二个显示器上全屏显示叫号（F11 全屏，Esc 退出）</source>
         <translation>Full-screen calls on a TV or second monitor (F11 full screen, Esc leaves)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="227"/>
+        <location filename="../../ui/actions.py" line="236"/>
         <source>留观看板(&amp;O)</source>
         <translation>&amp;Observation board</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="230"/>
+        <location filename="../../ui/actions.py" line="239"/>
         <source>留观中的儿童和剩余时间；释放、记录不良反应</source>
         <translation>Children under observation and the time left; release, note a reaction</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="235"/>
+        <location filename="../../ui/actions.py" line="244"/>
         <source>打印排队小票(&amp;I)…</source>
         <translation>Pr&amp;int queue ticket…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="238"/>
+        <location filename="../../ui/actions.py" line="247"/>
         <source>打印今天的排队号（小票或 A4，带二维码）</source>
         <translation>Print today&apos;s queue ticket (receipt or A4, with a QR code)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="243"/>
+        <location filename="../../ui/actions.py" line="252"/>
         <source>接种流程日汇总(&amp;Y)</source>
         <translation>Clinic flow da&amp;y summary</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="246"/>
+        <location filename="../../ui/actions.py" line="255"/>
         <source>各步骤人数、等候时间、过号未到、留观不足</source>
         <translation>Tickets per step, waits, no-shows, short observations</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="251"/>
+        <location filename="../../ui/actions.py" line="260"/>
         <source>删除剂次(&amp;D)</source>
         <translation>&amp;Delete dose</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="254"/>
+        <location filename="../../ui/actions.py" line="263"/>
         <source>删除选中的接种记录（可追溯）</source>
         <translation>Delete the selected dose (kept in the audit trail)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="259"/>
+        <location filename="../../ui/actions.py" line="268"/>
         <source>保存(&amp;S)</source>
         <translation>&amp;Save</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="262"/>
+        <location filename="../../ui/actions.py" line="271"/>
         <source>保存正在编辑的内容</source>
         <translation>Save what is being edited</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="267"/>
+        <location filename="../../ui/actions.py" line="276"/>
         <source>打印接种记录(&amp;P)</source>
         <translation>&amp;Print record</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="270"/>
+        <location filename="../../ui/actions.py" line="279"/>
         <source>打印或保存为 PDF：接种记录（接种证页）</source>
         <translation>Print or save as PDF: the vaccination record (certificate page)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="274"/>
+        <location filename="../../ui/actions.py" line="283"/>
         <source>打印回执(&amp;T)</source>
         <translation>Prin&amp;t receipt</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="277"/>
+        <location filename="../../ui/actions.py" line="286"/>
         <source>今天的接种回执及下次接种日期</source>
         <translation>Today&apos;s receipt with the next due date</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="282"/>
+        <location filename="../../ui/actions.py" line="291"/>
         <source>上传个案(&amp;U)</source>
         <translation>&amp;Upload records</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="285"/>
+        <location filename="../../ui/actions.py" line="294"/>
         <source>把待上传的个案、剂次和在册变更上传到免疫规划平台</source>
         <translation>Upload pending children, doses and registration changes to the immunization platform</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="289"/>
+        <location filename="../../ui/actions.py" line="298"/>
         <source>数据备份(&amp;B)</source>
         <translation>&amp;Back up data</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="292"/>
+        <location filename="../../ui/actions.py" line="301"/>
         <source>立即备份数据库（校验后压缩保存）</source>
         <translation>Back up the database now (checked, then compressed)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="297"/>
+        <location filename="../../ui/actions.py" line="306"/>
         <source>加密备份(&amp;E)…</source>
         <translation>&amp;Encrypted backup…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="300"/>
+        <location filename="../../ui/actions.py" line="309"/>
         <source>用密码加密备份文件（拷出本机的备份请加密）</source>
         <translation>Encrypt the backup file with a passphrase (do this for backups that leave this PC)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="305"/>
+        <location filename="../../ui/actions.py" line="314"/>
         <source>恢复备份(&amp;R)…</source>
         <translation>&amp;Restore backup…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="308"/>
+        <location filename="../../ui/actions.py" line="317"/>
         <source>校验备份后用它替换当前数据库（先另存安全副本）</source>
         <translation>Check a backup, then replace the current database with it (a safety copy is kept first)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="313"/>
+        <location filename="../../ui/actions.py" line="322"/>
         <source>导入(&amp;I)…</source>
         <translation>&amp;Import…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="316"/>
+        <location filename="../../ui/actions.py" line="325"/>
         <source>从 CSV/JSON 文件导入儿童或接种记录（可取消；再次导入同一文件从中断处继续）</source>
         <translation>Import children or doses from a CSV/JSON file (can be cancelled; importing the same file again continues)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="321"/>
+        <location filename="../../ui/actions.py" line="330"/>
         <source>安装升级包(&amp;G)…</source>
         <translation>Install up&amp;grade…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="324"/>
+        <location filename="../../ui/actions.py" line="333"/>
         <source>安装县疾控下发的签名升级包</source>
         <translation>Install a signed upgrade package from the county CDC</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="329"/>
+        <location filename="../../ui/actions.py" line="338"/>
         <source>配置工具(&amp;C)…</source>
         <translation>&amp;Configuration…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="332"/>
+        <location filename="../../ui/actions.py" line="341"/>
         <source>单位编码、区域划分、数据与备份文件夹、平台地址</source>
         <translation>Unit code, areas, data and backup folders, platform address</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="337"/>
+        <location filename="../../ui/actions.py" line="346"/>
         <source>数据清理(&amp;D)…</source>
         <translation>&amp;Data cleaning…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="340"/>
+        <location filename="../../ui/actions.py" line="349"/>
         <source>疑似重复个案的合并与撤销、数据质量检查</source>
         <translation>Merge (and undo) probable duplicate children; data-quality check</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="345"/>
+        <location filename="../../ui/actions.py" line="354"/>
         <source>用户管理(&amp;M)…</source>
         <translation>User &amp;management…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="348"/>
+        <location filename="../../ui/actions.py" line="357"/>
         <source>新建用户、修改角色、停用、解锁、重设密码（系统管理员）</source>
         <translation>Create users, change roles, disable, unlock, reset passwords (system administrator)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="353"/>
+        <location filename="../../ui/actions.py" line="362"/>
         <source>修改密码(&amp;W)…</source>
         <translation>Change pass&amp;word…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="356"/>
+        <location filename="../../ui/actions.py" line="365"/>
         <source>修改自己的登录密码</source>
         <translation>Change your own login password</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="361"/>
+        <location filename="../../ui/actions.py" line="370"/>
         <source>设置(&amp;O)</source>
         <translation>Settings (&amp;O)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="364"/>
+        <location filename="../../ui/actions.py" line="373"/>
         <source>显示字段、快捷键、语言</source>
         <translation>Fields, shortcut keys, language</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="366"/>
+        <location filename="../../ui/actions.py" line="375"/>
         <source>退出(&amp;X)</source>
         <translation>E&amp;xit</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="369"/>
+        <location filename="../../ui/actions.py" line="378"/>
         <source>转到基本资料(&amp;B)</source>
         <translation>Go to &amp;basic data</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="372"/>
+        <location filename="../../ui/actions.py" line="381"/>
         <source>光标移到左侧基本资料，回车修改字段</source>
         <translation>Keyboard to the basic data on the left; Enter edits a field</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="377"/>
+        <location filename="../../ui/actions.py" line="386"/>
         <source>转到接种登记(&amp;J)</source>
         <translation>Go to the vaccination &amp;grid</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="380"/>
+        <location filename="../../ui/actions.py" line="389"/>
         <source>光标移到接种登记表格</source>
         <translation>Keyboard to the vaccination grid</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="385"/>
+        <location filename="../../ui/actions.py" line="394"/>
         <source>下一个面板</source>
         <translation>Next panel</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="388"/>
+        <location filename="../../ui/actions.py" line="397"/>
         <source>基本资料 → 接种登记 → 工作提醒，依次切换</source>
         <translation>Basic data → vaccination grid → work reminders, in turn</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="393"/>
+        <location filename="../../ui/actions.py" line="402"/>
         <source>上一个面板</source>
         <translation>Previous panel</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="396"/>
+        <location filename="../../ui/actions.py" line="405"/>
         <source>反方向切换面板</source>
         <translation>Panels in the other direction</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="402"/>
+        <location filename="../../ui/actions.py" line="411"/>
         <source>取号(&amp;T)</source>
         <translation>&amp;Take a ticket</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="405"/>
+        <location filename="../../ui/actions.py" line="414"/>
         <source>为当前儿童取今天的号（登记台、预检台、综合）</source>
         <translation>Today&apos;s ticket for the current child (registration, pre-check or combined desk)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="410"/>
+        <location filename="../../ui/actions.py" line="419"/>
         <source>叫下一位(&amp;H)</source>
         <translation>Call next (&amp;H)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="413"/>
+        <location filename="../../ui/actions.py" line="422"/>
         <source>叫本工作台的下一个号，并打开该儿童</source>
         <translation>Call this desk&apos;s next ticket and open that child</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="418"/>
+        <location filename="../../ui/actions.py" line="427"/>
         <source>重呼(&amp;Y)</source>
         <translation>Call again (&amp;Y)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="421"/>
+        <location filename="../../ui/actions.py" line="430"/>
         <source>再叫一次选中的号</source>
         <translation>Call the selected ticket again</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="426"/>
+        <location filename="../../ui/actions.py" line="435"/>
         <source>过号(&amp;G)</source>
         <translation>Missed (&amp;G)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="429"/>
+        <location filename="../../ui/actions.py" line="438"/>
         <source>叫号未到：回到队尾，过号 3 次取消</source>
         <translation>Called but not here: back to the end of the queue; cancelled after 3 misses</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="434"/>
+        <location filename="../../ui/actions.py" line="443"/>
         <source>完成并转下一步(&amp;W)</source>
         <translation>Finish and pass on (&amp;W)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="437"/>
+        <location filename="../../ui/actions.py" line="446"/>
         <source>本步骤完成，转到下一步（留观未满时间需填写原因）</source>
         <translation>This step is done: on to the next (leaving observation early needs a reason)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="442"/>
+        <location filename="../../ui/actions.py" line="451"/>
         <source>退回(&amp;B)…</source>
         <translation>Send &amp;back…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="445"/>
+        <location filename="../../ui/actions.py" line="454"/>
         <source>退回到之前的步骤（需填写原因）</source>
         <translation>Back to an earlier step (with a reason)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="450"/>
+        <location filename="../../ui/actions.py" line="459"/>
         <source>取消号(&amp;C)…</source>
         <translation>&amp;Cancel ticket…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="453"/>
+        <location filename="../../ui/actions.py" line="462"/>
         <source>取消选中的号（今天不再接种）</source>
         <translation>Cancel the selected ticket (no vaccination today)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="458"/>
+        <location filename="../../ui/actions.py" line="467"/>
         <source>转到工作台队列(&amp;Q)</source>
         <translation>Go to the desk &amp;queue</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="461"/>
+        <location filename="../../ui/actions.py" line="470"/>
         <source>光标移到本工作台的排队列表，回车打开儿童</source>
         <translation>Keyboard to this desk&apos;s queue; Enter opens the child</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="466"/>
+        <location filename="../../ui/actions.py" line="475"/>
         <source>切换工作台(&amp;D)…</source>
         <translation>Switch &amp;desk…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="469"/>
+        <location filename="../../ui/actions.py" line="478"/>
         <source>选择本机的工作台：预检台、登记台、接种台、留观台或综合</source>
         <translation>Choose this PC&apos;s desk: pre-check, registration, vaccination, observation or combined</translation>
     </message>
@@ -1315,6 +1325,94 @@
     </message>
 </context>
 <context>
+    <name>ConsentDialog</name>
+    <message>
+        <location filename="../../ui/consent/dialog.py" line="64"/>
+        <source>知情告知 · %1（%2 号）</source>
+        <translation>Informed consent · %1 (ticket %2)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/consent/dialog.py" line="71"/>
+        <source>通用告知书：本疫苗尚无专用告知书，请同时阅读疫苗说明书</source>
+        <translation>Generic information sheet: this vaccine has no sheet of its own; read the package insert as well</translation>
+    </message>
+    <message>
+        <location filename="../../ui/consent/dialog.py" line="83"/>
+        <source>同意(&amp;1)</source>
+        <translation>Consent (&amp;1)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/consent/dialog.py" line="83"/>
+        <source>不同意(&amp;2)</source>
+        <translation>Refuse (&amp;2)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/consent/dialog.py" line="83"/>
+        <source>到点再议(&amp;3)</source>
+        <translation>Decide at the clinic (&amp;3)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/consent/dialog.py" line="91"/>
+        <source>纸质签字(&amp;Z)</source>
+        <translation>Signed on paper (&amp;Z)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/consent/dialog.py" line="97"/>
+        <source>不同意的原因（必填），到点再议可写备注</source>
+        <translation>Reason for refusal (required); a note for decide-later</translation>
+    </message>
+    <message>
+        <location filename="../../ui/consent/dialog.py" line="100"/>
+        <source>撤销一笔(&amp;U)</source>
+        <translation>&amp;Undo stroke</translation>
+    </message>
+    <message>
+        <location filename="../../ui/consent/dialog.py" line="102"/>
+        <source>清除签名(&amp;C)</source>
+        <translation>&amp;Clear signature</translation>
+    </message>
+    <message>
+        <location filename="../../ui/consent/dialog.py" line="107"/>
+        <source>监护人签名：</source>
+        <translation>Guardian&apos;s signature:</translation>
+    </message>
+    <message>
+        <location filename="../../ui/consent/dialog.py" line="118"/>
+        <source>保存(&amp;S)</source>
+        <translation>&amp;Save</translation>
+    </message>
+    <message>
+        <location filename="../../ui/consent/dialog.py" line="120"/>
+        <source>关闭</source>
+        <translation>Close</translation>
+    </message>
+    <message>
+        <location filename="../../ui/consent/dialog.py" line="138"/>
+        <source>%1 号&#x3000;%2&#x3000;出生 %3&#x3000;请向监护人告知以下疫苗，并由监护人选择、签字</source>
+        <translation>Ticket %1&#x3000;%2&#x3000;born %3&#x3000;Inform the guardian about these vaccines; the guardian chooses and signs</translation>
+    </message>
+    <message>
+        <location filename="../../ui/consent/dialog.py" line="160"/>
+        <source>未告知</source>
+        <translation>not informed</translation>
+    </message>
+    <message>
+        <location filename="../../ui/consent/dialog.py" line="189"/>
+        <source>告知书版本：%1</source>
+        <translation>Information sheet version: %1</translation>
+    </message>
+    <message>
+        <location filename="../../ui/consent/dialog.py" line="192"/>
+        <source>今日尚未告知</source>
+        <translation>Not informed today</translation>
+    </message>
+    <message>
+        <location filename="../../ui/consent/dialog.py" line="198"/>
+        <source>已记录：%1（%2 %3，第 %4 版）；再次保存将更改</source>
+        <translation>On record: %1 (%2 %3, version %4); saving again changes it</translation>
+    </message>
+</context>
+<context>
     <name>CountDialog</name>
     <message>
         <location filename="../../ui/stock/dialogs.py" line="232"/>
@@ -1355,83 +1453,100 @@ Click “Show Details…”, copy the text and send it to support.</translation>
 <context>
     <name>CurrentChild</name>
     <message>
-        <location filename="../../ui/child/controller.py" line="71"/>
+        <location filename="../../ui/child/controller.py" line="76"/>
         <source>打开个案</source>
-        <extracomment>the next visit after today (today&apos;s doses count): the receipt, the record print, the grid today&apos;s visit of the child with its order (登记&apos;s 今日接种安排); None: no ticket today</extracomment>
+        <extracomment>the next visit after today (today&apos;s doses count): the receipt, the record print, the grid today&apos;s visit of the child with its order (登记&apos;s 今日接种安排); None: no ticket today today&apos;s 知情告知 records of the child (the receipt shows them)</extracomment>
         <translation>Open child</translation>
     </message>
     <message>
-        <location filename="../../ui/child/controller.py" line="103"/>
+        <location filename="../../ui/child/controller.py" line="110"/>
         <source>今日安排（%1）：%2</source>
         <translation>Today&apos;s order (%1): %2</translation>
     </message>
     <message>
-        <location filename="../../ui/child/controller.py" line="124"/>
-        <location filename="../../ui/child/controller.py" line="161"/>
+        <location filename="../../ui/child/controller.py" line="131"/>
+        <location filename="../../ui/child/controller.py" line="168"/>
+        <location filename="../../ui/child/controller.py" line="198"/>
         <source>请先按 F3 查找并打开一个儿童</source>
         <translation>Press F3 to find and open a child first</translation>
     </message>
     <message>
-        <location filename="../../ui/child/controller.py" line="164"/>
-        <location filename="../../ui/child/controller.py" line="168"/>
+        <location filename="../../ui/child/controller.py" line="171"/>
+        <location filename="../../ui/child/controller.py" line="175"/>
         <source>今日接种安排</source>
         <translation>Today&apos;s order</translation>
     </message>
     <message>
-        <location filename="../../ui/child/controller.py" line="164"/>
+        <location filename="../../ui/child/controller.py" line="171"/>
+        <location filename="../../ui/child/controller.py" line="202"/>
         <source>%1 今天还没有取号</source>
         <translation>%1 has no ticket today</translation>
     </message>
     <message>
-        <location filename="../../ui/child/controller.py" line="167"/>
+        <location filename="../../ui/child/controller.py" line="174"/>
         <source>%1 号已%2，不能再改今日接种安排</source>
         <translation>Ticket %1 is at %2: today&apos;s order can no longer change</translation>
     </message>
     <message>
-        <location filename="../../ui/child/controller.py" line="182"/>
+        <location filename="../../ui/child/controller.py" line="189"/>
         <source>（已清空）</source>
         <translation>(cleared)</translation>
     </message>
     <message>
-        <location filename="../../ui/child/controller.py" line="183"/>
+        <location filename="../../ui/child/controller.py" line="190"/>
         <source>已保存今日接种安排：%1</source>
         <translation>Today&apos;s order saved: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/child/controller.py" line="191"/>
-        <location filename="../../ui/child/controller.py" line="219"/>
+        <location filename="../../ui/child/controller.py" line="200"/>
+        <source>知情告知</source>
+        <translation>Informed consent</translation>
+    </message>
+    <message>
+        <location filename="../../ui/child/controller.py" line="205"/>
+        <source>%1 号还没有今日接种安排：请先按 Ctrl+O 选择今天要接种的疫苗</source>
+        <translation>Ticket %1 has no order for today: press Ctrl+O first to choose today&apos;s vaccines</translation>
+    </message>
+    <message>
+        <location filename="../../ui/child/controller.py" line="220"/>
+        <source>已保存知情告知：%1</source>
+        <translation>Informed consent saved: %1</translation>
+    </message>
+    <message>
+        <location filename="../../ui/child/controller.py" line="228"/>
+        <location filename="../../ui/child/controller.py" line="256"/>
         <source>请先在接种登记表中选中一剂</source>
         <translation>Select a dose in the vaccination grid first</translation>
     </message>
     <message>
-        <location filename="../../ui/child/controller.py" line="208"/>
+        <location filename="../../ui/child/controller.py" line="245"/>
         <source>已保存：%1 第%2剂 %3</source>
         <translation>Saved: %1 dose %2 %3</translation>
     </message>
     <message>
-        <location filename="../../ui/child/controller.py" line="221"/>
+        <location filename="../../ui/child/controller.py" line="258"/>
         <source>第%1剂</source>
         <translation>Dose %1</translation>
     </message>
     <message>
-        <location filename="../../ui/child/controller.py" line="223"/>
+        <location filename="../../ui/child/controller.py" line="260"/>
         <source>删除接种记录</source>
         <translation>Delete dose</translation>
     </message>
     <message>
-        <location filename="../../ui/child/controller.py" line="223"/>
+        <location filename="../../ui/child/controller.py" line="260"/>
         <source>删除 %1？
 请填写删除原因：</source>
         <translation>Delete %1?
 Reason for deleting:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/controller.py" line="236"/>
+        <location filename="../../ui/child/controller.py" line="273"/>
         <source>不能删除</source>
         <translation>Cannot delete</translation>
     </message>
     <message>
-        <location filename="../../ui/child/controller.py" line="242"/>
+        <location filename="../../ui/child/controller.py" line="279"/>
         <source>已删除：%1</source>
         <translation>Deleted: %1</translation>
     </message>
@@ -2715,7 +2830,7 @@ Save it anyway?</translation>
         <translation>Basic information</translation>
     </message>
     <message>
-        <location filename="../../ui/menus.py" line="107"/>
+        <location filename="../../ui/menus.py" line="108"/>
         <source>快捷栏</source>
         <translation>Shortcut bar</translation>
     </message>
@@ -2735,27 +2850,27 @@ Save it anyway?</translation>
         <translation>&amp;Vaccination</translation>
     </message>
     <message>
-        <location filename="../../ui/menus.py" line="68"/>
+        <location filename="../../ui/menus.py" line="69"/>
         <source>查询(&amp;Q)</source>
         <translation>&amp;Queries</translation>
     </message>
     <message>
-        <location filename="../../ui/menus.py" line="81"/>
+        <location filename="../../ui/menus.py" line="82"/>
         <source>库存(&amp;K)</source>
         <translation>Stoc&amp;k</translation>
     </message>
     <message>
-        <location filename="../../ui/menus.py" line="83"/>
+        <location filename="../../ui/menus.py" line="84"/>
         <source>叫号(&amp;L)</source>
         <translation>Ca&amp;lling</translation>
     </message>
     <message>
-        <location filename="../../ui/menus.py" line="134"/>
+        <location filename="../../ui/menus.py" line="135"/>
         <source>显示快捷键提示(&amp;H)</source>
         <translation>Show shortcut &amp;hints</translation>
     </message>
     <message>
-        <location filename="../../ui/menus.py" line="138"/>
+        <location filename="../../ui/menus.py" line="139"/>
         <source>视图(&amp;W)</source>
         <translation>Vie&amp;w</translation>
     </message>
@@ -2765,28 +2880,28 @@ Save it anyway?</translation>
         <translation>EpiManager Child Immunization Information System · %1 · %2</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="228"/>
+        <location filename="../../ui/main_window.py" line="229"/>
         <source>没有正在编辑的内容</source>
         <translation>Nothing is being edited</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="326"/>
+        <location filename="../../ui/main_window.py" line="327"/>
         <source>已新建儿童 %1，编码 %2</source>
         <translation>New child %1 created, code %2</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="340"/>
+        <location filename="../../ui/main_window.py" line="341"/>
         <source>工作提醒</source>
         <translation>Work reminders</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="359"/>
-        <location filename="../../ui/main_window.py" line="424"/>
+        <location filename="../../ui/main_window.py" line="360"/>
+        <location filename="../../ui/main_window.py" line="425"/>
         <source>请先按 F3 查找并打开一个儿童</source>
         <translation>Press F3 to find and open a child first</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="458"/>
+        <location filename="../../ui/main_window.py" line="461"/>
         <source>儿童个案 %1 人（本单位管理 %2 人），接种记录 %3 条
 
 按 F3 查找儿童，或按 F2 新建儿童。</source>
@@ -3391,140 +3506,169 @@ Create a new child anyway?</translation>
 <context>
     <name>Print</name>
     <message>
-        <location filename="../../ui/print/documents.py" line="33"/>
-        <location filename="../../ui/print/documents.py" line="44"/>
+        <location filename="../../ui/print/documents.py" line="35"/>
+        <location filename="../../ui/print/documents.py" line="46"/>
+        <location filename="../../ui/print/documents.py" line="209"/>
         <source>疫苗</source>
         <translation>Vaccine</translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="34"/>
-        <location filename="../../ui/print/documents.py" line="45"/>
+        <location filename="../../ui/print/documents.py" line="36"/>
+        <location filename="../../ui/print/documents.py" line="47"/>
+        <location filename="../../ui/print/documents.py" line="210"/>
         <source>剂次</source>
         <translation>Dose</translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="35"/>
+        <location filename="../../ui/print/documents.py" line="37"/>
         <source>接种日期</source>
         <translation>Date</translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="36"/>
+        <location filename="../../ui/print/documents.py" line="38"/>
         <source>属性</source>
         <translation>Type</translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="37"/>
+        <location filename="../../ui/print/documents.py" line="39"/>
         <source>批号</source>
         <translation>Batch</translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="38"/>
+        <location filename="../../ui/print/documents.py" line="40"/>
         <source>生产企业</source>
         <translation>Manufacturer</translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="39"/>
+        <location filename="../../ui/print/documents.py" line="41"/>
         <source>接种单位</source>
         <translation>Unit</translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="40"/>
+        <location filename="../../ui/print/documents.py" line="42"/>
         <source>接种护士</source>
         <translation>Nurse</translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="41"/>
+        <location filename="../../ui/print/documents.py" line="43"/>
         <source>评价</source>
         <translation>Evaluation</translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="46"/>
+        <location filename="../../ui/print/documents.py" line="48"/>
         <source>可种日期</source>
         <translation>From</translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="47"/>
+        <location filename="../../ui/print/documents.py" line="49"/>
         <source>状态</source>
         <translation>State</translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="86"/>
+        <location filename="../../ui/print/documents.py" line="88"/>
         <source>外地</source>
         <translation>Elsewhere</translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="132"/>
+        <location filename="../../ui/print/documents.py" line="134"/>
         <source>目前没有待接种的免疫规划疫苗。</source>
         <translation>No NIP vaccine is due for now.</translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="133"/>
-        <location filename="../../ui/print/documents.py" line="147"/>
+        <location filename="../../ui/print/documents.py" line="135"/>
+        <location filename="../../ui/print/documents.py" line="149"/>
+        <location filename="../../ui/print/documents.py" line="192"/>
         <source>第%1剂</source>
         <translation>Dose %1</translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="148"/>
+        <location filename="../../ui/print/documents.py" line="150"/>
         <source>下次接种：%1 起</source>
         <translation>Next visit: from %1</translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="150"/>
+        <location filename="../../ui/print/documents.py" line="152"/>
         <source>届时接种：%1</source>
         <translation>Then: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="170"/>
+        <location filename="../../ui/print/documents.py" line="172"/>
         <source>打印日期：</source>
         <translation>Printed: </translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="174"/>
+        <location filename="../../ui/print/documents.py" line="176"/>
         <source>接种记录</source>
         <translation>Doses</translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="178"/>
+        <location filename="../../ui/print/documents.py" line="180"/>
         <source>下次接种</source>
         <translation>Next vaccinations</translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="182"/>
+        <location filename="../../ui/print/documents.py" line="184"/>
         <source>请妥善保管接种证，按时带孩子接种。</source>
         <translation>Please keep the vaccination certificate and come on time.</translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="185"/>
+        <location filename="../../ui/print/documents.py" line="187"/>
         <source>儿童预防接种记录</source>
         <translation>Child Vaccination Record</translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="146"/>
+        <location filename="../../ui/print/documents.py" line="148"/>
         <source>下次接种：暂无</source>
         <translation>Next: none for now</translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="200"/>
+        <location filename="../../ui/print/documents.py" line="203"/>
+        <source>已签署知情同意</source>
+        <translation>consent signed</translation>
+    </message>
+    <message>
+        <location filename="../../ui/print/documents.py" line="204"/>
+        <source>纸质签字</source>
+        <translation>signed on paper</translation>
+    </message>
+    <message>
+        <location filename="../../ui/print/documents.py" line="205"/>
+        <source>拒绝</source>
+        <translation>refused</translation>
+    </message>
+    <message>
+        <location filename="../../ui/print/documents.py" line="206"/>
+        <source>到点再议</source>
+        <translation>decide at the clinic</translation>
+    </message>
+    <message>
+        <location filename="../../ui/print/documents.py" line="211"/>
+        <location filename="../../ui/print/documents.py" line="220"/>
+        <source>知情告知</source>
+        <translation>Informed consent</translation>
+    </message>
+    <message>
+        <location filename="../../ui/print/documents.py" line="239"/>
         <source>儿童：</source>
         <translation>Child: </translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="202"/>
+        <location filename="../../ui/print/documents.py" line="241"/>
         <source>出生日期：</source>
         <translation>Birth date: </translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="208"/>
+        <location filename="../../ui/print/documents.py" line="247"/>
         <source>今日接种</source>
         <translation>Given today</translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="215"/>
+        <location filename="../../ui/print/documents.py" line="255"/>
         <source>接种后请在接种单位留观30分钟。</source>
         <translation>Please stay at the clinic for 30 minutes after the vaccination.</translation>
     </message>
     <message>
-        <location filename="../../ui/print/documents.py" line="218"/>
+        <location filename="../../ui/print/documents.py" line="258"/>
         <source>接种回执</source>
         <translation>Vaccination Receipt</translation>
     </message>
@@ -4361,6 +4505,14 @@ Create a new child anyway?</translation>
         <location filename="../../ui/settings_dialog.py" line="175"/>
         <source>无</source>
         <translation>none</translation>
+    </message>
+</context>
+<context>
+    <name>SignaturePad</name>
+    <message>
+        <location filename="../../ui/consent/signature_pad.py" line="36"/>
+        <source>请监护人在此签名</source>
+        <translation>Guardian, please sign here</translation>
     </message>
 </context>
 <context>

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QWidget
 from epimanager.domain.schedule import Forecast
 from epimanager.errors import EpiError, StaleRecord
 from epimanager.services.children import get_child, update_child
+from epimanager.services.consent import ConsentRecord, consents_of
 from epimanager.services.doses import delete_dose
 from epimanager.services.forecast import forecast_record, record_facts
 from epimanager.services.next_visit import NextVisit, next_visit
@@ -28,6 +29,7 @@ from epimanager.ui import notify
 from epimanager.ui.child.dose_dialog import DoseContext, DoseDialog
 from epimanager.ui.child.grid import VaccinationView
 from epimanager.ui.child.panel import ChildPanel
+from epimanager.ui.consent.dialog import ConsentDialog
 from epimanager.ui.events import Events
 from epimanager.ui.visits.order_dialog import OrderDialog
 
@@ -54,6 +56,9 @@ class CurrentChild(QObject):
         #: today's visit of the child with its order (登记's 今日接种安排); None: no ticket today
         self.order: VisitOrderRecord | None = None
         self.order_dialog: OrderDialog | None = None
+        #: today's 知情告知 records of the child (the receipt shows them)
+        self.consents: list[ConsentRecord] = []
+        self.consent_dialog: ConsentDialog | None = None
         self.panel: ChildPanel | None = None
         self.view: VaccinationView | None = None
 
@@ -83,12 +88,14 @@ class CurrentChild(QObject):
         self.forecast = None
         self.visit = None
         self.order = None
+        self.consents = []
         if child is not None:
             as_of = max(self.today(), child.birth_date)
             facts = record_facts(self.db, child)
             self.forecast = forecast_record(self.db, child, as_of, facts=facts)
             self.visit = next_visit(self.db, child, self.today(), facts=facts)
             self.order = order_of(self.db, child_code=child.code, day=self.today())
+            self.consents = consents_of(self.db, child.code, self.today())
         if self.panel is not None:
             self.panel.set_child(child)
         if self.view is not None:
@@ -181,6 +188,36 @@ class CurrentChild(QObject):
         if saved is not None:
             text = saved.summary or self.tr("（已清空）")
             self.events.message.emit(self.tr("已保存今日接种安排：%1").replace("%1", text))
+
+    # -- 知情告知 (登记) ---------------------------------------------------------------------------
+
+    def open_consent(self) -> ConsentDialog | None:
+        """知情告知 for the vaccines on the open child's order today (Ctrl+Shift+I)."""
+        child, order = self.child, self.order
+        if child is None:
+            self.events.message.emit(self.tr("请先按 F3 查找并打开一个儿童"))
+            return None
+        title = self.tr("知情告知")
+        if order is None:
+            notify.warning(self.window, title, self.tr("%1 今天还没有取号").replace("%1", child.name))
+            return None
+        if not order.items:
+            text = self.tr("%1 号还没有今日接种安排：请先按 Ctrl+O 选择今天要接种的疫苗").replace("%1", order.ticket)
+            notify.warning(self.window, title, text)
+            return None
+        user = self._settings().nurse or None
+        dialog = ConsentDialog(self.db, child, order, user=user, save_key=self._save_key(), parent=self.window)
+        self.consent_dialog = dialog
+        dialog.finished.connect(lambda _r: self._consent_done(dialog))
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.open()
+        return dialog
+
+    def _consent_done(self, dialog: ConsentDialog) -> None:
+        if dialog.saved:
+            self.reload()
+            done = "、".join(f"{c.vaccine_name}{c.status}" for c in dialog.saved)
+            self.events.message.emit(self.tr("已保存知情告知：%1").replace("%1", done))
 
     def edit_dose(self, dose: DoseRecord | None = None) -> DoseDialog | None:
         ctx = self._context()

@@ -6,6 +6,7 @@ printed through Qt's print dialog or written to a PDF file.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from html import escape
 from pathlib import Path
@@ -18,6 +19,7 @@ from PySide6.QtWidgets import QApplication, QDialog, QWidget
 from epimanager.domain.codes import DoseAttribute
 from epimanager.domain.schedule import Forecast
 from epimanager.resources import catalog
+from epimanager.services.consent import ConsentRecord
 from epimanager.services.next_visit import NextVisit
 from epimanager.services.records import ChildRecord, DoseRecord
 from epimanager.ui.child.fields import FIELD_BY_KEY
@@ -185,6 +187,40 @@ def record_html(
     return _page(QCoreApplication.translate("Print", "儿童预防接种记录"), f"{unit_name}　{printed}", body)
 
 
+def consent_lines(consents: Sequence[ConsentRecord]) -> list[tuple[str, str, str]]:
+    """The receipt's 知情告知 rows: vaccine, dose, and 已签署知情同意 / 纸质签字 / 拒绝（reason）/ 到点再议."""
+    dose_word = QCoreApplication.translate("Print", "第%1剂")
+    out = []
+    for c in consents:
+        state = QCoreApplication.translate("Print", c.status)
+        if c.reason and c.status == "拒绝":
+            state += f"（{c.reason}）"
+        out.append((c.vaccine_name, dose_word.replace("%1", str(c.dose_number)) if c.dose_number else "", state))
+    return out
+
+
+_CONSENT_WORDS = (
+    QT_TRANSLATE_NOOP("Print", "已签署知情同意"),
+    QT_TRANSLATE_NOOP("Print", "纸质签字"),
+    QT_TRANSLATE_NOOP("Print", "拒绝"),
+    QT_TRANSLATE_NOOP("Print", "到点再议"),
+)
+_CONSENT_HEADERS = (
+    QT_TRANSLATE_NOOP("Print", "疫苗"),
+    QT_TRANSLATE_NOOP("Print", "剂次"),
+    QT_TRANSLATE_NOOP("Print", "知情告知"),
+)
+
+
+def _consent_html(rows: Sequence[tuple[str, str, str]]) -> str:
+    if not rows:
+        return ""
+    head = "".join(_nobr(tr(h), "th") for h in _CONSENT_HEADERS)
+    body = "".join(f"<tr><td>{escape(n)}</td>{_nobr(d)}<td>{escape(s)}</td></tr>" for n, d, s in rows)
+    title = escape(QCoreApplication.translate("Print", "知情告知"))
+    return f"<h2>{title}</h2>{_TABLE}<tr>{head}</tr>{body}</table>"
+
+
 def receipt_html(
     child: ChildRecord,
     forecast: Forecast | None,
@@ -192,8 +228,11 @@ def receipt_html(
     unit_name: str,
     unit_names: dict[str, str],
     today: date,
+    *,
+    consents: Sequence[tuple[str, str, str]] = (),
 ) -> str:
-    """Today's doses and the next visit — as of the day after today, so today's doses count."""
+    """Today's doses, the guardian's consents of the day (``consents``: :func:`consent_lines`) and the
+    next visit — as of the day after today, so today's doses count."""
     todays = [d for d in child.doses if d.date == today]
     next_line, next_what = next_visit_line(visit)
     who = (
@@ -208,6 +247,7 @@ def receipt_html(
         + escape(QCoreApplication.translate("Print", "今日接种"))
         + "</h2>"
         + _dose_rows(todays, forecast, unit_names)
+        + _consent_html(consents)
         + _nobr(next_line, "h2")
         + (f"<p>{escape(next_what)}</p>" if next_what else "")
         + _next_html(visit)
