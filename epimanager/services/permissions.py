@@ -69,6 +69,8 @@ ACTIONS: dict[str, str] = {
     "restore_backup": BUSINESS_ADMIN,
     "apply_upgrade": BUSINESS_ADMIN,
     "rollback_upgrade": BUSINESS_ADMIN,
+    "manage_recalls": BUSINESS_ADMIN,
+    "scan_override": BUSINESS_ADMIN,
     "manage_users": SYSTEM_ADMIN,
 }
 
@@ -84,6 +86,8 @@ ACTION_LABELS: dict[str, str] = {
     "restore_backup": "从备份恢复",
     "apply_upgrade": "安装升级",
     "rollback_upgrade": "回滚升级",
+    "manage_recalls": "维护召回/封存批号清单",
+    "scan_override": "强制通过扫码核对",
     "manage_users": "用户管理",
 }
 

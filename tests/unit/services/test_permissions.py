@@ -12,7 +12,7 @@ import pytest
 
 from epimanager.domain.validation import ChildInput, DoseInput
 from epimanager.errors import EpiError, PermissionDenied
-from epimanager.services import backup, permissions, registry, users
+from epimanager.services import administration, backup, permissions, recalls, registry, users
 from epimanager.services.children import create_child, get_child
 from epimanager.services.cleaning import merge
 from epimanager.services.config import unit as config_unit
@@ -102,6 +102,8 @@ ACTIONS: dict[str, Callable[[Database, World, Path], object]] = {
     "change_unit_config": lambda db, w, tmp: config_unit.set_unit(db, UNIT, "新名称门诊", allow_unlisted=True),
     "restore_backup": lambda db, w, tmp: backup.restore(db, w.backup_file),
     "manage_users": lambda db, w, tmp: users.list_users(db),
+    "manage_recalls": lambda db, w, tmp: recalls.add_recall(db, "B1", reason="县疾控通知召回"),
+    "scan_override": lambda db, w, tmp: administration.require_override(db, "县疾控同意"),
 }
 #: Upgrade entry points: allowed means the call gets past the permission check to its own work.
 UPGRADE_ACTIONS: dict[str, Callable[[Database, World, Path], object]] = {
