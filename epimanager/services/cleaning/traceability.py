@@ -71,6 +71,8 @@ def trace_quality(s: Session) -> list[TraceRow]:
     over: Counter[tuple[str, str]] = Counter()
     codes: dict[tuple[str, str], set[str]] = {}
     for code in repeated:
+        if code is None:
+            continue
         per = per_package.get(rules.trace_product_id(code))
         if per is None:
             continue
