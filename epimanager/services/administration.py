@@ -124,13 +124,20 @@ def _stock_batch(s: Session, p: StockProduct, batch_no: str) -> StockBatch | Non
 def _trace_batch(
     s: Session, p: StockProduct, hint: str | None, day: date, now: datetime, reasons: list[str]
 ) -> StockBatch | None:
-    """The batch a trace-coded package is drawn from: the one named, else the best usable (FEFO)."""
+    """The batch a trace-coded package is drawn from: the one named, else the best usable (FEFO)
+    that is not recalled or locked — the code names the product, not the batch; when every usable
+    batch is stopped, the first one (named in the refusal)."""
     if hint:
         return _stock_batch(s, p, hint)
     batches = list(s.scalars(select(StockBatch).where(StockBatch.product_id == p.id)))
-    options = batch_options(s, batches, day, now)
-    if options:
-        return s.get(StockBatch, options[0].batch_id)
+    usable = [s.get(StockBatch, o.batch_id) for o in batch_options(s, batches, day, now)]
+    free = [
+        b
+        for b in usable
+        if b is not None and recalls.active_recall(s, b.batch_no, p.vaccine_code, p.manufacturer) is None
+    ]
+    if free or usable:
+        return (free or usable)[0]
     expired = sorted((b for b in batches if b.quantity > 0 and b.expiry < day), key=lambda b: b.expiry)
     if expired:
         return expired[-1]  # named in the expiry refusal

@@ -20,6 +20,7 @@ from epimanager.errors import EpiError, PermissionDenied
 from epimanager.services import permissions
 from epimanager.services.administration import ScanRefused, ScanVerdict, verify_scan
 from epimanager.store.database import Database
+from epimanager.ui.grow import grow_to_fit
 
 _RED = "QLabel { color: #ffffff; background: #b00020; padding: 6px; font-weight: bold }"
 _GREEN = "QLabel { color: #1b5e20; padding: 2px; font-weight: bold }"
@@ -128,6 +129,7 @@ class ScanField(QWidget):
             lines = "\n".join(f"✗ {r}" for r in exc.reasons)
             self._show(_RED, self.tr("扫码核对未通过，不能接种：") + "\n" + lines)
             self.override_row.setVisible(self.may_override)
+            grow_to_fit(self, self.result, self.override_row)
             self.edit.clear()
             self.edit.setFocus()
             return
@@ -152,3 +154,6 @@ class ScanField(QWidget):
         self.result.setStyleSheet(style)
         self.result.setText(text)
         self.result.show()
+        # a wrapped label inside a form row is not given its height-for-width: ask for it
+        self.result.setMinimumHeight(self.result.heightForWidth(max(self.result.width(), self.edit.width(), 300)))
+        grow_to_fit(self, self.result)

@@ -193,3 +193,15 @@ def test_a_trace_code_typed_on_a_dose_goes_through_the_same_checks(db: Database,
     # a dose given elsewhere (外地) is not scanned here: its trace code is only recorded
     d = add_dose(db, child, DoseInput("HepB", 1, TODAY, place_text="外地", trace_code=DTAP_TRACE), today=TODAY)
     assert d.trace_code == DTAP_TRACE and state(db)[1:] == before[1:]
+
+
+def test_a_trace_code_names_the_product_so_a_stopped_batch_is_passed_over_while_another_is_usable(
+    db: Database, child: str
+) -> None:
+    movements.receive(db, vaccine="HepB", batch_no="B0", expiry=date(2027, 1, 31), quantity=5, on=date(2026, 10, 1),
+                      manufacturer="深圳康泰", doses_per_vial=1)  # fmt: skip
+    assert verify_scan(db, child, HEPB_TRACE, vaccine="HepB", day=TODAY, now=NOW).batch_no == "B0"  # FEFO
+    recalls.add_recall(db, "B0", reason="待检", lock=True)
+    assert verify_scan(db, child, HEPB_TRACE, vaccine="HepB", day=TODAY, now=NOW).batch_no == "B1"
+    recalls.add_recall(db, "B1", reason="召回通知")
+    refused(db, child, HEPB_TRACE, "批号 B0 已被封存：待检")
