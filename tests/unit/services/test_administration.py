@@ -205,3 +205,17 @@ def test_a_trace_code_names_the_product_so_a_stopped_batch_is_passed_over_while_
     assert verify_scan(db, child, HEPB_TRACE, vaccine="HepB", day=TODAY, now=NOW).batch_no == "B1"
     recalls.add_recall(db, "B1", reason="召回通知")
     refused(db, child, HEPB_TRACE, "批号 B0 已被封存：待检")
+
+
+def test_a_scan_is_checked_against_an_item_of_todays_order(db: Database, child: str) -> None:
+    from epimanager.services import visit_order, visits
+    from epimanager.store.models_visit_order import VisitOrderItem
+
+    now = datetime.combine(TODAY, datetime.min.time()).replace(hour=9)
+    ticket = visits.take(db, child, now=now).ticket
+    visit_order.set_order(db, ticket, [visit_order.parse_item("DTaP:1")], now=now)
+    with db.session() as s:
+        item = s.scalars(select(VisitOrderItem)).one().id
+    with pytest.raises(ScanRefused, match="追溯码对应的产品是 HepB 深圳康泰，不是本次要接种的百白破疫苗"):
+        verify_scan(db, child, HEPB_TRACE, order_item_id=item, day=TODAY, now=NOW)
+    assert verify_scan(db, child, DTAP_TRACE, order_item_id=item, day=TODAY, now=NOW).batch_no == "D1"
