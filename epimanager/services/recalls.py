@@ -143,6 +143,19 @@ def active_recall(s: Session, batch_no: str, vaccine_code: str | None, manufactu
     return None
 
 
+def stopped(db: Database, vaccine_code: str) -> list[tuple[str, str | None]]:
+    """(batch, manufacturer or None) of the entries in force for ``vaccine_code`` (or for any product):
+    batches the dose form no longer proposes."""
+    with db.session() as s:
+        rows = s.execute(
+            select(BatchRecall.batch_no, BatchRecall.manufacturer).where(
+                BatchRecall.lifted_at.is_(None),
+                (BatchRecall.vaccine_code.is_(None)) | (BatchRecall.vaccine_code == vaccine_code),
+            )
+        ).all()
+    return [(b, m) for b, m in rows]
+
+
 def list_recalls(db: Database, *, include_lifted: bool = False) -> list[RecallRecord]:
     """The list, newest first; lifted entries only when asked."""
     with db.transaction() as s:

@@ -125,3 +125,18 @@ def test_a_signed_upgrade_package_delivers_the_countys_list(
         assert verify_scan(db, code, "81234560000000000001", vaccine="HepB").batch_no == "B1"
     finally:
         db.close()
+
+
+def test_the_dose_form_no_longer_proposes_a_stopped_batch(db: Database) -> None:
+    from epimanager.services.ui_support import batch_proposals
+
+    on = date(2026, 10, 1)
+    for batch, maker in (("B1", "深圳康泰"), ("B2", "深圳康泰"), ("B1", "北京天坛")):
+        movements.receive(db, vaccine="HepB", batch_no=batch, expiry=date(2030, 6, 30), quantity=10, on=on,
+                          manufacturer=maker)  # fmt: skip
+    assert sorted((p.batch_no, p.manufacturer) for p in batch_proposals(db, "0201", date(2026, 11, 26))) == [
+        ("B1", "北京天坛"), ("B1", "深圳康泰"), ("B2", "深圳康泰")]  # fmt: skip
+    recalls.add_recall(db, "b1", reason="召回通知", vaccine="HepB", manufacturer="深圳康泰")
+    recalls.add_recall(db, "B2", reason="另一疫苗的同号批次", vaccine="DTaP")
+    shown = sorted((p.batch_no, p.manufacturer) for p in batch_proposals(db, "0201", date(2026, 11, 26)))
+    assert shown == [("B1", "北京天坛"), ("B2", "深圳康泰")]
