@@ -162,11 +162,8 @@ def add_dose(
     An invalid dose (by the schedule engine) is refused with :class:`InvalidDose` unless
     ``confirm_invalid``; a dose the child already has with :class:`DuplicateDose` unless
     ``confirm_duplicate``; a dose given here that is not on the order of the child's visit that
-    day with :class:`OffOrderDose` unless ``confirm_off_order``.  ``scan`` (or ``inp.trace_code``):
-    the scanned package, checked as at the 接种台 (``scan_override``: a 业务管理员's reason).
+    day with :class:`OffOrderDose` unless ``confirm_off_order``.
     """
-    if scan_override is not None:
-        scan_override = administration.require_override(db, scan_override)
     own = db.own_unit_code()
     with db.transaction() as s:
         child = s.scalar(select(Child).where(Child.code == child_code, Child.deleted.is_(False)))
@@ -179,7 +176,9 @@ def add_dose(
         if refusal is not None and not confirm_off_order:
             raise refusal
         verdict = None
-        if here and (scan or inp.trace_code):
+        if here and (scan or inp.trace_code):  # the 接种台's scan checks (module doc)
+            if scan_override is not None:
+                scan_override = administration.require_override(db, scan_override)
             code = resolve_vaccine_code(inp.vaccine)
             inp, verdict = administration.check_for_dose(
                 s, child, code, inp, scan=scan or inp.trace_code or "", override=scan_override
