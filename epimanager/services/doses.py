@@ -15,6 +15,11 @@ transaction, on the doses stored there.
 A dose recorded here on a day the child's visit has an order (登记's 今日接种安排) but that is not
 on it is refused with :class:`~epimanager.services.order_check.OffOrderDose` unless
 ``confirm_off_order=True`` (GUI question, ``--confirm-off-order`` on the CLI); audited too.
+
+A dose given here with a scan (``scan=``) or a trace code goes through the 接种台's scan checks
+(:mod:`epimanager.services.administration`): a refusal is
+:class:`~epimanager.services.administration.ScanRefused` and nothing is written, unless a
+业务管理员 gives ``scan_override`` (a reason; audited as ``scan_override``).
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ from epimanager.domain.schedule import ChildFacts, DoseEvaluation, Given
 from epimanager.domain.validation import DoseInput, dose_problems
 from epimanager.errors import NotFoundError, ValidationError
 from epimanager.resources import catalog
-from epimanager.services import audit, permissions
+from epimanager.services import administration, audit, permissions
 from epimanager.services.clinical import session_facts
 from epimanager.services.dose_duplicates import Clash, find_clash
 from epimanager.services.order_check import OffOrderDose, off_order
@@ -149,6 +154,8 @@ def add_dose(
     confirm_invalid: bool = False,
     confirm_duplicate: bool = False,
     confirm_off_order: bool = False,
+    scan: str | None = None,
+    scan_override: str | None = None,
 ) -> DoseRecord:
     """Validate and record one dose for a child (own unit unless told otherwise).
 
@@ -173,6 +180,14 @@ def add_dose(
             refusal = off_order(s, child.id, resolve_vaccine_code(inp.vaccine), inp.dose_number, inp.date)
         if refusal is not None and not confirm_off_order:
             raise refusal
+        verdict = None
+        if here and (scan or inp.trace_code):  # the 接种台's scan checks (module doc)
+            if scan_override is not None:
+                scan_override = administration.require_override(db, scan_override)
+            code = resolve_vaccine_code(inp.vaccine)
+            inp, verdict = administration.check_for_dose(
+                s, child, code, inp, scan=scan or inp.trace_code or "", override=scan_override
+            )
         dose = record_dose(
             s,
             child,
@@ -183,6 +198,8 @@ def add_dose(
             confirm_invalid=confirm_invalid,
             confirm_duplicate=confirm_duplicate,
         )
+        if verdict is not None and verdict.reasons and scan_override:
+            administration.audit_override(s, dose, verdict, scan_override, user)
         if refusal is not None:
             audit.record(
                 s,

@@ -70,6 +70,8 @@ ACTIONS: dict[str, str] = {
     "apply_upgrade": BUSINESS_ADMIN,
     "lift_contraindication": BUSINESS_ADMIN,
     "rollback_upgrade": BUSINESS_ADMIN,
+    "manage_recalls": BUSINESS_ADMIN,
+    "scan_override": BUSINESS_ADMIN,
     "manage_users": SYSTEM_ADMIN,
 }
 
@@ -86,6 +88,8 @@ ACTION_LABELS: dict[str, str] = {
     "apply_upgrade": "安装升级",
     "rollback_upgrade": "回滚升级",
     "lift_contraindication": "解除预检禁忌",
+    "manage_recalls": "维护召回/封存批号清单",
+    "scan_override": "强制通过扫码核对",
     "manage_users": "用户管理",
 }
 

@@ -24,6 +24,7 @@ from epimanager.resources import resources_dir
 from epimanager.services.config.unit_codes import read_unit_code_file
 from epimanager.services.consent_texts import check_texts
 from epimanager.services.forecast import SCHEDULE_DIR, build_engine, load_schedule_data
+from epimanager.services.recalls import DELIVERED_FILE, read_delivered
 
 _UNIT_CODES = re.compile(r"^unit_codes/\d{4}\.csv$")
 
@@ -72,5 +73,7 @@ def check_reference_update(update: Path, files: list[str]) -> None:
         if _UNIT_CODES.match(name):
             if not read_unit_code_file(update / name):
                 raise EpiError(f"单位编码表 {Path(name).name} 是空的")
+        elif name == DELIVERED_FILE:  # the county's recall/lock list, read as the scan check reads it
+            read_delivered((update / name).read_bytes())
         elif name.endswith(".json"):  # the catalog and schedules were read above; any other JSON must parse
             _json(update / name)

@@ -114,7 +114,16 @@ def batch_proposals(db: Database, vaccine_code: str, on: date) -> list[BatchProp
             out.append(BatchProposal(o.batch_no, o.manufacturer, o.expiry, "库存", o.quantity))
     seen = {(p.batch_no, p.manufacturer) for p in out}
     out.extend(p for p in recent_batches(db, vaccine_code, on) if (p.batch_no, p.manufacturer) not in seen)
-    return out
+    # a batch on the county's recall/lock list is not proposed (its scan would be refused)
+    from epimanager.services.recalls import stopped
+
+    stops = stopped(db, vaccine_code)
+    return [p for p in out if not any(_stops(p, b, m) for b, m in stops)]
+
+
+def _stops(p: BatchProposal, batch_no: str, manufacturer: str | None) -> bool:
+    same_maker = manufacturer is None or not p.manufacturer or p.manufacturer.strip() == manufacturer
+    return p.batch_no.strip().upper() == batch_no and same_maker
 
 
 def unit_names(db: Database) -> dict[str, str]:

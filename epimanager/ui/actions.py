@@ -45,6 +45,7 @@ class ActionId(StrEnum):
     QUERY_CHANGES = "query_changes"
     QUERY_STATUS_CHANGES = "query_status_changes"
     STOCK = "stock"
+    RECALLS = "recalls"
     DELETE_DOSE = "delete_dose"
     SAVE = "save"
     PRINT_RECORD = "print_record"
@@ -221,6 +222,14 @@ SPECS: tuple[ActionSpec, ...] = (
         _SP.SP_DirIcon,
         "Ctrl+6",
         QT_TRANSLATE_NOOP("Actions", "疫苗和注射器的库存、效期和出入库明细；入库、报损、盘点"),
+        toolbar=False,
+    ),
+    ActionSpec(
+        ActionId.RECALLS,
+        QT_TRANSLATE_NOOP("Actions", "召回/封存批号(&R)"),
+        None,
+        "Ctrl+7",
+        QT_TRANSLATE_NOOP("Actions", "县级下发的召回/封存批号清单：接种台扫码时拒绝清单中的批号；业务管理员新增、解除"),
         toolbar=False,
     ),
     ActionSpec(

@@ -52,6 +52,7 @@ from epimanager.ui.visits.windows import VisitWindows
 from epimanager.ui.worker import Latest
 
 if TYPE_CHECKING:
+    from epimanager.ui.stock.recalls import RecallListDialog
     from epimanager.ui.stock.screen import StockScreen
 
 #: who works while nobody has logged in (a database without users yet, before the first 系统管理员)
@@ -229,6 +230,7 @@ class MainWindow(QMainWindow):
         a.on(ActionId.SAVE, lambda: self.events.message.emit(self.tr("没有正在编辑的内容")))
         a.on(ActionId.STATUS_CHANGE, self.change_status)
         a.on(ActionId.STOCK, self.open_stock)
+        a.on(ActionId.RECALLS, self.open_recalls)
         for aid, name in (
             (ActionId.QUERY_DOSES, "DoseQueryScreen"),
             (ActionId.QUERY_MANAGED, "ManagedQueryScreen"),
@@ -398,6 +400,16 @@ class MainWindow(QMainWindow):
         screen.raise_()
         screen.activateWindow()
         return screen
+
+    def open_recalls(self) -> RecallListDialog:
+        """召回/封存批号清单 (库存 menu, Ctrl+7)."""
+        from epimanager.ui.stock.recalls import RecallListDialog
+
+        dialog = RecallListDialog(self.db, self)
+        dialog.changed.connect(self.events.message)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
 
     def open_stock_notice(self, action: str) -> None:
         """An F7 stock notice (``stock:…``) opens 库存一览 on its line; other kinds are not stock's."""

@@ -79,7 +79,7 @@ MENUS: tuple[tuple[str, tuple[ActionId | None, ...]], ...] = (
             ActionId.REMINDERS,
         ),
     ),
-    (QT_TRANSLATE_NOOP("MainWindow", "库存(&K)"), (ActionId.STOCK,)),
+    (QT_TRANSLATE_NOOP("MainWindow", "库存(&K)"), (ActionId.STOCK, ActionId.RECALLS)),
     (
         QT_TRANSLATE_NOOP("MainWindow", "叫号(&L)"),
         (

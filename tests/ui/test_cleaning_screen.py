@@ -77,11 +77,16 @@ def test_find_merge_and_undo(qtbot: QtBot, db: Database, tmp_path: Path, monkeyp
 
 def test_quality_issues_open_the_child(qtbot: QtBot, db: Database, tmp_path: Path) -> None:
     old = child(db, "李老大", birth=date(2007, 5, 1), phone="13800000001", committee="东风村")
+    # a dose given here with no 追溯码 shows in the traceability table
+    add_dose(db, old, DoseInput("HepB", 1, date(2026, 11, 2)), today=TODAY, confirm_invalid=True)
     _w, s = screen(qtbot, db, tmp_path)
     s.check_button.click()
     qtbot.waitUntil(lambda: s.issues_table.rowCount() > 0, timeout=10000)
     assert s.counts_label.text().startswith("已检查 1 名儿童：")
     assert "满18周岁仍在册 1" in s.counts_label.text()
+    assert "本单位接种无追溯码 1，追溯码超量使用 0" in s.counts_label.text()
+    trace = [[s.trace_table.item(0, c).text() for c in range(5)]]
+    assert trace == [["2026-11", "HepB", "1", "1", "0"]] and s.trace_table.rowCount() == 1
     row = [s.issues[i].child_code for i in range(len(s.issues))].index(old)
     assert s.issues_table.item(row, 0).text() == "满18周岁仍在册"
     with qtbot.waitSignal(s.open_child) as opened:

@@ -133,6 +133,11 @@ def run_quality(args: argparse.Namespace) -> int:
     print(f"数据质量报告：检查个案 {rep.checked} 人")
     for kind, label in QUALITY_KINDS.items():
         print(f"  {label}：{rep.counts[kind]}")
+    print(f"  本单位接种无追溯码：{rep.no_trace_code}")
+    print(f"  追溯码超量使用（一码多用）：{rep.overused}")
     for i in rep.issues:
         print(f"{i.label}\t{i.child_code}\t{i.name}\t{i.detail}")
+    for r in rep.traceability:
+        if r.no_trace_code or r.overused:
+            print(f"追溯码\t{r.month}\t{r.vaccine_abbr}\t接种 {r.doses}\t无追溯码 {r.no_trace_code}\t超量 {r.overused}")
     return 0

@@ -25,6 +25,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     add.add_argument("--nurse")
     add.add_argument("--unit-code", help="接种单位编码（默认本单位）")
     add.add_argument(
+        "--trace-code",
+        help="扫码得到的20位追溯码：核对产品、效期、召回/封存、一码多用和开启时限，并带出批号、效期、生产企业",
+    )
+    add.add_argument("--scan", help="扫码枪读出的 GS1 二维码内容（与 --trace-code 同样核对）")
+    add.add_argument("--override-reason", help="业务管理员强制通过扫码核对的原因（记入审计）")
+    add.add_argument(
         "--confirm-invalid",
         action="store_true",
         help="确认保存免疫程序评价为无效的剂次（首针提前、未到月龄、间短……）；不加时拒绝并说明原因",
@@ -60,6 +66,7 @@ def run_add(args: argparse.Namespace) -> int:
         site=args.site,
         nurse=args.nurse,
         unit_code=args.unit_code,
+        trace_code=args.trace_code,
     )
     db = open_database(args)
     try:
@@ -71,6 +78,8 @@ def run_add(args: argparse.Namespace) -> int:
             confirm_invalid=args.confirm_invalid,
             confirm_duplicate=args.confirm_duplicate,
             confirm_off_order=args.confirm_off_order,
+            scan=args.scan,
+            scan_override=args.override_reason,
         )
     except OffOrderDose as exc:
         raise ValidationError(f"{exc.message}（确需登记请加 --confirm-off-order）") from None

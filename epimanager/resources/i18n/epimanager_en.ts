@@ -165,498 +165,508 @@
 <context>
     <name>Actions</name>
     <message>
-        <location filename="../../ui/actions.py" line="99"/>
+        <location filename="../../ui/actions.py" line="100"/>
         <source>新建儿童(&amp;N)</source>
         <extracomment>Order = order on the shortcut bar and in the settings page.</extracomment>
         <translation>&amp;New child</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="102"/>
+        <location filename="../../ui/actions.py" line="103"/>
         <source>建立新的儿童个案</source>
         <translation>Register a new child</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="106"/>
+        <location filename="../../ui/actions.py" line="107"/>
         <source>快速查询(&amp;F)</source>
         <translation>Quick search (&amp;F)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="109"/>
+        <location filename="../../ui/actions.py" line="110"/>
         <source>按姓名、拼音、出生日期或编码查找儿童</source>
         <translation>Find a child by name, pinyin, birth date or code</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="113"/>
+        <location filename="../../ui/actions.py" line="114"/>
         <source>接种登记(&amp;R)</source>
         <translation>&amp;Record dose</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="116"/>
+        <location filename="../../ui/actions.py" line="117"/>
         <source>为当前儿童登记一剂接种</source>
         <translation>Record a dose for the current child</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="120"/>
+        <location filename="../../ui/actions.py" line="121"/>
         <source>预检(&amp;Y)</source>
         <translation>Pre-chec&amp;k</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="123"/>
+        <location filename="../../ui/actions.py" line="124"/>
         <source>预检台或登记：体温与健康询问，得出今天各疫苗可接种、暂缓或禁忌</source>
         <translation>Pre-check desk or registration: temperature and health questions give each of today&apos;s vaccines as may be given, deferred or contraindicated</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="128"/>
+        <location filename="../../ui/actions.py" line="129"/>
         <source>今日接种安排(&amp;O)</source>
         <translation>Today&apos;s &amp;order</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="131"/>
+        <location filename="../../ui/actions.py" line="132"/>
         <source>登记台：选择当前儿童今天要接种的疫苗、剂次和部位（默认为应种疫苗）</source>
         <translation>Registration desk: choose the vaccines, doses and sites to give the current child today (due ones by default)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="136"/>
+        <location filename="../../ui/actions.py" line="137"/>
         <source>知情告知(&amp;I)</source>
         <translation>&amp;Informed consent</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="139"/>
+        <location filename="../../ui/actions.py" line="140"/>
         <source>登记台：向监护人告知今日安排的疫苗，记录同意、不同意或到点再议及签名</source>
         <translation>Registration desk: inform the guardian about today&apos;s vaccines and record consent, refusal or decide-later with a signature</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="144"/>
+        <location filename="../../ui/actions.py" line="145"/>
         <source>刷新</source>
         <translation>Refresh</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="147"/>
+        <location filename="../../ui/actions.py" line="148"/>
         <source>重新读取当前儿童</source>
         <translation>Reload the current child</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="152"/>
+        <location filename="../../ui/actions.py" line="153"/>
         <source>修改剂次(&amp;E)</source>
         <translation>&amp;Edit dose</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="155"/>
+        <location filename="../../ui/actions.py" line="156"/>
         <source>修改选中的接种记录</source>
         <translation>Edit the selected dose</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="159"/>
+        <location filename="../../ui/actions.py" line="160"/>
         <source>工作提醒(&amp;W)</source>
         <translation>&amp;Work reminders</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="162"/>
+        <location filename="../../ui/actions.py" line="163"/>
         <source>今天需要处理的事项</source>
         <translation>What needs doing today</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="166"/>
+        <location filename="../../ui/actions.py" line="167"/>
         <source>报表查询(&amp;Q)</source>
         <translation>Reports (&amp;Q)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="169"/>
+        <location filename="../../ui/actions.py" line="170"/>
         <source>月报（6-1、6-2 等）</source>
         <translation>Monthly reports (6-1, 6-2 …)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="173"/>
+        <location filename="../../ui/actions.py" line="174"/>
         <source>在册变更(&amp;M)</source>
         <translation>Register &amp;move</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="176"/>
+        <location filename="../../ui/actions.py" line="177"/>
         <source>变更当前儿童的在册情况（迁出需选择原因）</source>
         <translation>Change the current child&apos;s register status (moving out needs a reason)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="180"/>
+        <location filename="../../ui/actions.py" line="181"/>
         <source>接种明细查询(&amp;J)</source>
         <translation>Dose details query (&amp;J)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="183"/>
+        <location filename="../../ui/actions.py" line="184"/>
         <source>按日期、疫苗、区域查询接种记录</source>
         <translation>Doses by date, vaccine and area</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="188"/>
+        <location filename="../../ui/actions.py" line="189"/>
         <source>管理门诊查询(&amp;G)</source>
         <translation>Managed children query (&amp;G)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="191"/>
+        <location filename="../../ui/actions.py" line="192"/>
         <source>本单位管理的儿童</source>
         <translation>Children managed by this unit</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="196"/>
+        <location filename="../../ui/actions.py" line="197"/>
         <source>免疫空白查询(&amp;K)</source>
         <translation>Immunization gap query (&amp;K)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="199"/>
+        <location filename="../../ui/actions.py" line="200"/>
         <source>有应种或超期未种疫苗的儿童（可打印通知）</source>
         <translation>Children with due or overdue vaccines (call-up list can be printed)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="204"/>
+        <location filename="../../ui/actions.py" line="205"/>
         <source>个案变更查询(&amp;L)</source>
         <translation>Record changes query (&amp;L)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="207"/>
+        <location filename="../../ui/actions.py" line="208"/>
         <source>基本资料、接种剂次的修改和删除记录</source>
         <translation>Changes and deletions of basic data and doses</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="212"/>
+        <location filename="../../ui/actions.py" line="213"/>
         <source>在册变更查询(&amp;Z)</source>
         <translation>Register changes query (&amp;Z)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="215"/>
+        <location filename="../../ui/actions.py" line="216"/>
         <source>在册情况的变更记录</source>
         <translation>History of register status changes</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="220"/>
+        <location filename="../../ui/actions.py" line="221"/>
         <source>库存一览(&amp;K)</source>
         <translation>Stock on &amp;hand</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="223"/>
+        <location filename="../../ui/actions.py" line="224"/>
         <source>疫苗和注射器的库存、效期和出入库明细；入库、报损、盘点</source>
         <translation>Vaccines and syringes on hand, expiry dates and ledgers; receive, write off, count</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="228"/>
+        <location filename="../../ui/actions.py" line="229"/>
+        <source>召回/封存批号(&amp;R)</source>
+        <translation>&amp;Recalled/locked batches</translation>
+    </message>
+    <message>
+        <location filename="../../ui/actions.py" line="232"/>
+        <source>县级下发的召回/封存批号清单：接种台扫码时拒绝清单中的批号；业务管理员新增、解除</source>
+        <translation>The county&apos;s list of recalled/locked batches: the vaccination desk&apos;s scan refuses them; a business administrator adds and lifts entries</translation>
+    </message>
+    <message>
+        <location filename="../../ui/actions.py" line="237"/>
         <source>叫号屏(&amp;H)</source>
         <translation>Callin&amp;g screen</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="231"/>
+        <location filename="../../ui/actions.py" line="240"/>
         <source>在电视或第二个显示器上全屏显示叫号（F11 全屏，Esc 退出）</source>
         <translation>Full-screen calls on a TV or second monitor (F11 full screen, Esc leaves)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="236"/>
+        <location filename="../../ui/actions.py" line="245"/>
         <source>留观看板(&amp;O)</source>
         <translation>&amp;Observation board</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="239"/>
+        <location filename="../../ui/actions.py" line="248"/>
         <source>留观中的儿童和剩余时间；释放、记录不良反应</source>
         <translation>Children under observation and the time left; release, note a reaction</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="244"/>
+        <location filename="../../ui/actions.py" line="253"/>
         <source>打印排队小票(&amp;I)…</source>
         <translation>Pr&amp;int queue ticket…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="247"/>
+        <location filename="../../ui/actions.py" line="256"/>
         <source>打印今天的排队号（小票或 A4，带二维码）</source>
         <translation>Print today&apos;s queue ticket (receipt or A4, with a QR code)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="252"/>
+        <location filename="../../ui/actions.py" line="261"/>
         <source>接种流程日汇总(&amp;Y)</source>
         <translation>Clinic flow da&amp;y summary</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="255"/>
+        <location filename="../../ui/actions.py" line="264"/>
         <source>各步骤人数、等候时间、过号未到、留观不足</source>
         <translation>Tickets per step, waits, no-shows, short observations</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="260"/>
+        <location filename="../../ui/actions.py" line="269"/>
         <source>删除剂次(&amp;D)</source>
         <translation>&amp;Delete dose</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="263"/>
+        <location filename="../../ui/actions.py" line="272"/>
         <source>删除选中的接种记录（可追溯）</source>
         <translation>Delete the selected dose (kept in the audit trail)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="268"/>
+        <location filename="../../ui/actions.py" line="277"/>
         <source>保存(&amp;S)</source>
         <translation>&amp;Save</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="271"/>
+        <location filename="../../ui/actions.py" line="280"/>
         <source>保存正在编辑的内容</source>
         <translation>Save what is being edited</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="276"/>
+        <location filename="../../ui/actions.py" line="285"/>
         <source>打印接种记录(&amp;P)</source>
         <translation>&amp;Print record</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="279"/>
+        <location filename="../../ui/actions.py" line="288"/>
         <source>打印或保存为 PDF：接种记录（接种证页）</source>
         <translation>Print or save as PDF: the vaccination record (certificate page)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="283"/>
+        <location filename="../../ui/actions.py" line="292"/>
         <source>打印回执(&amp;T)</source>
         <translation>Prin&amp;t receipt</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="286"/>
+        <location filename="../../ui/actions.py" line="295"/>
         <source>今天的接种回执及下次接种日期</source>
         <translation>Today&apos;s receipt with the next due date</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="291"/>
+        <location filename="../../ui/actions.py" line="300"/>
         <source>上传个案(&amp;U)</source>
         <translation>&amp;Upload records</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="294"/>
+        <location filename="../../ui/actions.py" line="303"/>
         <source>把待上传的个案、剂次和在册变更上传到免疫规划平台</source>
         <translation>Upload pending children, doses and registration changes to the immunization platform</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="298"/>
+        <location filename="../../ui/actions.py" line="307"/>
         <source>数据备份(&amp;B)</source>
         <translation>&amp;Back up data</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="301"/>
+        <location filename="../../ui/actions.py" line="310"/>
         <source>立即备份数据库（校验后压缩保存）</source>
         <translation>Back up the database now (checked, then compressed)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="306"/>
+        <location filename="../../ui/actions.py" line="315"/>
         <source>加密备份(&amp;E)…</source>
         <translation>&amp;Encrypted backup…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="309"/>
+        <location filename="../../ui/actions.py" line="318"/>
         <source>用密码加密备份文件（拷出本机的备份请加密）</source>
         <translation>Encrypt the backup file with a passphrase (do this for backups that leave this PC)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="314"/>
+        <location filename="../../ui/actions.py" line="323"/>
         <source>恢复备份(&amp;R)…</source>
         <translation>&amp;Restore backup…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="317"/>
+        <location filename="../../ui/actions.py" line="326"/>
         <source>校验备份后用它替换当前数据库（先另存安全副本）</source>
         <translation>Check a backup, then replace the current database with it (a safety copy is kept first)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="322"/>
+        <location filename="../../ui/actions.py" line="331"/>
         <source>导入(&amp;I)…</source>
         <translation>&amp;Import…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="325"/>
+        <location filename="../../ui/actions.py" line="334"/>
         <source>从 CSV/JSON 文件导入儿童或接种记录（可取消；再次导入同一文件从中断处继续）</source>
         <translation>Import children or doses from a CSV/JSON file (can be cancelled; importing the same file again continues)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="330"/>
+        <location filename="../../ui/actions.py" line="339"/>
         <source>安装升级包(&amp;G)…</source>
         <translation>Install up&amp;grade…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="333"/>
+        <location filename="../../ui/actions.py" line="342"/>
         <source>安装县疾控下发的签名升级包</source>
         <translation>Install a signed upgrade package from the county CDC</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="338"/>
+        <location filename="../../ui/actions.py" line="347"/>
         <source>配置工具(&amp;C)…</source>
         <translation>&amp;Configuration…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="341"/>
+        <location filename="../../ui/actions.py" line="350"/>
         <source>单位编码、区域划分、数据与备份文件夹、平台地址</source>
         <translation>Unit code, areas, data and backup folders, platform address</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="346"/>
+        <location filename="../../ui/actions.py" line="355"/>
         <source>数据清理(&amp;D)…</source>
         <translation>&amp;Data cleaning…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="349"/>
+        <location filename="../../ui/actions.py" line="358"/>
         <source>疑似重复个案的合并与撤销、数据质量检查</source>
         <translation>Merge (and undo) probable duplicate children; data-quality check</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="354"/>
+        <location filename="../../ui/actions.py" line="363"/>
         <source>用户管理(&amp;M)…</source>
         <translation>User &amp;management…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="357"/>
+        <location filename="../../ui/actions.py" line="366"/>
         <source>新建用户、修改角色、停用、解锁、重设密码（系统管理员）</source>
         <translation>Create users, change roles, disable, unlock, reset passwords (system administrator)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="362"/>
+        <location filename="../../ui/actions.py" line="371"/>
         <source>修改密码(&amp;W)…</source>
         <translation>Change pass&amp;word…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="365"/>
+        <location filename="../../ui/actions.py" line="374"/>
         <source>修改自己的登录密码</source>
         <translation>Change your own login password</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="370"/>
+        <location filename="../../ui/actions.py" line="379"/>
         <source>设置(&amp;O)</source>
         <translation>Settings (&amp;O)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="373"/>
+        <location filename="../../ui/actions.py" line="382"/>
         <source>显示字段、快捷键、语言</source>
         <translation>Fields, shortcut keys, language</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="375"/>
+        <location filename="../../ui/actions.py" line="384"/>
         <source>退出(&amp;X)</source>
         <translation>E&amp;xit</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="378"/>
+        <location filename="../../ui/actions.py" line="387"/>
         <source>转到基本资料(&amp;B)</source>
         <translation>Go to &amp;basic data</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="381"/>
+        <location filename="../../ui/actions.py" line="390"/>
         <source>光标移到左侧基本资料，回车修改字段</source>
         <translation>Keyboard to the basic data on the left; Enter edits a field</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="386"/>
+        <location filename="../../ui/actions.py" line="395"/>
         <source>转到接种登记(&amp;J)</source>
         <translation>Go to the vaccination &amp;grid</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="389"/>
+        <location filename="../../ui/actions.py" line="398"/>
         <source>光标移到接种登记表格</source>
         <translation>Keyboard to the vaccination grid</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="394"/>
+        <location filename="../../ui/actions.py" line="403"/>
         <source>下一个面板</source>
         <translation>Next panel</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="397"/>
+        <location filename="../../ui/actions.py" line="406"/>
         <source>基本资料 → 接种登记 → 工作提醒，依次切换</source>
         <translation>Basic data → vaccination grid → work reminders, in turn</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="402"/>
+        <location filename="../../ui/actions.py" line="411"/>
         <source>上一个面板</source>
         <translation>Previous panel</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="405"/>
+        <location filename="../../ui/actions.py" line="414"/>
         <source>反方向切换面板</source>
         <translation>Panels in the other direction</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="411"/>
+        <location filename="../../ui/actions.py" line="420"/>
         <source>取号(&amp;T)</source>
         <translation>&amp;Take a ticket</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="414"/>
+        <location filename="../../ui/actions.py" line="423"/>
         <source>为当前儿童取今天的号（登记台、预检台、综合）</source>
         <translation>Today&apos;s ticket for the current child (registration, pre-check or combined desk)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="419"/>
+        <location filename="../../ui/actions.py" line="428"/>
         <source>叫下一位(&amp;H)</source>
         <translation>Call next (&amp;H)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="422"/>
+        <location filename="../../ui/actions.py" line="431"/>
         <source>叫本工作台的下一个号，并打开该儿童</source>
         <translation>Call this desk&apos;s next ticket and open that child</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="427"/>
+        <location filename="../../ui/actions.py" line="436"/>
         <source>重呼(&amp;Y)</source>
         <translation>Call again (&amp;Y)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="430"/>
+        <location filename="../../ui/actions.py" line="439"/>
         <source>再叫一次选中的号</source>
         <translation>Call the selected ticket again</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="435"/>
+        <location filename="../../ui/actions.py" line="444"/>
         <source>过号(&amp;G)</source>
         <translation>Missed (&amp;G)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="438"/>
+        <location filename="../../ui/actions.py" line="447"/>
         <source>叫号未到：回到队尾，过号 3 次取消</source>
         <translation>Called but not here: back to the end of the queue; cancelled after 3 misses</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="443"/>
+        <location filename="../../ui/actions.py" line="452"/>
         <source>完成并转下一步(&amp;W)</source>
         <translation>Finish and pass on (&amp;W)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="446"/>
+        <location filename="../../ui/actions.py" line="455"/>
         <source>本步骤完成，转到下一步（留观未满时间需填写原因）</source>
         <translation>This step is done: on to the next (leaving observation early needs a reason)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="451"/>
+        <location filename="../../ui/actions.py" line="460"/>
         <source>退回(&amp;B)…</source>
         <translation>Send &amp;back…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="454"/>
+        <location filename="../../ui/actions.py" line="463"/>
         <source>退回到之前的步骤（需填写原因）</source>
         <translation>Back to an earlier step (with a reason)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="459"/>
+        <location filename="../../ui/actions.py" line="468"/>
         <source>取消号(&amp;C)…</source>
         <translation>&amp;Cancel ticket…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="462"/>
+        <location filename="../../ui/actions.py" line="471"/>
         <source>取消选中的号（今天不再接种）</source>
         <translation>Cancel the selected ticket (no vaccination today)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="467"/>
+        <location filename="../../ui/actions.py" line="476"/>
         <source>转到工作台队列(&amp;Q)</source>
         <translation>Go to the desk &amp;queue</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="470"/>
+        <location filename="../../ui/actions.py" line="479"/>
         <source>光标移到本工作台的排队列表，回车打开儿童</source>
         <translation>Keyboard to this desk&apos;s queue; Enter opens the child</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="475"/>
+        <location filename="../../ui/actions.py" line="484"/>
         <source>切换工作台(&amp;D)…</source>
         <translation>Switch &amp;desk…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="478"/>
+        <location filename="../../ui/actions.py" line="487"/>
         <source>选择本机的工作台：预检台、登记台、接种台、留观台或综合</source>
         <translation>Choose this PC&apos;s desk: pre-check, registration, vaccination, observation or combined</translation>
     </message>
@@ -923,54 +933,89 @@
         <translation>Details</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/cleaning.py" line="122"/>
+        <location filename="../../ui/queries/cleaning.py" line="118"/>
+        <source>月份</source>
+        <translation>Month</translation>
+    </message>
+    <message>
+        <location filename="../../ui/queries/cleaning.py" line="118"/>
+        <source>疫苗</source>
+        <translation>Vaccine</translation>
+    </message>
+    <message>
+        <location filename="../../ui/queries/cleaning.py" line="118"/>
+        <source>本单位接种</source>
+        <translation>Given here</translation>
+    </message>
+    <message>
+        <location filename="../../ui/queries/cleaning.py" line="118"/>
+        <source>无追溯码</source>
+        <translation>No trace code</translation>
+    </message>
+    <message>
+        <location filename="../../ui/queries/cleaning.py" line="118"/>
+        <source>追溯码超量使用</source>
+        <translation>Trace code over-used</translation>
+    </message>
+    <message>
+        <location filename="../../ui/queries/cleaning.py" line="128"/>
         <source>正在查找…</source>
         <translation>Searching…</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/cleaning.py" line="132"/>
+        <location filename="../../ui/queries/cleaning.py" line="138"/>
         <source>疑似重复 %1 对</source>
         <translation>%1 probable duplicate pairs</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/cleaning.py" line="157"/>
+        <location filename="../../ui/queries/cleaning.py" line="163"/>
         <source>请先选择一对疑似重复个案</source>
         <translation>Select a pair of probable duplicates first</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/cleaning.py" line="160"/>
+        <location filename="../../ui/queries/cleaning.py" line="166"/>
         <source>把 %1（%2）并入 %3（%4）？剂次与变更记录将移到保留个案，并入个案标记为删除；可以撤销。</source>
         <translation>Merge %1 (%2) into %3 (%4)? Doses and change history move to the kept record and the merged one is marked deleted; this can be undone.</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/cleaning.py" line="163"/>
+        <location filename="../../ui/queries/cleaning.py" line="169"/>
         <source>合并个案</source>
         <translation>Merge records</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/cleaning.py" line="175"/>
+        <location filename="../../ui/queries/cleaning.py" line="181"/>
         <source>已合并：%1 并入 %2，移入剂次 %3 条</source>
         <translation>Merged: %1 into %2, %3 doses moved</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/cleaning.py" line="201"/>
+        <location filename="../../ui/queries/cleaning.py" line="207"/>
         <source>请先选择一次合并</source>
         <translation>Select a merge first</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/cleaning.py" line="210"/>
+        <location filename="../../ui/queries/cleaning.py" line="216"/>
         <source>已撤销合并：%1 恢复为独立个案</source>
         <translation>Merge undone: %1 is a separate record again</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/cleaning.py" line="216"/>
+        <location filename="../../ui/queries/cleaning.py" line="222"/>
         <source>正在检查…</source>
         <translation>Checking…</translation>
     </message>
     <message>
-        <location filename="../../ui/queries/cleaning.py" line="223"/>
+        <location filename="../../ui/queries/cleaning.py" line="229"/>
         <source>已检查 %1 名儿童：</source>
         <translation>%1 children checked: </translation>
+    </message>
+    <message>
+        <location filename="../../ui/queries/cleaning.py" line="230"/>
+        <source>本单位接种无追溯码 %1</source>
+        <translation>given here without a trace code %1</translation>
+    </message>
+    <message>
+        <location filename="../../ui/queries/cleaning.py" line="231"/>
+        <source>追溯码超量使用 %1</source>
+        <translation>trace code over-used %1</translation>
     </message>
 </context>
 <context>
@@ -1869,204 +1914,214 @@ Reason for deleting:</translation>
 <context>
     <name>DoseDialog</name>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="89"/>
+        <location filename="../../ui/child/dose_dialog.py" line="93"/>
         <source>修改接种记录</source>
         <extracomment>the batch proposals for the chosen vaccine have been read and shown</extracomment>
         <translation>Edit dose</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="89"/>
+        <location filename="../../ui/child/dose_dialog.py" line="93"/>
         <source>接种登记</source>
         <translation>Vaccination</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="94"/>
+        <location filename="../../ui/child/dose_dialog.py" line="98"/>
         <source>请选择疫苗</source>
         <translation>Choose a vaccine</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="98"/>
+        <location filename="../../ui/child/dose_dialog.py" line="102"/>
         <source>请选择</source>
         <translation>Choose</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="122"/>
-        <location filename="../../ui/child/dose_dialog.py" line="370"/>
+        <location filename="../../ui/child/dose_dialog.py" line="126"/>
+        <location filename="../../ui/child/dose_dialog.py" line="389"/>
         <source>本单位</source>
         <translation>This unit</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="123"/>
-        <location filename="../../ui/child/dose_dialog.py" line="372"/>
+        <location filename="../../ui/child/dose_dialog.py" line="127"/>
+        <location filename="../../ui/child/dose_dialog.py" line="391"/>
         <source>外地</source>
         <translation>Elsewhere</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="124"/>
+        <location filename="../../ui/child/dose_dialog.py" line="128"/>
         <source>本单位、外地，或输入接种单位的10位编码</source>
         <translation>This unit, elsewhere, or type the 10-digit unit code</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="132"/>
+        <location filename="../../ui/child/dose_dialog.py" line="136"/>
         <source>按今日安排（%1 号）：%2</source>
         <translation>From today&apos;s order (ticket %1): %2</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="141"/>
+        <location filename="../../ui/child/dose_dialog.py" line="148"/>
+        <source>扫码(&amp;Q)：</source>
+        <translation>Scan (&amp;Q):</translation>
+    </message>
+    <message>
+        <location filename="../../ui/child/dose_dialog.py" line="150"/>
         <source>疫苗(&amp;V)：</source>
         <translation>&amp;Vaccine:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="142"/>
+        <location filename="../../ui/child/dose_dialog.py" line="151"/>
         <source>剂次(&amp;N)：</source>
         <translation>Dose &amp;number:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="143"/>
+        <location filename="../../ui/child/dose_dialog.py" line="152"/>
         <source>接种属性(&amp;A)：</source>
         <translation>Dose &amp;type:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="144"/>
+        <location filename="../../ui/child/dose_dialog.py" line="153"/>
         <source>接种日期(&amp;D)：</source>
         <translation>&amp;Date:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="145"/>
+        <location filename="../../ui/child/dose_dialog.py" line="154"/>
         <source>批号(&amp;B)：</source>
         <translation>&amp;Batch:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="146"/>
+        <location filename="../../ui/child/dose_dialog.py" line="155"/>
         <source>生产企业(&amp;M)：</source>
         <translation>&amp;Manufacturer:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="147"/>
+        <location filename="../../ui/child/dose_dialog.py" line="156"/>
         <source>失效期(&amp;E)：</source>
         <translation>&amp;Expiry:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="148"/>
+        <location filename="../../ui/child/dose_dialog.py" line="157"/>
         <source>接种部位(&amp;S)：</source>
         <translation>&amp;Site:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="149"/>
+        <location filename="../../ui/child/dose_dialog.py" line="158"/>
         <source>接种途径(&amp;R)：</source>
         <translation>&amp;Route:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="150"/>
+        <location filename="../../ui/child/dose_dialog.py" line="159"/>
         <source>接种护士(&amp;U)：</source>
         <translation>N&amp;urse:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="151"/>
+        <location filename="../../ui/child/dose_dialog.py" line="160"/>
         <source>接种地点(&amp;P)：</source>
         <translation>&amp;Place:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="157"/>
+        <location filename="../../ui/child/dose_dialog.py" line="166"/>
         <source>保存(&amp;S)</source>
         <translation>&amp;Save</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="159"/>
+        <location filename="../../ui/child/dose_dialog.py" line="168"/>
         <source>取消</source>
         <translation>Cancel</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="255"/>
+        <location filename="../../ui/child/dose_dialog.py" line="267"/>
         <source>正在读取可用批号…</source>
         <translation>Reading the batches in use…</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="279"/>
+        <location filename="../../ui/child/dose_dialog.py" line="291"/>
         <source>库存 %1 人份</source>
         <translation>in stock: %1 doses</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="279"/>
+        <location filename="../../ui/child/dose_dialog.py" line="291"/>
         <source>近期使用</source>
         <translation>used lately</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="282"/>
+        <location filename="../../ui/child/dose_dialog.py" line="294"/>
         <source>无可用批号，请输入</source>
         <translation>No batch in use; type one</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="345"/>
+        <location filename="../../ui/child/dose_dialog.py" line="364"/>
         <source>评价：—（不属于免疫程序的系列）</source>
         <translation>Evaluation: — (not part of a schedule series)</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="352"/>
+        <location filename="../../ui/child/dose_dialog.py" line="371"/>
         <source>评价：✗ %1 —— 无效剂次，不计入免疫程序</source>
         <translation>Evaluation: ✗ %1 — invalid dose, does not count</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="355"/>
+        <location filename="../../ui/child/dose_dialog.py" line="374"/>
         <source>评价：✓ %1</source>
         <translation>Evaluation: ✓ %1</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="366"/>
+        <location filename="../../ui/child/dose_dialog.py" line="385"/>
         <source>失效期格式不正确：%1</source>
         <translation>Expiry date is not valid: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="398"/>
+        <location filename="../../ui/child/dose_dialog.py" line="417"/>
         <source>请先选择疫苗</source>
         <translation>Choose a vaccine first</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="401"/>
+        <location filename="../../ui/child/dose_dialog.py" line="420"/>
         <source>请选择剂次</source>
         <translation>Choose the dose number</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="424"/>
+        <location filename="../../ui/child/dose_dialog.py" line="428"/>
+        <source>扫码核对未通过，不能保存：请换一支疫苗重新扫码</source>
+        <translation>The scan check failed, nothing can be saved: scan another vial</translation>
+    </message>
+    <message>
+        <location filename="../../ui/child/dose_dialog.py" line="447"/>
         <source>%1不在 %2 号的今日接种安排中（今日安排：%3）。
 仍要登记吗？</source>
         <translation>%1 is not on today&apos;s order of ticket %2 (today&apos;s order: %3).
 Record it anyway?</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="427"/>
+        <location filename="../../ui/child/dose_dialog.py" line="450"/>
         <source>今日安排外</source>
         <translation>Not on today&apos;s order</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="431"/>
+        <location filename="../../ui/child/dose_dialog.py" line="454"/>
         <source>%1。作为更正/补录保存吗？</source>
         <translation>%1. Save it as a correction / back-entry?</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="432"/>
+        <location filename="../../ui/child/dose_dialog.py" line="455"/>
         <source>重复剂次</source>
         <translation>Duplicate dose</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="437"/>
+        <location filename="../../ui/child/dose_dialog.py" line="460"/>
         <source>这一剂评价为“%1”，是无效剂次，不计入免疫程序。
 仍要保存吗？</source>
         <translation>This dose is evaluated as “%1”: an invalid dose that does not count.
 Save it anyway?</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="440"/>
+        <location filename="../../ui/child/dose_dialog.py" line="463"/>
         <source>无效剂次</source>
         <translation>Invalid dose</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="450"/>
+        <location filename="../../ui/child/dose_dialog.py" line="473"/>
         <source>同一天已有%1</source>
         <translation>The same day already has %1</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="450"/>
+        <location filename="../../ui/child/dose_dialog.py" line="473"/>
         <source>该儿童已有有效的%1</source>
         <translation>The child already has a valid %1</translation>
     </message>
@@ -2824,7 +2879,7 @@ Save it anyway?</translation>
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../ui/main_window.py" line="118"/>
+        <location filename="../../ui/main_window.py" line="119"/>
         <source>基本资料</source>
         <extracomment>who works while nobody has logged in (a database without users yet, before the first 系统管理员) How often the window looks for other desks&apos; changes (they show within a second).</extracomment>
         <translation>Basic information</translation>
@@ -2875,33 +2930,33 @@ Save it anyway?</translation>
         <translation>Vie&amp;w</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="184"/>
+        <location filename="../../ui/main_window.py" line="185"/>
         <source>EpiManager 儿童预防接种信息管理系统 · %1 · %2</source>
         <translation>EpiManager Child Immunization Information System · %1 · %2</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="229"/>
+        <location filename="../../ui/main_window.py" line="230"/>
         <source>没有正在编辑的内容</source>
         <translation>Nothing is being edited</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="327"/>
+        <location filename="../../ui/main_window.py" line="329"/>
         <source>已新建儿童 %1，编码 %2</source>
         <translation>New child %1 created, code %2</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="341"/>
+        <location filename="../../ui/main_window.py" line="343"/>
         <source>工作提醒</source>
         <translation>Work reminders</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="360"/>
-        <location filename="../../ui/main_window.py" line="425"/>
+        <location filename="../../ui/main_window.py" line="362"/>
+        <location filename="../../ui/main_window.py" line="437"/>
         <source>请先按 F3 查找并打开一个儿童</source>
         <translation>Press F3 to find and open a child first</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="461"/>
+        <location filename="../../ui/main_window.py" line="473"/>
         <source>儿童个案 %1 人（本单位管理 %2 人），接种记录 %3 条
 
 按 F3 查找儿童，或按 F2 新建儿童。</source>
@@ -3824,6 +3879,199 @@ Create a new child anyway?</translation>
     </message>
 </context>
 <context>
+    <name>RecallForm</name>
+    <message>
+        <location filename="../../ui/stock/recalls.py" line="44"/>
+        <source>新增召回/封存批号</source>
+        <translation>Add a recalled/locked batch</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/recalls.py" line="48"/>
+        <source>（任何产品）</source>
+        <translation>(any product)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/recalls.py" line="52"/>
+        <source>不填：任何企业</source>
+        <translation>empty: any manufacturer</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/recalls.py" line="53"/>
+        <source>召回(&amp;C)</source>
+        <translation>Re&amp;call</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/recalls.py" line="55"/>
+        <source>封存/锁定(&amp;F)</source>
+        <translation>Lock (&amp;F)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/recalls.py" line="62"/>
+        <source>如：县疾控通知，冷链温度超标</source>
+        <translation>e.g. county CDC notice: cold chain temperature exceeded</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/recalls.py" line="65"/>
+        <source>批号(&amp;B)：</source>
+        <translation>&amp;Batch:</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/recalls.py" line="66"/>
+        <source>疫苗(&amp;V)：</source>
+        <translation>&amp;Vaccine:</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/recalls.py" line="67"/>
+        <source>生产企业(&amp;M)：</source>
+        <translation>&amp;Manufacturer:</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/recalls.py" line="68"/>
+        <source>类别：</source>
+        <translation>Kind:</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/recalls.py" line="69"/>
+        <source>原因(&amp;R)：</source>
+        <translation>&amp;Reason:</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/recalls.py" line="72"/>
+        <source>加入清单</source>
+        <translation>Add to the list</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/recalls.py" line="73"/>
+        <source>取消</source>
+        <translation>Cancel</translation>
+    </message>
+</context>
+<context>
+    <name>RecallListDialog</name>
+    <message>
+        <location filename="../../ui/stock/recalls.py" line="108"/>
+        <source>召回/封存批号清单</source>
+        <extracomment>a status-bar message after a change</extracomment>
+        <translation>Recalled/locked batches</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/recalls.py" line="112"/>
+        <source>批号</source>
+        <translation>Batch</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/recalls.py" line="113"/>
+        <source>类别</source>
+        <translation>Kind</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/recalls.py" line="114"/>
+        <source>产品</source>
+        <translation>Product</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/recalls.py" line="115"/>
+        <source>原因</source>
+        <translation>Reason</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/recalls.py" line="116"/>
+        <source>录入</source>
+        <translation>Entered</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/recalls.py" line="117"/>
+        <source>来源</source>
+        <translation>Source</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/recalls.py" line="118"/>
+        <source>状态</source>
+        <translation>State</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/recalls.py" line="122"/>
+        <source>显示已解除(&amp;A)</source>
+        <translation>Show lifted entries (&amp;A)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/recalls.py" line="124"/>
+        <source>新增(&amp;N)…</source>
+        <translation>&amp;New…</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/recalls.py" line="126"/>
+        <source>解除(&amp;L)…</source>
+        <translation>&amp;Lift…</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/recalls.py" line="128"/>
+        <source>关闭</source>
+        <translation>Close</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/recalls.py" line="135"/>
+        <source>需要业务管理员或以上角色</source>
+        <translation>Needs a business administrator or higher</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/recalls.py" line="169"/>
+        <source>任何产品</source>
+        <translation>any product</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/recalls.py" line="172"/>
+        <source>生效</source>
+        <translation>in force</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/recalls.py" line="175"/>
+        <source>已解除 %1：%2</source>
+        <translation>lifted %1: %2</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/recalls.py" line="176"/>
+        <source>召回</source>
+        <translation>recall</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/recalls.py" line="176"/>
+        <source>封存</source>
+        <translation>lock</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/recalls.py" line="185"/>
+        <location filename="../../ui/stock/recalls.py" line="206"/>
+        <source>维护召回/封存批号清单需要业务管理员或以上角色</source>
+        <translation>Keeping the recall/lock list needs a business administrator or higher</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/recalls.py" line="196"/>
+        <source>已加入清单：批号 %1</source>
+        <translation>Added to the list: batch %1</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/recalls.py" line="203"/>
+        <source>请先选择一条生效的召回/封存记录</source>
+        <translation>Choose an entry in force first</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/recalls.py" line="208"/>
+        <source>解除批号 %1 的%2，原因：</source>
+        <translation>Lift the %2 of batch %1, reason:</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/recalls.py" line="209"/>
+        <source>解除召回/封存</source>
+        <translation>Lift a recall/lock</translation>
+    </message>
+    <message>
+        <location filename="../../ui/stock/recalls.py" line="219"/>
+        <source>已解除：批号 %1</source>
+        <translation>Lifted: batch %1</translation>
+    </message>
+</context>
+<context>
     <name>ReceiveDialog</name>
     <message>
         <location filename="../../ui/stock/dialogs.py" line="123"/>
@@ -4223,6 +4471,50 @@ Create a new child anyway?</translation>
         <source>已填写的内容保留在此，连上服务器后自动保存（Esc 取消）</source>
         <extracomment>How often a save waiting for the clinic server looks whether it is back.</extracomment>
         <translation>What you typed stays here and is saved when the server is back (Esc cancels)</translation>
+    </message>
+</context>
+<context>
+    <name>ScanField</name>
+    <message>
+        <location filename="../../ui/child/scan_field.py" line="58"/>
+        <source>扫描追溯码或疫苗二维码（扫码枪自动回车）</source>
+        <extracomment>a scan passed (or was let through): the form takes its batch, expiry and manufacturer the scanned text the dose is saved with (None: nothing scanned) the 业务管理员&apos;s reason when a refused scan was let through</extracomment>
+        <translation>Scan the trace code or the vaccine&apos;s 2D code (the scanner presses Enter)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/child/scan_field.py" line="66"/>
+        <source>强制通过的原因（记入审计）</source>
+        <translation>Reason for letting it through (audited)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/child/scan_field.py" line="67"/>
+        <source>强制通过(&amp;O)</source>
+        <translation>&amp;Override</translation>
+    </message>
+    <message>
+        <location filename="../../ui/child/scan_field.py" line="112"/>
+        <source>请填写强制通过的原因</source>
+        <translation>Give the reason for the override</translation>
+    </message>
+    <message>
+        <location filename="../../ui/child/scan_field.py" line="120"/>
+        <source>请先选择疫苗，再扫码</source>
+        <translation>Choose the vaccine first, then scan</translation>
+    </message>
+    <message>
+        <location filename="../../ui/child/scan_field.py" line="130"/>
+        <source>扫码核对未通过，不能接种：</source>
+        <translation>The scan check failed, do not give this vaccine:</translation>
+    </message>
+    <message>
+        <location filename="../../ui/child/scan_field.py" line="147"/>
+        <source>已强制通过（%1）：%2</source>
+        <translation>Let through (%1): %2</translation>
+    </message>
+    <message>
+        <location filename="../../ui/child/scan_field.py" line="150"/>
+        <source>✓ 扫码核对通过：%1</source>
+        <translation>✓ Scan checked: %1</translation>
     </message>
 </context>
 <context>

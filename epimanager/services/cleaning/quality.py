@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from epimanager.domain.registry import QUALITY_KINDS, ChildFacts, DoseFacts, child_quality, dose_quality
 from epimanager.resources import catalog
+from epimanager.services.cleaning.traceability import TraceRow, trace_quality
 from epimanager.store.database import Database
 from epimanager.store.models import Child, Committee, Dose
 
@@ -38,12 +39,23 @@ class QualityReport:
     checked: int
     counts: dict[str, int]
     issues: tuple[QualityIssue, ...] = field(default=())
+    #: doses given here without a 追溯码 and with an over-used one, by month and vaccine
+    traceability: tuple[TraceRow, ...] = field(default=())
+
+    @property
+    def no_trace_code(self) -> int:
+        return sum(r.no_trace_code for r in self.traceability)
+
+    @property
+    def overused(self) -> int:
+        return sum(r.overused for r in self.traceability)
 
     def to_json(self) -> dict[str, Any]:
         return {
             "checked": self.checked,
             "counts": {QUALITY_KINDS[k]: v for k, v in self.counts.items()},
             "issues": [i.to_json() for i in self.issues],
+            "traceability": [r.to_json() for r in self.traceability],
         }
 
 
@@ -100,6 +112,7 @@ def quality_report(db: Database, today: date | None = None, *, limit_per_kind: i
             kept.append(issue)
     with db.session() as s:
         checked = int(s.scalar(select(func.count()).select_from(Child).where(Child.deleted.is_(False))) or 0)
+        trace = tuple(trace_quality(s))
     order = list(QUALITY_KINDS)
     kept.sort(key=lambda i: (order.index(i.kind), i.child_code))
-    return QualityReport(checked, {k: counts.get(k, 0) for k in QUALITY_KINDS}, tuple(kept))
+    return QualityReport(checked, {k: counts.get(k, 0) for k in QUALITY_KINDS}, tuple(kept), trace)

@@ -8,6 +8,8 @@ The evaluation (及时 / 合格 / 超期 / 首针提前 / 间短 …) is shown l
 invalid or as a duplicate is saved only after the nurse confirms (更正/补录 for a duplicate).
 When the child's visit today has an order (登记's 今日接种安排), F4 pre-fills the next ungiven item
 (vaccine, dose, site), and a dose not on the order is saved only after the nurse confirms.
+A new dose has a scan field (:mod:`.scan_field`): a refused scan is a hard stop, a passed one fills
+batch, expiry and manufacturer, and the dose is saved with the scan (the service checks it again).
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from epimanager.domain.schedule import DoseEvaluation
 from epimanager.domain.validation import DoseInput, dose_date_problem
 from epimanager.errors import EpiError
 from epimanager.resources import catalog
+from epimanager.services.administration import ScanVerdict
 from epimanager.services.doses import OTHER_PLACE, DuplicateDose, InvalidDose, add_dose, update_dose
 from epimanager.services.next_visit import due_vaccines, proposed_dose_number, proposed_site, proposed_vaccine
 from epimanager.services.order_check import OffOrderDose
@@ -50,6 +53,7 @@ from epimanager.ui import notify
 from epimanager.ui.child.dose_context import ROUTES, SITES, DoseContext, evaluate_new
 from epimanager.ui.child.model import status_label
 from epimanager.ui.child.model import tr as grid_tr
+from epimanager.ui.child.scan_field import ScanField
 from epimanager.ui.code_labels import tr_code
 from epimanager.ui.dates import to_date, to_qdate
 from epimanager.ui.field_notes import FieldNotes
@@ -137,6 +141,11 @@ class DoseDialog(QDialog):
         self.error.setWordWrap(True)
 
         form = QFormLayout()
+        self.scan = ScanField(db, child.code, self.vaccine.currentData, self.day)
+        self.scan.passed.connect(self._scan_passed)
+        self.scan.setVisible(dose is None)
+        if dose is None:  # the 接种台 scans the package it is about to give
+            form.addRow(self.tr("扫码(&Q)："), self.scan)
         for label, w in (
             (self.tr("疫苗(&V)："), self.vaccine),
             (self.tr("剂次(&N)："), self.dose_number),
@@ -184,7 +193,8 @@ class DoseDialog(QDialog):
                 self.dose_number.setValue(planned.dose_number)
                 self._set_site_route(planned.site, None)
         self.place.currentIndexChanged.connect(self._place_changed)
-        self.vaccine.setFocus()
+        # a vaccine chosen (the order's, the most urgent): the scanner types into the scan field
+        (self.scan.edit if dose is None and self.vaccine.currentData() is not None else self.vaccine).setFocus()
 
     def _place_changed(self) -> None:
         """A dose given elsewhere carries no local nurse; back to 本单位, the nurse on duty again."""
@@ -215,6 +225,7 @@ class DoseDialog(QDialog):
         return vac
 
     def _vaccine_changed(self) -> None:
+        self.scan.reset()
         if self.vaccine.currentData() is None:
             return
         vac = self.current_vaccine()
@@ -227,6 +238,7 @@ class DoseDialog(QDialog):
 
     def _date_changed(self) -> None:
         """Another day is another visit: that day's injections decide the site."""
+        self.scan.reset()
         if self.dose is None and self.vaccine.currentData() is not None:
             self._set_site_route(proposed_site(self.current_vaccine().code, self.ctx.child.doses, self.day()), None)
         self._update_evaluation()
@@ -295,6 +307,13 @@ class DoseDialog(QDialog):
             self.batch.setEditText(p.batch_no)
             self.manufacturer.setText(p.manufacturer or "")
             self.expiry.setText(p.expiry.isoformat() if p.expiry else "")
+
+    def _scan_passed(self, v: ScanVerdict) -> None:
+        """The scanned package's batch, expiry and manufacturer go into the form."""
+        self.batch.setEditText(v.batch_no or "")
+        self.manufacturer.setText(v.manufacturer or "")
+        self.expiry.setText(v.expiry.isoformat() if v.expiry else "")
+        self.save_button.setFocus()
 
     # -- editing an existing dose -------------------------------------------------------
 
@@ -405,6 +424,10 @@ class DoseDialog(QDialog):
         except EpiError as exc:
             self.error.setText(exc.message)
             return
+        if self.scan.refused:  # a hard stop: this package is not given
+            self.error.setText(self.tr("扫码核对未通过，不能保存：请换一支疫苗重新扫码"))
+            self.scan.edit.setFocus()
+            return
         problem = self.date_problem()
         if problem:  # refused with its own reason first (not "首针提前 … 仍要保存吗？")
             self.error.setText(problem)
@@ -452,7 +475,9 @@ class DoseDialog(QDialog):
 
     def _save(self, inp: DoseInput, invalid: bool, duplicate: bool, off_order: bool = False) -> DoseRecord:
         if self.dose is None:
-            save = partial(add_dose, self.db, self.ctx.child.code, inp, confirm_off_order=off_order)
+            scan, override = self.scan.scanned, self.scan.override_reason
+            code = self.ctx.child.code
+            save = partial(add_dose, self.db, code, inp, confirm_off_order=off_order, scan=scan, scan_override=override)
         else:
             save = partial(update_dose, self.db, self.dose.uuid, self._changes(inp), expected_version=self.dose.version)
         return save(user=self.ctx.nurse, today=self.ctx.today, confirm_invalid=invalid, confirm_duplicate=duplicate)

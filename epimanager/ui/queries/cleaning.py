@@ -112,7 +112,13 @@ class CleaningScreen(QWidget):
         v.addLayout(row)
         self.issues_table = read_only_table([self.tr("问题"), self.tr("儿童编码"), self.tr("姓名"), self.tr("详情")])
         self.issues_table.cellDoubleClicked.connect(lambda r, _c: self.open_child.emit(self.issues[r].child_code))
-        v.addWidget(self.issues_table)
+        v.addWidget(self.issues_table, 2)
+        # national supervision's traceability counts, by month and vaccine
+        self.trace_table = read_only_table(
+            [self.tr("月份"), self.tr("疫苗"), self.tr("本单位接种"), self.tr("无追溯码"), self.tr("追溯码超量使用")]
+        )
+        self.trace_table.setObjectName("traceTable")
+        v.addWidget(self.trace_table, 1)
         return page
 
     # -- duplicates ---------------------------------------------------------------------
@@ -221,9 +227,14 @@ class CleaningScreen(QWidget):
         self.check_button.setEnabled(True)
         parts = [f"{QUALITY_KINDS[k]} {n}" for k, n in report.counts.items()]
         head = self.tr("已检查 %1 名儿童：").replace("%1", f"{report.checked:,}")
+        parts.append(self.tr("本单位接种无追溯码 %1").replace("%1", str(report.no_trace_code)))
+        parts.append(self.tr("追溯码超量使用 %1").replace("%1", str(report.overused)))
         self.counts_label.setText(head + "，".join(parts))
         self.issues = list(report.issues)
         fill(self.issues_table, [(i.label, i.child_code, i.name, i.detail) for i in self.issues])
+        trace = [r for r in report.traceability if r.no_trace_code or r.overused]
+        rows = [(r.month, r.vaccine_abbr, str(r.doses), str(r.no_trace_code), str(r.overused)) for r in trace]
+        fill(self.trace_table, rows)
 
     # -- shared -------------------------------------------------------------------------
 

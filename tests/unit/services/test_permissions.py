@@ -13,7 +13,7 @@ import pytest
 from epimanager.domain.precheck import Answer
 from epimanager.domain.validation import ChildInput, DoseInput
 from epimanager.errors import EpiError, PermissionDenied
-from epimanager.services import backup, permissions, precheck, registry, users
+from epimanager.services import administration, backup, permissions, precheck, recalls, registry, users
 from epimanager.services.children import create_child, get_child
 from epimanager.services.cleaning import merge
 from epimanager.services.config import unit as config_unit
@@ -106,6 +106,8 @@ ACTIONS: dict[str, Callable[[Database, World, Path], object]] = {
     "restore_backup": lambda db, w, tmp: backup.restore(db, w.backup_file),
     "manage_users": lambda db, w, tmp: users.list_users(db),
     "lift_contraindication": lambda db, w, tmp: precheck.lift(db, w.live, "MMR", "医生意见：已排除免疫缺陷"),
+    "manage_recalls": lambda db, w, tmp: recalls.add_recall(db, "B1", reason="县疾控通知召回"),
+    "scan_override": lambda db, w, tmp: administration.require_override(db, "县疾控同意"),
 }
 #: Upgrade entry points: allowed means the call gets past the permission check to its own work.
 UPGRADE_ACTIONS: dict[str, Callable[[Database, World, Path], object]] = {
