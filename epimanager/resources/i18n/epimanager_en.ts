@@ -4106,43 +4106,43 @@ Create a new child anyway?</translation>
 <context>
     <name>ScanField</name>
     <message>
-        <location filename="../../ui/child/scan_field.py" line="57"/>
+        <location filename="../../ui/child/scan_field.py" line="58"/>
         <source>扫描追溯码或疫苗二维码（扫码枪自动回车）</source>
         <extracomment>a scan passed (or was let through): the form takes its batch, expiry and manufacturer the scanned text the dose is saved with (None: nothing scanned) the 业务管理员&apos;s reason when a refused scan was let through</extracomment>
         <translation>Scan the trace code or the vaccine&apos;s 2D code (the scanner presses Enter)</translation>
     </message>
     <message>
-        <location filename="../../ui/child/scan_field.py" line="65"/>
+        <location filename="../../ui/child/scan_field.py" line="66"/>
         <source>强制通过的原因（记入审计）</source>
         <translation>Reason for letting it through (audited)</translation>
     </message>
     <message>
-        <location filename="../../ui/child/scan_field.py" line="66"/>
+        <location filename="../../ui/child/scan_field.py" line="67"/>
         <source>强制通过(&amp;O)</source>
         <translation>&amp;Override</translation>
     </message>
     <message>
-        <location filename="../../ui/child/scan_field.py" line="111"/>
+        <location filename="../../ui/child/scan_field.py" line="112"/>
         <source>请填写强制通过的原因</source>
         <translation>Give the reason for the override</translation>
     </message>
     <message>
-        <location filename="../../ui/child/scan_field.py" line="119"/>
+        <location filename="../../ui/child/scan_field.py" line="120"/>
         <source>请先选择疫苗，再扫码</source>
         <translation>Choose the vaccine first, then scan</translation>
     </message>
     <message>
-        <location filename="../../ui/child/scan_field.py" line="129"/>
+        <location filename="../../ui/child/scan_field.py" line="130"/>
         <source>扫码核对未通过，不能接种：</source>
         <translation>The scan check failed, do not give this vaccine:</translation>
     </message>
     <message>
-        <location filename="../../ui/child/scan_field.py" line="145"/>
+        <location filename="../../ui/child/scan_field.py" line="147"/>
         <source>已强制通过（%1）：%2</source>
         <translation>Let through (%1): %2</translation>
     </message>
     <message>
-        <location filename="../../ui/child/scan_field.py" line="148"/>
+        <location filename="../../ui/child/scan_field.py" line="150"/>
         <source>✓ 扫码核对通过：%1</source>
         <translation>✓ Scan checked: %1</translation>
     </message>
