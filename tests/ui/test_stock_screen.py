@@ -112,9 +112,11 @@ def test_ctrl_6_lists_vaccines_and_syringes_with_what_needs_attention(
 def test_the_stock_menu_has_the_screen_and_its_key(window: MainWindow) -> None:
     menus = {a.text(): a.menu() for a in window.menuBar().actions()}
     stock_menu = menus["库存(&K)"]
-    (action,) = stock_menu.actions()  # type: ignore[union-attr]
+    action, recalls = stock_menu.actions()  # type: ignore[union-attr]
     assert action.text() == "库存一览(&K)"
     assert action.shortcut().toString() == "Ctrl+6"
+    # the county's recall/lock list (issue #19)
+    assert (recalls.text(), recalls.shortcut().toString()) == ("召回/封存批号(&R)", "Ctrl+7")
 
 
 def test_an_f7_stock_notice_opens_the_screen_on_its_line(
