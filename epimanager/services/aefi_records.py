@@ -270,3 +270,25 @@ def clusters(db: Database, today: date | None = None) -> list[Cluster]:
     with db.session() as s:
         refs = _refs(s, since=today - timedelta(days=rules.CLUSTER_DAYS))
     return rules.clusters(refs, today)
+
+
+def find_dose(
+    db: Database, child_code: str, vaccine: str, dose_date: date | None = None, dose_number: int | None = None
+) -> DoseChoice:
+    """The child's dose a card follows: the newest of ``vaccine`` (code, abbreviation or name) that
+    matches the date and dose number when given."""
+    try:
+        code = catalog().resolve(vaccine).code
+    except KeyError as exc:
+        raise ValidationError(str(exc.args[0])) from None
+    found = [
+        d
+        for d in dose_choices(db, child_code)
+        if d.vaccine_code == code
+        and (dose_date is None or d.dose_date == dose_date)
+        and (dose_number is None or d.dose_number == dose_number)
+    ]
+    if not found:
+        when = f" {dose_date.isoformat()}" if dose_date else ""
+        raise NotFoundError(f"儿童 {child_code} 没有{when} {vaccine_name(code)} 的接种记录")
+    return found[0]
