@@ -292,3 +292,10 @@ def find_dose(
         when = f" {dose_date.isoformat()}" if dose_date else ""
         raise NotFoundError(f"儿童 {child_code} 没有{when} {vaccine_name(code)} 的接种记录")
     return found[0]
+
+
+def case_for_dose(db: Database, dose_uuid: str) -> str | None:
+    """The newest card written for a dose (None: none yet)."""
+    with db.session() as s:
+        q = select(AefiCase.uuid).where(AefiCase.dose_uuid == dose_uuid, AefiCase.deleted.is_(False))
+        return s.scalar(q.order_by(AefiCase.id.desc()).limit(1))
