@@ -60,7 +60,8 @@ def tick(card: AefiCard, name: str) -> None:
     QTest.keyClick(card.symptoms, Qt.Key.Key_Space)
 
 
-def open_from_board(qtbot: QtBot, db: Database) -> AefiCard:
+def open_from_board(qtbot: QtBot, db: Database) -> tuple[ObserveBoard, AefiCard]:
+    """The board (kept by the caller: the card is its child) and the card A opened on it."""
     board = ObserveBoard(db, now=lambda: NOW)
     qtbot.addWidget(board)
     board.start()
@@ -69,12 +70,12 @@ def open_from_board(qtbot: QtBot, db: Database) -> AefiCard:
     QTest.keyClick(board.table, Qt.Key.Key_A)
     card = board.findChild(AefiCard)
     assert card is not None and card.isVisible()
-    return active(qtbot, card)
+    return board, active(qtbot, card)
 
 
 def test_a_serious_case_from_the_observation_board(qtbot: QtBot, db: Database, tmp_path: Path) -> None:
     observed_child(db, "徐晓瑶", "李梅")
-    card = open_from_board(qtbot, db)
+    _board, card = open_from_board(qtbot, db)
     assert card.who.text() == "徐晓瑶（" + card.choices[0].child_code + "）"
     assert card.dose.currentText().startswith("乙肝疫苗 第2剂") and "批号 B202611" in card.dose.currentText()
     # new card: discovered now (09:40), 一般 → 48 h
@@ -122,7 +123,7 @@ def test_a_serious_case_from_the_observation_board(qtbot: QtBot, db: Database, t
 
 def test_a_refused_card_says_why_and_saves_nothing(qtbot: QtBot, db: Database) -> None:
     observed_child(db, "徐晓瑶", "李梅")
-    card = open_from_board(qtbot, db)
+    _board, card = open_from_board(qtbot, db)
     press(card, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
     assert card.message.text() == "请至少选择一个主要症状或填写症状描述"
     assert aefi.list_cases(db) == []

@@ -78,484 +78,657 @@
         <source>纸张：</source>
         <translation>Paper:</translation>
     </message>
+    <message>
+        <location filename="../../ui/print/aefi_card.py" line="41"/>
+        <source>报告单位：%1&#x3000;打印时间：%2</source>
+        <translation>Reporting unit: %1   Printed: %2</translation>
+    </message>
+    <message>
+        <location filename="../../ui/print/aefi_card.py" line="42"/>
+        <source>报告人（签字）：＿＿＿＿＿＿&#x3000;报告单位（盖章）：＿＿＿＿＿＿&#x3000;日期：＿＿＿＿年＿＿月＿＿日</source>
+        <translation>Reporter (signature): ______   Reporting unit (seal): ______   Date: ____-__-__</translation>
+    </message>
+    <message>
+        <location filename="../../ui/print/aefi_card.py" line="44"/>
+        <source>依据《全国疑似预防接种异常反应监测方案》：死亡、严重、群体性 AEFI 发现后 2 小时内报告；其他 AEFI 发现后 48 小时内填写个案报告卡并网络直报。</source>
+        <translation>National AEFI surveillance plan: deaths, serious and group AEFI are reported within 2 hours of discovery; other AEFI within 48 hours (case report card, online).</translation>
+    </message>
 </context>
 <context>
     <name>Actions</name>
     <message>
-        <location filename="../../ui/actions.py" line="97"/>
+        <location filename="../../ui/actions.py" line="98"/>
         <source>新建儿童(&amp;N)</source>
         <extracomment>Order = order on the shortcut bar and in the settings page.</extracomment>
         <translation>&amp;New child</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="100"/>
+        <location filename="../../ui/actions.py" line="101"/>
         <source>建立新的儿童个案</source>
         <translation>Register a new child</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="104"/>
+        <location filename="../../ui/actions.py" line="105"/>
         <source>快速查询(&amp;F)</source>
         <translation>Quick search (&amp;F)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="107"/>
+        <location filename="../../ui/actions.py" line="108"/>
         <source>按姓名、拼音、出生日期或编码查找儿童</source>
         <translation>Find a child by name, pinyin, birth date or code</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="111"/>
+        <location filename="../../ui/actions.py" line="112"/>
         <source>接种登记(&amp;R)</source>
         <translation>&amp;Record dose</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="114"/>
+        <location filename="../../ui/actions.py" line="115"/>
         <source>为当前儿童登记一剂接种</source>
         <translation>Record a dose for the current child</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="118"/>
+        <location filename="../../ui/actions.py" line="119"/>
         <source>今日接种安排(&amp;O)</source>
         <translation>Today&apos;s &amp;order</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="121"/>
+        <location filename="../../ui/actions.py" line="122"/>
         <source>登记台：选择当前儿童今天要接种的疫苗、剂次和部位（默认为应种疫苗）</source>
         <translation>Registration desk: choose the vaccines, doses and sites to give the current child today (due ones by default)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="126"/>
+        <location filename="../../ui/actions.py" line="127"/>
         <source>刷新</source>
         <translation>Refresh</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="129"/>
+        <location filename="../../ui/actions.py" line="130"/>
         <source>重新读取当前儿童</source>
         <translation>Reload the current child</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="134"/>
+        <location filename="../../ui/actions.py" line="135"/>
         <source>修改剂次(&amp;E)</source>
         <translation>&amp;Edit dose</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="137"/>
+        <location filename="../../ui/actions.py" line="138"/>
         <source>修改选中的接种记录</source>
         <translation>Edit the selected dose</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="141"/>
+        <location filename="../../ui/actions.py" line="142"/>
         <source>工作提醒(&amp;W)</source>
         <translation>&amp;Work reminders</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="144"/>
+        <location filename="../../ui/actions.py" line="145"/>
         <source>今天需要处理的事项</source>
         <translation>What needs doing today</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="148"/>
+        <location filename="../../ui/actions.py" line="149"/>
         <source>报表查询(&amp;Q)</source>
         <translation>Reports (&amp;Q)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="151"/>
+        <location filename="../../ui/actions.py" line="152"/>
         <source>月报（6-1、6-2 等）</source>
         <translation>Monthly reports (6-1, 6-2 …)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="155"/>
+        <location filename="../../ui/actions.py" line="156"/>
         <source>在册变更(&amp;M)</source>
         <translation>Register &amp;move</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="158"/>
+        <location filename="../../ui/actions.py" line="159"/>
         <source>变更当前儿童的在册情况（迁出需选择原因）</source>
         <translation>Change the current child&apos;s register status (moving out needs a reason)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="162"/>
+        <location filename="../../ui/actions.py" line="163"/>
         <source>接种明细查询(&amp;J)</source>
         <translation>Dose details query (&amp;J)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="165"/>
+        <location filename="../../ui/actions.py" line="166"/>
         <source>按日期、疫苗、区域查询接种记录</source>
         <translation>Doses by date, vaccine and area</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="170"/>
+        <location filename="../../ui/actions.py" line="171"/>
         <source>管理门诊查询(&amp;G)</source>
         <translation>Managed children query (&amp;G)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="173"/>
+        <location filename="../../ui/actions.py" line="174"/>
         <source>本单位管理的儿童</source>
         <translation>Children managed by this unit</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="178"/>
+        <location filename="../../ui/actions.py" line="179"/>
         <source>免疫空白查询(&amp;K)</source>
         <translation>Immunization gap query (&amp;K)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="181"/>
+        <location filename="../../ui/actions.py" line="182"/>
         <source>有应种或超期未种疫苗的儿童（可打印通知）</source>
         <translation>Children with due or overdue vaccines (call-up list can be printed)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="186"/>
+        <location filename="../../ui/actions.py" line="187"/>
         <source>个案变更查询(&amp;L)</source>
         <translation>Record changes query (&amp;L)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="189"/>
+        <location filename="../../ui/actions.py" line="190"/>
         <source>基本资料、接种剂次的修改和删除记录</source>
         <translation>Changes and deletions of basic data and doses</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="194"/>
+        <location filename="../../ui/actions.py" line="195"/>
         <source>在册变更查询(&amp;Z)</source>
         <translation>Register changes query (&amp;Z)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="197"/>
+        <location filename="../../ui/actions.py" line="198"/>
         <source>在册情况的变更记录</source>
         <translation>History of register status changes</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="202"/>
+        <location filename="../../ui/actions.py" line="203"/>
         <source>库存一览(&amp;K)</source>
         <translation>Stock on &amp;hand</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="205"/>
+        <location filename="../../ui/actions.py" line="206"/>
         <source>疫苗和注射器的库存、效期和出入库明细；入库、报损、盘点</source>
         <translation>Vaccines and syringes on hand, expiry dates and ledgers; receive, write off, count</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="210"/>
+        <location filename="../../ui/actions.py" line="211"/>
         <source>叫号屏(&amp;H)</source>
         <translation>Callin&amp;g screen</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="213"/>
+        <location filename="../../ui/actions.py" line="214"/>
         <source>在电视或第二个显示器上全屏显示叫号（F11 全屏，Esc 退出）</source>
         <translation>Full-screen calls on a TV or second monitor (F11 full screen, Esc leaves)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="218"/>
+        <location filename="../../ui/actions.py" line="219"/>
         <source>留观看板(&amp;O)</source>
         <translation>&amp;Observation board</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="221"/>
+        <location filename="../../ui/actions.py" line="222"/>
         <source>留观中的儿童和剩余时间；释放、记录不良反应</source>
         <translation>Children under observation and the time left; release, note a reaction</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="226"/>
+        <location filename="../../ui/actions.py" line="227"/>
         <source>打印排队小票(&amp;I)…</source>
         <translation>Pr&amp;int queue ticket…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="229"/>
+        <location filename="../../ui/actions.py" line="230"/>
         <source>打印今天的排队号（小票或 A4，带二维码）</source>
         <translation>Print today&apos;s queue ticket (receipt or A4, with a QR code)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="234"/>
+        <location filename="../../ui/actions.py" line="235"/>
         <source>接种流程日汇总(&amp;Y)</source>
         <translation>Clinic flow da&amp;y summary</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="237"/>
+        <location filename="../../ui/actions.py" line="238"/>
         <source>各步骤人数、等候时间、过号未到、留观不足</source>
         <translation>Tickets per step, waits, no-shows, short observations</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="242"/>
+        <location filename="../../ui/actions.py" line="243"/>
+        <source>异常反应个案(&amp;A)…</source>
+        <translation>&amp;AEFI case…</translation>
+    </message>
+    <message>
+        <location filename="../../ui/actions.py" line="246"/>
+        <source>为选中的一剂填写或打开疑似预防接种异常反应个案报告卡</source>
+        <translation>Write or open the AEFI case report card of the selected dose</translation>
+    </message>
+    <message>
+        <location filename="../../ui/actions.py" line="251"/>
         <source>删除剂次(&amp;D)</source>
         <translation>&amp;Delete dose</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="245"/>
+        <location filename="../../ui/actions.py" line="254"/>
         <source>删除选中的接种记录（可追溯）</source>
         <translation>Delete the selected dose (kept in the audit trail)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="250"/>
+        <location filename="../../ui/actions.py" line="259"/>
         <source>保存(&amp;S)</source>
         <translation>&amp;Save</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="253"/>
+        <location filename="../../ui/actions.py" line="262"/>
         <source>保存正在编辑的内容</source>
         <translation>Save what is being edited</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="258"/>
+        <location filename="../../ui/actions.py" line="267"/>
         <source>打印接种记录(&amp;P)</source>
         <translation>&amp;Print record</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="261"/>
+        <location filename="../../ui/actions.py" line="270"/>
         <source>打印或保存为 PDF：接种记录（接种证页）</source>
         <translation>Print or save as PDF: the vaccination record (certificate page)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="265"/>
+        <location filename="../../ui/actions.py" line="274"/>
         <source>打印回执(&amp;T)</source>
         <translation>Prin&amp;t receipt</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="268"/>
+        <location filename="../../ui/actions.py" line="277"/>
         <source>今天的接种回执及下次接种日期</source>
         <translation>Today&apos;s receipt with the next due date</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="273"/>
+        <location filename="../../ui/actions.py" line="282"/>
         <source>上传个案(&amp;U)</source>
         <translation>&amp;Upload records</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="276"/>
+        <location filename="../../ui/actions.py" line="285"/>
         <source>把待上传的个案、剂次和在册变更上传到免疫规划平台</source>
         <translation>Upload pending children, doses and registration changes to the immunization platform</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="280"/>
+        <location filename="../../ui/actions.py" line="289"/>
         <source>数据备份(&amp;B)</source>
         <translation>&amp;Back up data</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="283"/>
+        <location filename="../../ui/actions.py" line="292"/>
         <source>立即备份数据库（校验后压缩保存）</source>
         <translation>Back up the database now (checked, then compressed)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="288"/>
+        <location filename="../../ui/actions.py" line="297"/>
         <source>加密备份(&amp;E)…</source>
         <translation>&amp;Encrypted backup…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="291"/>
+        <location filename="../../ui/actions.py" line="300"/>
         <source>用密码加密备份文件（拷出本机的备份请加密）</source>
         <translation>Encrypt the backup file with a passphrase (do this for backups that leave this PC)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="296"/>
+        <location filename="../../ui/actions.py" line="305"/>
         <source>恢复备份(&amp;R)…</source>
         <translation>&amp;Restore backup…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="299"/>
+        <location filename="../../ui/actions.py" line="308"/>
         <source>校验备份后用它替换当前数据库（先另存安全副本）</source>
         <translation>Check a backup, then replace the current database with it (a safety copy is kept first)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="304"/>
+        <location filename="../../ui/actions.py" line="313"/>
         <source>导入(&amp;I)…</source>
         <translation>&amp;Import…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="307"/>
+        <location filename="../../ui/actions.py" line="316"/>
         <source>从 CSV/JSON 文件导入儿童或接种记录（可取消；再次导入同一文件从中断处继续）</source>
         <translation>Import children or doses from a CSV/JSON file (can be cancelled; importing the same file again continues)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="312"/>
+        <location filename="../../ui/actions.py" line="321"/>
         <source>安装升级包(&amp;G)…</source>
         <translation>Install up&amp;grade…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="315"/>
+        <location filename="../../ui/actions.py" line="324"/>
         <source>安装县疾控下发的签名升级包</source>
         <translation>Install a signed upgrade package from the county CDC</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="320"/>
+        <location filename="../../ui/actions.py" line="329"/>
         <source>配置工具(&amp;C)…</source>
         <translation>&amp;Configuration…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="323"/>
+        <location filename="../../ui/actions.py" line="332"/>
         <source>单位编码、区域划分、数据与备份文件夹、平台地址</source>
         <translation>Unit code, areas, data and backup folders, platform address</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="328"/>
+        <location filename="../../ui/actions.py" line="337"/>
         <source>数据清理(&amp;D)…</source>
         <translation>&amp;Data cleaning…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="331"/>
+        <location filename="../../ui/actions.py" line="340"/>
         <source>疑似重复个案的合并与撤销、数据质量检查</source>
         <translation>Merge (and undo) probable duplicate children; data-quality check</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="336"/>
+        <location filename="../../ui/actions.py" line="345"/>
         <source>用户管理(&amp;M)…</source>
         <translation>User &amp;management…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="339"/>
+        <location filename="../../ui/actions.py" line="348"/>
         <source>新建用户、修改角色、停用、解锁、重设密码（系统管理员）</source>
         <translation>Create users, change roles, disable, unlock, reset passwords (system administrator)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="344"/>
+        <location filename="../../ui/actions.py" line="353"/>
         <source>修改密码(&amp;W)…</source>
         <translation>Change pass&amp;word…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="347"/>
+        <location filename="../../ui/actions.py" line="356"/>
         <source>修改自己的登录密码</source>
         <translation>Change your own login password</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="352"/>
+        <location filename="../../ui/actions.py" line="361"/>
         <source>设置(&amp;O)</source>
         <translation>Settings (&amp;O)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="355"/>
+        <location filename="../../ui/actions.py" line="364"/>
         <source>显示字段、快捷键、语言</source>
         <translation>Fields, shortcut keys, language</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="357"/>
+        <location filename="../../ui/actions.py" line="366"/>
         <source>退出(&amp;X)</source>
         <translation>E&amp;xit</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="360"/>
+        <location filename="../../ui/actions.py" line="369"/>
         <source>转到基本资料(&amp;B)</source>
         <translation>Go to &amp;basic data</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="363"/>
+        <location filename="../../ui/actions.py" line="372"/>
         <source>光标移到左侧基本资料，回车修改字段</source>
         <translation>Keyboard to the basic data on the left; Enter edits a field</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="368"/>
+        <location filename="../../ui/actions.py" line="377"/>
         <source>转到接种登记(&amp;J)</source>
         <translation>Go to the vaccination &amp;grid</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="371"/>
+        <location filename="../../ui/actions.py" line="380"/>
         <source>光标移到接种登记表格</source>
         <translation>Keyboard to the vaccination grid</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="376"/>
+        <location filename="../../ui/actions.py" line="385"/>
         <source>下一个面板</source>
         <translation>Next panel</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="379"/>
+        <location filename="../../ui/actions.py" line="388"/>
         <source>基本资料 → 接种登记 → 工作提醒，依次切换</source>
         <translation>Basic data → vaccination grid → work reminders, in turn</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="384"/>
+        <location filename="../../ui/actions.py" line="393"/>
         <source>上一个面板</source>
         <translation>Previous panel</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="387"/>
+        <location filename="../../ui/actions.py" line="396"/>
         <source>反方向切换面板</source>
         <translation>Panels in the other direction</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="393"/>
+        <location filename="../../ui/actions.py" line="402"/>
         <source>取号(&amp;T)</source>
         <translation>&amp;Take a ticket</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="396"/>
+        <location filename="../../ui/actions.py" line="405"/>
         <source>为当前儿童取今天的号（登记台、预检台、综合）</source>
         <translation>Today&apos;s ticket for the current child (registration, pre-check or combined desk)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="401"/>
+        <location filename="../../ui/actions.py" line="410"/>
         <source>叫下一位(&amp;H)</source>
         <translation>Call next (&amp;H)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="404"/>
+        <location filename="../../ui/actions.py" line="413"/>
         <source>叫本工作台的下一个号，并打开该儿童</source>
         <translation>Call this desk&apos;s next ticket and open that child</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="409"/>
+        <location filename="../../ui/actions.py" line="418"/>
         <source>重呼(&amp;Y)</source>
         <translation>Call again (&amp;Y)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="412"/>
+        <location filename="../../ui/actions.py" line="421"/>
         <source>再叫一次选中的号</source>
         <translation>Call the selected ticket again</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="417"/>
+        <location filename="../../ui/actions.py" line="426"/>
         <source>过号(&amp;G)</source>
         <translation>Missed (&amp;G)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="420"/>
+        <location filename="../../ui/actions.py" line="429"/>
         <source>叫号未到：回到队尾，过号 3 次取消</source>
         <translation>Called but not here: back to the end of the queue; cancelled after 3 misses</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="425"/>
+        <location filename="../../ui/actions.py" line="434"/>
         <source>完成并转下一步(&amp;W)</source>
         <translation>Finish and pass on (&amp;W)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="428"/>
+        <location filename="../../ui/actions.py" line="437"/>
         <source>本步骤完成，转到下一步（留观未满时间需填写原因）</source>
         <translation>This step is done: on to the next (leaving observation early needs a reason)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="433"/>
+        <location filename="../../ui/actions.py" line="442"/>
         <source>退回(&amp;B)…</source>
         <translation>Send &amp;back…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="436"/>
+        <location filename="../../ui/actions.py" line="445"/>
         <source>退回到之前的步骤（需填写原因）</source>
         <translation>Back to an earlier step (with a reason)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="441"/>
+        <location filename="../../ui/actions.py" line="450"/>
         <source>取消号(&amp;C)…</source>
         <translation>&amp;Cancel ticket…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="444"/>
+        <location filename="../../ui/actions.py" line="453"/>
         <source>取消选中的号（今天不再接种）</source>
         <translation>Cancel the selected ticket (no vaccination today)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="449"/>
+        <location filename="../../ui/actions.py" line="458"/>
         <source>转到工作台队列(&amp;Q)</source>
         <translation>Go to the desk &amp;queue</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="452"/>
+        <location filename="../../ui/actions.py" line="461"/>
         <source>光标移到本工作台的排队列表，回车打开儿童</source>
         <translation>Keyboard to this desk&apos;s queue; Enter opens the child</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="457"/>
+        <location filename="../../ui/actions.py" line="466"/>
         <source>切换工作台(&amp;D)…</source>
         <translation>Switch &amp;desk…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="460"/>
+        <location filename="../../ui/actions.py" line="469"/>
         <source>选择本机的工作台：预检台、登记台、接种台、留观台或综合</source>
         <translation>Choose this PC&apos;s desk: pre-check, registration, vaccination, observation or combined</translation>
+    </message>
+</context>
+<context>
+    <name>AefiCard</name>
+    <message>
+        <location filename="../../ui/aefi/card.py" line="76"/>
+        <source>疑似预防接种异常反应个案</source>
+        <translation>AEFI case (adverse event following immunization)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/aefi/card.py" line="99"/>
+        <source>临床经过（如 注射后 2 小时体温 39 ℃，全身皮疹）</source>
+        <translation>Clinical course (e.g. 39 °C two hours after the injection, rash all over)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/aefi/card.py" line="103"/>
+        <source>群体性反应</source>
+        <translation>Group event</translation>
+    </message>
+    <message>
+        <location filename="../../ui/aefi/card.py" line="118"/>
+        <source>随访情况</source>
+        <translation>Follow-up findings</translation>
+    </message>
+    <message>
+        <location filename="../../ui/aefi/card.py" line="121"/>
+        <source>添加随访(&amp;F)</source>
+        <translation>Add &amp;follow-up</translation>
+    </message>
+    <message>
+        <location filename="../../ui/aefi/card.py" line="125"/>
+        <source>保存 Ctrl+S</source>
+        <translation>Save Ctrl+S</translation>
+    </message>
+    <message>
+        <location filename="../../ui/aefi/card.py" line="127"/>
+        <source>已报告(&amp;R)</source>
+        <translation>&amp;Reported</translation>
+    </message>
+    <message>
+        <location filename="../../ui/aefi/card.py" line="128"/>
+        <source>导出 xlsx(&amp;X)…</source>
+        <translation>E&amp;xport xlsx…</translation>
+    </message>
+    <message>
+        <location filename="../../ui/aefi/card.py" line="129"/>
+        <source>打印(&amp;P)…</source>
+        <translation>&amp;Print…</translation>
+    </message>
+    <message>
+        <location filename="../../ui/aefi/card.py" line="130"/>
+        <source>关闭</source>
+        <translation>Close</translation>
+    </message>
+    <message>
+        <location filename="../../ui/aefi/card.py" line="143"/>
+        <source>儿童</source>
+        <translation>Child</translation>
+    </message>
+    <message>
+        <location filename="../../ui/aefi/card.py" line="144"/>
+        <source>接种(&amp;D)</source>
+        <translation>&amp;Dose</translation>
+    </message>
+    <message>
+        <location filename="../../ui/aefi/card.py" line="145"/>
+        <source>发病时间(&amp;O)</source>
+        <translation>&amp;Onset</translation>
+    </message>
+    <message>
+        <location filename="../../ui/aefi/card.py" line="146"/>
+        <source>发现时间(&amp;I)</source>
+        <translation>D&amp;iscovered</translation>
+    </message>
+    <message>
+        <location filename="../../ui/aefi/card.py" line="147"/>
+        <source>主要症状(&amp;Y)</source>
+        <translation>Main s&amp;ymptoms</translation>
+    </message>
+    <message>
+        <location filename="../../ui/aefi/card.py" line="148"/>
+        <source>临床经过(&amp;T)</source>
+        <translation>Clinical course (&amp;T)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/aefi/card.py" line="149"/>
+        <source>初步诊断(&amp;G)</source>
+        <translation>Dia&amp;gnosis</translation>
+    </message>
+    <message>
+        <location filename="../../ui/aefi/card.py" line="154"/>
+        <source>严重程度(&amp;V)</source>
+        <translation>Se&amp;verity</translation>
+    </message>
+    <message>
+        <location filename="../../ui/aefi/card.py" line="155"/>
+        <source>转归(&amp;U)</source>
+        <translation>O&amp;utcome</translation>
+    </message>
+    <message>
+        <location filename="../../ui/aefi/card.py" line="156"/>
+        <source>报告人(&amp;E)</source>
+        <translation>R&amp;eporter</translation>
+    </message>
+    <message>
+        <location filename="../../ui/aefi/card.py" line="157"/>
+        <source>报告时限</source>
+        <translation>Reporting limit</translation>
+    </message>
+    <message>
+        <location filename="../../ui/aefi/card.py" line="169"/>
+        <source>随访记录</source>
+        <translation>Follow-ups</translation>
+    </message>
+    <message>
+        <location filename="../../ui/aefi/card.py" line="237"/>
+        <source>⚠ 同批号聚集：30 天内同一批号另有 %1 例（%2），请核查该批疫苗并评估是否为群体性 AEFI</source>
+        <translation>⚠ Batch cluster: %1 more case(s) of this batch within 30 days (%2); check the batch and consider a group AEFI report</translation>
+    </message>
+    <message>
+        <location filename="../../ui/aefi/card.py" line="290"/>
+        <source>没有可选的接种记录</source>
+        <translation>No dose to choose</translation>
+    </message>
+    <message>
+        <location filename="../../ui/aefi/card.py" line="310"/>
+        <source>已保存。报告时限：%1</source>
+        <translation>Saved. Report by %1</translation>
+    </message>
+    <message>
+        <location filename="../../ui/aefi/card.py" line="322"/>
+        <source>已标记为已报告。</source>
+        <translation>Marked as reported.</translation>
+    </message>
+    <message>
+        <location filename="../../ui/aefi/card.py" line="339"/>
+        <source>已添加随访记录。</source>
+        <translation>Follow-up added.</translation>
+    </message>
+    <message>
+        <location filename="../../ui/aefi/card.py" line="345"/>
+        <source>已导出：%1</source>
+        <translation>Exported: %1</translation>
+    </message>
+    <message>
+        <location filename="../../ui/aefi/card.py" line="356"/>
+        <source>导出个案报告卡</source>
+        <translation>Export the case report card</translation>
     </message>
 </context>
 <context>
@@ -2606,13 +2779,13 @@ Save it anyway?</translation>
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../ui/main_window.py" line="117"/>
+        <location filename="../../ui/main_window.py" line="118"/>
         <source>基本资料</source>
         <extracomment>who works while nobody has logged in (a database without users yet, before the first 系统管理员) How often the window looks for other desks&apos; changes (they show within a second).</extracomment>
         <translation>Basic information</translation>
     </message>
     <message>
-        <location filename="../../ui/menus.py" line="106"/>
+        <location filename="../../ui/menus.py" line="107"/>
         <source>快捷栏</source>
         <translation>Shortcut bar</translation>
     </message>
@@ -2632,58 +2805,63 @@ Save it anyway?</translation>
         <translation>&amp;Vaccination</translation>
     </message>
     <message>
-        <location filename="../../ui/menus.py" line="67"/>
+        <location filename="../../ui/menus.py" line="68"/>
         <source>查询(&amp;Q)</source>
         <translation>&amp;Queries</translation>
     </message>
     <message>
-        <location filename="../../ui/menus.py" line="80"/>
+        <location filename="../../ui/menus.py" line="81"/>
         <source>库存(&amp;K)</source>
         <translation>Stoc&amp;k</translation>
     </message>
     <message>
-        <location filename="../../ui/menus.py" line="82"/>
+        <location filename="../../ui/menus.py" line="83"/>
         <source>叫号(&amp;L)</source>
         <translation>Ca&amp;lling</translation>
     </message>
     <message>
-        <location filename="../../ui/menus.py" line="133"/>
+        <location filename="../../ui/menus.py" line="134"/>
         <source>显示快捷键提示(&amp;H)</source>
         <translation>Show shortcut &amp;hints</translation>
     </message>
     <message>
-        <location filename="../../ui/menus.py" line="137"/>
+        <location filename="../../ui/menus.py" line="138"/>
         <source>视图(&amp;W)</source>
         <translation>Vie&amp;w</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="183"/>
+        <location filename="../../ui/main_window.py" line="184"/>
         <source>EpiManager 儿童预防接种信息管理系统 · %1 · %2</source>
         <translation>EpiManager Child Immunization Information System · %1 · %2</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="226"/>
+        <location filename="../../ui/main_window.py" line="228"/>
         <source>没有正在编辑的内容</source>
         <translation>Nothing is being edited</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="324"/>
+        <location filename="../../ui/main_window.py" line="326"/>
         <source>已新建儿童 %1，编码 %2</source>
         <translation>New child %1 created, code %2</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="338"/>
+        <location filename="../../ui/main_window.py" line="340"/>
         <source>工作提醒</source>
         <translation>Work reminders</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="357"/>
-        <location filename="../../ui/main_window.py" line="422"/>
+        <location filename="../../ui/main_window.py" line="359"/>
+        <source>请先在接种登记表中选中一剂</source>
+        <translation>Select a dose in the vaccination grid first</translation>
+    </message>
+    <message>
+        <location filename="../../ui/main_window.py" line="369"/>
+        <location filename="../../ui/main_window.py" line="434"/>
         <source>请先按 F3 查找并打开一个儿童</source>
         <translation>Press F3 to find and open a child first</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="456"/>
+        <location filename="../../ui/main_window.py" line="468"/>
         <source>儿童个案 %1 人（本单位管理 %2 人），接种记录 %3 条
 
 按 F3 查找儿童，或按 F2 新建儿童。</source>
@@ -3003,19 +3181,19 @@ Create a new child anyway?</translation>
         <translation>State</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/observe_board.py" line="76"/>
-        <source>↑/↓ 选择，回车 释放（离开），N 记录不良反应，Esc 关闭。</source>
-        <translation>↑/↓ choose, Enter releases, N notes a reaction, Esc closes.</translation>
-    </message>
-    <message>
         <location filename="../../ui/visits/observe_board.py" line="113"/>
         <source>没有正在留观的儿童。Esc 关闭。</source>
         <translation>No child under observation. Esc closes.</translation>
     </message>
     <message>
+        <location filename="../../ui/visits/observe_board.py" line="76"/>
+        <source>↑/↓ 选择，回车 释放（离开），N 记录不良反应，A 异常反应个案，Esc 关闭。</source>
+        <translation>↑/↓ choose, Enter release (leave), N note a reaction, A AEFI case, Esc close.</translation>
+    </message>
+    <message>
         <location filename="../../ui/visits/observe_board.py" line="115"/>
-        <source>留观 %1 人；↑/↓ 选择，回车 释放（离开），N 记录不良反应，Esc 关闭。</source>
-        <translation>%1 under observation; ↑/↓ choose, Enter releases, N notes a reaction, Esc closes.</translation>
+        <source>留观 %1 人；↑/↓ 选择，回车 释放（离开），N 记录不良反应，A 异常反应个案，Esc 关闭。</source>
+        <translation>%1 in observation; ↑/↓ choose, Enter release (leave), N note a reaction, A AEFI case, Esc close.</translation>
     </message>
     <message>
         <location filename="../../ui/visits/observe_board.py" line="127"/>
@@ -3073,6 +3251,16 @@ Create a new child anyway?</translation>
         <location filename="../../ui/visits/observe_board.py" line="193"/>
         <source>已记录 %1 的不良反应。</source>
         <translation>Reaction of %1 noted.</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/observe_board.py" line="207"/>
+        <source>异常反应个案</source>
+        <translation>AEFI case</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/observe_board.py" line="210"/>
+        <source>%1 今天没有接种记录，无法填写异常反应个案。</source>
+        <translation>%1 has no dose today: no AEFI case can be written.</translation>
     </message>
 </context>
 <context>
@@ -3626,32 +3814,32 @@ Create a new child anyway?</translation>
 <context>
     <name>RejectedDialog</name>
     <message>
-        <location filename="../../ui/reports/notice_actions.py" line="53"/>
+        <location filename="../../ui/reports/notice_actions.py" line="58"/>
         <source>被平台拒收的记录</source>
         <translation>Records rejected by the platform</translation>
     </message>
     <message>
-        <location filename="../../ui/reports/notice_actions.py" line="55"/>
+        <location filename="../../ui/reports/notice_actions.py" line="60"/>
         <source>儿童编码</source>
         <translation>Child code</translation>
     </message>
     <message>
-        <location filename="../../ui/reports/notice_actions.py" line="55"/>
+        <location filename="../../ui/reports/notice_actions.py" line="60"/>
         <source>记录</source>
         <translation>Record</translation>
     </message>
     <message>
-        <location filename="../../ui/reports/notice_actions.py" line="55"/>
+        <location filename="../../ui/reports/notice_actions.py" line="60"/>
         <source>拒收原因</source>
         <translation>Reason</translation>
     </message>
     <message>
-        <location filename="../../ui/reports/notice_actions.py" line="55"/>
+        <location filename="../../ui/reports/notice_actions.py" line="60"/>
         <source>修改时间</source>
         <translation>Changed</translation>
     </message>
     <message>
-        <location filename="../../ui/reports/notice_actions.py" line="58"/>
+        <location filename="../../ui/reports/notice_actions.py" line="63"/>
         <source>请在儿童个案中改正后重新上传（F10）；改正的记录会自动重新排队。</source>
         <translation>Correct them in the child’s record and upload again (F10); a corrected record is queued again by itself.</translation>
     </message>
