@@ -827,8 +827,8 @@ EN = {
     " 剂": " ",
     "请先选择要添加的疫苗": "Choose the vaccine to add first",
     "报告单位：%1\u3000打印时间：%2": "Reporting unit: %1   Printed: %2",
-    "报告人（签字）：＿＿＿＿＿＿\u3000报告单位（盖章）：＿＿＿＿＿＿\u3000日期：＿＿＿＿年＿＿月＿＿日": (
-        "Reporter (signature): ______   Reporting unit (seal): ______   Date: ____-__-__"
+    "报告人（签字）：＿＿＿＿＿＿\u3000报告单位（盖章）：＿＿＿＿＿＿\u3000日期：＿＿＿＿＿＿": (
+        "Reporter (signature): ______   Reporting unit (seal): ______   Date: ______"
     ),
     (
         "依据《全国疑似预防接种异常反应监测方案》：死亡、严重、群体性 AEFI 发现后"
@@ -842,7 +842,7 @@ EN = {
         "Write or open the AEFI case report card of the selected dose"
     ),
     "疑似预防接种异常反应个案": "AEFI case (adverse event following immunization)",
-    "临床经过（如 注射后 2 小时体温 39 ℃，全身皮疹）": (
+    "临床经过（如 注射后 2 小时体温 39 °C，全身皮疹）": (
         "Clinical course (e.g. 39 °C two hours after the injection, rash all over)"
     ),
     "群体性反应": "Group event",

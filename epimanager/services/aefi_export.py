@@ -14,7 +14,8 @@ from epimanager.services.aefi_records import AefiRecord
 from epimanager.services.table_files import Sheet, write_xlsx
 
 TITLE = "疑似预防接种异常反应个案报告卡"
-SECTION = ""  # a section line has this as its value
+#: the form's section headings (a row of its own, no value)
+SECTIONS = frozenset({"一、基本情况", "二、疫苗接种情况", "三、反应情况", "四、报告"})
 
 
 def _when(v: datetime | None) -> str:
@@ -22,8 +23,7 @@ def _when(v: datetime | None) -> str:
 
 
 def card_rows(case: AefiRecord, unit_name: str, now: datetime | None = None) -> list[tuple[str, str]]:
-    """(项目, 内容) in the form's order; a section heading is a row whose 内容 is empty and whose
-    项目 starts with a Chinese ordinal (一、 二、 …)."""
+    """(项目, 内容) in the form's order; a section heading (:data:`SECTIONS`) has an empty 内容."""
     now = now or datetime.now()
     symptoms = "；".join(case.symptom_names) or "（无）"
     ups = "；".join(
@@ -31,7 +31,7 @@ def card_rows(case: AefiRecord, unit_name: str, now: datetime | None = None) -> 
     )
     return [
         ("个案编号", case.uuid),
-        ("一、基本情况", SECTION),
+        ("一、基本情况", ""),
         ("姓名", case.child_name),
         ("性别", case.child_sex),
         ("出生日期", case.child_birth.isoformat()),
@@ -39,14 +39,14 @@ def card_rows(case: AefiRecord, unit_name: str, now: datetime | None = None) -> 
         ("监护人", case.guardian or ""),
         ("联系电话", case.phone or ""),
         ("现住址", case.address or ""),
-        ("二、疫苗接种情况", SECTION),
+        ("二、疫苗接种情况", ""),
         ("疫苗名称", f"{case.vaccine_name}（{case.vaccine_code}）"),
         ("生产企业", case.manufacturer or ""),
         ("疫苗批号", case.batch_no or ""),
         ("接种剂次", f"第{case.dose_number}剂"),
         ("接种日期", case.dose_date.isoformat()),
         ("接种时间", _when(case.dose_time)),
-        ("三、反应情况", SECTION),
+        ("三、反应情况", ""),
         ("反应发生时间", _when(case.onset_at)),
         ("发现时间", _when(case.discovered_at)),
         ("主要临床症状（体征）", symptoms),
@@ -56,7 +56,7 @@ def card_rows(case: AefiRecord, unit_name: str, now: datetime | None = None) -> 
         ("是否群体性反应", "是" if case.group_event else "否"),
         ("病例转归", case.outcome or "（未填）"),
         ("随访记录", ups),
-        ("四、报告", SECTION),
+        ("四、报告", ""),
         ("报告时限", f"{case.limit_text}（{_when(case.deadline)} 前）"),
         ("报告单位", unit_name),
         ("报告人", case.reporter or ""),

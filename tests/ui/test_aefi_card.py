@@ -163,7 +163,7 @@ def test_from_a_dose_in_the_grid_and_from_f7(qtbot: QtBot, db: Database, window:
     card = window.findChild(AefiCard)
     assert card is not None and card.dose.currentText() == dose.label
     active(qtbot, card)
-    tick(card, "发热 37.6–38.5 ℃")
+    tick(card, "发热 37.6–38.5 °C")
     press(card, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
     [case] = aefi.list_cases(db)
     card.reject()

@@ -85,8 +85,8 @@
     </message>
     <message>
         <location filename="../../ui/print/aefi_card.py" line="42"/>
-        <source>报告人（签字）：＿＿＿＿＿＿&#x3000;报告单位（盖章）：＿＿＿＿＿＿&#x3000;日期：＿＿＿＿年＿＿月＿＿日</source>
-        <translation>Reporter (signature): ______   Reporting unit (seal): ______   Date: ____-__-__</translation>
+        <source>报告人（签字）：＿＿＿＿＿＿&#x3000;报告单位（盖章）：＿＿＿＿＿＿&#x3000;日期：＿＿＿＿＿＿</source>
+        <translation>Reporter (signature): ______   Reporting unit (seal): ______   Date: ______</translation>
     </message>
     <message>
         <location filename="../../ui/print/aefi_card.py" line="44"/>
@@ -592,7 +592,7 @@
     </message>
     <message>
         <location filename="../../ui/aefi/card.py" line="99"/>
-        <source>临床经过（如 注射后 2 小时体温 39 ℃，全身皮疹）</source>
+        <source>临床经过（如 注射后 2 小时体温 39 °C，全身皮疹）</source>
         <translation>Clinical course (e.g. 39 °C two hours after the injection, rash all over)</translation>
     </message>
     <message>
@@ -676,57 +676,57 @@
         <translation>Se&amp;verity</translation>
     </message>
     <message>
-        <location filename="../../ui/aefi/card.py" line="155"/>
+        <location filename="../../ui/aefi/card.py" line="157"/>
         <source>转归(&amp;U)</source>
         <translation>O&amp;utcome</translation>
     </message>
     <message>
-        <location filename="../../ui/aefi/card.py" line="156"/>
+        <location filename="../../ui/aefi/card.py" line="158"/>
         <source>报告人(&amp;E)</source>
         <translation>R&amp;eporter</translation>
     </message>
     <message>
-        <location filename="../../ui/aefi/card.py" line="157"/>
+        <location filename="../../ui/aefi/card.py" line="159"/>
         <source>报告时限</source>
         <translation>Reporting limit</translation>
     </message>
     <message>
-        <location filename="../../ui/aefi/card.py" line="169"/>
+        <location filename="../../ui/aefi/card.py" line="171"/>
         <source>随访记录</source>
         <translation>Follow-ups</translation>
     </message>
     <message>
-        <location filename="../../ui/aefi/card.py" line="237"/>
+        <location filename="../../ui/aefi/card.py" line="239"/>
         <source>⚠ 同批号聚集：30 天内同一批号另有 %1 例（%2），请核查该批疫苗并评估是否为群体性 AEFI</source>
         <translation>⚠ Batch cluster: %1 more case(s) of this batch within 30 days (%2); check the batch and consider a group AEFI report</translation>
     </message>
     <message>
-        <location filename="../../ui/aefi/card.py" line="290"/>
+        <location filename="../../ui/aefi/card.py" line="292"/>
         <source>没有可选的接种记录</source>
         <translation>No dose to choose</translation>
     </message>
     <message>
-        <location filename="../../ui/aefi/card.py" line="310"/>
+        <location filename="../../ui/aefi/card.py" line="312"/>
         <source>已保存。报告时限：%1</source>
         <translation>Saved. Report by %1</translation>
     </message>
     <message>
-        <location filename="../../ui/aefi/card.py" line="322"/>
+        <location filename="../../ui/aefi/card.py" line="324"/>
         <source>已标记为已报告。</source>
         <translation>Marked as reported.</translation>
     </message>
     <message>
-        <location filename="../../ui/aefi/card.py" line="339"/>
+        <location filename="../../ui/aefi/card.py" line="342"/>
         <source>已添加随访记录。</source>
         <translation>Follow-up added.</translation>
     </message>
     <message>
-        <location filename="../../ui/aefi/card.py" line="345"/>
+        <location filename="../../ui/aefi/card.py" line="348"/>
         <source>已导出：%1</source>
         <translation>Exported: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/aefi/card.py" line="356"/>
+        <location filename="../../ui/aefi/card.py" line="359"/>
         <source>导出个案报告卡</source>
         <translation>Export the case report card</translation>
     </message>

@@ -96,7 +96,7 @@ class AefiCard(QDialog):
             self.symptoms.addItem(item)
         self.symptoms.setMinimumHeight(150)
         self.text = QLineEdit()
-        self.text.setPlaceholderText(self.tr("临床经过（如 注射后 2 小时体温 39 ℃，全身皮疹）"))
+        self.text.setPlaceholderText(self.tr("临床经过（如 注射后 2 小时体温 39 °C，全身皮疹）"))
         self.diagnosis = QLineEdit()
         self.severity = QComboBox()
         self.severity.addItems(list(rules.SEVERITIES))
@@ -151,7 +151,9 @@ class AefiCard(QDialog):
         sev.addWidget(self.severity)
         sev.addWidget(self.group)
         sev.addStretch(1)
-        form.addRow(self.tr("严重程度(&V)"), sev)
+        severity_label = QLabel(self.tr("严重程度(&V)"))
+        severity_label.setBuddy(self.severity)
+        form.addRow(severity_label, sev)
         form.addRow(self.tr("转归(&U)"), self.outcome)
         form.addRow(self.tr("报告人(&E)"), self.reporter)
         form.addRow(self.tr("报告时限"), self.limit)
@@ -336,6 +338,7 @@ class AefiCard(QDialog):
             self._refused(exc)
             return False
         self.follow_text.clear()
+        self.follow_outcome.setCurrentIndex(0)
         self._done(case, self.tr("已添加随访记录。"))
         return True
 

@@ -47,7 +47,7 @@ def test_add_list_report_export(db_path: Path, tmp_path: Path) -> None:
         "B202611",
         1,
     )
-    assert case["symptom_names"] == ["发热 ≥38.6 ℃", "过敏性皮疹"]
+    assert case["symptom_names"] == ["发热 ≥38.6 °C", "过敏性皮疹"]
     # 严重, discovered 16:00: due 18:00 the same day
     assert case["deadline"] == f"{DAY.isoformat()} 18:00:00" and case["cluster"] == []
     listed = run_cli("aefi", "list", "--unreported", "--json", db=db_path)
@@ -65,7 +65,7 @@ def test_add_list_report_export(db_path: Path, tmp_path: Path) -> None:
     assert wb["1-王小明"]["A1"].value == "疑似预防接种异常反应个案报告卡"
     assert card["姓名"] == "王小明" and card["儿童编码"] == code
     assert card["疫苗批号"] == "B202611" and card["接种剂次"] == "第1剂"
-    assert card["主要临床症状（体征）"] == "发热 ≥38.6 ℃；过敏性皮疹"
+    assert card["主要临床症状（体征）"] == "发热 ≥38.6 °C；过敏性皮疹"
     assert card["严重程度"] == "严重"
     assert card["报告时限"] == f"严重 AEFI：发现后 2 小时内报告（{DAY.isoformat()} 18:00 前）"
     assert card["报告时间"].startswith("未报告（已超时")

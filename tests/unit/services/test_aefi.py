@@ -43,7 +43,7 @@ def test_a_card_is_prefilled_from_the_dose_and_due_48_hours_after_discovery(db: 
         TODAY,
     )
     assert case.manufacturer == "深圳康泰" and case.guardian == "李梅"
-    assert case.symptom_names == ("发热 ≥38.6 ℃", "局部红肿 ≤2.5 cm")
+    assert case.symptom_names == ("发热 ≥38.6 °C", "局部红肿 ≤2.5 cm")
     assert (case.severity, case.reported_at, case.version) == ("一般", None, 1)
     # discovered 26 Nov 10:00, 一般: 28 Nov 10:00; at 10:30 on the 26th 47 h 30 min are left
     assert case.deadline == datetime(2026, 11, 28, 10, 0)
@@ -95,7 +95,7 @@ def test_becoming_serious_moves_the_limit_to_two_hours_after_discovery(db: Datab
 
 def test_follow_ups_are_kept_in_order_and_set_the_outcome(db: Database) -> None:
     case = aefi.add_case(db, dose(db, "王小明", day=date(2026, 11, 20)), fever(datetime(2026, 11, 20, 15, 0)), now=NOW)
-    one = aefi.add_follow_up(db, case.uuid, date(2026, 11, 21), "体温 38.0 ℃，红肿未退", "未愈", expected_version=1)
+    one = aefi.add_follow_up(db, case.uuid, date(2026, 11, 21), "体温 38.0 °C，红肿未退", "未愈", expected_version=1)
     two = aefi.add_follow_up(db, case.uuid, date(2026, 11, 23), "体温正常，红肿消退", "痊愈", expected_version=2)
     assert [(f.date.day, f.outcome) for f in two.follow_ups] == [(21, "未愈"), (23, "痊愈")]
     assert (one.outcome, two.outcome, two.version) == ("未愈", "痊愈", 3)
