@@ -3,6 +3,7 @@ the reporting limit and time left, the cluster alert, a follow-up, 已报告, F7
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from epimanager.services.reminders import notices
 from epimanager.store.database import Database
 from epimanager.ui.aefi import AefiCard
 from epimanager.ui.main_window import MainWindow
+from epimanager.ui.print.aefi_card import card_html
 from epimanager.ui.reports import notice_actions
 from epimanager.ui.visits.observe_board import ObserveBoard
 from tests.helpers.qt import type_text
@@ -107,8 +109,11 @@ def test_a_serious_case_from_the_observation_board(qtbot: QtBot, db: Database, t
     out = card.export_to(tmp_path / "card.xlsx")
     rows = {r[0]: r[1] for r in load_workbook(out)["1-徐晓瑶"].iter_rows(min_row=2, values_only=True)}
     assert rows["严重程度"] == "严重" and rows["随访记录"] == "2026-11-26 皮疹消退，精神好（好转）"
-    pdf = card.print_to(tmp_path / "card.pdf")
-    assert pdf.read_bytes().startswith(b"%PDF")
+    pdf = card.print_to(tmp_path / "card.pdf").read_bytes()
+    assert pdf.startswith(b"%PDF") and len(re.findall(rb"/Type\s*/Page[^s]", pdf)) == 1  # one A4 page
+    html = card_html(aefi.get_case(db, saved.uuid), "某某门诊", NOW)
+    assert html.count('class="s"') == 4  # the four sections; an empty 现住址 stays a row of its own
+    assert '<td class="k">现住址</td><td></td>' in html
 
     # Alt+R: reported; it leaves F7
     assert [n.action for n in notices(db, today=TODAY, now=NOW) if n.kind == "aefi"] == [f"aefi:{saved.uuid}"]
