@@ -245,7 +245,10 @@ def list_cases(db: Database, *, unreported: bool = False, month: str | None = No
         return [read_case(s, c) for c in s.scalars(q)]
 
 
-def _refs(s: Session, vaccine_code: str | None = None, since: date | None = None) -> list[CaseRef]:
+def _refs(
+    s: Session, vaccine_code: str | None = None, since: date | None = None, until: date | None = None
+) -> list[CaseRef]:
+    """The cases the cluster rule looks at (with a batch), onset from ``since`` to ``until`` inclusive."""
     q = select(AefiCase.uuid, AefiCase.vaccine_code, AefiCase.batch_no, AefiCase.onset_at, Child.name).join(
         Child, Child.id == AefiCase.child_id
     )
@@ -254,13 +257,16 @@ def _refs(s: Session, vaccine_code: str | None = None, since: date | None = None
         q = q.where(AefiCase.vaccine_code == vaccine_code)
     if since is not None:
         q = q.where(AefiCase.onset_at >= datetime.combine(since, datetime.min.time()))
+    if until is not None:
+        q = q.where(AefiCase.onset_at < datetime.combine(until + timedelta(days=1), datetime.min.time()))
     return [CaseRef(u, v, b, on.date(), n) for u, v, b, on, n in s.execute(q)]
 
 
 def cluster_of(db: Database, case: AefiRecord) -> list[CaseRef]:
     """The other cases of this case's batch within 30 days (empty: no cluster)."""
     with db.session() as s:
-        others = _refs(s, case.vaccine_code)
+        window = timedelta(days=rules.CLUSTER_DAYS)
+        others = _refs(s, case.vaccine_code, case.onset_at.date() - window, case.onset_at.date() + window)
     return rules.companions(case.ref, others)
 
 
@@ -268,7 +274,7 @@ def clusters(db: Database, today: date | None = None) -> list[Cluster]:
     """Batches with ≥2 cases whose onset lies in the last 30 days (F7)."""
     today = today or date.today()
     with db.session() as s:
-        refs = _refs(s, since=today - timedelta(days=rules.CLUSTER_DAYS))
+        refs = _refs(s, since=today - timedelta(days=rules.CLUSTER_DAYS), until=today)
     return rules.clusters(refs, today)
 
 

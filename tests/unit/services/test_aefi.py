@@ -159,3 +159,22 @@ def test_month_list_keeps_the_cases_whose_onset_is_in_it(db: Database) -> None:
     assert [c.uuid for c in aefi.list_cases(db, month="2026-11")] == [b.uuid]
     with pytest.raises(ValidationError, match="月份应为 YYYY-MM"):
         aefi.list_cases(db, month="2026/11")
+
+
+def test_the_cluster_window_is_30_days_either_side_of_the_onset(db: Database) -> None:
+    late = datetime(2026, 12, 2, 23, 59)
+
+    def case(name: str, mother: str, onset: datetime) -> aefi.AefiRecord:
+        code = create_child(db, ChildInput(name, "1", date(2026, 3, 1), mother_name=mother), today=onset.date()).code
+        d = add_dose(db, code, DoseInput("HepB", 2, onset.date(), batch_no="B1"), today=onset.date()).uuid
+        return aefi.add_case(db, d, fever(onset), now=late)
+
+    a = case("王小明", "李梅", datetime(2026, 11, 1, 0, 5))
+    b = case("周小红", "王芳", datetime(2026, 12, 1, 23, 50))  # 30 days after a (by date)
+    c = case("陈小军", "陈静", datetime(2026, 12, 2, 8, 0))  # 31 days after a, 1 after b
+    assert [r.label for r in aefi.cluster_of(db, a)] == ["周小红"]
+    assert [r.label for r in aefi.cluster_of(db, b)] == ["王小明", "陈小军"]
+    assert [r.label for r in aefi.cluster_of(db, c)] == ["周小红"]
+    # F7 on 1 Dec: a (30 days back) and b; on 2 Dec: b and c (a is 31 days back)
+    assert [[r.label for r in cl.cases] for cl in aefi.clusters(db, date(2026, 12, 1))] == [["王小明", "周小红"]]
+    assert [[r.label for r in cl.cases] for cl in aefi.clusters(db, date(2026, 12, 2))] == [["周小红", "陈小军"]]
