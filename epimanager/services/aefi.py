@@ -101,7 +101,12 @@ def add_case(
 ) -> AefiRecord:
     """A new card following a dose: child, vaccine, batch, dose number and time are the dose's."""
     now = now or datetime.now()
-    inp = replace(inp, symptoms=_check_symptoms(inp.symptoms), discovered_at=inp.discovered_at or now)
+    inp = replace(
+        inp,
+        symptoms=_check_symptoms(inp.symptoms),
+        onset_at=_minute(inp.onset_at),
+        discovered_at=_minute(inp.discovered_at or now),
+    )
     with db.transaction() as s:
         dose = s.scalar(select(Dose).where(Dose.uuid == dose_uuid, Dose.deleted.is_(False)))
         if dose is None:
@@ -148,7 +153,15 @@ def add_case(
         return read_case(s, case)
 
 
+def _minute(v: datetime) -> datetime:
+    """Times on the card are to the minute (as the form shows them): a save of an unchanged card
+    changes nothing."""
+    return v.replace(second=0, microsecond=0)
+
+
 def _value(field: str, v: Any) -> Any:
+    if field in ("onset_at", "discovered_at") and isinstance(v, datetime):
+        return _minute(v)
     if field == "symptoms":
         return ",".join(_check_symptoms(tuple(v)))
     if field in ("symptom_text", "diagnosis", "reporter") and isinstance(v, str):

@@ -178,3 +178,12 @@ def test_the_cluster_window_is_30_days_either_side_of_the_onset(db: Database) ->
     # F7 on 1 Dec: a (30 days back) and b; on 2 Dec: b and c (a is 31 days back)
     assert [[r.label for r in cl.cases] for cl in aefi.clusters(db, date(2026, 12, 1))] == [["王小明", "周小红"]]
     assert [[r.label for r in cl.cases] for cl in aefi.clusters(db, date(2026, 12, 2))] == [["周小红", "陈小军"]]
+
+
+def test_times_are_kept_to_the_minute_so_an_unchanged_save_changes_nothing(db: Database) -> None:
+    case = aefi.add_case(db, dose(db, "王小明"), fever(datetime(2026, 11, 26, 9, 50, 41)), now=NOW.replace(second=37))
+    assert (case.onset_at, case.discovered_at) == (datetime(2026, 11, 26, 9, 50), datetime(2026, 11, 26, 10, 30))
+    same = aefi.update_case(
+        db, case.uuid, {"onset_at": datetime(2026, 11, 26, 9, 50), "discovered_at": NOW}, expected_version=1, now=NOW
+    )
+    assert same.version == 1
