@@ -962,6 +962,59 @@ EN = {
     "扫码核对未通过，不能接种：": "The scan check failed, do not give this vaccine:",
     "已强制通过（%1）：%2": "Let through (%1): %2",
     "✓ 扫码核对通过：%1": "✓ Scan checked: %1",
+    "报告单位：%1\u3000打印时间：%2": "Reporting unit: %1   Printed: %2",
+    "报告人（签字）：＿＿＿＿＿＿\u3000报告单位（盖章）：＿＿＿＿＿＿\u3000日期：＿＿＿＿＿＿": (
+        "Reporter (signature): ______   Reporting unit (seal): ______   Date: ______"
+    ),
+    (
+        "依据《全国疑似预防接种异常反应监测方案》：死亡、严重、群体性 AEFI 发现后"
+        " 2 小时内报告；其他 AEFI 发现后 48 小时内填写个案报告卡并网络直报。"
+    ): (
+        "National AEFI surveillance plan: deaths, serious and group AEFI are reported within 2 "
+        "hours of discovery; other AEFI within 48 hours (case report card, online)."
+    ),
+    "异常反应个案(&A)…": "&AEFI case…",
+    "为选中的一剂填写或打开疑似预防接种异常反应个案报告卡": (
+        "Write or open the AEFI case report card of the selected dose"
+    ),
+    "疑似预防接种异常反应个案": "AEFI case (adverse event following immunization)",
+    "临床经过（如 注射后 2 小时体温 39 °C，全身皮疹）": (
+        "Clinical course (e.g. 39 °C two hours after the injection, rash all over)"
+    ),
+    "群体性反应": "Group event",
+    "随访情况": "Follow-up findings",
+    "添加随访(&F)": "Add &follow-up",
+    "保存 Ctrl+S": "Save Ctrl+S",
+    "已报告(&R)": "&Reported",
+    "导出 xlsx(&X)…": "E&xport xlsx…",
+    "接种(&D)": "&Dose",
+    "发病时间(&O)": "&Onset",
+    "发现时间(&I)": "D&iscovered",
+    "主要症状(&Y)": "Main s&ymptoms",
+    "临床经过(&T)": "Clinical course (&T)",
+    "初步诊断(&G)": "Dia&gnosis",
+    "严重程度(&V)": "Se&verity",
+    "转归(&U)": "O&utcome",
+    "报告人(&E)": "R&eporter",
+    "报告时限": "Reporting limit",
+    "随访记录": "Follow-ups",
+    "⚠ 同批号聚集：30 天内同一批号另有 %1 例（%2），请核查该批疫苗并评估是否为群体性 AEFI": (
+        "⚠ Batch cluster: %1 more case(s) of this batch within 30 days (%2); check the batch and "
+        "consider a group AEFI report"
+    ),
+    "没有可选的接种记录": "No dose to choose",
+    "已保存。报告时限：%1": "Saved. Report by %1",
+    "已标记为已报告。": "Marked as reported.",
+    "已添加随访记录。": "Follow-up added.",
+    "导出个案报告卡": "Export the case report card",
+    "↑/↓ 选择，回车 释放（离开），N 记录不良反应，A 异常反应个案，Esc 关闭。": (
+        "↑/↓ choose, Enter release (leave), N note a reaction, A AEFI case, Esc close."
+    ),
+    "留观 %1 人；↑/↓ 选择，回车 释放（离开），N 记录不良反应，A 异常反应个案，Esc 关闭。": (
+        "%1 in observation; ↑/↓ choose, Enter release (leave), N note a reaction, A AEFI case, Esc close."
+    ),
+    "异常反应个案": "AEFI case",
+    "%1 今天没有接种记录，无法填写异常反应个案。": "%1 has no dose today: no AEFI case can be written.",
 }
 
 

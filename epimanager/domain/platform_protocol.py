@@ -28,7 +28,9 @@ IDEMPOTENCY_HEADER: Final = "Idempotency-Key"
 KIND_CHILD: Final = "child"
 KIND_DOSE: Final = "dose"
 KIND_STATUS: Final = "status"
-KINDS: Final = (KIND_CHILD, KIND_DOSE, KIND_STATUS)
+#: a 疑似预防接种异常反应 case card (issue 19)
+KIND_AEFI: Final = "aefi"
+KINDS: Final = (KIND_CHILD, KIND_DOSE, KIND_STATUS, KIND_AEFI)
 
 ACCEPTED: Final = "accepted"
 REJECTED: Final = "rejected"

@@ -6,7 +6,7 @@ from datetime import date
 from typing import Any
 
 from epimanager.domain.identifiers import id_number_problem, is_child_code, is_unit_code
-from epimanager.domain.platform_protocol import KIND_CHILD, KIND_DOSE, KIND_STATUS, KINDS
+from epimanager.domain.platform_protocol import KIND_AEFI, KIND_CHILD, KIND_DOSE, KIND_STATUS, KINDS
 from epimanager.resources import catalog
 
 
@@ -80,4 +80,24 @@ def data_problems(kind: str, d: dict[str, Any], today: date | None = None) -> li
             p.append("缺少儿童 UUID")
         if str(d.get("chhe_here") or "") not in {str(i) for i in range(1, 11)}:
             p.append("在册情况代码无效")
+    elif kind == KIND_AEFI:
+        p.extend(_aefi_problems(d, today))
+    return p
+
+
+def _aefi_problems(d: dict[str, Any], today: date) -> list[str]:
+    """A 疑似预防接种异常反应 case: the child, a known vaccine, an onset date, severity 一般/严重."""
+    p: list[str] = []
+    if not d.get("chil_uuid"):
+        p.append("缺少儿童 UUID")
+    code = str(d.get("inoc_bact_code") or "")
+    if catalog().get(code) is None:
+        p.append(f"疫苗编码无效：{code or '（空）'}")
+    onset = _date(d.get("aefi_onset"))
+    if onset is None:
+        p.append("缺少发病日期或格式错误")
+    elif onset > today:
+        p.append("发病日期晚于今天")
+    if d.get("aefi_severity") not in ("一般", "严重"):
+        p.append("严重程度应为“一般”或“严重”")
     return p

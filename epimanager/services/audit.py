@@ -37,6 +37,10 @@ KIND_LABELS: dict[str, str] = {
     "dose_restore": "恢复接种",
     "visit_order": "今日接种安排",
     "dose_off_order": "安排外接种",
+    "aefi_add": "新建异常反应个案",
+    "aefi_update": "修改异常反应个案",
+    "aefi_follow_up": "异常反应随访",
+    "aefi_report": "异常反应已报告",
 }
 
 

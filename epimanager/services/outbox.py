@@ -18,7 +18,7 @@ from epimanager.services.platform import LAST_ERROR_KEY, LAST_SUCCESS_KEY
 from epimanager.store.database import Database, get_config
 from epimanager.store.outbox import DROPPED, PENDING, REJECTED, SENDING, SENT
 
-KIND_CHILD, KIND_DOSE = "child", "dose"
+KIND_CHILD, KIND_DOSE, KIND_AEFI = "child", "dose", "aefi"
 
 
 @dataclass(frozen=True)
@@ -105,23 +105,28 @@ def rejected(db: Database, limit: int = 1000) -> list[RejectedRecord]:
     sql = text(
         """
         SELECT o.uuid, o.kind, o.version, o.reason, o.changed_at, o.payload,
-               c.code, c.name, d.vaccine_code, d.dose_number, d.date, dc.code, dc.name
+               c.code, c.name, d.vaccine_code, d.dose_number, d.date, dc.code, dc.name,
+               a.vaccine_code, a.onset_at, ac.code, ac.name
         FROM sync_outbox o
         LEFT JOIN child c ON o.kind = 'child' AND c.uuid = o.uuid
         LEFT JOIN dose d ON o.kind = 'dose' AND d.uuid = o.uuid
         LEFT JOIN child dc ON dc.id = d.child_id
+        LEFT JOIN aefi_case a ON o.kind = 'aefi' AND a.uuid = o.uuid
+        LEFT JOIN child ac ON ac.id = a.child_id
         WHERE o.state = 'rejected' ORDER BY o.id LIMIT :n
         """
     )
     out: list[RejectedRecord] = []
     with db.session() as s:
-        for u, kind, ver, reason, changed, payload, ccode, cname, vac, num, when, dcode, dname in s.execute(
-            sql, {"n": limit}
-        ):
+        for row in s.execute(sql, {"n": limit}):
+            u, kind, ver, reason, changed, payload, ccode, cname, vac, num, when, dcode, dname = row[:13]
+            avac, aonset, acode, aname = row[13:]
             if kind == KIND_CHILD:
                 code, label = ccode, f"儿童 {cname or ''}"
             elif kind == KIND_DOSE:
                 code, label = dcode, f"接种 {dname or ''} {vac or ''} 第{num}剂 {when or ''}"
+            elif kind == KIND_AEFI:
+                code, label = acode, f"异常反应个案 {aname or ''} {avac or ''} 发病 {str(aonset or '')[:16]}"
             else:
                 p = json.loads(payload) if payload else {}
                 code, label = p.get("chhe_chil_code"), f"在册情况变更 {p.get('chhe_prehere')}→{p.get('chhe_here')}"

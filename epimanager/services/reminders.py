@@ -1,6 +1,7 @@
 """F7 工作提醒: what needs attention today, each with the action that fixes it.
 
 Sources: last month's reports not generated, backup too old or failed,
+AEFI cards not yet reported (with their limit) and AEFI batch clusters,
 records waiting for upload or rejected by the platform, vaccine and syringe
 batches expiring within 30 days or products below their minimum, doses that
 found no syringe in stock in the last 30 days, and user-defined reminders.
@@ -16,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from epimanager.domain.dates import add_months
 from epimanager.errors import NotFoundError, ValidationError
-from epimanager.services import backup
+from epimanager.services import aefi, backup
 from epimanager.services import outbox as sync_queue
 from epimanager.services.reports.common import KINDS
 from epimanager.services.reports.runs import done_for, runs_for
@@ -34,7 +35,7 @@ REPEATS = {"daily": "每天", "weekly": "每周", "monthly": "每月"}
 class Notice:
     """One line of the F7 panel."""
 
-    kind: str  # report | backup | upload | stock | user
+    kind: str  # report | backup | aefi | upload | stock | user
     severity: str  # warning | info
     text: str
     action: str  # what the GUI does on click, e.g. "report:6-1:2026-10", "backup", "reminder:3"
@@ -85,6 +86,25 @@ def _stock_notices(db: Database, today: date) -> list[Notice]:
     return out
 
 
+def _aefi_notices(db: Database, now: datetime, today: date) -> list[Notice]:
+    """AEFI cards not yet reported (with their limit, until reported) and batch clusters."""
+    out: list[Notice] = []
+    for c in aefi.list_cases(db, unreported=True):
+        text = (
+            f"异常反应个案未报告：{c.child_name} {c.vaccine_name} 批号 {c.batch_no or '—'}（{c.severity}），"
+            f"报告时限 {c.deadline:%m-%d %H:%M}，{c.time_left(now)}"
+        )
+        out.append(Notice("aefi", "warning", text, f"aefi:{c.uuid}"))
+    for cl in aefi.clusters(db, today):
+        names = "、".join(f"{r.label} {r.onset:%m-%d}" for r in cl.cases)
+        text = (
+            f"同批号异常反应聚集：{aefi.vaccine_name(cl.vaccine_code)} 批号 {cl.batch_no} 30 天内 {len(cl.cases)} 例"
+            f"（{names}），请核查该批疫苗并评估是否为群体性 AEFI"
+        )
+        out.append(Notice("aefi", "warning", text, f"aefi:{cl.cases[-1].uuid}"))
+    return out
+
+
 def previous_month(today: date) -> str:
     d = add_months(today.replace(day=1), -1)
     return f"{d.year:04d}-{d.month:02d}"
@@ -126,6 +146,7 @@ def notices(db: Database, today: date | None = None, now: datetime | None = None
     elif now - st.last_ok > timedelta(days=days):
         age = (now - st.last_ok).days
         out.append(Notice("backup", "warning", f"已有 {age} 天未备份（上次 {st.last_ok:%Y-%m-%d}）", "backup"))
+    out.extend(_aefi_notices(db, now, today))
     out.extend(_upload_notices(db))
     out.extend(_stock_notices(db, today))
     with db.session() as s:

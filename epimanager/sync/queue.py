@@ -17,7 +17,15 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from epimanager.domain.platform_protocol import ACCEPTED, KIND_CHILD, KIND_DOSE, PROTOCOL_VERSION, REJECTED, STALE
+from epimanager.domain.platform_protocol import (
+    ACCEPTED,
+    KIND_AEFI,
+    KIND_CHILD,
+    KIND_DOSE,
+    PROTOCOL_VERSION,
+    REJECTED,
+    STALE,
+)
 
 # The status and the rejected list are user-facing: they live in the services layer.
 from epimanager.services.outbox import (
@@ -33,6 +41,7 @@ from epimanager.store.database import Database, set_config
 from epimanager.store.dialect import run
 from epimanager.store.models import Child, Committee, Dose
 from epimanager.sync import config as cfg
+from epimanager.sync.aefi_mapping import aefi_records
 from epimanager.sync.mapping import child_data, dose_data
 
 
@@ -97,6 +106,7 @@ def _build_records(s: Session, rows: list[Any], own_unit: str) -> tuple[list[dic
         )
         for r in s.execute(q).mappings():
             data[r["uuid"]] = (r["version"], dose_data(r))
+    data.update(aefi_records(s, by_kind.get(KIND_AEFI, [])))
     records: list[dict[str, Any]] = []
     missing: list[str] = []
     for u, kind, payload in rows:

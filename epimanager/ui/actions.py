@@ -79,6 +79,7 @@ class ActionId(StrEnum):
     OBSERVE_BOARD = "observe_board"
     PRINT_TICKET = "print_ticket"
     VISIT_SUMMARY = "visit_summary"
+    AEFI_CARD = "aefi_card"
 
 
 @dataclass(frozen=True)
@@ -262,6 +263,14 @@ SPECS: tuple[ActionSpec, ...] = (
         None,
         "",
         QT_TRANSLATE_NOOP("Actions", "各步骤人数、等候时间、过号未到、留观不足"),
+        toolbar=False,
+    ),
+    ActionSpec(
+        ActionId.AEFI_CARD,
+        QT_TRANSLATE_NOOP("Actions", "异常反应个案(&A)…"),
+        None,
+        "Ctrl+Shift+A",
+        QT_TRANSLATE_NOOP("Actions", "为选中的一剂填写或打开疑似预防接种异常反应个案报告卡"),
         toolbar=False,
     ),
     ActionSpec(

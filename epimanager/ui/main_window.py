@@ -109,6 +109,7 @@ class MainWindow(QMainWindow):
                 a[ActionId.RECORD_DOSE],
                 a[ActionId.EDIT_DOSE],
                 a[ActionId.DELETE_DOSE],
+                a[ActionId.AEFI_CARD],
                 None,
                 a[ActionId.PRINT_RECORD],
                 a[ActionId.PRINT_RECEIPT],
@@ -207,6 +208,7 @@ class MainWindow(QMainWindow):
         a.on(ActionId.CONSENT, self.current.open_consent)
         a.on(ActionId.EDIT_DOSE, self.current.edit_dose)
         a.on(ActionId.DELETE_DOSE, self.current.delete_current_dose)
+        a.on(ActionId.AEFI_CARD, self.open_aefi_card)
         a.on(ActionId.REFRESH, self.current.reload)
         a.on(ActionId.REMINDERS, self.toggle_reminders)
         a.on(ActionId.REPORTS, self.open_reports)
@@ -354,6 +356,16 @@ class MainWindow(QMainWindow):
             self.focus_chain.grid()
             return
         self.focus_chain.reminders(self.reminders_dock)
+
+    def open_aefi_card(self) -> QDialog | None:
+        """The AEFI card of the dose selected in the grid (the one written for it, else a new one)."""
+        dose = self.grid.current_dose()
+        if self.current.child is None or dose is None:
+            self.events.message.emit(self.tr("请先在接种登记表中选中一剂"))
+            return None
+        from epimanager.ui import aefi
+
+        return aefi.for_dose(self.db, dose.uuid, self)
 
     def change_status(self) -> QDialog | None:
         """在册变更 of the current child (the registry screen's own dialog)."""

@@ -56,6 +56,7 @@ MENUS: tuple[tuple[str, tuple[ActionId | None, ...]], ...] = (
             ActionId.RECORD_DOSE,
             ActionId.EDIT_DOSE,
             ActionId.DELETE_DOSE,
+            ActionId.AEFI_CARD,
             None,
             ActionId.PRINT_RECORD,
             ActionId.PRINT_RECEIPT,

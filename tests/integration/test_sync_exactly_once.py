@@ -60,7 +60,12 @@ def assert_exactly_once(db: Database, store: Path) -> None:
     mine = local_versions(db)
     with db.session() as s:
         kinds = dict(s.execute(text("SELECT kind, COUNT(*) FROM sync_outbox GROUP BY kind")).all())
-    assert counts["kinds"] == {"child": kinds["child"], "dose": kinds["dose"], "status": kinds.get("status", 0)}
+    assert counts["kinds"] == {
+        "child": kinds["child"],
+        "dose": kinds["dose"],
+        "status": kinds.get("status", 0),
+        "aefi": 0,
+    }
     assert counts["rows"] == counts["records"] == len(mine)
     con = sqlite3.connect(store)
     theirs = dict(con.execute("SELECT uuid, version FROM record").fetchall())

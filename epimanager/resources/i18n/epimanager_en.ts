@@ -79,6 +79,21 @@
         <translation>Paper:</translation>
     </message>
     <message>
+        <location filename="../../ui/print/aefi_card.py" line="41"/>
+        <source>报告单位：%1&#x3000;打印时间：%2</source>
+        <translation>Reporting unit: %1   Printed: %2</translation>
+    </message>
+    <message>
+        <location filename="../../ui/print/aefi_card.py" line="42"/>
+        <source>报告人（签字）：＿＿＿＿＿＿&#x3000;报告单位（盖章）：＿＿＿＿＿＿&#x3000;日期：＿＿＿＿＿＿</source>
+        <translation>Reporter (signature): ______   Reporting unit (seal): ______   Date: ______</translation>
+    </message>
+    <message>
+        <location filename="../../ui/print/aefi_card.py" line="44"/>
+        <source>依据《全国疑似预防接种异常反应监测方案》：死亡、严重、群体性 AEFI 发现后 2 小时内报告；其他 AEFI 发现后 48 小时内填写个案报告卡并网络直报。</source>
+        <translation>National AEFI surveillance plan: deaths, serious and group AEFI are reported within 2 hours of discovery; other AEFI within 48 hours (case report card, online).</translation>
+    </message>
+    <message>
         <location filename="../../ui/visits/precheck_launch.py" line="28"/>
         <source>请先按 F3 查找并打开一个儿童</source>
         <translation>Press F3 to find and open a child first</translation>
@@ -165,510 +180,668 @@
 <context>
     <name>Actions</name>
     <message>
-        <location filename="../../ui/actions.py" line="100"/>
+        <location filename="../../ui/actions.py" line="101"/>
         <source>新建儿童(&amp;N)</source>
         <extracomment>Order = order on the shortcut bar and in the settings page.</extracomment>
         <translation>&amp;New child</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="103"/>
+        <location filename="../../ui/actions.py" line="104"/>
         <source>建立新的儿童个案</source>
         <translation>Register a new child</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="107"/>
+        <location filename="../../ui/actions.py" line="108"/>
         <source>快速查询(&amp;F)</source>
         <translation>Quick search (&amp;F)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="110"/>
+        <location filename="../../ui/actions.py" line="111"/>
         <source>按姓名、拼音、出生日期或编码查找儿童</source>
         <translation>Find a child by name, pinyin, birth date or code</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="114"/>
+        <location filename="../../ui/actions.py" line="115"/>
         <source>接种登记(&amp;R)</source>
         <translation>&amp;Record dose</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="117"/>
+        <location filename="../../ui/actions.py" line="118"/>
         <source>为当前儿童登记一剂接种</source>
         <translation>Record a dose for the current child</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="121"/>
+        <location filename="../../ui/actions.py" line="122"/>
         <source>预检(&amp;Y)</source>
         <translation>Pre-chec&amp;k</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="124"/>
+        <location filename="../../ui/actions.py" line="125"/>
         <source>预检台或登记：体温与健康询问，得出今天各疫苗可接种、暂缓或禁忌</source>
         <translation>Pre-check desk or registration: temperature and health questions give each of today&apos;s vaccines as may be given, deferred or contraindicated</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="129"/>
+        <location filename="../../ui/actions.py" line="130"/>
         <source>今日接种安排(&amp;O)</source>
         <translation>Today&apos;s &amp;order</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="132"/>
+        <location filename="../../ui/actions.py" line="133"/>
         <source>登记台：选择当前儿童今天要接种的疫苗、剂次和部位（默认为应种疫苗）</source>
         <translation>Registration desk: choose the vaccines, doses and sites to give the current child today (due ones by default)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="137"/>
+        <location filename="../../ui/actions.py" line="138"/>
         <source>知情告知(&amp;I)</source>
         <translation>&amp;Informed consent</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="140"/>
+        <location filename="../../ui/actions.py" line="141"/>
         <source>登记台：向监护人告知今日安排的疫苗，记录同意、不同意或到点再议及签名</source>
         <translation>Registration desk: inform the guardian about today&apos;s vaccines and record consent, refusal or decide-later with a signature</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="145"/>
+        <location filename="../../ui/actions.py" line="146"/>
         <source>刷新</source>
         <translation>Refresh</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="148"/>
+        <location filename="../../ui/actions.py" line="149"/>
         <source>重新读取当前儿童</source>
         <translation>Reload the current child</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="153"/>
+        <location filename="../../ui/actions.py" line="154"/>
         <source>修改剂次(&amp;E)</source>
         <translation>&amp;Edit dose</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="156"/>
+        <location filename="../../ui/actions.py" line="157"/>
         <source>修改选中的接种记录</source>
         <translation>Edit the selected dose</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="160"/>
+        <location filename="../../ui/actions.py" line="161"/>
         <source>工作提醒(&amp;W)</source>
         <translation>&amp;Work reminders</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="163"/>
+        <location filename="../../ui/actions.py" line="164"/>
         <source>今天需要处理的事项</source>
         <translation>What needs doing today</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="167"/>
+        <location filename="../../ui/actions.py" line="168"/>
         <source>报表查询(&amp;Q)</source>
         <translation>Reports (&amp;Q)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="170"/>
+        <location filename="../../ui/actions.py" line="171"/>
         <source>月报（6-1、6-2 等）</source>
         <translation>Monthly reports (6-1, 6-2 …)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="174"/>
+        <location filename="../../ui/actions.py" line="175"/>
         <source>在册变更(&amp;M)</source>
         <translation>Register &amp;move</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="177"/>
+        <location filename="../../ui/actions.py" line="178"/>
         <source>变更当前儿童的在册情况（迁出需选择原因）</source>
         <translation>Change the current child&apos;s register status (moving out needs a reason)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="181"/>
+        <location filename="../../ui/actions.py" line="182"/>
         <source>接种明细查询(&amp;J)</source>
         <translation>Dose details query (&amp;J)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="184"/>
+        <location filename="../../ui/actions.py" line="185"/>
         <source>按日期、疫苗、区域查询接种记录</source>
         <translation>Doses by date, vaccine and area</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="189"/>
+        <location filename="../../ui/actions.py" line="190"/>
         <source>管理门诊查询(&amp;G)</source>
         <translation>Managed children query (&amp;G)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="192"/>
+        <location filename="../../ui/actions.py" line="193"/>
         <source>本单位管理的儿童</source>
         <translation>Children managed by this unit</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="197"/>
+        <location filename="../../ui/actions.py" line="198"/>
         <source>免疫空白查询(&amp;K)</source>
         <translation>Immunization gap query (&amp;K)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="200"/>
+        <location filename="../../ui/actions.py" line="201"/>
         <source>有应种或超期未种疫苗的儿童（可打印通知）</source>
         <translation>Children with due or overdue vaccines (call-up list can be printed)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="205"/>
+        <location filename="../../ui/actions.py" line="206"/>
         <source>个案变更查询(&amp;L)</source>
         <translation>Record changes query (&amp;L)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="208"/>
+        <location filename="../../ui/actions.py" line="209"/>
         <source>基本资料、接种剂次的修改和删除记录</source>
         <translation>Changes and deletions of basic data and doses</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="213"/>
+        <location filename="../../ui/actions.py" line="214"/>
         <source>在册变更查询(&amp;Z)</source>
         <translation>Register changes query (&amp;Z)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="216"/>
+        <location filename="../../ui/actions.py" line="217"/>
         <source>在册情况的变更记录</source>
         <translation>History of register status changes</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="221"/>
+        <location filename="../../ui/actions.py" line="222"/>
         <source>库存一览(&amp;K)</source>
         <translation>Stock on &amp;hand</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="224"/>
+        <location filename="../../ui/actions.py" line="225"/>
         <source>疫苗和注射器的库存、效期和出入库明细；入库、报损、盘点</source>
         <translation>Vaccines and syringes on hand, expiry dates and ledgers; receive, write off, count</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="229"/>
+        <location filename="../../ui/actions.py" line="230"/>
         <source>召回/封存批号(&amp;R)</source>
         <translation>&amp;Recalled/locked batches</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="232"/>
+        <location filename="../../ui/actions.py" line="233"/>
         <source>县级下发的召回/封存批号清单：接种台扫码时拒绝清单中的批号；业务管理员新增、解除</source>
         <translation>The county&apos;s list of recalled/locked batches: the vaccination desk&apos;s scan refuses them; a business administrator adds and lifts entries</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="237"/>
+        <location filename="../../ui/actions.py" line="238"/>
         <source>叫号屏(&amp;H)</source>
         <translation>Callin&amp;g screen</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="240"/>
+        <location filename="../../ui/actions.py" line="241"/>
         <source>在电视或第二个显示器上全屏显示叫号（F11 全屏，Esc 退出）</source>
         <translation>Full-screen calls on a TV or second monitor (F11 full screen, Esc leaves)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="245"/>
+        <location filename="../../ui/actions.py" line="246"/>
         <source>留观看板(&amp;O)</source>
         <translation>&amp;Observation board</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="248"/>
+        <location filename="../../ui/actions.py" line="249"/>
         <source>留观中的儿童和剩余时间；释放、记录不良反应</source>
         <translation>Children under observation and the time left; release, note a reaction</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="253"/>
+        <location filename="../../ui/actions.py" line="254"/>
         <source>打印排队小票(&amp;I)…</source>
         <translation>Pr&amp;int queue ticket…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="256"/>
+        <location filename="../../ui/actions.py" line="257"/>
         <source>打印今天的排队号（小票或 A4，带二维码）</source>
         <translation>Print today&apos;s queue ticket (receipt or A4, with a QR code)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="261"/>
+        <location filename="../../ui/actions.py" line="262"/>
         <source>接种流程日汇总(&amp;Y)</source>
         <translation>Clinic flow da&amp;y summary</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="264"/>
+        <location filename="../../ui/actions.py" line="265"/>
         <source>各步骤人数、等候时间、过号未到、留观不足</source>
         <translation>Tickets per step, waits, no-shows, short observations</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="269"/>
+        <location filename="../../ui/actions.py" line="270"/>
+        <source>异常反应个案(&amp;A)…</source>
+        <translation>&amp;AEFI case…</translation>
+    </message>
+    <message>
+        <location filename="../../ui/actions.py" line="273"/>
+        <source>为选中的一剂填写或打开疑似预防接种异常反应个案报告卡</source>
+        <translation>Write or open the AEFI case report card of the selected dose</translation>
+    </message>
+    <message>
+        <location filename="../../ui/actions.py" line="278"/>
         <source>删除剂次(&amp;D)</source>
         <translation>&amp;Delete dose</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="272"/>
+        <location filename="../../ui/actions.py" line="281"/>
         <source>删除选中的接种记录（可追溯）</source>
         <translation>Delete the selected dose (kept in the audit trail)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="277"/>
+        <location filename="../../ui/actions.py" line="286"/>
         <source>保存(&amp;S)</source>
         <translation>&amp;Save</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="280"/>
+        <location filename="../../ui/actions.py" line="289"/>
         <source>保存正在编辑的内容</source>
         <translation>Save what is being edited</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="285"/>
+        <location filename="../../ui/actions.py" line="294"/>
         <source>打印接种记录(&amp;P)</source>
         <translation>&amp;Print record</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="288"/>
+        <location filename="../../ui/actions.py" line="297"/>
         <source>打印或保存为 PDF：接种记录（接种证页）</source>
         <translation>Print or save as PDF: the vaccination record (certificate page)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="292"/>
+        <location filename="../../ui/actions.py" line="301"/>
         <source>打印回执(&amp;T)</source>
         <translation>Prin&amp;t receipt</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="295"/>
+        <location filename="../../ui/actions.py" line="304"/>
         <source>今天的接种回执及下次接种日期</source>
         <translation>Today&apos;s receipt with the next due date</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="300"/>
+        <location filename="../../ui/actions.py" line="309"/>
         <source>上传个案(&amp;U)</source>
         <translation>&amp;Upload records</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="303"/>
+        <location filename="../../ui/actions.py" line="312"/>
         <source>把待上传的个案、剂次和在册变更上传到免疫规划平台</source>
         <translation>Upload pending children, doses and registration changes to the immunization platform</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="307"/>
+        <location filename="../../ui/actions.py" line="316"/>
         <source>数据备份(&amp;B)</source>
         <translation>&amp;Back up data</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="310"/>
+        <location filename="../../ui/actions.py" line="319"/>
         <source>立即备份数据库（校验后压缩保存）</source>
         <translation>Back up the database now (checked, then compressed)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="315"/>
+        <location filename="../../ui/actions.py" line="324"/>
         <source>加密备份(&amp;E)…</source>
         <translation>&amp;Encrypted backup…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="318"/>
+        <location filename="../../ui/actions.py" line="327"/>
         <source>用密码加密备份文件（拷出本机的备份请加密）</source>
         <translation>Encrypt the backup file with a passphrase (do this for backups that leave this PC)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="323"/>
+        <location filename="../../ui/actions.py" line="332"/>
         <source>恢复备份(&amp;R)…</source>
         <translation>&amp;Restore backup…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="326"/>
+        <location filename="../../ui/actions.py" line="335"/>
         <source>校验备份后用它替换当前数据库（先另存安全副本）</source>
         <translation>Check a backup, then replace the current database with it (a safety copy is kept first)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="331"/>
+        <location filename="../../ui/actions.py" line="340"/>
         <source>导入(&amp;I)…</source>
         <translation>&amp;Import…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="334"/>
+        <location filename="../../ui/actions.py" line="343"/>
         <source>从 CSV/JSON 文件导入儿童或接种记录（可取消；再次导入同一文件从中断处继续）</source>
         <translation>Import children or doses from a CSV/JSON file (can be cancelled; importing the same file again continues)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="339"/>
+        <location filename="../../ui/actions.py" line="348"/>
         <source>安装升级包(&amp;G)…</source>
         <translation>Install up&amp;grade…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="342"/>
+        <location filename="../../ui/actions.py" line="351"/>
         <source>安装县疾控下发的签名升级包</source>
         <translation>Install a signed upgrade package from the county CDC</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="347"/>
+        <location filename="../../ui/actions.py" line="356"/>
         <source>配置工具(&amp;C)…</source>
         <translation>&amp;Configuration…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="350"/>
+        <location filename="../../ui/actions.py" line="359"/>
         <source>单位编码、区域划分、数据与备份文件夹、平台地址</source>
         <translation>Unit code, areas, data and backup folders, platform address</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="355"/>
+        <location filename="../../ui/actions.py" line="364"/>
         <source>数据清理(&amp;D)…</source>
         <translation>&amp;Data cleaning…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="358"/>
+        <location filename="../../ui/actions.py" line="367"/>
         <source>疑似重复个案的合并与撤销、数据质量检查</source>
         <translation>Merge (and undo) probable duplicate children; data-quality check</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="363"/>
+        <location filename="../../ui/actions.py" line="372"/>
         <source>用户管理(&amp;M)…</source>
         <translation>User &amp;management…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="366"/>
+        <location filename="../../ui/actions.py" line="375"/>
         <source>新建用户、修改角色、停用、解锁、重设密码（系统管理员）</source>
         <translation>Create users, change roles, disable, unlock, reset passwords (system administrator)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="371"/>
+        <location filename="../../ui/actions.py" line="380"/>
         <source>修改密码(&amp;W)…</source>
         <translation>Change pass&amp;word…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="374"/>
+        <location filename="../../ui/actions.py" line="383"/>
         <source>修改自己的登录密码</source>
         <translation>Change your own login password</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="379"/>
+        <location filename="../../ui/actions.py" line="388"/>
         <source>设置(&amp;O)</source>
         <translation>Settings (&amp;O)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="382"/>
+        <location filename="../../ui/actions.py" line="391"/>
         <source>显示字段、快捷键、语言</source>
         <translation>Fields, shortcut keys, language</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="384"/>
+        <location filename="../../ui/actions.py" line="393"/>
         <source>退出(&amp;X)</source>
         <translation>E&amp;xit</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="387"/>
+        <location filename="../../ui/actions.py" line="396"/>
         <source>转到基本资料(&amp;B)</source>
         <translation>Go to &amp;basic data</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="390"/>
+        <location filename="../../ui/actions.py" line="399"/>
         <source>光标移到左侧基本资料，回车修改字段</source>
         <translation>Keyboard to the basic data on the left; Enter edits a field</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="395"/>
+        <location filename="../../ui/actions.py" line="404"/>
         <source>转到接种登记(&amp;J)</source>
         <translation>Go to the vaccination &amp;grid</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="398"/>
+        <location filename="../../ui/actions.py" line="407"/>
         <source>光标移到接种登记表格</source>
         <translation>Keyboard to the vaccination grid</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="403"/>
+        <location filename="../../ui/actions.py" line="412"/>
         <source>下一个面板</source>
         <translation>Next panel</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="406"/>
+        <location filename="../../ui/actions.py" line="415"/>
         <source>基本资料 → 接种登记 → 工作提醒，依次切换</source>
         <translation>Basic data → vaccination grid → work reminders, in turn</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="411"/>
+        <location filename="../../ui/actions.py" line="420"/>
         <source>上一个面板</source>
         <translation>Previous panel</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="414"/>
+        <location filename="../../ui/actions.py" line="423"/>
         <source>反方向切换面板</source>
         <translation>Panels in the other direction</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="420"/>
+        <location filename="../../ui/actions.py" line="429"/>
         <source>取号(&amp;T)</source>
         <translation>&amp;Take a ticket</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="423"/>
+        <location filename="../../ui/actions.py" line="432"/>
         <source>为当前儿童取今天的号（登记台、预检台、综合）</source>
         <translation>Today&apos;s ticket for the current child (registration, pre-check or combined desk)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="428"/>
+        <location filename="../../ui/actions.py" line="437"/>
         <source>叫下一位(&amp;H)</source>
         <translation>Call next (&amp;H)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="431"/>
+        <location filename="../../ui/actions.py" line="440"/>
         <source>叫本工作台的下一个号，并打开该儿童</source>
         <translation>Call this desk&apos;s next ticket and open that child</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="436"/>
+        <location filename="../../ui/actions.py" line="445"/>
         <source>重呼(&amp;Y)</source>
         <translation>Call again (&amp;Y)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="439"/>
+        <location filename="../../ui/actions.py" line="448"/>
         <source>再叫一次选中的号</source>
         <translation>Call the selected ticket again</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="444"/>
+        <location filename="../../ui/actions.py" line="453"/>
         <source>过号(&amp;G)</source>
         <translation>Missed (&amp;G)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="447"/>
+        <location filename="../../ui/actions.py" line="456"/>
         <source>叫号未到：回到队尾，过号 3 次取消</source>
         <translation>Called but not here: back to the end of the queue; cancelled after 3 misses</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="452"/>
+        <location filename="../../ui/actions.py" line="461"/>
         <source>完成并转下一步(&amp;W)</source>
         <translation>Finish and pass on (&amp;W)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="455"/>
+        <location filename="../../ui/actions.py" line="464"/>
         <source>本步骤完成，转到下一步（留观未满时间需填写原因）</source>
         <translation>This step is done: on to the next (leaving observation early needs a reason)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="460"/>
+        <location filename="../../ui/actions.py" line="469"/>
         <source>退回(&amp;B)…</source>
         <translation>Send &amp;back…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="463"/>
+        <location filename="../../ui/actions.py" line="472"/>
         <source>退回到之前的步骤（需填写原因）</source>
         <translation>Back to an earlier step (with a reason)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="468"/>
+        <location filename="../../ui/actions.py" line="477"/>
         <source>取消号(&amp;C)…</source>
         <translation>&amp;Cancel ticket…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="471"/>
+        <location filename="../../ui/actions.py" line="480"/>
         <source>取消选中的号（今天不再接种）</source>
         <translation>Cancel the selected ticket (no vaccination today)</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="476"/>
+        <location filename="../../ui/actions.py" line="485"/>
         <source>转到工作台队列(&amp;Q)</source>
         <translation>Go to the desk &amp;queue</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="479"/>
+        <location filename="../../ui/actions.py" line="488"/>
         <source>光标移到本工作台的排队列表，回车打开儿童</source>
         <translation>Keyboard to this desk&apos;s queue; Enter opens the child</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="484"/>
+        <location filename="../../ui/actions.py" line="493"/>
         <source>切换工作台(&amp;D)…</source>
         <translation>Switch &amp;desk…</translation>
     </message>
     <message>
-        <location filename="../../ui/actions.py" line="487"/>
+        <location filename="../../ui/actions.py" line="496"/>
         <source>选择本机的工作台：预检台、登记台、接种台、留观台或综合</source>
         <translation>Choose this PC&apos;s desk: pre-check, registration, vaccination, observation or combined</translation>
+    </message>
+</context>
+<context>
+    <name>AefiCard</name>
+    <message>
+        <location filename="../../ui/aefi/card.py" line="76"/>
+        <source>疑似预防接种异常反应个案</source>
+        <translation>AEFI case (adverse event following immunization)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/aefi/card.py" line="99"/>
+        <source>临床经过（如 注射后 2 小时体温 39 °C，全身皮疹）</source>
+        <translation>Clinical course (e.g. 39 °C two hours after the injection, rash all over)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/aefi/card.py" line="103"/>
+        <source>群体性反应</source>
+        <translation>Group event</translation>
+    </message>
+    <message>
+        <location filename="../../ui/aefi/card.py" line="118"/>
+        <source>随访情况</source>
+        <translation>Follow-up findings</translation>
+    </message>
+    <message>
+        <location filename="../../ui/aefi/card.py" line="121"/>
+        <source>添加随访(&amp;F)</source>
+        <translation>Add &amp;follow-up</translation>
+    </message>
+    <message>
+        <location filename="../../ui/aefi/card.py" line="125"/>
+        <source>保存 Ctrl+S</source>
+        <translation>Save Ctrl+S</translation>
+    </message>
+    <message>
+        <location filename="../../ui/aefi/card.py" line="127"/>
+        <source>已报告(&amp;R)</source>
+        <translation>&amp;Reported</translation>
+    </message>
+    <message>
+        <location filename="../../ui/aefi/card.py" line="128"/>
+        <source>导出 xlsx(&amp;X)…</source>
+        <translation>E&amp;xport xlsx…</translation>
+    </message>
+    <message>
+        <location filename="../../ui/aefi/card.py" line="129"/>
+        <source>打印(&amp;P)…</source>
+        <translation>&amp;Print…</translation>
+    </message>
+    <message>
+        <location filename="../../ui/aefi/card.py" line="130"/>
+        <source>关闭</source>
+        <translation>Close</translation>
+    </message>
+    <message>
+        <location filename="../../ui/aefi/card.py" line="143"/>
+        <source>儿童</source>
+        <translation>Child</translation>
+    </message>
+    <message>
+        <location filename="../../ui/aefi/card.py" line="144"/>
+        <source>接种(&amp;D)</source>
+        <translation>&amp;Dose</translation>
+    </message>
+    <message>
+        <location filename="../../ui/aefi/card.py" line="145"/>
+        <source>发病时间(&amp;O)</source>
+        <translation>&amp;Onset</translation>
+    </message>
+    <message>
+        <location filename="../../ui/aefi/card.py" line="146"/>
+        <source>发现时间(&amp;I)</source>
+        <translation>D&amp;iscovered</translation>
+    </message>
+    <message>
+        <location filename="../../ui/aefi/card.py" line="147"/>
+        <source>主要症状(&amp;Y)</source>
+        <translation>Main s&amp;ymptoms</translation>
+    </message>
+    <message>
+        <location filename="../../ui/aefi/card.py" line="148"/>
+        <source>临床经过(&amp;T)</source>
+        <translation>Clinical course (&amp;T)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/aefi/card.py" line="149"/>
+        <source>初步诊断(&amp;G)</source>
+        <translation>Dia&amp;gnosis</translation>
+    </message>
+    <message>
+        <location filename="../../ui/aefi/card.py" line="154"/>
+        <source>严重程度(&amp;V)</source>
+        <translation>Se&amp;verity</translation>
+    </message>
+    <message>
+        <location filename="../../ui/aefi/card.py" line="157"/>
+        <source>转归(&amp;U)</source>
+        <translation>O&amp;utcome</translation>
+    </message>
+    <message>
+        <location filename="../../ui/aefi/card.py" line="158"/>
+        <source>报告人(&amp;E)</source>
+        <translation>R&amp;eporter</translation>
+    </message>
+    <message>
+        <location filename="../../ui/aefi/card.py" line="159"/>
+        <source>报告时限</source>
+        <translation>Reporting limit</translation>
+    </message>
+    <message>
+        <location filename="../../ui/aefi/card.py" line="171"/>
+        <source>随访记录</source>
+        <translation>Follow-ups</translation>
+    </message>
+    <message>
+        <location filename="../../ui/aefi/card.py" line="239"/>
+        <source>⚠ 同批号聚集：30 天内同一批号另有 %1 例（%2），请核查该批疫苗并评估是否为群体性 AEFI</source>
+        <translation>⚠ Batch cluster: %1 more case(s) of this batch within 30 days (%2); check the batch and consider a group AEFI report</translation>
+    </message>
+    <message>
+        <location filename="../../ui/aefi/card.py" line="292"/>
+        <source>没有可选的接种记录</source>
+        <translation>No dose to choose</translation>
+    </message>
+    <message>
+        <location filename="../../ui/aefi/card.py" line="312"/>
+        <source>已保存。报告时限：%1</source>
+        <translation>Saved. Report by %1</translation>
+    </message>
+    <message>
+        <location filename="../../ui/aefi/card.py" line="324"/>
+        <source>已标记为已报告。</source>
+        <translation>Marked as reported.</translation>
+    </message>
+    <message>
+        <location filename="../../ui/aefi/card.py" line="342"/>
+        <source>已添加随访记录。</source>
+        <translation>Follow-up added.</translation>
+    </message>
+    <message>
+        <location filename="../../ui/aefi/card.py" line="348"/>
+        <source>已导出：%1</source>
+        <translation>Exported: %1</translation>
+    </message>
+    <message>
+        <location filename="../../ui/aefi/card.py" line="359"/>
+        <source>导出个案报告卡</source>
+        <translation>Export the case report card</translation>
     </message>
 </context>
 <context>
@@ -2879,13 +3052,13 @@ Save it anyway?</translation>
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../ui/main_window.py" line="119"/>
+        <location filename="../../ui/main_window.py" line="120"/>
         <source>基本资料</source>
         <extracomment>who works while nobody has logged in (a database without users yet, before the first 系统管理员) How often the window looks for other desks&apos; changes (they show within a second).</extracomment>
         <translation>Basic information</translation>
     </message>
     <message>
-        <location filename="../../ui/menus.py" line="108"/>
+        <location filename="../../ui/menus.py" line="109"/>
         <source>快捷栏</source>
         <translation>Shortcut bar</translation>
     </message>
@@ -2905,58 +3078,63 @@ Save it anyway?</translation>
         <translation>&amp;Vaccination</translation>
     </message>
     <message>
-        <location filename="../../ui/menus.py" line="69"/>
+        <location filename="../../ui/menus.py" line="70"/>
         <source>查询(&amp;Q)</source>
         <translation>&amp;Queries</translation>
     </message>
     <message>
-        <location filename="../../ui/menus.py" line="82"/>
+        <location filename="../../ui/menus.py" line="83"/>
         <source>库存(&amp;K)</source>
         <translation>Stoc&amp;k</translation>
     </message>
     <message>
-        <location filename="../../ui/menus.py" line="84"/>
+        <location filename="../../ui/menus.py" line="85"/>
         <source>叫号(&amp;L)</source>
         <translation>Ca&amp;lling</translation>
     </message>
     <message>
-        <location filename="../../ui/menus.py" line="135"/>
+        <location filename="../../ui/menus.py" line="136"/>
         <source>显示快捷键提示(&amp;H)</source>
         <translation>Show shortcut &amp;hints</translation>
     </message>
     <message>
-        <location filename="../../ui/menus.py" line="139"/>
+        <location filename="../../ui/menus.py" line="140"/>
         <source>视图(&amp;W)</source>
         <translation>Vie&amp;w</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="185"/>
+        <location filename="../../ui/main_window.py" line="186"/>
         <source>EpiManager 儿童预防接种信息管理系统 · %1 · %2</source>
         <translation>EpiManager Child Immunization Information System · %1 · %2</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="230"/>
+        <location filename="../../ui/main_window.py" line="232"/>
         <source>没有正在编辑的内容</source>
         <translation>Nothing is being edited</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="329"/>
+        <location filename="../../ui/main_window.py" line="331"/>
         <source>已新建儿童 %1，编码 %2</source>
         <translation>New child %1 created, code %2</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="343"/>
+        <location filename="../../ui/main_window.py" line="345"/>
         <source>工作提醒</source>
         <translation>Work reminders</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="362"/>
-        <location filename="../../ui/main_window.py" line="437"/>
+        <location filename="../../ui/main_window.py" line="364"/>
+        <source>请先在接种登记表中选中一剂</source>
+        <translation>Select a dose in the vaccination grid first</translation>
+    </message>
+    <message>
+        <location filename="../../ui/main_window.py" line="374"/>
+        <location filename="../../ui/main_window.py" line="449"/>
         <source>请先按 F3 查找并打开一个儿童</source>
         <translation>Press F3 to find and open a child first</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="473"/>
+        <location filename="../../ui/main_window.py" line="485"/>
         <source>儿童个案 %1 人（本单位管理 %2 人），接种记录 %3 条
 
 按 F3 查找儿童，或按 F2 新建儿童。</source>
@@ -3276,19 +3454,19 @@ Create a new child anyway?</translation>
         <translation>State</translation>
     </message>
     <message>
-        <location filename="../../ui/visits/observe_board.py" line="76"/>
-        <source>↑/↓ 选择，回车 释放（离开），N 记录不良反应，Esc 关闭。</source>
-        <translation>↑/↓ choose, Enter releases, N notes a reaction, Esc closes.</translation>
-    </message>
-    <message>
         <location filename="../../ui/visits/observe_board.py" line="113"/>
         <source>没有正在留观的儿童。Esc 关闭。</source>
         <translation>No child under observation. Esc closes.</translation>
     </message>
     <message>
+        <location filename="../../ui/visits/observe_board.py" line="76"/>
+        <source>↑/↓ 选择，回车 释放（离开），N 记录不良反应，A 异常反应个案，Esc 关闭。</source>
+        <translation>↑/↓ choose, Enter release (leave), N note a reaction, A AEFI case, Esc close.</translation>
+    </message>
+    <message>
         <location filename="../../ui/visits/observe_board.py" line="115"/>
-        <source>留观 %1 人；↑/↓ 选择，回车 释放（离开），N 记录不良反应，Esc 关闭。</source>
-        <translation>%1 under observation; ↑/↓ choose, Enter releases, N notes a reaction, Esc closes.</translation>
+        <source>留观 %1 人；↑/↓ 选择，回车 释放（离开），N 记录不良反应，A 异常反应个案，Esc 关闭。</source>
+        <translation>%1 in observation; ↑/↓ choose, Enter release (leave), N note a reaction, A AEFI case, Esc close.</translation>
     </message>
     <message>
         <location filename="../../ui/visits/observe_board.py" line="127"/>
@@ -3346,6 +3524,16 @@ Create a new child anyway?</translation>
         <location filename="../../ui/visits/observe_board.py" line="193"/>
         <source>已记录 %1 的不良反应。</source>
         <translation>Reaction of %1 noted.</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/observe_board.py" line="207"/>
+        <source>异常反应个案</source>
+        <translation>AEFI case</translation>
+    </message>
+    <message>
+        <location filename="../../ui/visits/observe_board.py" line="210"/>
+        <source>%1 今天没有接种记录，无法填写异常反应个案。</source>
+        <translation>%1 has no dose today: no AEFI case can be written.</translation>
     </message>
 </context>
 <context>
@@ -4235,32 +4423,32 @@ Create a new child anyway?</translation>
 <context>
     <name>RejectedDialog</name>
     <message>
-        <location filename="../../ui/reports/notice_actions.py" line="53"/>
+        <location filename="../../ui/reports/notice_actions.py" line="58"/>
         <source>被平台拒收的记录</source>
         <translation>Records rejected by the platform</translation>
     </message>
     <message>
-        <location filename="../../ui/reports/notice_actions.py" line="55"/>
+        <location filename="../../ui/reports/notice_actions.py" line="60"/>
         <source>儿童编码</source>
         <translation>Child code</translation>
     </message>
     <message>
-        <location filename="../../ui/reports/notice_actions.py" line="55"/>
+        <location filename="../../ui/reports/notice_actions.py" line="60"/>
         <source>记录</source>
         <translation>Record</translation>
     </message>
     <message>
-        <location filename="../../ui/reports/notice_actions.py" line="55"/>
+        <location filename="../../ui/reports/notice_actions.py" line="60"/>
         <source>拒收原因</source>
         <translation>Reason</translation>
     </message>
     <message>
-        <location filename="../../ui/reports/notice_actions.py" line="55"/>
+        <location filename="../../ui/reports/notice_actions.py" line="60"/>
         <source>修改时间</source>
         <translation>Changed</translation>
     </message>
     <message>
-        <location filename="../../ui/reports/notice_actions.py" line="58"/>
+        <location filename="../../ui/reports/notice_actions.py" line="63"/>
         <source>请在儿童个案中改正后重新上传（F10）；改正的记录会自动重新排队。</source>
         <translation>Correct them in the child’s record and upload again (F10); a corrected record is queued again by itself.</translation>
     </message>

@@ -2,8 +2,9 @@
 
 ``report:KIND:YYYY-MM`` opens 报表 on that report and month (and generates it), ``backup`` backs
 up now, ``upload`` uploads now when the platform is set (else opens 系统 → 配置工具, where it is
-set), ``upload:rejected`` lists the records the platform rejected.  ``stock:…`` items belong to
-the stock screen and are left to it; ``reminder:…`` items are the clinic's own (完成 / 推迟).
+set), ``upload:rejected`` lists the records the platform rejected, ``aefi:UUID`` opens that AEFI
+card.  ``stock:…`` items belong to the stock screen and are left to it; ``reminder:…`` items are the
+clinic's own (完成 / 推迟).
 """
 
 from __future__ import annotations
@@ -38,6 +39,10 @@ def act(window: NoticeTarget, action: str, parent: QWidget) -> QWidget | None:
         return window.system.backup_now()
     if head == "upload" and rest == "rejected":
         return RejectedDialog(window.db, parent).open_()
+    if head == "aefi" and rest:
+        from epimanager.ui import aefi
+
+        return aefi.open_case(window.db, rest, parent)
     if head == "upload":
         if load_settings(window.db).url:
             return window.system.upload_now()

@@ -6,8 +6,8 @@ entered 留观 and the clinic's ``observe_minutes``.
 
 Keys: ↑/↓ choose a child; Enter 释放 (the visit ends — before the time the service refuses without
 a reason: its message is shown and the reason asked); N writes a note on an adverse reaction
-(:func:`~epimanager.services.visits.note`, kept as a visit event; the safety issue turns it into an
-AEFI card); Esc closes.
+(:func:`~epimanager.services.visits.note`, kept as a visit event); A opens an AEFI card
+(疑似预防接种异常反应个案) pre-filled from the child's doses of the day; Esc closes.
 """
 
 from __future__ import annotations
@@ -73,7 +73,7 @@ class ObserveBoard(QWidget):
         font.setPointSizeF(font.pointSizeF() * 1.4)
         self.table.setFont(font)
         self.table.installEventFilter(self)
-        self.notice = QLabel(self.tr("↑/↓ 选择，回车 释放（离开），N 记录不良反应，Esc 关闭。"))
+        self.notice = QLabel(self.tr("↑/↓ 选择，回车 释放（离开），N 记录不良反应，A 异常反应个案，Esc 关闭。"))
         self.notice.setObjectName("notice")
         self.notice.setWordWrap(True)
         layout = QVBoxLayout(self)
@@ -112,7 +112,7 @@ class ObserveBoard(QWidget):
         if not rows:
             self.notice.setText(self.tr("没有正在留观的儿童。Esc 关闭。"))
         else:
-            text = self.tr("留观 %1 人；↑/↓ 选择，回车 释放（离开），N 记录不良反应，Esc 关闭。")
+            text = self.tr("留观 %1 人；↑/↓ 选择，回车 释放（离开），N 记录不良反应，A 异常反应个案，Esc 关闭。")
             self.notice.setText(text.replace("%1", str(len(rows))))
 
     def update_times(self) -> None:
@@ -194,13 +194,33 @@ class ObserveBoard(QWidget):
         self.noted.emit(chosen.ticket)
         return True
 
+    def open_aefi(self) -> QWidget | None:
+        """A: an AEFI card for the chosen child, pre-filled from the doses given today."""
+        chosen = self._current()
+        if chosen is None:
+            return None
+        from epimanager.ui import aefi
+
+        try:
+            card = aefi.for_child_on(self.db, chosen.child_code, self._day(), self, now=self._now)
+        except EpiError as exc:
+            notify.warning(self, self.tr("异常反应个案"), exc.message)
+            return None
+        if card is None:
+            self.notice.setText(self.tr("%1 今天没有接种记录，无法填写异常反应个案。").replace("%1", chosen.child_name))
+        return card
+
     def eventFilter(self, obj: object, event: object) -> bool:
         if obj is self.table and isinstance(event, QKeyEvent) and event.type() == QKeyEvent.Type.KeyPress:
             if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
                 self.release()
                 return True
-            if event.key() == Qt.Key.Key_N and not event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier:
+            plain = not event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
+            if event.key() == Qt.Key.Key_N and plain:
                 self.write_note()
+                return True
+            if event.key() == Qt.Key.Key_A and plain:
+                self.open_aefi()
                 return True
         return super().eventFilter(obj, event)  # type: ignore[arg-type]
 

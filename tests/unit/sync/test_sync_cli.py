@@ -68,7 +68,7 @@ def test_upload_status_and_a_wrong_token(db_path: Path, sim: tuple[str, Path]) -
     st = json.loads(run_cli("sync", "status", "--json", db=db_path).stdout)
     assert (st["pending"], st["sent"]) == (0, 2) and st["last_success"]
     counts = json.loads(run_cli("platform-sim", "--store", store, "--count").stdout)
-    assert counts["kinds"] == {"child": 1, "dose": 1, "status": 0}
+    assert counts["kinds"] == {"child": 1, "dose": 1, "status": 0, "aefi": 0}
     assert (counts["records"], counts["rows"]) == (2, 2)
     assert json.loads(run_cli("sync", "rejected", "--json", db=db_path).stdout) == []
     assert "没有" in run_cli("sync", "retry", "no-such-uuid", db=db_path).stderr

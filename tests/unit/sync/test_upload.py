@@ -63,7 +63,7 @@ def test_everything_waiting_is_uploaded_once_in_batches(db: Database, platform: 
     st = queue.status(db)
     assert (st.waiting, st.sent, st.rejected) == (0, 10, 0)
     assert st.last_success is not None
-    assert platform.store.counts()["kinds"] == {"child": 7, "dose": 3, "status": 0}
+    assert platform.store.counts()["kinds"] == {"child": 7, "dose": 3, "status": 0, "aefi": 0}
     # nothing new: a second upload sends nothing
     assert upload(db, url=platform.url, token=TOKEN).batches == 0
 
