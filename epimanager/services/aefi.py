@@ -88,7 +88,8 @@ def _check_symptoms(codes: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(codes))
 
 
-def _queue(s: Session, c: AefiCase) -> None:
+def queue_case(s: Session, c: AefiCase) -> None:
+    """Queue the case for the platform (its latest version), in the caller's transaction."""
     s.flush()
     enqueue_rows(s.connection(), KIND_AEFI, [(c.uuid, c.version)])
 
@@ -149,7 +150,7 @@ def add_case(
             s, kind="aefi_add", entity="aefi", entity_uuid=case.uuid, child_id=case.child_id, user=user, at=now,
             new=f"{vaccine_name(case.vaccine_code)} 批号 {case.batch_no or '—'} {case.severity}",
         )  # fmt: skip
-        _queue(s, case)
+        queue_case(s, case)
         return read_case(s, case)
 
 
@@ -221,7 +222,7 @@ def update_case(
 def _touch(s: Session, case: AefiCase, now: datetime) -> None:
     case.version += 1
     case.updated_at = now
-    _queue(s, case)
+    queue_case(s, case)
 
 
 def add_follow_up(

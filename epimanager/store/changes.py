@@ -2,11 +2,11 @@
 
 A :class:`ChangeFeed` watches the database from a background thread and collects what changed:
 
-- **PostgreSQL**: every write transaction that touched a child, a dose or a visit (a ticket taken or
-  moved on by a desk) sends ``NOTIFY epimanager`` with the children's ids when it commits
-  (:func:`install_notify`); the feed ``LISTEN``\\s on its own connection, whose ``application_name``
-  names the desk, so the desks on line are counted from ``pg_stat_activity``.  A lost connection is
-  retried with back-off and reported.
+- **PostgreSQL**: every write transaction that touched a child or a record kept on one (a dose, a
+  visit — a ticket taken or moved on by a desk —, a 预检, a consent, an AEFI card …) sends ``NOTIFY
+  epimanager`` with the children's ids when it commits (:func:`install_notify`); the feed
+  ``LISTEN``\\s on its own connection, whose ``application_name`` names the desk, so the desks on
+  line are counted from ``pg_stat_activity``.  A lost connection is retried with back-off and reported.
 - **SQLite**: every commit changes the database file or its WAL (size, modification time); the feed
   polls them without keeping the file open (it cannot say which child, so "everything" is reported
   and the open child is read again).
@@ -29,7 +29,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session, UOWTransaction, sessionmaker
 
 from epimanager.paths import DbLocation, ServerUrl
-from epimanager.store.models import Child, Dose
+from epimanager.store.models import Child
 from epimanager.store.models_visit import Visit
 from epimanager.store.models_visit_order import VisitOrder
 
@@ -54,8 +54,10 @@ def _collect(session: Session, _ctx: UOWTransaction) -> None:
     for obj in (*session.new, *session.dirty, *session.deleted):
         if isinstance(obj, Child) and obj.id is not None:
             ids.add(obj.id)
-        elif isinstance(obj, Dose | Visit) and obj.child_id is not None:
-            ids.add(obj.child_id)  # a visit too: the desks' queues and boards follow
+        elif isinstance(getattr(obj, "child_id", None), int):
+            # a dose, a visit (the desks' queues and boards follow), and everything else kept on the
+            # child — 预检 and its 暂缓/禁忌, consents, AEFI cards, immunoglobulin: the view reads again
+            ids.add(obj.child_id)
         elif isinstance(obj, VisitOrder) and obj.visit_id is not None:  # 登记's order: the 接种台 reads it again
             session.info.setdefault(_PENDING_VISITS_KEY, set()).add(obj.visit_id)
 

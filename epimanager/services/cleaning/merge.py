@@ -18,10 +18,14 @@ from sqlalchemy.orm import Session
 
 from epimanager.errors import NotFoundError, ValidationError
 from epimanager.services import audit, permissions
+from epimanager.services.aefi import queue_case
 from epimanager.services.children import EDITABLE_FIELDS
 from epimanager.services.search_index import index_child
 from epimanager.store.database import Database
 from epimanager.store.models import Child, Committee, Dose, touch
+from epimanager.store.models_aefi import AefiCase
+from epimanager.store.models_clinical import ChildImmunoglobulin
+from epimanager.store.models_precheck import Deferral
 from epimanager.store.models_registry import ChildMerge, StatusChange
 
 #: Fields of the kept child that a merge fills from the duplicate when empty: the basic data
@@ -81,6 +85,7 @@ def merge_children(
         changes = list(s.scalars(select(StatusChange).where(StatusChange.child_id == dup.id)))
         for c in changes:
             c.child_id = keep.id
+        history = _move_history(s, dup.id, keep.id)
         filled: dict[str, list[Any]] = {}
         for f in FILL_FIELDS:
             mine, theirs = getattr(keep, f), getattr(dup, f)
@@ -107,7 +112,7 @@ def merge_children(
             dup_child_id=dup.id,
             reason=(reason or "").strip() or None,
             moved_doses=json.dumps([d.uuid for d in doses]),
-            moved_changes=json.dumps([c.id for c in changes]),
+            moved_changes=json.dumps({"status": [c.id for c in changes], **history}),
             filled_fields=json.dumps(filled, ensure_ascii=False),
             dup_prior=json.dumps(prior),
             user=user,
@@ -131,6 +136,37 @@ def merge_children(
         if _NAME_FIELDS & set(filled):
             index_child(s, keep.id, keep.name, keep.mother_name, keep.father_name)
         return MergeResult(row.id, keep.code, dup.code, len(doses), len(changes), tuple(filled))
+
+
+#: What a child's record holds beyond doses that the next dose depends on, moved with the merge
+#: (and back on undo): immunoglobulin (live vaccines wait after it), 预检's 暂缓/禁忌, AEFI cases.
+#: A day's 预检 and consent stay with the visit they were taken at (on the merged-away record).
+_HISTORY: dict[str, Any] = {"immunoglobulin": ChildImmunoglobulin, "deferral": Deferral, "aefi": AefiCase}
+
+
+def _move_history(s: Session, from_id: int, to_id: int) -> dict[str, list[int]]:
+    moved: dict[str, list[int]] = {}
+    for name, model in _HISTORY.items():
+        rows = list(s.scalars(select(model).where(model.child_id == from_id).order_by(model.id)))
+        for r in rows:
+            _move(s, r, to_id)
+        if rows:
+            moved[name] = [r.id for r in rows]
+    return moved
+
+
+def _move_back(s: Session, moved: dict[str, list[int]], to_id: int) -> None:
+    for name, ids in moved.items():
+        model = _HISTORY[name]
+        for r in s.scalars(select(model).where(model.id.in_(ids))):
+            _move(s, r, to_id)
+
+
+def _move(s: Session, row: Any, to_id: int) -> None:
+    row.child_id = to_id
+    if isinstance(row, AefiCase):  # the platform hears of the case under its new child
+        row.version += 1
+        queue_case(s, row)
 
 
 def _committee_name(s: Session, cid: Any) -> str | None:
@@ -163,10 +199,14 @@ def undo_merge(db: Database, merge_id: int, *, user: str | None) -> MergeResult:
             for d in s.scalars(select(Dose).where(Dose.uuid.in_(uuids[start : start + 500]))):
                 d.child_id = dup.id
                 touch(d, now)
-        change_ids: list[int] = json.loads(row.moved_changes)
+        moved = json.loads(row.moved_changes)
+        if isinstance(moved, list):  # a merge made before the clinical history moved with the child
+            moved = {"status": moved}
+        change_ids: list[int] = moved.pop("status", [])
         if change_ids:
             for c in s.scalars(select(StatusChange).where(StatusChange.id.in_(change_ids))):
                 c.child_id = dup.id
+        _move_back(s, moved, dup.id)
         filled: dict[str, list[Any]] = json.loads(row.filled_fields)
         reverted = []
         for f, (old, new) in filled.items():

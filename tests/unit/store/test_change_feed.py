@@ -78,3 +78,24 @@ def test_the_inoculation_desk_hears_of_todays_order(db: Database) -> None:
     finally:
         feed.stop()
         other.close()
+
+
+def test_the_other_desks_hear_of_a_precheck_saved(db: Database) -> None:
+    """A 预检 with a fever at the 预检台: the 接种台 showing the child reads it again (暂缓 now)."""
+    from epimanager.services import precheck
+
+    created = create_child(db, ChildInput("张浩", "1", date(2025, 3, 1), mother_name="李梅"))
+    other = open_database(db.location)
+    other.desk = "预检台"
+    feed = db.change_feed()
+    try:
+        _listening(feed, server=db.server is not None)
+        precheck.save_precheck(other, created.code, 38.2, {})
+        state = _wait_for_news(feed)
+        if db.server is None:
+            assert state.everything
+        else:
+            assert state.children == {created.id}
+    finally:
+        feed.stop()
+        other.close()

@@ -157,3 +157,38 @@ def test_quality_report(db: Database) -> None:
     assert by_kind["over_18"][0] == old
     assert quality_report(db, TODAY, limit_per_kind=0).issues == ()
     assert rep.to_json()["counts"]["满18周岁仍在册"] == 1
+
+
+def test_merge_moves_the_clinical_history_the_next_dose_depends_on_and_undo_moves_it_back(db: Database) -> None:
+    """A 禁忌 found at 预检, an immunoglobulin and an AEFI case filed on the duplicate must not vanish
+    from the kept child when the two records are merged (the next nurse would offer MMR again)."""
+    from datetime import datetime
+
+    from epimanager.domain.aefi import AefiInput
+    from epimanager.domain.precheck import Answer
+    from epimanager.services import aefi, precheck
+    from epimanager.services.aefi_records import list_cases
+    from epimanager.services.clinical import add_immunoglobulin, list_immunoglobulin
+
+    keep = child(db, "张浩", phone="13800000000")
+    dup = child(db, "章浩", father="张强")
+    nine = datetime(2026, 11, 26, 9, 0)
+    precheck.save_precheck(db, dup, 36.6, {4: Answer(yes=True)}, now=nine)  # immunodeficiency: live vaccines 禁忌
+    add_immunoglobulin(db, dup, "IVIG", date(2026, 11, 1))
+    given = add_dose(db, dup, DoseInput("HepB", 1, BIRTH), today=TODAY).uuid
+    case = aefi.add_case(db, given, AefiInput(onset_at=datetime(2026, 3, 1, 18, 0), symptoms=("103",)), now=nine)
+
+    def blocked(code: str) -> str | None:
+        with db.session() as s:
+            cid = s.scalar(select(Child.id).where(Child.code == code))
+            return precheck.precheck_block(s, cid, "1201", TODAY)
+
+    assert blocked(keep) is None and "预检禁忌" in (blocked(dup) or "")
+    res = merge_children(db, keep, dup, user="管理员", reason="重复建档")
+    assert "预检禁忌" in (blocked(keep) or "")
+    assert [r.product for r in list_immunoglobulin(db, keep)] == ["IVIG"]
+    assert [(c.uuid, c.child_code) for c in list_cases(db)] == [(case.uuid, keep)]
+    undo_merge(db, res.id, user="管理员")
+    assert blocked(keep) is None and "预检禁忌" in (blocked(dup) or "")
+    assert list_immunoglobulin(db, keep) == [] and [r.product for r in list_immunoglobulin(db, dup)] == ["IVIG"]
+    assert [(c.uuid, c.child_code) for c in list_cases(db)] == [(case.uuid, dup)]
