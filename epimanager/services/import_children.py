@@ -58,6 +58,9 @@ class ChildChunks:
         self.seen = SeenKeys()
         #: a dry run's code serials after its earlier chunks (each chunk's session is rolled back)
         self._serials: dict[tuple[str, int], int] | None = None
+        #: birth years found with no serial left, and why: codes are never freed (a deleted child keeps
+        #: its code), so their later rows are refused without reading the year's 9,999 codes each chunk
+        self._full: dict[int, str] = {}
 
     def __enter__(self) -> ChildChunks:
         return self
@@ -173,6 +176,9 @@ class ChildChunks:
             else:
                 by_year.setdefault(g.inp.birth_date.year, []).append(g)
         for year, rows in by_year.items():
+            if year in self._full:
+                errors.extend(RowError(g.line, self._full[year]) for g in rows)
+                continue
             try:
                 codes = allocate_codes(s, self.unit, year, len(rows))
             except (ValueError, EpiError):
@@ -193,6 +199,7 @@ class ChildChunks:
                 codes.append(allocate_codes(s, self.unit, year, 1, exclude=set(codes))[0])
             except (ValueError, EpiError) as exc:
                 codes += ["错误：" + str(exc)] * (count - len(codes))
+                self._full[year] = str(exc)
         return codes
 
     # -- writing ------------------------------------------------------------------------------
