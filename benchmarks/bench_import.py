@@ -71,14 +71,17 @@ def write_file(path: Path, rows: int) -> None:
 def run(argv: list[str]) -> tuple[float, int, int]:
     """Wall seconds, exit code and max RSS (KiB) of ``python -m epimanager ARGV`` in a fresh process."""
     env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
-    t0 = time.perf_counter()
-    p = subprocess.Popen(
-        [sys.executable, "-m", "epimanager", *argv], cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
-    )
-    _, status, usage = os.wait4(p.pid, 0)
-    wall = time.perf_counter() - t0
-    out = (p.stdout.read() if p.stdout else b"").decode("utf-8", "replace")
-    err = (p.stderr.read() if p.stderr else b"").decode("utf-8", "replace")
+    # files, not pipes: a refused row is a line on stderr, and a pipe nobody reads while we wait
+    # stops the import at 64 KB of them (it did, with 10,000 listed refusals)
+    with tempfile.TemporaryFile() as out_f, tempfile.TemporaryFile() as err_f:
+        t0 = time.perf_counter()
+        p = subprocess.Popen([sys.executable, "-m", "epimanager", *argv], cwd=REPO, env=env, stdout=out_f, stderr=err_f)
+        _, status, usage = os.wait4(p.pid, 0)
+        wall = time.perf_counter() - t0
+        out_f.seek(0)
+        err_f.seek(0)
+        out = out_f.read().decode("utf-8", "replace")
+        err = err_f.read().decode("utf-8", "replace")
     if status != 0:
         print(out[-2000:], err[-2000:], sep="\n")
     else:
