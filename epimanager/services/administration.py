@@ -28,7 +28,6 @@ from sqlalchemy.orm import Session
 
 from epimanager.domain import identifiers as ids
 from epimanager.domain import stock as rules
-from epimanager.domain.gs1 import Gs1Error, looks_like_gs1, parse_gs1
 from epimanager.domain.validation import DoseInput
 from epimanager.errors import NotFoundError, ValidationError
 from epimanager.resources import catalog
@@ -38,9 +37,10 @@ from epimanager.services.order_check import planned_items
 from epimanager.services.precheck import precheck_block
 from epimanager.services.stock.proposals import batch_options
 from epimanager.services.stock.records import GTIN, TRACE7, effective_open_vial_hours, vaccine_names
+from epimanager.services.stock.scan import product_by_code, read_gs1
 from epimanager.store.database import Database
 from epimanager.store.models import Child, Dose
-from epimanager.store.models_stock import StockBatch, StockMovement, StockProduct, StockProductCode
+from epimanager.store.models_stock import StockBatch, StockMovement, StockProduct
 from epimanager.store.models_visit_order import VisitOrderItem
 
 
@@ -94,11 +94,6 @@ def consent_and_precheck(s: Session, child_id: int, vaccine_code: str, day: date
 
 
 # ---------------------------------------------------------------- reading the package
-
-
-def _product(s: Session, code: str, kind: str) -> StockProduct | None:
-    row = s.get(StockProductCode, (code, kind))
-    return s.get(StockProduct, row.product_id) if row is not None else None
 
 
 def _label(p: StockProduct) -> str:
@@ -170,7 +165,7 @@ def check_scan(
     uses, per, opened = 0, None, None
     if ids.is_trace_code(t):
         kind, trace, lot, expiry = "trace", t, None, None
-        p = _product(s, rules.trace_product_id(t), TRACE7)
+        p = product_by_code(s, rules.trace_product_id(t), TRACE7)
         uses, opened, used_batch = _trace_uses(s, t)
         if p is None:
             prefix = rules.trace_product_id(t)
@@ -181,14 +176,9 @@ def check_scan(
             batch = _trace_batch(s, p, batch_hint or used_batch, day, now, reasons)
             per = p.doses_per_vial
     else:
-        if not looks_like_gs1(t):
-            raise ValidationError(f"无法识别的扫码内容：“{t}”（应为20位追溯码或 GS1 二维码）")
-        try:
-            data = parse_gs1(t, today=day)
-        except Gs1Error as exc:
-            raise ValidationError(str(exc)) from None
+        data = read_gs1(t, day)
         kind, trace, lot, expiry = "gs1", None, data.lot, data.expiry
-        p = _product(s, data.gtin, GTIN) if data.gtin else None
+        p = product_by_code(s, data.gtin, GTIN) if data.gtin else None
         if p is None and lot:
             found = list(s.scalars(select(StockBatch).where(StockBatch.batch_no == rules.normalize_batch_no(lot))))
             p = found[0].product if len(found) == 1 else None

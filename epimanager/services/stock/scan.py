@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from epimanager.domain import identifiers as ids
 from epimanager.domain import stock as rules
-from epimanager.domain.gs1 import Gs1Error, looks_like_gs1, parse_gs1
+from epimanager.domain.gs1 import Gs1Data, Gs1Error, looks_like_gs1, parse_gs1
 from epimanager.errors import ValidationError
 from epimanager.services.stock.proposals import batch_options
 from epimanager.services.stock.records import (
@@ -35,12 +35,25 @@ def product_for_trace_code(db: Database, trace_code: str) -> ProductRecord | Non
         return _product_by_code(s, rules.trace_product_id(code), TRACE7)
 
 
-def _product_by_code(s: Session, code: str, kind: str) -> ProductRecord | None:
+def product_by_code(s: Session, code: str, kind: str) -> StockProduct | None:
+    """The product a learned code (a 追溯码's first 7 digits, a GTIN) stands for, or None."""
     row = s.get(StockProductCode, (code, kind))
-    if row is None:
-        return None
-    p = s.get(StockProduct, row.product_id)
+    return s.get(StockProduct, row.product_id) if row is not None else None
+
+
+def _product_by_code(s: Session, code: str, kind: str) -> ProductRecord | None:
+    p = product_by_code(s, code, kind)
     return product_record(s, p) if p else None
+
+
+def read_gs1(text: str, on: date) -> Gs1Data:
+    """A scanned GS1 DataMatrix string read, or a clear refusal of what is neither it nor a 追溯码."""
+    if not looks_like_gs1(text):
+        raise ValidationError(f"无法识别的扫码内容：“{text.strip()}”（应为20位追溯码或 GS1 二维码）")
+    try:
+        return parse_gs1(text, today=on)
+    except Gs1Error as exc:
+        raise ValidationError(str(exc)) from None
 
 
 def identify_scan(db: Database, text: str, on: date | None = None, *, now: datetime | None = None) -> ScanResult:
@@ -61,12 +74,7 @@ def identify_scan(db: Database, text: str, on: date | None = None, *, now: datet
                 bs = s.scalars(select(StockBatch).where(StockBatch.product_id == prod.id)).all()
                 options = tuple(batch_options(s, bs, on, now))
             return ScanResult(kind="trace", trace_code=t, product=prod, options=options)
-        if not looks_like_gs1(text):
-            raise ValidationError(f"无法识别的扫码内容：“{t}”（应为20位追溯码或 GS1 二维码）")
-        try:
-            data = parse_gs1(text, today=on)
-        except Gs1Error as exc:
-            raise ValidationError(str(exc)) from None
+        data = read_gs1(text, on)
         prod = _product_by_code(s, data.gtin, GTIN) if data.gtin else None
         batch: BatchRecord | None = None
         if data.lot:
