@@ -175,16 +175,16 @@ def add_dose(
                 raise ValidationError("接种记录编号重复（另一儿童已有此编号），未保存")
             return DoseRecord.from_orm(earlier)  # this save's first attempt was committed: not again
         here = inp.place_text != OTHER_PLACE and inp.unit_code in (None, own)
+        code = resolve_vaccine_code(inp.vaccine)
         refusal: OffOrderDose | None = None
         if here:
-            refusal = off_order(s, child.id, resolve_vaccine_code(inp.vaccine), inp.dose_number, inp.date)
+            refusal = off_order(s, child.id, code, inp.dose_number, inp.date)
         if refusal is not None and not confirm_off_order:
             raise refusal
         verdict = None
         if here and (scan or inp.trace_code):  # the 接种台's scan checks (module doc)
             if scan_override is not None:
                 scan_override = administration.require_override(db, scan_override)
-            code = resolve_vaccine_code(inp.vaccine)
             inp, verdict = administration.check_for_dose(
                 s, child, code, inp, scan=scan or inp.trace_code or "", override=scan_override
             )
