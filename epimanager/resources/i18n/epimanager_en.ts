@@ -2255,46 +2255,46 @@ Reason for deleting:</translation>
         <translation>The scan check failed, nothing can be saved: scan another vial</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="447"/>
+        <location filename="../../ui/child/dose_dialog.py" line="444"/>
         <source>%1不在 %2 号的今日接种安排中（今日安排：%3）。
 仍要登记吗？</source>
         <translation>%1 is not on today&apos;s order of ticket %2 (today&apos;s order: %3).
 Record it anyway?</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="450"/>
+        <location filename="../../ui/child/dose_dialog.py" line="447"/>
         <source>今日安排外</source>
         <translation>Not on today&apos;s order</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="454"/>
+        <location filename="../../ui/child/dose_dialog.py" line="451"/>
         <source>%1。作为更正/补录保存吗？</source>
         <translation>%1. Save it as a correction / back-entry?</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="455"/>
+        <location filename="../../ui/child/dose_dialog.py" line="452"/>
         <source>重复剂次</source>
         <translation>Duplicate dose</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="460"/>
+        <location filename="../../ui/child/dose_dialog.py" line="457"/>
         <source>这一剂评价为“%1”，是无效剂次，不计入免疫程序。
 仍要保存吗？</source>
         <translation>This dose is evaluated as “%1”: an invalid dose that does not count.
 Save it anyway?</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="463"/>
+        <location filename="../../ui/child/dose_dialog.py" line="460"/>
         <source>无效剂次</source>
         <translation>Invalid dose</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="473"/>
+        <location filename="../../ui/child/dose_dialog.py" line="470"/>
         <source>同一天已有%1</source>
         <translation>The same day already has %1</translation>
     </message>
     <message>
-        <location filename="../../ui/child/dose_dialog.py" line="473"/>
+        <location filename="../../ui/child/dose_dialog.py" line="470"/>
         <source>该儿童已有有效的%1</source>
         <translation>The child already has a valid %1</translation>
     </message>

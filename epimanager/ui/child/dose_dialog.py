@@ -434,11 +434,8 @@ class DoseDialog(QDialog):
             return
         # the service checks again in its transaction; each refusal it names is asked once, then audited
         while True:
-            confirm_invalid, confirm_duplicate, off_order = (
-                k in self._confirmed for k in ("invalid", "duplicate", "off_order")
-            )
             try:
-                self.saved = self._save(inp, confirm_invalid, confirm_duplicate, off_order)
+                self.saved = self._save(inp)
                 break
             except ServerLost as exc:  # nothing saved yet (or saved and the answer lost: the id tells)
                 self.error.setText(self._retry.start(exc))
@@ -473,14 +470,22 @@ class DoseDialog(QDialog):
         text = self.tr("同一天已有%1") if exc.same_day else self.tr("该儿童已有有效的%1")
         return text.replace("%1", exc.existing)
 
-    def _save(self, inp: DoseInput, invalid: bool, duplicate: bool, off_order: bool = False) -> DoseRecord:
+    def _save(self, inp: DoseInput) -> DoseRecord:
+        """One attempt, with what the nurse confirmed so far."""
+        confirmed = self._confirmed
         if self.dose is None:
             scan, override = self.scan.scanned, self.scan.override_reason
+            off_order = "off_order" in confirmed
             code = self.ctx.child.code
             save = partial(add_dose, self.db, code, inp, confirm_off_order=off_order, scan=scan, scan_override=override)
         else:
             save = partial(update_dose, self.db, self.dose.uuid, self._changes(inp), expected_version=self.dose.version)
-        return save(user=self.ctx.nurse, today=self.ctx.today, confirm_invalid=invalid, confirm_duplicate=duplicate)
+        return save(
+            user=self.ctx.nurse,
+            today=self.ctx.today,
+            confirm_invalid="invalid" in confirmed,
+            confirm_duplicate="duplicate" in confirmed,
+        )
 
     def _changes(self, inp: DoseInput) -> dict[str, Any]:
         d = self.dose
