@@ -108,11 +108,12 @@ def main() -> None:
         print(f"import children: {args.rows:,} rows, {size_mb:.1f} MB")
         wall, code, rss = run(["--db", str(db), "import", "children", str(csv_path), "--progress-every", "0"])
         rate = args.rows / wall
-        print(f"  exit {code}; {wall:.1f} s = {rate:,.0f} rows/s; max RSS {rss / 1024:.0f} MB")
+        mib, mb = rss / 1024, rss * 1024 / 1e6  # ru_maxrss is in KiB
+        print(f"  exit {code}; {wall:.1f} s = {rate:,.0f} rows/s; max RSS {mib:.0f} MiB = {mb:.0f} MB")
         print(f"  database {db.stat().st_size / 1e6:.0f} MB")
         print(
             f"baseline: csv.reader alone {raw_rate:,.0f} rows/s (ratio {raw_rate / rate:.0f}×); "
-            f"`epimanager --version` max RSS {base_rss / 1024:.0f} MB"
+            f"`epimanager --version` max RSS {base_rss / 1024:.0f} MiB"
         )
 
 
