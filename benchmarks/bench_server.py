@@ -133,6 +133,18 @@ def desks_per_second(location: ServerUrl, desks: int, saves: int) -> float:
     return desks * saves / (time.perf_counter() - started)
 
 
+def move(cluster: Cluster, path: Path) -> ServerUrl:
+    import psycopg
+
+    with psycopg.connect(cluster.url(), autocommit=True) as con:
+        con.execute("CREATE DATABASE clinic")
+    location = parse_db(cluster.url("clinic"))
+    assert isinstance(location, ServerUrl)
+    moved = move_to_server(path, location)
+    print(f"server migrate: {moved.rows:,} rows in {moved.seconds:.1f} s = {moved.rows / moved.seconds:,.0f} rows/s")
+    return location
+
+
 def report_figures(server: Database, children: int) -> None:
     period = date.today().replace(day=1) - timedelta(days=1)
     t = time.perf_counter()
@@ -155,6 +167,9 @@ def main() -> int:
     ap.add_argument("--queries", type=int, default=200, help="queries per type")
     ap.add_argument("--saves", type=int, default=200)
     ap.add_argument("--desks-only", action="store_true", help="only the dose saves (one desk, then 4 at once)")
+    ap.add_argument("--keep", action="store_true", help="leave the cluster running at the end (its URL is printed)")
+    ap.add_argument("--move-only", action="store_true", help="only the move; the cluster is kept (as --keep)")
+    ap.add_argument("--server", metavar="URL", help="a server database the clinic was already moved to (no move)")
     ap.add_argument("--no-report", action="store_true", help="leave out 表6-1 (its cold run stores every child's rows)")
     args = ap.parse_args()
     bindir = bin_dir()
@@ -165,18 +180,16 @@ def main() -> int:
     print(
         f"SQLite demo clinic: {path} ({args.children:,} children){'' if built is None else f', built in {built:.0f} s'}"
     )
-    cluster = Cluster(bindir, durable=True).start()
+    cluster = None if args.server else Cluster(bindir, durable=True).start()
     try:
-        import psycopg
-
-        with psycopg.connect(cluster.url(), autocommit=True) as con:
-            con.execute("CREATE DATABASE clinic")
-        location = parse_db(cluster.url("clinic"))
-        assert isinstance(location, ServerUrl)
-        moved = move_to_server(path, location)
-        print(
-            f"server migrate: {moved.rows:,} rows in {moved.seconds:.1f} s = {moved.rows / moved.seconds:,.0f} rows/s"
-        )
+        if cluster is None:
+            location = parse_db(args.server)
+            assert isinstance(location, ServerUrl)
+        else:
+            location = move(cluster, path)
+            if args.move_only:
+                args.keep = True
+                return 0
         lite = open_database(path)
         server = open_database(location)
         if args.desks_only:
@@ -200,7 +213,10 @@ def main() -> int:
         lite.close()
         server.close()
     finally:
-        cluster.stop()
+        if cluster is not None and args.keep:
+            print(f"cluster left running: {cluster.url('clinic')} (data {cluster.data}; stop with pg_ctl -D … stop)")
+        elif cluster is not None:
+            cluster.stop()
     return 0
 
 
