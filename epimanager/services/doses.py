@@ -38,9 +38,10 @@ from epimanager.domain.validation import DoseInput, dose_problems
 from epimanager.errors import NotFoundError, ValidationError
 from epimanager.resources import catalog
 from epimanager.services import administration, audit, permissions
-from epimanager.services.clinical import session_facts
+from epimanager.services.clinical import facts_from, session_facts
 from epimanager.services.dose_duplicates import Clash, find_clash
-from epimanager.services.order_check import OffOrderDose, off_order
+from epimanager.services.dose_reads import SaveReads, read_for_save
+from epimanager.services.order_check import OffOrderDose, off_order_of
 from epimanager.services.records import DoseRecord
 from epimanager.services.stock import dose_binding
 from epimanager.store.database import Database, own_unit
@@ -113,15 +114,24 @@ def _check_dose(
     confirm_invalid: bool,
     confirm_duplicate: bool,
     counts: bool = True,
+    stored: SaveReads | None = None,
 ) -> str:
     """Refuse a duplicate, then an invalid dose, unless confirmed; returns the audit note of a
-    confirmed one.  ``counts=False`` skips the engine's evaluation (only the dose number changed)."""
-    others = [
-        d
-        for d in s.scalars(select(Dose).where(Dose.child_id == child.id, Dose.deleted.is_(False)))
-        if d.uuid != exclude
-    ]
-    facts = session_facts(s, child.id, child.mother_hbsag, child.birth_weight_kg)
+    confirmed one.  ``counts=False`` skips the engine's evaluation (only the dose number changed).
+    ``stored``: the child's doses and facts as :mod:`.dose_reads` read them in this transaction."""
+    if stored is None:
+        query = select(Dose.uuid, Dose.vaccine_code, Dose.dose_number, Dose.date)
+        rows = s.execute(query.where(Dose.child_id == child.id, Dose.deleted.is_(False)).order_by(Dose.id))
+        doses: list[Any] = list(rows)
+        facts = session_facts(s, child.id, child.mother_hbsag, child.birth_weight_kg)
+    else:
+        doses = stored.doses
+        facts = (
+            session_facts(s, child.id, child.mother_hbsag, child.birth_weight_kg)
+            if stored.has_immunoglobulin
+            else facts_from(child.mother_hbsag, child.birth_weight_kg)
+        )
+    others = [d for d in doses if d.uuid != exclude]
     notes = []
     clash = find_clash(child.birth_date, child.sex, others, code, number, day, facts=lambda: facts)
     if clash is not None:
@@ -166,19 +176,21 @@ def add_dose(
     record already is that dose (a save retried after a lost connection): returned, not saved again.
     """
     with db.transaction() as s:
-        own = own_unit(s)
-        child = s.scalar(select(Child).where(Child.code == child_code, Child.deleted.is_(False)))
-        if child is None:
+        stored = read_for_save(s, child_code, inp.uuid, inp.date)  # one SELECT (module doc of dose_reads)
+        if stored is None:
+            own_unit(s)  # a clinic not set up says so first
             raise NotFoundError(f"找不到儿童编码为 {child_code} 的个案")
-        if inp.uuid and (earlier := s.scalar(select(Dose).where(Dose.uuid == inp.uuid))) is not None:
-            if earlier.child_id != child.id:
+        child, own = stored.child, stored.own_unit
+        if inp.uuid and stored.earlier_child_id is not None:
+            if stored.earlier_child_id != child.id:
                 raise ValidationError("接种记录编号重复（另一儿童已有此编号），未保存")
+            earlier = s.scalars(select(Dose).where(Dose.uuid == inp.uuid)).one()
             return DoseRecord.from_orm(earlier)  # this save's first attempt was committed: not again
         here = inp.place_text != OTHER_PLACE and inp.unit_code in (None, own)
         code = resolve_vaccine_code(inp.vaccine)
         refusal: OffOrderDose | None = None
         if here:
-            refusal = off_order(s, child.id, code, inp.dose_number, inp.date)
+            refusal = off_order_of(s, stored.order_id, code, inp.dose_number)
         if refusal is not None and not confirm_off_order:
             raise refusal
         verdict = None
@@ -197,6 +209,7 @@ def add_dose(
             today=today,
             confirm_invalid=confirm_invalid,
             confirm_duplicate=confirm_duplicate,
+            stored=stored,
         )
         if verdict is not None and verdict.reasons and scan_override:
             administration.audit_override(s, dose, verdict, scan_override, user)
@@ -224,8 +237,12 @@ def record_dose(
     today: date | None = None,
     confirm_invalid: bool = False,
     confirm_duplicate: bool = False,
+    stored: SaveReads | None = None,
 ) -> Dose:
-    """:func:`add_dose` inside the caller's transaction (a new child's birth doses go in with the child)."""
+    """:func:`add_dose` inside the caller's transaction (a new child's birth doses go in with the child).
+
+    ``stored``: what :func:`~epimanager.services.dose_reads.read_for_save` read for this save (else
+    the child's doses and facts are read here)."""
     today = today or date.today()
     code = resolve_vaccine_code(inp.vaccine)
     vac = catalog().resolve(code)
@@ -242,6 +259,7 @@ def record_dose(
         exclude=None,
         confirm_invalid=confirm_invalid,
         confirm_duplicate=confirm_duplicate,
+        stored=stored,
     )
     unit_code = inp.unit_code
     if unit_code is None and inp.place_text != OTHER_PLACE:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from epimanager.domain import stock as rules
@@ -75,18 +75,16 @@ def set_state(b: StockBatch, st: VialState) -> None:
 
 def _balance_floor(s: Session, batch_id: int, on: date) -> int:
     """The lowest end-of-day balance from ``on`` onwards (by the ledger)."""
+    # the days up to ``on`` summed in the database as one row (day NULL), each later day its own row
+    day = case((StockMovement.date > on, StockMovement.date)).label("day")
     rows = s.execute(
-        select(StockMovement.date, func.sum(StockMovement.delta))
-        .where(StockMovement.batch_id == batch_id)
-        .group_by(StockMovement.date)
-        .order_by(StockMovement.date)
+        select(day, func.sum(StockMovement.delta)).where(StockMovement.batch_id == batch_id).group_by(day)
     ).all()
-    running = sum(int(t) for d, t in rows if d <= on)
+    running = sum(int(t) for d, t in rows if d is None)
     floor = running
-    for d, t in rows:
-        if d > on:
-            running += int(t)
-            floor = min(floor, running)
+    for _d, t in sorted((r for r in rows if r[0] is not None), key=lambda r: r[0]):
+        running += int(t)
+        floor = min(floor, running)
     return floor
 
 
