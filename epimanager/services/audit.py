@@ -124,7 +124,8 @@ def record(
     new: object = None,
     at: datetime | None = None,
 ) -> AuditLog:
-    """Add one audit entry in the caller's transaction (author: the logged-in user, if any)."""
+    """Add one audit entry in the caller's transaction (author: the logged-in user, if any); it is
+    written with the transaction's next flush or its commit."""
     user = permissions.operator(session, user)
     prev = _last_hash(session)
     entry = AuditLog(
@@ -141,8 +142,8 @@ def record(
         desk=session.info.get(DESK_KEY),
     )
     entry.hash = _digest(prev, entry)
+    # written with the transaction's next flush (ids follow the order entries are added in)
     session.add(entry)
-    session.flush()
     known_last_hash(session, entry.hash)  # the next entry of this transaction chains on without a read
     return entry
 

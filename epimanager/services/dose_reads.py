@@ -18,7 +18,7 @@ from functools import cache
 from typing import Any, NamedTuple
 
 from sqlalchemy import Select, and_, bindparam, exists, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, load_only
 
 from epimanager.services import audit
 from epimanager.services.order_check import order_id_column
@@ -49,6 +49,20 @@ class SaveReads:
     doses: list[StoredDose]
 
 
+#: what a dose save reads of the child (:mod:`.doses`, :mod:`.administration`, the change feed)
+_CHILD_COLUMNS = (
+    Child.id,
+    Child.uuid,
+    Child.code,
+    Child.sex,
+    Child.birth_date,
+    Child.mother_hbsag,
+    Child.birth_weight_kg,
+    Child.version,
+    Child.deleted,
+)
+
+
 @cache
 def _statement() -> Select[Any]:
     child_id = Child.id
@@ -70,6 +84,8 @@ def _statement() -> Select[Any]:
         .outerjoin(Dose, and_(Dose.child_id == child_id, Dose.deleted.is_(False)))
         .where(Child.code == bindparam("code"), Child.deleted.is_(False))
         .order_by(Dose.id)
+        # the child's columns come once per dose row: only those a save reads (others load if asked)
+        .options(load_only(*_CHILD_COLUMNS))
     )
 
 

@@ -288,8 +288,7 @@ def record_dose(
         updated_at=now,
         version=1,
     )
-    s.add(dose)
-    s.flush()
+    s.add(dose)  # written with the next flush: the stock draw's first read, or the commit
     # 疫苗出入库: one 人份 from the batch when it is in stock (refuses a shortage)
     dose_binding.consume_for_dose(s, dose, user=user, now=now)
     audit.record(

@@ -13,7 +13,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import ScalarSelect, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager
 
 from epimanager.domain import stock as rules
 from epimanager.domain.stock import MovementKind, ShortStock
@@ -62,18 +62,19 @@ def _dose_batch_and_syringes(s: Session, dose: Dose) -> tuple[StockBatch, bool] 
     bno = rules.normalize_batch_no(dose.batch_no)
     # each batch with its product (no lazy load later) and its first receipt
     rows = s.execute(
-        select(StockBatch, StockProduct, _first_receipt(StockBatch.id), syringes_kept_since())
-        .join(StockProduct, StockBatch.product_id == StockProduct.id)
+        select(StockBatch, _first_receipt(StockBatch.id), syringes_kept_since())
+        .join(StockBatch.product)
+        .options(contains_eager(StockBatch.product))
         .where(StockProduct.vaccine_code == dose.vaccine_code, StockBatch.batch_no == bno)
         .order_by(StockBatch.expiry, StockBatch.id)
     ).all()
     if len(rows) > 1 and dose.manufacturer:
-        same = [r for r in rows if r[1].manufacturer == dose.manufacturer.strip()]
+        same = [r for r in rows if r[0].product.manufacturer == dose.manufacturer.strip()]
         rows = same or rows
     if not rows:
         return None
     row = next((r for r in rows if r[0].quantity > 0), rows[0])
-    first, syringes_since = row[2], row[3]
+    first, syringes_since = row[1], row[2]
     if first is None or dose.date < first:
         return None  # the clinic did not yet hold this batch: back-entry
     return row[0], syringes_since is not None and syringes_since <= dose.date
