@@ -10,9 +10,10 @@ receipt are saved without touching stock.
 from __future__ import annotations
 
 from datetime import date, datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import ScalarSelect, func, select
+from sqlalchemy import ScalarSelect, Select, bindparam, func, select
 from sqlalchemy.orm import Session, contains_eager
 
 from epimanager.domain import stock as rules
@@ -42,6 +43,19 @@ def _first_receipt(batch_id: Any) -> ScalarSelect[date]:
     )
 
 
+@cache
+def _batches_statement() -> Select[StockBatch, date, date]:
+    """The batches of a product code and batch number, each with its product (no lazy load later),
+    its first receipt, and the clinic's first syringe receipt; built once."""
+    return (
+        select(StockBatch, _first_receipt(StockBatch.id), syringes_kept_since())
+        .join(StockBatch.product)
+        .options(contains_eager(StockBatch.product))
+        .where(StockProduct.vaccine_code == bindparam("code"), StockBatch.batch_no == bindparam("bno"))
+        .order_by(StockBatch.expiry, StockBatch.id)
+    )
+
+
 def _dose_batch(s: Session, dose: Dose) -> StockBatch | None:
     """The stock batch a dose draws on, or None when stock does not apply."""
     found = _dose_batch_and_syringes(s, dose)
@@ -60,14 +74,7 @@ def _dose_batch_and_syringes(s: Session, dose: Dose) -> tuple[StockBatch, bool] 
     if own is None or dose.unit_code != own:
         return None
     bno = rules.normalize_batch_no(dose.batch_no)
-    # each batch with its product (no lazy load later) and its first receipt
-    rows = s.execute(
-        select(StockBatch, _first_receipt(StockBatch.id), syringes_kept_since())
-        .join(StockBatch.product)
-        .options(contains_eager(StockBatch.product))
-        .where(StockProduct.vaccine_code == dose.vaccine_code, StockBatch.batch_no == bno)
-        .order_by(StockBatch.expiry, StockBatch.id)
-    ).all()
+    rows = s.execute(_batches_statement(), {"code": dose.vaccine_code, "bno": bno}).all()
     if len(rows) > 1 and dose.manufacturer:
         same = [r for r in rows if r[0].product.manufacturer == dose.manufacturer.strip()]
         rows = same or rows
