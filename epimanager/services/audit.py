@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import ScalarSelect, select
 from sqlalchemy.orm import Session
 
 from epimanager.errors import StaleRecord
@@ -89,6 +89,28 @@ def _digest(prev: str | None, entry: AuditLog) -> str:
     )
 
 
+#: ``session.info`` key of the chain's last hash as this transaction knows it (with that transaction)
+_LAST_HASH = "epimanager.audit.last_hash"
+
+
+def last_hash_column() -> ScalarSelect[str | None]:
+    """The chain's last hash as a scalar subquery (to read it in a statement that reads more)."""
+    return select(AuditLog.hash).order_by(AuditLog.id.desc()).limit(1).correlate(None).scalar_subquery()
+
+
+def known_last_hash(session: Session, value: str | None) -> None:
+    """``value`` is the chain's last hash, read under the write lock of the session's current
+    transaction: :func:`record` appends to it without reading it again until that transaction ends."""
+    session.info[_LAST_HASH] = (session.get_transaction(), value)
+
+
+def _last_hash(session: Session) -> str | None:
+    seen = session.info.get(_LAST_HASH)
+    if seen is not None and seen[0] is not None and seen[0] is session.get_transaction():
+        return seen[1]
+    return session.scalar(select(AuditLog.hash).order_by(AuditLog.id.desc()).limit(1))
+
+
 def record(
     session: Session,
     *,
@@ -102,9 +124,10 @@ def record(
     new: object = None,
     at: datetime | None = None,
 ) -> AuditLog:
-    """Add one audit entry in the caller's transaction (author: the logged-in user, if any)."""
+    """Add one audit entry in the caller's transaction (author: the logged-in user, if any); it is
+    written with the transaction's next flush or its commit."""
     user = permissions.operator(session, user)
-    prev = session.scalar(select(AuditLog.hash).order_by(AuditLog.id.desc()).limit(1))
+    prev = _last_hash(session)
     entry = AuditLog(
         at=at or datetime.now(),
         user=user,
@@ -119,8 +142,9 @@ def record(
         desk=session.info.get(DESK_KEY),
     )
     entry.hash = _digest(prev, entry)
+    # written with the transaction's next flush (ids follow the order entries are added in)
     session.add(entry)
-    session.flush()
+    known_last_hash(session, entry.hash)  # the next entry of this transaction chains on without a read
     return entry
 
 

@@ -25,7 +25,7 @@ A dose given here with a scan (``scan=``) or a trace code goes through the 接�
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
@@ -33,108 +33,37 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from epimanager.domain.schedule import ChildFacts, DoseEvaluation, Given
 from epimanager.domain.validation import DoseInput, dose_problems
 from epimanager.errors import NotFoundError, ValidationError
 from epimanager.resources import catalog
 from epimanager.services import administration, audit, permissions
-from epimanager.services.clinical import session_facts
-from epimanager.services.dose_duplicates import Clash, find_clash
-from epimanager.services.order_check import OffOrderDose, off_order
+from epimanager.services.dose_checks import DuplicateDose, InvalidDose, check_dose, evaluate_new, invalid_reasons
+from epimanager.services.dose_reads import SaveReads, read_for_save
+from epimanager.services.order_check import OffOrderDose, off_order_of
 from epimanager.services.records import DoseRecord
 from epimanager.services.stock import dose_binding
 from epimanager.store.database import Database, own_unit
 from epimanager.store.models import AuditLog, Child, Dose, new_uuid, touch
 
+__all__ = [
+    "EDITABLE_DOSE_FIELDS",
+    "OTHER_PLACE",
+    "STOCK_DOSE_FIELDS",
+    "DuplicateDose",  # the rules' refusals live in dose_checks; callers import them from here
+    "InvalidDose",
+    "OffOrderDose",
+    "add_dose",
+    "delete_dose",
+    "evaluate_new",
+    "invalid_reasons",
+    "record_dose",
+    "resolve_vaccine_code",
+    "update_dose",
+]
+
 log = logging.getLogger(__name__)
 
 OTHER_PLACE = "外地"
-
-
-class InvalidDose(ValidationError):
-    """The engine counts the dose as invalid; saving it needs an explicit confirmation."""
-
-    def __init__(self, reasons: list[str]) -> None:
-        self.reasons = reasons
-        super().__init__(f"这一剂评价为“{'、'.join(reasons)}”，是无效剂次，不计入免疫程序；需确认后才能保存")
-
-
-class DuplicateDose(ValidationError):
-    """The child already has this dose; saving it again needs a confirmation as a correction/补录."""
-
-    def __init__(self, clash: Clash) -> None:
-        self.vaccine_name, self.dose_number, self.day, self.same_day = (
-            clash.vaccine_name,
-            clash.dose_number,
-            clash.day,
-            clash.same_day,
-        )
-        #: the existing dose in words: 百白破疫苗 第3剂（2026-05-01）
-        self.existing = clash.existing
-        what = f"同一天已有{self.existing}" if clash.same_day else f"该儿童已有有效的{self.existing}"
-        super().__init__(f"{what}，是重复剂次；确认作为更正/补录后才能保存")
-
-
-def evaluate_new(
-    birth: date,
-    sex: str,
-    others: Iterable[Any],
-    code: str,
-    day: date,
-    *,
-    exclude: str | None = None,
-    facts: ChildFacts | None = None,
-) -> list[DoseEvaluation]:
-    """How a dose of ``code`` on ``day`` counts with the child's other doses (records or rows with
-    ``uuid``, ``vaccine_code``, ``date``) and clinical ``facts``; ``exclude`` leaves out the dose being changed."""
-    from epimanager.services.forecast import engine
-
-    doses: list[Any] = [d for d in others if exclude is None or getattr(d, "uuid", None) != exclude]
-    doses.append(Given(code, day))
-    fc = engine().forecast(birth, max(day, birth), doses, sex, facts=facts)
-    found = [ev for ev in fc.doses if ev.vaccine == code and ev.date == day]
-    per_series = max(1, len({ev.series for ev in found}))
-    return found[-per_series:]
-
-
-def invalid_reasons(evaluations: Iterable[DoseEvaluation]) -> list[str]:
-    """The engine's reasons why a dose does not count (empty when it counts)."""
-    return list(dict.fromkeys(ev.reason or "无效" for ev in evaluations if not ev.valid))
-
-
-def _check_dose(
-    s: Session,
-    child: Child,
-    code: str,
-    number: int,
-    day: date,
-    *,
-    exclude: str | None,
-    confirm_invalid: bool,
-    confirm_duplicate: bool,
-    counts: bool = True,
-) -> str:
-    """Refuse a duplicate, then an invalid dose, unless confirmed; returns the audit note of a
-    confirmed one.  ``counts=False`` skips the engine's evaluation (only the dose number changed)."""
-    others = [
-        d
-        for d in s.scalars(select(Dose).where(Dose.child_id == child.id, Dose.deleted.is_(False)))
-        if d.uuid != exclude
-    ]
-    facts = session_facts(s, child.id, child.mother_hbsag, child.birth_weight_kg)
-    notes = []
-    clash = find_clash(child.birth_date, child.sex, others, code, number, day, facts=lambda: facts)
-    if clash is not None:
-        if not confirm_duplicate:
-            raise DuplicateDose(clash)
-        notes.append(f"确认作为更正/补录：已有{clash.existing}")
-    if counts:
-        reasons = invalid_reasons(evaluate_new(child.birth_date, child.sex, others, code, day, facts=facts))
-        if reasons and not confirm_invalid:
-            raise InvalidDose(reasons)
-        if reasons:
-            notes.append(f"确认保存无效剂次：{'、'.join(reasons)}")
-    return "".join(f"（{n}）" for n in notes)
 
 
 def resolve_vaccine_code(text: str) -> str:
@@ -166,19 +95,21 @@ def add_dose(
     record already is that dose (a save retried after a lost connection): returned, not saved again.
     """
     with db.transaction() as s:
-        own = own_unit(s)
-        child = s.scalar(select(Child).where(Child.code == child_code, Child.deleted.is_(False)))
-        if child is None:
+        stored = read_for_save(s, child_code, inp.uuid, inp.date)  # one SELECT (module doc of dose_reads)
+        if stored is None:
+            own_unit(s)  # a clinic not set up says so first
             raise NotFoundError(f"找不到儿童编码为 {child_code} 的个案")
-        if inp.uuid and (earlier := s.scalar(select(Dose).where(Dose.uuid == inp.uuid))) is not None:
-            if earlier.child_id != child.id:
+        child, own = stored.child, stored.own_unit
+        if inp.uuid and stored.earlier_child_id is not None:
+            if stored.earlier_child_id != child.id:
                 raise ValidationError("接种记录编号重复（另一儿童已有此编号），未保存")
+            earlier = s.scalars(select(Dose).where(Dose.uuid == inp.uuid)).one()
             return DoseRecord.from_orm(earlier)  # this save's first attempt was committed: not again
         here = inp.place_text != OTHER_PLACE and inp.unit_code in (None, own)
         code = resolve_vaccine_code(inp.vaccine)
         refusal: OffOrderDose | None = None
         if here:
-            refusal = off_order(s, child.id, code, inp.dose_number, inp.date)
+            refusal = off_order_of(s, stored.order_id, code, inp.dose_number)
         if refusal is not None and not confirm_off_order:
             raise refusal
         verdict = None
@@ -197,6 +128,7 @@ def add_dose(
             today=today,
             confirm_invalid=confirm_invalid,
             confirm_duplicate=confirm_duplicate,
+            stored=stored,
         )
         if verdict is not None and verdict.reasons and scan_override:
             administration.audit_override(s, dose, verdict, scan_override, user)
@@ -224,8 +156,12 @@ def record_dose(
     today: date | None = None,
     confirm_invalid: bool = False,
     confirm_duplicate: bool = False,
+    stored: SaveReads | None = None,
 ) -> Dose:
-    """:func:`add_dose` inside the caller's transaction (a new child's birth doses go in with the child)."""
+    """:func:`add_dose` inside the caller's transaction (a new child's birth doses go in with the child).
+
+    ``stored``: what :func:`~epimanager.services.dose_reads.read_for_save` read for this save (else
+    the child's doses and facts are read here)."""
     today = today or date.today()
     code = resolve_vaccine_code(inp.vaccine)
     vac = catalog().resolve(code)
@@ -233,7 +169,7 @@ def record_dose(
     problems = dose_problems(inp, child.birth_date, today)
     if problems:
         raise ValidationError(problems)
-    note = _check_dose(
+    note = check_dose(
         s,
         child,
         code,
@@ -242,6 +178,7 @@ def record_dose(
         exclude=None,
         confirm_invalid=confirm_invalid,
         confirm_duplicate=confirm_duplicate,
+        stored=stored,
     )
     unit_code = inp.unit_code
     if unit_code is None and inp.place_text != OTHER_PLACE:
@@ -270,8 +207,7 @@ def record_dose(
         updated_at=now,
         version=1,
     )
-    s.add(dose)
-    s.flush()
+    s.add(dose)  # written with the next flush: the stock draw's first read, or the commit
     # 疫苗出入库: one 人份 from the batch when it is in stock (refuses a shortage)
     dose_binding.consume_for_dose(s, dose, user=user, now=now)
     audit.record(
@@ -369,7 +305,7 @@ def update_dose(
             raise ValidationError(problems)
         note = ""
         if (after.vaccine, after.dose_number, after.date) != (current.vaccine, current.dose_number, current.date):
-            note = _check_dose(
+            note = check_dose(
                 s,
                 child,
                 after.vaccine,

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, ScalarSelect, select
 from sqlalchemy.orm import Session
 
 from epimanager.domain import visit as dv
@@ -47,24 +48,51 @@ class OffOrderDose(ValidationError):
         super().__init__(f"{dose}不在 {ticket} 号的今日接种安排中（今日安排：{today}）；需确认后才能保存")
 
 
+def _visit_filter(child_id: Any, day: Any) -> tuple[ColumnElement[bool], ...]:
+    return (Visit.child_id == child_id, Visit.day == day, Visit.step != dv.Step.CANCELLED.value)
+
+
+def order_id_column(child_id: Any, day: Any) -> ScalarSelect[int | None]:
+    """The id of the order of the child's not-cancelled visit on ``day``, as a scalar subquery
+    (``child_id`` and ``day``: columns or bound parameters of the statement it goes into)."""
+    return (
+        select(VisitOrder.id)
+        .join(Visit, VisitOrder.visit_id == Visit.id)
+        .where(*_visit_filter(child_id, day))
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+def _items(s: Session, order_id: int) -> tuple[str, list[Planned]] | None:
+    query = (
+        select(Visit.ticket, VisitOrderItem.vaccine_code, VisitOrderItem.dose_number, VisitOrderItem.site)
+        .join(VisitOrder, VisitOrderItem.order_id == VisitOrder.id)
+        .join(Visit, VisitOrder.visit_id == Visit.id)
+        .where(VisitOrderItem.order_id == order_id)
+        .order_by(VisitOrderItem.position)
+    )
+    rows = s.execute(query).all()
+    if not rows:
+        return None
+    return rows[0][0], [Planned(r[1], r[2], r[3]) for r in rows]
+
+
 def planned_items(s: Session, child_id: int, day: dt.date) -> tuple[str, list[Planned]] | None:
     """(ticket, items) of the child's not-cancelled visit on ``day`` when it has a non-empty order."""
-    found = s.execute(
-        select(Visit.ticket, VisitOrder.id)
-        .join(VisitOrder, VisitOrder.visit_id == Visit.id)
-        .where(Visit.child_id == child_id, Visit.day == day, Visit.step != dv.Step.CANCELLED.value)
-    ).first()
-    if found is None:
-        return None
-    query = select(VisitOrderItem).where(VisitOrderItem.order_id == found[1]).order_by(VisitOrderItem.position)
-    items = [Planned(r.vaccine_code, r.dose_number, r.site) for r in s.scalars(query)]
-    return (found[0], items) if items else None
+    order_id = s.scalar(select(order_id_column(child_id, day)))
+    return None if order_id is None else _items(s, order_id)
 
 
 def off_order(s: Session, child_id: int, code: str, number: int, day: dt.date) -> OffOrderDose | None:
     """The refusal for a dose (``code``, ``number``, ``day``) not on the child's order; None when it is
     on it or there is no order."""
-    found = planned_items(s, child_id, day)
+    return off_order_of(s, s.scalar(select(order_id_column(child_id, day))), code, number)
+
+
+def off_order_of(s: Session, order_id: int | None, code: str, number: int) -> OffOrderDose | None:
+    """:func:`off_order` for the order ``order_id`` (read with :func:`order_id_column`; None: no order)."""
+    found = None if order_id is None else _items(s, order_id)
     if found is None:
         return None
     ticket, items = found

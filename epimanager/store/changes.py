@@ -63,15 +63,18 @@ def _collect(session: Session, _ctx: UOWTransaction) -> None:
 
 
 def _notify(session: Session) -> None:
-    from sqlalchemy import select, text
+    from sqlalchemy import select
 
+    # SQLAlchemy calls before_commit before its last flush: flush here so that what is still
+    # pending (a service need not flush before it commits) is announced too
+    session.flush()
     ids: set[int] = session.info.pop(_PENDING_KEY, set())
     visits: set[int] = session.info.pop(_PENDING_VISITS_KEY, set())
     if visits:
         ids |= set(session.scalars(select(Visit.child_id).where(Visit.id.in_(sorted(visits)))))
     if ids:
         payload = json.dumps(sorted(ids)[:500])  # NOTIFY payloads stay well under 8000 bytes
-        session.execute(text("SELECT pg_notify(:c, :p)"), {"c": CHANNEL, "p": payload})
+        session.connection().exec_driver_sql("SELECT pg_notify(%(c)s, %(p)s)", {"c": CHANNEL, "p": payload})
 
 
 @dataclass

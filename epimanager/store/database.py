@@ -270,6 +270,8 @@ def _open_server(location: ServerUrl, *, create: bool, backup_dir: Path | None, 
 
 
 def set_config(session: Session, key: str, value: str) -> None:
+    if key == OWN_UNIT_KEY:
+        session.info.pop(_OWN_UNIT_SEEN, None)
     row = session.get(AppConfig, key)
     if row is None:
         session.add(AppConfig(key=key, value=value))
@@ -281,9 +283,30 @@ def get_config(session: Session, key: str) -> str | None:
     return session.scalar(select(AppConfig.value).where(AppConfig.key == key))
 
 
-def own_unit(session: Session) -> str:
-    """This clinic's unit code, read in the caller's session."""
+#: ``session.info`` key of the unit code read in the session's current transaction (with that transaction)
+_OWN_UNIT_SEEN = "epimanager.own_unit"
+
+
+def known_own_unit(session: Session, code: str) -> None:
+    """``code`` is this clinic's unit code, read in the session's current transaction: :func:`own_unit`
+    and :func:`cached_own_unit` answer it without reading again until that transaction ends."""
+    session.info[_OWN_UNIT_SEEN] = (session.get_transaction(), code)
+
+
+def cached_own_unit(session: Session) -> str | None:
+    """This clinic's unit code (None: not set up), read once per transaction of ``session``."""
+    seen = session.info.get(_OWN_UNIT_SEEN)
+    if seen is not None and seen[0] is not None and seen[0] is session.get_transaction():
+        return str(seen[1])
     code = get_config(session, OWN_UNIT_KEY)
+    if code:
+        known_own_unit(session, code)
+    return code
+
+
+def own_unit(session: Session) -> str:
+    """This clinic's unit code, read in the caller's session (once per transaction)."""
+    code = cached_own_unit(session)
     if not code:
         raise DatabaseError("数据库尚未初始化接种单位，请先运行 epimanager init --unit 编码 --unit-name 名称")
     return code

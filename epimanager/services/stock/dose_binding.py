@@ -9,10 +9,12 @@ receipt are saved without touching stock.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from functools import cache
+from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ScalarSelect, Select, bindparam, func, select
+from sqlalchemy.orm import Session, contains_eager
 
 from epimanager.domain import stock as rules
 from epimanager.domain.stock import MovementKind, ShortStock
@@ -27,45 +29,62 @@ from epimanager.services.stock.ledger import (
 )
 from epimanager.services.stock.records import TRACE7, MovementRecord, movement_record, vaccine_names
 from epimanager.services.stock.syringe_types import VACCINE
-from epimanager.services.stock.syringes import clear_shortages, consume_syringes
-from epimanager.store.database import OWN_UNIT_KEY, get_config
+from epimanager.services.stock.syringes import clear_shortages, consume_syringes, syringes_kept_since
+from epimanager.store.database import cached_own_unit
 from epimanager.store.models import Dose
 from epimanager.store.models_stock import StockBatch, StockMovement, StockProduct, StockProductCode
 
 
+def _first_receipt(batch_id: Any) -> ScalarSelect[date]:
+    return (
+        select(func.min(StockMovement.date))
+        .where(StockMovement.batch_id == batch_id, StockMovement.kind == MovementKind.IN.value)
+        .scalar_subquery()
+    )
+
+
+@cache
+def _batches_statement() -> Select[StockBatch, date, date]:
+    """The batches of a product code and batch number, each with its product (no lazy load later),
+    its first receipt, and the clinic's first syringe receipt; built once."""
+    return (
+        select(StockBatch, _first_receipt(StockBatch.id), syringes_kept_since())
+        .join(StockBatch.product)
+        .options(contains_eager(StockBatch.product))
+        .where(StockProduct.vaccine_code == bindparam("code"), StockBatch.batch_no == bindparam("bno"))
+        .order_by(StockBatch.expiry, StockBatch.id)
+    )
+
+
 def _dose_batch(s: Session, dose: Dose) -> StockBatch | None:
     """The stock batch a dose draws on, or None when stock does not apply."""
+    found = _dose_batch_and_syringes(s, dose)
+    return None if found is None else found[0]
+
+
+def _dose_batch_and_syringes(s: Session, dose: Dose) -> tuple[StockBatch, bool] | None:
+    """:func:`_dose_batch`, and whether the clinic keeps syringes in stock on the dose's day
+    (:func:`.syringes.manages_syringes`), both read in one statement."""
     if dose.deleted or not dose.batch_no or not dose.batch_no.strip():
         return None
     # a dose that is one component of a combination product: the product's own dose carries the stock
     if dose.combination_code and dose.combination_code != dose.vaccine_code:
         return None
-    own = get_config(s, OWN_UNIT_KEY)
+    own = cached_own_unit(s)
     if own is None or dose.unit_code != own:
         return None
     bno = rules.normalize_batch_no(dose.batch_no)
-    found = list(
-        s.scalars(
-            select(StockBatch)
-            .join(StockProduct)
-            .where(StockProduct.vaccine_code == dose.vaccine_code, StockBatch.batch_no == bno)
-            .order_by(StockBatch.expiry, StockBatch.id)
-        )
-    )
-    if len(found) > 1 and dose.manufacturer:
-        same = [b for b in found if b.product.manufacturer == dose.manufacturer.strip()]
-        found = same or found
-    if not found:
+    rows = s.execute(_batches_statement(), {"code": dose.vaccine_code, "bno": bno}).all()
+    if len(rows) > 1 and dose.manufacturer:
+        same = [r for r in rows if r[0].product.manufacturer == dose.manufacturer.strip()]
+        rows = same or rows
+    if not rows:
         return None
-    b = next((b for b in found if b.quantity > 0), found[0])
-    first = s.scalar(
-        select(func.min(StockMovement.date)).where(
-            StockMovement.batch_id == b.id, StockMovement.kind == MovementKind.IN.value
-        )
-    )
+    row = next((r for r in rows if r[0].quantity > 0), rows[0])
+    first, syringes_since = row[1], row[2]
     if first is None or dose.date < first:
         return None  # the clinic did not yet hold this batch: back-entry
-    return b
+    return row[0], syringes_since is not None and syringes_since <= dose.date
 
 
 def consume_for_dose(
@@ -78,9 +97,10 @@ def consume_for_dose(
     With ``fill`` (a new dose) the dose's empty expiry and manufacturer are
     filled from the batch.
     """
-    b = _dose_batch(s, dose)
-    if b is None:
+    found = _dose_batch_and_syringes(s, dose)
+    if found is None:
         return None
+    b, syringes_kept = found
     p = b.product
     abbr = vaccine_names(p.vaccine_code)[0]
     if b.expiry < dose.date:
@@ -124,7 +144,7 @@ def consume_for_dose(
     )
     record = movement_record(m, b.quantity)
     # the syringe(s): one to inject, one to mix when this dose opened a multi-dose vial
-    consume_syringes(s, dose, opens_vial, user=user, now=now)
+    consume_syringes(s, dose, opens_vial, user=user, now=now, kept=syringes_kept)
     return record
 
 

@@ -8,8 +8,10 @@ any later day in the ledger — is refused with the batch and the shortfall name
 from __future__ import annotations
 
 from datetime import date, datetime
+from functools import cache
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Date, Select, bindparam, case, func, select
 from sqlalchemy.orm import Session
 
 from epimanager.domain import stock as rules
@@ -73,20 +75,21 @@ def set_state(b: StockBatch, st: VialState) -> None:
     b.opened_at = st.opened_at
 
 
+@cache
+def _floor_statement() -> Select[Any]:
+    # the days up to ``on`` summed in the database as one row (day NULL), each later day its own row
+    day = case((StockMovement.date > bindparam("on", type_=Date), StockMovement.date)).label("day")
+    return select(day, func.sum(StockMovement.delta)).where(StockMovement.batch_id == bindparam("batch")).group_by(day)
+
+
 def _balance_floor(s: Session, batch_id: int, on: date) -> int:
     """The lowest end-of-day balance from ``on`` onwards (by the ledger)."""
-    rows = s.execute(
-        select(StockMovement.date, func.sum(StockMovement.delta))
-        .where(StockMovement.batch_id == batch_id)
-        .group_by(StockMovement.date)
-        .order_by(StockMovement.date)
-    ).all()
-    running = sum(int(t) for d, t in rows if d <= on)
+    rows = s.execute(_floor_statement(), {"batch": batch_id, "on": on}).all()
+    running = sum(int(t) for d, t in rows if d is None)
     floor = running
-    for d, t in rows:
-        if d > on:
-            running += int(t)
-            floor = min(floor, running)
+    for _d, t in sorted((r for r in rows if r[0] is not None), key=lambda r: r[0]):
+        running += int(t)
+        floor = min(floor, running)
     return floor
 
 

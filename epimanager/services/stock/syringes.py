@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cache
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import ScalarSelect, delete, func, select
 from sqlalchemy.orm import Session
 
 from epimanager.domain import stock as rules
@@ -77,25 +77,36 @@ def _syringe_batch(s: Session, stype: str, on: date) -> StockBatch | None:
     return None
 
 
-def _manages_syringes(s: Session, on: date) -> bool:
-    """Whether the clinic keeps syringes in stock (a receipt of any syringe on or before ``on``)."""
-    first = s.scalar(
+def syringes_kept_since() -> ScalarSelect[date]:
+    """The day of the clinic's first syringe receipt (None: it keeps no syringes), as a scalar subquery."""
+    return (
         select(func.min(StockMovement.date))
         .join(StockBatch)
         .join(StockProduct)
         .where(StockProduct.kind == SYRINGE, StockMovement.kind == MovementKind.IN.value)
+        .correlate(None)  # about every syringe batch, also inside a statement that reads one batch
+        .scalar_subquery()
     )
+
+
+def _manages_syringes(s: Session, on: date) -> bool:
+    """Whether the clinic keeps syringes in stock (a receipt of any syringe on or before ``on``)."""
+    first = s.scalar(select(syringes_kept_since()))
     return first is not None and first <= on
 
 
 def consume_syringes(
-    s: Session, dose: Dose, vial_opened: bool, *, user: str | None, now: datetime
+    s: Session, dose: Dose, vial_opened: bool, *, user: str | None, now: datetime, kept: bool | None = None
 ) -> list[StockMovement]:
-    """Take the syringes a dose needs (its vaccine batch was taken just before); record any shortage."""
-    if not _manages_syringes(s, dose.date):
+    """Take the syringes a dose needs (its vaccine batch was taken just before); record any shortage.
+
+    ``kept``: whether the clinic keeps syringes on the dose's day, when the caller read it already."""
+    if not (_manages_syringes(s, dose.date) if kept is None else kept):
         return []
     injection, mixing = syringes_for(dose.vaccine_code)
     needed = [t for t in (injection, mixing if vial_opened else None) if t]
+    if not needed:
+        return []
     out = []
     for stype in needed:
         b = _syringe_batch(s, stype, dose.date)
