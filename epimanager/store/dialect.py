@@ -69,7 +69,10 @@ def open_reader(location: DbLocation) -> RawReader:
     if isinstance(location, ServerUrl):
         import psycopg
 
-        con = psycopg.connect(location.url.replace("postgresql+psycopg://", "postgresql://", 1), autocommit=False)
+        from epimanager.store.engine import SERVER_OPTIONS
+
+        url = location.url.replace("postgresql+psycopg://", "postgresql://", 1)
+        con = psycopg.connect(url, autocommit=False, options=SERVER_OPTIONS)
         con.read_only = True
         return RawReader(con, True)
     from epimanager.store.sqlite_files import connect_raw

@@ -157,7 +157,7 @@ def _candidates(
 def _doses(raw: Any, ids: Sequence[int], unit: str) -> dict[int, list[DoseFact]]:
     """Every dose of the children ``ids`` (sorted), by id.
 
-    Rows stay the tuples SQLite returns: (vaccine, ISO date, dose number, given here).
+    Rows stay the tuples the driver returns: (vaccine, ISO date, dose number, given here).
     """
     facts: dict[int, list[DoseFact]] = defaultdict(list)
     if not ids:
@@ -166,17 +166,24 @@ def _doses(raw: Any, ids: Sequence[int], unit: str) -> dict[int, list[DoseFact]]
         f"SELECT child_id, vaccine_code, CAST(date AS TEXT), dose_number, unit_code = ? FROM dose "
         f"{'' if raw.server else 'INDEXED BY ix_dose_child_id'} WHERE deleted = false AND "
     )
-    if ids[-1] - ids[0] < 4 * len(ids):  # dense: one range scan, dropping the few children not asked for
-        wanted = set(ids)
-        for row in raw.execute(select + "child_id BETWEEN ? AND ?", (unit, ids[0], ids[-1])):
-            if row[0] in wanted:
-                facts[row[0]].append(row[1:])
-        return facts
-    for i in range(0, len(ids), _CHUNK):
-        part = ids[i : i + _CHUNK]
-        for row in raw.execute(select + f"child_id IN ({','.join('?' * len(part))})", (unit, *part)):
-            facts[row[0]].append(row[1:])
+    if raw.server:  # one query, the ids as one array (an IN list would be parsed and planned per chunk)
+        _collect(facts, raw.execute(select + "child_id = ANY(?)", (unit, list(ids))), None)
+    elif ids[-1] - ids[0] < 4 * len(ids):  # dense: one range scan, dropping the few children not asked for
+        _collect(facts, raw.execute(select + "child_id BETWEEN ? AND ?", (unit, ids[0], ids[-1])), set(ids))
+    else:
+        for i in range(0, len(ids), _CHUNK):
+            part = ids[i : i + _CHUNK]
+            sql = select + f"child_id IN ({','.join('?' * len(part))})"
+            _collect(facts, raw.execute(sql, (unit, *part)), None)
     return facts
+
+
+def _collect(facts: dict[int, list[DoseFact]], cur: Any, wanted: set[int] | None) -> None:
+    """The rows of ``cur`` into ``facts``, in batches (a psycopg cursor is slow to iterate row by row)."""
+    while rows := cur.fetchmany(10_000):
+        for row in rows:
+            if wanted is None or row[0] in wanted:
+                facts[row[0]].append(row[1:])
 
 
 _Part = tuple[dict[int | None, Counter[str]], dict[int | None, Counter[str]], list[Stored]]
