@@ -32,6 +32,13 @@ def run(conn: Connection, sql: str, params: Sequence[Any] | None = None) -> Any:
     return conn.exec_driver_sql(sql, params)
 
 
+def one_snapshot(session: Session) -> None:
+    """Let every query of ``session`` read one snapshot, as a SQLite read transaction does: REPEATABLE
+    READ on PostgreSQL, whose READ COMMITTED takes a new snapshot per statement.  Call it first."""
+    if is_server(session):
+        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+
+
 def indexed_by(bind: Connection | Session, index: str) -> str:
     """``INDEXED BY <index>`` on SQLite (its planner needs the hint there), nothing on PostgreSQL."""
     return "" if is_server(bind) else f"INDEXED BY {index}"

@@ -47,7 +47,7 @@ from epimanager.services.reports.report_6_1_state import (
 )
 from epimanager.services.units import committee_names, unit_info
 from epimanager.store.database import Database
-from epimanager.store.dialect import indexed_by, open_reader
+from epimanager.store.dialect import indexed_by, one_snapshot, open_reader
 
 _CHUNK = 900
 _PROGRESS_STEP = 10_000
@@ -271,6 +271,7 @@ def report_6_1(
     key = None if exhaustive else state_key()
     today = today or date.today()
     with db.session() as s:  # one snapshot: a child is either counted from stored rows or a candidate
+        one_snapshot(s)
         gen = s.execute(text("SELECT gen FROM report_state_gen WHERE id = 1")).scalar_one()
         names = committee_names(s, info.code)
         pre = _window(eng, start, end) if not exhaustive else _Window(date.min, date.min, date.min)
