@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session
 
 from epimanager.paths import DbLocation, ServerUrl
@@ -49,6 +49,17 @@ def iso(value: date | datetime | str | None) -> str | None:
     if value is None or isinstance(value, str):
         return value
     return value.isoformat()
+
+
+def analyze(engine: Engine, *tables: str) -> None:
+    """Fresh planner statistics for ``tables`` (all by default) after many of their rows changed.
+
+    PostgreSQL only (SQLite's queries carry their index hints and keep their plans).  Autovacuum would
+    get there within a minute or so; a query run before that is planned from the old figures."""
+    if engine.dialect.name != "postgresql":
+        return
+    with engine.connect() as conn:
+        conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql(f"ANALYZE {', '.join(tables)}")
 
 
 def has_table(conn: Connection, name: str) -> bool:

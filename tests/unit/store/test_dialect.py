@@ -11,7 +11,7 @@ from epimanager.domain.validation import ChildInput
 from epimanager.paths import ServerUrl
 from epimanager.services.children import create_child
 from epimanager.store.database import Database, open_database
-from epimanager.store.dialect import one_snapshot, open_reader
+from epimanager.store.dialect import analyze, one_snapshot, open_reader
 
 
 def _children(s: object) -> int:
@@ -41,3 +41,16 @@ def test_server_connections_compile_no_query_with_jit(pg_location: ServerUrl) ->
         assert reader.execute("SHOW jit").fetchone() == ("off",)
     finally:
         reader.close()
+
+
+def test_analyze_gives_the_server_planner_the_rows_just_written(pg_location: ServerUrl) -> None:
+    db = open_database(pg_location)
+    try:
+        for n in range(3):
+            create_child(db, ChildInput(f"王{n}", "1", date(2026, 1, 5 + n), mother_name="王芳"))
+        analyze(db.engine, "child", "dose")
+        with db.session() as s:
+            # what the planner believes the table holds (-1: never analysed)
+            assert s.execute(text("SELECT reltuples FROM pg_class WHERE relname = 'child'")).scalar_one() == 3
+    finally:
+        db.close()
