@@ -184,15 +184,15 @@ def _doses(raw: Any, ids: Sequence[int], unit: str) -> dict[int, list[DoseFact]]
         f"SELECT child_id, vaccine_code, CAST(date AS TEXT), dose_number, unit_code = ? FROM dose "
         f"{'' if raw.server else 'INDEXED BY ix_dose_child_id'} WHERE deleted = false AND "
     )
-    if raw.server:  # one query, the ids as one array (an IN list would be parsed and planned per chunk)
-        _collect(facts, raw.execute(select + "child_id = ANY(?)", (unit, list(ids))), None)
-    elif ids[-1] - ids[0] < 4 * len(ids):  # dense: one range scan, dropping the few children not asked for
+    if ids[-1] - ids[0] < 4 * len(ids):  # dense: one range scan, dropping the few children not asked for
         _collect(facts, raw.execute(select + "child_id BETWEEN ? AND ?", (unit, ids[0], ids[-1])), set(ids))
-    else:
-        for i in range(0, len(ids), _CHUNK):
-            part = ids[i : i + _CHUNK]
-            sql = select + f"child_id IN ({','.join('?' * len(part))})"
-            _collect(facts, raw.execute(sql, (unit, *part)), None)
+        return facts
+    for i in range(0, len(ids), _CHUNK):
+        part = ids[i : i + _CHUNK]
+        if raw.server:  # an array: one statement to parse whatever its length (a far longer one: a full scan)
+            _collect(facts, raw.execute(select + "child_id = ANY(?)", (unit, list(part))), None)
+        else:
+            _collect(facts, raw.execute(select + f"child_id IN ({','.join('?' * len(part))})", (unit, *part)), None)
     return facts
 
 
