@@ -1,9 +1,11 @@
 """表6-1 is the same report on the standalone file and on the clinic server for the same clinic.
 
-The two backends read a child's doses differently (SQLite: ranges and IN lists through its index
-hint; PostgreSQL: one array of ids) and the stored rows travel with ``server migrate``, so one clinic
+The two backends find the children to forecast with different queries and read their doses differently
+(SQLite: IN lists through its index hints; PostgreSQL: arrays of ids), and the stored rows travel with
+``server migrate``, so one clinic
 is built on SQLite, moved onto the server, and every report compared: counted from the rows made on
-the file, from rows made on the server, and forecast in full.
+the file, and from rows made on the server (the other tests check on both backends that the stored rows
+give what a forecast of every child in full gives).
 """
 
 from __future__ import annotations
@@ -46,7 +48,6 @@ def test_the_report_is_the_same_on_the_file_and_on_the_server(db_path: Path) -> 
                 # the month has children to count, several 区域划分 among them
                 assert sum(sum(r["due"].values()) > 0 for r in on_file[m]) >= 2, m
                 assert report_6_1(server, m, today=TODAY)["rows"] == on_file[m], m
-                assert report_6_1(server, m, exhaustive=True)["rows"] == on_file[m], m
             with server.transaction() as s:  # as after a schedule upgrade: every child's rows made anew
                 s.execute(text("DELETE FROM report_due"))
                 s.execute(text("DELETE FROM report_state"))
