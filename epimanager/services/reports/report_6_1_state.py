@@ -158,7 +158,10 @@ def store(db: Database, gen: int, key: str, stored: Sequence[Stored]) -> bool:
         log.info("report rows not stored: %s", exc)
         return False
     if len(stored) >= _ANALYZE_AFTER:
-        analyze(db.engine, "report_state", "report_due")
+        try:
+            analyze(db.engine, "report_state", "report_due")
+        except OperationalError as exc:  # the rows are stored; autovacuum gets to the statistics later
+            log.info("report rows stored, statistics not refreshed: %s", exc)
     return True
 
 
