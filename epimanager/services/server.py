@@ -23,6 +23,7 @@ from epimanager.services import audit
 from epimanager.store import pg_files
 from epimanager.store.bulk import Bulk
 from epimanager.store.database import open_database
+from epimanager.store.dialect import analyze
 from epimanager.store.models import Base
 from epimanager.store.sqlite_files import connect_raw, online_copy
 
@@ -69,8 +70,7 @@ def move_to_server(source: Path, target: ServerUrl, *, progress: Progress | None
         server = open_database(target, create=True)  # the schema, by the same migrations
         try:
             counts = _copy(snapshot, server.engine, progress)
-            with server.engine.connect() as conn:  # planner statistics for the copied tables
-                conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("ANALYZE"))
+            analyze(server.engine)  # planner statistics for the copied tables
             check = audit.verify(server)
             if not check.ok:
                 raise DatabaseError(f"迁移后审计链校验失败（第 {check.broken_id} 条）：{check.problem}")

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session
 
 from epimanager.paths import DbLocation, ServerUrl
@@ -32,6 +32,13 @@ def run(conn: Connection, sql: str, params: Sequence[Any] | None = None) -> Any:
     return conn.exec_driver_sql(sql, params)
 
 
+def one_snapshot(session: Session) -> None:
+    """Let every query of ``session`` read one snapshot, as a SQLite read transaction does: REPEATABLE
+    READ on PostgreSQL, whose READ COMMITTED takes a new snapshot per statement.  Call it first."""
+    if is_server(session):
+        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+
+
 def indexed_by(bind: Connection | Session, index: str) -> str:
     """``INDEXED BY <index>`` on SQLite (its planner needs the hint there), nothing on PostgreSQL."""
     return "" if is_server(bind) else f"INDEXED BY {index}"
@@ -42,6 +49,17 @@ def iso(value: date | datetime | str | None) -> str | None:
     if value is None or isinstance(value, str):
         return value
     return value.isoformat()
+
+
+def analyze(engine: Engine, *tables: str) -> None:
+    """Fresh planner statistics for ``tables`` (all by default) after many of their rows changed.
+
+    PostgreSQL only (SQLite's queries carry their index hints and keep their plans).  Autovacuum would
+    get there within a minute or so; a query run before that is planned from the old figures."""
+    if engine.dialect.name != "postgresql":
+        return
+    with engine.connect() as conn:
+        conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql(f"ANALYZE {', '.join(tables)}")
 
 
 def has_table(conn: Connection, name: str) -> bool:
@@ -69,7 +87,10 @@ def open_reader(location: DbLocation) -> RawReader:
     if isinstance(location, ServerUrl):
         import psycopg
 
-        con = psycopg.connect(location.url.replace("postgresql+psycopg://", "postgresql://", 1), autocommit=False)
+        from epimanager.store.engine import SERVER_OPTIONS
+
+        url = location.url.replace("postgresql+psycopg://", "postgresql://", 1)
+        con = psycopg.connect(url, autocommit=False, options=SERVER_OPTIONS)
         con.read_only = True
         return RawReader(con, True)
     from epimanager.store.sqlite_files import connect_raw

@@ -47,7 +47,7 @@ from epimanager.services.reports.report_6_1_state import (
 )
 from epimanager.services.units import committee_names, unit_info
 from epimanager.store.database import Database
-from epimanager.store.dialect import indexed_by, open_reader
+from epimanager.store.dialect import is_server, one_snapshot, open_reader
 
 _CHUNK = 900
 _PROGRESS_STEP = 10_000
@@ -101,37 +101,9 @@ def _candidates(
 
     With a ``key``, managed children whose stored rows hold for the month
     (see :func:`stored_counts`) are left out; finding the others reads only
-    the birth-date index and the stored rows' keys.
+    the children of the age window and their stored rows' keys.
     """
-    managed, res = child_filter(residence)
-    if key is None:
-        skip, fresh = "", "true"
-    else:
-        skip = f"AND c.id NOT IN (SELECT st.child_id FROM report_state st WHERE {HOLDS})"
-        # rows made this month (from the doses before it began) are as good as new ones
-        fresh = (
-            "EXISTS (SELECT 1 FROM report_state st WHERE st.child_id = c.id AND st.key = :key "
-            "AND st.v_from <= :today AND st.v_until > :today AND st.basis = :basis)"
-        )
-    sql = f"""
-        WITH need AS (
-            SELECT c.id FROM child c {indexed_by(s, "ix_child_birth_date")}
-            WHERE c.birth_date <= :end AND c.birth_date > :oldest {skip}
-        )
-        SELECT c.id, CAST(c.birth_date AS TEXT), c.sex, c.committee_id, true, {fresh},
-               c.birth_date > :young
-               OR (c.sex = '2' AND c.birth_date > :girls)
-               OR EXISTS (SELECT 1 FROM dose d WHERE d.child_id = c.id AND d.deleted = false
-                          AND d.date > :recent AND d.date <= :end)
-        FROM need JOIN child c ON c.id = need.id
-        WHERE c.deleted = false AND c.status IN ({managed}) {res}
-        UNION
-        SELECT c.id, CAST(c.birth_date AS TEXT), c.sex, c.committee_id, c.status IN ({managed}), {fresh}, true
-        FROM child c
-        JOIN dose d ON d.child_id = c.id
-        WHERE c.deleted = false AND d.deleted = false AND d.unit_code = :unit {res}
-          AND d.date >= :start AND d.date <= :end
-    """
+    sql = _candidate_sql(is_server(s), key is not None, residence)
     params = month_params(
         start,
         end,
@@ -154,10 +126,56 @@ def _candidates(
     return sorted(out.values())
 
 
+#: may count: young enough for a dose by age, or a dose recently enough to have one due by interval
+_CAN_COUNT = """c.birth_date > :young OR (c.sex = '2' AND c.birth_date > :girls)
+               OR EXISTS (SELECT 1 FROM dose d WHERE d.child_id = c.id AND d.deleted = false
+                          AND d.date > :recent AND d.date <= :end)"""
+#: rows made this month (from the doses before it began) are as good as new ones
+_FRESH = "st.key = :key AND st.v_from <= :today AND st.v_until > :today AND st.basis = :basis"
+
+
+def _candidate_sql(server: bool, stored: bool, residence: int | None) -> str:
+    """The query of :func:`_candidates`; each backend's planner gets the form it runs fastest.
+
+    SQLite walks the birth-date index and looks the stored rows up by id (a join there takes twice as
+    long); PostgreSQL joins child and report_state once (the subqueries cost it three full scans of each).
+    """
+    managed, res = child_filter(residence)
+    month = f"""WHERE c.deleted = false AND d.deleted = false AND d.unit_code = :unit {res}
+          AND d.date >= :start AND d.date <= :end"""
+    if server:
+        join = "LEFT JOIN report_state st ON st.child_id = c.id" if stored else ""
+        fresh = f"COALESCE({_FRESH}, false)" if stored else "true"
+        return f"""
+        SELECT c.id, CAST(c.birth_date AS TEXT), c.sex, c.committee_id, true, {fresh}, {_CAN_COUNT}
+        FROM child c {join}
+        WHERE c.birth_date <= :end AND c.birth_date > :oldest AND c.deleted = false AND c.status IN ({managed})
+          {res} {f"AND NOT COALESCE({HOLDS}, false)" if stored else ""}
+        UNION
+        SELECT c.id, CAST(c.birth_date AS TEXT), c.sex, c.committee_id, c.status IN ({managed}), {fresh}, true
+        FROM dose d JOIN child c ON c.id = d.child_id {join}
+        {month}"""
+    skip = f"AND c.id NOT IN (SELECT st.child_id FROM report_state st WHERE {HOLDS})" if stored else ""
+    fresh = f"EXISTS (SELECT 1 FROM report_state st WHERE st.child_id = c.id AND {_FRESH})" if stored else "true"
+    return f"""
+        WITH need AS (
+            SELECT c.id FROM child c INDEXED BY ix_child_birth_date
+            WHERE c.birth_date <= :end AND c.birth_date > :oldest {skip}
+        )
+        SELECT c.id, CAST(c.birth_date AS TEXT), c.sex, c.committee_id, true, {fresh}, {_CAN_COUNT}
+        FROM need JOIN child c ON c.id = need.id
+        WHERE c.deleted = false AND c.status IN ({managed}) {res}
+        UNION
+        SELECT c.id, CAST(c.birth_date AS TEXT), c.sex, c.committee_id, c.status IN ({managed}), {fresh}, true
+        FROM child c
+        JOIN dose d ON d.child_id = c.id
+        {month}"""
+
+
 def _doses(raw: Any, ids: Sequence[int], unit: str) -> dict[int, list[DoseFact]]:
     """Every dose of the children ``ids`` (sorted), by id.
 
-    Rows stay the tuples SQLite returns: (vaccine, ISO date, dose number, given here).
+    Rows stay the tuples the driver returns: (vaccine, ISO date, dose number, given here).
     """
     facts: dict[int, list[DoseFact]] = defaultdict(list)
     if not ids:
@@ -167,16 +185,23 @@ def _doses(raw: Any, ids: Sequence[int], unit: str) -> dict[int, list[DoseFact]]
         f"{'' if raw.server else 'INDEXED BY ix_dose_child_id'} WHERE deleted = false AND "
     )
     if ids[-1] - ids[0] < 4 * len(ids):  # dense: one range scan, dropping the few children not asked for
-        wanted = set(ids)
-        for row in raw.execute(select + "child_id BETWEEN ? AND ?", (unit, ids[0], ids[-1])):
-            if row[0] in wanted:
-                facts[row[0]].append(row[1:])
+        _collect(facts, raw.execute(select + "child_id BETWEEN ? AND ?", (unit, ids[0], ids[-1])), set(ids))
         return facts
     for i in range(0, len(ids), _CHUNK):
         part = ids[i : i + _CHUNK]
-        for row in raw.execute(select + f"child_id IN ({','.join('?' * len(part))})", (unit, *part)):
-            facts[row[0]].append(row[1:])
+        if raw.server:  # an array: one statement to parse whatever its length (a far longer one: a full scan)
+            _collect(facts, raw.execute(select + "child_id = ANY(?)", (unit, list(part))), None)
+        else:
+            _collect(facts, raw.execute(select + f"child_id IN ({','.join('?' * len(part))})", (unit, *part)), None)
     return facts
+
+
+def _collect(facts: dict[int, list[DoseFact]], cur: Any, wanted: set[int] | None) -> None:
+    """The rows of ``cur`` into ``facts``, in batches (a psycopg cursor is slow to iterate row by row)."""
+    while rows := cur.fetchmany(10_000):
+        for row in rows:
+            if wanted is None or row[0] in wanted:
+                facts[row[0]].append(row[1:])
 
 
 _Part = tuple[dict[int | None, Counter[str]], dict[int | None, Counter[str]], list[Stored]]
@@ -264,6 +289,7 @@ def report_6_1(
     key = None if exhaustive else state_key()
     today = today or date.today()
     with db.session() as s:  # one snapshot: a child is either counted from stored rows or a candidate
+        one_snapshot(s)
         gen = s.execute(text("SELECT gen FROM report_state_gen WHERE id = 1")).scalar_one()
         names = committee_names(s, info.code)
         pre = _window(eng, start, end) if not exhaustive else _Window(date.min, date.min, date.min)

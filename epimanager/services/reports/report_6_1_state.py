@@ -30,10 +30,13 @@ from epimanager.domain.schedule import Given, ScheduleEngine
 from epimanager.resources import load_json
 from epimanager.services.forecast import load_schedule_data
 from epimanager.store.database import Database
-from epimanager.store.dialect import run
+from epimanager.store.dialect import analyze, run
 
 #: bump when the meaning of stored 6-1 rows changes
 STATE_FORMAT = 1
+#: storing this many children's rows (a first run, or one after an upgrade) refreshes the server's
+#: statistics of the two tables: planned from the old ones, the next run's queries take the wrong turns
+_ANALYZE_AFTER = 5000
 log = logging.getLogger(__name__)
 
 
@@ -154,6 +157,11 @@ def store(db: Database, gen: int, key: str, stored: Sequence[Stored]) -> bool:
     except OperationalError as exc:  # busy: another writer; the next report computes them again
         log.info("report rows not stored: %s", exc)
         return False
+    if len(stored) >= _ANALYZE_AFTER:
+        try:
+            analyze(db.engine, "report_state", "report_due")
+        except OperationalError as exc:  # the rows are stored; autovacuum gets to the statistics later
+            log.info("report rows stored, statistics not refreshed: %s", exc)
     return True
 
 
