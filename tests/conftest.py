@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import atexit
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -15,6 +17,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.pop("EPIMANAGER_DB", None)
 
 from epimanager.paths import DbLocation, ServerUrl, parse_db
+from epimanager.services import users
 from epimanager.services.units import init_database
 from epimanager.store.database import Database, open_database
 from tests.helpers.pg import Cluster, bin_dir
@@ -32,6 +35,25 @@ COMMITTEES = ("东风村", "红旗村", "城关社区")
 def _isolated_data_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     """Point the default data directory at a temp folder for every test."""
     monkeypatch.setenv("EPIMANAGER_DATA_DIR", str(tmp_path_factory.mktemp("datadir")))
+
+
+#: The program's scrypt cost (n) for a new password hash.  The tests hash with 2**10 instead (about 4 ms
+#: of CPU instead of 140 ms; a login verifies with the n stored in the hash): a test about the cost
+#: itself, or one that needs a login to take as long as a real one, asks for ``real_password_cost``.
+REAL_SCRYPT_N = users.SCRYPT_N
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _quick_password_hashes() -> Iterator[None]:
+    users.SCRYPT_N = 2**10
+    yield
+    users.SCRYPT_N = REAL_SCRYPT_N
+
+
+@pytest.fixture
+def real_password_cost(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Passwords set in this test are hashed at the program's own cost (n = 2**15)."""
+    monkeypatch.setattr(users, "SCRYPT_N", REAL_SCRYPT_N)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -107,21 +129,47 @@ def server_database(template: str | None = None) -> Iterator[ServerUrl]:
 def clinic_location(backend: str, folder: Path, stack: ExitStack) -> DbLocation:
     """An initialised clinic (unit 3201020101, three 区域划分) on ``backend`` (module-scoped fixtures)."""
     if backend == "postgresql":
-        loc: DbLocation = stack.enter_context(server_database())
-    else:
-        loc = folder / "epi.sqlite"
-    init_database(loc, UNIT, UNIT_NAME, list(COMMITTEES))
-    return loc
+        return stack.enter_context(server_database(pg_template_name()))
+    return new_clinic_file(folder / "epi.sqlite")
+
+
+#: What a test process initialised once (migrations take ~0.5 s a database): copied for each test.
+_templates: dict[str, str] = {}
+
+
+def new_clinic_file(path: Path) -> Path:
+    """``path``: a copy of one initialised clinic file (unit 3201020101, three 区域划分), built once per
+    test process — as :func:`init_database` makes it, without running every migration for each test."""
+    template = _templates.get("sqlite")
+    if template is None:
+        folder = Path(tempfile.mkdtemp(prefix="epim-template-"))
+        atexit.register(shutil.rmtree, folder, True)
+        init_database(folder / "epi.sqlite", UNIT, UNIT_NAME, list(COMMITTEES))
+        # closed cleanly: everything is in the one file (no -wal or -shm beside it to copy)
+        assert sorted(p.name for p in folder.iterdir()) == ["epi.sqlite"]
+        template = _templates["sqlite"] = str(folder / "epi.sqlite")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(template, path)
+    return path
+
+
+def pg_template_name() -> str:
+    """A server database initialised like :func:`new_clinic_file`, built once per test process and
+    copied for each test (``CREATE DATABASE … TEMPLATE``)."""
+    name = _templates.get("postgresql")
+    if name is None:
+        name = f"tmpl_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_{uuid.uuid4().hex[:6]}"
+        _pg_exec(f"CREATE DATABASE {name}")
+        loc = parse_db(_admin_url().rsplit("/", 1)[0] + "/" + name)
+        init_database(loc, UNIT, UNIT_NAME, list(COMMITTEES))
+        _templates["postgresql"] = name
+    return name
 
 
 @pytest.fixture(scope="session")
-def pg_template(worker_id: str) -> str:
+def pg_template() -> str:
     """A database initialised like ``db_path`` (unit 3201020101, three 区域划分), copied for each test."""
-    name = f"tmpl_{worker_id}_{uuid.uuid4().hex[:6]}"
-    _pg_exec(f"CREATE DATABASE {name}")
-    loc = parse_db(_admin_url().rsplit("/", 1)[0] + "/" + name)
-    init_database(loc, UNIT, UNIT_NAME, list(COMMITTEES))
-    return name
+    return pg_template_name()
 
 
 @pytest.fixture
@@ -136,17 +184,13 @@ def db_location(backend: str, tmp_path: Path, request: pytest.FixtureRequest) ->
     """Where the test's clinic lives: a fresh SQLite file or a fresh server database."""
     if backend == "postgresql":
         return request.getfixturevalue("pg_location")  # type: ignore[no-any-return]
-    path = tmp_path / "epi.sqlite"
-    init_database(path, UNIT, UNIT_NAME, list(COMMITTEES))
-    return path
+    return new_clinic_file(tmp_path / "epi.sqlite")
 
 
 @pytest.fixture
 def db_path(tmp_path: Path) -> Path:
     """A freshly initialised database file for unit 3201020101 with three 区域划分."""
-    path = tmp_path / "epi.sqlite"
-    init_database(path, UNIT, UNIT_NAME, list(COMMITTEES))
-    return path
+    return new_clinic_file(tmp_path / "epi.sqlite")
 
 
 @pytest.fixture

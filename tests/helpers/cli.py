@@ -23,7 +23,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 
 #: Variables a command reads while its modules are imported: with these set, a fresh interpreter.
-_IMPORT_TIME_ENV = ("PYTHONPATH", "EPIMANAGER_RESOURCES", "EPIMANAGER_RESOURCE_OVERRIDES", "PYTHONHASHSEED")
+#: (``EPIMANAGER_RESOURCE_OVERRIDES`` is not one: the update folder is looked up on each read of a
+#: reference file, and what the zygote's modules cached is emptied before the first fork.)
+_IMPORT_TIME_ENV = ("PYTHONPATH", "EPIMANAGER_RESOURCES", "PYTHONHASHSEED")
 
 
 class _Zygote:

@@ -11,14 +11,18 @@
 A desk stops when all ``TOTAL`` tickets are taken and none is left at its step or before it.  The
 clock is injected: ``DAY`` at 08:00 plus the seconds since the epoch time ``START`` (shared by all
 desks of a run), so a run never crosses midnight.  After each commit the desk prints
-``<kind> <ticket>`` (take / call / miss / start / finish); at the end ``done``.
+``<kind> <ticket>`` (take / call / miss / start / finish); at the end ``done``.  With
+``EPIMANAGER_DESK_GO=PATH`` a desk says ``ready`` once started and begins only when that file exists
+(every desk of a run starts moving tickets at the same moment, whatever its start-up took).
 """
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from datetime import date, datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import select
 
@@ -115,6 +119,12 @@ def main() -> None:
     location, desk, step, total, day, start = sys.argv[1:7]
     db = open_database(parse_db(location))
     db.desk = desk
+    go = os.environ.get("EPIMANAGER_DESK_GO")
+    if go:
+        sys.stdout.write("ready\n")
+        sys.stdout.flush()
+        while not Path(go).exists():
+            time.sleep(0.005)
     try:
         Desk(db, step, int(total), date.fromisoformat(day), float(start)).run()
     finally:

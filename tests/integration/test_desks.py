@@ -1,6 +1,10 @@
 """Four desks (processes) on one database at once — a clinic server (PostgreSQL) and one SQLite file:
 no committed dose lost, none written twice, stock = received − given, the audit chain whole, child codes
-unique; a desk killed mid-save loses only its uncommitted dose."""
+unique; a desk killed mid-save loses only its uncommitted dose.
+
+The desks register their children while the others start, then all five begin saving at one signal
+(``EPIMANAGER_DESK_GO``), so every save competes with the others' from the first; the fifth desk is
+killed once it has saved a few doses, most likely mid-save and while the four are still saving."""
 
 from __future__ import annotations
 
@@ -8,8 +12,7 @@ import os
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from datetime import date
 from pathlib import Path
@@ -29,9 +32,10 @@ from tests.conftest import BACKENDS, clinic_location
 from tests.helpers.cli import REPO
 
 DESKS = 4
-SAVES = 250
+SAVES = 80  # each; the four start saving together, so their saves interleave from the first to the last
 SHARED = 40
 RECEIVED = 1500
+VICTIM_SAVES = 8  # the fifth desk is killed after this many acknowledged saves
 
 
 @pytest.fixture(params=BACKENDS)
@@ -41,7 +45,7 @@ def clinic(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[DbLocatio
 
 
 def _desk(
-    location: DbLocation, name: str, children: int, doses: int, offset: int, shared: list[str]
+    location: DbLocation, name: str, children: int, doses: int, offset: int, shared: list[str], go: Path
 ) -> subprocess.Popen[str]:
     loc = location.url if isinstance(location, ServerUrl) else str(location)
     return subprocess.Popen(
@@ -60,8 +64,20 @@ def _desk(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env={**os.environ, "PYTHONIOENCODING": "utf-8"},
+        env={**os.environ, "PYTHONIOENCODING": "utf-8", "EPIMANAGER_DESK_GO": str(go)},
     )
+
+
+def _read_until(p: subprocess.Popen[str], done: Callable[[list[str]], bool]) -> list[str]:
+    """The lines ``p`` printed up to the one after which ``done`` holds (all of them if it ends first)."""
+    assert p.stdout is not None
+    lines: list[str] = []
+    while not done(lines):
+        line = p.stdout.readline()
+        if not line:
+            break
+        lines.append(line.rstrip("\n"))
+    return lines
 
 
 def _prepare(db: Database) -> list[str]:
@@ -73,20 +89,25 @@ def _prepare(db: Database) -> list[str]:
     ]
 
 
-def test_four_desks_save_at_once_and_one_is_killed(clinic: DbLocation) -> None:
+def test_four_desks_save_at_once_and_one_is_killed(clinic: DbLocation, tmp_path: Path) -> None:
     db = open_database(clinic)
+    go = tmp_path / "go"
     try:
         shared = _prepare(db)
-        desks = [_desk(clinic, f"{k + 1}号接种台", 10, SAVES, k * SAVES, shared) for k in range(DESKS)]
-        victim = _desk(clinic, "留观台", 0, 100_000, DESKS * SAVES, shared)
-        time.sleep(3)
-        victim.send_signal(signal.SIGKILL)  # mid-save, most likely
-        killed_out, _ = victim.communicate(timeout=60)
+        desks = [_desk(clinic, f"{k + 1}号接种台", 10, SAVES, k * SAVES, shared, go) for k in range(DESKS)]
+        victim = _desk(clinic, "留观台", 0, 100_000, DESKS * SAVES, shared, go)
+        ready = [_read_until(p, lambda lines: lines[-1:] == ["ready"]) for p in (*desks, victim)]
+        for p, lines in zip((*desks, victim), ready, strict=True):
+            assert lines[-1:] == ["ready"], p.communicate(timeout=60)[1][-2000:]
+        go.touch()  # all five start saving at once
+        killed_out = "\n".join(_read_until(victim, lambda lines: len(lines) >= VICTIM_SAVES))
+        victim.send_signal(signal.SIGKILL)  # mid-save, most likely (it saves until killed)
+        killed_out += "\n" + victim.communicate(timeout=60)[0]
         outs = []
-        for p in desks:
+        for p, before in zip(desks, ready[:DESKS], strict=True):
             out, err = p.communicate(timeout=600)
             assert p.returncode == 0, err[-2000:]
-            outs.append(out)
+            outs.append("\n".join(before) + "\n" + out)
         printed = [line.split()[1] for out in outs for line in out.splitlines() if line.startswith("dose ")]
         victim_printed = [line.split()[1] for line in killed_out.splitlines() if line.startswith("dose ")]
         codes = [line.split()[1] for out in outs for line in out.splitlines() if line.startswith("child ")]

@@ -17,10 +17,15 @@ from collections import Counter
 from datetime import datetime
 from pathlib import Path
 
+import pytest
+
 from epimanager.errors import PermissionDenied
 from epimanager.services import users
 from epimanager.store.database import Database, open_database
 from tests.helpers.cli import REPO
+
+#: each guess hashes at the program's own cost, so the guesses overlap as long as real ones do
+pytestmark = pytest.mark.usefixtures("real_password_cost")
 
 T0 = datetime(2026, 11, 26, 9, 0, 0)
 NURSE_PW = "Nurse-Secret-42"
@@ -89,6 +94,8 @@ def test_thirty_guesses_in_parallel_threads_lock_the_account(db: Database, db_pa
 GUESSER = """
 import json, sys
 from datetime import datetime
+import pytest
+
 from epimanager.errors import PermissionDenied
 from epimanager.services import users
 from epimanager.store.database import open_database

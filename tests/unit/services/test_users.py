@@ -29,6 +29,7 @@ def staffed(db: Database) -> Iterator[Database]:
     yield db
 
 
+@pytest.mark.usefixtures("real_password_cost")
 def test_hash_is_phc_scrypt_with_salt_and_verifies() -> None:
     h1, h2 = users.hash_password("correct horse"), users.hash_password("correct horse")
     scheme, n, r, p, salt, digest = h1.split("$")
@@ -163,6 +164,7 @@ def test_list_users(staffed: Database) -> None:
     assert "password" not in str(rows[0].to_json())
 
 
+@pytest.mark.usefixtures("real_password_cost")  # set up before ``staffed`` hashes its passwords
 def test_password_is_never_in_the_database_in_clear(staffed: Database, db_path: Path) -> None:
     users.change_password(staffed, "小李", NURSE_PW, "Changed-Pass-77")
     users.authenticate(staffed, "小李", "Changed-Pass-77")
