@@ -70,10 +70,13 @@ def stored_counts(
     """应种 of the managed children counted from stored rows: those with no dose since the month began
     whose rows were made under the schedule version in force at month end."""
     managed, res = child_filter(residence)
+    # SQLite: from the month's due rows (the plan a clinic file gets with no planner statistics); a file
+    # that has them (ANALYZE run by hand or by a tool) was planned from every child by birth date: 2x slower
+    hint = " INDEXED BY ix_report_due_earliest" if s.get_bind().dialect.name == "sqlite" else ""
     sql = f"""
         SELECT c.committee_id, r.col, count(DISTINCT c.id) FROM report_state st
         JOIN child c ON c.id = st.child_id
-        JOIN report_due r ON r.child_id = st.child_id
+        JOIN report_due r{hint} ON r.child_id = st.child_id
         WHERE {HOLDS}
           AND c.deleted = false AND c.status IN ({managed}) {res}
           AND c.birth_date <= :end AND c.birth_date > :oldest
