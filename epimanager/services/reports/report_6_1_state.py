@@ -30,7 +30,7 @@ from epimanager.domain.schedule import Given, ScheduleEngine
 from epimanager.resources import load_json
 from epimanager.services.forecast import load_schedule_data
 from epimanager.store.database import Database
-from epimanager.store.dialect import analyze, run
+from epimanager.store.dialect import analyze, indexed_by, run
 
 #: bump when the meaning of stored 6-1 rows changes
 STATE_FORMAT = 1
@@ -72,11 +72,11 @@ def stored_counts(
     managed, res = child_filter(residence)
     # SQLite: from the month's due rows (the plan a clinic file gets with no planner statistics); a file
     # that has them (ANALYZE run by hand or by a tool) was planned from every child by birth date: 2x slower
-    hint = " INDEXED BY ix_report_due_earliest" if s.get_bind().dialect.name == "sqlite" else ""
+    hint = indexed_by(s, "ix_report_due_earliest")
     sql = f"""
         SELECT c.committee_id, r.col, count(DISTINCT c.id) FROM report_state st
         JOIN child c ON c.id = st.child_id
-        JOIN report_due r{hint} ON r.child_id = st.child_id
+        JOIN report_due r {hint} ON r.child_id = st.child_id
         WHERE {HOLDS}
           AND c.deleted = false AND c.status IN ({managed}) {res}
           AND c.birth_date <= :end AND c.birth_date > :oldest
