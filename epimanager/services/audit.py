@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from epimanager.errors import StaleRecord
 from epimanager.services import permissions
-from epimanager.store.database import DESK_KEY, Database
+from epimanager.store.database import DESK_KEY, Database, recall_in_transaction, remember_in_transaction
 from epimanager.store.models import AuditLog
 
 #: Audit kinds and their labels (个案变更查询).  Services add to the log with these kinds.
@@ -101,13 +101,13 @@ def last_hash_column() -> ScalarSelect[str | None]:
 def known_last_hash(session: Session, value: str | None) -> None:
     """``value`` is the chain's last hash, read under the write lock of the session's current
     transaction: :func:`record` appends to it without reading it again until that transaction ends."""
-    session.info[_LAST_HASH] = (session.get_transaction(), value)
+    remember_in_transaction(session, _LAST_HASH, value)
 
 
 def _last_hash(session: Session) -> str | None:
-    seen = session.info.get(_LAST_HASH)
-    if seen is not None and seen[0] is not None and seen[0] is session.get_transaction():
-        return seen[1]
+    known, value = recall_in_transaction(session, _LAST_HASH)
+    if known:
+        return value
     return session.scalar(select(AuditLog.hash).order_by(AuditLog.id.desc()).limit(1))
 
 

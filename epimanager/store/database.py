@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Connection, Engine, event, select
 from sqlalchemy.exc import DatabaseError as SQLAlchemyDatabaseError
@@ -283,21 +284,34 @@ def get_config(session: Session, key: str) -> str | None:
     return session.scalar(select(AppConfig.value).where(AppConfig.key == key))
 
 
-#: ``session.info`` key of the unit code read in the session's current transaction (with that transaction)
+def remember_in_transaction(session: Session, key: str, value: object) -> None:
+    """Keep ``value`` under ``key`` for the session's current transaction (read by :func:`recall_in_transaction`)."""
+    session.info[key] = (session.get_transaction(), value)
+
+
+def recall_in_transaction(session: Session, key: str) -> tuple[bool, Any]:
+    """(True, value) when ``key`` was remembered in the session's current transaction, else (False, None)."""
+    seen = session.info.get(key)
+    if seen is not None and seen[0] is not None and seen[0] is session.get_transaction():
+        return True, seen[1]
+    return False, None
+
+
+#: ``session.info`` key of the unit code read in the session's current transaction
 _OWN_UNIT_SEEN = "epimanager.own_unit"
 
 
 def known_own_unit(session: Session, code: str) -> None:
     """``code`` is this clinic's unit code, read in the session's current transaction: :func:`own_unit`
     and :func:`cached_own_unit` answer it without reading again until that transaction ends."""
-    session.info[_OWN_UNIT_SEEN] = (session.get_transaction(), code)
+    remember_in_transaction(session, _OWN_UNIT_SEEN, code)
 
 
 def cached_own_unit(session: Session) -> str | None:
     """This clinic's unit code (None: not set up), read once per transaction of ``session``."""
-    seen = session.info.get(_OWN_UNIT_SEEN)
-    if seen is not None and seen[0] is not None and seen[0] is session.get_transaction():
-        return str(seen[1])
+    known, value = recall_in_transaction(session, _OWN_UNIT_SEEN)
+    if known:
+        return str(value)
     code = get_config(session, OWN_UNIT_KEY)
     if code:
         known_own_unit(session, code)
