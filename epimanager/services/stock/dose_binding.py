@@ -64,7 +64,7 @@ def _dose_batch(s: Session, dose: Dose) -> StockBatch | None:
 
 def _dose_batch_and_syringes(s: Session, dose: Dose) -> tuple[StockBatch, bool] | None:
     """:func:`_dose_batch`, and whether the clinic keeps syringes in stock on the dose's day
-    (:func:`.syringes.manages_syringes`), both read in one statement."""
+    (as :func:`.syringes._manages_syringes` answers it), both read in one statement."""
     if dose.deleted or not dose.batch_no or not dose.batch_no.strip():
         return None
     # a dose that is one component of a combination product: the product's own dose carries the stock
