@@ -38,10 +38,12 @@ def _free_port() -> int:
 
 
 class Cluster:
-    def __init__(self, bindir: Path, *, durable: bool = False) -> None:
+    def __init__(self, bindir: Path, *, durable: bool = False, options: str = "") -> None:
         self.bindir = bindir
         #: fsync and synchronous commit on (benchmarks: as a clinic server runs); off for the tests
         self.durable = durable
+        #: more server settings (``-c name=value …``)
+        self.options = options
         self.base = Path(tempfile.mkdtemp(prefix="epim-pg-"))
         self.data = self.base / "data"
         self.port = _free_port()
@@ -77,6 +79,7 @@ class Cluster:
             options += " -c shared_buffers=512MB -c maintenance_work_mem=512MB -c max_wal_size=4GB"
         else:
             options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c shared_buffers=64MB"
+        options += f" {self.options}"
         self._run(
             str(self.bindir / "pg_ctl"), "-D", str(self.data), "-o", options, "-l", str(self.base / "log"),
             "-w", "-t", "60", "start",
@@ -86,6 +89,12 @@ class Cluster:
     def pause(self) -> None:
         """Stop the server, keeping its data (a clinic server switched off, a cable pulled)."""
         self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop")
+        self.started = False
+
+    def crash(self) -> None:
+        """Kill the server at once, keeping its data: what it had not handed to the operating system is lost
+        (``pg_ctl stop -m immediate``: no shutdown checkpoint, WAL buffers not written)."""
+        self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop")
         self.started = False
 
     def url(self, dbname: str = "postgres") -> str:
