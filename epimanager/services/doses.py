@@ -94,7 +94,7 @@ def add_dose(
     day with :class:`OffOrderDose` unless ``confirm_off_order``.  A dose whose ``inp.uuid`` is on
     record already is that dose (a save retried after a lost connection): returned, not saved again.
     """
-    with db.transaction() as s:
+    with db.transaction(prepared=True) as s:  # a desk's save all day: its statements kept planned
         stored = read_for_save(s, child_code, inp.uuid, inp.date)  # one SELECT (module doc of dose_reads)
         if stored is None:
             own_unit(s)  # a clinic not set up says so first
