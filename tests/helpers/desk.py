@@ -4,7 +4,8 @@
 child registered and ``dose UUID`` for each dose after its commit (what a killed desk printed must be
 on record afterwards).  With ``EPIMANAGER_DESK_GO=PATH`` a desk says ``ready`` once started and saves
 only when that file exists.  Doses go to the shared children ``shared.txt`` names, each on a day no other
-desk uses, all from batch ``B-DESKS``.
+desk uses, all from batch ``B-DESKS`` — or, with ``EPIMANAGER_DESK_TODAY`` set (a benchmark), all dated today
+as a clinic's desks record them.
 """
 
 from __future__ import annotations
@@ -44,9 +45,10 @@ def main() -> None:
         sys.stdout.flush()
         while not Path(go).exists():
             time.sleep(0.005)
+    today = bool(os.environ.get("EPIMANAGER_DESK_TODAY"))
     for i in range(n_doses):
         code = shared[(i + offset) % len(shared)]
-        day = FIRST_DAY + timedelta(days=offset + i)
+        day = date.today() if today else FIRST_DAY + timedelta(days=offset + i)
         inp = DoseInput("HepB", 1, day, batch_no="B-DESKS", manufacturer="北京天坛", expiry=date(2030, 1, 1))
         dose = add_dose(db, code, inp, user=desk, **extra)
         sys.stdout.write(f"dose {dose.uuid}\n")

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from functools import cache
-from typing import Any
 
-from sqlalchemy import Date, Select, bindparam, case, func, select
+from sqlalchemy import Date, Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from epimanager.domain import stock as rules
@@ -76,19 +75,28 @@ def set_state(b: StockBatch, st: VialState) -> None:
 
 
 @cache
-def _floor_statement() -> Select[Any]:
-    # the days up to ``on`` summed in the database as one row (day NULL), each later day its own row
-    day = case((StockMovement.date > bindparam("on", type_=Date), StockMovement.date)).label("day")
-    return select(day, func.sum(StockMovement.delta)).where(StockMovement.batch_id == bindparam("batch")).group_by(day)
+def _later_days_statement() -> Select[date, int]:
+    # each day after ``on`` with movements, its sum: a range of the (batch, date) index, so a dose of
+    # today reads nothing however long the batch's ledger is
+    return (
+        select(StockMovement.date, func.sum(StockMovement.delta))
+        .where(StockMovement.batch_id == bindparam("batch"), StockMovement.date > bindparam("on", type_=Date))
+        .group_by(StockMovement.date)
+    )
 
 
-def _balance_floor(s: Session, batch_id: int, on: date) -> int:
-    """The lowest end-of-day balance from ``on`` onwards (by the ledger)."""
-    rows = s.execute(_floor_statement(), {"batch": batch_id, "on": on}).all()
-    running = sum(int(t) for d, t in rows if d is None)
+def _balance_floor(s: Session, b: StockBatch, on: date) -> int:
+    """The lowest end-of-day balance from ``on`` onwards (by the ledger).
+
+    The batch's quantity is its ledger's balance (every movement changes it by its delta, in the same
+    transaction), so the balance at the end of ``on`` is the quantity less the later days' movements;
+    only those are read (the whole ledger was summed for each dose: ~2.6 ms a save under the clinic
+    write lock for a batch with ~30,000 movements)."""
+    later = sorted((d, int(t)) for d, t in s.execute(_later_days_statement(), {"batch": b.id, "on": on}))
+    running = b.quantity - sum(t for _d, t in later)
     floor = running
-    for _d, t in sorted((r for r in rows if r[0] is not None), key=lambda r: r[0]):
-        running += int(t)
+    for _d, t in later:
+        running += t
         floor = min(floor, running)
     return floor
 
@@ -107,7 +115,7 @@ def check_floor(s: Session, b: StockBatch, delta: int, on: date) -> None:
     if delta >= 0:
         return
     s.flush()
-    floor = _balance_floor(s, b.id, on)
+    floor = _balance_floor(s, b, on)
     if floor + delta < 0:
         note = f"（按 {on.isoformat()} 起的结存）" if floor < b.quantity else ""
         raise short_error(b, floor, -delta, note)
