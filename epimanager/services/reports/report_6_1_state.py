@@ -33,6 +33,7 @@ from epimanager.domain.reports import BACKLOG_MONTHS, NEVER, ChildCells, DoseFac
 from epimanager.domain.schedule import Given, ScheduleEngine
 from epimanager.resources import load_json
 from epimanager.services.forecast import load_schedule_data
+from epimanager.store.bulk import Bulk
 from epimanager.store.database import Database
 from epimanager.store.dialect import RawReader, analyze, indexed_by, run
 
@@ -213,17 +214,15 @@ def keep_cells(db: Database, month: str, today: date, cells: Sequence[Cells]) ->
     oldest = add_months(today.replace(day=1), -CELLS_MONTHS).isoformat()[:7]
     if month < oldest or not cells:
         return False
-    rows = [(cid, month, fp, ",".join(sorted(c.due)), ",".join(c.given)) for cid, fp, c in cells]
     try:
         with db.transaction() as s:
             con = s.connection()
             run(con, "DELETE FROM report_cells WHERE month < ?", (oldest,))
-            run(
-                con,
-                "INSERT INTO report_cells (child_id, month, fp, due, given) VALUES (?, ?, ?, ?, ?) "
-                "ON CONFLICT (child_id, month) DO UPDATE SET fp = excluded.fp, due = excluded.due, "
-                "given = excluded.given",
-                rows,
+            Bulk(con).upsert(
+                "report_cells",
+                ("child_id", "month", "fp", "due", "given"),
+                ("child_id", "month"),
+                ((cid, month, fp, ",".join(sorted(c.due)), ",".join(c.given)) for cid, fp, c in cells),
             )
     except OperationalError as exc:  # busy: another writer; the next report computes them again
         log.info("report cells not kept: %s", exc)
