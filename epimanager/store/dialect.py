@@ -6,7 +6,7 @@ what cannot be portable goes through these helpers.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -77,6 +77,17 @@ class RawReader:
         if self.server:
             sql = sql.replace("%", "%%").replace("?", "%s")
         return self._con.execute(sql, tuple(params))
+
+    def by_ids(self, sql: str, params: Sequence[Any], ids: Sequence[int], chunk: int = 900) -> Iterator[Any]:
+        """A cursor per ``chunk`` of ``ids`` for ``sql`` whose ``{ids}`` stands after a column: an array
+        on the server (one statement to parse whatever its length; one array of thousands of ids made
+        its planner scan the whole table), an IN list on SQLite.  ``params`` come before the ids."""
+        for i in range(0, len(ids), chunk):
+            part = list(ids[i : i + chunk])
+            if self.server:
+                yield self.execute(sql.format(ids="= ANY(?)"), (*params, part))
+            else:
+                yield self.execute(sql.format(ids=f"IN ({','.join('?' * len(part))})"), (*params, *part))
 
     def close(self) -> None:
         self._con.close()

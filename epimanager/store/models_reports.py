@@ -98,6 +98,22 @@ class ReportDue(Base):
     a_until: Mapped[str] = mapped_column(String(10))
 
 
+class ReportCells(Base):
+    """A child's 表6-1 cells of one month (a cache), with a fingerprint of everything they were made from.
+
+    Written by 表6-1 for the children it had to forecast (those vaccinated in the month); a later
+    report of that month uses them only when the fingerprint of the child's birth date, sex and
+    doses up to the month's end, the month and the schedule key is the same, so no trigger is needed.
+    """
+
+    __tablename__ = "report_cells"
+    child_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)  # YYYY-MM
+    fp: Mapped[str] = mapped_column(String(32))
+    due: Mapped[str] = mapped_column(Text)  # columns, comma-separated
+    given: Mapped[str] = mapped_column(Text)  # columns, comma-separated, repeats kept
+
+
 class ReportStateGen(Base):
     """One row: how often a child's doses/birth date/sex changed (a report stores rows only if unchanged)."""
 

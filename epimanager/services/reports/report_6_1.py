@@ -2,7 +2,8 @@
 
 Children that may count are found in SQL; those with stored rows that hold for
 the month are counted from them (:mod:`.report_6_1_state`), the others are
-forecast from their doses, in worker processes on large databases.
+forecast from their doses, in worker processes on large databases, unless an
+earlier report of the month kept their cells and nothing they depend on changed.
 """
 
 from __future__ import annotations
@@ -36,9 +37,13 @@ from epimanager.services.forecast import engine
 from epimanager.services.reports.common import KINDS, UNASSIGNED, Progress, parse_period
 from epimanager.services.reports.report_6_1_state import (
     HOLDS,
+    Cells,
     Stored,
+    cached_cells,
     child_filter,
     due_in,
+    fingerprint,
+    keep_cells,
     month_params,
     rows_for,
     state_key,
@@ -187,12 +192,8 @@ def _doses(raw: Any, ids: Sequence[int], unit: str) -> dict[int, list[DoseFact]]
     if ids[-1] - ids[0] < 4 * len(ids):  # dense: one range scan, dropping the few children not asked for
         _collect(facts, raw.execute(select + "child_id BETWEEN ? AND ?", (unit, ids[0], ids[-1])), set(ids))
         return facts
-    for i in range(0, len(ids), _CHUNK):
-        part = ids[i : i + _CHUNK]
-        if raw.server:  # an array: one statement to parse whatever its length (a far longer one: a full scan)
-            _collect(facts, raw.execute(select + "child_id = ANY(?)", (unit, list(part))), None)
-        else:
-            _collect(facts, raw.execute(select + f"child_id IN ({','.join('?' * len(part))})", (unit, *part)), None)
+    for cur in raw.by_ids(select + "child_id {ids}", (unit,), ids, _CHUNK):
+        _collect(facts, cur, None)
     return facts
 
 
@@ -204,7 +205,7 @@ def _collect(facts: dict[int, list[DoseFact]], cur: Any, wanted: set[int] | None
                 facts[row[0]].append(row[1:])
 
 
-_Part = tuple[dict[int | None, Counter[str]], dict[int | None, Counter[str]], list[Stored]]
+_Part = tuple[dict[int | None, Counter[str]], dict[int | None, Counter[str]], list[Stored], list[Cells]]
 
 
 def _count(
@@ -213,11 +214,16 @@ def _count(
     start: date,
     end: date,
     kids: Sequence[Kid],
-    exhaustive: bool = False,
+    key: str | None = None,
     today: date | None = None,
 ) -> _Part:
     """6-1 cells of ``kids`` (sorted by id) by 区域划分 id, forecast from their doses; runs in a worker
-    process too.  Also the rows to store of the kids that need them."""
+    process too.  Also the rows to store of the kids that need them.
+
+    With a ``key`` the cells kept by an earlier report of the month are used when their fingerprint
+    matches, and the ones forecast are returned to keep; without one (``exhaustive``) every managed
+    child is forecast in full, without stored rows or the :class:`ReportWindow` shortcuts."""
+    exhaustive = key is None
     eng = engine()
     window = ReportWindow(eng, catalog(), start, end)
     start_iso, end_iso = start.isoformat(), end.isoformat()
@@ -226,11 +232,13 @@ def _count(
     due: dict[int | None, Counter[str]] = defaultdict(Counter)
     given: dict[int | None, Counter[str]] = defaultdict(Counter)
     stored: list[Stored] = []
+    made: list[Cells] = []
     con = open_reader(location)
     try:
         for i in range(0, len(kids), 20000):
             page = kids[i : i + 20000]
             facts = _doses(con, [k[0] for k in page], unit)
+            kept = {} if key is None else cached_cells(con, start_iso[:7], [k[0] for k in page if k[6]])
             for cid, birth, sex, comm, managed, restore, can_count in page:
                 everything = facts.get(cid, [])
                 if restore and not exhaustive:
@@ -248,12 +256,21 @@ def _count(
                     doses = [d for d in doses if d[0] in window.codes]
                 if not managed:  # e.g. 临时接种: only what was given here counts
                     doses = [d for d in doses if d[3] or d[1] < start_iso]
-                cells = child_cells(eng, birth, sex, doses, start, end, window=None if exhaustive else window)
+                if key is None:
+                    cells = child_cells(eng, birth, sex, doses, start, end)
+                else:
+                    fp = fingerprint(key, start_iso, end_iso, birth, sex, doses)
+                    hit = kept.get(cid)
+                    if hit is not None and hit[0] == fp:
+                        cells = hit[1]
+                    else:
+                        cells = child_cells(eng, birth, sex, doses, start, end, window=window)
+                        made.append((cid, fp, cells))
                 due[comm].update(cells.due if managed else (c for c in cells.due if c in cells.given))
                 given[comm].update(cells.given)
     finally:
         con.close()
-    return dict(due), dict(given), stored
+    return dict(due), dict(given), stored, made
 
 
 def _workers(n: int) -> int:
@@ -278,7 +295,9 @@ def report_6_1(
     birth date or sex change); a managed child with stored rows and no dose
     since the month began is counted from them in one SQL query.  The other
     children are forecast from their doses, split over worker processes on
-    large databases (one per core, at most 4), and their rows stored.
+    large databases (one per core, at most 4), and their rows stored; their cells of the month are kept
+    too, and used by the next report of the month while their fingerprint (birth date, sex, doses up to
+    the month's end, schedule) is the same.
     ``exhaustive`` forecasts every managed child in full from its doses,
     without stored rows or the :class:`ReportWindow` shortcuts (for checking
     that they change nothing).
@@ -297,20 +316,18 @@ def report_6_1(
         parts: list[_Part] = []
         n = _workers(len(kids))
         if n == 1:
-            parts.append(_count(db.location, info.code, start, end, kids, exhaustive, today))
+            parts.append(_count(db.location, info.code, start, end, kids, key, today))
             if key is not None:
-                parts.append((stored_counts(s, start, end, residence, key), {}, []))
+                parts.append((stored_counts(s, start, end, residence, key), {}, [], []))
         else:
             # one chunk per worker, or pieces of ~10,000 children so a long first run shows progress
             size = min(-(-len(kids) // n), _PROGRESS_STEP)
             chunks = [kids[k : k + size] for k in range(0, len(kids), size)]
             method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
             with ProcessPoolExecutor(n, mp_context=multiprocessing.get_context(method)) as pool:
-                futures = [
-                    pool.submit(_count, db.location, info.code, start, end, c, exhaustive, today) for c in chunks
-                ]
+                futures = [pool.submit(_count, db.location, info.code, start, end, c, key, today) for c in chunks]
                 if key is not None:  # meanwhile
-                    parts.append((stored_counts(s, start, end, residence, key), {}, []))
+                    parts.append((stored_counts(s, start, end, residence, key), {}, [], []))
                 for k, f in enumerate(futures):
                     parts.append(f.result())
                     if progress:
@@ -318,9 +335,12 @@ def report_6_1(
     fresh = [row for part in parts for row in part[2]]
     if key is not None and fresh:
         store(db, gen, key, fresh)
+    made = [cells for part in parts for cells in part[3]]
+    if key is not None and made:
+        keep_cells(db, start.isoformat()[:7], today, made)
     due: dict[str, Counter[str]] = defaultdict(Counter)
     given: dict[str, Counter[str]] = defaultdict(Counter)
-    for part_due, part_given, _fresh in parts:
+    for part_due, part_given, _fresh, _made in parts:
         for comm, counter in part_due.items():
             due[names.get(comm, UNASSIGNED) if comm is not None else UNASSIGNED].update(counter)
         for comm, counter in part_given.items():

@@ -5,6 +5,10 @@ query instead of a forecast.
 Rows are made by the schedule engine from the doses before the current month and dropped by
 SQLite triggers in the same transaction as any change to the child's doses, birth date or sex;
 :func:`store` keeps none when a change happened while the report ran.
+
+The children vaccinated in a report month cannot be counted from such rows; their cells of that month
+are kept (``report_cells``, :func:`keep_cells`) with a fingerprint of what they were made from, and a
+later report of the month uses them while the fingerprint is the same (:func:`cached_cells`).
 """
 
 from __future__ import annotations
@@ -25,15 +29,18 @@ from sqlalchemy.orm import Session
 from epimanager import __version__
 from epimanager.domain.codes import MANAGED_STATUSES
 from epimanager.domain.dates import add_months, add_years
-from epimanager.domain.reports import BACKLOG_MONTHS, NEVER, DoseFact, due_rows
+from epimanager.domain.reports import BACKLOG_MONTHS, NEVER, ChildCells, DoseFact, due_rows
 from epimanager.domain.schedule import Given, ScheduleEngine
 from epimanager.resources import load_json
 from epimanager.services.forecast import load_schedule_data
+from epimanager.store.bulk import Bulk
 from epimanager.store.database import Database
-from epimanager.store.dialect import analyze, indexed_by, run
+from epimanager.store.dialect import RawReader, analyze, indexed_by, run
 
 #: bump when the meaning of stored 6-1 rows changes
 STATE_FORMAT = 1
+#: the report months whose vaccinated children's cells are kept (older ones are forecast each time)
+CELLS_MONTHS = 13
 #: storing this many children's rows (a first run, or one after an upgrade) refreshes the server's
 #: statistics of the two tables: planned from the old ones, the next run's queries take the wrong turns
 _ANALYZE_AFTER = 5000
@@ -171,6 +178,56 @@ def store(db: Database, gen: int, key: str, stored: Sequence[Stored]) -> bool:
 def due_in(rows: Sequence[tuple[str, str, str, str]], backlog: str, end: str) -> set[str]:
     """The columns of stored rows that are 应种 in the month ending ``end`` (as :func:`stored_counts`)."""
     return {col for col, earliest, a_from, a_until in rows if backlog <= earliest <= end and a_from <= end < a_until}
+
+
+def fingerprint(key: str, start: str, end: str, birth: date, sex: str | None, doses: Sequence[DoseFact]) -> str:
+    """What a child's cells of the month [start, end] are made from: the schedule key, the month, birth
+    date, sex and the doses (as the forecast gets them, in that order).  Equal fingerprints, equal cells."""
+    facts = ";".join(f"{d[0]},{d[1]},{d[2]},{1 if d[3] else 0}" for d in doses)
+    raw = f"{key}|{start}|{end}|{birth.isoformat()}|{sex}|{facts}"
+    return hashlib.blake2b(raw.encode(), digest_size=16).hexdigest()
+
+
+#: cells of one month computed by a report, to keep: (child id, fingerprint, cells)
+Cells = tuple[int, str, ChildCells]
+
+
+def cached_cells(raw: RawReader, month: str, ids: Sequence[int]) -> dict[int, tuple[str, ChildCells]]:
+    """The kept cells of the children ``ids`` for ``month`` (YYYY-MM), by id: (fingerprint, cells)."""
+    out: dict[int, tuple[str, ChildCells]] = {}
+    sql = "SELECT child_id, fp, due, given FROM report_cells WHERE month = ? AND child_id {ids}"
+    for cur in raw.by_ids(sql, (month,), ids):
+        while rows := cur.fetchmany(10_000):
+            for cid, fp, due, given in rows:
+                out[cid] = (fp, ChildCells(frozenset(_split(due)), tuple(_split(given))))
+    return out
+
+
+def _split(columns: str) -> list[str]:
+    return columns.split(",") if columns else []
+
+
+def keep_cells(db: Database, month: str, today: date, cells: Sequence[Cells]) -> bool:
+    """Keep the cells a report computed for ``month`` (of the last :data:`CELLS_MONTHS` months only),
+    dropping those of older months.  They are checked by fingerprint when read, so a change made
+    meanwhile cannot make them wrong."""
+    oldest = add_months(today.replace(day=1), -CELLS_MONTHS).isoformat()[:7]
+    if month < oldest or not cells:
+        return False
+    try:
+        with db.transaction() as s:
+            con = s.connection()
+            run(con, "DELETE FROM report_cells WHERE month < ?", (oldest,))
+            Bulk(con).upsert(
+                "report_cells",
+                ("child_id", "month", "fp", "due", "given"),
+                ("child_id", "month"),
+                ((cid, month, fp, ",".join(sorted(c.due)), ",".join(c.given)) for cid, fp, c in cells),
+            )
+    except OperationalError as exc:  # busy: another writer; the next report computes them again
+        log.info("report cells not kept: %s", exc)
+        return False
+    return True
 
 
 class _Changed(Exception):
