@@ -33,6 +33,9 @@ from epimanager.domain.schedule.results import (
 )
 from epimanager.domain.schedule.walk import BIRTH_CACHE_LIMIT, BirthAges, Item, Run, SeriesLogic, skip_doses
 
+#: an ordinal after every date
+_NEVER = date.max.toordinal() + 1
+
 
 class GivenDose(Protocol):
     """Anything with a 4-digit ``vaccine_code`` and a ``date`` (ORM rows, DTOs)."""
@@ -86,11 +89,16 @@ class ScheduleEngine(SeriesLogic):
         self._index = {v.id: n for n, v in enumerate(self.versions)}
         self._counts: dict[str, tuple[str, ...]] = {v.code: v.counts_for for v in catalog.vaccines}
         self._live: frozenset[str] = frozenset(v.code for v in catalog.vaccines if v.live_injectable)
+        #: per version: the injectable live products the spacing rule applies to
+        self._spaced: dict[str, frozenset[str]] = {v.id: self._live - v.live_spacing_exempt for v in self.versions}
         # per version and series: from which ordinal on every earlier version
         # still has the same rule (doses from then on need no version lookup)
         self._same_from: dict[str, dict[str, int]] = {}
+        # ... and until which ordinal every later version still has it
+        self._same_span: dict[str, dict[str, tuple[int, int]]] = {}
         for n, ver in enumerate(self.versions):
             same: dict[str, int] = {}
+            span: dict[str, tuple[int, int]] = {}
             for s in ver.series:
                 start = self._starts[n]
                 for m in range(n - 1, -1, -1):
@@ -98,7 +106,14 @@ class ScheduleEngine(SeriesLogic):
                         break
                     start = self._starts[m]
                 same[s.id] = start if start != self._starts[0] else -1
+                until = _NEVER
+                for m in range(n + 1, len(self.versions)):
+                    if self.versions[m].by_id.get(s.id) != s:
+                        until = self._starts[m]
+                        break
+                span[s.id] = (same[s.id], until)
             self._same_from[ver.id] = same
+            self._same_span[ver.id] = span
         self._births: dict[int, BirthAges] = {}
         self._from_rule = {
             id(s): ver.by_id[s.handover.from_series] for ver in self.versions for s in ver.series if s.handover
@@ -153,7 +168,7 @@ class ScheduleEngine(SeriesLogic):
         """
         now, run, evaluated = self._evaluate(birth_date, as_of, doses, sex, preferences, only, facts)
         spacing = now.live_spacing_days
-        live = self._live - now.live_spacing_exempt
+        live = self._spaced[now.id]
         series_out = [self._next(run, now, s, track, k, valid, spacing, live) for s, track, k, valid in evaluated]
         items = run.items
         counts = self._counts
@@ -185,7 +200,7 @@ class ScheduleEngine(SeriesLogic):
         :meth:`next_doses` of it gives the series of ``forecast(birth_date, on, doses)``
         for any ``on`` under the same schedule version, as long as no dose lies after ``as_of``.
         """
-        now, run, evaluated = self._evaluate(birth_date, as_of, doses, sex, preferences, None, facts)
+        now, run, evaluated = self._evaluate(birth_date, as_of, doses, sex, preferences, None, facts, keep_seen=True)
         return History(
             now.id,
             tuple(run.live_ok),
@@ -225,7 +240,7 @@ class ScheduleEngine(SeriesLogic):
             run.codes[sid] = list(codes)
             run.seen[sid] = seen
         spacing = now.live_spacing_days
-        live = self._live - now.live_spacing_exempt
+        live = self._spaced[now.id]
         first = max(b, after.toordinal() + 1)
         out: list[tuple[SeriesForecast, int, int]] = []
         for s in now.series:
@@ -280,8 +295,13 @@ class ScheduleEngine(SeriesLogic):
         preferences: Mapping[str, str] | None,
         only: AbstractSet[str] | None,
         facts: ChildFacts | None = None,
+        keep_seen: bool = False,
     ) -> tuple[ScheduleVersion, Run, list[tuple[SeriesRule, str, int, list[int]]]]:
-        """Walk the doses of every (wanted) series: (version in force, run state, per series track/count/valid)."""
+        """Walk the doses of every (wanted) series: (version in force, run state, per series track/count/valid).
+
+        ``keep_seen``: note every series' recorded products in ``run.seen`` (a forecast notes them only
+        for the series whose rules read them).
+        """
         b = birth_date.toordinal()
         a = as_of.toordinal()
         if a < b:
@@ -295,10 +315,11 @@ class ScheduleEngine(SeriesLogic):
                 items.append((o, seq, d.vaccine_code, day))
         items.sort()
         run = Run(b, self._ages(b), a, items, facts or NO_FACTS)
+        run.keep_seen = keep_seen
         counts = self._counts
         by_series: dict[str, list[int]] = {}
         spacing = now.live_spacing_days
-        live = self._live - now.live_spacing_exempt
+        live = self._spaced[now.id]
         live_ok = run.live_ok
         for i, it in enumerate(items):
             for sid in counts.get(it[2], ()):

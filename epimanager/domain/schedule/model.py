@@ -70,10 +70,12 @@ class DoseRule:
     advice: tuple[Advice, ...] = ()
     #: (0-based dose index, age): skip this dose when that dose was given at or after the age
     skip_if_dose_at_age: tuple[int, Offset] | None = None
+    #: either skip condition is stated (derived; read for every dose the engine judges)
+    skips: bool = field(init=False, compare=False, repr=False)
 
-    @property
-    def skips(self) -> bool:
-        return self.skip_if_previous_dose_at_age is not None or self.skip_if_dose_at_age is not None
+    def __post_init__(self) -> None:
+        skips = self.skip_if_previous_dose_at_age is not None or self.skip_if_dose_at_age is not None
+        object.__setattr__(self, "skips", skips)
 
 
 @dataclass(frozen=True, slots=True)

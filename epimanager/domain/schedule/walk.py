@@ -10,7 +10,7 @@ immunoglobulin waits).  Dates are ordinals.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date
 
 from epimanager.domain.schedule.ages import Offset, shift
@@ -56,6 +56,7 @@ class Run:
         "facts",
         "ig",
         "items",
+        "keep_seen",
         "live_bad",
         "live_ok",
         "out",
@@ -72,13 +73,19 @@ class Run:
         self.items = items
         self.facts = facts
         #: (ordinal, product) of immunoglobulin / blood products up to the forecast date
-        self.ig = sorted((g.date.toordinal(), g.product) for g in facts.immunoglobulin if g.date.toordinal() <= as_of)
+        self.ig = (
+            sorted((g.date.toordinal(), g.product) for g in facts.immunoglobulin if g.date.toordinal() <= as_of)
+            if facts.immunoglobulin
+            else []
+        )
         self.out: list[list[DoseEvaluation]] = [[] for _ in items]
         self.live_bad: set[int] = set()
         self.live_ok: list[int] = []  # distinct days of injectable live doses
         self.valid: dict[str, list[int]] = {}
         self.codes: dict[str, list[str]] = {}  # products of the valid doses, per series
-        self.seen: dict[str, frozenset[str]] = {}  # every product recorded for the series
+        #: every product recorded for the series (only where a rule reads it, unless ``keep_seen``)
+        self.seen: dict[str, frozenset[str]] = {}
+        self.keep_seen = False
         self.state: dict[str, tuple[str, int]] = {}  # track and doses counted, per series
         self.released: set[int] = set()
 
@@ -89,6 +96,8 @@ class SeriesLogic:
     _counts: dict[str, tuple[str, ...]]
     #: id() of a series rule with a hand-over → the series it takes over from (same version)
     _from_rule: dict[int, SeriesRule]
+    #: per version and series: the ordinals [from, until) whose version has an equal rule (-1: since the first)
+    _same_span: dict[str, dict[str, tuple[int, int]]]
 
     def _version(self, ordinal: int) -> ScheduleVersion:
         raise NotImplementedError
@@ -126,7 +135,10 @@ class SeriesLogic:
         codes: list[str] = []
         run.valid[sid] = valid
         run.codes[sid] = codes
-        run.seen[sid] = frozenset(items[i][2] for i in idxs)
+        if s.needs or s.history_products or run.keep_seen:
+            run.seen[sid] = frozenset([items[i][2] for i in idxs])
+        # the needs that apply to this child (its facts and recorded products do not change during the walk)
+        needs = self._needs(s, run) if s.needs else ()
         k = 0
         closed = False
         counts = self._counts
@@ -148,7 +160,7 @@ class SeriesLogic:
                         sd = s
             if k < len(rules) and rules[k].skips:
                 k = skip_doses(rules, k, valid, ages)
-            unmet = self._unmet(s, run) if s.needs else None
+            unmet = _missing(needs, codes) if needs else None
             need = unmet[0] if unmet is not None else None
             # a need hurries the missing dose only when the track's remaining doses are all it has left
             hurry = unmet is not None and unmet[0].early and len(rules) - k <= unmet[1]
@@ -172,7 +184,8 @@ class SeriesLogic:
                         own = r.product_min_age.get(code)
                         if own is not None:
                             min_date = ages[own]
-                    min_date = _earlier_min(r, need if hurry else None, code, codes, ages, min_date)
+                    if hurry or r.early_course is not None:
+                        min_date = _earlier_min(r, need if hurry else None, code, codes, ages, min_date)
                     if o < min_date:
                         ev = Evaluation.FIRST_DOSE_EARLY if k == 0 else Evaluation.TOO_YOUNG
                     elif o < iv_date:
@@ -201,10 +214,12 @@ class SeriesLogic:
                     texts = [a.text for a in r.advice if a.record and a.applies(run.facts, run.birth, o, None)]
                     note = "；".join(texts) or None
                 run.out[i].append(DoseEvaluation(code, it[3], sid, k, ev, note))
-                if not closed and skip_doses(rules, k, valid, ages) >= len(rules):
+                if not closed and (
+                    k >= len(rules) or (rules[k].skips and skip_doses(rules, k, valid, ages) >= len(rules))
+                ):
                     # complete under the rules of the dose that completed it: a later
                     # version never reopens the course
-                    closed = not s.needs or self._unmet(s, run) is None
+                    closed = not needs or _missing(needs, codes) is None
             elif release_to is not None and ev in _RELEASED and release_to in counts[code]:
                 run.released.add(i)
             else:
@@ -233,11 +248,14 @@ class SeriesLogic:
         done = k >= len(rules)
         if not done and valid:
             # a course complete under the rules in force when its last dose was given stays complete
-            old = self._version(valid[-1]).by_id.get(sid)
-            if old is not None and old is not s:
-                tr = old.tracks.get(track_id)
-                if tr is not None and skip_doses(tr.doses, counted, valid, ages) >= len(tr.doses):
-                    done = True
+            # (only a version with a rule other than this one can say so)
+            same_lo, same_hi = self._same_span[now.id][sid]
+            if not same_lo <= valid[-1] < same_hi:
+                old = self._version(valid[-1]).by_id.get(sid)
+                if old is not None and old is not s:
+                    tr = old.tracks.get(track_id)
+                    if tr is not None and skip_doses(tr.doses, counted, valid, ages) >= len(tr.doses):
+                        done = True
         unmet = self._unmet(s, run) if s.needs else None
         need = unmet[0] if unmet is not None else None
         if done and need is None:
@@ -388,20 +406,33 @@ class SeriesLogic:
             shift(prior[-1], gap),
         )
 
-    @staticmethod
-    def _unmet(s: SeriesRule, run: Run) -> tuple[Need, int] | None:
+    @classmethod
+    def _unmet(cls, s: SeriesRule, run: Run) -> tuple[Need, int] | None:
         """The first of the series' ``needs`` the child's valid doses do not meet yet, and how many doses it lacks."""
-        codes = run.codes.get(s.id, ())
+        return _missing(cls._needs(s, run), run.codes.get(s.id, ()))
+
+    @staticmethod
+    def _needs(s: SeriesRule, run: Run) -> tuple[Need, ...]:
+        """The series' ``needs`` that apply to this child: its facts match, no recorded product waives them."""
         seen = run.seen.get(s.id, frozenset())
-        for n in s.needs:
-            if n.when is not None and not n.when.matches(run.facts, run.birth):
-                continue
-            if n.waived_by and not n.waived_by.isdisjoint(seen):
-                continue
-            missing = n.count - sum(1 for c in codes if c in n.products)
-            if missing > 0:
-                return n, missing
-        return None
+        return tuple(
+            n
+            for n in s.needs
+            if (n.when is None or n.when.matches(run.facts, run.birth))
+            and not (n.waived_by and not n.waived_by.isdisjoint(seen))
+        )
+
+
+def _missing(needs: tuple[Need, ...], codes: Sequence[str]) -> tuple[Need, int] | None:
+    """The first of ``needs`` the products of the valid doses do not meet, and how many doses it lacks."""
+    for n in needs:
+        have = 0
+        for c in codes:
+            if c in n.products:
+                have += 1
+        if n.count > have:
+            return n, n.count - have
+    return None
 
 
 def _earlier_min(r: DoseRule, need: Need | None, code: str, codes: list[str], ages: BirthAges, min_date: int) -> int:
