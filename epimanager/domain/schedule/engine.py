@@ -30,11 +30,14 @@ from epimanager.domain.schedule.results import (
     Evaluation,
     Forecast,
     SeriesForecast,
+    make,
 )
 from epimanager.domain.schedule.walk import BIRTH_CACHE_LIMIT, BirthAges, Item, Run, SeriesLogic, skip_doses
 
 #: an ordinal after every date
 _NEVER = date.max.toordinal() + 1
+#: the doses of a series the child has none of (never changed)
+_NO_DOSES: list[int] = []
 
 
 class GivenDose(Protocol):
@@ -118,8 +121,13 @@ class ScheduleEngine(SeriesLogic):
         self._from_rule = {
             id(s): ver.by_id[s.handover.from_series] for ver in self.versions for s in ver.series if s.handover
         }
-        self._handover_to: dict[str, dict[str, str]] = {
+        handover_to: dict[str, dict[str, str]] = {
             ver.id: {s.handover.from_series: s.id for s in ver.series if s.handover is not None}
+            for ver in self.versions
+        }
+        #: per version, each series with what its walk needs: (rule, id, series it releases doses to, same_from)
+        self._plan: dict[str, tuple[tuple[SeriesRule, str, str | None, int], ...]] = {
+            ver.id: tuple((s, s.id, handover_to[ver.id].get(s.id), self._same_from[ver.id][s.id]) for s in ver.series)
             for ver in self.versions
         }
 
@@ -135,6 +143,18 @@ class ScheduleEngine(SeriesLogic):
         while i > 0 and starts[i] > ordinal:
             i -= 1
         return self.versions[i]
+
+    def _era(self, ordinal: int) -> tuple[ScheduleVersion, int, int]:
+        """The version in force on ``ordinal`` and the ordinals it is in force for: [from, until)."""
+        starts = self._starts
+        i = len(starts) - 1
+        while i > 0 and starts[i] > ordinal:
+            i -= 1
+        return (
+            self.versions[i],
+            starts[i] if i > 0 else -_NEVER,
+            starts[i + 1] if i + 1 < len(starts) else _NEVER,
+        )
 
     # -- forecast ---------------------------------------------------------------
 
@@ -180,10 +200,10 @@ class ScheduleEngine(SeriesLogic):
             else:
                 cf = counts.get(it[2], ())
                 if cf:  # counts for a series not in force / not forecast
-                    doses_out.append(DoseEvaluation(it[2], it[3], cf[0], None, Evaluation.NOT_APPLICABLE))
+                    doses_out.append(make(DoseEvaluation, (it[2], it[3], cf[0], None, Evaluation.NOT_APPLICABLE, None)))
                 else:
                     ev = Evaluation.LIVE_SPACING if i in run.live_bad else None
-                    doses_out.append(DoseEvaluation(it[2], it[3], None, None, ev))
+                    doses_out.append(make(DoseEvaluation, (it[2], it[3], None, None, ev, None)))
         return Forecast(as_of, now.id, tuple(series_out), tuple(doses_out))
 
     def history(
@@ -307,13 +327,10 @@ class ScheduleEngine(SeriesLogic):
         if a < b:
             raise ValueError("预测日期早于出生日期")
         now = self._version(a)
-        items: list[Item] = []
-        for seq, d in enumerate(doses):
-            day = d.date
-            o = day.toordinal()
-            if o <= a:
-                items.append((o, seq, d.vaccine_code, day))
+        items: list[Item] = [(d.date.toordinal(), seq, d.vaccine_code, d.date) for seq, d in enumerate(doses)]
         items.sort()
+        while items and items[-1][0] > a:  # after the forecast date: ignored
+            items.pop()
         run = Run(b, self._ages(b), a, items, facts or NO_FACTS)
         run.keep_seen = keep_seen
         counts = self._counts
@@ -341,26 +358,24 @@ class ScheduleEngine(SeriesLogic):
                 if ref is not None and o - ref < spacing:
                     run.live_bad.add(i)
 
-        handover_to = self._handover_to[now.id]
-        same_from = self._same_from[now.id]
         evaluated: list[tuple[SeriesRule, str, int, list[int]]] = []
         processed: set[str] = set()
         wanted = None if only is None else self._with_sources(now, only)
-        for s in now.series:
-            if wanted is not None and s.id not in wanted:
+        for s, sid, release_to, same_from in self._plan[now.id]:
+            if wanted is not None and sid not in wanted:
                 continue
-            idxs = by_series.get(s.id, [])
+            idxs = by_series.get(sid, _NO_DOSES)
             if s.sex is not None and s.sex != sex:
                 for i in idxs:
                     it = items[i]
-                    run.out[i].append(DoseEvaluation(it[2], it[3], s.id, None, Evaluation.NOT_APPLICABLE))
+                    run.out[i].append(make(DoseEvaluation, (it[2], it[3], sid, None, Evaluation.NOT_APPLICABLE, None)))
                 continue
             h = s.handover
             if h is not None and h.from_series in processed and idxs:
                 src = h.from_series
                 idxs = [i for i in idxs if i in run.released or src not in counts[items[i][2]]]
-            processed.add(s.id)
-            track, k, valid = self._walk(run, now, s, idxs, handover_to.get(s.id), same_from[s.id], preferences)
+            processed.add(sid)
+            track, k, valid = self._walk(run, now, s, idxs, release_to, same_from, preferences)
             evaluated.append((s, track, k, valid))
         return now, run, evaluated
 

@@ -16,12 +16,26 @@ from datetime import date
 from epimanager.domain.schedule.ages import Offset, shift
 from epimanager.domain.schedule.facts import ChildFacts, offset_label
 from epimanager.domain.schedule.model import DoseRule, Need, ScheduleVersion, SeriesRule
-from epimanager.domain.schedule.results import DoseEvaluation, Evaluation, SeriesForecast, SeriesStatus
+from epimanager.domain.schedule.results import DoseEvaluation, Evaluation, SeriesForecast, SeriesStatus, make
 
 _TIMELY = Evaluation.TIMELY
 _ELIGIBLE = Evaluation.ELIGIBLE
 _LATE = Evaluation.LATE
 _RELEASED = (Evaluation.EXTRA, Evaluation.AGED_OUT)
+# enum members read in the loops (a module global is read faster than a member of an enum class)
+_EXTRA = Evaluation.EXTRA
+_WRONG_PRODUCT = Evaluation.WRONG_PRODUCT
+_AGED_OUT = Evaluation.AGED_OUT
+_FIRST_DOSE_EARLY = Evaluation.FIRST_DOSE_EARLY
+_TOO_YOUNG = Evaluation.TOO_YOUNG
+_INTERVAL_SHORT = Evaluation.INTERVAL_SHORT
+_LIVE_SPACING = Evaluation.LIVE_SPACING
+_IG_SPACING = Evaluation.IG_SPACING
+_COMPLETE = SeriesStatus.COMPLETE
+_NOT_YET = SeriesStatus.NOT_YET
+_OVERDUE = SeriesStatus.OVERDUE
+_DUE = SeriesStatus.DUE
+_SERIES_AGED_OUT = SeriesStatus.AGED_OUT
 
 #: (ordinal, input position, product code, date) of a recorded dose
 Item = tuple[int, int, str, date]
@@ -59,6 +73,7 @@ class Run:
         "keep_seen",
         "live_bad",
         "live_ok",
+        "needs",
         "out",
         "released",
         "seen",
@@ -87,6 +102,8 @@ class Run:
         self.seen: dict[str, frozenset[str]] = {}
         self.keep_seen = False
         self.state: dict[str, tuple[str, int]] = {}  # track and doses counted, per series
+        #: the needs that apply to the child, per series with needs (noted by the walk)
+        self.needs: dict[str, tuple[Need, ...]] = {}
         self.released: set[int] = set()
 
 
@@ -100,6 +117,9 @@ class SeriesLogic:
     _same_span: dict[str, dict[str, tuple[int, int]]]
 
     def _version(self, ordinal: int) -> ScheduleVersion:
+        raise NotImplementedError
+
+    def _era(self, ordinal: int) -> tuple[ScheduleVersion, int, int]:
         raise NotImplementedError
 
     def _walk(
@@ -130,7 +150,8 @@ class SeriesLogic:
         if track_id is None:
             pref = preferences.get(sid) if preferences else None
             track_id = pref if pref is not None and pref in s.tracks else s.default_track
-        now_track = s.tracks[track_id]
+        now_rules = s.tracks[track_id].doses
+        now_max = ages[s.max_age]
         valid: list[int] = []
         codes: list[str] = []
         run.valid[sid] = valid
@@ -138,46 +159,59 @@ class SeriesLogic:
         if s.needs or s.history_products or run.keep_seen:
             run.seen[sid] = frozenset([items[i][2] for i in idxs])
         # the needs that apply to this child (its facts and recorded products do not change during the walk)
-        needs = self._needs(s, run) if s.needs else ()
+        needs = run.needs[sid] = self._needs(s, run) if s.needs else ()
         k = 0
         closed = False
         counts = self._counts
         ig_wait = now.ig_wait if run.ig else None
+        live_bad = run.live_bad
+        out = run.out
+        unmet: tuple[Need, int] | None = None
+        need: Need | None = None
+        hurry = False
+        # the rules of the version in force from era_from until era_until: (series rule, doses, maximum age)
+        era_from = era_until = 0
+        era = (s, now_rules, now_max)
         for i in idxs:
             it = items[i]
             o = it[0]
             code = it[2]
-            sd = s
-            rules = now_track.doses
-            if o < same_from:
-                ver = self._version(o)
-                if ver is not now:
-                    sd = ver.by_id.get(sid) or s
-                    tr = sd.tracks.get(track_id)
-                    if tr is not None:
-                        rules = tr.doses
-                    else:
-                        sd = s
-            if k < len(rules) and rules[k].skips:
+            if o < same_from:  # judged by the rules of the version in force on the dose's date
+                if not era_from <= o < era_until:  # doses come in date order: look up each version once
+                    ver, era_from, era_until = self._era(o)
+                    era = (s, now_rules, now_max)
+                    if ver is not now:
+                        old = ver.by_id.get(sid) or s
+                        tr = old.tracks.get(track_id)
+                        if tr is not None:
+                            era = (old, tr.doses, ages[old.max_age])
+                sd, rules, max_ord = era
+            else:
+                sd = s
+                rules = now_rules
+                max_ord = now_max
+            n_rules = len(rules)
+            if k < n_rules and valid and rules[k].skips:
                 k = skip_doses(rules, k, valid, ages)
-            unmet = _missing(needs, codes) if needs else None
-            need = unmet[0] if unmet is not None else None
-            # a need hurries the missing dose only when the track's remaining doses are all it has left
-            hurry = unmet is not None and unmet[0].early and len(rules) - k <= unmet[1]
+            if needs:
+                unmet = _missing(needs, codes)
+                need = unmet[0] if unmet is not None else None
+                # a need hurries the missing dose only when the track's remaining doses are all it has left
+                hurry = unmet is not None and unmet[0].early and n_rules - k <= unmet[1]
             ev: Evaluation
             r: DoseRule | None = None
-            if closed or k >= len(rules):
+            if closed or k >= n_rules:
                 if need is not None and code in need.products:
                     r = need.rule
                 else:
-                    ev = Evaluation.EXTRA
+                    ev = _EXTRA
             else:
                 r = rules[k]
             if r is not None:
                 if code not in r.accepts:
-                    ev = Evaluation.WRONG_PRODUCT
-                elif o >= ages[sd.max_age]:
-                    ev = Evaluation.AGED_OUT
+                    ev = _WRONG_PRODUCT
+                elif o >= max_ord:
+                    ev = _AGED_OUT
                 else:
                     min_date, iv_date, cb = self._window(run, sd, r, k, valid, o)
                     if r.product_min_age:
@@ -187,24 +221,23 @@ class SeriesLogic:
                     if hurry or r.early_course is not None:
                         min_date = _earlier_min(r, need if hurry else None, code, codes, ages, min_date)
                     if o < min_date:
-                        ev = Evaluation.FIRST_DOSE_EARLY if k == 0 else Evaluation.TOO_YOUNG
+                        ev = _FIRST_DOSE_EARLY if k == 0 else _TOO_YOUNG
                     elif o < iv_date:
-                        ev = Evaluation.INTERVAL_SHORT
-                    elif i in run.live_bad:
-                        ev = Evaluation.LIVE_SPACING
+                        ev = _INTERVAL_SHORT
+                    elif i in live_bad:
+                        ev = _LIVE_SPACING
                     elif ig_wait and _ig_blocks(run, ig_wait, code, o):
-                        ev = Evaluation.IG_SPACING
+                        ev = _IG_SPACING
+                    elif cb is not None and o >= cb:
+                        ev = _LATE
                     else:
-                        base = min_date if min_date > iv_date else iv_date
-                        limit = shift(base, r.timely_within)
-                        if cb is not None and limit > cb:
-                            limit = cb
-                        if o < limit:
+                        limit = shift(min_date if min_date > iv_date else iv_date, r.timely_within)
+                        if cb is None:
+                            ev = _TIMELY if o < limit else _ELIGIBLE
+                        elif o < limit and o < cb:
                             ev = _TIMELY
-                        elif cb is None or o < cb:
-                            ev = _ELIGIBLE
                         else:
-                            ev = _LATE
+                            ev = _ELIGIBLE if o < cb else _LATE
             if ev is _TIMELY or ev is _ELIGIBLE or ev is _LATE:
                 valid.append(o)
                 codes.append(code)
@@ -213,17 +246,15 @@ class SeriesLogic:
                 if r is not None and r.advice:
                     texts = [a.text for a in r.advice if a.record and a.applies(run.facts, run.birth, o, None)]
                     note = "；".join(texts) or None
-                run.out[i].append(DoseEvaluation(code, it[3], sid, k, ev, note))
-                if not closed and (
-                    k >= len(rules) or (rules[k].skips and skip_doses(rules, k, valid, ages) >= len(rules))
-                ):
+                out[i].append(make(DoseEvaluation, (code, it[3], sid, k, ev, note)))
+                if not closed and (k >= n_rules or (rules[k].skips and skip_doses(rules, k, valid, ages) >= n_rules)):
                     # complete under the rules of the dose that completed it: a later
                     # version never reopens the course
                     closed = not needs or _missing(needs, codes) is None
             elif release_to is not None and ev in _RELEASED and release_to in counts[code]:
                 run.released.add(i)
             else:
-                run.out[i].append(DoseEvaluation(code, it[3], sid, None, ev))
+                out[i].append(make(DoseEvaluation, (code, it[3], sid, None, ev, None)))
         run.state[sid] = (track_id, k)
         return track_id, k, valid
 
@@ -243,9 +274,11 @@ class SeriesLogic:
         birth = run.birth
         ages = run.ages
         rules = s.tracks[track_id].doses
+        n_rules = len(rules)
         counted = k
-        k = skip_doses(rules, k, valid, ages)
-        done = k >= len(rules)
+        if valid and k < n_rules and rules[k].skips:
+            k = skip_doses(rules, k, valid, ages)
+        done = k >= n_rules
         if not done and valid:
             # a course complete under the rules in force when its last dose was given stays complete
             # (only a version with a rule other than this one can say so)
@@ -256,10 +289,16 @@ class SeriesLogic:
                     tr = old.tracks.get(track_id)
                     if tr is not None and skip_doses(tr.doses, counted, valid, ages) >= len(tr.doses):
                         done = True
-        unmet = self._unmet(s, run) if s.needs else None
+        unmet = None
+        if s.needs:
+            needs = run.needs.get(sid)
+            if needs is None:
+                needs = self._needs(s, run)
+            if needs:
+                unmet = _missing(needs, run.codes.get(sid, ()))
         need = unmet[0] if unmet is not None else None
         if done and need is None:
-            return SeriesForecast(sid, s.name, len(valid), None, None, None, None, SeriesStatus.COMPLETE, track_id)
+            return make(SeriesForecast, (sid, s.name, len(valid), None, None, None, None, _COMPLETE, track_id, ()))
         r = need.rule if done and need is not None else rules[k]
         a = run.as_of
         max_ord = ages[s.max_age]
@@ -267,25 +306,26 @@ class SeriesLogic:
         product = r.product
         if need is not None:
             product = need.product
-            if unmet is not None and need.early and len(rules) - k <= unmet[1] and min_date > ages[need.rule.min_age]:
+            if unmet is not None and need.early and n_rules - k <= unmet[1] and min_date > ages[need.rule.min_age]:
                 min_date = ages[need.rule.min_age]
         earliest = min_date if min_date > iv_date else iv_date
-        give_on = earliest if earliest > a else a
         if need is None:
-            for pr in r.product_rules:
-                if pr.born_before_ord is not None and birth >= pr.born_before_ord:
-                    continue
-                if pr.age_at_least is not None and give_on < ages[pr.age_at_least]:
-                    continue
-                product = pr.product
-                break
+            if r.product_rules:
+                give_on = earliest if earliest > a else a
+                for pr in r.product_rules:
+                    if pr.born_before_ord is not None and birth >= pr.born_before_ord:
+                        continue
+                    if pr.age_at_least is not None and give_on < ages[pr.age_at_least]:
+                        continue
+                    product = pr.product
+                    break
             if s.history_products:
                 seen = run.seen.get(sid, frozenset())
                 for hp in s.history_products:
                     if not hp.any_of.isdisjoint(seen) and hp.none_of.isdisjoint(seen):
                         product = hp.product
                         break
-        notes: list[str] = []
+        notes: tuple[str, ...] = ()
         live_ok = run.live_ok
         if live_ok and product in live:
             last = live_ok[-1]
@@ -301,35 +341,40 @@ class SeriesLogic:
                 until = shift(ig_day, wait)
                 if until > earliest:  # the reason for the later date, shown with the forecast
                     earliest = until
-                    notes.append(
+                    notes = (
                         f"{ig_product}（{date.fromordinal(ig_day).isoformat()}）后需间隔{offset_label(wait)}"
-                        f"，{date.fromordinal(until).isoformat()}起可种"
+                        f"，{date.fromordinal(until).isoformat()}起可种",
                     )
         if a >= max_ord or earliest >= max_ord:
-            return SeriesForecast(sid, s.name, len(valid), None, None, None, None, SeriesStatus.AGED_OUT, track_id)
+            return make(
+                SeriesForecast, (sid, s.name, len(valid), None, None, None, None, _SERIES_AGED_OUT, track_id, ())
+            )
         if earliest > a:
-            status = SeriesStatus.NOT_YET
+            status = _NOT_YET
         elif cb is not None and a >= cb:
-            status = SeriesStatus.OVERDUE
+            status = _OVERDUE
         else:
-            status = SeriesStatus.DUE
+            status = _DUE
         if r.advice:
             on = earliest if earliest > a else a
             for adv in r.advice:
                 start = ages[adv.from_age] if adv.from_age is not None else None
                 if adv.applies(run.facts, birth, on, start):
-                    notes.append(adv.text)
-        return SeriesForecast(
-            sid,
-            s.name,
-            len(valid),
-            k + 1,
-            product,
-            date.fromordinal(earliest),
-            date.fromordinal(cb) if cb is not None else None,
-            status,
-            track_id,
-            tuple(notes),
+                    notes = (*notes, adv.text)
+        return make(
+            SeriesForecast,
+            (
+                sid,
+                s.name,
+                len(valid),
+                k + 1,
+                product,
+                date.fromordinal(earliest),
+                date.fromordinal(cb) if cb is not None else None,
+                status,
+                track_id,
+                notes,
+            ),
         )
 
     def _window(
@@ -357,7 +402,7 @@ class SeriesLogic:
             if itv.from_age is not None and ref < ages[itv.from_age]:
                 continue
             d = shift(ref, itv.minimum)
-            iv = max(iv, d)
+            iv = d if d > iv else iv
             if itv.maximum is not None:
                 m = shift(ref, itv.maximum)
                 if cb_extra is None or m < cb_extra:
@@ -415,12 +460,14 @@ class SeriesLogic:
     def _needs(s: SeriesRule, run: Run) -> tuple[Need, ...]:
         """The series' ``needs`` that apply to this child: its facts match, no recorded product waives them."""
         seen = run.seen.get(s.id, frozenset())
-        return tuple(
-            n
-            for n in s.needs
-            if (n.when is None or n.when.matches(run.facts, run.birth))
-            and not (n.waived_by and not n.waived_by.isdisjoint(seen))
-        )
+        out: list[Need] = []
+        for n in s.needs:
+            if n.when is not None and not n.when.matches(run.facts, run.birth):
+                continue
+            if n.waived_by and not n.waived_by.isdisjoint(seen):
+                continue
+            out.append(n)
+        return tuple(out)
 
 
 def _missing(needs: tuple[Need, ...], codes: Sequence[str]) -> tuple[Need, int] | None:
