@@ -176,6 +176,21 @@ def _clinic_at_0003(path: Path, n: int) -> None:
     engine.dispose()
 
 
+def _write_lock_held(db: Path) -> bool:
+    """Whether another connection holds the database's write lock (a write transaction is open)."""
+    con = sqlite3.connect(db, timeout=0, isolation_level=None)
+    try:
+        con.execute("BEGIN IMMEDIATE")
+        con.execute("ROLLBACK")
+    except sqlite3.OperationalError as exc:
+        if "locked" not in str(exc):
+            raise
+        return True
+    finally:
+        con.close()
+    return False
+
+
 def test_sigkill_during_the_start_up_migration_leaves_the_old_schema_and_the_next_start_migrates(
     tmp_path: Path,
 ) -> None:
@@ -192,7 +207,15 @@ def test_sigkill_during_the_start_up_migration_leaves_the_old_schema_and_the_nex
             [sys.executable, "-m", "epimanager", "--db", str(db), "search", "zhanghao"],
             cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
         )  # fmt: skip
-        time.sleep(rng.uniform(0.4, 2.5))
+        # kill while the migration's transaction is open (a condition, not a clock: a fixed sleep of
+        # 0.4-2.5 s found the process already done on an idle machine, where the migration holds the
+        # write lock for ~50 ms of a 0.5 s start), after a varying number of looks that find it open
+        looks = rng.randint(1, 10)
+        deadline = time.monotonic() + 60
+        while looks and proc.poll() is None and time.monotonic() < deadline:
+            if _write_lock_held(db):
+                looks -= 1
+            time.sleep(0.002)
         if proc.poll() is None:
             proc.send_signal(signal.SIGKILL)
             killed += 1
