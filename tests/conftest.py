@@ -22,6 +22,24 @@ from epimanager.services.units import init_database
 from epimanager.store.database import Database, open_database
 from tests.helpers.pg import Cluster, bin_dir
 
+
+def _memory_temp_root() -> None:
+    """Temp files (``tmp_path``, the clinic template, the test cluster, what subprocesses make) go to the
+    RAM-backed ``/dev/shm`` unless ``TMPDIR`` says otherwise.  The program still asks for every fsync
+    (``synchronous=FULL``); on a disk each took 4 ms idle and far longer when another job wrote to the
+    same disk, and nothing a test checks — a SIGKILLed process keeps what it committed — depends on
+    the data reaching the platter.  The tests of a full disk mount their own small tmpfs."""
+    shm = Path("/dev/shm")
+    if os.environ.get("TMPDIR") or not (shm.is_dir() and os.access(shm, os.W_OK | os.X_OK)):
+        return
+    if shutil.disk_usage(shm).free < 2 * 1024**3:
+        return
+    os.environ["TMPDIR"] = str(shm)  # inherited by the xdist workers and every subprocess
+    tempfile.tempdir = None  # gettempdir() looks again (and caches /dev/shm)
+
+
+_memory_temp_root()
+
 #: The throwaway cluster's address (set by the controlling process; xdist workers inherit it).
 PG_ENV = "EPIMANAGER_TEST_PG"
 BACKENDS = ("sqlite", "postgresql")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import atexit
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -48,6 +49,7 @@ class _Zygote:
     def stop(self) -> None:
         self.proc.kill()
         self.proc.wait()
+        shutil.rmtree(self.folder, ignore_errors=True)
 
     def run(self, argv: list[str], env: dict[str, str], stdin: str | None, timeout: float) -> tuple[int, str, str]:
         with tempfile.TemporaryDirectory(dir=self.folder) as work:
