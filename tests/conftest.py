@@ -20,6 +20,7 @@ from epimanager.paths import DbLocation, ServerUrl, parse_db
 from epimanager.services import users
 from epimanager.services.units import init_database
 from epimanager.store.database import Database, open_database
+from tests.helpers.cli_zygote import TEST_SCRYPT_N
 from tests.helpers.pg import Cluster, bin_dir
 
 
@@ -63,7 +64,7 @@ REAL_SCRYPT_N = users.SCRYPT_N
 
 @pytest.fixture(scope="session", autouse=True)
 def _quick_password_hashes() -> Iterator[None]:
-    users.SCRYPT_N = 2**10
+    users.SCRYPT_N = TEST_SCRYPT_N  # so do the commands run_cli forks (tests/helpers/cli_zygote.py)
     yield
     users.SCRYPT_N = REAL_SCRYPT_N
 

@@ -31,6 +31,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 
+#: The scrypt cost (n) of a password hashed in a test (the program's own is 2**15).
+TEST_SCRYPT_N = 2**10
+
 
 def _preload() -> None:
     sys.path[0] = str(REPO)  # as ``python -m`` from the repository
@@ -54,6 +57,12 @@ def _preload() -> None:
     configure_mappers()
 
     name_key_forms("张浩")  # pypinyin loads its tables on first use
+    from epimanager.services import users
+
+    # passwords hashed at the tests' cost, as in the test processes (tests/conftest.py): a command
+    # that adds a user or logs in took ~140 ms of CPU at the program's 2**15 (a login verifies at the
+    # cost stored in the hash); the tests of the cost itself do not go through the CLI
+    users.SCRYPT_N = TEST_SCRYPT_N
     for name, module in list(sys.modules.items()):  # nothing computed here may reach a command
         if name.split(".")[0] != "epimanager":
             continue
