@@ -11,13 +11,19 @@ looks for its own files (read when modules are imported).
 from __future__ import annotations
 
 import atexit
+import contextlib
+import io
 import json
 import os
+import select
+import shutil
+import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import threading
+import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
@@ -48,6 +54,7 @@ class _Zygote:
     def stop(self) -> None:
         self.proc.kill()
         self.proc.wait()
+        shutil.rmtree(self.folder, ignore_errors=True)
 
     def run(self, argv: list[str], env: dict[str, str], stdin: str | None, timeout: float) -> tuple[int, str, str]:
         with tempfile.TemporaryDirectory(dir=self.folder) as work:
@@ -77,6 +84,116 @@ class _Zygote:
                     raise RuntimeError(f"the CLI zygote lost the command {argv}")
                 code = int(line.split()[1])
             return code, _text(out), _text(err)
+
+    def spawn(self, request: dict[str, object], stdin: bool) -> Forked:
+        return Forked(self.socket, request, stdin)
+
+
+class Forked:
+    """A ``python -m MODULE …`` or ``python -c CODE …`` forked from the zygote: a process of its own with
+    its standard streams on pipes, used like the :class:`subprocess.Popen` (``text=True``, stdout and
+    stderr piped) that :func:`spawn_python` would otherwise start.  The zygote's supervisor of the
+    process says its pid and, when it ends, how (the process is not this one's child)."""
+
+    def __init__(self, path: Path, request: dict[str, object], stdin: bool) -> None:
+        ends = [os.pipe() for _ in range(3)]  # (read, write) for stdin, stdout, stderr
+        child_fds = [ends[0][0] if stdin else os.open(os.devnull, os.O_RDONLY), ends[1][1], ends[2][1]]
+        self._conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            self._conn.connect(str(path))
+            socket.send_fds(self._conn, [(json.dumps(request) + "\n").encode()], child_fds)
+        finally:
+            for fd in {*child_fds, ends[0][0]}:
+                os.close(fd)
+        self.stdin = (
+            io.TextIOWrapper(io.FileIO(ends[0][1], "w"), encoding="utf-8", write_through=True) if stdin else None
+        )
+        if not stdin:
+            os.close(ends[0][1])
+        self.stdout = open(ends[1][0], encoding="utf-8")  # noqa: SIM115  (closed by communicate, as Popen's)
+        self.stderr = open(ends[2][0], encoding="utf-8")  # noqa: SIM115
+        self.args = request
+        self.returncode: int | None = None
+        self._buf = b""
+        self.pid = int(self._line(None).split()[1])
+
+    def _line(self, timeout: float | None) -> str:
+        """The supervisor's next line; TimeoutError when none came within ``timeout``."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while b"\n" not in self._buf:
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            if not select.select([self._conn], [], [], left)[0]:
+                raise TimeoutError
+            chunk = self._conn.recv(4096)
+            if not chunk:
+                raise RuntimeError("the CLI zygote lost a process")
+            self._buf += chunk
+        line, self._buf = self._buf.split(b"\n", 1)
+        return line.decode()
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            with contextlib.suppress(TimeoutError):
+                self.returncode = int(self._line(0).split()[1])
+                self._conn.close()
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        if self.returncode is None:
+            try:
+                self.returncode = int(self._line(timeout).split()[1])
+            except TimeoutError:
+                raise subprocess.TimeoutExpired(str(self.args), timeout or 0) from None
+            self._conn.close()
+        return self.returncode
+
+    def send_signal(self, sig: int) -> None:
+        if self.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, sig)
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+    def communicate(self, input: str | None = None, timeout: float | None = None) -> tuple[str, str]:
+        if self.stdin is not None and not self.stdin.closed:
+            if input:
+                self.stdin.write(input)
+            self.stdin.close()
+        got: dict[str, str] = {}
+        readers = [
+            threading.Thread(target=lambda k=k, f=f: got.__setitem__(k, f.read()), daemon=True)
+            for k, f in (("out", self.stdout), ("err", self.stderr))
+        ]
+        for t in readers:
+            t.start()
+        deadline = None if timeout is None else time.monotonic() + timeout
+        for t in readers:
+            t.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
+            if t.is_alive():
+                raise subprocess.TimeoutExpired(str(self.args), timeout or 0)
+        self.stdout.close()
+        self.stderr.close()
+        self.wait(None if deadline is None else max(0.0, deadline - time.monotonic()))
+        return got["out"], got["err"]
+
+
+def spawn_python(*args: str, env: dict[str, str] | None = None, stdin: bool = False) -> Forked | subprocess.Popen[str]:
+    """``python -m MODULE ARGS…`` or ``python -c CODE ARGS…`` in a process of its own, forked from the
+    zygote (which imported the program once) unless run_cli would start a fresh interpreter; stdout and
+    stderr are text pipes (``stdin`` too when asked), as with ``subprocess.Popen(…, text=True)``."""
+    full_env = {**os.environ, "PYTHONIOENCODING": "utf-8", **(env or {})}
+    flag, target, *argv = args
+    assert flag in ("-m", "-c"), args
+    zygote = None if os.environ.get("EPIMANAGER_TEST_CLI") == "subprocess" or sys.platform == "win32" else _get_zygote()
+    if zygote is None or any(full_env.get(k) != zygote.env.get(k) for k in _IMPORT_TIME_ENV):
+        return subprocess.Popen(
+            [sys.executable, *args], cwd=REPO, env=full_env, text=True, encoding="utf-8",
+            stdin=subprocess.PIPE if stdin else None, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        )  # fmt: skip
+    request: dict[str, object] = {"argv": argv, "env": full_env, "cwd": str(REPO)}
+    request["module" if flag == "-m" else "code"] = target
+    return zygote.spawn(request, stdin)
 
 
 def _text(path: Path) -> str:

@@ -9,6 +9,9 @@ command sees what another one computed.
 Protocol (one connection per command, on a Unix socket): the client sends one JSON line
 ``{"argv", "env", "cwd", "stdin", "out", "err"}``; the zygote forks a supervisor that forks the
 command, sends ``pid N`` and, when the command ends, ``exit N`` (negative: killed by signal -N).
+A request with ``"module"`` (``python -m MODULE ARGV…``) or ``"code"`` (``python -c CODE ARGV…``)
+instead of the CLI comes with the three ends of its standard streams (pipes the client made) passed
+along the socket, in place of ``stdin``/``out``/``err`` files: :class:`tests.helpers.cli.Forked`.
 """
 
 from __future__ import annotations
@@ -30,6 +33,9 @@ import traceback
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
+
+#: The scrypt cost (n) of a password hashed in a test (the program's own is 2**15).
+TEST_SCRYPT_N = 2**10
 
 
 def _preload() -> None:
@@ -54,6 +60,12 @@ def _preload() -> None:
     configure_mappers()
 
     name_key_forms("张浩")  # pypinyin loads its tables on first use
+    from epimanager.services import users
+
+    # passwords hashed at the tests' cost, as in the test processes (tests/conftest.py): a command
+    # that adds a user or logs in took ~140 ms of CPU at the program's 2**15 (a login verifies at the
+    # cost stored in the hash); the tests of the cost itself do not go through the CLI
+    users.SCRYPT_N = TEST_SCRYPT_N
     for name, module in list(sys.modules.items()):  # nothing computed here may reach a command
         if name.split(".")[0] != "epimanager":
             continue
@@ -67,7 +79,13 @@ def _streams(request: dict[str, str | None]) -> None:
     fd_in = os.open(stdin if stdin is not None else os.devnull, os.O_RDONLY)
     fd_out = os.open(str(request["out"]), os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
     fd_err = os.open(str(request["err"]), os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
-    for fd, target in ((fd_in, 0), (fd_out, 1), (fd_err, 2)):
+    _piped_streams([fd_in, fd_out, fd_err])
+
+
+def _piped_streams(fds: list[int]) -> None:
+    """Standard streams on ``fds`` (stdin, stdout, stderr: files, or the pipes a client passed), as
+    ``python`` sets them up."""
+    for fd, target in zip(fds, (0, 1, 2), strict=True):
         os.dup2(fd, target)
         os.close(fd)
     encoding = os.environ.get("PYTHONIOENCODING", "utf-8").split(":")[0] or "utf-8"
@@ -78,17 +96,26 @@ def _streams(request: dict[str, str | None]) -> None:
     )
 
 
-def _command(request: dict[str, object]) -> None:
-    """The forked command: what ``python -m epimanager ARGS`` does, then exit with its code."""
+def _command(request: dict[str, object], fds: list[int]) -> None:
+    """The forked command: what ``python -m epimanager ARGS`` (or ``-m MODULE``, ``-c CODE``) does, then
+    exit with its code."""
     os.environ.clear()
     os.environ.update(request["env"])  # type: ignore[arg-type]
     time.tzset()
     os.chdir(str(request["cwd"]))
-    _streams(request)  # type: ignore[arg-type]
+    if fds:
+        _piped_streams(fds)
+    else:
+        _streams(request)  # type: ignore[arg-type]
+    module = str(request.get("module") or "epimanager")
     sys.argv = [str(REPO / "epimanager" / "__main__.py"), *request["argv"]]  # type: ignore[misc]
     code = 0
     try:
-        runpy.run_module("epimanager", run_name="__main__", alter_sys=True)
+        if request.get("code") is not None:
+            sys.argv = ["-c", *request["argv"]]  # type: ignore[misc]
+            exec(compile(str(request["code"]), "<string>", "exec"), {"__name__": "__main__"})
+        else:
+            runpy.run_module(module, run_name="__main__", alter_sys=True)
     except SystemExit as exc:
         if exc.code is None:
             code = 0
@@ -110,13 +137,15 @@ def _command(request: dict[str, object]) -> None:
     os._exit(code & 0xFF)
 
 
-def _supervise(conn: socket.socket, request: dict[str, object]) -> None:
+def _supervise(conn: socket.socket, request: dict[str, object], fds: list[int]) -> None:
     """Fork the command, say its pid, wait for it, say how it ended."""
     pid = os.fork()
     if pid == 0:
         conn.close()
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-        _command(request)
+        _command(request, fds)
+    for fd in fds:  # the command's alone: the client's reads end when the command's streams close
+        os.close(fd)
     conn.sendall(f"pid {pid}\n".encode())
     _, status = os.waitpid(pid, 0)
     code = -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
@@ -125,14 +154,23 @@ def _supervise(conn: socket.socket, request: dict[str, object]) -> None:
     os._exit(0)
 
 
-def _read_request(conn: socket.socket) -> dict[str, object]:
-    data = b""
+def _read_request(conn: socket.socket) -> tuple[dict[str, object], list[int]]:
+    """The request and the stream ends passed with it (none for a CLI command)."""
+    data, fds = b"", []
     while not data.endswith(b"\n"):
-        chunk = conn.recv(65536)
+        chunk, more, _flags, _addr = socket.recv_fds(conn, 65536, 3)
+        fds += more
         if not chunk:
+            for fd in fds:
+                os.close(fd)
             raise EOFError
         data += chunk
-    return json.loads(data)  # type: ignore[no-any-return]
+    try:
+        return json.loads(data), fds
+    except ValueError:
+        for fd in fds:
+            os.close(fd)
+        raise
 
 
 def serve(path: str) -> None:
@@ -148,15 +186,17 @@ def serve(path: str) -> None:
             continue
         conn, _ = server.accept()
         try:
-            request = _read_request(conn)
+            request, fds = _read_request(conn)
         except (EOFError, ValueError, OSError):
             conn.close()
             continue
         if os.fork() == 0:
             server.close()
             signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-            _supervise(conn, request)
+            _supervise(conn, request, fds)
         conn.close()
+        for fd in fds:  # the supervisor's now
+            os.close(fd)
 
 
 if __name__ == "__main__":

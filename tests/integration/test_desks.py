@@ -8,10 +8,8 @@ killed once it has saved a few doses, most likely mid-save and while the four ar
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from datetime import date
@@ -29,7 +27,7 @@ from epimanager.store.database import Database, open_database
 from epimanager.store.models import Child, Dose
 from epimanager.store.models_stock import StockBatch
 from tests.conftest import BACKENDS, clinic_location
-from tests.helpers.cli import REPO
+from tests.helpers.cli import Forked, spawn_python
 
 DESKS = 4
 SAVES = 250  # each, as the clinic-server issue asks; the four start saving together, so their saves interleave
@@ -46,29 +44,14 @@ def clinic(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[DbLocatio
 
 def _desk(
     location: DbLocation, name: str, children: int, doses: int, offset: int, shared: list[str], go: Path
-) -> subprocess.Popen[str]:
+) -> Forked | subprocess.Popen[str]:
+    """A desk process, forked from one that imported the program already (not a fresh interpreter)."""
     loc = location.url if isinstance(location, ServerUrl) else str(location)
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "tests.helpers.desk",
-            loc,
-            name,
-            str(children),
-            str(doses),
-            str(offset),
-            ",".join(shared),
-        ],
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONIOENCODING": "utf-8", "EPIMANAGER_DESK_GO": str(go)},
-    )
+    args = ["-m", "tests.helpers.desk", loc, name, str(children), str(doses), str(offset), ",".join(shared)]
+    return spawn_python(*args, env={"EPIMANAGER_DESK_GO": str(go)})
 
 
-def _read_until(p: subprocess.Popen[str], done: Callable[[list[str]], bool]) -> list[str]:
+def _read_until(p: Forked | subprocess.Popen[str], done: Callable[[list[str]], bool]) -> list[str]:
     """The lines ``p`` printed up to the one after which ``done`` holds (all of them if it ends first)."""
     assert p.stdout is not None
     lines: list[str] = []

@@ -3,16 +3,14 @@ backups, and the next start removes what it left in the data folder's ``tmp/``."
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from epimanager.services.backup_crypto import MAGIC
-from tests.helpers.cli import REPO, run_cli
+from tests.helpers.cli import Forked, run_cli, spawn_python
 
 pytestmark = pytest.mark.slow
 
@@ -20,29 +18,17 @@ PASS = "门诊备份-口令 2026"
 NAME = "张浩然"
 
 
-def start(db: Path, *args: str | Path, pause: str) -> subprocess.Popen[str]:
-    """The real CLI, stopped at a fault-injection point (it says so on stderr)."""
-    env = {
-        **os.environ,
-        "PYTHONIOENCODING": "utf-8",
-        "EPIMANAGER_PAUSE_AT": pause,
-        "EPIMANAGER_BACKUP_PASSPHRASE": PASS,
-    }
-    p = subprocess.Popen(
-        [sys.executable, "-m", "epimanager", "--db", str(db), *map(str, args)],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+def start(db: Path, *args: str | Path, pause: str) -> Forked | subprocess.Popen[str]:
+    """The real CLI (forked from the zygote), stopped at a fault-injection point (it says so on stderr)."""
+    env = {"EPIMANAGER_PAUSE_AT": pause, "EPIMANAGER_BACKUP_PASSPHRASE": PASS}
+    p = spawn_python("-m", "epimanager", "--db", str(db), *map(str, args), env=env)
     assert p.stderr is not None
     line = p.stderr.readline()  # blocks until the process reaches the point (or ends)
     assert line.strip() == f"paused at {pause}", line + p.stderr.read()
     return p
 
 
-def kill(p: subprocess.Popen[str]) -> None:
+def kill(p: Forked | subprocess.Popen[str]) -> None:
     p.send_signal(signal.SIGKILL)
     p.communicate()
 

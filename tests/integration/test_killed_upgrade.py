@@ -10,16 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from epimanager.upgrade.package import build_package
-from tests.helpers.cli import REPO, run_cli
+from tests.helpers.cli import run_cli, spawn_python
 from tests.unit.upgrade.conftest import DEV_KEY, UNIT_CSV_2027, Builder, migration_source
 
 pytestmark = pytest.mark.slow
@@ -44,26 +41,10 @@ def package(tmp_path: Path) -> Path:
 
 
 def killed_at(point: str, db: Path, pkg: Path, root: Path, overrides: Path) -> None:
-    env = {**os.environ, "PYTHONIOENCODING": "utf-8", "EPIMANAGER_PAUSE_AT": point, **DEV}
-    env["EPIMANAGER_RESOURCE_OVERRIDES"] = str(overrides)
-    p = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "epimanager",
-            "--db",
-            str(db),
-            "upgrade",
-            "apply",
-            str(pkg),
-            "--install-root",
-            str(root),
-        ],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    env = {"EPIMANAGER_PAUSE_AT": point, **DEV, "EPIMANAGER_RESOURCE_OVERRIDES": str(overrides)}
+    # the real CLI, forked from the zygote
+    p = spawn_python(
+        "-m", "epimanager", "--db", str(db), "upgrade", "apply", str(pkg), "--install-root", str(root), env=env
     )
     assert p.stderr is not None
     line = p.stderr.readline()  # the process is stopped at the point: kill it there

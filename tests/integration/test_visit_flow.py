@@ -11,9 +11,6 @@ ones are already called, and the two 接种台 take their children from one queu
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 from collections import Counter, defaultdict
 from collections.abc import Iterator
@@ -34,7 +31,7 @@ from epimanager.store.database import Database, open_database
 from epimanager.store.models import Child
 from epimanager.store.models_visit import Visit, VisitEvent
 from tests.conftest import BACKENDS, clinic_location
-from tests.helpers.cli import REPO
+from tests.helpers.cli import spawn_python
 
 pytestmark = pytest.mark.slow  # every write takes the one write lock; each desk reads its queue before a call
 
@@ -62,15 +59,10 @@ def _run_desks(location: DbLocation, go: Path) -> dict[str, list[tuple[str, str]
     """Start every desk at once; what each printed, as (kind, ticket)."""
     loc = location.url if isinstance(location, ServerUrl) else str(location)
     start = str(time.time())
-    env = {**os.environ, "PYTHONIOENCODING": "utf-8", "EPIMANAGER_DESK_GO": str(go)}
-    procs = {
-        name: subprocess.Popen(
-            [sys.executable, "-m", "tests.helpers.visit_desk", loc, name, step, str(VISITS), DAY.isoformat(), start],
-            cwd=REPO,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=env,
+    env = {"EPIMANAGER_DESK_GO": str(go)}
+    procs = {  # each forked from a process that imported the program already (not a fresh interpreter)
+        name: spawn_python(
+            "-m", "tests.helpers.visit_desk", loc, name, step, str(VISITS), DAY.isoformat(), start, env=env
         )
         for name, step in DESKS
     }

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from epimanager.services import users
+from epimanager.services import backup, users
 from epimanager.store.database import open_database
 
 pytestmark = pytest.mark.skipif(shutil.which("xvfb-run") is None, reason="needs Xvfb (xvfb-run)")
@@ -75,6 +75,8 @@ def test_f3_works_straight_after_login_without_a_window_manager(db_path: Path, t
     db = open_database(db_path)
     try:
         users.create_first_admin(db, "wanghs", "secret-123")
+        # backed up since: closing after a login alone makes no backup, whose box would stay 8 s
+        backup.backup(db, tmp_path / "backups")
     finally:
         db.close()
     env = {

@@ -9,9 +9,6 @@ parallel guesses overwrote each other (the count ended at 1 and nothing was lock
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import threading
 from collections import Counter
 from datetime import datetime
@@ -22,7 +19,7 @@ import pytest
 from epimanager.errors import PermissionDenied
 from epimanager.services import users
 from epimanager.store.database import Database, open_database
-from tests.helpers.cli import REPO
+from tests.helpers.cli import spawn_python
 
 #: each guess hashes at the program's own cost, so the guesses overlap as long as real ones do
 pytestmark = pytest.mark.usefixtures("real_password_cost")
@@ -115,18 +112,8 @@ print(json.dumps(out, ensure_ascii=False))
 def test_thirty_guesses_from_three_processes_lock_the_account(db: Database, db_path: Path) -> None:
     staff(db)
     db.close()
-    procs = [
-        subprocess.Popen(
-            [sys.executable, "-c", GUESSER, str(db_path), "10", T0.isoformat()],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            cwd=REPO,
-            env={**os.environ, "PYTHONIOENCODING": "utf-8"},
-        )
-        for _ in range(3)
-    ]
+    # processes of their own, forked from one that imported the program already
+    procs = [spawn_python("-c", GUESSER, str(db_path), "10", T0.isoformat(), stdin=True) for _ in range(3)]
     for p in procs:
         assert p.stdin is not None
         p.stdin.write("go\n")

@@ -22,7 +22,7 @@ from epimanager.services import users
 from epimanager.services.children import create_child
 from epimanager.services.units import init_database
 from epimanager.store.database import Database, open_database
-from tests.helpers.cli import REPO, run_cli
+from tests.helpers.cli import REPO, run_cli, spawn_python
 
 TODAY = date(2026, 11, 26)
 #: the standalone file's restore (a server database is restored with `server restore`: test_server_cli.py)
@@ -73,15 +73,8 @@ for i in range(n**3):  # more than the test ever waits for (it stops the process
 """
 
     def __init__(self, db_path: Path) -> None:
-        env = {**os.environ, "PYTHONIOENCODING": "utf-8", "PYTHONPATH": str(REPO)}
-        self.proc = subprocess.Popen(
-            [sys.executable, "-c", self.SCRIPT, str(db_path)],
-            cwd=REPO,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        # a process of its own, forked from one that imported the program already
+        self.proc = spawn_python("-c", self.SCRIPT, str(db_path))
         self.saved: list[str] = []
         assert self.proc.stdout is not None
         out = self.proc.stdout
