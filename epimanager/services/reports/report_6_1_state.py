@@ -31,6 +31,7 @@ from epimanager.domain.codes import MANAGED_STATUSES
 from epimanager.domain.dates import add_months, add_years
 from epimanager.domain.reports import BACKLOG_MONTHS, NEVER, ChildCells, DoseFact, due_rows
 from epimanager.domain.schedule import Given, ScheduleEngine
+from epimanager.errors import DatabaseError
 from epimanager.resources import load_json
 from epimanager.services.forecast import load_schedule_data
 from epimanager.store.bulk import Bulk
@@ -164,7 +165,8 @@ def store(db: Database, gen: int, key: str, stored: Sequence[Stored]) -> bool:
                 raise _Changed
     except _Changed:
         return False
-    except OperationalError as exc:  # busy: another writer; the next report computes them again
+    except (OperationalError, DatabaseError) as exc:  # busy (another desk's long write), or the server
+        # went away: the report is made from what it read; the next one computes them again
         log.info("report rows not stored: %s", exc)
         return False
     if len(stored) >= _ANALYZE_AFTER:
@@ -224,7 +226,8 @@ def keep_cells(db: Database, month: str, today: date, cells: Sequence[Cells]) ->
                 ("child_id", "month"),
                 ((cid, month, fp, ",".join(sorted(c.due)), ",".join(c.given)) for cid, fp, c in cells),
             )
-    except OperationalError as exc:  # busy: another writer; the next report computes them again
+    except (OperationalError, DatabaseError) as exc:  # busy (another desk's long write), or the server
+        # went away: the report is made from what it read; the next one computes them again
         log.info("report cells not kept: %s", exc)
         return False
     return True
