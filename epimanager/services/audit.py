@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ScalarSelect, select
+from sqlalchemy import ScalarSelect, Select, select
 from sqlalchemy.orm import Session
 
 from epimanager.errors import StaleRecord
@@ -93,9 +93,13 @@ def _digest(prev: str | None, entry: AuditLog) -> str:
 _LAST_HASH = "epimanager.audit.last_hash"
 
 
+def _last_hash_query() -> Select[str | None]:
+    return select(AuditLog.hash).order_by(AuditLog.id.desc()).limit(1)
+
+
 def last_hash_column() -> ScalarSelect[str | None]:
     """The chain's last hash as a scalar subquery (to read it in a statement that reads more)."""
-    return select(AuditLog.hash).order_by(AuditLog.id.desc()).limit(1).correlate(None).scalar_subquery()
+    return _last_hash_query().correlate(None).scalar_subquery()
 
 
 def known_last_hash(session: Session, value: str | None) -> None:
@@ -108,7 +112,7 @@ def _last_hash(session: Session) -> str | None:
     known, value = recall_in_transaction(session, _LAST_HASH)
     if known:
         return value
-    return session.scalar(select(AuditLog.hash).order_by(AuditLog.id.desc()).limit(1))
+    return session.scalar(_last_hash_query())
 
 
 def record(
