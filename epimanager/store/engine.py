@@ -107,11 +107,11 @@ def server_side_parameters(connection: Connection, on: bool = True) -> Iterator[
 
     raw = connection.connection.dbapi_connection
     assert isinstance(raw, psycopg.Connection)
-    raw.cursor_factory = psycopg.Cursor
+    engine_default, raw.cursor_factory = raw.cursor_factory, psycopg.Cursor
     try:
         yield
     finally:
-        raw.cursor_factory = psycopg.ClientCursor
+        raw.cursor_factory = engine_default
 
 
 def writer(engine: Engine) -> Engine:
