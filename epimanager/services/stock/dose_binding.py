@@ -29,7 +29,12 @@ from epimanager.services.stock.ledger import (
 )
 from epimanager.services.stock.records import TRACE7, MovementRecord, movement_record, vaccine_names
 from epimanager.services.stock.syringe_types import VACCINE
-from epimanager.services.stock.syringes import clear_shortages, consume_syringes, syringes_kept_since
+from epimanager.services.stock.syringes import (
+    clear_shortages,
+    consume_syringes,
+    keeps_syringes,
+    syringes_kept_since,
+)
 from epimanager.store.database import cached_own_unit
 from epimanager.store.models import Dose
 from epimanager.store.models_stock import StockBatch, StockMovement, StockProduct, StockProductCode
@@ -64,7 +69,7 @@ def _dose_batch(s: Session, dose: Dose) -> StockBatch | None:
 
 def _dose_batch_and_syringes(s: Session, dose: Dose) -> tuple[StockBatch, bool] | None:
     """:func:`_dose_batch`, and whether the clinic keeps syringes in stock on the dose's day
-    (as :func:`.syringes._manages_syringes` answers it), both read in one statement."""
+    (:func:`.syringes.keeps_syringes`), both read in one statement."""
     if dose.deleted or not dose.batch_no or not dose.batch_no.strip():
         return None
     # a dose that is one component of a combination product: the product's own dose carries the stock
@@ -84,7 +89,7 @@ def _dose_batch_and_syringes(s: Session, dose: Dose) -> tuple[StockBatch, bool] 
     first, syringes_since = row[1], row[2]
     if first is None or dose.date < first:
         return None  # the clinic did not yet hold this batch: back-entry
-    return row[0], syringes_since is not None and syringes_since <= dose.date
+    return row[0], keeps_syringes(syringes_since, dose.date)
 
 
 def consume_for_dose(

@@ -89,10 +89,14 @@ def syringes_kept_since() -> ScalarSelect[date]:
     )
 
 
+def keeps_syringes(since: date | None, on: date) -> bool:
+    """Whether the clinic keeps syringes in stock on ``on``, given :func:`syringes_kept_since`'s answer
+    (a receipt of any syringe on or before that day)."""
+    return since is not None and since <= on
+
+
 def _manages_syringes(s: Session, on: date) -> bool:
-    """Whether the clinic keeps syringes in stock (a receipt of any syringe on or before ``on``)."""
-    first = s.scalar(select(syringes_kept_since()))
-    return first is not None and first <= on
+    return keeps_syringes(s.scalar(select(syringes_kept_since())), on)
 
 
 def consume_syringes(
