@@ -93,6 +93,13 @@ class RawReader:
         self._con.close()
 
 
+def batches(cur: Any, size: int = 10_000) -> Iterator[Sequence[Any]]:
+    """The rows of a :class:`RawReader` cursor, a batch at a time (a psycopg cursor is slow to iterate
+    row by row)."""
+    while rows := cur.fetchmany(size):
+        yield rows
+
+
 def open_reader(location: DbLocation) -> RawReader:
     """A read-only driver connection to ``location`` (SQLite file or clinic server)."""
     if isinstance(location, ServerUrl):

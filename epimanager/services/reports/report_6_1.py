@@ -52,7 +52,7 @@ from epimanager.services.reports.report_6_1_state import (
 )
 from epimanager.services.units import committee_names, unit_info
 from epimanager.store.database import Database
-from epimanager.store.dialect import is_server, one_snapshot, open_reader
+from epimanager.store.dialect import batches, is_server, one_snapshot, open_reader
 
 _CHUNK = 900
 _PROGRESS_STEP = 10_000
@@ -198,8 +198,8 @@ def _doses(raw: Any, ids: Sequence[int], unit: str) -> dict[int, list[DoseFact]]
 
 
 def _collect(facts: dict[int, list[DoseFact]], cur: Any, wanted: set[int] | None) -> None:
-    """The rows of ``cur`` into ``facts``, in batches (a psycopg cursor is slow to iterate row by row)."""
-    while rows := cur.fetchmany(10_000):
+    """The rows of ``cur`` into ``facts``."""
+    for rows in batches(cur):
         for row in rows:
             if wanted is None or row[0] in wanted:
                 facts[row[0]].append(row[1:])

@@ -36,7 +36,7 @@ from epimanager.resources import load_json
 from epimanager.services.forecast import load_schedule_data
 from epimanager.store.bulk import Bulk
 from epimanager.store.database import Database
-from epimanager.store.dialect import RawReader, analyze, indexed_by, run
+from epimanager.store.dialect import RawReader, analyze, batches, indexed_by, run
 
 #: bump when the meaning of stored 6-1 rows changes
 STATE_FORMAT = 1
@@ -199,7 +199,7 @@ def cached_cells(raw: RawReader, month: str, ids: Sequence[int]) -> dict[int, tu
     out: dict[int, tuple[str, ChildCells]] = {}
     sql = "SELECT child_id, fp, due, given FROM report_cells WHERE month = ? AND child_id {ids}"
     for cur in raw.by_ids(sql, (month,), ids):
-        while rows := cur.fetchmany(10_000):
+        for rows in batches(cur):
             for cid, fp, due, given in rows:
                 out[cid] = (fp, ChildCells(frozenset(_split(due)), tuple(_split(given))))
     return out
